@@ -1,0 +1,36 @@
+import type { Claim, Store } from '../stores/store.js';
+
+/** Executions leased per claim query; a full batch makes the claimer ask again at once. */
+export const CLAIM_BATCH = 500;
+
+/**
+ * The claimer leases unleased work that falls due within the horizon — retries,
+ * manual triggers, fires planned beyond another instance's budget, executions
+ * handed back at shutdown, onFailure deliveries — oldest first, never more than
+ * this instance has room for, so one instance does not starve the others.
+ */
+export class Claimer {
+  constructor(
+    private readonly store: Store,
+    private readonly owner: string,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Leases up to `budget` executions due by `until`; `full` when more may wait. */
+  async claim(
+    now: number,
+    until: number,
+    budget: number,
+  ): Promise<{ claims: Claim[]; full: boolean }> {
+    const limit = Math.min(budget, CLAIM_BATCH);
+    if (limit <= 0) return { claims: [], full: false };
+    const claims = await this.store.executionsClaim({
+      owner: this.owner,
+      now,
+      until,
+      leaseMs: this.leaseMs,
+      limit,
+    });
+    return { claims, full: claims.length === limit };
+  }
+}

@@ -1,0 +1,227 @@
+import type { Logger } from 'pino';
+import { ChimeError } from '../errors.js';
+import type { Executor } from '../executors/executor.js';
+import type { Claim, Store } from '../stores/store.js';
+import { Claimer } from './claimer.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { toError, type SchedulerEmitter } from './events.js';
+import { Leases, type HeldLease } from './leases.js';
+import { Planner } from './planner.js';
+import { Reaper } from './reaper.js';
+import { Runner } from './runner.js';
+import { Timer } from './timer.js';
+
+/** The engine's settings, resolved. */
+export interface EngineSettings {
+  /** This instance's name in leases and logs. */
+  instanceId: string;
+  /** Attempts run at once. */
+  concurrency: number;
+  /** Lease length; renewed every third of it. */
+  leaseMs: number;
+  /** How far ahead work is planned and claimed. */
+  horizonMs: number;
+  /** Longest pause between two planning cycles (the safety net under wake-ups). */
+  pollIntervalMs: number;
+  /** Largest recorded result, in bytes of JSON. */
+  maxResultBytes: number;
+}
+
+/** What the engine is built from. */
+export interface EngineDeps {
+  store: Store;
+  clock: Clock;
+  events: SchedulerEmitter;
+  logger: Logger;
+  executors: ReadonlyMap<string, Executor>;
+  settings: EngineSettings;
+}
+
+/**
+ * The engine: one loop of planning and claiming cycles, the timer that
+ * dispatches claimed executions at their instant, the runner and the reaper.
+ *
+ * A cycle reads the clock once, plans the jobs due within the horizon, claims
+ * the other work due within it, and hands both to the timer. Cycles run when
+ * woken (a change in this process, or a store notification) and at least
+ * every `pollIntervalMs`; a full batch runs the next cycle at once.
+ */
+export class Engine {
+  private readonly leases = new Leases();
+  private readonly timer: Timer;
+  private readonly planner: Planner;
+  private readonly claimer: Claimer;
+  private readonly runner: Runner;
+  private readonly reaper: Reaper;
+  /** Most executions held (waiting, queued or running) at once. */
+  private readonly maxHeld: number;
+  private cycling = false;
+  private again = false;
+  private stopping = false;
+  private pollHandle: TimerHandle | undefined;
+  private heartbeatHandle: TimerHandle | undefined;
+  private heartbeating: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: EngineDeps) {
+    const { store, clock, events, logger, executors, settings } = deps;
+    const owner = settings.instanceId;
+    this.maxHeld = Math.max(1_000, settings.concurrency * 10);
+    this.runner = new Runner({
+      store,
+      owner,
+      clock,
+      leaseMs: settings.leaseMs,
+      concurrency: settings.concurrency,
+      maxResultBytes: settings.maxResultBytes,
+      leases: this.leases,
+      executors,
+      events,
+      logger,
+    });
+    this.timer = new Timer(clock, settings.horizonMs, (due) => this.runner.enqueue(due));
+    this.planner = new Planner({ store, owner, leaseMs: settings.leaseMs, events, logger });
+    this.claimer = new Claimer(store, owner, settings.leaseMs);
+    this.reaper = new Reaper({
+      store,
+      owner,
+      clock,
+      leaseMs: settings.leaseMs,
+      leases: this.leases,
+      events,
+      logger,
+      onLost: (lease) => this.forget(lease),
+    });
+  }
+
+  /** Starts cycling and heart-beating. */
+  start(): void {
+    this.scheduleHeartbeat();
+    this.wake();
+  }
+
+  /** Runs a cycle as soon as possible (something became due). */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.cycling) {
+      this.again = true;
+      return;
+    }
+    if (this.pollHandle !== undefined) this.deps.clock.clearTimeout(this.pollHandle);
+    this.pollHandle = undefined;
+    void this.runCycles();
+  }
+
+  /**
+   * Stops: no more claims; executions not yet started are handed back at once;
+   * running attempts get until `timeoutMs` to finish, then are aborted and
+   * handed back so another instance takes them over immediately.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.pollHandle !== undefined) this.deps.clock.clearTimeout(this.pollHandle);
+    while (this.cycling) await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.handBack([...this.timer.clear(), ...this.runner.takeQueued()]);
+    if (!(await this.settleWithin(timeoutMs))) {
+      this.runner.abortAll(
+        new ChimeError('CHIME_ERR_SHUTDOWN', 'the scheduler stopped before the attempt finished'),
+      );
+      await this.runner.idle();
+    }
+    if (this.heartbeatHandle !== undefined) this.deps.clock.clearTimeout(this.heartbeatHandle);
+    await this.heartbeating;
+  }
+
+  private async runCycles(): Promise<void> {
+    this.cycling = true;
+    try {
+      let more = true;
+      while ((more || this.again) && !this.stopping) {
+        this.again = false;
+        more = await this.cycle();
+      }
+    } catch (err) {
+      this.report(err, 'cycle');
+    } finally {
+      this.cycling = false;
+      if (!this.stopping) {
+        this.pollHandle = this.deps.clock.setTimeout(
+          () => this.wake(),
+          this.deps.settings.pollIntervalMs,
+        );
+      }
+    }
+  }
+
+  /** One cycle; true when a batch was full and another cycle should follow at once. */
+  private async cycle(): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const until = now + this.deps.settings.horizonMs;
+    const planned = await this.planner.planBatch(now, until, this.budget());
+    this.accept(planned.claims);
+    const claimed = await this.claimer.claim(now, until, this.budget());
+    this.accept(claimed.claims);
+    return planned.full || claimed.full;
+  }
+
+  private budget(): number {
+    return this.maxHeld - this.leases.size;
+  }
+
+  private accept(claims: Claim[]): void {
+    if (claims.length === 0) return;
+    for (const claim of claims) this.leases.hold(claim);
+    if (this.stopping) {
+      void this.handBack(claims);
+      return;
+    }
+    this.timer.add(claims);
+  }
+
+  private scheduleHeartbeat(): void {
+    const every = Math.max(1, Math.floor(this.deps.settings.leaseMs / 3));
+    this.heartbeatHandle = this.deps.clock.setTimeout(() => {
+      this.heartbeating = this.beat().finally(() => this.scheduleHeartbeat());
+    }, every);
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.reaper.heartbeat();
+      if (!this.stopping) this.accept(await this.reaper.takeOver(this.budget()));
+    } catch (err) {
+      this.report(err, 'reaper');
+    }
+  }
+
+  /** Gives the leases of executions that have not started back to the store. */
+  private async handBack(claims: Claim[]): Promise<void> {
+    const leases = claims
+      .map((c) => this.leases.drop(c.execution.id))
+      .filter((l) => l !== undefined);
+    if (leases.length === 0) return;
+    try {
+      await this.deps.store.leasesRelease({ leases: Leases.refs(leases) });
+    } catch (err) {
+      this.report(err, 'leasesRelease');
+    }
+  }
+
+  private forget(lease: HeldLease): void {
+    this.timer.remove((claim) => claim.execution.id === lease.claim.execution.id);
+  }
+
+  private async settleWithin(timeoutMs: number): Promise<boolean> {
+    let handle: TimerHandle | undefined;
+    const expired = new Promise<false>((resolve) => {
+      handle = this.deps.clock.setTimeout(() => resolve(false), timeoutMs);
+    });
+    const settled = await Promise.race([this.runner.idle().then(() => true as const), expired]);
+    this.deps.clock.clearTimeout(handle);
+    return settled;
+  }
+
+  private report(err: unknown, during: string): void {
+    this.deps.logger.error({ err, during }, 'engine step failed');
+    this.deps.events.emit('error', { error: toError(err), during });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Group commit: requests made while a write is in flight (or within the same
+ * turn of the event loop) go to the store together, as one call. One fire
+ * costs a share of a statement, not a round trip of its own.
+ */
+export class GroupCommit<Req, Res> {
+  private pending: { req: Req; resolve: (res: Res) => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
+  private scheduled = false;
+
+  constructor(
+    private readonly write: (reqs: Req[]) => Promise<Res[]>,
+    private readonly maxBatch: number,
+  ) {}
+
+  /** Queues a request; resolves with its own answer once its batch is written. */
+  add(req: Req): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      this.pending.push({ req, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Requests waiting or being written. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Resolves once everything queued so far has been written. */
+  async drain(): Promise<void> {
+    while (this.pending.length > 0 || this.flushing) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      try {
+        const results = await this.write(batch.map((p) => p.req));
+        batch.forEach((p, i) => p.resolve(results[i] as Res));
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Claim, LeaseRef } from '../stores/store.js';
+
+/** One execution whose lease this instance holds. */
+export interface HeldLease {
+  claim: Claim;
+  leaseToken: number;
+  /** Until when the store holds the lease for us, as far as we know. */
+  leaseUntil: number;
+  /** Set while an attempt or an onFailure delivery runs; aborted when the lease is lost. */
+  abort?: AbortController;
+}
+
+/**
+ * The leases this instance holds: what the reaper heart-beats and what
+ * shutdown gives back. An execution is held from its claim until its outcome
+ * is written.
+ */
+export class Leases {
+  private readonly held = new Map<string, HeldLease>();
+
+  /** Starts holding a claimed execution. */
+  hold(claim: Claim): HeldLease {
+    const lease: HeldLease = {
+      claim,
+      leaseToken: claim.execution.leaseToken,
+      leaseUntil: claim.execution.leaseUntil ?? 0,
+    };
+    this.held.set(claim.execution.id, lease);
+    return lease;
+  }
+
+  /** The held lease of an execution, if this instance holds it. */
+  get(id: string): HeldLease | undefined {
+    return this.held.get(id);
+  }
+
+  /** Stops holding an execution (its outcome is written, or the lease is gone). */
+  drop(id: string): HeldLease | undefined {
+    const lease = this.held.get(id);
+    this.held.delete(id);
+    return lease;
+  }
+
+  /** Every held lease. */
+  all(): HeldLease[] {
+    return [...this.held.values()];
+  }
+
+  /** Number of held leases. */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** The fenced references of the given leases. */
+  static refs(leases: HeldLease[]): LeaseRef[] {
+    return leases.map((l) => ({ id: l.claim.execution.id, leaseToken: l.leaseToken }));
+  }
+}

@@ -1,0 +1,158 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Logger } from 'pino';
+import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
+import { compileJobSchedule } from './job-schedule.js';
+import { planFires, type FirePlan } from './misfire.js';
+import { fireJitter, resolvePolicies } from './policies.js';
+import type { SchedulerEmitter } from './events.js';
+
+/** Jobs read per planning query; a full batch makes the planner read again at once. */
+export const PLAN_BATCH = 500;
+
+/** What the planner needs from the engine. */
+export interface PlannerDeps {
+  store: Store;
+  owner: string;
+  leaseMs: number;
+  events: SchedulerEmitter;
+  logger: Logger;
+}
+
+/**
+ * The planner turns due jobs into executions: for every job whose `nextFireAt`
+ * falls within the horizon it inserts one execution per fire (applying the
+ * misfire policy to late fires) and advances `nextFireAt`, in one store step
+ * per batch. Fires it can run soon are inserted already leased to this
+ * instance (up to `budget`), so the instant itself only dispatches from memory.
+ */
+export class Planner {
+  constructor(private readonly deps: PlannerDeps) {}
+
+  /**
+   * Plans one batch of due jobs. Returns the executions leased to this
+   * instance and whether the batch was full (more jobs may be due).
+   */
+  async planBatch(
+    now: number,
+    horizonEnd: number,
+    budget: number,
+  ): Promise<{ claims: Claim[]; full: boolean }> {
+    const jobs = await this.deps.store.jobsDue({ before: horizonEnd, limit: PLAN_BATCH });
+    if (jobs.length === 0) return { claims: [], full: false };
+    let leasable = budget;
+    const plans: JobPlan[] = [];
+    const summaries: { job: JobRecord; fires: FirePlan; plan: JobPlan }[] = [];
+    for (const job of jobs) {
+      const planned = this.planJob(job, now, horizonEnd, leasable);
+      if (!planned) continue;
+      leasable -= planned.plan.executions.filter((e) => e.leaseOwner !== null).length;
+      plans.push(planned.plan);
+      summaries.push({ job, ...planned });
+    }
+    const { claims, applied } = await this.deps.store.jobsAdvance({ plans });
+    const appliedIds = new Set(applied);
+    for (const { job, fires, plan } of summaries) {
+      if (appliedIds.has(job.id)) this.announceMissed(job, fires, plan, now);
+    }
+    return { claims, full: jobs.length === PLAN_BATCH };
+  }
+
+  private planJob(
+    job: JobRecord,
+    now: number,
+    horizonEnd: number,
+    leasable: number,
+  ): { fires: FirePlan; plan: JobPlan } | undefined {
+    if (job.nextFireAt === null) return undefined;
+    const policies = resolvePolicies(job.definition);
+    let source;
+    try {
+      source = compileJobSchedule(job);
+    } catch (err) {
+      this.deps.logger.error(
+        { err, jobId: job.id },
+        'job schedule cannot be computed; job left as is',
+      );
+      return undefined;
+    }
+    const fires = planFires(source, job.nextFireAt, now, horizonEnd, policies);
+    const executions: ExecutionRecord[] = [];
+    for (const fireAt of fires.missed) executions.push(missedExecution(job.id, fireAt, now));
+    fires.run.forEach((fireAt, i) => {
+      const runAt = fireAt + fireJitter(job.id, fireAt, policies.jitterMs);
+      const owner = i < leasable ? this.deps.owner : null;
+      executions.push(scheduledExecution(job.id, fireAt, runAt, now, owner, this.deps.leaseMs));
+    });
+    const newestMissed = executions.findLast((e) => e.status === 'missed');
+    return {
+      fires,
+      plan: {
+        jobId: job.id,
+        expectedVersion: job.version,
+        expectedNextFireAt: job.nextFireAt,
+        nextFireAt: fires.nextFireAt,
+        completedAt: fires.nextFireAt === null ? now : null,
+        lastOutcome: newestMissed
+          ? { status: 'missed', executionId: newestMissed.id, at: new Date(now).toISOString() }
+          : null,
+        executions,
+      },
+    };
+  }
+
+  private announceMissed(job: JobRecord, fires: FirePlan, plan: JobPlan, now: number): void {
+    if (fires.missedTruncated) {
+      const before = new Date(fires.missed[0] ?? fires.run[0] ?? now);
+      this.deps.logger.warn(
+        { jobId: job.id, before },
+        'job missed more fires than the ledger records one by one; older missed fires are not recorded',
+      );
+      this.deps.events.emit('fire:missed-unrecorded', { jobId: job.id, before });
+    }
+    if (!this.deps.events.has('fire:missed')) return;
+    for (const e of plan.executions) {
+      if (e.status !== 'missed') continue;
+      this.deps.events.emit('fire:missed', {
+        executionId: e.id,
+        jobId: job.id,
+        fireAt: new Date(e.fireAt),
+        lateByMs: now - e.fireAt,
+      });
+    }
+  }
+}
+
+function scheduledExecution(
+  jobId: string,
+  fireAt: number,
+  runAt: number,
+  now: number,
+  owner: string | null,
+  leaseMs: number,
+): ExecutionRecord {
+  return {
+    id: uuidv7(),
+    jobId,
+    fireAt,
+    runAt,
+    trigger: 'schedule',
+    status: 'scheduled',
+    attempt: 0,
+    leaseOwner: owner,
+    leaseUntil: owner === null ? null : Math.max(runAt, now) + leaseMs,
+    leaseToken: owner === null ? 0 : 1,
+    attempts: [],
+    onFailure: null,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+function missedExecution(jobId: string, fireAt: number, now: number): ExecutionRecord {
+  return {
+    ...scheduledExecution(jobId, fireAt, fireAt, now, null, 0),
+    status: 'missed',
+    finishedAt: now,
+  };
+}

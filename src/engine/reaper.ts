@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import { ChimeError } from '../errors.js';
+import type { Claim, Store } from '../stores/store.js';
+import type { Clock } from './clock.js';
+import { toError, type SchedulerEmitter } from './events.js';
+import { Leases, type HeldLease } from './leases.js';
+
+/** What the reaper needs from the engine. */
+export interface ReaperDeps {
+  store: Store;
+  owner: string;
+  clock: Clock;
+  leaseMs: number;
+  leases: Leases;
+  events: SchedulerEmitter;
+  logger: Logger;
+  /** Called with a lease this instance lost, to stop whatever uses it. */
+  onLost: (lease: HeldLease) => void;
+}
+
+/**
+ * The reaper keeps leases honest: it heart-beats every lease this instance
+ * holds (one store call for all of them), declares lost those the store did
+ * not renew — or, when the store cannot be reached, those whose lease ran out
+ * by our own clock — and takes over executions whose holder let its lease
+ * expire (a crashed or frozen instance): they run again with the same
+ * execution id and the next attempt number.
+ */
+export class Reaper {
+  constructor(private readonly deps: ReaperDeps) {}
+
+  /** Renews held leases; reports the lost ones through `onLost`. */
+  async heartbeat(): Promise<void> {
+    const held = this.deps.leases.all();
+    if (held.length === 0) return;
+    const now = this.deps.clock.now();
+    const until = now + this.deps.leaseMs;
+    let renewed: Set<string>;
+    try {
+      renewed = new Set(
+        await this.deps.store.leasesRenew({
+          owner: this.deps.owner,
+          leases: Leases.refs(held),
+          until,
+        }),
+      );
+    } catch (err) {
+      this.deps.events.emit('error', { error: toError(err), during: 'leasesRenew' });
+      for (const lease of held) if (lease.leaseUntil <= this.deps.clock.now()) this.lose(lease);
+      return;
+    }
+    for (const lease of held) {
+      if (renewed.has(lease.claim.execution.id)) lease.leaseUntil = until;
+      else if (this.deps.leases.get(lease.claim.execution.id) === lease) this.lose(lease);
+    }
+  }
+
+  /** Leases executions whose lease expired, up to `limit`. */
+  async takeOver(limit: number): Promise<Claim[]> {
+    if (limit <= 0) return [];
+    const now = this.deps.clock.now();
+    const claims = await this.deps.store.executionsTakeOver({
+      owner: this.deps.owner,
+      now,
+      leaseMs: this.deps.leaseMs,
+      limit,
+    });
+    for (const claim of claims) {
+      this.deps.logger.info(
+        { executionId: claim.execution.id, jobId: claim.job.id, attempt: claim.execution.attempt },
+        'took over an execution whose lease expired',
+      );
+    }
+    return claims;
+  }
+
+  private lose(lease: HeldLease): void {
+    const { execution, job } = lease.claim;
+    this.deps.leases.drop(execution.id);
+    lease.abort?.abort(
+      new ChimeError(
+        'CHIME_ERR_LEASE_LOST',
+        `instance ${this.deps.owner} lost the lease of execution ${execution.id}`,
+      ),
+    );
+    this.deps.onLost(lease);
+    this.deps.events.emit('lease:lost', {
+      executionId: execution.id,
+      jobId: job.id,
+      fireAt: new Date(execution.fireAt),
+      attempt: execution.attempt + 1,
+    });
+  }
+}

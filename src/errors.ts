@@ -1,0 +1,192 @@
+/**
+ * The one registry of chime's errors. Every error thrown at a caller — from the
+ * library, and later the HTTP API, the CLI and the config loader — is a
+ * {@link ChimeError} whose `code` is a key of {@link ERRORS}. Codes are stable:
+ * they may be added, never renamed. `docs/errors.md` lists every code, and a
+ * test keeps that list and this registry equal.
+ */
+
+/** One registered error: an HTTP status for the API and a one-line meaning. */
+interface ErrorSpec {
+  readonly status: number;
+  readonly description: string;
+}
+
+/** Every error code chime can raise, with its HTTP status and meaning. */
+export const ERRORS = {
+  CHIME_ERR_INVALID_INPUT: {
+    status: 400,
+    description: 'A field has the wrong type, format or value.',
+  },
+  CHIME_ERR_UNKNOWN_FIELD: {
+    status: 400,
+    description:
+      'An object carries a field that chime does not know (unknown fields are rejected, not ignored).',
+  },
+  CHIME_ERR_MISSING_FIELD: { status: 400, description: 'A required field is absent.' },
+  CHIME_ERR_JOB_ID_INVALID: {
+    status: 400,
+    description: 'A job id does not match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$.',
+  },
+  CHIME_ERR_DURATION_INVALID: {
+    status: 400,
+    description:
+      'A duration is neither a non-negative number of milliseconds nor a string such as "5s" or "2h".',
+  },
+  CHIME_ERR_DATE_INVALID: {
+    status: 400,
+    description: 'A date is not an ISO 8601 string with a time zone (or a Date).',
+  },
+  CHIME_ERR_SCHEDULE_KIND_UNKNOWN: {
+    status: 400,
+    description: 'A schedule kind is not one of cron, interval, once.',
+  },
+  CHIME_ERR_SCHEDULE_CRON_INVALID: {
+    status: 400,
+    description: 'A cron expression cannot be parsed or never fires.',
+  },
+  CHIME_ERR_SCHEDULE_TZ_INVALID: {
+    status: 400,
+    description: 'A time zone is not a known IANA zone.',
+  },
+  CHIME_ERR_SCHEDULE_INTERVAL_INVALID: {
+    status: 400,
+    description: 'An interval is not a positive duration.',
+  },
+  CHIME_ERR_SCHEDULE_RANGE_INVALID: {
+    status: 400,
+    description: 'A schedule ends before it starts.',
+  },
+  CHIME_ERR_SCHEDULE_IN_PAST: {
+    status: 400,
+    description: 'A one-shot schedule lies further in the past than the misfire grace allows.',
+  },
+  CHIME_ERR_TARGET_TYPE_UNKNOWN: {
+    status: 400,
+    description: 'A target type has no executor registered in this scheduler.',
+  },
+  CHIME_ERR_PAYLOAD_TOO_LARGE: {
+    status: 413,
+    description: 'A payload, serialized as JSON, is larger than the configured limit.',
+  },
+  CHIME_ERR_PAYLOAD_NOT_JSON: {
+    status: 400,
+    description: 'A payload cannot be serialized as JSON (a function, a cycle, a BigInt, …).',
+  },
+  CHIME_ERR_CURSOR_INVALID: {
+    status: 400,
+    description: 'A paging cursor was not produced by this listing.',
+  },
+  CHIME_ERR_OPTION_INVALID: { status: 400, description: 'A scheduler option is invalid.' },
+  CHIME_ERR_JOB_EXISTS: { status: 409, description: 'A job with this id already exists.' },
+  CHIME_ERR_JOB_NOT_FOUND: { status: 404, description: 'No job has this id.' },
+  CHIME_ERR_JOB_CONFLICT: {
+    status: 409,
+    description:
+      'A job kept changing under concurrent updates; the change was not applied. Try again.',
+  },
+  CHIME_ERR_EXECUTION_NOT_FOUND: { status: 404, description: 'No execution has this id.' },
+  CHIME_ERR_HANDLER_NOT_FOUND: {
+    status: 500,
+    description:
+      'A handler target names a handler that is not registered, and no global handler is set.',
+  },
+  CHIME_ERR_ATTEMPT_TIMEOUT: {
+    status: 504,
+    description: "An attempt ran past its job's timeout; its signal was aborted.",
+  },
+  CHIME_ERR_LEASE_LOST: {
+    status: 409,
+    description:
+      'The instance lost the lease of an execution; the attempt was aborted and its result rejected.',
+  },
+  CHIME_ERR_SHUTDOWN: {
+    status: 503,
+    description:
+      'The scheduler stopped before the attempt finished; the execution was handed back.',
+  },
+  CHIME_ERR_SCHEDULER_STOPPED: {
+    status: 503,
+    description: 'The scheduler has been stopped and takes no more calls.',
+  },
+  CHIME_ERR_STORE_SCHEMA_TOO_NEW: {
+    status: 500,
+    description: 'The store holds a migration newer than this version of chime knows.',
+  },
+  CHIME_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    description: 'The store cannot be reached or failed an operation.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A stable chime error code, `CHIME_ERR_<AREA>_<WHAT>`. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Extra fields of a {@link ChimeError}. */
+export interface ChimeErrorDetails {
+  /** JSON Pointer of the offending field of the input, e.g. `/schedule/tz`. */
+  path?: string;
+  /** The error that caused this one. */
+  cause?: unknown;
+}
+
+/**
+ * The error chime throws at callers. `code` is stable, `message` says what is
+ * wrong and where, `path` (for bad input) points at the offending field.
+ */
+export class ChimeError extends Error {
+  /** The stable error code. */
+  readonly code: ErrorCode;
+  /** JSON Pointer of the offending field, for bad input. */
+  readonly path: string | undefined;
+  /** The HTTP status the API answers this error with. */
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, details: ChimeErrorDetails = {}) {
+    super(details.path === undefined ? message : `${message} (at ${details.path || '/'})`, {
+      cause: details.cause,
+    });
+    this.name = 'ChimeError';
+    this.code = code;
+    this.path = details.path;
+    this.status = ERRORS[code].status;
+  }
+
+  /** A plain object for logs and API bodies. */
+  toJSON(): { code: ErrorCode; message: string; path?: string } {
+    return this.path === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, path: this.path };
+  }
+}
+
+/** True when `err` is a {@link ChimeError}, optionally with the given code. */
+export function isChimeError(err: unknown, code?: ErrorCode): err is ChimeError {
+  return err instanceof ChimeError && (code === undefined || err.code === code);
+}
+
+/**
+ * Thrown by a handler (or an executor) to fail the execution at once, without
+ * the retries its policy would otherwise grant.
+ */
+export class PermanentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+/**
+ * Thrown by an executor when the receiver asked to be retried after a delay
+ * (HTTP `Retry-After`). The retry policy bounds the delay by its `maxDelay`.
+ */
+export class RetryAfterError extends Error {
+  /** How long the receiver asked to wait, in milliseconds. */
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number) {
+    super(message);
+    this.name = 'RetryAfterError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}

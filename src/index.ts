@@ -1,0 +1,38 @@
+/**
+ * chime: a durable, distributed job scheduler for Node.js.
+ * @packageDocumentation
+ */
+export { createScheduler, Scheduler } from './scheduler/scheduler.js';
+export type { Page, ListJobsParams, ListExecutionsParams } from './scheduler/scheduler.js';
+export type { SchedulerOptions } from './scheduler/options.js';
+export { cron, every, once } from './model/schedule.js';
+export type {
+  Schedule,
+  CronSchedule,
+  IntervalSchedule,
+  OnceSchedule,
+  ScheduleWindow,
+} from './model/schedule.js';
+export type { Job, JobDefinition, LastOutcome } from './model/job.js';
+export type {
+  Execution,
+  ExecutionStatus,
+  Attempt,
+  AttemptOutcome,
+  ErrorInfo,
+} from './model/execution.js';
+export type { RetryPolicy, MisfirePolicy, OverlapPolicy } from './model/policies.js';
+export type { Duration } from './model/duration.js';
+export type { Target } from './executors/builtin.js';
+export type { HandlerTarget } from './executors/handler/schema.js';
+export type { Handler } from './executors/handler/handler-executor.js';
+export type { ExecutionContext, Executor } from './executors/executor.js';
+export type { SchedulerEvents, SchedulerEventName } from './engine/events.js';
+export { ChimeError, PermanentError, RetryAfterError, isChimeError, ERRORS } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { TestClock, systemClock } from './engine/clock.js';
+export type { Clock } from './engine/clock.js';
+export { memoryStore } from './stores/memory/index.js';
+export { sqliteStore } from './stores/sqlite/index.js';
+export type { Store } from './stores/store.js';
+export type { FirePreview } from './schedules/preview.js';

@@ -1,0 +1,137 @@
+import Type, { type TSchema } from 'typebox';
+import { DurationSchema, type Duration } from './duration.js';
+import { MisfirePolicySchema, OverlapPolicySchema, RetryPolicySchema } from './policies.js';
+import type { MisfirePolicy, OverlapPolicy, RetryPolicy } from './policies.js';
+import { ScheduleSchema, type Schedule } from './schedule.js';
+import type { Target } from '../executors/builtin.js';
+
+/** The job id pattern: a user slug, generated (UUID v7) when absent. */
+export const JOB_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$';
+
+/** Metadata: string → string, filterable by exact match (`listJobs({ metadata })`). */
+export const MetadataSchema = Type.Record(
+  Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,128}$' }),
+  Type.String({ maxLength: 1024 }),
+  { maxProperties: 64, description: 'Up to 64 string labels; keys [A-Za-z0-9_.:/-]{1,128}' },
+);
+
+/**
+ * The fields of a job definition, given a schema for its targets. One shape for
+ * the library, the HTTP body, the CLI file and the store.
+ */
+export function jobDefinitionSchema(
+  targetSchema: TSchema,
+  scheduleSchema: TSchema = ScheduleSchema,
+) {
+  return Type.Object(
+    {
+      id: Type.Optional(Type.String({ pattern: JOB_ID_PATTERN })),
+      schedule: scheduleSchema,
+      target: Type.Optional(targetSchema),
+      payload: Type.Optional(Type.Unknown({ description: 'Any JSON; handed to the target' })),
+      metadata: Type.Optional(MetadataSchema),
+      retry: Type.Optional(RetryPolicySchema),
+      timeout: Type.Optional(DurationSchema),
+      misfire: Type.Optional(MisfirePolicySchema),
+      misfireGrace: Type.Optional(DurationSchema),
+      maxCatchUp: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+      overlap: Type.Optional(OverlapPolicySchema),
+      jitter: Type.Optional(DurationSchema),
+      onFailure: Type.Optional(targetSchema),
+      paused: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false, title: 'JobDefinition' },
+  );
+}
+
+/**
+ * A job definition as callers write it (`ensureJob`, `submitJob`, `PUT /v1/jobs/{id}`).
+ * Everything but `schedule` is optional; defaults are documented on each field.
+ */
+export interface JobDefinition {
+  /** A slug matching {@link JOB_ID_PATTERN}; generated when absent. */
+  id?: string;
+  /** When the job fires. */
+  schedule: Schedule;
+  /**
+   * What a fire does.
+   * @defaultValue `{ type: 'handler' }`
+   */
+  target?: Target;
+  /** JSON handed to the target. */
+  payload?: unknown;
+  /** String labels, filterable. */
+  metadata?: Record<string, string>;
+  /** Retries of failed attempts. */
+  retry?: RetryPolicy;
+  /**
+   * Per-attempt timeout; the attempt's signal aborts at the deadline.
+   * @defaultValue '5m'
+   */
+  timeout?: Duration;
+  /**
+   * What to do with fires missed while no instance ran.
+   * @defaultValue 'fire_once'
+   */
+  misfire?: MisfirePolicy;
+  /**
+   * A fire started later than this after its instant counts as missed.
+   * @defaultValue '1m'
+   */
+  misfireGrace?: Duration;
+  /**
+   * Most missed fires run by `catch_up`.
+   * @defaultValue 100
+   */
+  maxCatchUp?: number;
+  /**
+   * Whether fires may run side by side.
+   * @defaultValue 'allow'
+   */
+  overlap?: OverlapPolicy;
+  /** Spread each fire up to this much late, deterministically per (job, fireAt). */
+  jitter?: Duration;
+  /** A target fired once when an execution has failed for good (the dead-letter). */
+  onFailure?: Target;
+  /**
+   * A paused job does not fire until resumed.
+   * @defaultValue false
+   */
+  paused?: boolean;
+}
+
+/** The outcome of a job's latest finished execution. */
+export interface LastOutcome {
+  /** The execution's final status. */
+  status: 'succeeded' | 'failed' | 'missed' | 'skipped' | 'cancelled';
+  /** The execution's id. */
+  executionId: string;
+  /** When it finished (ISO 8601). */
+  at: string;
+  /** The error, for `failed`. */
+  error?: string;
+}
+
+/**
+ * A stored job as the library and the API return it: the definition with its
+ * defaults resolved where they are state (`target`, `metadata`, `paused`, an
+ * interval's anchor), plus the scheduler's state.
+ */
+export interface Job extends JobDefinition {
+  id: string;
+  target: Target;
+  metadata: Record<string, string>;
+  paused: boolean;
+  /** The next fire not yet planned (ISO 8601), or null when none is left or the job is paused. */
+  nextFireAt: string | null;
+  /** Bumped by every change of the definition or of `paused`; unchanged by firing. */
+  version: number;
+  /** When the job was created (ISO 8601). */
+  createdAt: string;
+  /** When the definition last changed (ISO 8601). */
+  updatedAt: string;
+  /** When the schedule ran out of fires (a `once` job after its fire), else null. */
+  completedAt: string | null;
+  /** The latest finished execution's outcome, if any. */
+  lastOutcome: LastOutcome | null;
+}

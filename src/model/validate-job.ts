@@ -1,0 +1,178 @@
+import Type from 'typebox';
+import { ChimeError } from '../errors.js';
+import type { Executor, TargetBase } from '../executors/executor.js';
+import type { Target } from '../executors/builtin.js';
+import { validateSchedule } from '../schedules/validate.js';
+import { schemaCheck, type SchemaCheck } from './check.js';
+import { parseDuration } from './duration.js';
+import { parseInstant } from './instant.js';
+import { JOB_ID_PATTERN, jobDefinitionSchema, type JobDefinition } from './job.js';
+import {
+  CronScheduleSchema,
+  IntervalScheduleSchema,
+  OnceScheduleSchema,
+  SCHEDULE_KINDS,
+} from './schedule.js';
+
+/** Limits applied to job definitions. */
+export interface JobLimits {
+  /** Largest payload, in bytes of JSON. */
+  maxPayloadBytes: number;
+}
+
+const JOB_ID = new RegExp(JOB_ID_PATTERN);
+const METADATA_KEY = /^[A-Za-z0-9_.:/-]{1,128}$/;
+const SCHEDULE_CHECKS: Record<(typeof SCHEDULE_KINDS)[number], SchemaCheck> = {
+  cron: schemaCheck(CronScheduleSchema),
+  interval: schemaCheck(IntervalScheduleSchema),
+  once: schemaCheck(OnceScheduleSchema),
+};
+const FIELDS_CHECK = schemaCheck(jobDefinitionSchema(Type.Unknown(), Type.Unknown()));
+
+/**
+ * Validates job definitions against the model's schemas and the registered
+ * executors' target schemas, field by field, so the error names the exact
+ * field: unknown fields, types, the schedule (cron syntax, zone, interval,
+ * dates), the target, durations, metadata and payload size.
+ */
+export class JobValidator {
+  private readonly targetChecks = new Map<string, SchemaCheck>();
+
+  constructor(
+    private readonly executors: ReadonlyMap<string, Executor>,
+    private readonly limits: JobLimits,
+  ) {
+    for (const [type, executor] of executors)
+      this.targetChecks.set(type, schemaCheck(executor.schema));
+  }
+
+  /**
+   * Returns the definition, unchanged, when it is valid.
+   * @throws ChimeError with the code and path of the first problem.
+   */
+  validate(input: unknown, path = ''): JobDefinition {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'a job definition must be an object', {
+        path,
+      });
+    }
+    const id = (input as { id?: unknown }).id;
+    if (id !== undefined && (typeof id !== 'string' || !JOB_ID.test(id))) {
+      throw new ChimeError(
+        'CHIME_ERR_JOB_ID_INVALID',
+        `job id ${JSON.stringify(id)} must match ${JOB_ID_PATTERN}`,
+        { path: `${path}/id` },
+      );
+    }
+    FIELDS_CHECK.assert(input, path);
+    const job = input as JobDefinition;
+    this.validateSchedule(job.schedule, `${path}/schedule`);
+    if (job.target !== undefined) this.validateTarget(job.target, `${path}/target`);
+    if (job.onFailure !== undefined) this.validateTarget(job.onFailure, `${path}/onFailure`);
+    for (const key of Object.keys(job.metadata ?? {})) {
+      if (!METADATA_KEY.test(key)) {
+        throw new ChimeError(
+          'CHIME_ERR_INVALID_INPUT',
+          `metadata key ${JSON.stringify(key)} must match ${METADATA_KEY.source}`,
+          { path: `${path}/metadata/${key}` },
+        );
+      }
+    }
+    for (const [field, value] of durationFields(job)) {
+      if (value !== undefined) parseDuration(value, `${path}${field}`);
+    }
+    this.validatePayload(job.payload, `${path}/payload`);
+    return job;
+  }
+
+  /** Validates a schedule on its own (kind, fields, then meaning). */
+  validateSchedule(schedule: unknown, path: string): void {
+    const kind = (schedule as { kind?: unknown } | null)?.kind;
+    if (typeof schedule !== 'object' || schedule === null) {
+      throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'a schedule must be an object', { path });
+    }
+    const check = SCHEDULE_CHECKS[kind as (typeof SCHEDULE_KINDS)[number]];
+    if (typeof kind !== 'string' || !check) {
+      throw new ChimeError(
+        'CHIME_ERR_SCHEDULE_KIND_UNKNOWN',
+        `schedule kind ${JSON.stringify(kind)} is not one of ${SCHEDULE_KINDS.join(', ')}`,
+        { path: `${path}/kind` },
+      );
+    }
+    check.assert(schedule, path);
+    validateSchedule(schedule as JobDefinition['schedule'], path);
+  }
+
+  /** Validates a payload on its own: JSON-serializable and within the size limit. */
+  validatePayload(payload: unknown, path: string): void {
+    if (payload === undefined) return;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(payload);
+    } catch (err) {
+      throw new ChimeError(
+        'CHIME_ERR_PAYLOAD_NOT_JSON',
+        `the payload cannot be serialized as JSON: ${(err as Error).message}`,
+        { path },
+      );
+    }
+    if (json === undefined) {
+      throw new ChimeError(
+        'CHIME_ERR_PAYLOAD_NOT_JSON',
+        'the payload cannot be serialized as JSON',
+        { path },
+      );
+    }
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.limits.maxPayloadBytes) {
+      throw new ChimeError(
+        'CHIME_ERR_PAYLOAD_TOO_LARGE',
+        `the payload is ${bytes} bytes of JSON; the limit is ${this.limits.maxPayloadBytes}`,
+        { path },
+      );
+    }
+  }
+
+  /**
+   * Refuses a `once` schedule whose instant lies further in the past than the
+   * job's misfire grace (it would only ever be recorded as missed).
+   */
+  assertNotInPast(job: JobDefinition, now: number, graceMs: number, path = ''): void {
+    if (job.schedule.kind !== 'once') return;
+    const at = parseInstant(job.schedule.at, `${path}/schedule/at`);
+    if (at < now - graceMs) {
+      throw new ChimeError(
+        'CHIME_ERR_SCHEDULE_IN_PAST',
+        `the one-shot instant ${job.schedule.at} is ${now - at} ms in the past, beyond the misfire grace of ${graceMs} ms`,
+        { path: `${path}/schedule/at` },
+      );
+    }
+  }
+
+  private validateTarget(target: unknown, path: string): void {
+    const type = (target as Partial<TargetBase> | null)?.type;
+    const check = typeof type === 'string' ? this.targetChecks.get(type) : undefined;
+    if (typeof target !== 'object' || target === null) {
+      throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'a target must be an object', { path });
+    }
+    if (!check) {
+      throw new ChimeError(
+        'CHIME_ERR_TARGET_TYPE_UNKNOWN',
+        `target type ${JSON.stringify(type)} is not one of ${[...this.targetChecks.keys()].join(', ')}`,
+        { path: `${path}/type` },
+      );
+    }
+    check.assert(target, path);
+    this.executors.get(type as string)?.validate?.(target as Target, path);
+  }
+}
+
+function durationFields(job: JobDefinition): [string, number | string | undefined][] {
+  return [
+    ['/timeout', job.timeout],
+    ['/misfireGrace', job.misfireGrace],
+    ['/jitter', job.jitter],
+    ['/retry/initialDelay', job.retry?.initialDelay],
+    ['/retry/maxDelay', job.retry?.maxDelay],
+  ];
+}

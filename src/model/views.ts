@@ -1,0 +1,49 @@
+/**
+ * Conversions from store records (epoch ms) to the public shapes (ISO 8601
+ * text) that the library and the API return.
+ */
+import type { Execution } from './execution.js';
+import type { Job } from './job.js';
+import type { ExecutionRecord, JobRecord } from '../stores/store.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+/** The public view of a stored job. */
+export function toJob(record: JobRecord): Job {
+  const { anchorAt: _anchor, ...definition } = record.definition;
+  return {
+    id: record.id,
+    ...definition,
+    paused: record.paused,
+    nextFireAt: isoOrNull(record.nextFireAt),
+    version: record.version,
+    createdAt: iso(record.createdAt),
+    updatedAt: iso(record.updatedAt),
+    completedAt: isoOrNull(record.completedAt),
+    lastOutcome: record.lastOutcome,
+  };
+}
+
+/** The public view of a stored execution. */
+export function toExecution(record: ExecutionRecord): Execution {
+  const view: Execution = {
+    id: record.id,
+    jobId: record.jobId,
+    fireAt: iso(record.fireAt),
+    runAt: iso(record.runAt),
+    trigger: record.trigger,
+    status: record.status,
+    attempt: record.attempt,
+    attempts: record.attempts,
+    leaseOwner: record.leaseOwner,
+    onFailure: record.onFailure,
+    createdAt: iso(record.createdAt),
+    startedAt: isoOrNull(record.startedAt),
+    finishedAt: isoOrNull(record.finishedAt),
+  };
+  if (record.payload !== undefined) view.payload = record.payload;
+  if (record.result !== undefined) view.result = record.result;
+  if (record.error !== undefined) view.error = record.error;
+  return view;
+}

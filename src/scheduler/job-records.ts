@@ -1,0 +1,127 @@
+/**
+ * How a definition becomes a stored job, and how a change applies to one:
+ * the definition hash that makes `ensureJob` idempotent, interval anchors that
+ * survive restarts, and `nextFireAt` after creation, schedule changes, pause
+ * and resume.
+ */
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import { compileJobSchedule } from '../engine/job-schedule.js';
+import type { JobDefinition } from '../model/job.js';
+import type { JobRecord, StoredDefinition } from '../stores/store.js';
+
+/** A hash of the canonical definition (keys sorted; `id` and `paused` left out; defaults applied). */
+export function definitionHash(job: JobDefinition): string {
+  return createHash('sha256').update(canonical(job)).digest('base64url');
+}
+
+function canonical(job: JobDefinition): string {
+  const { id: _id, paused: _paused, ...rest } = job;
+  return (
+    stringify({
+      ...rest,
+      target: rest.target ?? { type: 'handler' },
+      metadata: rest.metadata ?? {},
+    }) ?? ''
+  );
+}
+
+/** True when two schedules are the same (canonically). */
+export function sameSchedule(a: JobDefinition['schedule'], b: JobDefinition['schedule']): boolean {
+  return stringify(a) === stringify(b);
+}
+
+/**
+ * The stored definition: defaults made explicit where they are state, and an
+ * interval without `startAt` anchored when its schedule was set (kept across
+ * updates that leave the schedule alone).
+ */
+export function storedDefinition(
+  job: JobDefinition,
+  now: number,
+  previous?: StoredDefinition,
+): StoredDefinition {
+  const { id: _id, paused: _paused, ...rest } = structuredClone(job);
+  const definition: StoredDefinition = {
+    ...rest,
+    target: rest.target ?? { type: 'handler' },
+    metadata: rest.metadata ?? {},
+  };
+  if (job.schedule.kind === 'interval' && job.schedule.startAt === undefined) {
+    const keep = previous?.anchorAt !== undefined && sameSchedule(previous.schedule, job.schedule);
+    definition.anchorAt = keep ? previous.anchorAt : new Date(now).toISOString();
+  }
+  return definition;
+}
+
+/** The first fire at or after `from`; a one-shot's instant even when just past (the planner judges lateness). */
+export function firstFireAt(definition: StoredDefinition, from: number): number | null {
+  if (definition.schedule.kind === 'once') return Date.parse(definition.schedule.at);
+  return compileJobSchedule({ definition }).nextAfter(from - 1);
+}
+
+/** A new job record. */
+export function newJobRecord(id: string, job: JobDefinition, now: number): JobRecord {
+  const definition = storedDefinition(job, now);
+  const paused = job.paused ?? false;
+  const next = paused ? null : firstFireAt(definition, now);
+  return {
+    id,
+    definition,
+    hash: definitionHash(job),
+    paused,
+    nextFireAt: next,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    completedAt: next === null && !paused ? now : null,
+    lastOutcome: null,
+  };
+}
+
+/** A job record with a new definition applied; `scheduleChanged` says whether planned fires must go. */
+export function updatedJobRecord(
+  existing: JobRecord,
+  job: JobDefinition,
+  now: number,
+): { record: JobRecord; scheduleChanged: boolean } {
+  const scheduleChanged = !sameSchedule(existing.definition.schedule, job.schedule);
+  const definition = storedDefinition(job, now, existing.definition);
+  const paused = job.paused ?? existing.paused;
+  const record = withPaused(
+    { ...existing, definition, hash: definitionHash(job) },
+    paused,
+    now,
+    scheduleChanged,
+  );
+  return { record, scheduleChanged };
+}
+
+/**
+ * A job record paused or resumed (and its version bumped). Resuming — or a new
+ * schedule — plans from now: fires that fell while paused are not missed, they
+ * were paused. A completed job stays completed when resumed.
+ */
+export function withPaused(
+  existing: JobRecord,
+  paused: boolean,
+  now: number,
+  replan = false,
+): JobRecord {
+  const resumed = existing.paused && !paused;
+  let nextFireAt = existing.nextFireAt;
+  let completedAt = existing.completedAt;
+  if (paused) nextFireAt = null;
+  else if (replan || (resumed && existing.completedAt === null)) {
+    nextFireAt = firstFireAt(existing.definition, now);
+    completedAt = nextFireAt === null ? now : null;
+  }
+  return {
+    ...existing,
+    paused,
+    nextFireAt,
+    completedAt,
+    version: existing.version + 1,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,132 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import Type from 'typebox';
+import { pino, type Logger } from 'pino';
+import { ChimeError } from '../errors.js';
+import { systemClock, type Clock } from '../engine/clock.js';
+import { schemaCheck } from '../model/check.js';
+import { sqliteStore } from '../stores/sqlite/index.js';
+import type { Store } from '../stores/store.js';
+
+/** Options of `createScheduler`; all optional. */
+export interface SchedulerOptions {
+  /**
+   * Where jobs and executions live.
+   * @defaultValue `sqliteStore({ path: './chime.db' })`
+   */
+  store?: Store;
+  /**
+   * This instance's name in leases, logs and attempt records.
+   * @defaultValue `<hostname>:<pid>:<random>`
+   */
+  instanceId?: string;
+  /**
+   * Attempts run at once by this instance.
+   * @defaultValue 50
+   */
+  concurrency?: number;
+  /**
+   * Lease length in ms; a crashed instance's work is taken over this long after its last heartbeat.
+   * @defaultValue 30000
+   */
+  leaseMs?: number;
+  /**
+   * How far ahead work is planned and claimed, in ms (no timer is armed further).
+   * @defaultValue 1000
+   */
+  horizonMs?: number;
+  /**
+   * Longest pause between two planning cycles, in ms; at most `horizonMs`.
+   * @defaultValue 500
+   */
+  pollIntervalMs?: number;
+  /**
+   * Largest payload accepted, in bytes of JSON.
+   * @defaultValue 262144
+   */
+  maxPayloadBytes?: number;
+  /**
+   * Largest result recorded, in bytes of JSON; larger results are replaced by a note.
+   * @defaultValue 65536
+   */
+  maxResultBytes?: number;
+  /**
+   * Default deadline of `stop()` for running attempts, in ms.
+   * @defaultValue 10000
+   */
+  stopTimeoutMs?: number;
+  /**
+   * The source of time (tests inject a `TestClock`).
+   * @defaultValue the system clock
+   */
+  clock?: Clock;
+  /**
+   * A pino logger.
+   * @defaultValue pino at level `warn`, to stderr
+   */
+  logger?: Logger;
+}
+
+/** The options with every default applied. */
+export type ResolvedOptions = Readonly<Required<SchedulerOptions>>;
+
+const OptionsSchema = Type.Object(
+  {
+    store: Type.Optional(Type.Object({})),
+    instanceId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    leaseMs: Type.Optional(Type.Integer({ minimum: 100 })),
+    horizonMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })),
+    pollIntervalMs: Type.Optional(Type.Integer({ minimum: 10 })),
+    maxPayloadBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxResultBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+    stopTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    clock: Type.Optional(Type.Object({})),
+    logger: Type.Optional(Type.Object({})),
+  },
+  { additionalProperties: false },
+);
+const OPTIONS_CHECK = schemaCheck(OptionsSchema);
+
+/** The defaults, documented on {@link SchedulerOptions}. */
+export const OPTION_DEFAULTS = Object.freeze({
+  concurrency: 50,
+  leaseMs: 30_000,
+  horizonMs: 1_000,
+  pollIntervalMs: 500,
+  maxPayloadBytes: 256 * 1024,
+  maxResultBytes: 64 * 1024,
+  stopTimeoutMs: 10_000,
+});
+
+/**
+ * Validates options and applies the defaults into a new frozen object (the
+ * caller's object is never written).
+ * @throws ChimeError `CHIME_ERR_OPTION_INVALID` naming the option.
+ */
+export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions {
+  try {
+    OPTIONS_CHECK.assert(options, '');
+  } catch (err) {
+    const e = err as ChimeError;
+    throw new ChimeError('CHIME_ERR_OPTION_INVALID', `invalid scheduler option: ${e.message}`, {
+      path: e.path,
+    });
+  }
+  const merged = { ...OPTION_DEFAULTS, ...options };
+  if (merged.pollIntervalMs > merged.horizonMs) {
+    throw new ChimeError(
+      'CHIME_ERR_OPTION_INVALID',
+      `pollIntervalMs (${merged.pollIntervalMs}) must not exceed horizonMs (${merged.horizonMs}), or fires could be claimed late`,
+      { path: '/pollIntervalMs' },
+    );
+  }
+  return Object.freeze({
+    ...merged,
+    store: options.store ?? sqliteStore({ path: './chime.db' }),
+    instanceId:
+      options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? pino({ name: 'chime', level: 'warn' }, pino.destination(2)),
+  });
+}

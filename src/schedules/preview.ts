@@ -1,0 +1,105 @@
+/**
+ * Previews of upcoming fires (`nextFireTimes`, `chime next`): each fire in UTC
+ * and in the schedule's local time, with fires that a DST change moved marked.
+ */
+import { ChimeError } from '../errors.js';
+import { formatInstant, parseInstant } from '../model/instant.js';
+import type { Schedule } from '../model/schedule.js';
+import { compileCron, compileSchedule, type FireTimes } from './fire-times.js';
+import type { CronFireTimes } from './cron-fire-times.js';
+import { validateSchedule } from './validate.js';
+import { formatLocal, getZone } from './zone.js';
+
+/** One upcoming fire as shown by previews (`nextFireTimes`, `chime next`). */
+export interface FirePreview {
+  /** The fire instant. */
+  at: Date;
+  /** ISO 8601 UTC text. */
+  utc: string;
+  /** Local wall time in the schedule's zone with its offset, e.g. "2026-03-29T03:00:00+02:00". */
+  local: string;
+  /** The schedule's zone (UTC when none). */
+  tz: string;
+  /**
+   * True when a DST change moved this fire off the wall time the expression names
+   * (spring-forward gap shift), or when the fire is the second occurrence of a
+   * repeated local hour.
+   */
+  dstShifted: boolean;
+  /** Human note when dstShifted, e.g. "02:30 does not exist on 2026-03-29 (DST gap); fired at 03:00". */
+  note?: string;
+}
+
+/** Options of {@link nextFireTimes}. */
+export interface NextFireTimesOptions {
+  /** How many fires, 1 to 1000 (default 10). */
+  count?: number;
+  /** Fires strictly after this instant are listed (default: now). */
+  from?: Date | string | number;
+  /** The anchor of an interval schedule without `startAt` (default: `from`). */
+  anchorMs?: number;
+}
+
+const DEFAULT_COUNT = 10;
+const MAX_COUNT = 1000;
+
+/**
+ * The next `count` fires of `schedule` strictly after `from`, oldest first.
+ * @throws ChimeError when the schedule is invalid (paths under `/schedule`), or
+ *   `CHIME_ERR_INVALID_INPUT` at `/count`, `CHIME_ERR_DATE_INVALID` at `/from`.
+ * @example nextFireTimes(cron('30 2 * * *', { tz: 'Europe/Berlin' }), { count: 3 })
+ */
+export function nextFireTimes(
+  schedule: Schedule,
+  options: NextFireTimesOptions = {},
+): FirePreview[] {
+  validateSchedule(schedule, '/schedule');
+  const count = options.count ?? DEFAULT_COUNT;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
+    throw new ChimeError(
+      'CHIME_ERR_INVALID_INPUT',
+      `count must be an integer from 1 to ${MAX_COUNT}, got ${String(count)}`,
+      { path: '/count' },
+    );
+  }
+  const fromMs = toMs(options.from);
+  const tz = schedule.kind === 'cron' ? (schedule.tz ?? 'UTC') : 'UTC';
+  const zone = getZone(tz);
+  let cronTimes: CronFireTimes | undefined;
+  let times: FireTimes;
+  if (schedule.kind === 'cron') {
+    cronTimes = compileCron(schedule);
+    times = cronTimes;
+  } else {
+    times = compileSchedule(schedule, options.anchorMs ?? fromMs);
+  }
+  const out: FirePreview[] = [];
+  let cursor = fromMs;
+  while (out.length < count) {
+    const fire = times.nextAfter(cursor);
+    if (fire === null) break;
+    const shift = cronTimes?.describe(fire) ?? { dstShifted: false };
+    const preview: FirePreview = {
+      at: new Date(fire),
+      utc: formatInstant(fire),
+      local: formatLocal(fire, zone),
+      tz,
+      dstShifted: shift.dstShifted,
+    };
+    if (shift.note !== undefined) preview.note = shift.note;
+    out.push(preview);
+    cursor = fire;
+  }
+  return out;
+}
+
+function toMs(from: Date | string | number | undefined): number {
+  if (from === undefined) return Date.now();
+  if (typeof from === 'number') {
+    if (Number.isFinite(from)) return from;
+    throw new ChimeError('CHIME_ERR_DATE_INVALID', `${String(from)} is not an instant`, {
+      path: '/from',
+    });
+  }
+  return parseInstant(from, '/from');
+}

@@ -1,0 +1,1 @@
+export { sqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';

@@ -1,0 +1,389 @@
+/**
+ * The SQLite store: the embedded default (`./chime.db`), safe for several
+ * processes on one host. better-sqlite3 in WAL mode; every write that touches
+ * several rows is one `BEGIN IMMEDIATE` transaction, which takes the database's
+ * write lock up front, so two processes never interleave a claim, a plan or a
+ * fenced write (a waiting writer retries for up to `busy_timeout`).
+ *
+ * Schema and indexes: `migrations/001-initial.ts`. Statements: `statements.ts`.
+ */
+import Database from 'better-sqlite3';
+import { ChimeError, isChimeError } from '../../errors.js';
+import type {
+  Claim,
+  ExecutionRecord,
+  ExecutionsListParams,
+  FinishRequest,
+  JobPlan,
+  JobRecord,
+  JobsListParams,
+  LeaseRef,
+  StartRequest,
+  StartResult,
+  Store,
+  StoreCapabilities,
+} from '../store.js';
+import { migrate } from './migrations.js';
+import {
+  executionFromRow,
+  executionParams,
+  jobFromRow,
+  jobParams,
+  jsonOrNull,
+  prepareStatements,
+  type ExecutionRow,
+  type JobRow,
+  type Statements,
+} from './statements.js';
+
+/** Options of {@link sqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file, created when absent (its directory must exist). */
+  path: string;
+}
+
+/** How long a writer waits for another process's write lock before failing. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** The executions-list cursor when none is given: admits every row. */
+const NO_CURSOR = { before_fire_at: Number.MAX_SAFE_INTEGER, before_id: '' };
+
+interface Connection {
+  db: Database.Database;
+  s: Statements;
+}
+
+/**
+ * A {@link Store} on one SQLite file. Open it before use; each instance holds
+ * one connection. Several instances, in one process or many, may share a file.
+ */
+export class SqliteStore implements Store {
+  readonly name = 'sqlite';
+  readonly capabilities: StoreCapabilities = { notify: false };
+  /** The database file. */
+  readonly path: string;
+  private connection: Connection | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    if (typeof options.path !== 'string' || options.path === '') {
+      throw new ChimeError('CHIME_ERR_OPTION_INVALID', 'sqliteStore needs a database file path', {
+        path: '/path',
+      });
+    }
+    this.path = options.path;
+  }
+
+  async open(): Promise<void> {
+    this.connection ??= connect(this.path);
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection?.db.open) connection.db.close();
+  }
+
+  async jobGet({ id }: { id: string }): Promise<JobRecord | null> {
+    const row = this.statements.jobGet.get({ id });
+    return row ? jobFromRow(row) : null;
+  }
+
+  async jobInsert({ job }: { job: JobRecord }): Promise<boolean> {
+    return this.statements.jobInsert.run(jobParams(job)).changes === 1;
+  }
+
+  async jobUpdate(params: {
+    job: JobRecord;
+    expectedVersion: number;
+    dropPlanned: boolean;
+  }): Promise<boolean> {
+    return this.write((s) => {
+      const bound = { ...jobParams(params.job), expected_version: params.expectedVersion };
+      if (s.jobUpdate.run(bound).changes === 0) return false;
+      if (params.dropPlanned) s.dropPlanned.run({ job_id: params.job.id });
+      return true;
+    });
+  }
+
+  async jobDelete({ id }: { id: string }): Promise<boolean> {
+    // One statement: the foreign key's ON DELETE CASCADE removes the executions with it.
+    return this.statements.jobDelete.run({ id }).changes === 1;
+  }
+
+  async jobsList(params: JobsListParams): Promise<JobRecord[]> {
+    const rows = this.statements.jobsList.all({
+      after_id: params.afterId ?? '',
+      paused: params.paused === undefined ? null : params.paused ? 1 : 0,
+      target_type: params.targetType ?? null,
+      metadata: JSON.stringify(params.metadata ?? {}),
+      limit: params.limit,
+    });
+    return rows.map(jobFromRow);
+  }
+
+  async jobsDue({ before, limit }: { before: number; limit: number }): Promise<JobRecord[]> {
+    return this.statements.jobsDue.all({ before, limit }).map(jobFromRow);
+  }
+
+  async jobsAdvance({
+    plans,
+  }: {
+    plans: JobPlan[];
+  }): Promise<{ claims: Claim[]; applied: string[] }> {
+    return this.write((s) => {
+      const claims: Claim[] = [];
+      const applied: string[] = [];
+      for (const plan of plans) {
+        if (!advanceJob(s, plan)) continue;
+        applied.push(plan.jobId);
+        claims.push(...insertFires(s, plan.executions));
+      }
+      return { claims, applied };
+    });
+  }
+
+  async executionInsert({ execution }: { execution: ExecutionRecord }): Promise<void> {
+    this.statements.executionInsert.get(executionParams(execution));
+  }
+
+  async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {
+    const row = this.statements.executionGet.get({ id });
+    return row ? executionFromRow(row) : null;
+  }
+
+  async executionsList(params: ExecutionsListParams): Promise<ExecutionRecord[]> {
+    const { before } = params;
+    const cursor = before ? { before_fire_at: before.fireAt, before_id: before.id } : NO_CURSOR;
+    const bound = { ...cursor, status: params.status ?? null, limit: params.limit };
+    const s = this.statements;
+    const rows =
+      params.jobId === undefined
+        ? s.executionsListAll.all(bound)
+        : s.executionsListJob.all({ ...bound, job_id: params.jobId });
+    return rows.map(executionFromRow);
+  }
+
+  async executionsClaim(params: {
+    owner: string;
+    now: number;
+    until: number;
+    leaseMs: number;
+    limit: number;
+  }): Promise<Claim[]> {
+    return this.write((s) => {
+      const { owner, now, until, leaseMs, limit } = params;
+      const rows = s.executionsClaim.all({ owner, now, until, lease_ms: leaseMs, limit });
+      // RETURNING yields rows in no promised order: restore the claim's.
+      rows.sort((a, b) => a.run_at - b.run_at);
+      return withJobs(s, rows);
+    });
+  }
+
+  async executionsTakeOver(params: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+  }): Promise<Claim[]> {
+    return this.write((s) => {
+      const { owner, now, leaseMs, limit } = params;
+      const taken: ExecutionRow[] = [];
+      for (const row of s.executionsExpired.all({ now, limit })) {
+        const attempts = JSON.stringify(attemptsAfterTakeOver(row, now));
+        const leaseUntil = Math.max(row.run_at, now) + leaseMs;
+        const updated = s.executionTakeOver.get({
+          id: row.id,
+          owner,
+          lease_until: leaseUntil,
+          attempts,
+        });
+        if (updated) taken.push(updated);
+      }
+      return withJobs(s, taken);
+    });
+  }
+
+  async executionsStart({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
+    return this.write((s) => starts.map((start) => startOne(s, start)));
+  }
+
+  async executionsFinish({ finishes }: { finishes: FinishRequest[] }): Promise<boolean[]> {
+    return this.write((s) => finishes.map((finish) => finishOne(s, finish)));
+  }
+
+  async leasesRenew(params: {
+    owner: string;
+    leases: LeaseRef[];
+    until: number;
+  }): Promise<string[]> {
+    return this.write((s) =>
+      params.leases
+        .filter(
+          (lease) =>
+            s.leaseRenew.run({
+              id: lease.id,
+              lease_token: lease.leaseToken,
+              owner: params.owner,
+              until: params.until,
+            }).changes === 1,
+        )
+        .map((lease) => lease.id),
+    );
+  }
+
+  async leasesRelease({ leases }: { leases: LeaseRef[] }): Promise<void> {
+    this.write((s) => {
+      for (const lease of leases)
+        s.leaseRelease.run({ id: lease.id, lease_token: lease.leaseToken });
+    });
+  }
+
+  private get statements(): Statements {
+    return this.connected().s;
+  }
+
+  /** Runs `fn` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it. */
+  private write<R>(fn: (s: Statements) => R): R {
+    const { db, s } = this.connected();
+    return db.transaction(() => fn(s)).immediate();
+  }
+
+  private connected(): Connection {
+    if (!this.connection) {
+      throw new ChimeError(
+        'CHIME_ERR_STORE_UNAVAILABLE',
+        `the SQLite store ${this.path} is not open: call open() first`,
+      );
+    }
+    return this.connection;
+  }
+}
+
+/** Creates a SQLite store on one file, e.g. `sqliteStore({ path: './chime.db' })`. */
+export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
+
+/** Opens the file, sets the connection up and brings its schema up to date. */
+function connect(path: string): Connection {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw unavailable(path, err);
+  }
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, { location: path });
+    return { db, s: prepareStatements(db) };
+  } catch (err) {
+    db.close();
+    throw isChimeError(err) ? err : unavailable(path, err);
+  }
+}
+
+function unavailable(path: string, cause: unknown): ChimeError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new ChimeError(
+    'CHIME_ERR_STORE_UNAVAILABLE',
+    `cannot open the SQLite database ${path}: ${reason}`,
+    {
+      cause,
+    },
+  );
+}
+
+/** The compare-and-set of one plan; true when the job was still as the planner saw it. */
+function advanceJob(s: Statements, plan: JobPlan): boolean {
+  const result = s.jobAdvance.run({
+    id: plan.jobId,
+    expected_version: plan.expectedVersion,
+    expected_next_fire_at: plan.expectedNextFireAt,
+    next_fire_at: plan.nextFireAt,
+    completed_at: plan.completedAt,
+    last_outcome: plan.lastOutcome === null ? null : JSON.stringify(plan.lastOutcome),
+  });
+  return result.changes === 1;
+}
+
+/** Inserts a plan's fires (a fire that exists is skipped); returns the leased ones as claims. */
+function insertFires(s: Statements, executions: ExecutionRecord[]): Claim[] {
+  const inserted: ExecutionRow[] = [];
+  for (const execution of executions) {
+    if (!s.executionInsert.get(executionParams(execution)) || execution.leaseOwner === null)
+      continue;
+    inserted.push(mustGet(s.executionGet.get({ id: execution.id }), 'execution', execution.id));
+  }
+  return withJobs(s, inserted);
+}
+
+/** Pairs executions with their jobs, reading each job once. */
+function withJobs(s: Statements, rows: ExecutionRow[]): Claim[] {
+  const jobs = new Map<string, JobRow>();
+  return rows.map((row) => {
+    let job = jobs.get(row.job_id);
+    if (!job) {
+      job = mustGet(s.jobGet.get({ id: row.job_id }), 'job', row.job_id);
+      jobs.set(row.job_id, job);
+    }
+    return { execution: executionFromRow(row), job: jobFromRow(job) };
+  });
+}
+
+function mustGet<T>(row: T | undefined, what: string, id: string): T {
+  if (row === undefined)
+    throw new Error(`SQLite store: ${what} ${id} vanished inside a transaction`);
+  return row;
+}
+
+/** A taken-over execution's attempts: a running one's lost attempt is recorded as abandoned. */
+function attemptsAfterTakeOver(row: ExecutionRow, now: number): ExecutionRecord['attempts'] {
+  const { attempts } = executionFromRow(row);
+  if (row.status !== 'running' || row.started_at === null) return attempts;
+  const holder = row.lease_owner ?? 'its instance';
+  attempts.push({
+    attempt: row.attempt,
+    owner: row.lease_owner ?? '',
+    startedAt: new Date(row.started_at).toISOString(),
+    finishedAt: new Date(now).toISOString(),
+    outcome: 'abandoned',
+    error: { message: `lease of ${holder} expired during the attempt` },
+  });
+  return attempts;
+}
+
+/** One fenced start: rejected unless the lease is held with this token and there is an attempt to start. */
+function startOne(s: Statements, start: StartRequest): StartResult {
+  const row = s.executionGet.get({ id: start.id });
+  if (!row || row.lease_token !== start.leaseToken || row.lease_owner === null) return 'rejected';
+  if (row.status !== 'scheduled' && row.status !== 'running') return 'rejected';
+  if (start.forbidOverlap && s.unfinishedBefore.get({ job_id: row.job_id, fire_at: row.fire_at })) {
+    s.startSkipped.run({ id: row.id, finished_at: start.startedAt });
+    return 'skipped';
+  }
+  s.startRunning.run({ id: row.id, attempt: start.attempt, started_at: start.startedAt });
+  return 'started';
+}
+
+/** One fenced finish; writes the job's last outcome when accepted. */
+function finishOne(s: Statements, finish: FinishRequest): boolean {
+  const row = s.finish.get({
+    id: finish.id,
+    lease_token: finish.leaseToken,
+    status: finish.status,
+    run_at: finish.runAt ?? null,
+    attempt: jsonOrNull(finish.attempt),
+    result: jsonOrNull(finish.result),
+    error: jsonOrNull(finish.error),
+    on_failure: finish.onFailure,
+    finished_at: finish.finishedAt,
+    keep_lease_until: finish.keepLeaseUntil ?? null,
+  });
+  if (!row) return false;
+  if (finish.lastOutcome)
+    s.jobSetLastOutcome.run({ id: row.job_id, last_outcome: JSON.stringify(finish.lastOutcome) });
+  return true;
+}

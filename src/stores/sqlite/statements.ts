@@ -1,0 +1,320 @@
+/**
+ * The SQLite store's statements, the row shapes they read and write, and the
+ * mapping between rows and store records. Every value is bound as a named
+ * parameter (`@name`), never spliced into the text; the statements are
+ * prepared once per connection by {@link prepareStatements}.
+ */
+import type Database from 'better-sqlite3';
+import type {
+  Attempt,
+  ErrorInfo,
+  ExecutionStatus,
+  ExecutionTrigger,
+  OnFailureState,
+} from '../../model/execution.js';
+import type { LastOutcome } from '../../model/job.js';
+import type { ExecutionRecord, JobRecord, StoredDefinition } from '../store.js';
+
+/** A `jobs` row. */
+export interface JobRow {
+  id: string;
+  definition: string;
+  hash: string;
+  paused: number;
+  next_fire_at: number | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+  last_outcome: string | null;
+}
+
+/** An `executions` row (without the generated `has_work`). NULL JSON columns are absent values. */
+export interface ExecutionRow {
+  id: string;
+  job_id: string;
+  fire_at: number;
+  run_at: number;
+  trigger: ExecutionTrigger;
+  status: ExecutionStatus;
+  attempt: number;
+  payload: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  lease_token: number;
+  attempts: string;
+  result: string | null;
+  error: string | null;
+  on_failure: OnFailureState | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+const JOB_COLUMNS =
+  'id, definition, hash, paused, next_fire_at, version, created_at, updated_at, completed_at, last_outcome';
+const EXECUTION_COLUMNS =
+  'id, job_id, fire_at, run_at, trigger, status, attempt, payload, lease_owner, lease_until, ' +
+  'lease_token, attempts, result, error, on_failure, created_at, started_at, finished_at';
+const paramsOf = (columns: string) => columns.replace(/(\w+)/g, '@$1');
+
+/*
+ * The three queries the contract says are "served by an index" name it with
+ * INDEXED BY. In SQLite that is a requirement, not a hint: preparing fails if
+ * the index cannot serve the query, so a schema or WHERE change that would fall
+ * back to a table scan breaks at open() instead of slowing down in production.
+ */
+
+/** Unpaused jobs due by `@before`, by next fire. */
+export const JOBS_DUE = `SELECT ${JOB_COLUMNS} FROM jobs INDEXED BY jobs_due
+  WHERE paused = 0 AND next_fire_at IS NOT NULL AND next_fire_at <= @before
+  ORDER BY next_fire_at LIMIT @limit`;
+
+/**
+ * Leases unleased work due by `@until`, oldest first, in one statement: the
+ * subquery walks `executions_claimable` in `run_at` order. Its callers run it
+ * inside `BEGIN IMMEDIATE`, so two claimers never select the same rows.
+ *
+ * Tried instead: SELECT the ids, then one `UPDATE … WHERE id = ?` per row in
+ * the same transaction. In memory, over 100k rows: 0.07 vs 0.13 ms a claim of
+ * 10, but 0.5–0.9 vs 0.35–0.55 ms a claim of 100; the one statement stays.
+ */
+export const EXECUTIONS_CLAIM = `UPDATE executions
+  SET lease_owner = @owner, lease_until = max(run_at, @now) + @lease_ms, lease_token = lease_token + 1
+  WHERE id IN (
+    SELECT id FROM executions INDEXED BY executions_claimable
+    WHERE has_work = 1 AND lease_owner IS NULL AND run_at <= @until
+    ORDER BY run_at LIMIT @limit)
+  RETURNING ${EXECUTION_COLUMNS}`;
+
+/** Leases whose holder let them expire, oldest expiry first. */
+export const EXECUTIONS_EXPIRED = `SELECT ${EXECUTION_COLUMNS} FROM executions INDEXED BY executions_leased
+  WHERE lease_owner IS NOT NULL AND lease_until < @now
+  ORDER BY lease_until LIMIT @limit`;
+
+/**
+ * Jobs by id after `@after_id`, filtered. `@metadata` is the filter as a JSON
+ * object; every one of its keys must be in the job's metadata with exactly that
+ * string value. Keys are compared decoded (json_each), so any key works —
+ * dots, quotes and all — and no JSON path is ever built from one.
+ */
+const JOBS_LIST = `SELECT ${JOB_COLUMNS} FROM jobs
+  WHERE id > @after_id
+    AND (@paused IS NULL OR paused = @paused)
+    AND (@target_type IS NULL OR json_extract(definition, '$.target.type') = @target_type)
+    AND NOT EXISTS (
+      SELECT 1 FROM json_each(@metadata) AS wanted
+      WHERE NOT EXISTS (
+        SELECT 1 FROM json_each(jobs.definition, '$.metadata') AS held
+        WHERE held.key = wanted.key AND held.type = 'text' AND held.value = wanted.value))
+  ORDER BY id LIMIT @limit`;
+
+/** The listing cursor's row comparison; with no cursor the bound `(MAX, '')` admits every row. */
+const LIST_EXECUTIONS_WHERE = `(@status IS NULL OR status = @status)
+    AND (fire_at, id) < (@before_fire_at, @before_id)
+  ORDER BY fire_at DESC, id DESC LIMIT @limit`;
+
+/** Every statement of the store, by name: what {@link prepareStatements} prepares. */
+export const SQL = {
+  jobGet: `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = @id`,
+  jobInsert: `INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${paramsOf(JOB_COLUMNS)}) ON CONFLICT DO NOTHING`,
+  jobUpdate: `UPDATE jobs SET definition = @definition, hash = @hash, paused = @paused,
+      next_fire_at = @next_fire_at, version = @version, created_at = @created_at, updated_at = @updated_at,
+      completed_at = @completed_at, last_outcome = @last_outcome
+    WHERE id = @id AND version = @expected_version`,
+  jobDelete: 'DELETE FROM jobs WHERE id = @id',
+  jobsList: JOBS_LIST,
+  jobsDue: JOBS_DUE,
+  jobAdvance: `UPDATE jobs SET next_fire_at = @next_fire_at,
+      completed_at = coalesce(@completed_at, completed_at), last_outcome = coalesce(@last_outcome, last_outcome)
+    WHERE id = @id AND version = @expected_version AND next_fire_at = @expected_next_fire_at`,
+  jobSetLastOutcome: 'UPDATE jobs SET last_outcome = @last_outcome WHERE id = @id',
+  dropPlanned: `DELETE FROM executions
+    WHERE job_id = @job_id AND trigger = 'schedule' AND status = 'scheduled' AND attempt = 0`,
+  // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
+  executionInsert: `INSERT INTO executions (${EXECUTION_COLUMNS})
+    SELECT ${paramsOf(EXECUTION_COLUMNS)} WHERE EXISTS (SELECT 1 FROM jobs WHERE id = @job_id)
+    ON CONFLICT DO NOTHING RETURNING id`,
+  executionGet: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = @id`,
+  executionsListAll: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${LIST_EXECUTIONS_WHERE}`,
+  executionsListJob: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE job_id = @job_id AND ${LIST_EXECUTIONS_WHERE}`,
+  executionsClaim: EXECUTIONS_CLAIM,
+  executionsExpired: EXECUTIONS_EXPIRED,
+  executionTakeOver: `UPDATE executions SET lease_owner = @owner, lease_until = @lease_until,
+      lease_token = lease_token + 1, attempts = @attempts
+    WHERE id = @id RETURNING ${EXECUTION_COLUMNS}`,
+  // The overlap rule of rules.ts (isUnfinishedForOverlap), served by executions_job_recent.
+  unfinishedBefore: `SELECT 1 FROM executions
+    WHERE job_id = @job_id AND fire_at < @fire_at
+      AND (status = 'running' OR (status = 'scheduled' AND attempt > 0))
+    LIMIT 1`,
+  startRunning:
+    "UPDATE executions SET status = 'running', attempt = @attempt, started_at = @started_at WHERE id = @id",
+  startSkipped: `UPDATE executions SET status = 'skipped', lease_owner = NULL, lease_until = NULL,
+      finished_at = @finished_at WHERE id = @id`,
+  // NULL @result / @error mean "unchanged"; JSON null arrives as the text 'null'.
+  finish: `UPDATE executions SET status = @status, run_at = coalesce(@run_at, run_at),
+      attempts = CASE WHEN @attempt IS NULL THEN attempts ELSE json_insert(attempts, '$[#]', json(@attempt)) END,
+      result = coalesce(@result, result), error = coalesce(@error, error), on_failure = @on_failure,
+      finished_at = @finished_at,
+      lease_owner = CASE WHEN @keep_lease_until IS NULL THEN NULL ELSE lease_owner END,
+      lease_until = @keep_lease_until
+    WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
+    RETURNING job_id`,
+  leaseRenew: `UPDATE executions SET lease_until = @until
+    WHERE id = @id AND lease_token = @lease_token AND lease_owner = @owner`,
+  leaseRelease: `UPDATE executions SET lease_owner = NULL, lease_until = NULL
+    WHERE id = @id AND lease_token = @lease_token`,
+} as const;
+
+type Row = Record<string, unknown>;
+/** Named parameters, keyed without the `@`. */
+export type Params = Record<string, string | number | null>;
+
+/** The prepared statements of one connection. */
+export interface Statements {
+  jobGet: Database.Statement<Params, JobRow>;
+  jobInsert: Database.Statement<Params, Row>;
+  jobUpdate: Database.Statement<Params, Row>;
+  jobDelete: Database.Statement<Params, Row>;
+  jobsList: Database.Statement<Params, JobRow>;
+  jobsDue: Database.Statement<Params, JobRow>;
+  jobAdvance: Database.Statement<Params, Row>;
+  jobSetLastOutcome: Database.Statement<Params, Row>;
+  dropPlanned: Database.Statement<Params, Row>;
+  executionInsert: Database.Statement<Params, { id: string }>;
+  executionGet: Database.Statement<Params, ExecutionRow>;
+  executionsListAll: Database.Statement<Params, ExecutionRow>;
+  executionsListJob: Database.Statement<Params, ExecutionRow>;
+  executionsClaim: Database.Statement<Params, ExecutionRow>;
+  executionsExpired: Database.Statement<Params, ExecutionRow>;
+  executionTakeOver: Database.Statement<Params, ExecutionRow>;
+  unfinishedBefore: Database.Statement<Params, Row>;
+  startRunning: Database.Statement<Params, Row>;
+  startSkipped: Database.Statement<Params, Row>;
+  finish: Database.Statement<Params, { job_id: string }>;
+  leaseRenew: Database.Statement<Params, Row>;
+  leaseRelease: Database.Statement<Params, Row>;
+}
+
+/** Prepares every statement of the store on `db` (after its migrations ran). */
+export function prepareStatements(db: Database.Database): Statements {
+  const p = <R>(sql: string) => db.prepare<Params, R>(sql);
+  return {
+    jobGet: p<JobRow>(SQL.jobGet),
+    jobInsert: p<Row>(SQL.jobInsert),
+    jobUpdate: p<Row>(SQL.jobUpdate),
+    jobDelete: p<Row>(SQL.jobDelete),
+    jobsList: p<JobRow>(SQL.jobsList),
+    jobsDue: p<JobRow>(SQL.jobsDue),
+    jobAdvance: p<Row>(SQL.jobAdvance),
+    jobSetLastOutcome: p<Row>(SQL.jobSetLastOutcome),
+    dropPlanned: p<Row>(SQL.dropPlanned),
+    executionInsert: p<{ id: string }>(SQL.executionInsert),
+    executionGet: p<ExecutionRow>(SQL.executionGet),
+    executionsListAll: p<ExecutionRow>(SQL.executionsListAll),
+    executionsListJob: p<ExecutionRow>(SQL.executionsListJob),
+    executionsClaim: p<ExecutionRow>(SQL.executionsClaim),
+    executionsExpired: p<ExecutionRow>(SQL.executionsExpired),
+    executionTakeOver: p<ExecutionRow>(SQL.executionTakeOver),
+    unfinishedBefore: p<Row>(SQL.unfinishedBefore),
+    startRunning: p<Row>(SQL.startRunning),
+    startSkipped: p<Row>(SQL.startSkipped),
+    finish: p<{ job_id: string }>(SQL.finish),
+    leaseRenew: p<Row>(SQL.leaseRenew),
+    leaseRelease: p<Row>(SQL.leaseRelease),
+  };
+}
+
+// ------------------------------------------------------------ row mapping
+
+/** Parses JSON text written by this store. */
+function parse<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+/** JSON text of a value, or NULL when it is absent (undefined). */
+export function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** A job record as bound parameters. */
+export function jobParams(job: JobRecord): Params {
+  return {
+    id: job.id,
+    definition: JSON.stringify(job.definition),
+    hash: job.hash,
+    paused: job.paused ? 1 : 0,
+    next_fire_at: job.nextFireAt,
+    version: job.version,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    completed_at: job.completedAt,
+    last_outcome: job.lastOutcome === null ? null : JSON.stringify(job.lastOutcome),
+  };
+}
+
+/** A job record read from its row. */
+export function jobFromRow(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    definition: parse<StoredDefinition>(row.definition),
+    hash: row.hash,
+    paused: row.paused === 1,
+    nextFireAt: row.next_fire_at,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+    lastOutcome: row.last_outcome === null ? null : parse<LastOutcome>(row.last_outcome),
+  };
+}
+
+/** An execution record as bound parameters. */
+export function executionParams(e: ExecutionRecord): Params {
+  return {
+    id: e.id,
+    job_id: e.jobId,
+    fire_at: e.fireAt,
+    run_at: e.runAt,
+    trigger: e.trigger,
+    status: e.status,
+    attempt: e.attempt,
+    payload: jsonOrNull(e.payload),
+    lease_owner: e.leaseOwner,
+    lease_until: e.leaseUntil,
+    lease_token: e.leaseToken,
+    attempts: JSON.stringify(e.attempts),
+    result: jsonOrNull(e.result),
+    error: jsonOrNull(e.error),
+    on_failure: e.onFailure,
+    created_at: e.createdAt,
+    started_at: e.startedAt,
+    finished_at: e.finishedAt,
+  };
+}
+
+/** An execution record read from its row; NULL JSON columns become absent fields. */
+export function executionFromRow(row: ExecutionRow): ExecutionRecord {
+  const record: ExecutionRecord = {
+    id: row.id,
+    jobId: row.job_id,
+    fireAt: row.fire_at,
+    runAt: row.run_at,
+    trigger: row.trigger,
+    status: row.status,
+    attempt: row.attempt,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    leaseToken: row.lease_token,
+    attempts: parse<Attempt[]>(row.attempts),
+    onFailure: row.on_failure,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+  if (row.payload !== null) record.payload = parse<unknown>(row.payload);
+  if (row.result !== null) record.result = parse<unknown>(row.result);
+  if (row.error !== null) record.error = parse<ErrorInfo>(row.error);
+  return record;
+}

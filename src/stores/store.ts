@@ -1,0 +1,261 @@
+/**
+ * The store contract: the one narrow interface between the engine and a
+ * backend (memory, SQLite, Postgres, NATS). It speaks jobs and executions in
+ * plain records; it exposes no connection, no transaction handle, no SQL and no
+ * driver type — each backend owns its connections, its migrations and its
+ * statements. Every method that changes several rows is atomic: all of it
+ * happens or none of it does.
+ *
+ * Times are epoch milliseconds chosen by the engine's clock and passed in; a
+ * store never reads a clock of its own for its decisions (a store whose
+ * database has a clock of its own corrects the engine for skew instead).
+ *
+ * The store deliberately leaves out schedule arithmetic, policies and
+ * executors: it keeps state and enforces the invariants that must hold across
+ * processes — one execution per `(jobId, fireAt)` of a schedule, one lease
+ * holder per execution, and fencing: a write naming a stale lease token
+ * changes nothing.
+ *
+ * Every store passes the conformance suite in `test/stores/conformance.ts`.
+ */
+
+import type { JobDefinition, LastOutcome } from '../model/job.js';
+import type {
+  Attempt,
+  ErrorInfo,
+  ExecutionStatus,
+  ExecutionTrigger,
+  OnFailureState,
+} from '../model/execution.js';
+import type { Target } from '../executors/builtin.js';
+
+/** A job as the store keeps it: the definition as JSON plus the scheduler's state. */
+export interface JobRecord {
+  id: string;
+  /** The definition, with `target` defaulted and an interval's anchor resolved; without `id` and `paused`. */
+  definition: StoredDefinition;
+  /** Hash of the canonical definition as the caller gave it: equal hashes make `ensureJob` a no-op. */
+  hash: string;
+  paused: boolean;
+  /** The next fire not yet planned, or null. Indexed: the planner reads jobs by it. */
+  nextFireAt: number | null;
+  /** Bumped by every change of the definition or of `paused`. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+  lastOutcome: LastOutcome | null;
+}
+
+/** The stored form of a definition. */
+export type StoredDefinition = Omit<JobDefinition, 'id' | 'paused' | 'target' | 'metadata'> & {
+  target: Target;
+  metadata: Record<string, string>;
+  /** An interval schedule's anchor when it names no `startAt`: when the schedule was set (ISO 8601). */
+  anchorAt?: string;
+};
+
+/** An execution as the store keeps it. */
+export interface ExecutionRecord {
+  id: string;
+  jobId: string;
+  fireAt: number;
+  /** When it is due: the planner's `fireAt + jitter`, a retry's time, or a trigger's. */
+  runAt: number;
+  trigger: ExecutionTrigger;
+  status: ExecutionStatus;
+  /** Attempts started so far. */
+  attempt: number;
+  /** A manual trigger's payload override (undefined: the job's payload). */
+  payload?: unknown;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  /** Bumped by every claim; writes naming another token are rejected (fencing). */
+  leaseToken: number;
+  attempts: Attempt[];
+  result?: unknown;
+  error?: ErrorInfo;
+  onFailure: OnFailureState | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** A claimed execution with the job it belongs to, as the claim saw it. */
+export interface Claim {
+  execution: ExecutionRecord;
+  job: JobRecord;
+}
+
+/** A lease as its holder names it in fenced writes. */
+export interface LeaseRef {
+  id: string;
+  leaseToken: number;
+}
+
+/**
+ * One job's planning step: compare-and-set of the job (its `version` and
+ * `nextFireAt` must still be the expected ones), insert of the fires'
+ * executions, advance of `nextFireAt`. All or nothing per plan.
+ */
+export interface JobPlan {
+  jobId: string;
+  expectedVersion: number;
+  expectedNextFireAt: number;
+  /** The job's new next fire, or null when its schedule has no more fires. */
+  nextFireAt: number | null;
+  /** Set when the schedule ran out of fires. */
+  completedAt: number | null;
+  /** Set when the plan records finished executions (missed fires). */
+  lastOutcome: LastOutcome | null;
+  /**
+   * The executions to insert. Those already leased (leaseOwner set) come back
+   * as claims. An execution whose `(jobId, fireAt)` exists is not inserted.
+   */
+  executions: ExecutionRecord[];
+}
+
+/** How a claimed execution starts. */
+export interface StartRequest extends LeaseRef {
+  /** The attempt number being started. */
+  attempt: number;
+  startedAt: number;
+  /** For `overlap: 'forbid'`: skip when an earlier execution of the job is unfinished. */
+  forbidOverlap: boolean;
+}
+
+/** The answer to a {@link StartRequest}. */
+export type StartResult =
+  | 'started'
+  /** An earlier execution of the job is unfinished; this one is now `skipped`. */
+  | 'skipped'
+  /** The lease token is stale or the execution is gone: do not run. */
+  | 'rejected';
+
+/** The fenced write of an attempt's end (or of an onFailure delivery). */
+export interface FinishRequest extends LeaseRef {
+  /** The new status: final, or `scheduled` for a retry. */
+  status: ExecutionStatus;
+  /** For a retry: when the execution is due again. */
+  runAt?: number;
+  /** The attempt record to append (absent for an onFailure delivery). */
+  attempt?: Attempt;
+  result?: unknown;
+  error?: ErrorInfo;
+  onFailure: OnFailureState | null;
+  /** Keep the lease (to deliver onFailure next) instead of releasing it. */
+  keepLeaseUntil?: number;
+  finishedAt: number | null;
+  /** The job's new last outcome, when this write finishes the execution. */
+  lastOutcome: LastOutcome | null;
+}
+
+/** What a store can do beyond the contract. */
+export interface StoreCapabilities {
+  /** The store tells every instance about changes (Postgres LISTEN/NOTIFY, NATS watch). */
+  readonly notify: boolean;
+}
+
+/** A change announced to every instance by a store with `capabilities.notify`. */
+export interface StoreChange {
+  /** Earliest instant at which the change makes work due. */
+  dueAt: number;
+}
+
+/** Listing filter of jobs. */
+export interface JobsListParams {
+  /** Exact matches on metadata keys, all of which must hold. */
+  metadata?: Record<string, string>;
+  paused?: boolean;
+  /** Only jobs whose target has this type. */
+  targetType?: string;
+  limit: number;
+  /** Return jobs whose id sorts after this one. */
+  afterId?: string;
+}
+
+/** Listing filter of executions, newest first. */
+export interface ExecutionsListParams {
+  jobId?: string;
+  status?: ExecutionStatus;
+  limit: number;
+  /** Return executions older than this `(fireAt, id)`. */
+  before?: { fireAt: number; id: string };
+}
+
+/** The store contract. See the module comment. */
+export interface Store {
+  /** The backend's name, for logs and metrics (`memory`, `sqlite`, …). */
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+
+  /** Connects and runs pending migrations. Idempotent. */
+  open(): Promise<void>;
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+  /** Subscribes to changes made by any instance (only with `capabilities.notify`). */
+  onChange?(listener: (change: StoreChange) => void): () => void;
+
+  /** One job, or null. */
+  jobGet(params: { id: string }): Promise<JobRecord | null>;
+  /** Inserts a job; false when the id exists. */
+  jobInsert(params: { job: JobRecord }): Promise<boolean>;
+  /**
+   * Replaces a job if its version is still `expectedVersion`; false otherwise.
+   * With `dropPlanned`, deletes the job's planned, never-started scheduled fires
+   * (its schedule changed or it was paused) — a holder's start is then rejected.
+   */
+  jobUpdate(params: {
+    job: JobRecord;
+    expectedVersion: number;
+    dropPlanned: boolean;
+  }): Promise<boolean>;
+  /** Deletes a job and all its executions; false when absent. */
+  jobDelete(params: { id: string }): Promise<boolean>;
+  /** Jobs ordered by id. */
+  jobsList(params: JobsListParams): Promise<JobRecord[]>;
+  /** Unpaused jobs with `nextFireAt <= before`, by `nextFireAt`. Served by an index. */
+  jobsDue(params: { before: number; limit: number }): Promise<JobRecord[]>;
+  /**
+   * Applies planning steps; a plan whose compare-and-set fails changes nothing.
+   * Returns the leased executions it inserted and the ids of the jobs whose plan applied.
+   */
+  jobsAdvance(params: { plans: JobPlan[] }): Promise<{ claims: Claim[]; applied: string[] }>;
+
+  /** Inserts an execution (a manual trigger). */
+  executionInsert(params: { execution: ExecutionRecord }): Promise<void>;
+  /** One execution, or null. */
+  executionGet(params: { id: string }): Promise<ExecutionRecord | null>;
+  /** Executions newest first by `(fireAt, id)`. */
+  executionsList(params: ExecutionsListParams): Promise<ExecutionRecord[]>;
+  /**
+   * Leases unleased work due by `until` (scheduled or released executions, and
+   * failed ones whose onFailure is pending), oldest `runAt` first: owner set,
+   * `leaseUntil = max(runAt, now) + leaseMs`, token bumped. Served by an index.
+   */
+  executionsClaim(params: {
+    owner: string;
+    now: number;
+    until: number;
+    leaseMs: number;
+    limit: number;
+  }): Promise<Claim[]>;
+  /**
+   * Leases work whose lease expired before `now` (its holder vanished). A
+   * running execution's lost attempt is recorded as `abandoned`.
+   */
+  executionsTakeOver(params: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+  }): Promise<Claim[]>;
+  /** Marks claimed executions running (fenced); answers per request, in order. */
+  executionsStart(params: { starts: StartRequest[] }): Promise<StartResult[]>;
+  /** Records attempts' ends (fenced); answers per request whether it was accepted. */
+  executionsFinish(params: { finishes: FinishRequest[] }): Promise<boolean[]>;
+  /** Extends the leases still held with these tokens; returns the ids renewed. */
+  leasesRenew(params: { owner: string; leases: LeaseRef[]; until: number }): Promise<string[]>;
+  /** Gives leases back so another instance may claim the work at once. */
+  leasesRelease(params: { leases: LeaseRef[] }): Promise<void>;
+}

@@ -1,0 +1,57 @@
+/**
+ * A scheduler instance in its own process, for the multi-process tests.
+ * Configured by one JSON argument; prints one JSON line per event on stdout;
+ * each handler call appends `{instance, jobId, fireAt, executionId, attempt}`
+ * to `recordFile` (the handlers' own count, independent of the store).
+ */
+import { appendFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { createScheduler, sqliteStore, type JobDefinition } from '../../src/index.js';
+
+interface WorkerConfig {
+  dbPath: string;
+  instanceId: string;
+  recordFile: string;
+  leaseMs?: number;
+  handlerMs?: number;
+  result?: string;
+  jobs?: JobDefinition[];
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
+const say = (event: string, data: Record<string, unknown> = {}) =>
+  process.stdout.write(`${JSON.stringify({ event, instance: config.instanceId, ...data })}\n`);
+
+const scheduler = createScheduler({
+  store: sqliteStore({ path: config.dbPath }),
+  instanceId: config.instanceId,
+  leaseMs: config.leaseMs ?? 30_000,
+  concurrency: 200,
+  logger: pino({ level: 'silent' }),
+});
+
+scheduler.setHandler(async (ctx) => {
+  appendFileSync(
+    config.recordFile,
+    `${JSON.stringify({ instance: config.instanceId, jobId: ctx.job.id, fireAt: ctx.fireAt.getTime(), executionId: ctx.executionId, attempt: ctx.attempt })}\n`,
+  );
+  say('handler:started', { executionId: ctx.executionId, attempt: ctx.attempt });
+  if (config.handlerMs) await new Promise((resolve) => setTimeout(resolve, config.handlerMs));
+  return config.result ?? config.instanceId;
+});
+for (const event of ['execution:succeeded', 'execution:failed', 'lease:lost', 'error'] as const) {
+  scheduler.on(event, (payload) =>
+    say(event, { payload: JSON.parse(JSON.stringify(payload)) as unknown }),
+  );
+}
+
+await scheduler.start();
+for (const job of config.jobs ?? []) await scheduler.ensureJob(job);
+say('ready');
+
+process.on('SIGTERM', () => {
+  void scheduler.stop({ timeoutMs: 5_000 }).then(() => {
+    say('stopped');
+    process.exit(0);
+  });
+});

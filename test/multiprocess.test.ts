@@ -47,7 +47,7 @@ describe('several scheduler processes on one SQLite file', () => {
   it('executes every (job, fireAt) exactly once: none missed, none duplicated', async () => {
     const { dir, dbPath } = setup();
     const JOBS = 60;
-    const t0 = Math.ceil((Date.now() + 6_000) / 1000) * 1000;
+    const t0 = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
     const jobs = Array.from({ length: JOBS }, (_, i) => ({
       id: `tick-${i}`,
       schedule: every('1s', { startAt: new Date(t0) }),
@@ -130,11 +130,13 @@ describe('several scheduler processes on one SQLite file', () => {
       instanceId: 'a',
       recordFile: join(dir, 'a.jsonl'),
       leaseMs: 1_000,
-      handlerMs: 2_500,
+      handlerMs: 6_000,
       result: 'from-a',
       jobs: [{ id: 'frozen', schedule: once(new Date(fireAt)) }],
     });
     workers.push(a);
+    const startedOnA = await a.waitFor((l) => l.event === 'handler:started');
+    a.child.kill('SIGSTOP'); // frozen mid-attempt, its lease runs out
     const b = startWorker({
       dbPath,
       instanceId: 'b',
@@ -143,15 +145,12 @@ describe('several scheduler processes on one SQLite file', () => {
       result: 'from-b',
     });
     workers.push(b);
-    await b.waitFor((l) => l.event === 'ready');
-    const startedOnA = await a.waitFor((l) => l.event === 'handler:started');
-    a.child.kill('SIGSTOP');
     const done = await b.waitFor((l) => l.event === 'execution:succeeded');
     expect((done.payload as { executionId: string }).executionId).toBe(startedOnA.executionId);
     a.child.kill('SIGCONT');
     const lost = await a.waitFor((l) => l.event === 'lease:lost');
     expect((lost.payload as { executionId: string }).executionId).toBe(startedOnA.executionId);
-    await new Promise((resolve) => setTimeout(resolve, 3_000)); // A's handler has long finished by now
+    await new Promise((resolve) => setTimeout(resolve, 6_500)); // A's handler has finished by now
     expect(a.lines.filter((l) => l.event === 'execution:succeeded')).toEqual([]);
     await Promise.all([stopWorker(a), stopWorker(b)]);
     store = sqliteStore({ path: dbPath });

@@ -34,11 +34,17 @@ export class GroupCommit<Req, Res> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.flushing) return;
+    if (this.pending.length >= this.maxBatch) {
+      // A full batch goes at once: the first of a burst should not wait for the last to queue.
+      void this.flush();
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      if (!this.flushing) void this.flush();
     });
   }
 

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { ChimeError } from '../errors.js';
-import type { Executor, ExecutionContext } from '../executors/executor.js';
-import { toJob } from '../model/views.js';
+import type { Executor } from '../executors/executor.js';
 import type { Claim, FinishRequest, StartRequest, StartResult, Store } from '../stores/store.js';
 import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
+import { AttemptContext } from './attempt-context.js';
 import { GroupCommit } from './group-commit.js';
 import type { HeldLease, Leases } from './leases.js';
 import { decideOutcome, toErrorInfo, type AttemptResult, type Decision } from './outcome.js';
@@ -137,14 +137,18 @@ export class Runner {
       if (started === 'skipped') this.deps.events.emit('fire:skipped', eventBase(claim));
       return;
     }
-    this.deps.events.emit('execution:started', {
-      ...eventBase(claim),
-      attempt,
-      startedAt: new Date(startedAt),
-    });
+    if (this.deps.events.has('execution:started')) {
+      this.deps.events.emit('execution:started', {
+        ...eventBase(claim),
+        attempt,
+        startedAt: new Date(startedAt),
+      });
+    }
     const result = await this.runTarget(claim, lease, attempt, policies, 'target');
-    this.release();
     const now = this.deps.clock.now();
+    this.release();
+    // Outcomes wait for the next turn of the event loop: starts due at the same instant go first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const decision = decideOutcome(
       {
         claim,
@@ -213,15 +217,7 @@ export class Runner {
             ? execution.payload
             : (job.definition.payload ?? null)
           : failurePayload(claim);
-      const ctx: ExecutionContext = {
-        executionId: execution.id,
-        job: toJob(job),
-        payload,
-        fireAt: new Date(execution.fireAt),
-        attempt,
-        signal: controller.signal,
-        logger: this.deps.logger.child({ jobId: job.id, executionId: execution.id, attempt }),
-      };
+      const ctx = new AttemptContext(claim, payload, attempt, controller.signal, this.deps.logger);
       return { ok: true, value: await untilAborted(executor.run(target, ctx), controller.signal) };
     } catch (error) {
       return { ok: false, error: controller.signal.aborted ? controller.signal.reason : error };
@@ -281,6 +277,7 @@ export class Runner {
     const base = { ...eventBase(claim), attempt };
     const error = decision.error ?? { message: 'unknown error' };
     if (decision.kind === 'succeeded') {
+      if (!this.deps.events.has('execution:succeeded')) return;
       this.deps.events.emit('execution:succeeded', {
         ...base,
         result: result.ok ? result.value : undefined,

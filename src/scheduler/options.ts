@@ -32,7 +32,9 @@ export interface SchedulerOptions {
   leaseMs?: number;
   /**
    * How far ahead work is planned and claimed, in ms (no timer is armed further).
-   * @defaultValue 1000
+   * Large bursts (thousands of fires at one instant) need the lead time to be
+   * planned before their instant.
+   * @defaultValue 2000
    */
   horizonMs?: number;
   /**
@@ -92,7 +94,7 @@ const OPTIONS_CHECK = schemaCheck(OptionsSchema);
 export const OPTION_DEFAULTS = Object.freeze({
   concurrency: 50,
   leaseMs: 30_000,
-  horizonMs: 1_000,
+  horizonMs: 2_000,
   pollIntervalMs: 500,
   maxPayloadBytes: 256 * 1024,
   maxResultBytes: 64 * 1024,

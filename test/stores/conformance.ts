@@ -494,7 +494,8 @@ function jobListingTests(fx: Fixture): void {
 
       const walked: string[] = [];
       let afterId: string | undefined;
-      for (;;) {
+      // Bounded, so a cursor that does not advance fails the test instead of hanging it.
+      for (let pages = 0; pages <= names.length; pages++) {
         const page = await fx.store.jobsList({ limit: 2, afterId });
         walked.push(...ids(page));
         if (page.length < 2) break;
@@ -901,7 +902,7 @@ function executionTests(fx: Fixture): void {
 
       const walked: string[] = [];
       let before: { fireAt: number; id: string } | undefined;
-      for (;;) {
+      for (let pages = 0; pages <= all.length; pages++) {
         const page = await store.executionsList({ jobId: job.id, limit: 2, before });
         walked.push(...ids(page));
         const last = page[page.length - 1];

@@ -171,7 +171,8 @@ describe('sqlite store', () => {
       const all = await seedFires(a, 200);
       const claimAll = async (store: SqliteStore, owner: string) => {
         const got: string[] = [];
-        for (;;) {
+        // Bounded: a store that hands work out twice must fail, not spin.
+        for (let round = 0; round <= all.length; round++) {
           const claims = await store.executionsClaim({
             owner,
             now: T0,
@@ -182,6 +183,7 @@ describe('sqlite store', () => {
           if (claims.length === 0) return got;
           got.push(...claims.map((c) => c.execution.id));
         }
+        throw new Error('claims never ran dry');
       };
       const [fromA, fromB] = await Promise.all([claimAll(a, 'a'), claimAll(b, 'b')]);
       expect(fromA.length).toBeGreaterThan(0);
@@ -325,7 +327,7 @@ await new Promise((resolve) => process.stdin.once('data', resolve));
 const store = sqliteStore({ path: process.env.CHIME_DB });
 await store.open();
 const claimed = [];
-while (process.env.CHIME_MODE === 'claim') {
+for (let round = 0; process.env.CHIME_MODE === 'claim' && round < 10000; round++) {
   const claims = await store.executionsClaim({
     owner: process.env.CHIME_OWNER, now: ${T0}, until: ${T0}, leaseMs: 30000, limit: 5,
   });

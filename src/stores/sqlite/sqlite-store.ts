@@ -233,8 +233,9 @@ export class SqliteStore implements Store {
 
   async leasesRelease({ leases }: { leases: LeaseRef[] }): Promise<void> {
     this.write((s) => {
-      for (const lease of leases)
+      for (const lease of leases) {
         s.leaseRelease.run({ id: lease.id, lease_token: lease.leaseToken });
+      }
     });
   }
 
@@ -290,9 +291,7 @@ function unavailable(path: string, cause: unknown): ChimeError {
   return new ChimeError(
     'CHIME_ERR_STORE_UNAVAILABLE',
     `cannot open the SQLite database ${path}: ${reason}`,
-    {
-      cause,
-    },
+    { cause },
   );
 }
 
@@ -313,8 +312,8 @@ function advanceJob(s: Statements, plan: JobPlan): boolean {
 function insertFires(s: Statements, executions: ExecutionRecord[]): Claim[] {
   const inserted: ExecutionRow[] = [];
   for (const execution of executions) {
-    if (!s.executionInsert.get(executionParams(execution)) || execution.leaseOwner === null)
-      continue;
+    const fresh = s.executionInsert.get(executionParams(execution)) !== undefined;
+    if (!fresh || execution.leaseOwner === null) continue;
     inserted.push(mustGet(s.executionGet.get({ id: execution.id }), 'execution', execution.id));
   }
   return withJobs(s, inserted);
@@ -334,8 +333,9 @@ function withJobs(s: Statements, rows: ExecutionRow[]): Claim[] {
 }
 
 function mustGet<T>(row: T | undefined, what: string, id: string): T {
-  if (row === undefined)
+  if (row === undefined) {
     throw new Error(`SQLite store: ${what} ${id} vanished inside a transaction`);
+  }
   return row;
 }
 
@@ -355,17 +355,28 @@ function attemptsAfterTakeOver(row: ExecutionRow, now: number): ExecutionRecord[
   return attempts;
 }
 
-/** One fenced start: rejected unless the lease is held with this token and there is an attempt to start. */
+/**
+ * One fenced start: rejected unless the lease is held with this token and
+ * there is an attempt to start. Without forbidOverlap the fenced UPDATE alone
+ * decides; with it, the row is read first to look for earlier unfinished work.
+ */
 function startOne(s: Statements, start: StartRequest): StartResult {
-  const row = s.executionGet.get({ id: start.id });
-  if (!row || row.lease_token !== start.leaseToken || row.lease_owner === null) return 'rejected';
-  if (row.status !== 'scheduled' && row.status !== 'running') return 'rejected';
-  if (start.forbidOverlap && s.unfinishedBefore.get({ job_id: row.job_id, fire_at: row.fire_at })) {
-    s.startSkipped.run({ id: row.id, finished_at: start.startedAt });
-    return 'skipped';
+  const fence = { id: start.id, lease_token: start.leaseToken };
+  if (start.forbidOverlap) {
+    const row = s.executionGet.get({ id: start.id });
+    if (!row || row.lease_token !== start.leaseToken || row.lease_owner === null) return 'rejected';
+    if (row.status !== 'scheduled' && row.status !== 'running') return 'rejected';
+    if (s.unfinishedBefore.get({ job_id: row.job_id, fire_at: row.fire_at })) {
+      s.startSkipped.run({ id: row.id, finished_at: start.startedAt });
+      return 'skipped';
+    }
   }
-  s.startRunning.run({ id: row.id, attempt: start.attempt, started_at: start.startedAt });
-  return 'started';
+  const started = s.startRunning.run({
+    ...fence,
+    attempt: start.attempt,
+    started_at: start.startedAt,
+  });
+  return started.changes === 1 ? 'started' : 'rejected';
 }
 
 /** One fenced finish; writes the job's last outcome when accepted. */
@@ -383,7 +394,8 @@ function finishOne(s: Statements, finish: FinishRequest): boolean {
     keep_lease_until: finish.keepLeaseUntil ?? null,
   });
   if (!row) return false;
-  if (finish.lastOutcome)
+  if (finish.lastOutcome) {
     s.jobSetLastOutcome.run({ id: row.job_id, last_outcome: JSON.stringify(finish.lastOutcome) });
+  }
   return true;
 }

@@ -148,8 +148,10 @@ export const SQL = {
     WHERE job_id = @job_id AND fire_at < @fire_at
       AND (status = 'running' OR (status = 'scheduled' AND attempt > 0))
     LIMIT 1`,
-  startRunning:
-    "UPDATE executions SET status = 'running', attempt = @attempt, started_at = @started_at WHERE id = @id",
+  // Fenced in the statement itself: a stale token, a released lease or a finished row changes nothing.
+  startRunning: `UPDATE executions SET status = 'running', attempt = @attempt, started_at = @started_at
+    WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
+      AND status IN ('scheduled', 'running')`,
   startSkipped: `UPDATE executions SET status = 'skipped', lease_owner = NULL, lease_until = NULL,
       finished_at = @finished_at WHERE id = @id`,
   // NULL @result / @error mean "unchanged"; JSON null arrives as the text 'null'.

@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { ExecutionContext } from '../executors/executor.js';
+import type { Job } from '../model/job.js';
+import { toJob } from '../model/views.js';
+import type { Claim } from '../stores/store.js';
+
+/**
+ * The `ctx` of one attempt. The job's public view and the child logger are
+ * built on first use: most handlers never read them, and a burst of
+ * thousands of fires should not pay for them.
+ */
+export class AttemptContext implements ExecutionContext {
+  readonly executionId: string;
+  readonly fireAt: Date;
+  private jobView: Job | undefined;
+  private childLogger: Logger | undefined;
+
+  constructor(
+    private readonly claim: Claim,
+    readonly payload: unknown,
+    readonly attempt: number,
+    readonly signal: AbortSignal,
+    private readonly parentLogger: Logger,
+  ) {
+    this.executionId = claim.execution.id;
+    this.fireAt = new Date(claim.execution.fireAt);
+  }
+
+  get job(): Job {
+    this.jobView ??= toJob(this.claim.job);
+    return this.jobView;
+  }
+
+  get logger(): Logger {
+    this.childLogger ??= this.parentLogger.child({
+      jobId: this.claim.job.id,
+      executionId: this.executionId,
+      attempt: this.attempt,
+    });
+    return this.childLogger;
+  }
+}

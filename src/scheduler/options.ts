@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../engine/clock.js';
 import { schemaCheck } from '../model/check.js';
 import { sqliteStore } from '../stores/sqlite/index.js';
 import type { Store } from '../stores/store.js';
+import type { Executor } from '../executors/executor.js';
 
 /** Options of `createScheduler`; all optional. */
 export interface SchedulerOptions {
@@ -58,6 +59,17 @@ export interface SchedulerOptions {
    */
   stopTimeoutMs?: number;
   /**
+   * Allow shell targets (commands run on this host). Off unless set.
+   * @defaultValue false
+   */
+  allowShell?: boolean;
+  /**
+   * Executors of target types of your own, next to the built-in ones
+   * (`handler`, `http`, `amqp`, `nats`, `email`, `shell`); a type may be defined once.
+   * @defaultValue []
+   */
+  executors?: Executor[];
+  /**
    * The source of time (tests inject a `TestClock`).
    * @defaultValue the system clock
    */
@@ -83,6 +95,8 @@ const OptionsSchema = Type.Object(
     maxPayloadBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     maxResultBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     stopTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    allowShell: Type.Optional(Type.Boolean()),
+    executors: Type.Optional(Type.Array(Type.Object({ type: Type.String({ minLength: 1 }) }))),
     clock: Type.Optional(Type.Object({})),
     logger: Type.Optional(Type.Object({})),
   },
@@ -99,6 +113,7 @@ export const OPTION_DEFAULTS = Object.freeze({
   maxPayloadBytes: 256 * 1024,
   maxResultBytes: 64 * 1024,
   stopTimeoutMs: 10_000,
+  allowShell: false,
 });
 
 /**
@@ -125,6 +140,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   }
   return Object.freeze({
     ...merged,
+    executors: options.executors ?? [],
     store: options.store ?? sqliteStore({ path: './chime.db' }),
     instanceId:
       options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,

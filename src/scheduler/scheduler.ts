@@ -9,11 +9,8 @@ import {
 } from '../engine/events.js';
 import { resolvePolicies } from '../engine/policies.js';
 import type { Executor } from '../executors/executor.js';
-import {
-  HandlerRegistry,
-  handlerExecutor,
-  type Handler,
-} from '../executors/handler/handler-executor.js';
+import { HandlerRegistry, type Handler } from '../executors/handler/handler-executor.js';
+import { builtinExecutors } from '../executors/builtin.js';
 import { schemaCheck } from '../model/check.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from '../model/execution.js';
 import type { Job, JobDefinition } from '../model/job.js';
@@ -102,8 +99,9 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions = {}) {
     this.options = resolveOptions(options);
-    this.executors = new Map<string, Executor>([
-      ['handler', handlerExecutor(this.handlers) as Executor],
+    this.executors = executorMap([
+      ...builtinExecutors({ handlers: this.handlers, allowShell: this.options.allowShell }),
+      ...this.options.executors,
     ]);
     this.validator = new JobValidator(this.executors, {
       maxPayloadBytes: this.options.maxPayloadBytes,
@@ -404,6 +402,24 @@ export class Scheduler {
     }
     await this.started;
   }
+}
+
+/** Executors by target type; a type defined twice is refused. */
+function executorMap(executors: Executor[]): Map<string, Executor> {
+  const map = new Map<string, Executor>();
+  executors.forEach((executor, i) => {
+    if (map.has(executor.type)) {
+      throw new ChimeError(
+        'CHIME_ERR_OPTION_INVALID',
+        `target type "${executor.type}" has two executors`,
+        {
+          path: `/executors/${i}/type`,
+        },
+      );
+    }
+    map.set(executor.type, executor);
+  });
+  return map;
 }
 
 function notFound(id: string): ChimeError {

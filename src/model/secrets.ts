@@ -1,0 +1,83 @@
+import type { TSchema } from 'typebox';
+
+/**
+ * Secret fields of targets are marked in their TypeBox schemas with the
+ * `x-chime-secret` keyword, so every later layer (API responses, logs, the
+ * CLI) can redact them from the schema alone, without knowing the target type:
+ * - `value`: the whole value is secret (a password, a token);
+ * - `url`: a URL whose password part is secret (`amqp://user:pw@host`);
+ * - `headers`: a header map whose credential-like headers are secret
+ *   (`Authorization`, `Proxy-Authorization`, `Cookie`, and names containing
+ *   token, secret, password, api-key or auth).
+ */
+export const SECRET_KEYWORD = 'x-chime-secret';
+
+/** How a field is secret; see {@link SECRET_KEYWORD}. */
+export type SecretKind = 'value' | 'url' | 'headers';
+
+/** What redacted values read as. Sent back on an update, it means "keep the stored secret". */
+export const REDACTED = '[redacted]';
+
+const SENSITIVE_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|passw|api[-_]?key|auth/i;
+
+/** Marks a schema as secret (returns the same schema, annotated). */
+export function Secret<T extends TSchema>(schema: T, kind: SecretKind = 'value'): T {
+  return Object.assign(schema, { [SECRET_KEYWORD]: kind });
+}
+
+/** True when a header name carries credentials. */
+export function isSensitiveHeader(name: string): boolean {
+  return SENSITIVE_HEADER.test(name);
+}
+
+/** A URL with its password (if any) replaced by {@link REDACTED}; unparsable text is returned as is. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password === '') return text;
+    url.password = REDACTED;
+    return url.toString();
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A copy of `value` with every field that `schema` marks secret redacted.
+ * Walks object properties, arrays and records; values the schema does not
+ * describe are copied as they are.
+ */
+export function redactSecrets(schema: TSchema, value: unknown): unknown {
+  const kind = (schema as Record<string, unknown>)[SECRET_KEYWORD] as SecretKind | undefined;
+  if (value === undefined || value === null) return value;
+  if (kind === 'value') return REDACTED;
+  if (kind === 'url') return typeof value === 'string' ? redactUrl(value) : value;
+  if (kind === 'headers' && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        isSensitiveHeader(k) ? REDACTED : v,
+      ]),
+    );
+  }
+  const s = schema as { properties?: Record<string, TSchema>; items?: TSchema; anyOf?: TSchema[] };
+  if (Array.isArray(value))
+    return s.items ? value.map((item) => redactSecrets(s.items as TSchema, item)) : value;
+  if (typeof value !== 'object') return value;
+  if (s.anyOf) {
+    // A union discriminated by `type` (targets): redact with the member it names.
+    const type = (value as { type?: unknown }).type;
+    const member = s.anyOf.find(
+      (m) =>
+        (m as { properties?: { type?: { const?: unknown } } }).properties?.type?.const === type,
+    );
+    return member ? redactSecrets(member, value) : value;
+  }
+  if (!s.properties) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [key, propertySchema] of Object.entries(s.properties)) {
+    if (key in out) out[key] = redactSecrets(propertySchema, out[key]);
+  }
+  return out;
+}

@@ -65,6 +65,21 @@ export const ERRORS = {
     status: 400,
     description: 'A target type has no executor registered in this scheduler.',
   },
+  CHIME_ERR_SHELL_DISABLED: {
+    status: 400,
+    description:
+      'Shell targets are off: the scheduler was not created with allowShell (the service with --allow-shell).',
+  },
+  CHIME_ERR_TARGET_REJECTED: {
+    status: 502,
+    description:
+      'The receiver of a target refused the attempt: an HTTP status not accepted, an AMQP nack or unroutable message, a JetStream publish error, an SMTP rejection, a non-zero exit.',
+  },
+  CHIME_ERR_TARGET_UNREACHABLE: {
+    status: 502,
+    description:
+      'The receiver of a target could not be reached (connection refused, reset or lost).',
+  },
   CHIME_ERR_PAYLOAD_TOO_LARGE: {
     status: 413,
     description: 'A payload, serialized as JSON, is larger than the configured limit.',

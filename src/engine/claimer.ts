@@ -1,6 +1,6 @@
 import type { Claim, Store } from '../stores/store.js';
 
-/** Executions leased per claim query; a full batch makes the claimer ask again at once. */
+/** Executions leased per claim query. */
 export const CLAIM_BATCH = 500;
 
 /**
@@ -16,21 +16,16 @@ export class Claimer {
     private readonly leaseMs: number,
   ) {}
 
-  /** Leases up to `budget` executions due by `until`; `full` when more may wait. */
-  async claim(
-    now: number,
-    until: number,
-    budget: number,
-  ): Promise<{ claims: Claim[]; full: boolean }> {
+  /** Leases up to `budget` executions (at most one batch) due by `until`. */
+  async claim(now: number, until: number, budget: number): Promise<Claim[]> {
     const limit = Math.min(budget, CLAIM_BATCH);
-    if (limit <= 0) return { claims: [], full: false };
-    const claims = await this.store.executionsClaim({
+    if (limit <= 0) return [];
+    return this.store.executionsClaim({
       owner: this.owner,
       now,
       until,
       leaseMs: this.leaseMs,
       limit,
     });
-    return { claims, full: claims.length === limit };
   }
 }

@@ -11,6 +11,9 @@ import { Reaper } from './reaper.js';
 import { Runner } from './runner.js';
 import { Timer } from './timer.js';
 
+/** Pause before a cycle that found due work it could not take tries again. */
+const RETRY_SLEEP_MS = 250;
+
 /** The engine's settings, resolved. */
 export interface EngineSettings {
   /** This instance's name in leases and logs. */
@@ -47,7 +50,7 @@ export interface EngineDeps {
  * every `pollIntervalMs`; a full batch runs the next cycle at once.
  */
 export class Engine {
-  private readonly leases = new Leases();
+  private readonly leases = new Leases(() => this.capacityFreed());
   private readonly timer: Timer;
   private readonly planner: Planner;
   private readonly claimer: Claimer;
@@ -56,6 +59,8 @@ export class Engine {
   /** Most executions held (waiting, queued or running) at once. */
   private readonly maxHeld: number;
   private cycling = false;
+  /** The last cycle left due work behind for lack of room. */
+  private starved = false;
   private again = false;
   private stopping = false;
   private pollHandle: TimerHandle | undefined;
@@ -133,34 +138,56 @@ export class Engine {
 
   private async runCycles(): Promise<void> {
     this.cycling = true;
+    let sleepMs = this.deps.settings.pollIntervalMs;
     try {
-      let more = true;
-      while ((more || this.again) && !this.stopping) {
+      for (let again = true; (again || this.again) && !this.stopping;) {
         this.again = false;
-        more = await this.cycle();
+        ({ again, sleepMs } = await this.cycle());
       }
     } catch (err) {
       this.report(err, 'cycle');
     } finally {
       this.cycling = false;
-      if (!this.stopping) {
-        this.pollHandle = this.deps.clock.setTimeout(
-          () => this.wake(),
-          this.deps.settings.pollIntervalMs,
-        );
-      }
+      if (!this.stopping) this.pollHandle = this.deps.clock.setTimeout(() => this.wake(), sleepMs);
     }
   }
 
-  /** One cycle; true when a batch was full and another cycle should follow at once. */
-  private async cycle(): Promise<boolean> {
+  /**
+   * One cycle. It first asks when work is next due: when nothing is due within
+   * the horizon it plans to sleep until something enters it (at most
+   * `pollIntervalMs`), so an idle instance makes one cheap query per wake. When
+   * a cycle made progress another follows at once; when work was due but none
+   * could be taken (full instance, another instance won the race, a job whose
+   * schedule cannot be computed) it retries after a short pause, never in a loop.
+   */
+  private async cycle(): Promise<{ again: boolean; sleepMs: number }> {
+    const { horizonMs, pollIntervalMs } = this.deps.settings;
     const now = this.deps.clock.now();
-    const until = now + this.deps.settings.horizonMs;
+    const until = now + horizonMs;
+    const due = await this.deps.store.nextDueAt();
+    if (due === null || due > until) {
+      return {
+        again: false,
+        sleepMs: due === null ? pollIntervalMs : Math.min(pollIntervalMs, due - until),
+      };
+    }
     const planned = await this.planner.planBatch(now, until, this.budget());
     this.accept(planned.claims);
     const claimed = await this.claimer.claim(now, until, this.budget());
-    this.accept(claimed.claims);
-    return planned.full || claimed.full;
+    this.accept(claimed);
+    this.starved = this.budget() <= 0;
+    const progressed = planned.applied > 0 || claimed.length > 0;
+    return {
+      again: progressed && !this.starved,
+      sleepMs: Math.min(pollIntervalMs, RETRY_SLEEP_MS),
+    };
+  }
+
+  /** Called when a lease is dropped: a cycle that stopped for lack of room may go on. */
+  private capacityFreed(): void {
+    if (!this.starved) return;
+    this.starved = false;
+    this.wake();
   }
 
   private budget(): number {

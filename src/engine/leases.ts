@@ -18,6 +18,9 @@ export interface HeldLease {
 export class Leases {
   private readonly held = new Map<string, HeldLease>();
 
+  /** `onDrop` is told each time a lease is dropped (room for one more). */
+  constructor(private readonly onDrop: () => void = () => undefined) {}
+
   /** Starts holding a claimed execution. */
   hold(claim: Claim): HeldLease {
     const lease: HeldLease = {
@@ -37,7 +40,10 @@ export class Leases {
   /** Stops holding an execution (its outcome is written, or the lease is gone). */
   drop(id: string): HeldLease | undefined {
     const lease = this.held.get(id);
-    this.held.delete(id);
+    if (lease) {
+      this.held.delete(id);
+      this.onDrop();
+    }
     return lease;
   }
 

@@ -6,7 +6,7 @@ import { planFires, type FirePlan } from './misfire.js';
 import { fireJitter, resolvePolicies } from './policies.js';
 import type { SchedulerEmitter } from './events.js';
 
-/** Jobs read per planning query; a full batch makes the planner read again at once. */
+/** Jobs read per planning query. */
 export const PLAN_BATCH = 500;
 
 /** What the planner needs from the engine. */
@@ -30,15 +30,16 @@ export class Planner {
 
   /**
    * Plans one batch of due jobs. Returns the executions leased to this
-   * instance and whether the batch was full (more jobs may be due).
+   * instance and how many jobs' plans applied (0: nothing due, or another
+   * instance planned them first).
    */
   async planBatch(
     now: number,
     horizonEnd: number,
     budget: number,
-  ): Promise<{ claims: Claim[]; full: boolean }> {
+  ): Promise<{ claims: Claim[]; applied: number }> {
     const jobs = await this.deps.store.jobsDue({ before: horizonEnd, limit: PLAN_BATCH });
-    if (jobs.length === 0) return { claims: [], full: false };
+    if (jobs.length === 0) return { claims: [], applied: 0 };
     let leasable = budget;
     const plans: JobPlan[] = [];
     const summaries: { job: JobRecord; fires: FirePlan; plan: JobPlan }[] = [];
@@ -54,7 +55,7 @@ export class Planner {
     for (const { job, fires, plan } of summaries) {
       if (appliedIds.has(job.id)) this.announceMissed(job, fires, plan, now);
     }
-    return { claims, full: jobs.length === PLAN_BATCH };
+    return { claims, applied: applied.length };
   }
 
   private planJob(

@@ -337,7 +337,7 @@ export class Scheduler {
       if (!existing) {
         this.validator.assertNotInPast(job, now, graceMs);
         const record = newJobRecord(id, job, now);
-        if (await this.options.store.jobInsert({ job: record })) return this.changed(record, now);
+        if (await this.options.store.jobInsert({ job: record })) return this.changed(record);
         continue;
       }
       const unchanged =
@@ -354,7 +354,7 @@ export class Scheduler {
           dropPlanned,
         })
       ) {
-        return this.changed(record, now);
+        return this.changed(record);
       }
     }
     throw conflict(id);
@@ -381,16 +381,15 @@ export class Scheduler {
           dropPlanned: next.dropPlanned,
         })
       ) {
-        return this.changed(next.record, now);
+        return this.changed(next.record);
       }
     }
     throw conflict(id);
   }
 
-  /** Wakes the engine when the change makes work due within the horizon. */
-  private changed(record: JobRecord, now: number): Job {
-    if (record.nextFireAt !== null && record.nextFireAt <= now + this.options.horizonMs)
-      this.engine?.wake();
+  /** Wakes the engine so it re-reads when work is next due. */
+  private changed(record: JobRecord): Job {
+    if (record.nextFireAt !== null) this.engine?.wake();
     return toJob(record);
   }
 

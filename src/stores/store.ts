@@ -214,6 +214,13 @@ export interface Store {
   jobDelete(params: { id: string }): Promise<boolean>;
   /** Jobs ordered by id. */
   jobsList(params: JobsListParams): Promise<JobRecord[]>;
+  /**
+   * The earliest instant at which work becomes due: the smallest `nextFireAt`
+   * of unpaused jobs and `runAt` of unleased work, or null when nothing waits.
+   * The engine sleeps until then (less its horizon), so an idle instance makes
+   * few queries. Served by the same indexes as {@link jobsDue} and {@link executionsClaim}.
+   */
+  nextDueAt(): Promise<number | null>;
   /** Unpaused jobs with `nextFireAt <= before`, by `nextFireAt`. Served by an index. */
   jobsDue(params: { before: number; limit: number }): Promise<JobRecord[]>;
   /**

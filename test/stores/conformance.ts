@@ -594,6 +594,35 @@ function jobListingTests(fx: Fixture): void {
       expect(ids(await store.jobsDue({ before: T0 - 11 * MIN, limit: 100 }))).toEqual([]);
       expect(await store.jobsDue({ before: T0 + 1, limit: 100 })).toEqual([g, b]);
     });
+
+    test('nextDueAt is the earliest nextFireAt of unpaused jobs or runAt of unleased work', async () => {
+      const { store } = fx;
+      expect(await store.nextDueAt()).toBeNull();
+      await addJob(store, { nextFireAt: T0 - 5 * MIN, paused: true });
+      await addJob(store, { nextFireAt: null });
+      expect(await store.nextDueAt()).toBeNull();
+      const job = await addJob(store, { nextFireAt: T0 + 10 * MIN });
+      expect(await store.nextDueAt()).toBe(T0 + 10 * MIN);
+      await addExecution(store, { jobId: job.id, fireAt: T0 + 2 * MIN, runAt: T0 + 3 * MIN });
+      expect(await store.nextDueAt()).toBe(T0 + 3 * MIN);
+      await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 - MIN,
+        leaseOwner: 'someone',
+        leaseUntil: T0,
+        leaseToken: 1,
+      });
+      await addExecution(store, { jobId: job.id, fireAt: T0 - 2 * MIN, status: 'succeeded' });
+      expect(await store.nextDueAt()).toBe(T0 + 3 * MIN);
+      const retry = await addExecution(store, {
+        jobId: job.id,
+        trigger: 'manual',
+        fireAt: T0 - 3 * MIN,
+        runAt: T0 + MIN,
+        attempt: 1,
+      });
+      expect(await store.nextDueAt()).toBe(retry.runAt);
+    });
   });
 }
 

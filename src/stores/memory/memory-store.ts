@@ -83,6 +83,16 @@ export class MemoryStore implements Store {
       .map(copy);
   }
 
+  async nextDueAt(): Promise<number | null> {
+    let next: number | null = null;
+    const earlier = (t: number) => (next === null || t < next ? t : next);
+    for (const job of this.jobs.values())
+      if (!job.paused && job.nextFireAt !== null) next = earlier(job.nextFireAt);
+    for (const e of this.executions.values())
+      if (e.leaseOwner === null && hasWork(e)) next = earlier(e.runAt);
+    return next;
+  }
+
   async jobsDue({ before, limit }: { before: number; limit: number }): Promise<JobRecord[]> {
     return [...this.jobs.values()]
       .filter((job) => !job.paused && job.nextFireAt !== null && job.nextFireAt <= before)

@@ -44,6 +44,8 @@ export interface SqliteStoreOptions {
 
 /** How long a writer waits for another process's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
+/** Tries of opening a file that other processes are opening too. */
+const OPEN_ATTEMPTS = 8;
 
 /** The executions-list cursor when none is given: admits every row. */
 const NO_CURSOR = { before_fire_at: Number.MAX_SAFE_INTEGER, before_id: '' };
@@ -74,7 +76,16 @@ export class SqliteStore implements Store {
   }
 
   async open(): Promise<void> {
-    this.connection ??= connect(this.path);
+    for (let attempt = 1; !this.connection; attempt++) {
+      try {
+        this.connection = connect(this.path);
+      } catch (err) {
+        // Processes opening one fresh file together can meet SQLITE_BUSY where the busy
+        // timeout does not apply (switching to WAL, recovering a WAL): wait and retry, bounded.
+        if (attempt >= OPEN_ATTEMPTS || !isBusy(err)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -119,6 +130,12 @@ export class SqliteStore implements Store {
       limit: params.limit,
     });
     return rows.map(jobFromRow);
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = this.statements.nextDueAt.get({});
+    const due = [row?.next_fire_at, row?.run_at].filter((t): t is number => typeof t === 'number');
+    return due.length === 0 ? null : Math.min(...due);
   }
 
   async jobsDue({ before, limit }: { before: number; limit: number }): Promise<JobRecord[]> {
@@ -284,6 +301,12 @@ function connect(path: string): Connection {
     db.close();
     throw isChimeError(err) ? err : unavailable(path, err);
   }
+}
+
+/** True when opening failed because another connection held a lock. */
+function isBusy(err: unknown): boolean {
+  const cause = err instanceof ChimeError ? err.cause : err;
+  return /^SQLITE_BUSY/.test(String((cause as { code?: unknown } | undefined)?.code ?? ''));
 }
 
 function unavailable(path: string, cause: unknown): ChimeError {

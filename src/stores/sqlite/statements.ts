@@ -114,6 +114,13 @@ const LIST_EXECUTIONS_WHERE = `(@status IS NULL OR status = @status)
     AND (fire_at, id) < (@before_fire_at, @before_id)
   ORDER BY fire_at DESC, id DESC LIMIT @limit`;
 
+/** The earliest due instant: the first entry of each of the two due indexes. */
+const NEXT_DUE_AT = `SELECT
+    (SELECT next_fire_at FROM jobs INDEXED BY jobs_due
+      WHERE paused = 0 AND next_fire_at IS NOT NULL ORDER BY next_fire_at LIMIT 1) AS next_fire_at,
+    (SELECT run_at FROM executions INDEXED BY executions_claimable
+      WHERE has_work = 1 AND lease_owner IS NULL ORDER BY run_at LIMIT 1) AS run_at`;
+
 /** Every statement of the store, by name: what {@link prepareStatements} prepares. */
 export const SQL = {
   jobGet: `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = @id`,
@@ -125,6 +132,7 @@ export const SQL = {
   jobDelete: 'DELETE FROM jobs WHERE id = @id',
   jobsList: JOBS_LIST,
   jobsDue: JOBS_DUE,
+  nextDueAt: NEXT_DUE_AT,
   jobAdvance: `UPDATE jobs SET next_fire_at = @next_fire_at,
       completed_at = coalesce(@completed_at, completed_at), last_outcome = coalesce(@last_outcome, last_outcome)
     WHERE id = @id AND version = @expected_version AND next_fire_at = @expected_next_fire_at`,
@@ -181,6 +189,7 @@ export interface Statements {
   jobDelete: Database.Statement<Params, Row>;
   jobsList: Database.Statement<Params, JobRow>;
   jobsDue: Database.Statement<Params, JobRow>;
+  nextDueAt: Database.Statement<Params, { next_fire_at: number | null; run_at: number | null }>;
   jobAdvance: Database.Statement<Params, Row>;
   jobSetLastOutcome: Database.Statement<Params, Row>;
   dropPlanned: Database.Statement<Params, Row>;
@@ -209,6 +218,7 @@ export function prepareStatements(db: Database.Database): Statements {
     jobDelete: p<Row>(SQL.jobDelete),
     jobsList: p<JobRow>(SQL.jobsList),
     jobsDue: p<JobRow>(SQL.jobsDue),
+    nextDueAt: p<{ next_fire_at: number | null; run_at: number | null }>(SQL.nextDueAt),
     jobAdvance: p<Row>(SQL.jobAdvance),
     jobSetLastOutcome: p<Row>(SQL.jobSetLastOutcome),
     dropPlanned: p<Row>(SQL.dropPlanned),

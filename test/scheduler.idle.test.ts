@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cron, memoryStore, once, type Scheduler } from '../src/index.js';
+import { countingStore } from './helpers/counting-store.js';
+import { waitFor } from './helpers/events.js';
+import { testScheduler } from './helpers/scheduler.js';
+
+describe('an idle instance', () => {
+  let scheduler: Scheduler;
+  afterEach(async () => scheduler?.stop({ timeoutMs: 0 }));
+
+  it('makes one cheap query per poll interval when nothing is due soon', async () => {
+    const counting = countingStore(memoryStore());
+    const t = testScheduler({ store: counting.store, pollIntervalMs: 10_000 });
+    scheduler = t.scheduler;
+    await scheduler.start();
+    await scheduler.ensureJob({ id: 'monthly', schedule: cron('0 0 1 * *') });
+    await t.clock.advance(1_000);
+    counting.calls.clear();
+    await t.clock.advance(60_000);
+    const calls = Object.fromEntries(counting.calls);
+    expect(calls).toEqual({ nextDueAt: 6, executionsTakeOver: 6 }); // the reaper looks for expired leases every leaseMs / 3
+  });
+
+  it('wakes when the next fire enters the horizon, however long the poll interval', async () => {
+    const t = testScheduler({ pollIntervalMs: 60_000, horizonMs: 1_000 });
+    scheduler = t.scheduler;
+    scheduler.setHandler(() => undefined);
+    await scheduler.start();
+    const fireAt = t.clock.now() + 20_000;
+    await scheduler.ensureJob({ id: 'later', schedule: once(new Date(fireAt)) });
+    const started = waitFor(scheduler, 'execution:started');
+    await t.clock.advance(20_000);
+    expect((await started).startedAt.getTime()).toBe(fireAt);
+  });
+});

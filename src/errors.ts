@@ -124,6 +124,30 @@ export const ERRORS = {
     status: 503,
     description: 'The scheduler has been stopped and takes no more calls.',
   },
+  CHIME_ERR_CONFIG_INVALID: {
+    status: 400,
+    description:
+      'A configuration option (flag or CHIME_* environment variable) is invalid or unsafe.',
+  },
+  CHIME_ERR_UNAUTHORIZED: {
+    status: 401,
+    description: 'The request has no valid `Authorization: Bearer` token.',
+  },
+  CHIME_ERR_ROUTE_NOT_FOUND: { status: 404, description: 'No API route has this method and path.' },
+  CHIME_ERR_INVALID_JSON: { status: 400, description: 'The request body is not valid JSON.' },
+  CHIME_ERR_BODY_TOO_LARGE: {
+    status: 413,
+    description: 'The request body is larger than the configured limit.',
+  },
+  CHIME_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    description:
+      'The request body has a content type the API does not accept (use application/json).',
+  },
+  CHIME_ERR_INTERNAL: {
+    status: 500,
+    description: 'An unexpected error; the service log has the details.',
+  },
   CHIME_ERR_STORE_SCHEMA_TOO_NEW: {
     status: 500,
     description: 'The store holds a migration newer than this version of chime knows.',

@@ -11,6 +11,13 @@ import { Reaper } from './reaper.js';
 import { Runner } from './runner.js';
 import { Timer } from './timer.js';
 
+/**
+ * Executions held at once, as a multiple of `concurrency`: enough to have the
+ * next round claimed ahead of its instant, few enough that one instance does
+ * not hoard a burst while others idle.
+ */
+const PREFETCH_FACTOR = 2;
+
 /** Pause before a cycle that found due work it could not take tries again. */
 const RETRY_SLEEP_MS = 250;
 
@@ -28,6 +35,18 @@ export interface EngineSettings {
   pollIntervalMs: number;
   /** Largest recorded result, in bytes of JSON. */
   maxResultBytes: number;
+}
+
+/** Counts of what one instance holds (see {@link Engine.stats}). */
+export interface EngineStats {
+  /** Claimed executions waiting for their instant. */
+  waiting: number;
+  /** Due executions waiting for a free slot. */
+  queued: number;
+  /** Attempts running. */
+  running: number;
+  /** Leases held (all of the above, and outcomes being written). */
+  held: number;
 }
 
 /** What the engine is built from. */
@@ -56,7 +75,7 @@ export class Engine {
   private readonly claimer: Claimer;
   private readonly runner: Runner;
   private readonly reaper: Reaper;
-  /** Most executions held (waiting, queued or running) at once. */
+  /** Most executions held (waiting, queued or running) at once; see {@link PREFETCH_FACTOR}. */
   private readonly maxHeld: number;
   private cycling = false;
   /** The last cycle left due work behind for lack of room. */
@@ -66,11 +85,12 @@ export class Engine {
   private pollHandle: TimerHandle | undefined;
   private heartbeatHandle: TimerHandle | undefined;
   private heartbeating: Promise<void> = Promise.resolve();
+  private heartbeatStopped = false;
 
   constructor(private readonly deps: EngineDeps) {
     const { store, clock, events, logger, executors, settings } = deps;
     const owner = settings.instanceId;
-    this.maxHeld = Math.max(1_000, settings.concurrency * 10);
+    this.maxHeld = settings.concurrency * PREFETCH_FACTOR;
     this.runner = new Runner({
       store,
       owner,
@@ -96,6 +116,17 @@ export class Engine {
       logger,
       onLost: (lease) => this.forget(lease),
     });
+  }
+
+  /** What this instance holds: executions waiting for their instant, queued for a slot, running. */
+  stats(): EngineStats {
+    const running = this.runner.active;
+    return {
+      waiting: this.timer.size,
+      queued: this.runner.load - running,
+      running,
+      held: this.leases.size,
+    };
   }
 
   /** Starts cycling and heart-beating. */
@@ -132,6 +163,7 @@ export class Engine {
       );
       await this.runner.idle();
     }
+    this.heartbeatStopped = true;
     if (this.heartbeatHandle !== undefined) this.deps.clock.clearTimeout(this.heartbeatHandle);
     await this.heartbeating;
   }
@@ -205,6 +237,7 @@ export class Engine {
   }
 
   private scheduleHeartbeat(): void {
+    if (this.heartbeatStopped) return;
     const every = Math.max(1, Math.floor(this.deps.settings.leaseMs / 3));
     this.heartbeatHandle = this.deps.clock.setTimeout(() => {
       this.heartbeating = this.beat().finally(() => this.scheduleHeartbeat());
@@ -222,9 +255,17 @@ export class Engine {
 
   /** Gives the leases of executions that have not started back to the store. */
   private async handBack(claims: Claim[]): Promise<void> {
-    const leases = claims
-      .map((c) => this.leases.drop(c.execution.id))
-      .filter((l) => l !== undefined);
+    const leases: HeldLease[] = [];
+    for (const claim of claims) {
+      const lease = this.leases.get(claim.execution.id);
+      if (
+        lease &&
+        lease.leaseToken === claim.execution.leaseToken &&
+        this.leases.drop(claim.execution.id, lease)
+      ) {
+        leases.push(lease);
+      }
+    }
     if (leases.length === 0) return;
     try {
       await this.deps.store.leasesRelease({ leases: Leases.refs(leases) });

@@ -37,14 +37,17 @@ export class Leases {
     return this.held.get(id);
   }
 
-  /** Stops holding an execution (its outcome is written, or the lease is gone). */
-  drop(id: string): HeldLease | undefined {
-    const lease = this.held.get(id);
-    if (lease) {
-      this.held.delete(id);
-      this.onDrop();
-    }
-    return lease;
+  /**
+   * Stops holding an execution (its outcome is written, or the lease is
+   * gone). With `lease`, only when that very lease is still the one held: a
+   * newer claim of the same execution is left alone.
+   */
+  drop(id: string, lease?: HeldLease): HeldLease | undefined {
+    const held = this.held.get(id);
+    if (!held || (lease !== undefined && held !== lease)) return undefined;
+    this.held.delete(id);
+    this.onDrop();
+    return held;
   }
 
   /** Every held lease. */

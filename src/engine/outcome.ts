@@ -39,7 +39,7 @@ const MAX_ERROR_MESSAGE = 2_000;
  */
 export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decision | undefined {
   const { claim, now, policies } = facts;
-  const base = { id: claim.execution.id, leaseToken: facts.leaseToken };
+  const base = { id: claim.execution.id, leaseToken: facts.leaseToken, from: 'running' as const };
   if (result.ok) {
     return {
       kind: 'succeeded',
@@ -76,11 +76,12 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
     ? 'timed_out'
     : 'failed';
   const permanent = result.error instanceof PermanentError;
-  if (!permanent && facts.attempt < policies.maxAttempts) {
+  const failures = failuresOf(claim.execution.attempts) + 1;
+  if (!permanent && failures < policies.maxAttempts) {
     const delay =
       result.error instanceof RetryAfterError
         ? Math.min(result.error.retryAfterMs, policies.maxDelayMs)
-        : retryDelay(policies, facts.attempt);
+        : retryDelay(policies, failures);
     return {
       kind: 'retry',
       error,
@@ -96,16 +97,47 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
       },
     };
   }
+  return dead(facts, error, attemptRecord(facts, outcome, error));
+}
+
+/**
+ * The end of an execution whose attempts kept vanishing with their instance
+ * (a handler that crashes its process): once as many attempts as the retry
+ * policy allows were abandoned, it fails for good instead of being taken over
+ * again, so it cannot bring down every instance in turn.
+ */
+export function decideAbandoned(facts: Omit<AttemptFacts, 'attempt' | 'startedAt'>): Decision {
+  const n = failuresOf(facts.claim.execution.attempts);
+  const error: ErrorInfo = {
+    message: `gave up after ${n} attempts that failed or whose instance vanished`,
+    name: 'Error',
+  };
+  return dead(
+    { ...facts, attempt: facts.claim.execution.attempt, startedAt: facts.now },
+    error,
+    undefined,
+  );
+}
+
+/** Attempts that count against `retry.maxAttempts`: every one that failed, timed out or was abandoned. */
+export function failuresOf(attempts: readonly Attempt[]): number {
+  return attempts.filter((a) => a.outcome !== 'succeeded' && a.outcome !== 'shutdown').length;
+}
+
+function dead(facts: AttemptFacts, error: ErrorInfo, attempt: Attempt | undefined): Decision {
+  const { claim, now } = facts;
   const deliver = claim.job.definition.onFailure !== undefined;
   const finish: FinishRequest = {
-    ...base,
+    id: claim.execution.id,
+    leaseToken: facts.leaseToken,
+    from: 'running',
     status: 'failed',
-    attempt: attemptRecord(facts, outcome, error),
     error,
     onFailure: deliver ? 'pending' : null,
     finishedAt: now,
     lastOutcome: { ...lastOutcome(claim, 'failed', now), error: error.message },
   };
+  if (attempt) finish.attempt = attempt;
   if (deliver) finish.keepLeaseUntil = now + facts.leaseMs;
   return { kind: 'dead', error, finish };
 }
@@ -130,7 +162,10 @@ function lastOutcome(claim: Claim, status: LastOutcome['status'], now: number): 
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (!(err instanceof Error)) return { message: truncate(String(err)) };
   const info: ErrorInfo = { message: truncate(err.message), name: err.name };
-  if (err instanceof ChimeError) info.code = err.code;
+  // A PermanentError wrapping a chime error (an executor's verdict) keeps its code.
+  const coded =
+    err instanceof ChimeError ? err : err.cause instanceof ChimeError ? err.cause : undefined;
+  if (coded) info.code = coded.code;
   return info;
 }
 

@@ -3,8 +3,11 @@ import type { Logger } from 'pino';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { compileJobSchedule } from './job-schedule.js';
 import { planFires, type FirePlan } from './misfire.js';
-import { fireJitter, resolvePolicies } from './policies.js';
-import type { SchedulerEmitter } from './events.js';
+import { fireJitter, resolvePolicies, type ResolvedPolicies } from './policies.js';
+import { toError, type SchedulerEmitter } from './events.js';
+
+/** How long a job whose fires cannot be computed waits before the planner tries again. */
+const PARK_MS = 60_000;
 
 /** Jobs read per planning query. */
 export const PLAN_BATCH = 500;
@@ -65,18 +68,17 @@ export class Planner {
     leasable: number,
   ): { fires: FirePlan; plan: JobPlan } | undefined {
     if (job.nextFireAt === null) return undefined;
-    const policies = resolvePolicies(job.definition);
-    let source;
+    let policies: ResolvedPolicies;
+    let fires: FirePlan;
     try {
-      source = compileJobSchedule(job);
+      policies = resolvePolicies(job.definition);
+      fires = planFires(compileJobSchedule(job), job.nextFireAt, now, horizonEnd, policies);
     } catch (err) {
-      this.deps.logger.error(
-        { err, jobId: job.id },
-        'job schedule cannot be computed; job left as is',
-      );
-      return undefined;
+      return {
+        fires: { run: [], missed: [], missedTruncated: false, nextFireAt: null },
+        plan: this.park(job, now, err),
+      };
     }
-    const fires = planFires(source, job.nextFireAt, now, horizonEnd, policies);
     const executions: ExecutionRecord[] = [];
     for (const fireAt of fires.missed) executions.push(missedExecution(job.id, fireAt, now));
     fires.run.forEach((fireAt, i) => {
@@ -98,6 +100,28 @@ export class Planner {
           : null,
         executions,
       },
+    };
+  }
+
+  /**
+   * A job whose fires cannot be computed (a stored definition this version
+   * cannot read, a zone missing from this runtime) is reported and tried again
+   * a minute later, so it neither blocks the jobs behind it nor is lost.
+   */
+  private park(job: JobRecord, now: number, err: unknown): JobPlan {
+    this.deps.logger.error(
+      { err, jobId: job.id },
+      'the fires of this job cannot be computed; trying again in a minute',
+    );
+    this.deps.events.emit('error', { error: toError(err), during: `planning job ${job.id}` });
+    return {
+      jobId: job.id,
+      expectedVersion: job.version,
+      expectedNextFireAt: job.nextFireAt ?? now,
+      nextFireAt: now + PARK_MS,
+      completedAt: null,
+      lastOutcome: null,
+      executions: [],
     };
   }
 

@@ -76,7 +76,7 @@ export class Reaper {
 
   private lose(lease: HeldLease): void {
     const { execution, job } = lease.claim;
-    this.deps.leases.drop(execution.id);
+    this.deps.leases.drop(execution.id, lease);
     lease.abort?.abort(
       new ChimeError(
         'CHIME_ERR_LEASE_LOST',

@@ -1,13 +1,21 @@
 import type { Logger } from 'pino';
-import { ChimeError } from '../errors.js';
+import { ChimeError, isChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import type { Claim, FinishRequest, StartRequest, StartResult, Store } from '../stores/store.js';
 import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
+import { untilAborted } from '../executors/abort.js';
 import { AttemptContext } from './attempt-context.js';
 import { GroupCommit } from './group-commit.js';
 import type { HeldLease, Leases } from './leases.js';
-import { decideOutcome, toErrorInfo, type AttemptResult, type Decision } from './outcome.js';
+import {
+  decideAbandoned,
+  decideOutcome,
+  failuresOf,
+  toErrorInfo,
+  type AttemptResult,
+  type Decision,
+} from './outcome.js';
 import { resolvePolicies, type ResolvedPolicies } from './policies.js';
 
 /** Store writes grouped into one call. */
@@ -55,6 +63,11 @@ export class Runner {
   /** Executions queued or running in this instance. */
   get load(): number {
     return this.ready.length - this.readyHead + this.running;
+  }
+
+  /** Attempts running now. */
+  get active(): number {
+    return this.running;
   }
 
   /** Hands due executions to the runner. */
@@ -111,31 +124,72 @@ export class Runner {
   }
 
   private async execute(claim: Claim): Promise<void> {
-    const { execution, job } = claim;
-    const lease = this.deps.leases.get(execution.id);
-    if (!lease) return this.release();
-    const policies = resolvePolicies(job.definition);
-    const attempt = execution.attempt + 1;
+    const lease = this.deps.leases.get(claim.execution.id);
+    // A claim whose lease was lost (and maybe taken over since, under a new token) does not run.
+    if (!lease || lease.leaseToken !== claim.execution.leaseToken) return this.release();
+    const policies = resolvePolicies(claim.job.definition);
+    if (failuresOf(claim.execution.attempts) >= policies.maxAttempts) {
+      this.release();
+      const facts = this.facts(claim, lease, policies);
+      return this.conclude(claim, lease, decideAbandoned(facts), facts.attempt, facts.now, {
+        ok: false,
+        error: undefined,
+      });
+    }
+    const attempt = claim.execution.attempt + 1;
     const startedAt = this.deps.clock.now();
+    if (!(await this.start(claim, lease, policies, attempt, startedAt))) return this.release();
+    const result = await this.runTarget(claim, lease, attempt, policies, 'target');
+    const now = this.deps.clock.now();
+    this.release();
+    // Outcomes wait for the next turn of the event loop: starts due at the same instant go first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const decision = decideOutcome(
+      { ...this.facts(claim, lease, policies), attempt, startedAt, now },
+      result,
+    );
+    if (!decision) return this.lost(claim, lease, attempt, false);
+    return this.conclude(claim, lease, decision, attempt, startedAt, result);
+  }
+
+  /** The fenced start; true when the attempt may run. Announces skipped and missed fires. */
+  private async start(
+    claim: Claim,
+    lease: HeldLease,
+    policies: ResolvedPolicies,
+    attempt: number,
+    startedAt: number,
+  ): Promise<boolean> {
+    const request: StartRequest = {
+      id: claim.execution.id,
+      leaseToken: lease.leaseToken,
+      attempt,
+      startedAt,
+      forbidOverlap: policies.overlap === 'forbid',
+    };
+    if (policies.misfire === 'skip') request.missBefore = startedAt - policies.misfireGraceMs;
     let started: StartResult;
     try {
-      started = await this.starts.add({
-        id: execution.id,
-        leaseToken: lease.leaseToken,
-        attempt,
-        startedAt,
-        forbidOverlap: policies.overlap === 'forbid',
-      });
+      started = await this.starts.add(request);
     } catch (err) {
-      this.deps.leases.drop(execution.id);
-      this.release();
-      return this.report(err, 'executionsStart');
+      // The write failed: give the lease back so the fire is claimed again at once, not after expiry.
+      this.deps.leases.drop(claim.execution.id, lease);
+      this.report(err, 'executionsStart');
+      await this.deps.store
+        .leasesRelease({ leases: [{ id: claim.execution.id, leaseToken: lease.leaseToken }] })
+        .catch(() => undefined);
+      return false;
     }
     if (started !== 'started') {
-      this.deps.leases.drop(execution.id);
-      this.release();
+      this.deps.leases.drop(claim.execution.id, lease);
       if (started === 'skipped') this.deps.events.emit('fire:skipped', eventBase(claim));
-      return;
+      if (started === 'missed') {
+        this.deps.events.emit('fire:missed', {
+          ...eventBase(claim),
+          lateByMs: startedAt - claim.execution.fireAt,
+        });
+      }
+      return false;
     }
     if (this.deps.events.has('execution:started')) {
       this.deps.events.emit('execution:started', {
@@ -144,40 +198,49 @@ export class Runner {
         startedAt: new Date(startedAt),
       });
     }
-    const result = await this.runTarget(claim, lease, attempt, policies, 'target');
-    const now = this.deps.clock.now();
-    this.release();
-    // Outcomes wait for the next turn of the event loop: starts due at the same instant go first.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const decision = decideOutcome(
-      {
-        claim,
-        leaseToken: lease.leaseToken,
-        owner: this.deps.owner,
-        attempt,
-        startedAt,
-        now,
-        leaseMs: this.deps.leaseMs,
-        policies,
-        maxResultBytes: this.deps.maxResultBytes,
-      },
-      result,
-    );
-    if (!decision) return this.lost(claim, attempt, false);
-    if (!(await this.write(decision.finish, lease))) return this.lost(claim, attempt, true);
-    this.announce(claim, attempt, startedAt, now, decision, result);
+    return true;
+  }
+
+  /** Writes a decided end, announces it, and delivers onFailure when the execution died. */
+  private async conclude(
+    claim: Claim,
+    lease: HeldLease,
+    decision: Decision,
+    attempt: number,
+    startedAt: number,
+    result: AttemptResult,
+  ): Promise<void> {
+    if (!(await this.write(decision.finish, lease))) return this.lost(claim, lease, attempt, true);
+    this.announce(claim, attempt, startedAt, this.deps.clock.now(), decision, result);
     if (decision.kind === 'dead' && decision.finish.onFailure === 'pending') {
       lease.leaseUntil = decision.finish.keepLeaseUntil ?? lease.leaseUntil;
+      const attempts = decision.finish.attempt
+        ? [...claim.execution.attempts, decision.finish.attempt]
+        : claim.execution.attempts;
       const failed = {
         ...claim.execution,
+        status: 'failed' as const,
         error: decision.error,
-        attempts: [...claim.execution.attempts, decision.finish.attempt].filter(
-          (a) => a !== undefined,
-        ),
+        attempts,
       };
-      return this.deliverOnFailure({ execution: failed, job });
+      return this.deliverOnFailure({ execution: failed, job: claim.job });
     }
-    this.deps.leases.drop(execution.id);
+    this.deps.leases.drop(claim.execution.id, lease);
+  }
+
+  private facts(claim: Claim, lease: HeldLease, policies: ResolvedPolicies) {
+    const now = this.deps.clock.now();
+    return {
+      claim,
+      leaseToken: lease.leaseToken,
+      owner: this.deps.owner,
+      attempt: claim.execution.attempt,
+      startedAt: now,
+      now,
+      leaseMs: this.deps.leaseMs,
+      policies,
+      maxResultBytes: this.deps.maxResultBytes,
+    };
   }
 
   /** Runs the job's target (or its onFailure target) under a signal aborted by timeout, lease loss or shutdown. */
@@ -227,28 +290,41 @@ export class Runner {
     }
   }
 
-  /** Runs the onFailure target of an execution that failed for good, then records the delivery. */
+  /**
+   * Runs the onFailure target of an execution that failed for good, then
+   * records the delivery. Interrupted by shutdown, it writes nothing and gives
+   * the lease back, so another instance delivers it at once.
+   */
   private async deliverOnFailure(claim: Claim): Promise<void> {
     const { execution } = claim;
     const lease = this.deps.leases.get(execution.id);
-    if (!lease) return;
+    if (!lease || lease.leaseToken !== execution.leaseToken) return;
     const policies = resolvePolicies(claim.job.definition);
     const result = await this.runTarget(claim, lease, 1, policies, 'onFailure');
-    const delivered = result.ok;
+    if (!result.ok && isChimeError(result.error, 'CHIME_ERR_LEASE_LOST'))
+      return this.lost(claim, lease, execution.attempt, false);
+    if (!result.ok && isChimeError(result.error, 'CHIME_ERR_SHUTDOWN')) {
+      this.deps.leases.drop(execution.id, lease);
+      await this.deps.store
+        .leasesRelease({ leases: [{ id: execution.id, leaseToken: lease.leaseToken }] })
+        .catch((err: unknown) => this.report(err, 'leasesRelease'));
+      return;
+    }
     const error = result.ok ? undefined : toErrorInfo(result.error);
     const finish: FinishRequest = {
       id: execution.id,
       leaseToken: lease.leaseToken,
+      from: 'pending-delivery',
       status: 'failed',
-      onFailure: delivered ? 'delivered' : 'failed',
+      onFailure: result.ok ? 'delivered' : 'failed',
       finishedAt: execution.finishedAt ?? this.deps.clock.now(),
       lastOutcome: null,
     };
-    if (!(await this.write(finish, lease))) return this.lost(claim, execution.attempt, true);
-    this.deps.leases.drop(execution.id);
+    if (!(await this.write(finish, lease))) return this.lost(claim, lease, execution.attempt, true);
+    this.deps.leases.drop(execution.id, lease);
     this.deps.events.emit('execution:on-failure', {
       ...eventBase(claim),
-      delivered,
+      delivered: result.ok,
       ...(error ? { error } : {}),
     });
   }
@@ -285,17 +361,15 @@ export class Runner {
       });
       return;
     }
-    const retryAt =
-      decision.kind === 'retry' && decision.finish.runAt !== undefined
-        ? new Date(decision.finish.runAt)
-        : null;
+    // A retry, or an execution handed back at shutdown, runs again at `runAt`.
+    const retryAt = decision.kind === 'dead' ? null : new Date(decision.finish.runAt ?? now);
     this.deps.events.emit('execution:failed', { ...base, error, retryAt });
     if (decision.kind === 'dead') this.deps.events.emit('execution:dead', { ...base, error });
   }
 
   /** The lease went while the attempt ran; `fenced` when the store just rejected our write (else the reaper announced it). */
-  private lost(claim: Claim, attempt: number, fenced: boolean): void {
-    this.deps.leases.drop(claim.execution.id);
+  private lost(claim: Claim, lease: HeldLease, attempt: number, fenced: boolean): void {
+    this.deps.leases.drop(claim.execution.id, lease);
     this.deps.logger.warn(
       { executionId: claim.execution.id, jobId: claim.job.id, attempt },
       'lease lost: the attempt was aborted and its result rejected',
@@ -328,14 +402,4 @@ function eventBase(claim: Claim): { executionId: string; jobId: string; fireAt: 
     jobId: claim.job.id,
     fireAt: new Date(claim.execution.fireAt),
   };
-}
-
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as unknown);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as unknown);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -52,7 +52,11 @@ export function redactSecrets(schema: TSchema, value: unknown): unknown {
   const kind = (schema as Record<string, unknown>)[SECRET_KEYWORD] as SecretKind | undefined;
   if (value === undefined || value === null) return value;
   if (kind === 'value') return REDACTED;
-  if (kind === 'url') return typeof value === 'string' ? redactUrl(value) : value;
+  if (kind === 'url') {
+    if (Array.isArray(value))
+      return value.map((item) => (typeof item === 'string' ? redactUrl(item) : item));
+    return typeof value === 'string' ? redactUrl(value) : value;
+  }
   if (kind === 'headers' && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>).map(([k, v]) => [
@@ -80,4 +84,71 @@ export function redactSecrets(schema: TSchema, value: unknown): unknown {
     if (key in out) out[key] = redactSecrets(propertySchema, out[key]);
   }
   return out;
+}
+
+/**
+ * The secrets a client sent back redacted, put back from the stored value: an
+ * update of a job that carries {@link REDACTED} where a secret was (as every
+ * response shows it) keeps the stored secret instead of storing the
+ * placeholder. Anything else the client sent wins.
+ */
+export function restoreSecrets(schema: TSchema, incoming: unknown, stored: unknown): unknown {
+  if (incoming === undefined || incoming === null || stored === undefined || stored === null)
+    return incoming;
+  const kind = (schema as Record<string, unknown>)[SECRET_KEYWORD] as SecretKind | undefined;
+  if (kind === 'value') return incoming === REDACTED ? stored : incoming;
+  if (kind === 'url') return restoreUrl(incoming, stored);
+  if (kind === 'headers') return restoreHeaders(incoming, stored);
+  if (typeof incoming !== 'object' || typeof stored !== 'object' || Array.isArray(incoming))
+    return incoming;
+  const s = schema as { properties?: Record<string, TSchema>; anyOf?: TSchema[] };
+  if (s.anyOf) {
+    const type = (incoming as { type?: unknown }).type;
+    if (type !== (stored as { type?: unknown }).type) return incoming;
+    const member = s.anyOf.find(
+      (m) =>
+        (m as { properties?: { type?: { const?: unknown } } }).properties?.type?.const === type,
+    );
+    return member ? restoreSecrets(member, incoming, stored) : incoming;
+  }
+  if (!s.properties) return incoming;
+  const out: Record<string, unknown> = { ...(incoming as Record<string, unknown>) };
+  for (const [key, propertySchema] of Object.entries(s.properties)) {
+    if (key in out)
+      out[key] = restoreSecrets(propertySchema, out[key], (stored as Record<string, unknown>)[key]);
+  }
+  return out;
+}
+
+function restoreUrl(incoming: unknown, stored: unknown): unknown {
+  if (Array.isArray(incoming)) {
+    const previous = Array.isArray(stored) ? stored : [stored];
+    return incoming.map((item, i) => restoreUrl(item, previous[i]));
+  }
+  if (typeof incoming !== 'string' || typeof stored !== 'string') return incoming;
+  try {
+    const url = new URL(incoming);
+    if (decodeURIComponent(url.password) !== REDACTED) return incoming;
+    url.password = new URL(stored).password;
+    return url.toString();
+  } catch {
+    return incoming;
+  }
+}
+
+function restoreHeaders(incoming: unknown, stored: unknown): unknown {
+  if (
+    typeof incoming !== 'object' ||
+    typeof stored !== 'object' ||
+    incoming === null ||
+    stored === null
+  )
+    return incoming;
+  const previous = stored as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(incoming as Record<string, unknown>).map(([k, v]) => [
+      k,
+      v === REDACTED && k in previous ? previous[k] : v,
+    ]),
+  );
 }

@@ -78,8 +78,16 @@ export class JobValidator {
         );
       }
     }
-    for (const [field, value] of durationFields(job)) {
-      if (value !== undefined) parseDuration(value, `${path}${field}`);
+    for (const [field, value, min, max] of durationFields(job)) {
+      if (value === undefined) continue;
+      const ms = parseDuration(value, `${path}${field}`);
+      if (ms < min || ms > max) {
+        throw new ChimeError(
+          'CHIME_ERR_DURATION_INVALID',
+          `${JSON.stringify(value)} is out of range: use ${min} ms to ${max} ms`,
+          { path: `${path}${field}` },
+        );
+      }
     }
     this.validatePayload(job.payload, `${path}/payload`);
     return job;
@@ -167,12 +175,17 @@ export class JobValidator {
   }
 }
 
-function durationFields(job: JobDefinition): [string, number | string | undefined][] {
+const DAY = 86_400_000;
+
+/** The job's durations with their bounds in ms: `[path, value, min, max]`. */
+function durationFields(
+  job: JobDefinition,
+): [string, number | string | undefined, number, number][] {
   return [
-    ['/timeout', job.timeout],
-    ['/misfireGrace', job.misfireGrace],
-    ['/jitter', job.jitter],
-    ['/retry/initialDelay', job.retry?.initialDelay],
-    ['/retry/maxDelay', job.retry?.maxDelay],
+    ['/timeout', job.timeout, 1, 365 * DAY],
+    ['/misfireGrace', job.misfireGrace, 0, 3_650 * DAY],
+    ['/jitter', job.jitter, 0, DAY],
+    ['/retry/initialDelay', job.retry?.initialDelay, 0, 365 * DAY],
+    ['/retry/maxDelay', job.retry?.maxDelay, 0, 365 * DAY],
   ];
 }

@@ -114,6 +114,8 @@ export function withPaused(
   if (paused) nextFireAt = null;
   else if (replan || (resumed && existing.completedAt === null)) {
     nextFireAt = firstFireAt(existing.definition, now);
+    // A one-shot whose instant passed while it was paused was paused, not missed: it is done.
+    if (resumed && !replan && nextFireAt !== null && nextFireAt < now) nextFireAt = null;
     completedAt = nextFireAt === null ? now : null;
   }
   return {

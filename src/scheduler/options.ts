@@ -67,8 +67,15 @@ export interface SchedulerOptions {
    */
   allowShell?: boolean;
   /**
+   * Hosts HTTP targets may call: hostnames or `*.domain` patterns (the SSRF
+   * guard). A target naming another host is refused when the job is submitted.
+   * @defaultValue any host
+   */
+  httpAllowHosts?: string[];
+  /**
    * Executors of target types of your own, next to the built-in ones
-   * (`handler`, `http`, `amqp`, `nats`, `email`, `shell`); a type may be defined once.
+   * (`handler`, `http`, `amqp`, `nats`, `email`, `shell`), or replacing the
+   * built-in one of the same type; a type may be given once.
    * @defaultValue []
    */
   executors?: Executor[];
@@ -85,7 +92,9 @@ export interface SchedulerOptions {
 }
 
 /** The options with every default applied. */
-export type ResolvedOptions = Readonly<Required<SchedulerOptions>>;
+export type ResolvedOptions = Readonly<
+  Required<Omit<SchedulerOptions, 'httpAllowHosts'>> & Pick<SchedulerOptions, 'httpAllowHosts'>
+>;
 
 const OptionsSchema = Type.Object(
   {
@@ -99,6 +108,7 @@ const OptionsSchema = Type.Object(
     maxResultBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     stopTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
     allowShell: Type.Optional(Type.Boolean()),
+    httpAllowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     executors: Type.Optional(Type.Array(Type.Object({ type: Type.String({ minLength: 1 }) }))),
     clock: Type.Optional(Type.Object({})),
     logger: Type.Optional(Type.Object({})),
@@ -106,6 +116,22 @@ const OptionsSchema = Type.Object(
   { additionalProperties: false },
 );
 const OPTIONS_CHECK = schemaCheck(OptionsSchema);
+
+/** The methods each object option must have. */
+const DUCK_TYPES: Record<string, string[]> = {
+  store: [
+    'open',
+    'close',
+    'jobGet',
+    'jobInsert',
+    'jobsAdvance',
+    'executionsClaim',
+    'executionsStart',
+    'executionsFinish',
+  ],
+  clock: ['now', 'setTimeout', 'clearTimeout'],
+  logger: ['error', 'warn', 'info', 'debug', 'child'],
+};
 
 /** The defaults, documented on {@link SchedulerOptions}. */
 export const OPTION_DEFAULTS = Object.freeze({
@@ -132,6 +158,20 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     throw new ChimeError('CHIME_ERR_OPTION_INVALID', `invalid scheduler option: ${e.message}`, {
       path: e.path,
     });
+  }
+  for (const [name, methods] of Object.entries(DUCK_TYPES)) {
+    const value = (options as Record<string, unknown>)[name];
+    const missing =
+      value === undefined
+        ? []
+        : methods.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
+    if (missing.length > 0) {
+      throw new ChimeError(
+        'CHIME_ERR_OPTION_INVALID',
+        `invalid scheduler option: ${name} lacks ${missing.join(', ')}`,
+        { path: `/${name}` },
+      );
+    }
   }
   const merged = { ...OPTION_DEFAULTS, ...options };
   return Object.freeze({

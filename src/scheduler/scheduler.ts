@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
 import { ChimeError } from '../errors.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineStats } from '../engine/engine.js';
 import {
   SchedulerEmitter,
   type SchedulerEventName,
@@ -14,7 +14,7 @@ import { builtinExecutors } from '../executors/builtin.js';
 import { schemaCheck } from '../model/check.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from '../model/execution.js';
 import type { Job, JobDefinition } from '../model/job.js';
-import { MetadataSchema } from '../model/job.js';
+import { MetadataSchema, jobDefinitionSchema } from '../model/job.js';
 import type { Schedule } from '../model/schedule.js';
 import { JobValidator } from '../model/validate-job.js';
 import { toExecution, toJob } from '../model/views.js';
@@ -74,10 +74,25 @@ const LIST_EXECUTIONS_CHECK = schemaCheck(
     { additionalProperties: false },
   ),
 );
+const STOP_CHECK = schemaCheck(
+  Type.Object(
+    { timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })) },
+    { additionalProperties: false },
+  ),
+);
+const TRIGGER_CHECK = schemaCheck(
+  Type.Object({ payload: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+);
 /** Most compare-and-set rounds of one job change before giving up. */
 const MAX_CAS_ROUNDS = 20;
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** A scheduler's state and load (see {@link Scheduler.status}). */
+export interface SchedulerStatus extends EngineStats {
+  state: State;
+  instanceId: string;
+}
 
 /**
  * The embeddable scheduler. Create it with {@link createScheduler}, register
@@ -96,13 +111,17 @@ export class Scheduler {
   private markStarted!: () => void;
   private markFailed!: (err: unknown) => void;
   private unsubscribe: (() => void) | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(options: SchedulerOptions = {}) {
     this.options = resolveOptions(options);
-    this.executors = executorMap([
-      ...builtinExecutors({ handlers: this.handlers, allowShell: this.options.allowShell }),
-      ...this.options.executors,
-    ]);
+    const builtin = builtinExecutors({
+      handlers: this.handlers,
+      allowShell: this.options.allowShell,
+      ...(this.options.httpAllowHosts ? { httpAllowHosts: this.options.httpAllowHosts } : {}),
+    });
+    this.executors = executorMap(builtin, this.options.executors);
     this.validator = new JobValidator(this.executors, {
       maxPayloadBytes: this.options.maxPayloadBytes,
     });
@@ -111,6 +130,12 @@ export class Scheduler {
       this.markFailed = reject;
     });
     this.started.catch(() => undefined);
+  }
+
+  /** Whether it runs, and what this instance holds right now. */
+  status(): SchedulerStatus {
+    const stats = this.engine?.stats() ?? { waiting: 0, queued: 0, running: 0, held: 0 };
+    return { state: this.state, instanceId: this.options.instanceId, ...stats };
   }
 
   /** This instance's id (in leases, logs and attempt records). */
@@ -142,43 +167,60 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.state !== 'new') return this.started;
     this.state = 'starting';
+    this.starting = this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
     const { store, clock, logger } = this.options;
     try {
       await store.open();
-      this.engine = new Engine({
-        store,
-        clock,
-        logger,
-        events: this.events,
-        executors: this.executors,
-        settings: this.options,
-      });
-      this.unsubscribe = store.onChange?.(() => this.engine?.wake());
-      this.engine.start();
-      this.state = 'running';
-      this.markStarted();
     } catch (err) {
       this.state = 'stopped';
       this.markFailed(err);
       throw err;
     }
+    if (this.state !== 'starting') {
+      // stop() was called while the store opened: never start the engine.
+      await store.close();
+      return;
+    }
+    const settings = this.options;
+    this.engine = new Engine({
+      store,
+      clock,
+      logger,
+      events: this.events,
+      executors: this.executors,
+      settings,
+    });
+    this.unsubscribe = store.onChange?.(() => this.engine?.wake());
+    this.engine.start();
+    this.state = 'running';
+    this.markStarted();
   }
 
   /**
    * Stops: no more claims; running attempts get `timeoutMs` to finish, then
    * are aborted and handed back for another instance to take over at once;
-   * the store is closed. Idempotent.
+   * the store is closed. Idempotent: every call resolves when the stop is done.
    */
   async stop(params: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return;
-    const wasRunning = this.state === 'running';
+    STOP_CHECK.assert(params, '');
+    this.stopping ??= this.shutDown(params.timeoutMs ?? this.options.stopTimeoutMs);
+    return this.stopping;
+  }
+
+  private async shutDown(timeoutMs: number): Promise<void> {
+    const wasStarting = this.state === 'starting';
     this.state = 'stopping';
     this.markFailed(
       new ChimeError('CHIME_ERR_SCHEDULER_STOPPED', 'the scheduler was stopped before it started'),
     );
-    if (wasRunning && this.engine) {
+    if (wasStarting) await this.starting?.catch(() => undefined);
+    if (this.engine) {
       this.unsubscribe?.();
-      await this.engine.stop(params.timeoutMs ?? this.options.stopTimeoutMs);
+      await this.engine.stop(timeoutMs);
       await Promise.allSettled([...this.executors.values()].map((e) => e.close?.()));
       await this.options.store.close();
     }
@@ -250,6 +292,7 @@ export class Scheduler {
 
   /** Runs the job now, once, outside its schedule; returns the new execution. */
   async triggerJob(id: string, params: { payload?: unknown } = {}): Promise<Execution> {
+    TRIGGER_CHECK.assert(params, '');
     if ('payload' in params) this.validator.validatePayload(params.payload, '/payload');
     await this.ready();
     const job = await this.options.store.jobGet({ id });
@@ -308,6 +351,19 @@ export class Scheduler {
           ? encodeCursor({ fireAt: last.fireAt, id: last.id })
           : null,
     };
+  }
+
+  /**
+   * The schemas of this scheduler's input, with its target types: `job` is the
+   * JSON Schema of a job definition (`GET /v1/schema/job`), `target` the union
+   * of the target schemas (secret fields marked, see `redactSecrets`).
+   */
+  schemas(): { job: TSchema; target: TSchema } {
+    const target = Type.Union(
+      [...this.executors.values()].map((e) => e.schema),
+      { title: 'Target', description: 'What a fire does, by `type`.' },
+    );
+    return { job: jobDefinitionSchema(target), target };
   }
 
   /** The next fires of a schedule, in UTC and local time, DST-moved ones marked. */
@@ -403,19 +459,19 @@ export class Scheduler {
   }
 }
 
-/** Executors by target type; a type defined twice is refused. */
-function executorMap(executors: Executor[]): Map<string, Executor> {
-  const map = new Map<string, Executor>();
-  executors.forEach((executor, i) => {
-    if (map.has(executor.type)) {
-      throw new ChimeError(
-        'CHIME_ERR_OPTION_INVALID',
-        `target type "${executor.type}" has two executors`,
-        {
-          path: `/executors/${i}/type`,
-        },
-      );
+/**
+ * Executors by target type: the built-in ones, replaced by the caller's
+ * executors of the same type; a type the caller defines twice is refused.
+ */
+function executorMap(builtin: Executor[], custom: readonly Executor[]): Map<string, Executor> {
+  const map = new Map(builtin.map((executor) => [executor.type, executor]));
+  const seen = new Set<string>();
+  custom.forEach((executor, i) => {
+    if (seen.has(executor.type)) {
+      const message = `target type "${executor.type}" has two executors`;
+      throw new ChimeError('CHIME_ERR_OPTION_INVALID', message, { path: `/executors/${i}/type` });
     }
+    seen.add(executor.type);
     map.set(executor.type, executor);
   });
   return map;

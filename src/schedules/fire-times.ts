@@ -80,7 +80,7 @@ class IntervalFireTimes implements FireTimes {
   nextAfter(afterMs: number): number | null {
     const k = afterMs < this.anchor ? 0 : Math.floor((afterMs - this.anchor) / this.every) + 1;
     const fire = this.anchor + k * this.every;
-    return fire <= this.endMs ? fire : null;
+    return fire <= this.endMs && fire <= MAX_DATE_MS ? fire : null;
   }
 
   previous(atOrBeforeMs: number, count: number, notBeforeMs: number): number[] {

@@ -80,14 +80,19 @@ function validateEvery(every: Duration, path: string): void {
       { path, cause: err },
     );
   }
-  if (ms <= 0) {
+  if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
     throw new ChimeError(
       'CHIME_ERR_SCHEDULE_INTERVAL_INVALID',
-      `the interval must be longer than 0 ms, got ${JSON.stringify(every)}`,
+      `the interval must be between 100 ms and 100 years, got ${JSON.stringify(every)}`,
       { path },
     );
   }
 }
+
+/** Shortest interval: faster than ten fires a second is a loop, not a schedule (and fills the ledger). */
+const MIN_INTERVAL_MS = 100;
+/** Longest interval: a hundred years keeps every fire a valid date. */
+const MAX_INTERVAL_MS = 100 * 365.25 * 24 * 3_600_000;
 
 function validateWindow(
   startAt: string | undefined,

@@ -3,7 +3,7 @@
  * store applies them directly; SQL stores state the same rules in their
  * statements, and the conformance suite checks that they agree.
  */
-import type { ExecutionRecord, JobRecord, JobsListParams } from './store.js';
+import type { ExecutionRecord, FinishRequest, JobRecord, JobsListParams } from './store.js';
 
 /** True when a job passes a listing filter (not the paging cursor). */
 export function matchesJobFilter(job: JobRecord, filter: JobsListParams): boolean {
@@ -45,4 +45,16 @@ export function compareNewestFirst(
 ): number {
   if (a.fireAt !== b.fireAt) return b.fireAt - a.fireAt;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** True when a claimed execution may start an attempt: it is scheduled, or running and taken over. */
+export function isStartable(e: ExecutionRecord): boolean {
+  return e.status === 'scheduled' || e.status === 'running';
+}
+
+/** True when an execution is in the state a finish expects (see `FinishRequest.from`). */
+export function isFinishable(e: ExecutionRecord, finish: Pick<FinishRequest, 'from'>): boolean {
+  return finish.from === 'running'
+    ? e.status === 'running'
+    : e.status === 'failed' && e.onFailure === 'pending';
 }

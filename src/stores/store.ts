@@ -117,11 +117,21 @@ export interface JobPlan {
 
 /** How a claimed execution starts. */
 export interface StartRequest extends LeaseRef {
-  /** The attempt number being started. */
+  /**
+   * The attempt number being started: the execution's recorded attempt count
+   * plus one. A start naming any other number is rejected, so one claim can
+   * never start twice.
+   */
   attempt: number;
   startedAt: number;
   /** For `overlap: 'forbid'`: skip when an earlier execution of the job is unfinished. */
   forbidOverlap: boolean;
+  /**
+   * For `misfire: 'skip'`: a scheduled fire that never started and whose
+   * `fireAt` is before this instant is recorded as `missed` instead (a fire
+   * planned before an outage and taken over after it).
+   */
+  missBefore?: number;
 }
 
 /** The answer to a {@link StartRequest}. */
@@ -129,12 +139,20 @@ export type StartResult =
   | 'started'
   /** An earlier execution of the job is unfinished; this one is now `skipped`. */
   | 'skipped'
-  /** The lease token is stale or the execution is gone: do not run. */
+  /** The fire is older than `missBefore`; it is now `missed`. */
+  | 'missed'
+  /** The lease token or the attempt number is stale, or the execution is gone: do not run. */
   | 'rejected';
 
-/** The fenced write of an attempt's end (or of an onFailure delivery). */
+/**
+ * The fenced write of an attempt's end (or of an onFailure delivery). It is
+ * accepted only while the lease and token hold and the execution is in the
+ * state `from` names: `running` for an attempt's end, `pending-delivery` (failed,
+ * onFailure pending) for a delivery.
+ */
 export interface FinishRequest extends LeaseRef {
-  /** The new status: final, or `scheduled` for a retry. */
+  from: 'running' | 'pending-delivery';
+  /** The new status: final, or `scheduled` for a retry or a hand-back. */
   status: ExecutionStatus;
   /** For a retry: when the execution is due again. */
   runAt?: number;
@@ -203,7 +221,9 @@ export interface Store {
   /**
    * Replaces a job if its version is still `expectedVersion`; false otherwise.
    * With `dropPlanned`, deletes the job's planned, never-started scheduled fires
-   * (its schedule changed or it was paused) — a holder's start is then rejected.
+   * (its schedule changed or it was paused) — a holder's start is then rejected —
+   * and, when it deleted any, clears the job's `completedAt`: its last fire did
+   * not happen after all.
    */
   jobUpdate(params: {
     job: JobRecord;

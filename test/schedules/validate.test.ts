@@ -128,6 +128,18 @@ const rejected: [string, unknown, ErrorCode, string][] = [
     '/schedule/every',
   ],
   [
+    'an interval shorter than 100 ms',
+    { kind: 'interval', every: 99 },
+    'CHIME_ERR_SCHEDULE_INTERVAL_INVALID',
+    '/schedule/every',
+  ],
+  [
+    'an interval longer than 100 years',
+    { kind: 'interval', every: 1e19 },
+    'CHIME_ERR_SCHEDULE_INTERVAL_INVALID',
+    '/schedule/every',
+  ],
+  [
     'a negative interval string',
     { kind: 'interval', every: '-1m' },
     'CHIME_ERR_SCHEDULE_INTERVAL_INVALID',
@@ -220,7 +232,7 @@ describe('validateSchedule', () => {
       endAt: '2026-01-01T00:00:00Z',
     },
     { kind: 'interval', every: '5m' },
-    { kind: 'interval', every: 1 },
+    { kind: 'interval', every: 100 },
     {
       kind: 'interval',
       every: '1h',

@@ -167,13 +167,13 @@ function claim(
 }
 
 function start(
-  e: Pick<ExecutionRecord, 'id' | 'leaseToken'>,
+  e: Pick<ExecutionRecord, 'id' | 'leaseToken'> & { attempt?: number },
   overrides: Partial<StartRequest> = {},
 ): StartRequest {
   return {
     id: e.id,
     leaseToken: e.leaseToken,
-    attempt: 1,
+    attempt: (e.attempt ?? 0) + 1,
     startedAt: T0 + 10,
     forbidOverlap: false,
     ...overrides,
@@ -187,6 +187,7 @@ function finish(
   return {
     id: e.id,
     leaseToken: e.leaseToken,
+    from: 'running',
     status: 'succeeded',
     attempt: makeAttempt(),
     onFailure: null,
@@ -399,6 +400,25 @@ function jobTests(fx: Fixture): void {
       expect(await store.executionGet({ id: planned.id })).toBeNull();
       expect(await store.executionGet({ id: otherPlanned.id })).toEqual(otherPlanned);
       expect(await store.executionsStart({ starts: [start(plannedLeased)] })).toEqual(['rejected']);
+    });
+
+    test('dropping the planned last fire of a completed job reopens it; dropping nothing does not', async () => {
+      const { store } = fx;
+      const once = await addJob(store, { nextFireAt: null, completedAt: T0 - 1_000 });
+      await addExecution(store, { jobId: once.id, fireAt: T0 });
+      const paused = { ...once, version: 2, paused: true };
+      expect(await store.jobUpdate({ job: paused, expectedVersion: 1, dropPlanned: true })).toBe(
+        true,
+      );
+      expect(await mustGetJob(store, once.id)).toEqual({ ...paused, completedAt: null });
+
+      const done = await addJob(store, { nextFireAt: null, completedAt: T0 - 1_000 });
+      await addExecution(store, { jobId: done.id, fireAt: T0, status: 'succeeded', attempt: 1 });
+      const next = { ...done, version: 2, paused: true };
+      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: true })).toBe(
+        true,
+      );
+      expect(await mustGetJob(store, done.id)).toEqual(next);
     });
 
     test('jobUpdate keeps planned fires without dropPlanned, or when its version is stale', async () => {
@@ -1282,6 +1302,70 @@ function startTests(fx: Fixture): void {
         expect(await store.executionGet({ id: e.id })).toEqual(e);
     });
 
+    test('fences on the attempt number: one claim never starts twice', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const e = await addExecution(store, { jobId: job.id, ...leased('me', 1) });
+      expect(await store.executionsStart({ starts: [start(e), start(e)] })).toEqual([
+        'started',
+        'rejected',
+      ]);
+      expect(await store.executionsStart({ starts: [start(e)] })).toEqual(['rejected']);
+      expect(await store.executionsStart({ starts: [start(e, { attempt: 3 })] })).toEqual([
+        'rejected',
+      ]);
+      expect(await mustGet(store, e.id)).toMatchObject({ status: 'running', attempt: 1 });
+      // Taken over under a new token, the next attempt number starts.
+      const [taken] = await store.executionsTakeOver({
+        owner: 'you',
+        now: T0 + LEASE + 1,
+        leaseMs: LEASE,
+        limit: 10,
+      });
+      if (!taken) throw new Error('no take-over');
+      expect(await store.executionsStart({ starts: [start(taken.execution)] })).toEqual([
+        'started',
+      ]);
+      expect(await mustGet(store, e.id)).toMatchObject({ status: 'running', attempt: 2 });
+    });
+
+    test('records a planned fire older than missBefore as missed, and nothing else', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const late = await addExecution(store, { jobId: job.id, fireAt: T0, ...leased('me', 1) });
+      const recent = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 + MIN,
+        ...leased('me', 1),
+      });
+      const retry = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 - MIN,
+        attempt: 1,
+        ...leased('me', 1),
+      });
+      const manual = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 - 2 * MIN,
+        trigger: 'manual',
+        ...leased('me', 1),
+      });
+      const missBefore = T0 + 30_000;
+      const results = await store.executionsStart({
+        starts: [late, recent, retry, manual].map((e) =>
+          start(e, { missBefore, startedAt: T0 + 2 * MIN }),
+        ),
+      });
+      expect(results).toEqual(['missed', 'started', 'started', 'started']);
+      expect(await mustGet(store, late.id)).toMatchObject({
+        status: 'missed',
+        leaseOwner: null,
+        leaseUntil: null,
+        finishedAt: T0 + 2 * MIN,
+        attempt: 0,
+      });
+    });
+
     test('answers per request, in order', async () => {
       const job = await addJob(fx.store);
       const a = await addExecution(fx.store, { jobId: job.id, fireAt: T0, ...leased('me', 1) });
@@ -1452,13 +1536,21 @@ function finishTests(fx: Fixture): void {
         'rejected',
       ]);
 
+      // An attempt's end cannot land on it any more: it is no longer running.
+      expect(await store.executionsFinish({ finishes: [finish(e)] })).toEqual([false]);
       // The delivery names no attempt and no error: the recorded ones stay.
       const delivered = finish(e, {
+        from: 'pending-delivery',
         status: 'failed',
         attempt: undefined,
         onFailure: 'delivered',
         finishedAt: T0 + 1_000,
       });
+      expect(
+        await store.executionsFinish({
+          finishes: [{ ...delivered, leaseToken: e.leaseToken - 1 }],
+        }),
+      ).toEqual([false]);
       expect(await store.executionsFinish({ finishes: [delivered] })).toEqual([true]);
       expect(await store.executionGet({ id: e.id })).toEqual({
         ...held,

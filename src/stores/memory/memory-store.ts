@@ -12,6 +12,8 @@ import type {
   Store,
 } from '../store.js';
 import {
+  isFinishable,
+  isStartable,
   matchesJobFilter,
   isPlannedFire,
   isUnfinishedForOverlap,
@@ -53,11 +55,13 @@ export class MemoryStore implements Store {
   }): Promise<boolean> {
     const current = this.jobs.get(params.job.id);
     if (!current || current.version !== params.expectedVersion) return false;
-    this.jobs.set(params.job.id, copy(params.job));
+    const job = copy(params.job);
+    this.jobs.set(job.id, job);
     if (params.dropPlanned) {
       for (const execution of this.executions.values()) {
-        if (execution.jobId === params.job.id && isPlannedFire(execution))
-          this.deleteExecution(execution);
+        if (execution.jobId !== job.id || !isPlannedFire(execution)) continue;
+        this.deleteExecution(execution);
+        job.completedAt = null;
       }
     }
     return true;
@@ -199,16 +203,19 @@ export class MemoryStore implements Store {
     return starts.map((start) => {
       const e = this.executions.get(start.id);
       if (!e || e.leaseToken !== start.leaseToken || e.leaseOwner === null) return 'rejected';
-      if (!hasWork(e) || e.status === 'failed') return 'rejected';
-      if (start.forbidOverlap && this.hasUnfinishedBefore(e)) {
+      if (!isStartable(e) || e.attempt !== start.attempt - 1) return 'rejected';
+      const end = (status: 'skipped' | 'missed') => {
         Object.assign(e, {
-          status: 'skipped',
+          status,
           leaseOwner: null,
           leaseUntil: null,
           finishedAt: start.startedAt,
-        } satisfies Partial<ExecutionRecord>);
-        return 'skipped';
-      }
+        });
+        return status;
+      };
+      if (start.missBefore !== undefined && isPlannedFire(e) && e.fireAt < start.missBefore)
+        return end('missed');
+      if (start.forbidOverlap && this.hasUnfinishedBefore(e)) return end('skipped');
       Object.assign(e, {
         status: 'running',
         attempt: start.attempt,
@@ -222,6 +229,7 @@ export class MemoryStore implements Store {
     return finishes.map((finish) => {
       const e = this.executions.get(finish.id);
       if (!e || e.leaseToken !== finish.leaseToken || e.leaseOwner === null) return false;
+      if (!isFinishable(e, finish)) return false;
       e.status = finish.status;
       if (finish.runAt !== undefined) e.runAt = finish.runAt;
       if (finish.attempt) e.attempts.push(copy(finish.attempt));

@@ -111,7 +111,9 @@ export class SqliteStore implements Store {
     return this.write((s) => {
       const bound = { ...jobParams(params.job), expected_version: params.expectedVersion };
       if (s.jobUpdate.run(bound).changes === 0) return false;
-      if (params.dropPlanned) s.dropPlanned.run({ job_id: params.job.id });
+      if (params.dropPlanned && s.dropPlanned.run({ job_id: params.job.id }).changes > 0) {
+        s.jobReopen.run({ id: params.job.id });
+      }
       return true;
     });
   }
@@ -385,13 +387,23 @@ function attemptsAfterTakeOver(row: ExecutionRow, now: number): ExecutionRecord[
  */
 function startOne(s: Statements, start: StartRequest): StartResult {
   const fence = { id: start.id, lease_token: start.leaseToken };
-  if (start.forbidOverlap) {
+  if (start.forbidOverlap || start.missBefore !== undefined) {
     const row = s.executionGet.get({ id: start.id });
     if (!row || row.lease_token !== start.leaseToken || row.lease_owner === null) return 'rejected';
-    if (row.status !== 'scheduled' && row.status !== 'running') return 'rejected';
-    if (s.unfinishedBefore.get({ job_id: row.job_id, fire_at: row.fire_at })) {
-      s.startSkipped.run({ id: row.id, finished_at: start.startedAt });
-      return 'skipped';
+    const startable = row.status === 'scheduled' || row.status === 'running';
+    if (!startable || row.attempt !== start.attempt - 1) return 'rejected';
+    const end = (status: 'skipped' | 'missed') => {
+      s.startEnded.run({ id: row.id, status, finished_at: start.startedAt });
+      return status;
+    };
+    const planned = row.trigger === 'schedule' && row.status === 'scheduled' && row.attempt === 0;
+    if (start.missBefore !== undefined && planned && row.fire_at < start.missBefore)
+      return end('missed');
+    if (
+      start.forbidOverlap &&
+      s.unfinishedBefore.get({ job_id: row.job_id, fire_at: row.fire_at })
+    ) {
+      return end('skipped');
     }
   }
   const started = s.startRunning.run({
@@ -406,6 +418,7 @@ function startOne(s: Statements, start: StartRequest): StartResult {
 function finishOne(s: Statements, finish: FinishRequest): boolean {
   const row = s.finish.get({
     id: finish.id,
+    from: finish.from,
     lease_token: finish.leaseToken,
     status: finish.status,
     run_at: finish.runAt ?? null,

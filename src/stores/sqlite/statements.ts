@@ -139,6 +139,8 @@ export const SQL = {
   jobSetLastOutcome: 'UPDATE jobs SET last_outcome = @last_outcome WHERE id = @id',
   dropPlanned: `DELETE FROM executions
     WHERE job_id = @job_id AND trigger = 'schedule' AND status = 'scheduled' AND attempt = 0`,
+  // Its last fire was dropped: the job is not completed after all.
+  jobReopen: 'UPDATE jobs SET completed_at = NULL WHERE id = @id',
   // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
   executionInsert: `INSERT INTO executions (${EXECUTION_COLUMNS})
     SELECT ${paramsOf(EXECUTION_COLUMNS)} WHERE EXISTS (SELECT 1 FROM jobs WHERE id = @job_id)
@@ -157,10 +159,12 @@ export const SQL = {
       AND (status = 'running' OR (status = 'scheduled' AND attempt > 0))
     LIMIT 1`,
   // Fenced in the statement itself: a stale token, a released lease or a finished row changes nothing.
+  // The attempt number fences too: one claim never starts twice.
   startRunning: `UPDATE executions SET status = 'running', attempt = @attempt, started_at = @started_at
     WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
-      AND status IN ('scheduled', 'running')`,
-  startSkipped: `UPDATE executions SET status = 'skipped', lease_owner = NULL, lease_until = NULL,
+      AND status IN ('scheduled', 'running') AND attempt = @attempt - 1`,
+  // A start that ends the execution at once: skipped (overlap) or missed (misfire 'skip').
+  startEnded: `UPDATE executions SET status = @status, lease_owner = NULL, lease_until = NULL,
       finished_at = @finished_at WHERE id = @id`,
   // NULL @result / @error mean "unchanged"; JSON null arrives as the text 'null'.
   finish: `UPDATE executions SET status = @status, run_at = coalesce(@run_at, run_at),
@@ -170,6 +174,8 @@ export const SQL = {
       lease_owner = CASE WHEN @keep_lease_until IS NULL THEN NULL ELSE lease_owner END,
       lease_until = @keep_lease_until
     WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
+      AND CASE @from WHEN 'running' THEN status = 'running'
+        ELSE status = 'failed' AND on_failure = 'pending' END
     RETURNING job_id`,
   leaseRenew: `UPDATE executions SET lease_until = @until
     WHERE id = @id AND lease_token = @lease_token AND lease_owner = @owner`,
@@ -202,7 +208,8 @@ export interface Statements {
   executionTakeOver: Database.Statement<Params, ExecutionRow>;
   unfinishedBefore: Database.Statement<Params, Row>;
   startRunning: Database.Statement<Params, Row>;
-  startSkipped: Database.Statement<Params, Row>;
+  startEnded: Database.Statement<Params, Row>;
+  jobReopen: Database.Statement<Params, Row>;
   finish: Database.Statement<Params, { job_id: string }>;
   leaseRenew: Database.Statement<Params, Row>;
   leaseRelease: Database.Statement<Params, Row>;
@@ -231,7 +238,8 @@ export function prepareStatements(db: Database.Database): Statements {
     executionTakeOver: p<ExecutionRow>(SQL.executionTakeOver),
     unfinishedBefore: p<Row>(SQL.unfinishedBefore),
     startRunning: p<Row>(SQL.startRunning),
-    startSkipped: p<Row>(SQL.startSkipped),
+    startEnded: p<Row>(SQL.startEnded),
+    jobReopen: p<Row>(SQL.jobReopen),
     finish: p<{ job_id: string }>(SQL.finish),
     leaseRenew: p<Row>(SQL.leaseRenew),
     leaseRelease: p<Row>(SQL.leaseRelease),

@@ -3,11 +3,17 @@
  * `src/executors/<type>/`; this list is the one place that names them all.
  */
 import type { Executor } from './executor.js';
+import { amqpExecutor, type AmqpTarget } from './amqp/index.js';
+import { emailExecutor, type EmailTarget } from './email/index.js';
 import { handlerExecutor, type HandlerRegistry } from './handler/handler-executor.js';
 import type { HandlerTarget } from './handler/schema.js';
+import { httpExecutor, type HttpTarget } from './http/index.js';
+import { natsExecutor, type NatsTarget } from './nats/index.js';
+import { shellExecutor, type ShellTarget } from './shell/index.js';
 
 /** Any target a job may name, discriminated by `type`. */
-export type Target = HandlerTarget;
+export type Target =
+  HandlerTarget | HttpTarget | AmqpTarget | NatsTarget | EmailTarget | ShellTarget;
 
 /** What the built-in executors are made from. */
 export interface BuiltinExecutorDeps {
@@ -15,9 +21,21 @@ export interface BuiltinExecutorDeps {
   handlers: HandlerRegistry;
   /** Whether shell targets may be defined and run. */
   allowShell: boolean;
+  /** Hosts HTTP targets may call (hostnames or `*.domain`); any when absent. */
+  httpAllowHosts?: string[];
 }
 
 /** The built-in executors, one per target type. */
 export function builtinExecutors(deps: BuiltinExecutorDeps): Executor[] {
-  return [handlerExecutor(deps.handlers) as Executor];
+  const executors: Executor[] = [
+    handlerExecutor(deps.handlers) as Executor,
+    httpExecutor(
+      deps.httpAllowHosts === undefined ? {} : { allowHosts: deps.httpAllowHosts },
+    ) as Executor,
+    amqpExecutor() as Executor,
+    natsExecutor() as Executor,
+    emailExecutor() as Executor,
+    shellExecutor({ allowed: deps.allowShell }) as Executor,
+  ];
+  return executors;
 }

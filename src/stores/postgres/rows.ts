@@ -1,0 +1,300 @@
+/**
+ * The Postgres store's row shapes and their mapping to store records. Rows
+ * are read with {@link TYPES}: BIGINT as a JavaScript number (epoch ms and
+ * counters stay far below 2^53) and JSON/JSONB as text, parsed here — so a
+ * SQL NULL (absent) and a JSON `null` (a value) stay distinct.
+ */
+import pg from 'pg';
+import type { CustomTypesConfig } from 'pg';
+import type {
+  Attempt,
+  ErrorInfo,
+  ExecutionStatus,
+  ExecutionTrigger,
+  OnFailureState,
+} from '../../model/execution.js';
+import type { LastOutcome } from '../../model/job.js';
+import type {
+  Claim,
+  ExecutionRecord,
+  FinishRequest,
+  JobPlan,
+  JobRecord,
+  LeaseRef,
+  StartRequest,
+  StoredDefinition,
+} from '../store.js';
+
+/** Columns of `jobs`, in the order the statements list them. */
+export const JOB_COLUMNS = [
+  'id',
+  'definition',
+  'hash',
+  'paused',
+  'next_fire_at',
+  'version',
+  'created_at',
+  'updated_at',
+  'completed_at',
+  'last_outcome',
+] as const;
+
+/** Columns of `executions` (without the generated `has_work`), in the order the statements list them. */
+export const EXECUTION_COLUMNS = [
+  'id',
+  'job_id',
+  'fire_at',
+  'run_at',
+  'trigger',
+  'status',
+  'attempt',
+  'payload',
+  'lease_owner',
+  'lease_until',
+  'lease_token',
+  'attempts',
+  'result',
+  'error',
+  'on_failure',
+  'created_at',
+  'started_at',
+  'finished_at',
+] as const;
+
+const OID = { int8: 20, json: 114, jsonb: 3802 } as const;
+const asText = (value: string) => value;
+
+/** The type parsers of every query: int8 as number, json and jsonb as text. */
+export const TYPES: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === OID.int8) return Number;
+    if (oid === OID.json || oid === OID.jsonb) return asText;
+    return pg.types.getTypeParser(oid, format);
+  }) as CustomTypesConfig['getTypeParser'],
+};
+
+/** A `jobs` row. */
+export interface JobRow {
+  id: string;
+  definition: string;
+  hash: string;
+  paused: boolean;
+  next_fire_at: number | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+  last_outcome: string | null;
+}
+
+/** An `executions` row. NULL JSON columns are absent values. */
+export interface ExecutionRow {
+  id: string;
+  job_id: string;
+  fire_at: number;
+  run_at: number;
+  trigger: ExecutionTrigger;
+  status: ExecutionStatus;
+  attempt: number;
+  payload: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  lease_token: number;
+  attempts: string;
+  result: string | null;
+  error: string | null;
+  on_failure: OnFailureState | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+/** A job's columns in a joined row, prefixed `j_`. */
+export type PrefixedJobRow = { [K in keyof JobRow as `j_${K}`]: JobRow[K] };
+
+/** An execution with its job, as the claim and take-over statements return them. */
+export type ClaimRow = ExecutionRow & PrefixedJobRow;
+
+/** A row of the planning statement: an applied plan's job, and a leased fire it inserted (or NULLs). */
+export type AdvanceRow = PrefixedJobRow & { ord: number } & (
+    ExecutionRow | { [K in keyof ExecutionRow]: null }
+  );
+
+function parse<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+/** JSON text of a value, or NULL when it is absent (undefined). */
+export function jsonOrNull(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+/** A job record as named parameters of `jobInsert` / `jobUpdate`. */
+export function jobParams(job: JobRecord): Record<string, string | number | boolean | null> {
+  return {
+    id: job.id,
+    definition: JSON.stringify(job.definition),
+    hash: job.hash,
+    paused: job.paused,
+    next_fire_at: job.nextFireAt,
+    version: job.version,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    completed_at: job.completedAt,
+    last_outcome: jsonOrNull(job.lastOutcome ?? undefined),
+  };
+}
+
+/** A job record read from its row. */
+export function jobFromRow(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    definition: parse<StoredDefinition>(row.definition),
+    hash: row.hash,
+    paused: row.paused,
+    nextFireAt: row.next_fire_at,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+    lastOutcome: row.last_outcome === null ? null : parse<LastOutcome>(row.last_outcome),
+  };
+}
+
+/** The job of a joined row. */
+export function jobFromPrefixed(row: PrefixedJobRow): JobRecord {
+  return jobFromRow({
+    id: row.j_id,
+    definition: row.j_definition,
+    hash: row.j_hash,
+    paused: row.j_paused,
+    next_fire_at: row.j_next_fire_at,
+    version: row.j_version,
+    created_at: row.j_created_at,
+    updated_at: row.j_updated_at,
+    completed_at: row.j_completed_at,
+    last_outcome: row.j_last_outcome,
+  });
+}
+
+/** An execution record read from its row; NULL JSON columns become absent fields. */
+export function executionFromRow(row: ExecutionRow): ExecutionRecord {
+  const record: ExecutionRecord = {
+    id: row.id,
+    jobId: row.job_id,
+    fireAt: row.fire_at,
+    runAt: row.run_at,
+    trigger: row.trigger,
+    status: row.status,
+    attempt: row.attempt,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    leaseToken: row.lease_token,
+    attempts: parse<Attempt[]>(row.attempts),
+    onFailure: row.on_failure,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+  if (row.payload !== null) record.payload = parse<unknown>(row.payload);
+  if (row.result !== null) record.result = parse<unknown>(row.result);
+  if (row.error !== null) record.error = parse<ErrorInfo>(row.error);
+  return record;
+}
+
+/** A claim read from a joined row. */
+export function claimFromRow(row: ClaimRow): { execution: ExecutionRecord; job: JobRecord } {
+  return { execution: executionFromRow(row), job: jobFromPrefixed(row) };
+}
+
+/** Executions as the parallel arrays the `fire` step of the statements unnests. */
+export function fireArrays(executions: readonly ExecutionRecord[]): Record<string, Column> {
+  const column = <T>(pick: (e: ExecutionRecord) => T) => executions.map(pick);
+  return {
+    ids: column((e) => e.id),
+    job_ids: column((e) => e.jobId),
+    fire_ats: column((e) => e.fireAt),
+    run_ats: column((e) => e.runAt),
+    triggers: column((e) => e.trigger),
+    statuses: column((e) => e.status),
+    attempts: column((e) => e.attempt),
+    payloads: column((e) => jsonOrNull(e.payload)),
+    lease_owners: column((e) => e.leaseOwner),
+    lease_untils: column((e) => e.leaseUntil),
+    lease_tokens: column((e) => e.leaseToken),
+    attempt_lists: column((e) => JSON.stringify(e.attempts)),
+    results: column((e) => jsonOrNull(e.result)),
+    errors: column((e) => jsonOrNull(e.error)),
+    on_failures: column((e) => e.onFailure),
+    created_ats: column((e) => e.createdAt),
+    started_ats: column((e) => e.startedAt),
+    finished_ats: column((e) => e.finishedAt),
+  };
+}
+
+/** A bound array of scalars. */
+type Column = (string | number | boolean | null)[];
+
+/** Plans as the parallel arrays of the planning statement, with all their fires. */
+export function planArrays(plans: readonly JobPlan[]): Record<string, Column> {
+  return {
+    plan_job_ids: plans.map((p) => p.jobId),
+    expected_versions: plans.map((p) => p.expectedVersion),
+    expected_next_fire_ats: plans.map((p) => p.expectedNextFireAt),
+    next_fire_ats: plans.map((p) => p.nextFireAt),
+    completed_ats: plans.map((p) => p.completedAt),
+    last_outcomes: plans.map((p) => jsonOrNull(p.lastOutcome ?? undefined)),
+    ...fireArrays(plans.flatMap((p) => p.executions)),
+  };
+}
+
+/** Reads the planning statement's rows: applied jobs in plan order, and leased fires as claims. */
+export function collectAdvance(
+  rows: readonly AdvanceRow[],
+  claims: Claim[],
+  applied: string[],
+): void {
+  let last: number | undefined;
+  for (const row of rows) {
+    if (row.ord !== last) applied.push(row.j_id);
+    last = row.ord;
+    if (row.id !== null)
+      claims.push({ execution: executionFromRow(row), job: jobFromPrefixed(row) });
+  }
+}
+
+/** Fenced finishes as the parallel arrays of the finish statement. */
+export function finishArrays(finishes: readonly FinishRequest[]): Record<string, Column> {
+  const column = (pick: (f: FinishRequest) => string | number | null) => finishes.map(pick);
+  return {
+    ids: column((f) => f.id),
+    lease_tokens: column((f) => f.leaseToken),
+    statuses: column((f) => f.status),
+    run_ats: column((f) => f.runAt ?? null),
+    attempts: column((f) => jsonOrNull(f.attempt)),
+    results: column((f) => jsonOrNull(f.result)),
+    errors: column((f) => jsonOrNull(f.error)),
+    on_failures: column((f) => f.onFailure),
+    finished_ats: column((f) => f.finishedAt),
+    keep_lease_untils: column((f) => f.keepLeaseUntil ?? null),
+    last_outcomes: column((f) => jsonOrNull(f.lastOutcome ?? undefined)),
+    froms: column((f) => f.from),
+  };
+}
+
+/** Starts as the parallel arrays of the start statement. */
+export function startArrays(starts: readonly StartRequest[]): Record<string, Column> {
+  return {
+    ids: starts.map((s) => s.id),
+    lease_tokens: starts.map((s) => s.leaseToken),
+    attempts: starts.map((s) => s.attempt),
+    started_ats: starts.map((s) => s.startedAt),
+    forbid_overlaps: starts.map((s) => s.forbidOverlap),
+    miss_befores: starts.map((s) => s.missBefore ?? null),
+  };
+}
+
+/** Leases as the parallel arrays of the renew and release statements. */
+export function leaseArrays(leases: readonly LeaseRef[]): Record<string, Column> {
+  return { ids: leases.map((l) => l.id), lease_tokens: leases.map((l) => l.leaseToken) };
+}

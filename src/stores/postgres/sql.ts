@@ -1,0 +1,381 @@
+/**
+ * The Postgres store's statements. Every value is bound as a parameter —
+ * written `@name` here and compiled to `$n` by {@link compile} — and the only
+ * text spliced in is the schema, quoted by the validating quoter. Each
+ * statement carries a name derived from its text, so pg prepares it once per
+ * connection (and two schemas on one pool never share a name).
+ *
+ * Methods that take many rows bind them as arrays and `unnest()` them: one
+ * round trip per batch, not per row. Statements that can create work due soon
+ * end with a `wake` step that `pg_notify`s the schema's channel with
+ * `{"dueAt": <ms>}` when that work is due within `@notify_within_ms` of the
+ * database clock; a notification is sent on commit, never for work rolled back.
+ */
+import { createHash } from 'node:crypto';
+import type { QueryConfig } from 'pg';
+import { quoteSchema } from './identifiers.js';
+import { EXECUTION_COLUMNS, JOB_COLUMNS, TYPES } from './rows.js';
+
+/** A statement ready to bind: its prepared-statement name, its text and its parameters in `$n` order. */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+  readonly params: readonly string[];
+}
+
+/** A bound value: a scalar, or an array of scalars for `unnest()`. */
+export type Value =
+  string | number | boolean | null | readonly (string | number | boolean | null)[];
+
+/** The database clock in epoch ms (the time a NOTIFY's "due soon" is judged by). */
+const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
+/** An epoch-ms column as ISO 8601 text, exactly as JavaScript's `toISOString()` writes it. */
+const isoOf = (ms: string) =>
+  `to_char(timestamp 'epoch' + ${ms} * interval '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const list = (columns: readonly string[], alias: string) =>
+  columns.map((c) => `${alias}.${c}`).join(', ');
+/** Job columns of a joined row, prefixed `j_` so they do not clash with the execution's. */
+const jobAs = (alias: string) => JOB_COLUMNS.map((c) => `${alias}.${c} AS j_${c}`).join(', ');
+
+/** The notification step: `src` is a CTE of changed rows, `due` their due time, `cond` which count. */
+const wake = (src: string, due: string, cond: string) => `wake AS (
+    SELECT pg_notify(@channel, json_build_object('dueAt', w.due_at)::text)
+    FROM (SELECT min(${due}) AS due_at FROM ${src} WHERE ${cond}) w
+    WHERE w.due_at <= ${DB_NOW_MS} + @notify_within_ms::bigint)`;
+/** Forces the `wake` step (a SELECT-only CTE runs only when read). */
+const WOKE = '(SELECT count(*) FROM wake) AS woke';
+
+/** Executions bound as parallel arrays, one element per row, in their given order. */
+const FIRES = `fire AS (
+    SELECT * FROM unnest(@ids::text[], @job_ids::text[], @fire_ats::bigint[], @run_ats::bigint[],
+      @triggers::text[], @statuses::text[], @attempts::int[], @payloads::text[], @lease_owners::text[],
+      @lease_untils::bigint[], @lease_tokens::bigint[], @attempt_lists::text[], @results::text[],
+      @errors::text[], @on_failures::text[], @created_ats::bigint[], @started_ats::bigint[],
+      @finished_ats::bigint[])
+      WITH ORDINALITY AS f(${EXECUTION_COLUMNS.join(', ')}, ord))`;
+
+/** Inserts the `fire` rows whose job passes `jobFilter`; a taken id or fire is skipped. */
+const insertFires = (s: string, jobFilter: string) => `inserted AS (
+    INSERT INTO ${s}.executions (${EXECUTION_COLUMNS.join(', ')})
+    SELECT f.id, f.job_id, f.fire_at, f.run_at, f.trigger, f.status, f.attempt, f.payload::jsonb,
+      f.lease_owner, f.lease_until, f.lease_token, f.attempts::jsonb, f.result::jsonb,
+      f.error::jsonb, f.on_failure, f.created_at, f.started_at, f.finished_at
+    FROM fire f WHERE ${jobFilter}
+    ORDER BY f.ord
+    ON CONFLICT DO NOTHING
+    RETURNING *)`;
+
+/** The overlap rule of `rules.ts` (isUnfinishedForOverlap) for execution `v`, served by executions_job_recent. */
+const unfinishedBefore = (s: string, v: string) => `EXISTS (
+      SELECT 1 FROM ${s}.executions o WHERE o.job_id = ${v}.job_id AND o.fire_at < ${v}.fire_at
+        AND (o.status = 'running' OR (o.status = 'scheduled' AND o.attempt > 0)))`;
+
+/**
+ * Leases unleased work due by `@until`, oldest `run_at` first, in one
+ * statement: the `due` step walks `executions_claimable` in `run_at` order and
+ * locks at most `@limit` rows, skipping rows another claimer holds locked
+ * (`SKIP LOCKED`), so concurrent claimers neither wait for nor double-claim
+ * each other's rows; the UPDATE leases them and the final join returns each
+ * with its job. Its cost follows `@limit`, not the table: the index holds only
+ * unleased work.
+ *
+ * Measured against alternatives: 20,000 jobs, 100,000 executions of which
+ * 10,000 due; 400 claims of 10; PG 15 on a loaded 2-core VM where a round
+ * trip costs 0.08 ms and the commit dominates; two runs, each the median of 3:
+ *   - this statement:                                     1.04–1.12 ms a claim,
+ *                                                         2.1–2.8 ms with 4 claimers at once
+ *   - UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED),
+ *     then a SELECT of the jobs:                          1.06–1.17 ms, 2.2–2.9 ms
+ *   - BEGIN; SELECT … FOR UPDATE SKIP LOCKED; UPDATE … WHERE id = ANY(…);
+ *     SELECT the jobs; COMMIT:                            1.46–1.51 ms, 3.7 ms
+ * The one statement is as fast as the best, needs no transaction on one
+ * connection, and returns the claims in order. Without SKIP LOCKED, claimers
+ * would queue on the same first rows instead of taking the next ones. The
+ * planner may hash a small jobs table for the final join; on a large one it
+ * looks each job up by key (the store's tests check the plan at 20,000 jobs).
+ */
+const claim = (s: string) => `WITH due AS MATERIALIZED (
+    SELECT id FROM ${s}.executions
+    WHERE has_work AND lease_owner IS NULL AND run_at <= @until::bigint
+    ORDER BY run_at
+    LIMIT @limit
+    FOR UPDATE SKIP LOCKED
+  ), claimed AS (
+    UPDATE ${s}.executions e
+    SET lease_owner = @owner, lease_until = greatest(e.run_at, @now::bigint) + @lease_ms::bigint,
+      lease_token = e.lease_token + 1
+    FROM due WHERE e.id = due.id
+    RETURNING e.*
+  )
+  SELECT ${list(EXECUTION_COLUMNS, 'c')}, ${jobAs('j')}
+  FROM claimed c JOIN ${s}.jobs j ON j.id = c.job_id
+  ORDER BY c.run_at, c.id`;
+
+/**
+ * Leases work whose lease expired before `@now`, oldest expiry first, like the
+ * claim; a running execution's lost attempt is appended as `abandoned`.
+ */
+const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
+    SELECT id FROM ${s}.executions
+    WHERE lease_owner IS NOT NULL AND lease_until < @now::bigint
+    ORDER BY lease_until
+    LIMIT @limit
+    FOR UPDATE SKIP LOCKED
+  ), taken AS (
+    UPDATE ${s}.executions e
+    SET attempts = CASE WHEN e.status = 'running' AND e.started_at IS NOT NULL
+        THEN e.attempts || jsonb_build_array(jsonb_build_object(
+          'attempt', e.attempt, 'owner', e.lease_owner, 'startedAt', ${isoOf('e.started_at')},
+          'finishedAt', @now_iso::text, 'outcome', 'abandoned',
+          'error', jsonb_build_object('message',
+            'lease of ' || e.lease_owner || ' expired during the attempt')))
+        ELSE e.attempts END,
+      lease_owner = @owner, lease_until = greatest(e.run_at, @now::bigint) + @lease_ms::bigint,
+      lease_token = e.lease_token + 1
+    FROM expired x WHERE e.id = x.id
+    RETURNING e.*
+  )
+  SELECT ${list(EXECUTION_COLUMNS, 't')}, ${jobAs('j')}
+  FROM taken t JOIN ${s}.jobs j ON j.id = t.job_id
+  ORDER BY t.run_at, t.id`;
+
+/**
+ * Planning steps, each a compare-and-set of its job; the fires of the plans
+ * that applied are inserted (a fire that exists is skipped). One row per
+ * applied plan and leased fire it inserted (or one with NULL execution
+ * columns). Callers bind each job at most once per statement.
+ */
+const jobsAdvance = (s: string) => `WITH plans AS (
+    SELECT * FROM unnest(@plan_job_ids::text[], @expected_versions::int[],
+      @expected_next_fire_ats::bigint[], @next_fire_ats::bigint[], @completed_ats::bigint[],
+      @last_outcomes::text[])
+      WITH ORDINALITY AS p(job_id, expected_version, expected_next_fire_at, next_fire_at,
+        completed_at, last_outcome, ord)
+  ), advanced AS (
+    UPDATE ${s}.jobs j SET next_fire_at = p.next_fire_at,
+      completed_at = coalesce(p.completed_at, j.completed_at),
+      last_outcome = coalesce(p.last_outcome::jsonb, j.last_outcome)
+    FROM plans p
+    WHERE j.id = p.job_id AND j.version = p.expected_version
+      AND j.next_fire_at = p.expected_next_fire_at
+    RETURNING p.ord, ${jobAs('j')}
+  ), ${FIRES}, ${insertFires(s, 'f.job_id IN (SELECT j_id FROM advanced)')},
+  ${wake('inserted', 'run_at', 'lease_owner IS NULL AND has_work')}
+  SELECT a.*, ${list(EXECUTION_COLUMNS, 'i')}, ${WOKE}
+  FROM advanced a LEFT JOIN inserted i ON i.job_id = a.j_id AND i.lease_owner IS NOT NULL
+  ORDER BY a.ord, i.run_at, i.id`;
+
+/**
+ * Fenced starts, answered per request by `ord` with `started`, `skipped` or
+ * `missed` (absent: rejected). The fence: the lease token, a held lease, a
+ * startable status and the attempt number (recorded + 1), so one claim never
+ * starts twice. A planned fire older than `missBefore` is recorded as missed.
+ * Under forbidOverlap a start is skipped when an earlier fire of its job is
+ * unfinished — in the table, or started by an earlier request of this batch —
+ * which gives the answers of applying the requests one by one (a request
+ * skipped for an earlier one implies an unfinished fire earlier still).
+ * Callers bind each execution at most once per statement.
+ */
+const executionsStart = (s: string) => `WITH req AS (
+    SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @attempts::int[],
+      @started_ats::bigint[], @forbid_overlaps::boolean[], @miss_befores::bigint[])
+      WITH ORDINALITY AS r(id, lease_token, attempt, started_at, forbid_overlap, miss_before, ord)
+  ), fenced AS (
+    SELECT r.*, e.job_id, e.fire_at,
+      coalesce(e.trigger = 'schedule' AND e.status = 'scheduled' AND e.attempt = 0
+        AND e.fire_at < r.miss_before, false) AS missed
+    FROM req r JOIN ${s}.executions e ON e.id = r.id
+    WHERE e.lease_token = r.lease_token AND e.lease_owner IS NOT NULL
+      AND e.status IN ('scheduled', 'running') AND e.attempt = r.attempt - 1
+  ), decided AS (
+    SELECT v.*, CASE
+      WHEN v.missed THEN 'missed'
+      WHEN v.forbid_overlap AND (${unfinishedBefore(s, 'v')}
+        OR EXISTS (SELECT 1 FROM fenced w WHERE w.job_id = v.job_id AND w.fire_at < v.fire_at
+          AND w.ord < v.ord AND NOT w.missed)) THEN 'skipped'
+      ELSE 'started' END AS outcome
+    FROM fenced v
+  ), changed AS (
+    UPDATE ${s}.executions e SET
+      status = CASE d.outcome WHEN 'started' THEN 'running' ELSE d.outcome END,
+      attempt = CASE d.outcome WHEN 'started' THEN d.attempt ELSE e.attempt END,
+      started_at = CASE d.outcome WHEN 'started' THEN d.started_at ELSE e.started_at END,
+      finished_at = CASE d.outcome WHEN 'started' THEN e.finished_at ELSE d.started_at END,
+      lease_owner = CASE d.outcome WHEN 'started' THEN e.lease_owner END,
+      lease_until = CASE d.outcome WHEN 'started' THEN e.lease_until END
+    FROM decided d
+    WHERE e.id = d.id AND e.lease_token = d.lease_token AND e.lease_owner IS NOT NULL
+      AND e.status IN ('scheduled', 'running') AND e.attempt = d.attempt - 1
+    RETURNING d.ord, d.outcome
+  )
+  SELECT ord, outcome FROM changed`;
+
+/**
+ * Fenced finishes, answered per request by `ord`: accepted while the lease and
+ * token hold and the execution is in the state `from` names (rules.ts
+ * isFinishable). The latest accepted last outcome per job is written.
+ */
+const executionsFinish = (s: string) => `WITH req AS (
+    SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @statuses::text[],
+      @run_ats::bigint[], @attempts::text[], @results::text[], @errors::text[],
+      @on_failures::text[], @finished_ats::bigint[], @keep_lease_untils::bigint[],
+      @last_outcomes::text[], @froms::text[])
+      WITH ORDINALITY AS r(id, lease_token, status, run_at, attempt, result, error, on_failure,
+        finished_at, keep_lease_until, last_outcome, from_state, ord)
+  ), done AS (
+    UPDATE ${s}.executions e SET status = r.status, run_at = coalesce(r.run_at, e.run_at),
+      attempts = CASE WHEN r.attempt IS NULL THEN e.attempts
+        ELSE e.attempts || jsonb_build_array(r.attempt::jsonb) END,
+      result = coalesce(r.result::jsonb, e.result), error = coalesce(r.error::jsonb, e.error),
+      on_failure = r.on_failure, finished_at = r.finished_at,
+      lease_owner = CASE WHEN r.keep_lease_until IS NULL THEN NULL ELSE e.lease_owner END,
+      lease_until = r.keep_lease_until
+    FROM req r
+    WHERE e.id = r.id AND e.lease_token = r.lease_token AND e.lease_owner IS NOT NULL
+      AND CASE r.from_state WHEN 'running' THEN e.status = 'running'
+        ELSE e.status = 'failed' AND e.on_failure = 'pending' END
+    RETURNING r.ord, e.job_id, r.last_outcome
+  ), outcome AS (
+    UPDATE ${s}.jobs j SET last_outcome = o.last_outcome::jsonb
+    FROM (SELECT DISTINCT ON (job_id) job_id, last_outcome FROM done
+          WHERE last_outcome IS NOT NULL ORDER BY job_id, ord DESC) o
+    WHERE j.id = o.job_id
+  )
+  SELECT ord FROM done`;
+
+/** The cursor and filter of executionsList; with no cursor the bound `(MAX, '')` admits every row. */
+const LIST_EXECUTIONS_WHERE = `(@status::text IS NULL OR status = @status::text)
+    AND (fire_at, id) < (@before_fire_at::bigint, @before_id::text)
+  ORDER BY fire_at DESC, id DESC LIMIT @limit`;
+
+/** Every statement of the store for one schema, by name (SQL text with `@name` parameters). */
+function sqlOf(s: string) {
+  const EXECUTION = list(EXECUTION_COLUMNS, 'e');
+  const JOB = list(JOB_COLUMNS, 'j');
+  return {
+    jobGet: `SELECT ${JOB} FROM ${s}.jobs j WHERE j.id = @id`,
+    jobInsert: `WITH ins AS (
+        INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')})
+        VALUES (@id, @definition::jsonb, @hash, @paused, @next_fire_at, @version, @created_at,
+          @updated_at, @completed_at, @last_outcome::jsonb)
+        ON CONFLICT DO NOTHING RETURNING id, paused, next_fire_at
+      ), ${wake('ins', 'next_fire_at', 'NOT paused')}
+      SELECT id, ${WOKE} FROM ins`,
+    // With @drop_planned, the job's planned fires (rules.ts isPlannedFire) go with the same statement.
+    // The job is locked first (compare-and-set on its version); with @drop_planned its planned
+    // fires (rules.ts isPlannedFire) are deleted, and when any were, it is no longer completed.
+    jobUpdate: `WITH locked AS (
+        SELECT id FROM ${s}.jobs WHERE id = @id AND version = @expected_version FOR NO KEY UPDATE
+      ), dropped AS (
+        DELETE FROM ${s}.executions e USING locked
+        WHERE @drop_planned::boolean AND e.job_id = locked.id AND e.trigger = 'schedule'
+          AND e.status = 'scheduled' AND e.attempt = 0
+        RETURNING e.id
+      ), upd AS (
+        UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash, paused = @paused,
+          next_fire_at = @next_fire_at, version = @version, created_at = @created_at,
+          updated_at = @updated_at, last_outcome = @last_outcome::jsonb,
+          completed_at = CASE WHEN EXISTS (SELECT 1 FROM dropped) THEN NULL ELSE @completed_at::bigint END
+        FROM locked WHERE j.id = locked.id
+        RETURNING j.id, j.paused, j.next_fire_at
+      ), ${wake('upd', 'next_fire_at', 'NOT paused')}
+      SELECT id, ${WOKE} FROM upd`,
+    // One statement: the foreign key's ON DELETE CASCADE removes the executions with it.
+    jobDelete: `DELETE FROM ${s}.jobs WHERE id = @id`,
+    // Metadata: containment of the wanted pairs (exact string values), served by jobs_metadata.
+    jobsList: `SELECT ${JOB} FROM ${s}.jobs j
+      WHERE j.id > @after_id::text
+        AND (@paused::boolean IS NULL OR j.paused = @paused::boolean)
+        AND (@target_type::text IS NULL OR j.definition -> 'target' ->> 'type' = @target_type::text)
+        AND j.definition -> 'metadata' @> @metadata::jsonb
+      ORDER BY j.id LIMIT @limit`,
+    jobsDue: `SELECT ${JOB} FROM ${s}.jobs j
+      WHERE NOT j.paused AND j.next_fire_at IS NOT NULL AND j.next_fire_at <= @before::bigint
+      ORDER BY j.next_fire_at LIMIT @limit`,
+    // The first entry of each of the two due indexes; least() skips a NULL.
+    nextDueAt: `SELECT least(
+        (SELECT next_fire_at FROM ${s}.jobs WHERE NOT paused AND next_fire_at IS NOT NULL
+          ORDER BY next_fire_at LIMIT 1),
+        (SELECT run_at FROM ${s}.executions WHERE has_work AND lease_owner IS NULL
+          ORDER BY run_at LIMIT 1)) AS due_at`,
+    jobsAdvance: jobsAdvance(s),
+    // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
+    executionInsert: `WITH ${FIRES},
+      ${insertFires(s, `EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = f.job_id)`)},
+      ${wake('inserted', 'run_at', 'lease_owner IS NULL AND has_work')}
+      SELECT id, ${WOKE} FROM inserted`,
+    executionGet: `SELECT ${EXECUTION} FROM ${s}.executions e WHERE e.id = @id`,
+    executionsListAll: `SELECT ${EXECUTION} FROM ${s}.executions e WHERE ${LIST_EXECUTIONS_WHERE}`,
+    executionsListJob: `SELECT ${EXECUTION} FROM ${s}.executions e
+      WHERE job_id = @job_id AND ${LIST_EXECUTIONS_WHERE}`,
+    executionsClaim: claim(s),
+    executionsTakeOver: takeOver(s),
+    // Serializes overlap decisions of one job across instances (locks in id order: no deadlock).
+    overlapLock: `SELECT j.id FROM ${s}.jobs j
+      WHERE j.id IN (SELECT job_id FROM ${s}.executions WHERE id = ANY(@ids::text[]))
+      ORDER BY j.id FOR NO KEY UPDATE`,
+    executionsStart: executionsStart(s),
+    executionsFinish: executionsFinish(s),
+    leasesRenew: `UPDATE ${s}.executions e SET lease_until = @until::bigint
+      FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)
+      WHERE e.id = r.id AND e.lease_token = r.lease_token AND e.lease_owner = @owner::text
+      RETURNING e.id`,
+    leasesRelease: `WITH released AS (
+        UPDATE ${s}.executions e SET lease_owner = NULL, lease_until = NULL
+        FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)
+        WHERE e.id = r.id AND e.lease_token = r.lease_token
+        RETURNING e.run_at, e.has_work
+      ), ${wake('released', 'run_at', 'has_work')}
+      SELECT ${WOKE}`,
+    clock: `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`,
+  };
+}
+
+/** The statement names of the store. */
+export type StatementName = keyof ReturnType<typeof sqlOf>;
+
+/** Every statement of the store for one schema, compiled. */
+export type Statements = Record<StatementName, Statement>;
+
+/**
+ * The store's statements for `schema`, which passes the validating quoter.
+ * @throws ChimeError `CHIME_ERR_OPTION_INVALID` for a bad schema name
+ */
+export function statementsFor(schema: string): Statements {
+  const source = sqlOf(quoteSchema(schema));
+  const compiled = {} as Statements;
+  for (const key of Object.keys(source) as StatementName[]) {
+    compiled[key] = compile(key, source[key]);
+  }
+  return compiled;
+}
+
+/** Turns `@name` parameters into `$n` (one number per distinct name) and names the statement by its text. */
+export function compile(key: string, sql: string): Statement {
+  const params: string[] = [];
+  const text = sql.replace(/@([a-z_]+)/g, (_match, param: string) => {
+    const at = params.indexOf(param);
+    if (at >= 0) return `$${at + 1}`;
+    params.push(param);
+    return `$${params.length}`;
+  });
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return { name: `chime_${key}_${digest}`, text, params };
+}
+
+/**
+ * A query for pg: the statement with its values in parameter order. Every
+ * parameter must be given (undefined is a programming error, never NULL).
+ */
+export function bind(statement: Statement, values: Readonly<Record<string, Value>>): QueryConfig {
+  const ordered = statement.params.map((param) => {
+    const value = values[param];
+    if (value === undefined) {
+      throw new Error(`Postgres statement ${statement.name}: parameter @${param} is not bound`);
+    }
+    return value;
+  });
+  return { name: statement.name, text: statement.text, values: ordered, types: TYPES };
+}

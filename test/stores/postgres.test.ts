@@ -1,0 +1,682 @@
+/**
+ * The Postgres store: the conformance suite, each test in a schema of its own
+ * (dropped afterwards), then what only Postgres has — the migration ledger and
+ * its advisory lock, the schema-too-new and migrate-false guards, the
+ * validating quoter, query plans on a large table, concurrent claimers on
+ * separate connections, LISTEN/NOTIFY, connection faults and the clock skew.
+ */
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { isChimeError } from '../../src/errors.js';
+import { channelName, quoteIdentifier } from '../../src/stores/postgres/identifiers.js';
+import { MIGRATIONS, migrate, type Migration } from '../../src/stores/postgres/migrations.js';
+import { postgresStore, type PostgresStore } from '../../src/stores/postgres/postgres-store.js';
+import { bind, statementsFor, type StatementName } from '../../src/stores/postgres/sql.js';
+import type { StoreChange } from '../../src/stores/store.js';
+import { dumpSchema } from '../../scripts/dump-postgres-schema.js';
+import { SERVICES, serviceAvailable, uniqueName } from '../helpers/services.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { describeStoreConformance } from './conformance.js';
+import { T0, makeExecutionRecord, makeJobRecord } from './records.js';
+
+const DATABASE_URL = SERVICES.postgres.url;
+const available = await serviceAvailable('postgres');
+
+describe.skipIf(!available)('postgres', () => {
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+  admin.on('error', () => undefined);
+  afterAll(() => admin.end());
+
+  const dropSchema = async (schema: string) => {
+    await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema, '/schema')} CASCADE`);
+  };
+
+  describeStoreConformance('postgres', async () => {
+    const schema = uniqueName('chime_t');
+    return {
+      store: postgresStore({ connectionString: DATABASE_URL, schema }),
+      cleanup: () => dropSchema(schema),
+      durable: true,
+      reopen: async () => postgresStore({ connectionString: DATABASE_URL, schema }),
+    };
+  });
+
+  describe('postgres store', () => {
+    let schemas: string[] = [];
+    const opened: PostgresStore[] = [];
+    const cleanups: (() => Promise<void>)[] = [];
+
+    afterEach(async () => {
+      for (const store of opened.splice(0)) await store.close();
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+      for (const schema of schemas) await dropSchema(schema);
+      schemas = [];
+    });
+
+    function freshSchema(): string {
+      const schema = uniqueName('chime_t');
+      schemas.push(schema);
+      return schema;
+    }
+
+    function makeStore(options: Partial<Parameters<typeof postgresStore>[0]> = {}) {
+      const store = postgresStore({
+        connectionString: DATABASE_URL,
+        schema: freshSchema(),
+        ...options,
+      });
+      opened.push(store);
+      return store;
+    }
+
+    async function openStore(options: Partial<Parameters<typeof postgresStore>[0]> = {}) {
+      const store = makeStore(options);
+      await store.open();
+      return store;
+    }
+
+    async function ledger(schema: string) {
+      const { rows } = await admin.query(
+        `SELECT version, name, applied_at FROM "${schema}".chime_migrations ORDER BY version`,
+      );
+      return rows as { version: number; name: string; applied_at: string }[];
+    }
+
+    async function schemaExists(schema: string): Promise<boolean> {
+      const { rows } = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      return rows.length === 1;
+    }
+
+    async function failure(promise: Promise<unknown>): Promise<unknown> {
+      return promise.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    }
+
+    describe('migrations', () => {
+      test('the ledger holds one row per migration, and reopening applies none again', async () => {
+        const store = await openStore();
+        const first = await ledger(store.schema);
+        expect(first).toEqual(
+          MIGRATIONS.map((m) => ({
+            version: m.version,
+            name: m.name,
+            applied_at: expect.any(String),
+          })),
+        );
+        await store.close();
+
+        const again = await openStore({ schema: store.schema });
+        expect(await again.migrate()).toEqual([]);
+        expect(await ledger(store.schema)).toEqual(first);
+      });
+
+      test('20 stores opening one fresh schema at once all succeed and apply each migration once', async () => {
+        const schema = freshSchema();
+        const stores = Array.from({ length: 20 }, () =>
+          postgresStore({ connectionString: DATABASE_URL, schema, maxConnections: 1 }),
+        );
+        opened.push(...stores);
+        const results = await Promise.allSettled(stores.map((store) => store.open()));
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        expect((await ledger(schema)).map((row) => row.version)).toEqual(
+          MIGRATIONS.map((m) => m.version),
+        );
+        for (const store of stores) expect(await store.jobGet({ id: 'x' })).toBeNull();
+      });
+
+      test('20 migrators with further migrations on 20 pools: each migration runs exactly once', async () => {
+        const schema = freshSchema();
+        // Not idempotent on purpose: applying one twice would fail its migrator.
+        const extra: Migration[] = [
+          { version: 2, name: 'probe', sql: 'CREATE TABLE {{schema}}.probe (n integer)' },
+          { version: 3, name: 'probe-row', sql: 'INSERT INTO {{schema}}.probe VALUES (1)' },
+        ];
+        const migrations = [...MIGRATIONS, ...extra];
+        const pools = Array.from({ length: 20 }, () => {
+          const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+          pool.on('error', () => undefined);
+          return pool;
+        });
+        cleanups.push(async () => {
+          await Promise.all(pools.map((pool) => pool.end()));
+        });
+        const applied = await Promise.all(
+          pools.map((pool) => migrate(pool, { schema, migrations })),
+        );
+        expect(applied.flat().sort()).toEqual([1, 2, 3]);
+        expect((await ledger(schema)).map((row) => row.name)).toEqual([
+          'initial',
+          'probe',
+          'probe-row',
+        ]);
+        const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".probe`);
+        expect(rows).toEqual([{ n: 1 }]);
+      });
+
+      test('a schema newer than the code is refused with CHIME_ERR_STORE_SCHEMA_TOO_NEW', async () => {
+        const store = await openStore();
+        await store.close();
+        await admin.query(
+          `INSERT INTO "${store.schema}".chime_migrations VALUES (999, 'future', 0)`,
+        );
+        for (const migrateOnOpen of [true, false]) {
+          const newer = makeStore({ schema: store.schema, migrate: migrateOnOpen });
+          const error = await failure(newer.open());
+          expect(isChimeError(error, 'CHIME_ERR_STORE_SCHEMA_TOO_NEW')).toBe(true);
+          expect(String(error)).toMatch(/schema version 999.*up to 1/);
+          await expect(newer.jobGet({ id: 'x' })).rejects.toMatchObject({
+            code: 'CHIME_ERR_STORE_UNAVAILABLE',
+          });
+          await expect(newer.migrate()).rejects.toMatchObject({
+            code: 'CHIME_ERR_STORE_SCHEMA_TOO_NEW',
+          });
+        }
+      });
+
+      test('migrate: false on an unmigrated schema fails clearly and writes nothing', async () => {
+        const store = makeStore({ migrate: false });
+        const error = await failure(store.open());
+        expect(isChimeError(error, 'CHIME_ERR_STORE_UNAVAILABLE')).toBe(true);
+        expect(String(error)).toContain(store.schema);
+        expect(String(error)).toMatch(/chime migrate/);
+        expect(await schemaExists(store.schema)).toBe(false);
+
+        expect(await store.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
+        await store.open();
+        expect(await store.jobGet({ id: 'x' })).toBeNull();
+      });
+    });
+
+    describe('identifiers', () => {
+      test.each([
+        'Chime',
+        'chime-jobs',
+        '1chime',
+        '',
+        'a'.repeat(64),
+        'pg_chime',
+        'chime"; DROP SCHEMA public CASCADE; --',
+        'chime; DROP TABLE x',
+        'chïme',
+      ])('the schema name %j is refused with CHIME_ERR_OPTION_INVALID', (schema) => {
+        expect(() => postgresStore({ connectionString: DATABASE_URL, schema })).toThrow(
+          expect.objectContaining({ code: 'CHIME_ERR_OPTION_INVALID', path: '/schema' }),
+        );
+      });
+
+      test('plain names are quoted; channel names stay within 63 bytes and apart', () => {
+        expect(quoteIdentifier('chime_1', '/schema')).toBe('"chime_1"');
+        expect(quoteIdentifier('a'.repeat(63), '/schema')).toBe(`"${'a'.repeat(63)}"`);
+        expect(channelName('chime')).toBe('chime_changes');
+        const long = [`${'a'.repeat(60)}_x`, `${'a'.repeat(60)}_y`].map(channelName);
+        for (const channel of long) expect(channel).toMatch(/^[a-z_][a-z0-9_]{0,62}$/);
+        expect(long[0]).not.toBe(long[1]);
+      });
+
+      test('a store without a connection string or pool is refused', () => {
+        expect(() => postgresStore({})).toThrow(
+          expect.objectContaining({ code: 'CHIME_ERR_OPTION_INVALID', path: '/connectionString' }),
+        );
+      });
+    });
+
+    describe('schema', () => {
+      test('the committed schema dump is up to date', async () => {
+        const store = await openStore();
+        const committed = await readFile(
+          new URL('../../docs/schema/postgres.sql', import.meta.url),
+        );
+        expect(await dumpSchema(admin, store.schema)).toBe(committed.toString());
+      });
+
+      test('the due, claim and take-over queries are served by their indexes on a large table', async () => {
+        const store = await openStore();
+        await seedHistory(store.schema);
+        await admin.query(`ANALYZE "${store.schema}".jobs, "${store.schema}".executions`);
+        const explain = planOf(store.schema);
+        const common = { now: T0, limit: 10, notify_within_ms: 0, channel: 'x' };
+        expect(await explain('jobsDue', { before: T0, limit: 10 })).toContain('jobs_due');
+        const next = await explain('nextDueAt', {});
+        expect(next).toContain('jobs_due');
+        expect(next).toContain('executions_claimable');
+        const claim = await explain('executionsClaim', {
+          ...common,
+          owner: 'o',
+          until: T0,
+          lease_ms: 1_000,
+        });
+        expect(claim).toContain('executions_claimable');
+        const takeOver = await explain('executionsTakeOver', {
+          ...common,
+          owner: 'o',
+          now_iso: '',
+          lease_ms: 1_000,
+        });
+        expect(takeOver).toContain('executions_leased');
+        const list = { status: null, before_fire_at: T0, before_id: '', limit: 10 };
+        expect(await explain('executionsListJob', { ...list, job_id: 'job-7' })).toContain(
+          'executions_job_recent',
+        );
+        expect(await explain('executionsListAll', list)).toContain('executions_recent');
+        const metadata = await explain('jobsList', {
+          after_id: '',
+          paused: null,
+          target_type: null,
+          metadata: '{"n":"3","m":"x"}',
+          limit: 10,
+        });
+        expect(metadata).toMatch(/jobs_metadata|jobs_pkey/);
+      });
+    });
+
+    /** EXPLAINs a store statement with bound values; fails on a sequential scan of a store table. */
+    function planOf(schema: string) {
+      const statements = statementsFor(schema);
+      return async (name: StatementName, values: Record<string, unknown>): Promise<string> => {
+        const query = bind(statements[name], values as Parameters<typeof bind>[1]);
+        const { rows } = await admin.query<{ 'QUERY PLAN': unknown }>({
+          text: `EXPLAIN (FORMAT JSON) ${query.text}`,
+          values: query.values,
+        });
+        const plan: unknown = rows[0]?.['QUERY PLAN'];
+        expect(seqScans(plan), `${name} scans a whole table`).toEqual([]);
+        return JSON.stringify(plan);
+      };
+    }
+
+    /** 20,000 jobs and 100,000 executions, mostly finished; a little due, a few leases. */
+    async function seedHistory(schema: string): Promise<void> {
+      await admin.query(
+        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version, created_at, updated_at)
+         SELECT 'job-' || i,
+           jsonb_build_object('schedule', jsonb_build_object('kind', 'interval', 'every', '1m'),
+             'target', jsonb_build_object('type', 'handler'),
+             'metadata', jsonb_build_object('n', (i % 1000)::text)),
+           'h', i % 7 = 0, CASE WHEN i % 200 = 0 THEN $1::bigint - i ELSE $1::bigint + i * 1000 END, 1, $1, $1
+         FROM generate_series(1, 20000) i`,
+        [T0],
+      );
+      await admin.query(
+        `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status, attempt,
+           lease_owner, lease_until, lease_token, attempts, created_at)
+         SELECT 'e-' || i, 'job-' || (1 + i % 20000), $1::bigint - i * 1000, $1::bigint - i * 1000, 'schedule',
+           CASE WHEN i % 500 = 0 THEN 'scheduled' ELSE 'succeeded' END, 1,
+           CASE WHEN i % 1000 = 1 THEN 'x' END, CASE WHEN i % 1000 = 1 THEN $1 + 30000 END, 1,
+           '[]', $1
+         FROM generate_series(1, 100000) i`,
+        [T0],
+      );
+    }
+
+    describe('several stores on one schema', () => {
+      test('two stores claiming at once never get the same execution', async () => {
+        const a = await openStore();
+        const b = await openStore({ schema: a.schema });
+        const job = makeJobRecord();
+        await a.jobInsert({ job });
+        const all: string[] = [];
+        for (let i = 0; i < 200; i++) {
+          const execution = makeExecutionRecord({ jobId: job.id, fireAt: T0 + i, runAt: T0 - i });
+          await a.executionInsert({ execution });
+          all.push(execution.id);
+        }
+        const claimAll = async (store: PostgresStore, owner: string) => {
+          const got: string[] = [];
+          // Bounded: a store that hands work out twice must fail, not spin.
+          for (let round = 0; round <= all.length; round++) {
+            const claims = await store.executionsClaim({
+              owner,
+              now: T0,
+              until: T0,
+              leaseMs: 30_000,
+              limit: 7,
+            });
+            if (claims.length === 0) return got;
+            got.push(...claims.map((c) => c.execution.id));
+          }
+          throw new Error('claims never ran dry');
+        };
+        const results = await Promise.all([
+          claimAll(a, 'a1'),
+          claimAll(b, 'b1'),
+          claimAll(a, 'a2'),
+          claimAll(b, 'b2'),
+        ]);
+        const claimed = results.flat();
+        expect(results.filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
+        expect(new Set(claimed).size).toBe(claimed.length);
+        expect([...claimed].sort()).toEqual([...all].sort());
+      });
+
+      test('two stores applying the same plan at once: one applies, one execution per fire', async () => {
+        const a = await openStore();
+        const b = await openStore({ schema: a.schema });
+        for (let round = 0; round < 10; round++) {
+          const job = makeJobRecord();
+          await a.jobInsert({ job });
+          const planFor = (owner: string) => ({
+            jobId: job.id,
+            expectedVersion: 1,
+            expectedNextFireAt: T0,
+            nextFireAt: T0 + 60_000,
+            completedAt: null,
+            lastOutcome: null,
+            executions: [
+              makeExecutionRecord({
+                jobId: job.id,
+                leaseOwner: owner,
+                leaseUntil: T0 + 30_000,
+                leaseToken: 1,
+              }),
+            ],
+          });
+          const results = await Promise.all([
+            a.jobsAdvance({ plans: [planFor('a')] }),
+            b.jobsAdvance({ plans: [planFor('b')] }),
+          ]);
+          expect(results.map((r) => r.applied.length).sort()).toEqual([0, 1]);
+          expect(results.flatMap((r) => r.claims)).toHaveLength(1);
+          expect(await a.executionsList({ jobId: job.id, limit: 10 })).toHaveLength(1);
+        }
+      });
+
+      test('batches of 1,000 are planned, started, renewed and finished in one call each', async () => {
+        const store = await openStore();
+        const job = makeJobRecord();
+        await store.jobInsert({ job });
+        const fires = Array.from({ length: 1_000 }, (_, i) =>
+          makeExecutionRecord({
+            jobId: job.id,
+            fireAt: T0 + i,
+            leaseOwner: 'me',
+            leaseUntil: T0 + 30_000,
+            leaseToken: 1,
+          }),
+        );
+        const plan = {
+          jobId: job.id,
+          expectedVersion: 1,
+          expectedNextFireAt: T0,
+          nextFireAt: T0 + 1_000,
+          completedAt: null,
+          lastOutcome: null,
+          executions: fires,
+        };
+        const { claims } = await store.jobsAdvance({ plans: [plan] });
+        expect(claims.map((c) => c.execution.id).sort()).toEqual(fires.map((f) => f.id).sort());
+        const starts = fires.map((f) => ({
+          id: f.id,
+          leaseToken: 1,
+          attempt: 1,
+          startedAt: T0 + 5,
+          forbidOverlap: false,
+        }));
+        expect(new Set(await store.executionsStart({ starts }))).toEqual(new Set(['started']));
+        const renewed = await store.leasesRenew({ owner: 'me', leases: fires, until: T0 + 60_000 });
+        expect(renewed).toHaveLength(1_000);
+        const finishes = fires.map((f) => ({
+          id: f.id,
+          leaseToken: 1,
+          from: 'running' as const,
+          status: 'succeeded' as const,
+          result: { i: f.fireAt - T0 },
+          onFailure: null,
+          finishedAt: T0 + 10,
+          lastOutcome: null,
+        }));
+        expect(new Set(await store.executionsFinish({ finishes }))).toEqual(new Set([true]));
+        const last = await store.executionGet({ id: fires[999]?.id ?? '' });
+        expect(last).toMatchObject({ status: 'succeeded', result: { i: 999 }, leaseOwner: null });
+      });
+
+      test('forbidOverlap starts of one job from two stores at once: answers of one order or the other', async () => {
+        const a = await openStore();
+        const b = await openStore({ schema: a.schema });
+        for (let round = 0; round < 10; round++) {
+          const job = makeJobRecord();
+          await a.jobInsert({ job });
+          const lease = { leaseOwner: 'x', leaseUntil: T0 + 30_000, leaseToken: 1 };
+          const first = makeExecutionRecord({ jobId: job.id, fireAt: T0, ...lease });
+          const second = makeExecutionRecord({ jobId: job.id, fireAt: T0 + 1, ...lease });
+          await a.executionInsert({ execution: first });
+          await a.executionInsert({ execution: second });
+          const start = (id: string) => ({
+            id,
+            leaseToken: 1,
+            attempt: 1,
+            startedAt: T0,
+            forbidOverlap: true,
+          });
+          const [ra, rb] = await Promise.all([
+            a.executionsStart({ starts: [start(first.id)] }),
+            b.executionsStart({ starts: [start(second.id)] }),
+          ]);
+          // The jobs are locked in the start's transaction, so the two decide one after the other:
+          // the earlier fire always starts; the later one starts only if it decided first.
+          expect(ra).toEqual(['started']);
+          expect(rb).toEqual([expect.stringMatching(/^(started|skipped)$/)]);
+          const later = await b.executionGet({ id: second.id });
+          expect(later?.status).toBe(rb[0] === 'skipped' ? 'skipped' : 'running');
+        }
+      });
+    });
+
+    describe('LISTEN/NOTIFY', () => {
+      /** Collects a store's changes; `next()` resolves with the next one matching, within `timeoutMs`. */
+      function changesOf(store: PostgresStore) {
+        const seen: StoreChange[] = [];
+        const waiters: { match: (c: StoreChange) => boolean; resolve: (c: StoreChange) => void }[] =
+          [];
+        const off = store.onChange((change) => {
+          seen.push(change);
+          for (const w of waiters.splice(0)) {
+            if (w.match(change)) w.resolve(change);
+            else waiters.push(w);
+          }
+        });
+        cleanups.push(async () => off());
+        const next = (match: (c: StoreChange) => boolean, timeoutMs = 1_000) => {
+          const heard = new Promise<StoreChange>((resolve, reject) => {
+            const timer = setTimeout(
+              () => reject(new Error(`no matching change within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+            waiters.push({
+              match,
+              resolve: (c) => {
+                clearTimeout(timer);
+                resolve(c);
+              },
+            });
+          });
+          // Awaited later by the test; a timeout before then must not count as unhandled.
+          heard.catch(() => undefined);
+          return heard;
+        };
+        return { seen, next };
+      }
+
+      test('a job created due soon in one store reaches the listeners of another within a second', async () => {
+        const a = await openStore();
+        const b = await openStore({ schema: a.schema });
+        const changes = changesOf(b);
+        await changes.next((c) => c.dueAt === 0, 5_000); // listening
+
+        const now = Date.now();
+        // Nothing is announced for a job due later than the window, a paused job, or a leased fire.
+        await a.jobInsert({ job: makeJobRecord({ nextFireAt: now + 86_400_000 }) });
+        await a.jobInsert({ job: makeJobRecord({ nextFireAt: now, paused: true }) });
+        const job = makeJobRecord({ nextFireAt: now + 500 });
+        const heard = changes.next((c) => c.dueAt !== 0);
+        await a.jobInsert({ job });
+        expect(await heard).toEqual({ dueAt: now + 500 });
+
+        const trigger = makeExecutionRecord({ jobId: job.id, trigger: 'manual', runAt: now + 5 });
+        const triggered = changes.next((c) => c.dueAt === now + 5);
+        await a.executionInsert({ execution: trigger });
+        await triggered;
+
+        const fire = makeExecutionRecord({ jobId: job.id, fireAt: now + 500, runAt: now + 700 });
+        const planned = changes.next((c) => c.dueAt === now + 700);
+        const plan = {
+          jobId: job.id,
+          expectedVersion: 1,
+          expectedNextFireAt: now + 500,
+          nextFireAt: now + 30_500,
+          completedAt: null,
+          lastOutcome: null,
+          executions: [fire],
+        };
+        expect((await a.jobsAdvance({ plans: [plan] })).applied).toEqual([job.id]);
+        await planned;
+
+        const resumed = changes.next((c) => c.dueAt === now + 30_500);
+        await a.jobUpdate({
+          job: { ...job, nextFireAt: now + 30_500, version: 2 },
+          expectedVersion: 1,
+          dropPlanned: false,
+        });
+        await resumed;
+        expect(changes.seen.map((c) => c.dueAt)).toEqual([
+          0,
+          now + 500,
+          now + 5,
+          now + 700,
+          now + 30_500,
+        ]);
+      });
+
+      test('pg_terminate_backend of every connection: at most one failed call, and notifications resume', async () => {
+        const applicationName = uniqueName('chime_app');
+        const store = await openStore({ applicationName });
+        const writer = await openStore({ schema: store.schema });
+        const changes = changesOf(store);
+        await changes.next((c) => c.dueAt === 0, 5_000);
+        await Promise.all([1, 2, 3].map((i) => store.jobGet({ id: `warm-${i}` })));
+
+        const { rows } = await admin.query<{ pid: number }>(
+          'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+          [applicationName],
+        );
+        expect(rows.length).toBeGreaterThanOrEqual(2); // the pool's and the LISTEN connection
+        const pids = rows.map((r) => r.pid);
+        const resynced = changes.next((c) => c.dueAt === 0, 10_000);
+        await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+        await until(async () => {
+          const left = await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1)', [
+            pids,
+          ]);
+          return left.rows.length === 0;
+        });
+
+        const outcomes: unknown[] = [];
+        for (let i = 0; i < 6; i++) outcomes.push(await failure(store.jobGet({ id: 'x' })));
+        const failed = outcomes.filter((o) => o !== undefined);
+        expect(failed.length).toBeLessThanOrEqual(1);
+        for (const err of failed)
+          expect(isChimeError(err, 'CHIME_ERR_STORE_UNAVAILABLE')).toBe(true);
+        expect(outcomes.slice(1)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+        for (let i = 0; i < 3; i++)
+          await store.jobInsert({ job: makeJobRecord({ nextFireAt: null }) });
+
+        await resynced;
+        const job = makeJobRecord({ nextFireAt: Date.now() + 100 });
+        const heard = changes.next((c) => c.dueAt === job.nextFireAt);
+        await writer.jobInsert({ job });
+        await heard;
+      });
+
+      test('a cut network: calls fail fast with CHIME_ERR_STORE_UNAVAILABLE carrying the cause, then recover', async () => {
+        const proxy = await new TcpProxy(SERVICES.postgres.host, SERVICES.postgres.port).start();
+        cleanups.push(() => proxy.stop());
+        const viaProxy = DATABASE_URL.replace(`:${SERVICES.postgres.port}/`, `:${proxy.port}/`);
+        const store = await openStore({ connectionString: viaProxy });
+        const writer = await openStore({ schema: store.schema });
+        const changes = changesOf(store);
+        await changes.next((c) => c.dueAt === 0, 5_000);
+
+        proxy.block();
+        proxy.cut();
+        const started = Date.now();
+        const error = await failure(store.jobsDue({ before: T0, limit: 10 }));
+        expect(isChimeError(error, 'CHIME_ERR_STORE_UNAVAILABLE')).toBe(true);
+        expect((error as Error).cause).toBeInstanceOf(Error);
+        expect(Date.now() - started).toBeLessThan(5_000);
+
+        const resynced = changes.next((c) => c.dueAt === 0, 10_000);
+        proxy.unblock();
+        expect(await store.jobGet({ id: 'x' })).toBeNull();
+        await resynced;
+        const job = makeJobRecord({ nextFireAt: Date.now() + 100 });
+        const heard = changes.next((c) => c.dueAt === job.nextFireAt);
+        await writer.jobInsert({ job });
+        await heard;
+      });
+    });
+
+    describe('connections and clock', () => {
+      test('an unreachable database fails open() with CHIME_ERR_STORE_UNAVAILABLE carrying the cause', async () => {
+        const store = makeStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test' });
+        const error = await failure(store.open());
+        expect(isChimeError(error, 'CHIME_ERR_STORE_UNAVAILABLE')).toBe(true);
+        expect((error as Error).cause).toBeInstanceOf(Error);
+      });
+
+      test('methods of a store that is not open fail with CHIME_ERR_STORE_UNAVAILABLE', async () => {
+        const store = makeStore();
+        await expect(store.jobsDue({ before: T0, limit: 1 })).rejects.toMatchObject({
+          code: 'CHIME_ERR_STORE_UNAVAILABLE',
+        });
+        await store.open();
+        await store.close();
+        await expect(store.executionGet({ id: 'x' })).rejects.toMatchObject({
+          code: 'CHIME_ERR_STORE_UNAVAILABLE',
+        });
+      });
+
+      test('a caller-owned pool is used and left open', async () => {
+        const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+        pool.on('error', () => undefined);
+        cleanups.push(() => pool.end());
+        const store = await openStore({ connectionString: undefined, pool });
+        const job = makeJobRecord();
+        expect(await store.jobInsert({ job })).toBe(true);
+        await store.close();
+        const { rows } = await pool.query(`SELECT id FROM "${store.schema}".jobs`);
+        expect(rows).toEqual([{ id: job.id }]);
+      });
+
+      test('clockSkewMs measures the database clock against the local one', async () => {
+        const store = await openStore();
+        const skew = await store.clockSkewMs();
+        expect(Number.isInteger(skew)).toBe(true);
+        expect(Math.abs(skew)).toBeLessThan(1_000);
+      });
+    });
+  });
+});
+
+/** Polls `condition` until it holds, or throws after `timeoutMs`. */
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The store tables a plan (EXPLAIN FORMAT JSON) reads by sequential scan. */
+function seqScans(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(seqScans);
+  if (typeof node !== 'object' || node === null) return [];
+  const record = node as Record<string, unknown>;
+  const own =
+    record['Node Type'] === 'Seq Scan' &&
+    /^(jobs|executions)$/.test(String(record['Relation Name']))
+      ? [String(record['Relation Name'])]
+      : [];
+  return [...own, ...Object.values(record).flatMap(seqScans)];
+}

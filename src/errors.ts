@@ -144,6 +144,10 @@ export const ERRORS = {
     description:
       'The request body has a content type the API does not accept (use application/json).',
   },
+  CHIME_ERR_SERVICE_UNREACHABLE: {
+    status: 503,
+    description: 'The CLI could not reach the chime service at --url (CHIME_URL).',
+  },
   CHIME_ERR_INTERNAL: {
     status: 500,
     description: 'An unexpected error; the service log has the details.',
@@ -151,6 +155,11 @@ export const ERRORS = {
   CHIME_ERR_STORE_SCHEMA_TOO_NEW: {
     status: 500,
     description: 'The store holds a migration newer than this version of chime knows.',
+  },
+  CHIME_ERR_STORE_SCHEMA_OUTDATED: {
+    status: 503,
+    description:
+      'The store lacks migrations and was opened without applying them (migrate: false, --migrate=false): run `chime migrate`.',
   },
   CHIME_ERR_STORE_UNAVAILABLE: {
     status: 503,

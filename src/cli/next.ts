@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { cron } from '../model/schedule.js';
 import { nextFireTimes } from '../schedules/preview.js';
+import type { CliIo } from './io.js';
 
 /** Registers `chime next "<cron>" --tz --count --from [--json]`: previews fire times locally. */
-export function registerNext(program: Command): void {
+export function registerNext(program: Command, io: CliIo): void {
   program
     .command('next')
     .description(
@@ -21,13 +22,12 @@ export function registerNext(program: Command): void {
           ...(options.from === undefined ? {} : { from: options.from }),
         });
         if (options.json) {
-          console.log(JSON.stringify(fires, null, 2));
+          io.stdout.write(`${JSON.stringify(fires, null, 2)}\n`);
           return;
         }
         for (const fire of fires) {
-          console.log(
-            `${fire.utc}  ${fire.local}${fire.dstShifted ? `  DST: ${fire.note ?? 'moved'}` : ''}`,
-          );
+          const note = fire.dstShifted ? `  DST: ${fire.note ?? 'moved'}` : '';
+          io.stdout.write(`${fire.utc}  ${fire.local}${note}\n`);
         }
       },
     );

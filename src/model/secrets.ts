@@ -34,10 +34,15 @@ export function isSensitiveHeader(name: string): boolean {
 /** A URL with its password (if any) replaced by {@link REDACTED}; unparsable text is returned as is. */
 export function redactUrl(text: string): string {
   try {
-    const url = new URL(text);
-    if (url.password === '') return text;
-    url.password = REDACTED;
-    return url.toString();
+    const { password } = new URL(text);
+    if (password === '') return text;
+    const start = text.indexOf('//') + 2;
+    const end = text.slice(start).search(/[/?#]/);
+    const at = text.lastIndexOf('@', end < 0 ? text.length : start + end);
+    const colon = text.indexOf(':', start);
+    return colon > 0 && colon < at
+      ? `${text.slice(0, colon + 1)}${REDACTED}${text.slice(at)}`
+      : text;
   } catch {
     return text;
   }

@@ -179,7 +179,7 @@ describe.skipIf(!available)('postgres', () => {
       test('migrate: false on an unmigrated schema fails clearly and writes nothing', async () => {
         const store = makeStore({ migrate: false });
         const error = await failure(store.open());
-        expect(isChimeError(error, 'CHIME_ERR_STORE_UNAVAILABLE')).toBe(true);
+        expect(isChimeError(error, 'CHIME_ERR_STORE_SCHEMA_OUTDATED')).toBe(true);
         expect(String(error)).toContain(store.schema);
         expect(String(error)).toMatch(/chime migrate/);
         expect(await schemaExists(store.schema)).toBe(false);

@@ -155,6 +155,16 @@ describe('sqlite store', () => {
       });
     });
 
+    test('migrate: false refuses an unmigrated file, and migrate() brings it up to date', async () => {
+      const lazy = sqliteStore({ path, migrate: false });
+      await expect(lazy.open()).rejects.toMatchObject({ code: 'CHIME_ERR_STORE_SCHEMA_OUTDATED' });
+      expect(await lazy.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(await lazy.migrate()).toEqual([]);
+      await lazy.open();
+      expect(await lazy.jobGet({ id: 'nothing' })).toBeNull();
+      await lazy.close();
+    });
+
     test('processes migrating one fresh file at once apply each migration exactly once', async () => {
       const results = await runProcesses(4, path, 'migrate');
       expect(results).toHaveLength(4);

@@ -91,7 +91,7 @@ export async function migrate(pool: Pool, options: MigrateOptions): Promise<numb
  * Checks, without writing, that the schema holds every known migration — for
  * a store opened with `migrate: false`.
  * @throws ChimeError `CHIME_ERR_STORE_SCHEMA_TOO_NEW`, or
- * `CHIME_ERR_STORE_UNAVAILABLE` naming the missing versions and how to apply them.
+ * `CHIME_ERR_STORE_SCHEMA_OUTDATED` naming the missing versions and how to apply them.
  */
 export async function checkMigrated(db: Queryable, options: MigrateOptions): Promise<void> {
   const migrations = options.migrations ?? MIGRATIONS;
@@ -100,7 +100,7 @@ export async function checkMigrated(db: Queryable, options: MigrateOptions): Pro
   const missing = migrations.filter((m) => !done.includes(m.version)).map((m) => m.version);
   if (missing.length === 0) return;
   throw new ChimeError(
-    'CHIME_ERR_STORE_UNAVAILABLE',
+    'CHIME_ERR_STORE_SCHEMA_OUTDATED',
     `the Postgres schema ${options.schema} lacks migration(s) ${missing.join(', ')} ` +
       `(it is at version ${Math.max(0, ...done)}, this chime needs ${migrations.length}) and the ` +
       'store was opened with migrate: false: run `chime migrate`, or open it with migrate: true',

@@ -108,3 +108,24 @@ function checkSequence(migrations: readonly Migration[]): void {
     }
   });
 }
+
+/**
+ * Checks, without writing, that the database holds every known migration —
+ * for a store opened with `migrate: false`.
+ * @throws ChimeError `CHIME_ERR_STORE_SCHEMA_TOO_NEW` or `CHIME_ERR_STORE_SCHEMA_OUTDATED`.
+ */
+export function checkMigrated(db: Database.Database, options: MigrateOptions): void {
+  const migrations = options.migrations ?? MIGRATIONS;
+  const hasLedger = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chime_migrations'")
+    .get();
+  const done = new Set(hasLedger ? appliedVersions(db) : []);
+  refuseNewer(done, migrations.length, options.location);
+  const missing = migrations.filter((m) => !done.has(m.version)).map((m) => m.version);
+  if (missing.length === 0) return;
+  throw new ChimeError(
+    'CHIME_ERR_STORE_SCHEMA_OUTDATED',
+    `the SQLite database ${options.location} lacks migration(s) ${missing.join(', ')} and the store ` +
+      'was opened with migrate: false: run `chime migrate`, or open it with migrate: true',
+  );
+}

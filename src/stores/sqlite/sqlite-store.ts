@@ -23,7 +23,7 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.js';
-import { migrate } from './migrations.js';
+import { checkMigrated, migrate } from './migrations.js';
 import {
   executionFromRow,
   executionParams,
@@ -40,6 +40,12 @@ import {
 export interface SqliteStoreOptions {
   /** The database file, created when absent (its directory must exist). */
   path: string;
+  /**
+   * Apply pending migrations at open(); when false, open() only checks the
+   * database is up to date (`CHIME_ERR_STORE_SCHEMA_OUTDATED` otherwise).
+   * @defaultValue true
+   */
+  migrate?: boolean;
 }
 
 /** How long a writer waits for another process's write lock before failing. */
@@ -64,6 +70,7 @@ export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { notify: false };
   /** The database file. */
   readonly path: string;
+  private readonly migrateAtOpen: boolean;
   private connection: Connection | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -73,12 +80,26 @@ export class SqliteStore implements Store {
       });
     }
     this.path = options.path;
+    this.migrateAtOpen = options.migrate ?? true;
+  }
+
+  /** Applies pending migrations (what `chime migrate` runs); returns the versions applied. */
+  async migrate(): Promise<number[]> {
+    const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma('journal_mode = WAL');
+      return migrate(db, { location: this.path });
+    } catch (err) {
+      throw isChimeError(err) ? err : unavailable(this.path, err);
+    } finally {
+      db.close();
+    }
   }
 
   async open(): Promise<void> {
     for (let attempt = 1; !this.connection; attempt++) {
       try {
-        this.connection = connect(this.path);
+        this.connection = connect(this.path, this.migrateAtOpen);
       } catch (err) {
         // Processes opening one fresh file together can meet SQLITE_BUSY where the busy
         // timeout does not apply (switching to WAL, recovering a WAL): wait and retry, bounded.
@@ -285,7 +306,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 }
 
 /** Opens the file, sets the connection up and brings its schema up to date. */
-function connect(path: string): Connection {
+function connect(path: string, migrateAtOpen: boolean): Connection {
   let db: Database.Database;
   try {
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
@@ -297,7 +318,8 @@ function connect(path: string): Connection {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    migrate(db, { location: path });
+    if (migrateAtOpen) migrate(db, { location: path });
+    else checkMigrated(db, { location: path });
     return { db, s: prepareStatements(db) };
   } catch (err) {
     db.close();

@@ -1,0 +1,251 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import YAML from 'yaml';
+import { ChimeError } from '../errors.js';
+import type { Execution } from '../model/execution.js';
+import type { Job } from '../model/job.js';
+import type { Page } from '../scheduler/scheduler.js';
+import { ApiClient } from './client.js';
+import type { CliIo } from './io.js';
+import { table } from './table.js';
+
+interface ApiOptions {
+  url?: string;
+  token?: string;
+  json?: boolean;
+}
+
+/** Adds `--url`, `--token` and `--json` to a command that talks to a running service. */
+function apiCommand(parent: Command, name: string, description: string): Command {
+  return parent
+    .command(name)
+    .description(description)
+    .option('--url <url>', 'the chime service (CHIME_URL, default http://127.0.0.1:8000)')
+    .option('--token <token>', 'bearer token (CHIME_TOKEN)')
+    .option('--json', 'print JSON');
+}
+
+function client(options: ApiOptions, io: CliIo): ApiClient {
+  const token = options.token ?? io.env['CHIME_TOKEN'];
+  return new ApiClient({
+    url: options.url ?? io.env['CHIME_URL'] ?? 'http://127.0.0.1:8000',
+    ...(token ? { token } : {}),
+  });
+}
+
+/** Prints one object: JSON with --json, else YAML (easier to read). */
+function show(io: CliIo, options: ApiOptions, value: unknown): void {
+  io.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : YAML.stringify(value));
+}
+
+const at = (iso: string | null | undefined) => (iso ? iso.replace('.000Z', 'Z') : '-');
+const id = (value: string) => encodeURIComponent(value);
+
+/** `chime jobs list|get|put|rm|pause|resume|trigger` against a running service. */
+export function registerJobs(program: Command, io: CliIo): void {
+  const jobs = program.command('jobs').description('manage the jobs of a running service');
+
+  apiCommand(jobs, 'list', 'list jobs (a page; --cursor for the next)')
+    .option('--metadata <key=value...>', 'exact metadata matches')
+    .option('--paused [bool]', 'only paused (true) or unpaused (false) jobs')
+    .option('--target-type <type>', 'only jobs with this target type')
+    .option('--limit <n>', 'page size')
+    .option('--cursor <cursor>', 'the next page')
+    .action(
+      async (
+        options: ApiOptions & {
+          metadata?: string[];
+          paused?: string | boolean;
+          targetType?: string;
+          limit?: string;
+          cursor?: string;
+        },
+      ) => {
+        const query = new URLSearchParams();
+        for (const pair of options.metadata ?? []) {
+          const [key, ...value] = pair.split('=');
+          if (!key || value.length === 0)
+            throw new ChimeError(
+              'CHIME_ERR_INVALID_INPUT',
+              `--metadata takes key=value, got "${pair}"`,
+              { path: '/metadata' },
+            );
+          query.append(`metadata.${key}`, value.join('='));
+        }
+        if (options.paused !== undefined) query.set('paused', String(options.paused));
+        if (options.targetType) query.set('targetType', options.targetType);
+        if (options.limit) query.set('limit', options.limit);
+        if (options.cursor) query.set('cursor', options.cursor);
+        const page = await client(options, io).request<Page<Job>>('GET', `/v1/jobs?${query}`);
+        if (options.json) return show(io, options, page);
+        const rows = page.items.map((j) => [
+          j.id,
+          describeSchedule(j.schedule),
+          j.target.type,
+          j.paused ? 'paused' : at(j.nextFireAt),
+          j.lastOutcome?.status ?? '-',
+        ]);
+        io.stdout.write(table(['ID', 'SCHEDULE', 'TARGET', 'NEXT FIRE', 'LAST'], rows));
+        if (page.nextCursor) io.stdout.write(`more: --cursor ${page.nextCursor}\n`);
+      },
+    );
+
+  apiCommand(jobs, 'get', 'show one job')
+    .argument('<id>')
+    .action(async (jobId: string, options: ApiOptions) => {
+      show(io, options, await client(options, io).request<Job>('GET', `/v1/jobs/${id(jobId)}`));
+    });
+
+  apiCommand(jobs, 'put', 'create or update a job from a JSON or YAML file (idempotent)')
+    .requiredOption('-f, --file <path>', 'the job definition (.json, .yaml or .yml; - for stdin)')
+    .option('--id <id>', 'the job id (default: the file’s id)')
+    .action(async (options: ApiOptions & { file: string; id?: string }) => {
+      const definition = readDefinition(options.file);
+      const jobId =
+        options.id ?? (typeof definition['id'] === 'string' ? definition['id'] : undefined);
+      if (!jobId)
+        throw new ChimeError(
+          'CHIME_ERR_MISSING_FIELD',
+          'the job needs an id: put one in the file or pass --id',
+          { path: '/id' },
+        );
+      show(
+        io,
+        options,
+        await client(options, io).request<Job>('PUT', `/v1/jobs/${id(jobId)}`, {
+          ...definition,
+          id: jobId,
+        }),
+      );
+    });
+
+  apiCommand(jobs, 'rm', 'delete a job and its executions')
+    .argument('<id>')
+    .action(async (jobId: string, options: ApiOptions) => {
+      await client(options, io).request('DELETE', `/v1/jobs/${id(jobId)}`);
+      if (options.json) show(io, options, { deleted: jobId });
+      else io.stdout.write(`deleted ${jobId}\n`);
+    });
+
+  for (const verb of ['pause', 'resume'] as const) {
+    apiCommand(jobs, verb, `${verb} a job`)
+      .argument('<id>')
+      .action(async (jobId: string, options: ApiOptions) => {
+        show(
+          io,
+          options,
+          await client(options, io).request<Job>('POST', `/v1/jobs/${id(jobId)}/${verb}`),
+        );
+      });
+  }
+
+  apiCommand(jobs, 'trigger', 'run a job now, once')
+    .argument('<id>')
+    .option('--payload <json>', 'a payload for this run (JSON)')
+    .action(async (jobId: string, options: ApiOptions & { payload?: string }) => {
+      const body =
+        options.payload === undefined ? {} : { payload: parseJson(options.payload, '/payload') };
+      show(
+        io,
+        options,
+        await client(options, io).request<Execution>('POST', `/v1/jobs/${id(jobId)}/trigger`, body),
+      );
+    });
+}
+
+/** `chime executions list|get` against a running service. */
+export function registerExecutions(program: Command, io: CliIo): void {
+  const executions = program
+    .command('executions')
+    .description('inspect executions (the fire ledger) of a running service');
+
+  apiCommand(executions, 'list', 'list executions, newest first')
+    .option('--job <id>', 'only this job’s')
+    .option('--status <status>', 'only this status')
+    .option('--limit <n>', 'page size')
+    .option('--cursor <cursor>', 'the next page')
+    .action(
+      async (
+        options: ApiOptions & { job?: string; status?: string; limit?: string; cursor?: string },
+      ) => {
+        const query = new URLSearchParams();
+        if (options.status) query.set('status', options.status);
+        if (options.limit) query.set('limit', options.limit);
+        if (options.cursor) query.set('cursor', options.cursor);
+        const path = options.job ? `/v1/jobs/${id(options.job)}/executions` : '/v1/executions';
+        const page = await client(options, io).request<Page<Execution>>('GET', `${path}?${query}`);
+        if (options.json) return show(io, options, page);
+        const rows = page.items.map((e) => [
+          e.id,
+          e.jobId,
+          at(e.fireAt),
+          e.status,
+          String(e.attempt),
+          e.error?.message.slice(0, 60) ?? '',
+        ]);
+        io.stdout.write(table(['ID', 'JOB', 'FIRE AT', 'STATUS', 'ATTEMPT', 'ERROR'], rows));
+        if (page.nextCursor) io.stdout.write(`more: --cursor ${page.nextCursor}\n`);
+      },
+    );
+
+  apiCommand(executions, 'get', 'show one execution with its attempts')
+    .argument('<id>')
+    .action(async (executionId: string, options: ApiOptions) => {
+      show(
+        io,
+        options,
+        await client(options, io).request<Execution>('GET', `/v1/executions/${id(executionId)}`),
+      );
+    });
+}
+
+function describeSchedule(schedule: Job['schedule']): string {
+  if (schedule.kind === 'cron')
+    return `cron ${schedule.expr}${schedule.tz ? ` ${schedule.tz}` : ''}`;
+  if (schedule.kind === 'interval') return `every ${String(schedule.every)}`;
+  return `once ${at(schedule.at)}`;
+}
+
+function readDefinition(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new ChimeError(
+      'CHIME_ERR_INVALID_INPUT',
+      `cannot read ${file}: ${(err as Error).message}`,
+      { path: '/file' },
+    );
+  }
+  const value: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text, file) : parseJson(text, '/file');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ChimeError(
+      'CHIME_ERR_INVALID_INPUT',
+      `${file} must hold one job definition (an object)`,
+      { path: '/file' },
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ChimeError('CHIME_ERR_INVALID_JSON', `not valid JSON: ${(err as Error).message}`, {
+      path,
+    });
+  }
+}
+
+function parseYaml(text: string, file: string): unknown {
+  try {
+    return YAML.parse(text);
+  } catch (err) {
+    throw new ChimeError(
+      'CHIME_ERR_INVALID_INPUT',
+      `${file} is not valid YAML: ${(err as Error).message}`,
+      { path: '/file' },
+    );
+  }
+}

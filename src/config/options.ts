@@ -1,0 +1,173 @@
+/**
+ * Every option of `chime serve`, declared once: its flag, its `CHIME_*`
+ * environment variable, its type, its default and what it does. The flag
+ * parser, the loader, `chime config` and the docs all read this list, so an
+ * option has one name everywhere.
+ */
+
+/** The kinds of option values. */
+export type OptionKind = 'string' | 'integer' | 'duration' | 'boolean' | 'list' | 'bytes';
+
+/** One option. */
+export interface OptionSpec {
+  /** The flag's name without dashes, e.g. `database-url`. */
+  readonly name: string;
+  /** The environment variable, `CHIME_` + the name in upper snake case. */
+  readonly env: string;
+  readonly kind: OptionKind;
+  /** The default as the user would write it; undefined when the option has none. */
+  readonly default?: string;
+  /** What it does (one line, for `--help`, `chime config` and the README). */
+  readonly doc: string;
+  /** Its value is a credential: shown redacted by `chime config` and never logged. */
+  readonly secret?: 'value' | 'url';
+  /** The flag's value placeholder in `--help`. */
+  readonly placeholder?: string;
+}
+
+const option = <const S extends Omit<OptionSpec, 'env'>>(spec: S): S & { env: string } => ({
+  ...spec,
+  env: `CHIME_${spec.name.toUpperCase().replaceAll('-', '_')}`,
+});
+
+/** Every option of the service, in the order `chime config` prints them. */
+export const OPTIONS = [
+  option({
+    name: 'host',
+    kind: 'string',
+    default: '127.0.0.1',
+    doc: 'address the API listens on; a non-loopback address needs a token',
+    placeholder: 'address',
+  }),
+  option({
+    name: 'port',
+    kind: 'integer',
+    default: '8000',
+    doc: 'port the API listens on (0: any free port)',
+    placeholder: 'port',
+  }),
+  option({
+    name: 'token',
+    kind: 'string',
+    doc: 'bearer token required by /v1 and /metrics',
+    secret: 'value',
+    placeholder: 'token',
+  }),
+  option({
+    name: 'token-file',
+    kind: 'string',
+    doc: 'file holding the bearer token (instead of --token)',
+    placeholder: 'path',
+  }),
+  option({
+    name: 'database-url',
+    kind: 'string',
+    default: './chime.db',
+    doc: 'a SQLite file path, or a postgres:// URL',
+    secret: 'url',
+    placeholder: 'url',
+  }),
+  option({
+    name: 'migrate',
+    kind: 'boolean',
+    default: 'true',
+    doc: 'run pending store migrations at start (false: refuse to start on an old schema)',
+  }),
+  option({
+    name: 'scheduler-id',
+    kind: 'string',
+    doc: 'this instance’s name in leases and logs (default: host:pid:random)',
+    placeholder: 'id',
+  }),
+  option({
+    name: 'max-concurrent-jobs',
+    kind: 'integer',
+    default: '50',
+    doc: 'attempts run at once by this instance',
+    placeholder: 'n',
+  }),
+  option({
+    name: 'max-job-lock-time',
+    kind: 'duration',
+    default: '30s',
+    doc: 'lease length: a crashed instance’s work is taken over this long after its last heartbeat',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'poll-interval',
+    kind: 'duration',
+    default: '1s',
+    doc: 'longest pause between planning cycles (the engine otherwise sleeps until work is due)',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'horizon',
+    kind: 'duration',
+    default: '2s',
+    doc: 'how far ahead work is planned and claimed',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'web-read-timeout',
+    kind: 'duration',
+    default: '5s',
+    doc: 'longest time to receive a whole request',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'web-write-timeout',
+    kind: 'duration',
+    default: '10s',
+    doc: 'longest a connection may stay silent while a request is handled',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'web-idle-timeout',
+    kind: 'duration',
+    default: '120s',
+    doc: 'how long an idle keep-alive connection stays open',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'shutdown-timeout',
+    kind: 'duration',
+    default: '20s',
+    doc: 'on SIGTERM/SIGINT, how long running attempts may finish before they are handed back',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'body-limit',
+    kind: 'bytes',
+    default: '1mb',
+    doc: 'largest accepted request body',
+    placeholder: 'size',
+  }),
+  option({
+    name: 'allow-shell',
+    kind: 'boolean',
+    default: 'false',
+    doc: 'allow shell targets (commands run on this host)',
+  }),
+  option({
+    name: 'http-target-allow',
+    kind: 'list',
+    doc: 'comma-separated hosts (or *.domain) HTTP targets may call: the SSRF guard; default any',
+    placeholder: 'hosts',
+  }),
+  option({
+    name: 'handlers',
+    kind: 'string',
+    doc: 'a module whose exported functions become handler targets by name',
+    placeholder: 'module',
+  }),
+  option({
+    name: 'log-level',
+    kind: 'string',
+    default: 'info',
+    doc: 'fatal, error, warn, info, debug, trace or silent',
+    placeholder: 'level',
+  }),
+] as const satisfies readonly OptionSpec[];
+
+/** An option's name. */
+export type OptionName = (typeof OPTIONS)[number]['name'];

@@ -1,0 +1,110 @@
+import Type from 'typebox';
+import { ChimeError } from '../../errors.js';
+import type { Schedule } from '../../model/schedule.js';
+import type { Api, RouteContext } from './context.js';
+import { checkedQuery } from './context.js';
+
+const PreviewQuery = Type.Object(
+  {
+    cron: Type.Optional(Type.String({ minLength: 1, description: 'a cron expression' })),
+    tz: Type.Optional(
+      Type.String({ minLength: 1, description: 'IANA zone of the cron expression' }),
+    ),
+    every: Type.Optional(Type.String({ minLength: 1, description: 'an interval such as 5m' })),
+    startAt: Type.Optional(Type.String({ description: 'the interval anchor (ISO 8601)' })),
+    at: Type.Optional(Type.String({ description: 'a one-shot instant (ISO 8601)' })),
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    from: Type.Optional(Type.String({ description: 'fires after this instant (default now)' })),
+  },
+  { additionalProperties: false },
+);
+
+/** The schema, preview and health routes. */
+export function metaRoutes(
+  app: Api,
+  { scheduler, schemas }: RouteContext,
+  ready: () => Promise<boolean>,
+): void {
+  app.get(
+    '/v1/schema/job',
+    { schema: { tags: ['meta'], summary: 'The JSON Schema of a job definition' } },
+    async () => schemas.job,
+  );
+
+  app.get(
+    '/v1/schedules/preview',
+    {
+      schema: {
+        tags: ['meta'],
+        summary: 'Preview the next fires of a schedule, UTC and local, DST moves marked',
+        querystring: PreviewQuery,
+      },
+    },
+    async (request) => {
+      const query = checkedQuery(PreviewQuery, request.query);
+      const schedule = scheduleOf(query);
+      try {
+        const from = query.from === undefined ? {} : { from: query.from };
+        return {
+          schedule,
+          fires: scheduler.nextFireTimes(schedule, { count: query.count ?? 10, ...from }),
+        };
+      } catch (err) {
+        throw asQueryError(err);
+      }
+    },
+  );
+
+  app.get(
+    '/healthz',
+    { schema: { tags: ['meta'], summary: 'The process is alive' } },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['meta'], summary: 'The store answers and the engine runs' } },
+    async (_request, reply) => {
+      const ok = await ready().catch(() => false);
+      return reply
+        .code(ok ? 200 : 503)
+        .send({ status: ok ? 'ready' : 'not ready', ...scheduler.status() });
+    },
+  );
+}
+
+/** Schedule field paths as the query parameters that carried them. */
+const QUERY_PATHS: Record<string, string> = {
+  '/schedule/expr': '/cron',
+  '/schedule/tz': '/tz',
+  '/schedule/every': '/every',
+  '/schedule/startAt': '/startAt',
+  '/schedule/at': '/at',
+};
+
+function asQueryError(err: unknown): unknown {
+  if (!(err instanceof ChimeError) || err.path === undefined) return err;
+  const path = QUERY_PATHS[err.path] ?? err.path;
+  return new ChimeError(err.code, err.message.replace(` (at ${err.path})`, ''), {
+    path,
+    cause: err,
+  });
+}
+
+function scheduleOf(query: Type.Static<typeof PreviewQuery>): Schedule {
+  const kinds = [query.cron, query.every, query.at].filter((v) => v !== undefined).length;
+  if (kinds !== 1) {
+    throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'give exactly one of cron, every, at', {
+      path: '/cron',
+    });
+  }
+  if (query.cron !== undefined)
+    return { kind: 'cron', expr: query.cron, ...(query.tz ? { tz: query.tz } : {}) };
+  if (query.every !== undefined)
+    return {
+      kind: 'interval',
+      every: query.every,
+      ...(query.startAt ? { startAt: query.startAt } : {}),
+    };
+  return { kind: 'once', at: query.at as string };
+}

@@ -1,0 +1,138 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { ServiceConfig } from '../config/load.js';
+import { ChimeError } from '../errors.js';
+import type { Handler } from '../executors/handler/handler-executor.js';
+import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
+import { buildApi } from './app.js';
+import { ServiceMetrics } from './metrics.js';
+import type { Api } from './routes/context.js';
+import { storeFromUrl } from './store-from-url.js';
+
+/** A running `chime serve`: the engine and the API in one process. */
+export interface RunningService {
+  /** Where the API listens, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  app: Api;
+  scheduler: Scheduler;
+  /** Stops accepting requests, drains running attempts up to the shutdown timeout, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Paths pino redacts in every log line, should one ever carry them. */
+const REDACTED_LOG_PATHS = ['req.headers.authorization', '*.token', '*.password', '*.pass'];
+
+/**
+ * Starts the service on a loaded configuration: store, scheduler (with the
+ * handlers module, if any), metrics, API. Logs go to `logStream` (stdout).
+ */
+export async function startService(
+  config: ServiceConfig,
+  logStream?: DestinationStream,
+): Promise<RunningService> {
+  const logger = pino(
+    { name: 'chime', level: config.get('log-level'), redact: REDACTED_LOG_PATHS },
+    logStream,
+  );
+  const metrics = new ServiceMetrics();
+  const store = metrics.timed(
+    storeFromUrl(config.get('database-url'), { migrate: config.get('migrate') }),
+  );
+  const schedulerId = config.get('scheduler-id');
+  const allowHosts = config.get('http-target-allow');
+  const shutdownTimeoutMs = config.get('shutdown-timeout');
+  const scheduler = createScheduler({
+    store,
+    logger,
+    concurrency: config.get('max-concurrent-jobs'),
+    leaseMs: config.get('max-job-lock-time'),
+    pollIntervalMs: config.get('poll-interval'),
+    horizonMs: config.get('horizon'),
+    allowShell: config.get('allow-shell'),
+    stopTimeoutMs: shutdownTimeoutMs,
+    ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
+    ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
+  });
+  const handlers = config.get('handlers');
+  if (handlers !== undefined) await registerHandlers(scheduler, handlers, logger);
+  metrics.observe(scheduler);
+  await scheduler.start();
+  const token = config.get('token');
+  let app: Api;
+  try {
+    app = await buildApi({
+      scheduler,
+      logger,
+      metrics,
+      bodyLimit: config.get('body-limit'),
+      readTimeoutMs: config.get('web-read-timeout'),
+      writeTimeoutMs: config.get('web-write-timeout'),
+      idleTimeoutMs: config.get('web-idle-timeout'),
+      ready: async () =>
+        scheduler.status().state === 'running' && (await store.nextDueAt().then(() => true)),
+      ...(token === undefined ? {} : { token }),
+    });
+    await app.listen({ host: config.get('host'), port: config.get('port') });
+  } catch (err) {
+    await scheduler.stop({ timeoutMs: 0 });
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.get('port');
+  const host = config.get('host').includes(':') ? `[${config.get('host')}]` : config.get('host');
+  const url = `http://${host}:${port}`;
+  logger.info({ url, store: store.name, instanceId: scheduler.instanceId }, 'chime is serving');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    scheduler,
+    close: () =>
+      (closing ??= (async () => {
+        logger.info('stopping: no new requests, draining running attempts');
+        await app.close();
+        await scheduler.stop({ timeoutMs: shutdownTimeoutMs });
+        logger.info('stopped');
+      })()),
+  };
+}
+
+/**
+ * Registers the exported functions of a module as handlers, by export name
+ * (the default export, when a function, becomes the global handler; when an
+ * object, its functions are registered by key).
+ */
+async function registerHandlers(scheduler: Scheduler, path: string, logger: Logger): Promise<void> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ChimeError(
+      'CHIME_ERR_CONFIG_INVALID',
+      `option --handlers (CHIME_HANDLERS): cannot load ${path}: ${(err as Error).message}`,
+      { path: '/handlers', cause: err },
+    );
+  }
+  const { default: fallback, ...named } = module;
+  const entries = Object.entries({ ...(isRecord(fallback) ? fallback : {}), ...named }).filter(
+    (entry): entry is [string, Handler] => typeof entry[1] === 'function',
+  );
+  if (typeof fallback === 'function') scheduler.setHandler(fallback as Handler);
+  if (entries.length === 0 && typeof fallback !== 'function') {
+    throw new ChimeError(
+      'CHIME_ERR_CONFIG_INVALID',
+      `option --handlers (CHIME_HANDLERS): ${path} exports no functions`,
+      { path: '/handlers' },
+    );
+  }
+  for (const [name, fn] of entries) scheduler.handle(name, fn);
+  logger.info(
+    { handlers: entries.map(([name]) => name), global: typeof fallback === 'function' },
+    'handlers registered',
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

@@ -1,0 +1,32 @@
+import { ChimeError } from '../errors.js';
+import { postgresStore } from '../stores/postgres/index.js';
+import { sqliteStore } from '../stores/sqlite/index.js';
+import type { Store } from '../stores/store.js';
+
+/**
+ * The store a `--database-url` names: `postgres://…` (or `postgresql://…`,
+ * with an optional `?schema=<name>`, default `chime`), else a SQLite file path
+ * (optionally `file:` prefixed).
+ * @throws ChimeError `CHIME_ERR_CONFIG_INVALID` for a scheme chime has no store for.
+ */
+export function storeFromUrl(url: string, options: { migrate: boolean }): Store {
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    const parsed = new URL(url);
+    const schema = parsed.searchParams.get('schema') ?? undefined;
+    parsed.searchParams.delete('schema');
+    return postgresStore({
+      connectionString: parsed.toString(),
+      ...(schema ? { schema } : {}),
+      migrate: options.migrate,
+    });
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+  if (scheme !== undefined) {
+    throw new ChimeError(
+      'CHIME_ERR_CONFIG_INVALID',
+      `option --database-url (CHIME_DATABASE_URL): chime has no store for "${scheme}://" URLs; use a SQLite file path or a postgres:// URL`,
+      { path: '/database-url' },
+    );
+  }
+  return sqliteStore({ path: url.replace(/^file:/, ''), migrate: options.migrate });
+}

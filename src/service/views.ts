@@ -1,0 +1,53 @@
+import type { TSchema } from 'typebox';
+import type { Job, JobDefinition } from '../model/job.js';
+import { redactSecrets, restoreSecrets } from '../model/secrets.js';
+
+/**
+ * How jobs cross the API boundary: secret fields of targets are write-only —
+ * redacted in every answer, and kept on update when the client sends the
+ * redaction placeholder back.
+ */
+export class JobViews {
+  constructor(private readonly targetSchema: TSchema) {}
+
+  /** A job as the API answers it: its targets' secrets redacted. */
+  redact(job: Job): Job {
+    const out: Job = {
+      ...job,
+      target: redactSecrets(this.targetSchema, job.target) as Job['target'],
+    };
+    if (job.onFailure !== undefined)
+      out.onFailure = redactSecrets(this.targetSchema, job.onFailure) as Job['target'];
+    return out;
+  }
+
+  /** An incoming definition with redaction placeholders replaced by the stored secrets. */
+  restore(incoming: JobDefinition, stored: Job | null): JobDefinition {
+    if (!stored || typeof incoming !== 'object' || incoming === null) return incoming;
+    const out = { ...incoming };
+    if (out.target !== undefined)
+      out.target = restoreSecrets(this.targetSchema, out.target, stored.target) as Job['target'];
+    if (out.onFailure !== undefined) {
+      out.onFailure = restoreSecrets(
+        this.targetSchema,
+        out.onFailure,
+        stored.onFailure,
+      ) as Job['target'];
+    }
+    return out;
+  }
+}
+
+/** The definition part of a job (what `PATCH` merges into): its state fields removed. */
+export function definitionOf(job: Job): JobDefinition {
+  const {
+    nextFireAt: _n,
+    version: _v,
+    createdAt: _c,
+    updatedAt: _u,
+    completedAt: _d,
+    lastOutcome: _l,
+    ...definition
+  } = job;
+  return definition;
+}

@@ -7,6 +7,7 @@
  * garbage collector may drop such a timeout signal before it fires, and the
  * attempt would then wait for the job's timeout instead.
  */
+import { parseDuration, type Duration } from '../model/duration.js';
 
 /** An attempt's signal, aborted earlier by a target's own timeout. */
 export interface AttemptSignal {
@@ -53,4 +54,26 @@ export function untilAborted<T>(
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/**
+ * Runs `work` under the attempt's signal and a target's own `timeout`: it
+ * gets the combined signal, and the returned promise rejects with `reason()`
+ * as soon as either aborts (the work may settle later; nobody waits for it).
+ */
+export async function runBounded<T>(
+  outer: AbortSignal,
+  timeout: Duration | undefined,
+  work: (signal: AbortSignal) => Promise<T>,
+  reason: () => unknown,
+): Promise<T> {
+  const bounded = attemptSignal(
+    outer,
+    timeout === undefined ? undefined : parseDuration(timeout, '/target/timeout'),
+  );
+  try {
+    return await untilAborted(work(bounded.signal), bounded.signal, reason);
+  } finally {
+    bounded.dispose();
+  }
 }

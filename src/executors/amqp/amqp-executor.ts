@@ -1,4 +1,4 @@
-import { attemptSignal, untilAborted } from '../abort.js';
+import { runBounded } from '../abort.js';
 import { ChimeError } from '../../errors.js';
 import { parseDuration } from '../../model/duration.js';
 import { redactUrl } from '../../model/secrets.js';
@@ -31,19 +31,13 @@ export function amqpExecutor(): Executor<AmqpTarget> {
     type: 'amqp',
     schema: AmqpTargetSchema,
     validate: validateAmqpTarget,
-    async run(target, ctx) {
-      const { signal, dispose } = attemptSignal(
+    run: (target, ctx) =>
+      runBounded(
         ctx.signal,
-        target.timeout === undefined ? undefined : parseDuration(target.timeout, '/target/timeout'),
-      );
-      try {
-        return await untilAborted(publish(connections, target, ctx, signal), signal, () =>
-          abortReason(target, ctx),
-        );
-      } finally {
-        dispose();
-      }
-    },
+        target.timeout,
+        (signal) => publish(connections, target, ctx, signal),
+        () => abortReason(target, ctx),
+      ),
     close: () => connections.close(),
   };
 }

@@ -1,4 +1,4 @@
-import { attemptSignal, untilAborted } from '../abort.js';
+import { runBounded } from '../abort.js';
 import { headers as natsHeaders, RequestError, type MsgHdrs } from '@nats-io/transport-node';
 import { JetStreamApiError, JetStreamError } from '@nats-io/jetstream';
 import { ChimeError } from '../../errors.js';
@@ -50,19 +50,14 @@ export function natsExecutor(): Executor<NatsTarget> {
     type: 'nats',
     schema: NatsTargetSchema,
     validate: validateNatsTarget,
-    async run(target, ctx) {
-      const { signal, dispose } = attemptSignal(
-        ctx.signal,
-        target.timeout === undefined ? undefined : parseDuration(target.timeout, '/target/timeout'),
-      );
+    run(target, ctx) {
       const endpoint = natsEndpoint(target.servers, target.auth);
-      try {
-        return await untilAborted(publish(connections, endpoint, target, ctx, signal), signal, () =>
-          abortReason(target, ctx, endpoint),
-        );
-      } finally {
-        dispose();
-      }
+      return runBounded(
+        ctx.signal,
+        target.timeout,
+        (signal) => publish(connections, endpoint, target, ctx, signal),
+        () => abortReason(target, ctx, endpoint),
+      );
     },
     close: () => connections.close(),
   };

@@ -451,7 +451,7 @@ describe('email executor', () => {
     };
     expect(redactSecrets(EmailTargetSchema, t)).toEqual({
       ...t,
-      smtp: `smtps://mailer:${encodeURIComponent(REDACTED)}@smtp.example.com:465`,
+      smtp: `smtps://mailer:${REDACTED}@smtp.example.com:465`,
       auth: { user: 'mailer', pass: REDACTED },
       headers: { 'X-Api-Key': REDACTED, 'X-Campaign': 'spring' },
     });

@@ -573,7 +573,7 @@ describe('http target secrets', () => {
     };
     expect(redactSecrets(HttpTargetSchema, target)).toEqual({
       type: 'http',
-      url: `https://user:${encodeURIComponent(REDACTED)}@hooks.test/x`,
+      url: `https://user:${REDACTED}@hooks.test/x`,
       headers: { Authorization: REDACTED, 'X-Api-Key': REDACTED, Accept: 'text/plain' },
       auth: { type: 'basic', username: 'ann', password: REDACTED },
     });

@@ -99,7 +99,8 @@ export function registerJobs(program: Command, io: CliIo): void {
   apiCommand(jobs, 'put', 'create or update a job from a JSON or YAML file (idempotent)')
     .requiredOption('-f, --file <path>', 'the job definition (.json, .yaml or .yml; - for stdin)')
     .option('--id <id>', 'the job id (default: the file’s id)')
-    .action(async (options: ApiOptions & { file: string; id?: string }) => {
+    .option('--create', 'create only: fail (exit code 4) when the id is taken')
+    .action(async (options: ApiOptions & { file: string; id?: string; create?: boolean }) => {
       const definition = readDefinition(options.file);
       const jobId =
         options.id ?? (typeof definition['id'] === 'string' ? definition['id'] : undefined);
@@ -109,13 +110,14 @@ export function registerJobs(program: Command, io: CliIo): void {
           'the job needs an id: put one in the file or pass --id',
           { path: '/id' },
         );
+      const body = { ...definition, id: jobId };
+      const api = client(options, io);
       show(
         io,
         options,
-        await client(options, io).request<Job>('PUT', `/v1/jobs/${id(jobId)}`, {
-          ...definition,
-          id: jobId,
-        }),
+        options.create
+          ? await api.request<Job>('POST', '/v1/jobs', body)
+          : await api.request<Job>('PUT', `/v1/jobs/${id(jobId)}`, body),
       );
     });
 

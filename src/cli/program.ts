@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { OPTIONS, type OptionSpec } from '../config/options.js';
 import { ChimeError } from '../errors.js';
 import { registerExecutions, registerJobs } from './api-commands.js';
 import { exitCodeOf } from './client.js';
@@ -23,7 +24,8 @@ export function buildProgram(io: CliIo): Command {
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText('after', helpEpilogue);
   registerServe(program, io);
   registerMigrate(program, io);
   registerConfig(program, io);
@@ -31,6 +33,35 @@ export function buildProgram(io: CliIo): Command {
   registerJobs(program, io);
   registerExecutions(program, io);
   return program;
+}
+
+/**
+ * What `chime --help` adds after the commands: every option of `chime serve`
+ * with its environment variable and default, how the CLI finds the service,
+ * and the exit codes scripts can rely on.
+ */
+function helpEpilogue(): string {
+  const specs = OPTIONS as readonly OptionSpec[];
+  const flags = specs.map((spec) => `--${spec.name}`);
+  const width = Math.max(...flags.map((flag) => flag.length));
+  const envWidth = Math.max(...specs.map((spec) => spec.env.length));
+  const lines = specs.map((spec, i) => {
+    const fallback = spec.default === undefined ? '' : `  (default ${spec.default})`;
+    return `  ${(flags[i] ?? '').padEnd(width)}  ${spec.env.padEnd(envWidth)}${fallback}`.trimEnd();
+  });
+  return [
+    '',
+    'Options of serve and config (flag, environment variable; a flag wins over the',
+    'variable, the variable over the default; `chime serve --help` says what each does):',
+    ...lines,
+    '',
+    'jobs and executions talk to a running service: --url (CHIME_URL, default',
+    'http://127.0.0.1:8000) and --token (CHIME_TOKEN).',
+    '',
+    'Exit codes: 0 success, 2 bad input or usage, 3 not found, 4 conflict,',
+    '5 unauthorized, 1 anything else (such as an unreachable service).',
+    '',
+  ].join('\n');
 }
 
 /**

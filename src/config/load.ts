@@ -130,7 +130,9 @@ function checkCombination(config: ServiceConfig, resolved: ResolvedOption[]): Se
     }
     if (token === '') throw invalid(spec('token-file'), `${tokenFile} is empty`);
     const entry = resolved.find((r) => r.spec.name === 'token') as ResolvedOption;
-    Object.assign(entry, { value: token, raw: token, source: 'flag' satisfies OptionSource });
+    // The token comes from wherever --token-file came from (flag or environment).
+    const { source } = resolved.find((r) => r.spec.name === 'token-file') as ResolvedOption;
+    Object.assign(entry, { value: token, raw: token, source });
   }
   const token = config.get('token');
   if (token !== undefined && token.length < 16)
@@ -176,8 +178,18 @@ function describeKind(kind: OptionKind): string {
   }[kind];
 }
 
-function invalid(spec: OptionSpec, why: string): ChimeError {
+/**
+ * The error of an option found invalid after loading (by the scheduler, say):
+ * `CHIME_ERR_CONFIG_INVALID` naming its flag and its variable.
+ */
+export function configError(name: OptionName, why: string, cause?: unknown): ChimeError {
+  const spec = (OPTIONS as readonly OptionSpec[]).find((o) => o.name === name) as OptionSpec;
+  return invalid(spec, why, cause);
+}
+
+function invalid(spec: OptionSpec, why: string, cause?: unknown): ChimeError {
   return new ChimeError('CHIME_ERR_CONFIG_INVALID', `option --${spec.name} (${spec.env}): ${why}`, {
     path: `/${spec.name}`,
+    ...(cause === undefined ? {} : { cause }),
   });
 }

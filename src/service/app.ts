@@ -2,9 +2,11 @@ import Fastify, { type FastifySchemaCompiler } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
-import type { TSchema } from 'typebox';
+import { IsOptional, type TSchema } from 'typebox';
 import Value from 'typebox/value';
+import { ChimeError } from '../errors.js';
 import { schemaCheck } from '../model/check.js';
+import { JOB_ID_PATTERN } from '../model/job.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { bearerCheck } from './auth.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -20,7 +22,7 @@ export interface ApiOptions {
   scheduler: Scheduler;
   logger: Logger;
   metrics: ServiceMetrics;
-  /** When set, `/v1/*` and `/metrics` need `Authorization: Bearer <token>`. */
+  /** When set, every route but {@link PUBLIC_ROUTES} needs `Authorization: Bearer <token>`. */
   token?: string;
   /** Largest request body, in bytes. */
   bodyLimit: number;
@@ -33,6 +35,9 @@ export interface ApiOptions {
   /** True when the store answers and the engine runs (`/readyz`). */
   ready: () => Promise<boolean>;
 }
+
+/** The routes anyone may call when a token is set: probes and the API description. */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/openapi.json']);
 
 /**
  * The management API: fastify with the model's TypeBox schemas, errors as
@@ -52,27 +57,22 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Bodies are JSON (or a JSON merge patch): fastify's text/plain parser would hand a
+  // string to the routes, so such a body is refused as an unsupported media type.
+  app.removeContentTypeParser('text/plain');
+  // A merge patch is JSON, parsed as strictly as application/json: `__proto__` and
+  // `constructor.prototype` keys are refused rather than silently dropped.
   app.addContentTypeParser(
     'application/merge-patch+json',
     { parseAs: 'string' },
-    (_request, body, done) => {
-      try {
-        done(null, JSON.parse(String(body)));
-      } catch (err) {
-        done(Object.assign(err as Error, { statusCode: 400 }), undefined);
-      }
-    },
+    app.getDefaultJsonParser('error', 'error'),
   );
   if (options.token !== undefined) {
     const check = bearerCheck(options.token);
+    // Decided by the matched route, not the raw URL: `/%761/jobs` routes to `/v1/jobs`
+    // too. Unknown routes need the token as well, so they reveal nothing.
     app.addHook('onRequest', async (request) => {
-      if (
-        request.url.startsWith('/v1/') ||
-        request.url === '/metrics' ||
-        request.url.startsWith('/metrics?')
-      ) {
-        await check(request);
-      }
+      if (!PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) await check(request);
     });
   }
 
@@ -108,18 +108,37 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
  * Checks params, query and bodies with the model's TypeBox checks (errors
  * name the field), converting query text to the schema's types. Job bodies
  * are left to the scheduler, which validates them with exact codes and paths.
+ * An optional body may be absent; a job id in the path that is no job id is
+ * `CHIME_ERR_JOB_ID_INVALID`, as it is in a body.
  */
 const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   if ((schema as Record<string, unknown>)[DEFERRED] !== undefined)
     return (data) => ({ value: data });
   const check = schemaCheck(schema);
   const fromText = httpPart === 'querystring' || httpPart === 'params';
+  const optional = httpPart === 'body' && IsOptional(schema);
+  const jobIdParam =
+    httpPart === 'params' &&
+    (schema as { properties?: Record<string, { pattern?: string }> }).properties?.['id']
+      ?.pattern === JOB_ID_PATTERN;
   return (data) => {
+    // fastify hands a request without a body over as null (or undefined).
+    if (optional && (data === undefined || data === null)) return { value: undefined };
     const value: unknown = fromText ? Value.Convert(schema, data) : data;
     try {
       check.assert(value, '');
       return { value };
     } catch (error) {
+      if (jobIdParam && error instanceof ChimeError && error.path === '/id') {
+        const id = (value as { id?: unknown }).id;
+        return {
+          error: new ChimeError(
+            'CHIME_ERR_JOB_ID_INVALID',
+            `job id ${JSON.stringify(id)} must match ${JOB_ID_PATTERN}`,
+            { path: '/id' },
+          ),
+        };
+      }
       return { error: error as Error };
     }
   };

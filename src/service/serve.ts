@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { ServiceConfig } from '../config/load.js';
-import { ChimeError } from '../errors.js';
+import { configError, type ServiceConfig } from '../config/load.js';
+import type { OptionName } from '../config/options.js';
+import { ChimeError, isChimeError } from '../errors.js';
 import type { Handler } from '../executors/handler/handler-executor.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { buildApi } from './app.js';
@@ -42,18 +43,23 @@ export async function startService(
   const schedulerId = config.get('scheduler-id');
   const allowHosts = config.get('http-target-allow');
   const shutdownTimeoutMs = config.get('shutdown-timeout');
-  const scheduler = createScheduler({
-    store,
-    logger,
-    concurrency: config.get('max-concurrent-jobs'),
-    leaseMs: config.get('max-job-lock-time'),
-    pollIntervalMs: config.get('poll-interval'),
-    horizonMs: config.get('horizon'),
-    allowShell: config.get('allow-shell'),
-    stopTimeoutMs: shutdownTimeoutMs,
-    ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
-    ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
-  });
+  let scheduler: Scheduler;
+  try {
+    scheduler = createScheduler({
+      store,
+      logger,
+      concurrency: config.get('max-concurrent-jobs'),
+      leaseMs: config.get('max-job-lock-time'),
+      pollIntervalMs: config.get('poll-interval'),
+      horizonMs: config.get('horizon'),
+      allowShell: config.get('allow-shell'),
+      stopTimeoutMs: shutdownTimeoutMs,
+      ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
+      ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
+    });
+  } catch (err) {
+    throw asConfigError(err);
+  }
   const handlers = config.get('handlers');
   if (handlers !== undefined) await registerHandlers(scheduler, handlers, logger);
   metrics.observe(scheduler);
@@ -96,6 +102,33 @@ export async function startService(
         logger.info('stopped');
       })()),
   };
+}
+
+/** The service option behind each scheduler option (the first segment of an error's path). */
+const OPTION_OF: Record<string, OptionName> = {
+  concurrency: 'max-concurrent-jobs',
+  leaseMs: 'max-job-lock-time',
+  pollIntervalMs: 'poll-interval',
+  horizonMs: 'horizon',
+  stopTimeoutMs: 'shutdown-timeout',
+  instanceId: 'scheduler-id',
+  allowHosts: 'http-target-allow',
+  httpAllowHosts: 'http-target-allow',
+};
+
+/** A scheduler option the scheduler refused, as the service option (flag, variable) that set it. */
+function asConfigError(err: unknown): unknown {
+  if (!isChimeError(err, 'CHIME_ERR_OPTION_INVALID') || err.path === undefined) return err;
+  const name = OPTION_OF[err.path.split('/')[1] ?? ''];
+  if (name === undefined) return err;
+  const why = err.message
+    .replace(/ \(at [^)]*\)/g, '')
+    .replace(/^invalid scheduler option: /, '')
+    .replace(/^\/[^\s]* /, '')
+    .replace(/^(must be [<>]=? \d+)$/, (bound) =>
+      name === 'max-concurrent-jobs' ? bound : `${bound} ms`,
+    );
+  return configError(name, why, err);
 }
 
 /**

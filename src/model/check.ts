@@ -22,7 +22,7 @@ export function schemaCheck(schema: TSchema): SchemaCheck {
     assert(value, basePath) {
       if (validator.Check(value)) return;
       const errors = [...validator.Errors(value)] as SchemaError[];
-      throw toChimeError(pickError(errors), basePath);
+      throw toChimeError(pickError(errors), basePath, errors);
     },
   };
 }
@@ -37,8 +37,17 @@ function pickError(errors: SchemaError[]): SchemaError {
   return pool.reduce((best, e) => (rank(e) > rank(best) ? e : best));
 }
 
-function toChimeError(error: SchemaError, basePath: string): ChimeError {
+function toChimeError(error: SchemaError, basePath: string, all: SchemaError[]): ChimeError {
   const at = basePath + error.instancePath;
+  if (error.keyword === 'const') {
+    // A union of literals (an enum): name the values it takes.
+    const allowed = all
+      .filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath)
+      .map((e) => JSON.stringify(e.params['allowedValue']));
+    return new ChimeError('CHIME_ERR_INVALID_INPUT', `${at} must be one of ${allowed.join(', ')}`, {
+      path: at,
+    });
+  }
   if (error.keyword === 'additionalProperties') {
     const [field] = error.params['additionalProperties'] as string[];
     return new ChimeError('CHIME_ERR_UNKNOWN_FIELD', `unknown field "${field}"`, {

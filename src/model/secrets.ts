@@ -1,4 +1,5 @@
 import type { TSchema } from 'typebox';
+import { ChimeError } from '../errors.js';
 
 /**
  * Secret fields of targets are marked in their TypeBox schemas with the
@@ -74,15 +75,8 @@ export function redactSecrets(schema: TSchema, value: unknown): unknown {
   if (Array.isArray(value))
     return s.items ? value.map((item) => redactSecrets(s.items as TSchema, item)) : value;
   if (typeof value !== 'object') return value;
-  if (s.anyOf) {
-    // A union discriminated by `type` (targets): redact with the member it names.
-    const type = (value as { type?: unknown }).type;
-    const member = s.anyOf.find(
-      (m) =>
-        (m as { properties?: { type?: { const?: unknown } } }).properties?.type?.const === type,
-    );
-    return member ? redactSecrets(member, value) : value;
-  }
+  const member = memberFor(schema, value);
+  if (member !== schema) return member ? redactSecrets(member, value) : value;
   if (!s.properties) return value;
   const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const [key, propertySchema] of Object.entries(s.properties)) {
@@ -95,9 +89,34 @@ export function redactSecrets(schema: TSchema, value: unknown): unknown {
  * The secrets a client sent back redacted, put back from the stored value: an
  * update of a job that carries {@link REDACTED} where a secret was (as every
  * response shows it) keeps the stored secret instead of storing the
- * placeholder. Anything else the client sent wins.
+ * placeholder. Anything else the client sent wins. A stored secret is only
+ * kept while the target's destination (the origins of its URLs) is unchanged:
+ * it is never sent to a host it was not given for.
+ * @throws ChimeError `CHIME_ERR_INVALID_INPUT` at `path` when a placeholder
+ * comes with a changed destination.
  */
-export function restoreSecrets(schema: TSchema, incoming: unknown, stored: unknown): unknown {
+export function restoreSecrets(
+  schema: TSchema,
+  incoming: unknown,
+  stored: unknown,
+  path = '',
+): unknown {
+  if (incoming === undefined || incoming === null || stored === undefined || stored === null)
+    return incoming;
+  if (
+    JSON.stringify(incoming).includes(REDACTED) &&
+    destinations(schema, incoming) !== destinations(schema, stored)
+  ) {
+    throw new ChimeError(
+      'CHIME_ERR_INVALID_INPUT',
+      'a [redacted] secret is kept only while the destination stays the same: send the secret again with the new URL',
+      { path },
+    );
+  }
+  return restore(schema, incoming, stored);
+}
+
+function restore(schema: TSchema, incoming: unknown, stored: unknown): unknown {
   if (incoming === undefined || incoming === null || stored === undefined || stored === null)
     return incoming;
   const kind = (schema as Record<string, unknown>)[SECRET_KEYWORD] as SecretKind | undefined;
@@ -106,23 +125,61 @@ export function restoreSecrets(schema: TSchema, incoming: unknown, stored: unkno
   if (kind === 'headers') return restoreHeaders(incoming, stored);
   if (typeof incoming !== 'object' || typeof stored !== 'object' || Array.isArray(incoming))
     return incoming;
-  const s = schema as { properties?: Record<string, TSchema>; anyOf?: TSchema[] };
-  if (s.anyOf) {
-    const type = (incoming as { type?: unknown }).type;
-    if (type !== (stored as { type?: unknown }).type) return incoming;
-    const member = s.anyOf.find(
-      (m) =>
-        (m as { properties?: { type?: { const?: unknown } } }).properties?.type?.const === type,
-    );
-    return member ? restoreSecrets(member, incoming, stored) : incoming;
+  const member = memberFor(schema, incoming);
+  if (member !== schema) {
+    const sameType = (stored as { type?: unknown }).type === (incoming as { type?: unknown }).type;
+    return member && sameType ? restore(member, incoming, stored) : incoming;
   }
+  const s = schema as { properties?: Record<string, TSchema> };
   if (!s.properties) return incoming;
   const out: Record<string, unknown> = { ...(incoming as Record<string, unknown>) };
   for (const [key, propertySchema] of Object.entries(s.properties)) {
     if (key in out)
-      out[key] = restoreSecrets(propertySchema, out[key], (stored as Record<string, unknown>)[key]);
+      out[key] = restore(propertySchema, out[key], (stored as Record<string, unknown>)[key]);
   }
   return out;
+}
+
+/** For a union discriminated by `type`, the member `value` names (undefined when none); else the schema itself. */
+function memberFor(schema: TSchema, value: unknown): TSchema | undefined {
+  const anyOf = (schema as { anyOf?: TSchema[] }).anyOf;
+  if (!anyOf) return schema;
+  const type = (value as { type?: unknown }).type;
+  return anyOf.find(
+    (m) => (m as { properties?: { type?: { const?: unknown } } }).properties?.type?.const === type,
+  );
+}
+
+/** The origins of every URL-kind field of a value, in a stable text form. */
+function destinations(schema: TSchema, value: unknown): string {
+  const found: string[] = [];
+  const walk = (s: TSchema | undefined, v: unknown): void => {
+    if (!s || v === undefined || v === null) return;
+    if ((s as Record<string, unknown>)[SECRET_KEYWORD] === 'url') {
+      for (const item of Array.isArray(v) ? v : [v])
+        found.push(typeof item === 'string' ? originOf(item) : '');
+      return;
+    }
+    if (typeof v !== 'object' || Array.isArray(v)) return;
+    const member = memberFor(s, v);
+    if (member !== s) return walk(member, v);
+    for (const [key, child] of Object.entries(
+      (s as { properties?: Record<string, TSchema> }).properties ?? {},
+    )) {
+      walk(child, (v as Record<string, unknown>)[key]);
+    }
+  };
+  walk(schema, value);
+  return found.join(' ');
+}
+
+function originOf(text: string): string {
+  try {
+    const url = new URL(text);
+    return `${url.protocol}//${url.username}@${url.host}`;
+  } catch {
+    return text;
+  }
 }
 
 function restoreUrl(incoming: unknown, stored: unknown): unknown {
@@ -149,11 +206,13 @@ function restoreHeaders(incoming: unknown, stored: unknown): unknown {
     stored === null
   )
     return incoming;
-  const previous = stored as Record<string, unknown>;
+  const previous = new Map(
+    Object.entries(stored as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]),
+  );
   return Object.fromEntries(
     Object.entries(incoming as Record<string, unknown>).map(([k, v]) => [
       k,
-      v === REDACTED && k in previous ? previous[k] : v,
+      v === REDACTED && previous.has(k.toLowerCase()) ? previous.get(k.toLowerCase()) : v,
     ]),
   );
 }

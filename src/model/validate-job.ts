@@ -163,6 +163,11 @@ export class JobValidator {
     if (typeof target !== 'object' || target === null) {
       throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'a target must be an object', { path });
     }
+    if (type === undefined) {
+      throw new ChimeError('CHIME_ERR_MISSING_FIELD', 'missing required field "type"', {
+        path: `${path}/type`,
+      });
+    }
     if (!check) {
       throw new ChimeError(
         'CHIME_ERR_TARGET_TYPE_UNKNOWN',

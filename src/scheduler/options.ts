@@ -155,7 +155,8 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     OPTIONS_CHECK.assert(options, '');
   } catch (err) {
     const e = err as ChimeError;
-    throw new ChimeError('CHIME_ERR_OPTION_INVALID', `invalid scheduler option: ${e.message}`, {
+    const reason = e.message.replace(/ \(at [^)]*\)$/, '');
+    throw new ChimeError('CHIME_ERR_OPTION_INVALID', `invalid scheduler option: ${reason}`, {
       path: e.path,
     });
   }

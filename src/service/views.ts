@@ -25,13 +25,20 @@ export class JobViews {
   restore(incoming: JobDefinition, stored: Job | null): JobDefinition {
     if (!stored || typeof incoming !== 'object' || incoming === null) return incoming;
     const out = { ...incoming };
-    if (out.target !== undefined)
-      out.target = restoreSecrets(this.targetSchema, out.target, stored.target) as Job['target'];
+    if (out.target !== undefined) {
+      out.target = restoreSecrets(
+        this.targetSchema,
+        out.target,
+        stored.target,
+        '/target',
+      ) as Job['target'];
+    }
     if (out.onFailure !== undefined) {
       out.onFailure = restoreSecrets(
         this.targetSchema,
         out.onFailure,
         stored.onFailure,
+        '/onFailure',
       ) as Job['target'];
     }
     return out;

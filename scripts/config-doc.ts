@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { OPTIONS, type OptionSpec } from '../src/config/options.js';
 
 const rows = (OPTIONS as readonly OptionSpec[]).map(
-  (o) => `| \`--${o.name}\` | \`${o.env}\` | ${o.default === undefined ? '—' : `\`${o.default}\``} | ${o.doc}${o.secret ? ' (secret: redacted by `chime config`)' : ''} |`,
+  (o) =>
+    `| \`--${o.name}\` | \`${o.env}\` | ${o.default === undefined ? '—' : `\`${o.default}\``} | ${o.doc}${o.secret ? ' (secret: redacted by `chime config`)' : ''} |`,
 );
 writeFileSync(
   new URL('../docs/configuration.md', import.meta.url),

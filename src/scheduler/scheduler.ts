@@ -8,6 +8,7 @@ import {
   type SchedulerEvents,
 } from '../engine/events.js';
 import { resolvePolicies } from '../engine/policies.js';
+import { clockSkewMonitorFor, skewedClock, type ClockSkewMonitor } from '../engine/skewed-clock.js';
 import type { Executor } from '../executors/executor.js';
 import { HandlerRegistry, type Handler } from '../executors/handler/handler-executor.js';
 import { builtinExecutors } from '../executors/builtin.js';
@@ -92,6 +93,12 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 export interface SchedulerStatus extends EngineStats {
   state: State;
   instanceId: string;
+  /**
+   * The store's clock minus the local clock, in ms, as last measured (at
+   * start and every minute); the engine runs on the local clock plus this.
+   * 0 when the store has no clock of its own (memory, SQLite).
+   */
+  clockSkewMs: number;
 }
 
 /**
@@ -111,6 +118,7 @@ export class Scheduler {
   private markStarted!: () => void;
   private markFailed!: (err: unknown) => void;
   private unsubscribe: (() => void) | undefined;
+  private skew: ClockSkewMonitor | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -135,7 +143,12 @@ export class Scheduler {
   /** Whether it runs, and what this instance holds right now. */
   status(): SchedulerStatus {
     const stats = this.engine?.stats() ?? { waiting: 0, queued: 0, running: 0, held: 0 };
-    return { state: this.state, instanceId: this.options.instanceId, ...stats };
+    return {
+      state: this.state,
+      instanceId: this.options.instanceId,
+      ...stats,
+      clockSkewMs: this.skew?.current ?? 0,
+    };
   }
 
   /** This instance's id (in leases, logs and attempt records). */
@@ -180,6 +193,9 @@ export class Scheduler {
       this.markFailed(err);
       throw err;
     }
+    const skew = clockSkewMonitorFor(store, clock, logger);
+    this.skew = skew;
+    await skew?.measure();
     if (this.state !== 'starting') {
       // stop() was called while the store opened: never start the engine.
       await store.close();
@@ -188,7 +204,8 @@ export class Scheduler {
     const settings = this.options;
     this.engine = new Engine({
       store,
-      clock,
+      // Lease expiry, due times and instants by the store's clock, whichever host this is.
+      clock: skew ? skewedClock(clock, () => skew.current) : clock,
       logger,
       events: this.events,
       executors: this.executors,
@@ -196,6 +213,7 @@ export class Scheduler {
     });
     this.unsubscribe = store.onChange?.(() => this.engine?.wake());
     this.engine.start();
+    skew?.start();
     this.state = 'running';
     this.markStarted();
   }
@@ -218,6 +236,7 @@ export class Scheduler {
       new ChimeError('CHIME_ERR_SCHEDULER_STOPPED', 'the scheduler was stopped before it started'),
     );
     if (wasStarting) await this.starting?.catch(() => undefined);
+    await this.skew?.stop();
     if (this.engine) {
       this.unsubscribe?.();
       await this.engine.stop(timeoutMs);
@@ -297,7 +316,7 @@ export class Scheduler {
     await this.ready();
     const job = await this.options.store.jobGet({ id });
     if (!job) throw notFound(id);
-    const now = this.options.clock.now();
+    const now = this.now();
     const execution: ExecutionRecord = {
       id: uuidv7(),
       jobId: id,
@@ -383,7 +402,7 @@ export class Scheduler {
     }).misfireGraceMs;
     await this.ready();
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const now = this.options.clock.now();
+      const now = this.now();
       const existing = await this.options.store.jobGet({ id });
       if (existing && mode === 'submit') {
         throw new ChimeError('CHIME_ERR_JOB_EXISTS', `a job with id "${id}" already exists`, {
@@ -427,7 +446,7 @@ export class Scheduler {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const existing = await this.options.store.jobGet({ id });
       if (!existing) throw notFound(id);
-      const now = this.options.clock.now();
+      const now = this.now();
       const next = change(existing, now);
       if (!next) return toJob(existing);
       if (
@@ -447,6 +466,11 @@ export class Scheduler {
   private changed(record: JobRecord): Job {
     if (record.nextFireAt !== null) this.engine?.wake();
     return toJob(record);
+  }
+
+  /** Now, by the store's clock when it has one (the same clock the engine runs on). */
+  private now(): number {
+    return this.options.clock.now() + (this.skew?.current ?? 0);
   }
 
   /** Resolves once started (calls before `start()` wait here); rejects once stopped. */

@@ -213,6 +213,16 @@ export interface Store {
   close(): Promise<void>;
   /** Subscribes to changes made by any instance (only with `capabilities.notify`). */
   onChange?(listener: (change: StoreChange) => void): () => void;
+  /**
+   * For a store whose database has a clock of its own (Postgres): the
+   * database's now minus the local now, in ms, compensated for the round
+   * trip (the database's reading is compared with the middle of the fastest
+   * of a few round trips). The scheduler measures it at start and every
+   * minute and runs its engine on the local clock plus this skew, so every
+   * host judges lease expiry by the one database clock. Absent: the local
+   * clock is the reference.
+   */
+  clockSkewMs?(): Promise<number>;
 
   /** One job, or null. */
   jobGet(params: { id: string }): Promise<JobRecord | null>;

@@ -138,13 +138,15 @@ export class Database {
   ): Promise<QueryResult<R>> {
     const pool = this.connected(what);
     const config = bind(this.sql[name], values);
-    try {
-      return await pool.query<R>(config);
-    } catch (err) {
-      if (!retry || !isConnectionFault(err)) throw this.unavailable(what, err);
-      return pool.query<R>(config).catch((again: unknown) => {
-        throw this.unavailable(what, again);
-      });
+    for (let round = 1; ; round++) {
+      try {
+        return await pool.query<R>(config);
+      } catch (err) {
+        // A statement Postgres rolled back as a deadlock victim changed nothing: run it again.
+        const again =
+          (retry && round === 1 && isConnectionFault(err)) || (isDeadlock(err) && round < 3);
+        if (!again) throw this.unavailable(what, err);
+      }
     }
   }
 
@@ -194,6 +196,12 @@ export class Database {
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     };
   }
+}
+
+/** True for errors Postgres raises after rolling the statement back: a deadlock or a serialization failure. */
+function isDeadlock(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === '40P01' || code === '40001';
 }
 
 /** Runs `fn` between BEGIN and COMMIT on `client` (ROLLBACK on error), then releases it. */

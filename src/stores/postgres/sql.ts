@@ -153,12 +153,15 @@ const jobsAdvance = (s: string) => `WITH plans AS (
       @last_outcomes::text[])
       WITH ORDINALITY AS p(job_id, expected_version, expected_next_fire_at, next_fire_at,
         completed_at, last_outcome, ord)
+  ), locked AS MATERIALIZED (
+    SELECT j.id FROM ${s}.jobs j WHERE j.id IN (SELECT job_id FROM plans)
+    ORDER BY j.id FOR NO KEY UPDATE SKIP LOCKED
   ), advanced AS (
     UPDATE ${s}.jobs j SET next_fire_at = p.next_fire_at,
       completed_at = coalesce(p.completed_at, j.completed_at),
       last_outcome = coalesce(p.last_outcome::jsonb, j.last_outcome)
     FROM plans p
-    WHERE j.id = p.job_id AND j.version = p.expected_version
+    WHERE j.id = p.job_id AND j.id IN (SELECT id FROM locked) AND j.version = p.expected_version
       AND j.next_fire_at = p.expected_next_fire_at
     RETURNING p.ord, ${jobAs('j')}
   ), ${FIRES}, ${insertFires(s, 'f.job_id IN (SELECT j_id FROM advanced)')},
@@ -182,6 +185,9 @@ const executionsStart = (s: string) => `WITH req AS (
     SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @attempts::int[],
       @started_ats::bigint[], @forbid_overlaps::boolean[], @miss_befores::bigint[])
       WITH ORDINALITY AS r(id, lease_token, attempt, started_at, forbid_overlap, miss_before, ord)
+  ), xlock AS MATERIALIZED (
+    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM req)
+    ORDER BY x.id FOR NO KEY UPDATE
   ), fenced AS (
     SELECT r.*, e.job_id, e.fire_at,
       coalesce(e.trigger = 'schedule' AND e.status = 'scheduled' AND e.attempt = 0
@@ -189,6 +195,7 @@ const executionsStart = (s: string) => `WITH req AS (
     FROM req r JOIN ${s}.executions e ON e.id = r.id
     WHERE e.lease_token = r.lease_token AND e.lease_owner IS NOT NULL
       AND e.status IN ('scheduled', 'running') AND e.attempt = r.attempt - 1
+      AND e.id IN (SELECT id FROM xlock)
   ), decided AS (
     SELECT v.*, CASE
       WHEN v.missed THEN 'missed'
@@ -224,6 +231,9 @@ const executionsFinish = (s: string) => `WITH req AS (
       @last_outcomes::text[], @froms::text[])
       WITH ORDINALITY AS r(id, lease_token, status, run_at, attempt, result, error, on_failure,
         finished_at, keep_lease_until, last_outcome, from_state, ord)
+  ), xlock AS MATERIALIZED (
+    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM req)
+    ORDER BY x.id FOR NO KEY UPDATE
   ), done AS (
     UPDATE ${s}.executions e SET status = r.status, run_at = coalesce(r.run_at, e.run_at),
       attempts = CASE WHEN r.attempt IS NULL THEN e.attempts
@@ -233,15 +243,20 @@ const executionsFinish = (s: string) => `WITH req AS (
       lease_owner = CASE WHEN r.keep_lease_until IS NULL THEN NULL ELSE e.lease_owner END,
       lease_until = r.keep_lease_until
     FROM req r
-    WHERE e.id = r.id AND e.lease_token = r.lease_token AND e.lease_owner IS NOT NULL
+    WHERE e.id = r.id AND e.id IN (SELECT id FROM xlock) AND e.lease_token = r.lease_token
+      AND e.lease_owner IS NOT NULL
       AND CASE r.from_state WHEN 'running' THEN e.status = 'running'
         ELSE e.status = 'failed' AND e.on_failure = 'pending' END
     RETURNING r.ord, e.job_id, r.last_outcome
+  ), outcome_jobs AS MATERIALIZED (
+    SELECT j.id FROM ${s}.jobs j
+    WHERE j.id IN (SELECT job_id FROM done WHERE last_outcome IS NOT NULL)
+    ORDER BY j.id FOR NO KEY UPDATE
   ), outcome AS (
     UPDATE ${s}.jobs j SET last_outcome = o.last_outcome::jsonb
     FROM (SELECT DISTINCT ON (job_id) job_id, last_outcome FROM done
           WHERE last_outcome IS NOT NULL ORDER BY job_id, ord DESC) o
-    WHERE j.id = o.job_id
+    WHERE j.id = o.job_id AND j.id IN (SELECT id FROM outcome_jobs)
   )
   SELECT ord FROM done`;
 
@@ -318,14 +333,23 @@ function sqlOf(s: string) {
       ORDER BY j.id FOR NO KEY UPDATE`,
     executionsStart: executionsStart(s),
     executionsFinish: executionsFinish(s),
-    leasesRenew: `UPDATE ${s}.executions e SET lease_until = @until::bigint
-      FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)
-      WHERE e.id = r.id AND e.lease_token = r.lease_token AND e.lease_owner = @owner::text
+    leasesRenew: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),
+      xlock AS MATERIALIZED (
+    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM r)
+    ORDER BY x.id FOR NO KEY UPDATE
+  )
+      UPDATE ${s}.executions e SET lease_until = @until::bigint
+      FROM r
+      WHERE e.id = r.id AND e.id IN (SELECT id FROM xlock) AND e.lease_token = r.lease_token AND e.lease_owner = @owner::text
       RETURNING e.id`,
-    leasesRelease: `WITH released AS (
+    leasesRelease: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),
+      xlock AS MATERIALIZED (
+    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM r)
+    ORDER BY x.id FOR NO KEY UPDATE
+  ), released AS (
         UPDATE ${s}.executions e SET lease_owner = NULL, lease_until = NULL
-        FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)
-        WHERE e.id = r.id AND e.lease_token = r.lease_token
+        FROM r
+        WHERE e.id = r.id AND e.id IN (SELECT id FROM xlock) AND e.lease_token = r.lease_token
         RETURNING e.run_at, e.has_work
       ), ${wake('released', 'run_at', 'has_work')}
       SELECT ${WOKE}`,

@@ -1,0 +1,483 @@
+/**
+ * Many scheduler instances on one Postgres schema: exactly once per fire across
+ * processes, a SIGKILLed process's executions taken over with the same
+ * execution id, the NOTIFY wake-up across instances, and every connection
+ * terminated by the database mid-run. Each test runs in a schema of its own,
+ * dropped afterwards; worker processes are killed even when a test fails.
+ *
+ * The handlers' own count (each call appends a line to its process's record
+ * file, see `workers/postgres-instance.ts`) is checked against the store.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  createScheduler,
+  every,
+  once,
+  postgresStore,
+  type Attempt,
+  type Scheduler,
+  type Store,
+} from '../src/index.js';
+import { newJobRecord } from '../src/scheduler/job-records.js';
+import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
+import type { StoreChange } from '../src/stores/store.js';
+import { until } from './helpers/events.js';
+import { tempDir } from './helpers/files.js';
+import { silent } from './helpers/scheduler.js';
+import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
+import type { PostgresWorkerConfig } from './workers/postgres-instance.js';
+
+const DATABASE_URL = SERVICES.postgres.url;
+const WORKER = fileURLToPath(new URL('./workers/postgres-instance.ts', import.meta.url));
+const available = await serviceAvailable('postgres');
+
+/** One handler call, as a worker recorded it. */
+interface HandlerRecord {
+  instance: string;
+  jobId: string;
+  fireAt: number;
+  executionId: string;
+  attempt: number;
+  startedAt: number;
+}
+
+/** An execution as the test reads it from the schema. */
+interface StoredExecution {
+  id: string;
+  job_id: string;
+  fire_at: number;
+  status: string;
+  attempt: number;
+  attempts: Attempt[];
+}
+
+/** A worker process and the JSON lines it printed. */
+interface Worker {
+  name: string;
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  waitFor(predicate: (line: Record<string, unknown>) => boolean): Promise<void>;
+  exited: Promise<void>;
+}
+
+function spawnWorker(config: PostgresWorkerConfig): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
+    try {
+      lines.push(JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      // not one of the worker's lines
+    }
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    name: config.instanceId,
+    child,
+    lines,
+    exited,
+    waitFor: (predicate) =>
+      until(() => lines.some(predicate), 30_000, `worker ${config.instanceId}: ${stderr}`),
+  };
+}
+
+/** SIGTERM (a graceful stop: running attempts finish, the rest is handed back), then the exit. */
+async function stopWorker(worker: Worker): Promise<void> {
+  if (worker.child.exitCode === null && worker.child.signalCode === null) {
+    worker.child.kill('SIGTERM');
+  }
+  await worker.exited;
+}
+
+function readRecords(files: string[]): HandlerRecord[] {
+  return files
+    .filter((file) => existsSync(file))
+    .flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as HandlerRecord),
+    );
+}
+
+/** Handler calls by `(job, fireAt)`, each list in attempt order. */
+function byFire(records: HandlerRecord[]): Map<string, HandlerRecord[]> {
+  const fires = new Map<string, HandlerRecord[]>();
+  for (const r of records) {
+    const key = `${r.jobId}@${r.fireAt}`;
+    fires.set(key, [...(fires.get(key) ?? []), r]);
+  }
+  for (const list of fires.values()) list.sort((x, y) => x.attempt - y.attempt);
+  return fires;
+}
+
+/** The fires of each job that ran, as seconds after `t0`, ascending (one entry per fire). */
+function firesByJob(records: HandlerRecord[], t0: number): Map<string, number[]> {
+  const fires = new Map<string, Set<number>>();
+  for (const r of records) {
+    fires.set(r.jobId, (fires.get(r.jobId) ?? new Set()).add((r.fireAt - t0) / 1000));
+  }
+  return new Map([...fires].map(([job, set]) => [job, [...set].sort((a, b) => a - b)]));
+}
+
+/** The `error` events the workers printed, counted by where and what (none in a healthy run). */
+function errorsOf(workers: Worker[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of workers.flatMap((w) => w.lines)) {
+    if (line['event'] !== 'error') continue;
+    const payload = line['payload'] as { during?: string; error?: { message?: string } };
+    const key = `${String(line['instance'])} ${payload.during}: ${payload.error?.message}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const sleepUntil = (at: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+
+/**
+ * Checks that no fire is missing: every job ran fires 0, 1, 2, … without a
+ * hole, at least `min` of them.
+ */
+function expectContiguous(records: HandlerRecord[], jobIds: string[], t0: number, min: number) {
+  const fires = firesByJob(records, t0);
+  const holes = jobIds
+    .map((id) => ({ id, fires: fires.get(id) ?? [] }))
+    .filter(({ fires: f }) => f.length < min || f.some((s, i) => s !== i));
+  expect(holes).toEqual([]);
+}
+
+describe.skipIf(!available)('several scheduler processes on one Postgres schema', () => {
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  admin.on('error', () => undefined);
+  afterAll(() => admin.end());
+
+  const workers: Worker[] = [];
+  const schedulers: Scheduler[] = [];
+  const cleanups: (() => void | Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(workers.splice(0).map((w) => w.exited));
+    await Promise.all(schedulers.splice(0).map((s) => s.stop({ timeoutMs: 0 })));
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** A fresh schema (dropped afterwards), a temp dir, and an open store on the schema for the test's own use. */
+  async function setup() {
+    const schema = uniqueName('chime_mp');
+    cleanups.push(async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema, '/schema')} CASCADE`);
+    });
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const store = postgresStore({ connectionString: DATABASE_URL, schema, maxConnections: 4 });
+    cleanups.push(() => store.close());
+    await store.open();
+    const recordFile = (name: string) => join(dir, `${name}.jsonl`);
+    const start = (name: string, options: Partial<PostgresWorkerConfig> = {}) => {
+      const worker = spawnWorker({
+        connectionString: DATABASE_URL,
+        schema,
+        instanceId: name,
+        recordFile: recordFile(name),
+        events: ['error', 'lease:lost'],
+        ...options,
+      });
+      workers.push(worker);
+      return worker;
+    };
+    return { schema, store, recordFile, start };
+  }
+
+  /** Inserts jobs firing every second from `t0` straight into the store (fast, and every instance hears of them). */
+  async function insertJobs(store: Store, ids: string[], t0: number): Promise<void> {
+    const now = Date.now();
+    await Promise.all(
+      ids.map((id) =>
+        store.jobInsert({
+          job: newJobRecord(id, { id, schedule: every('1s', { startAt: new Date(t0) }) }, now),
+        }),
+      ),
+    );
+  }
+
+  async function storedExecutions(schema: string): Promise<StoredExecution[]> {
+    const { rows } = await admin.query<StoredExecution>(
+      `SELECT id, job_id, fire_at::float8 AS fire_at, status, attempt, attempts
+       FROM ${quoteIdentifier(schema, '/schema')}.executions`,
+    );
+    return rows;
+  }
+
+  /** Every stored execution succeeded or is still to come (never missed, failed or skipped). */
+  function expectNoLoss(executions: StoredExecution[], records: HandlerRecord[]) {
+    const statuses = new Set(executions.map((e) => e.status));
+    expect([...statuses].filter((s) => s !== 'succeeded' && s !== 'scheduled')).toEqual([]);
+    const succeeded = executions.filter((e) => e.status === 'succeeded');
+    // The handlers ran each succeeded fire, and no other.
+    const ran = byFire(records);
+    expect(succeeded.length).toBe(ran.size);
+    for (const e of succeeded) expect(ran.has(`${e.job_id}@${e.fire_at}`)).toBe(true);
+    // Fires left scheduled (handed back at the stop) all come after each job's last run.
+    const lastRun = new Map<string, number>();
+    for (const e of succeeded)
+      lastRun.set(e.job_id, Math.max(lastRun.get(e.job_id) ?? 0, e.fire_at));
+    const holes = executions.filter(
+      (e) => e.status === 'scheduled' && e.fire_at < (lastRun.get(e.job_id) ?? 0),
+    );
+    expect(holes).toEqual([]);
+  }
+
+  it('4 processes, 500 jobs every second for 20 s: every (job, fireAt) executed exactly once', async () => {
+    const { schema, store, recordFile, start } = await setup();
+    const JOBS = 500;
+    const FIRES = 20;
+    const names = ['a', 'b', 'c', 'd'];
+    for (const name of names) start(name, { concurrency: 200 });
+    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
+    const ids = range(JOBS).map((i) => `tick-${i}`);
+    const t0 = Math.ceil((Date.now() + 2_500) / 1000) * 1000;
+    await insertJobs(store, ids, t0);
+    expect(Date.now()).toBeLessThan(t0); // every instance was up, and every job in, before the first fire
+    await sleepUntil(t0 + (FIRES - 1) * 1000 + 600);
+    await Promise.all(workers.map(stopWorker));
+
+    const records = readRecords(names.map(recordFile));
+    expect.soft(errorsOf(workers)).toEqual({});
+    const duplicated = [...byFire(records)].filter(([, calls]) => calls.length > 1);
+    expect(duplicated).toEqual([]);
+    expect(records.every((r) => r.attempt === 1)).toBe(true);
+    expectContiguous(records, ids, t0, FIRES - 1); // the last fire may be handed back at the stop
+    expect(records.length).toBeGreaterThanOrEqual(JOBS * (FIRES - 1));
+    for (const name of names) expect(records.some((r) => r.instance === name)).toBe(true);
+    expectNoLoss(await storedExecutions(schema), records);
+  }, 60_000);
+
+  it('one of 4 processes SIGKILLed mid-run, another started: nothing missed, nothing succeeded twice, running executions taken over with the same id', async () => {
+    const { schema, store, recordFile, start } = await setup();
+    const JOBS = 500;
+    const LEASE_MS = 2_000;
+    const options = { concurrency: 500, leaseMs: LEASE_MS, handlerMs: 1_500 };
+    const names = ['a', 'b', 'c', 'd'];
+    for (const name of names) start(name, options);
+    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
+    const ids = range(JOBS).map((i) => `tick-${i}`);
+    const t0 = Math.ceil((Date.now() + 2_500) / 1000) * 1000;
+    await insertJobs(store, ids, t0);
+    expect(Date.now()).toBeLessThan(t0);
+
+    // Kill the instance running the most handlers (of fires 5 and 6) at that moment: an
+    // instance takes the fires it plans while it has room, so the work is not spread evenly.
+    await sleepUntil(t0 + 6_300);
+    const runningNow = (name: string) =>
+      readRecords([recordFile(name)]).filter((r) => r.startedAt > Date.now() - 1_300).length;
+    let busiest = { name: '', running: 0 };
+    while (busiest.running < 20 && Date.now() < t0 + 12_000) {
+      busiest = names
+        .map((name) => ({ name, running: runningNow(name) }))
+        .reduce((x, y) => (y.running > x.running ? y : x));
+      if (busiest.running < 20) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(busiest.running).toBeGreaterThanOrEqual(20);
+    const victim = workers.find((w) => w.name === busiest.name) as Worker;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const killedAt = Date.now();
+    const killed = victim.name;
+    start('e', options);
+    await sleepUntil(t0 + 15_600);
+    await Promise.all(workers.filter((w) => w !== victim).map(stopWorker));
+
+    expect.soft(errorsOf(workers.filter((w) => w !== victim))).toEqual({});
+    const records = readRecords([...names, 'e'].map(recordFile));
+    // A fire ran more than once only when its earlier runs were on the killed instance.
+    for (const [key, calls] of byFire(records)) {
+      if (calls.length === 1) continue;
+      const context = { key, calls };
+      expect(
+        calls.slice(0, -1).every((c) => c.instance === killed),
+        JSON.stringify(context),
+      ).toBe(true);
+      expect(calls.at(-1)?.instance, JSON.stringify(context)).not.toBe(killed);
+      expect(new Set(calls.map((c) => c.executionId)).size, JSON.stringify(context)).toBe(1);
+      expect(calls.map((c) => c.attempt)).toEqual(
+        calls.map((_, i) => (calls[0]?.attempt ?? 0) + i),
+      );
+    }
+    expectContiguous(records, ids, t0, 15);
+    expect(records.some((r) => r.instance === 'e')).toBe(true);
+
+    const executions = await storedExecutions(schema);
+    expectNoLoss(executions, records);
+    // Every execution the killed instance was running got an `abandoned` attempt, then
+    // succeeded on another instance: same execution id, the next attempt number.
+    const byId = new Map(executions.map((e) => [e.id, e]));
+    const runningOnVictim = records.filter(
+      (r) =>
+        r.instance === killed &&
+        !byId
+          .get(r.executionId)
+          ?.attempts.some((a) => a.owner === killed && a.outcome === 'succeeded'),
+    );
+    expect(runningOnVictim.length).toBeGreaterThan(0);
+    const takenOver = executions.filter((e) =>
+      e.attempts.some((a) => a.owner === killed && a.outcome === 'abandoned'),
+    );
+    expect(takenOver.map((e) => e.id).sort()).toEqual(
+      runningOnVictim.map((r) => r.executionId).sort(),
+    );
+    for (const e of takenOver) {
+      const at = e.attempts.findIndex((a) => a.owner === killed && a.outcome === 'abandoned');
+      const abandoned = e.attempts[at] as Attempt;
+      const next = e.attempts[at + 1];
+      expect(e.status).toBe('succeeded');
+      expect(next).toMatchObject({ attempt: abandoned.attempt + 1, outcome: 'succeeded' });
+      expect(next?.owner).not.toBe(killed);
+      const rerun = records.find((r) => r.executionId === e.id && r.instance === next?.owner);
+      expect(rerun?.attempt).toBe(abandoned.attempt + 1);
+      // Taken over once the lease ran out: well within the misfire grace (1 minute).
+      expect((rerun?.startedAt ?? Infinity) - killedAt).toBeLessThan(LEASE_MS + 5_000);
+    }
+  }, 60_000);
+
+  it('a job ensured on instance A with a fire 300 ms ahead is fired by instance B, polling every 30 s, at its instant (NOTIFY)', async () => {
+    const { schema } = await setup();
+    const store = (changes: StoreChange[] = []) =>
+      watchChanges(postgresStore({ connectionString: DATABASE_URL, schema }), changes);
+    // A cannot take the job: with concurrency 1 it holds at most 2 executions (one
+    // running, one queued behind it), and two long "hog" fires fill both. It still
+    // plans the job (unleased, for others to claim) — or B plans it first. Either
+    // way only B can run it, and B, sleeping up to 30 s between polls, hears of it
+    // only through the store's notification.
+    const a = createScheduler({ store: store(), instanceId: 'a', concurrency: 1, logger: silent });
+    schedulers.push(a);
+    let releaseHogs: () => void = () => undefined;
+    const hogs = new Promise<void>((resolve) => (releaseHogs = resolve));
+    cleanups.push(() => releaseHogs());
+    a.handle('hog', () => hogs);
+    const ranOnA: string[] = [];
+    a.setHandler((ctx) => void ranOnA.push(ctx.job.id));
+    await a.start();
+    const hogAt = new Date(Date.now() + 200);
+    for (const id of ['hog-1', 'hog-2']) {
+      await a.ensureJob({ id, schedule: once(hogAt), target: { type: 'handler', name: 'hog' } });
+    }
+    await until(() => a.status().running === 1 && a.status().held === 2, 5_000, 'A full');
+
+    const changes: StoreChange[] = [];
+    const b = createScheduler({
+      store: store(changes),
+      instanceId: 'b',
+      pollIntervalMs: 30_000,
+      logger: silent,
+    });
+    schedulers.push(b);
+    const ranOnB: { jobId: string; lateMs: number }[] = [];
+    b.setHandler(
+      (ctx) => void ranOnB.push({ jobId: ctx.job.id, lateMs: Date.now() - ctx.fireAt.getTime() }),
+    );
+    await b.start();
+    await until(() => changes.some((c) => c.dueAt === 0), 5_000, 'B listening');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // B's start-up cycles are over: it sleeps
+
+    const fireAt = Date.now() + 300;
+    await a.ensureJob({ id: 'notify-me', schedule: once(new Date(fireAt)) });
+    await until(() => ranOnB.length > 0, 3_000, 'B fires the job');
+    expect(ranOnB).toEqual([{ jobId: 'notify-me', lateMs: expect.any(Number) }]);
+    expect(ranOnB[0]?.lateMs).toBeGreaterThanOrEqual(0);
+    expect(ranOnB[0]?.lateMs).toBeLessThanOrEqual(250);
+    expect(changes.some((c) => c.dueAt === fireAt)).toBe(true); // what B heard
+    expect(ranOnA).toEqual([]);
+    releaseHogs();
+  }, 30_000);
+
+  it('pg_terminate_backend on every connection, twice, mid-run: the instances reconnect, no fire lost or duplicated', async () => {
+    const { schema, store, recordFile, start } = await setup();
+    const JOBS = 100;
+    const FIRES = 12;
+    const names = ['a', 'b'];
+    const appNames = names.map((name) => `${schema}_${name}`);
+    names.forEach((name, i) => start(name, { applicationName: appNames[i], leaseMs: 3_000 }));
+    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
+    const ids = range(JOBS).map((i) => `tick-${i}`);
+    const t0 = Math.ceil((Date.now() + 2_000) / 1000) * 1000;
+    await insertJobs(store, ids, t0);
+
+    const terminate = async () => {
+      const { rows } = await admin.query<{ pid: number }>(
+        // Pick the pids first: in one WHERE, Postgres may call pg_terminate_backend on any row.
+        `WITH victims AS MATERIALIZED (
+           SELECT pid FROM pg_stat_activity
+           WHERE application_name = ANY($1::text[]) AND pid <> pg_backend_pid())
+         SELECT pid FROM victims WHERE pg_terminate_backend(pid)`,
+        [appNames],
+      );
+      return rows.length;
+    };
+    /** Whether every instance has a connection opened after `since` (it reconnected). */
+    const reconnected = async (since: number) => {
+      const { rows } = await admin.query<{ application_name: string }>(
+        `SELECT DISTINCT application_name FROM pg_stat_activity
+         WHERE application_name = ANY($1::text[]) AND backend_start > to_timestamp($2 / 1000.0)`,
+        [appNames, since],
+      );
+      return rows.length === appNames.length;
+    };
+    await sleepUntil(t0 + 3_500);
+    expect(await terminate()).toBeGreaterThanOrEqual(names.length * 2); // a pool connection and LISTEN each
+    await sleepUntil(t0 + 7_500);
+    expect(await terminate()).toBeGreaterThanOrEqual(names.length * 2);
+    const secondCut = Date.now();
+    await until(() => reconnected(secondCut), 5_000, 'both instances reconnected');
+    await sleepUntil(t0 + (FIRES - 1) * 1000 + 600);
+    // Fires whose outcome was cut off may wait for their lease to run out; let them finish.
+    const lastFire = t0 + (FIRES - 1) * 1000;
+    await until(
+      async () =>
+        (await storedExecutions(schema)).filter(
+          (e) => e.fire_at <= lastFire && e.status === 'succeeded',
+        ).length ===
+        JOBS * FIRES,
+      15_000,
+      'every fire up to the last one succeeded',
+    );
+    await Promise.all(workers.map(stopWorker));
+
+    const records = readRecords(names.map(recordFile));
+    const duplicated = [...byFire(records)].filter(([, calls]) => calls.length > 1);
+    expect(duplicated).toEqual([]);
+    expectContiguous(records, ids, t0, FIRES);
+    expectNoLoss(await storedExecutions(schema), records);
+  }, 60_000);
+});
+
+/** `store`, recording every change it announces (the proxy forwards everything else). */
+function watchChanges(store: Store, changes: StoreChange[]): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'onChange') {
+        return (listener: (change: StoreChange) => void) =>
+          target.onChange?.((change) => {
+            changes.push(change);
+            listener(change);
+          });
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function'
+        ? (value as (...args: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * A scheduler instance on a Postgres schema in its own process, for the
+ * multi-process Postgres tests (the Postgres twin of `instance.ts`).
+ * Configured by one JSON argument; prints one JSON line per event on stdout
+ * (`ready` once started, `stopped` after a SIGTERM stop); each handler call
+ * appends `{instance, jobId, fireAt, executionId, attempt, startedAt}` to
+ * `recordFile` — the handlers' own count, independent of the store.
+ */
+import { appendFileSync } from 'node:fs';
+import { pino } from 'pino';
+import {
+  createScheduler,
+  postgresStore,
+  type JobDefinition,
+  type SchedulerEventName,
+} from '../../src/index.js';
+
+/** The worker's configuration (its one argument, as JSON). */
+export interface PostgresWorkerConfig {
+  connectionString: string;
+  schema: string;
+  instanceId: string;
+  recordFile: string;
+  /** `application_name` of its connections (to find them in `pg_stat_activity`). */
+  applicationName?: string;
+  leaseMs?: number;
+  concurrency?: number;
+  pollIntervalMs?: number;
+  /** How long each handler call takes. */
+  handlerMs?: number;
+  result?: string;
+  jobs?: JobDefinition[];
+  /** Events printed as lines. @defaultValue all of them */
+  events?: SchedulerEventName[];
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as PostgresWorkerConfig;
+const say = (event: string, data: Record<string, unknown> = {}) =>
+  process.stdout.write(`${JSON.stringify({ event, instance: config.instanceId, ...data })}\n`);
+
+const scheduler = createScheduler({
+  store: postgresStore({
+    connectionString: config.connectionString,
+    schema: config.schema,
+    applicationName: config.applicationName ?? 'chime',
+  }),
+  instanceId: config.instanceId,
+  leaseMs: config.leaseMs ?? 30_000,
+  concurrency: config.concurrency ?? 200,
+  pollIntervalMs: config.pollIntervalMs ?? 1_000,
+  logger: pino({ level: 'silent' }),
+});
+
+scheduler.setHandler(async (ctx) => {
+  const record = {
+    instance: config.instanceId,
+    jobId: ctx.job.id,
+    fireAt: ctx.fireAt.getTime(),
+    executionId: ctx.executionId,
+    attempt: ctx.attempt,
+    startedAt: Date.now(),
+  };
+  appendFileSync(config.recordFile, `${JSON.stringify(record)}\n`);
+  if (config.handlerMs) await new Promise((resolve) => setTimeout(resolve, config.handlerMs));
+  return config.result ?? config.instanceId;
+});
+
+const printed: readonly SchedulerEventName[] = config.events ?? [
+  'execution:started',
+  'execution:succeeded',
+  'execution:failed',
+  'lease:lost',
+  'error',
+];
+for (const event of printed) {
+  scheduler.on(event, (payload) =>
+    say(event, { payload: JSON.parse(JSON.stringify(payload)) as unknown }),
+  );
+}
+
+await scheduler.start();
+for (const job of config.jobs ?? []) await scheduler.ensureJob(job);
+say('ready');
+
+process.on('SIGTERM', () => {
+  void scheduler.stop({ timeoutMs: 5_000 }).then(() => {
+    say('stopped');
+    process.exit(0);
+  });
+});

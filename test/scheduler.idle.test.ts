@@ -18,7 +18,9 @@ describe('an idle instance', () => {
     counting.calls.clear();
     await t.clock.advance(60_000);
     const calls = Object.fromEntries(counting.calls);
-    expect(calls).toEqual({ nextDueAt: 6, executionsTakeOver: 6 }); // the reaper looks for expired leases every leaseMs / 3
+    // one look for due work per poll, the reaper's look for expired leases every leaseMs / 3,
+    // and a maintenance pass (pruning, staleness) every 30 s
+    expect(calls).toEqual({ nextDueAt: 6, executionsTakeOver: 6, jobsToPrune: 2, jobsStale: 2 }); // the reaper looks for expired leases every leaseMs / 3
   });
 
   it('wakes when the next fire enters the horizon, however long the poll interval', async () => {

@@ -84,8 +84,21 @@ export function registerJobs(program: Command, io: CliIo): void {
           j.target.type,
           j.paused ? 'paused' : at(j.nextFireAt),
           j.lastOutcome?.status ?? '-',
+          at(j.stats.lastSuccessAt),
+          `${j.stats.succeeded}/${j.stats.failed}/${j.stats.missed}/${j.stats.skipped}`,
+          j.staleSince ? `since ${at(j.staleSince)}` : '',
         ]);
-        io.stdout.write(table(['ID', 'SCHEDULE', 'TARGET', 'NEXT FIRE', 'LAST'], rows));
+        const header = [
+          'ID',
+          'SCHEDULE',
+          'TARGET',
+          'NEXT FIRE',
+          'LAST',
+          'LAST SUCCESS',
+          'OK/FAIL/MISS/SKIP',
+          'STALE',
+        ];
+        io.stdout.write(table(header, rows));
         if (page.nextCursor) io.stdout.write(`more: --cursor ${page.nextCursor}\n`);
       },
     );

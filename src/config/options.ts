@@ -108,6 +108,20 @@ export const OPTIONS = [
     placeholder: 'duration',
   }),
   option({
+    name: 'keep-last',
+    kind: 'integer',
+    default: '100',
+    doc: 'finished executions kept per job (a job’s own retention.keepLast wins)',
+    placeholder: 'n',
+  }),
+  option({
+    name: 'max-age',
+    kind: 'duration',
+    default: '7d',
+    doc: 'finished executions older than this are pruned (a job’s own retention.maxAge wins)',
+    placeholder: 'duration',
+  }),
+  option({
     name: 'web-read-timeout',
     kind: 'duration',
     default: '5s',

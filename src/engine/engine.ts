@@ -7,6 +7,8 @@ import type { Clock, TimerHandle } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
 import { Leases, type HeldLease } from './leases.js';
 import { Planner } from './planner.js';
+import { Pruner } from './pruner.js';
+import type { ResolvedPolicies } from './policies.js';
 import { Reaper } from './reaper.js';
 import { Runner } from './runner.js';
 import { Timer } from './timer.js';
@@ -17,6 +19,10 @@ import { Timer } from './timer.js';
  * not hoard a burst while others idle.
  */
 const PREFETCH_FACTOR = 2;
+
+/** Pause between maintenance passes (pruning history, noticing stale jobs); shorter while work is left. */
+const MAINTENANCE_MS = 30_000;
+const MAINTENANCE_BUSY_MS = 1_000;
 
 /** Pause before a cycle that found due work it could not take tries again. */
 const RETRY_SLEEP_MS = 250;
@@ -35,6 +41,8 @@ export interface EngineSettings {
   pollIntervalMs: number;
   /** Largest recorded result, in bytes of JSON. */
   maxResultBytes: number;
+  /** The policies of jobs that name none (the scheduler's retention among them). */
+  policyDefaults: Readonly<ResolvedPolicies>;
 }
 
 /** Counts of what one instance holds (see {@link Engine.stats}). */
@@ -75,6 +83,9 @@ export class Engine {
   private readonly claimer: Claimer;
   private readonly runner: Runner;
   private readonly reaper: Reaper;
+  private readonly pruner: Pruner;
+  private maintenanceHandle: TimerHandle | undefined;
+  private maintaining: Promise<void> = Promise.resolve();
   /** Most executions held (waiting, queued or running) at once; see {@link PREFETCH_FACTOR}. */
   private readonly maxHeld: number;
   private cycling = false;
@@ -98,14 +109,24 @@ export class Engine {
       leaseMs: settings.leaseMs,
       concurrency: settings.concurrency,
       maxResultBytes: settings.maxResultBytes,
+      defaults: settings.policyDefaults,
       leases: this.leases,
       executors,
       events,
       logger,
     });
     this.timer = new Timer(clock, settings.horizonMs, (due) => this.runner.enqueue(due));
-    this.planner = new Planner({ store, owner, leaseMs: settings.leaseMs, events, logger });
+    const defaults = settings.policyDefaults;
+    this.planner = new Planner({
+      store,
+      owner,
+      leaseMs: settings.leaseMs,
+      defaults,
+      events,
+      logger,
+    });
     this.claimer = new Claimer(store, owner, settings.leaseMs);
+    this.pruner = new Pruner({ store, clock, defaults, events, logger });
     this.reaper = new Reaper({
       store,
       owner,
@@ -132,6 +153,7 @@ export class Engine {
   /** Starts cycling and heart-beating. */
   start(): void {
     this.scheduleHeartbeat();
+    this.scheduleMaintenance(MAINTENANCE_BUSY_MS);
     this.wake();
   }
 
@@ -165,7 +187,8 @@ export class Engine {
     }
     this.heartbeatStopped = true;
     if (this.heartbeatHandle !== undefined) this.deps.clock.clearTimeout(this.heartbeatHandle);
-    await this.heartbeating;
+    if (this.maintenanceHandle !== undefined) this.deps.clock.clearTimeout(this.maintenanceHandle);
+    await Promise.all([this.heartbeating, this.maintaining]);
   }
 
   private async runCycles(): Promise<void> {
@@ -242,6 +265,19 @@ export class Engine {
     this.heartbeatHandle = this.deps.clock.setTimeout(() => {
       this.heartbeating = this.beat().finally(() => this.scheduleHeartbeat());
     }, every);
+  }
+
+  private scheduleMaintenance(delayMs: number): void {
+    if (this.heartbeatStopped) return;
+    this.maintenanceHandle = this.deps.clock.setTimeout(() => {
+      this.maintaining = this.pruner
+        .pass()
+        .catch((err: unknown) => {
+          this.report(err, 'maintenance');
+          return false;
+        })
+        .then((more) => this.scheduleMaintenance(more ? MAINTENANCE_BUSY_MS : MAINTENANCE_MS));
+    }, delayMs);
   }
 
   private async beat(): Promise<void> {

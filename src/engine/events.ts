@@ -37,6 +37,15 @@ export interface SchedulerEvents {
   'fire:skipped': ExecutionEventBase;
   /** This instance lost the lease of an execution; its attempt was aborted. */
   'lease:lost': ExecutionEventBase & { attempt: number };
+  /** A job went without success for its `staleAfter` (reported once per episode, by one instance). */
+  'job:stale': {
+    jobId: string;
+    staleSince: Date;
+    lastSuccessAt: Date | null;
+    staleAfterMs: number;
+  };
+  /** Finished executions of a job were pruned by its retention. */
+  'history:pruned': { jobId: string; deleted: number };
   /** Something failed outside any attempt (a store call, a listener). */
   error: { error: Error; during: string };
 }

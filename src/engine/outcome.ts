@@ -2,7 +2,7 @@ import { ChimeError, PermanentError, RetryAfterError, isChimeError } from '../er
 import type { Attempt, AttemptOutcome, ErrorInfo } from '../model/execution.js';
 import type { LastOutcome } from '../model/job.js';
 import type { Claim, FinishRequest } from '../stores/store.js';
-import { retryDelay, type ResolvedPolicies } from './policies.js';
+import { retentionOf, retryDelay, type ResolvedPolicies } from './policies.js';
 
 /** How an attempt's code ended. */
 export type AttemptResult = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -39,7 +39,12 @@ const MAX_ERROR_MESSAGE = 2_000;
  */
 export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decision | undefined {
   const { claim, now, policies } = facts;
-  const base = { id: claim.execution.id, leaseToken: facts.leaseToken, from: 'running' as const };
+  const base = {
+    id: claim.execution.id,
+    leaseToken: facts.leaseToken,
+    from: 'running' as const,
+    retention: retentionOf(policies),
+  };
   if (result.ok) {
     return {
       kind: 'succeeded',
@@ -131,6 +136,7 @@ function dead(facts: AttemptFacts, error: ErrorInfo, attempt: Attempt | undefine
     id: claim.execution.id,
     leaseToken: facts.leaseToken,
     from: 'running',
+    retention: retentionOf(facts.policies),
     status: 'failed',
     error,
     onFailure: deliver ? 'pending' : null,

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { compileJobSchedule } from './job-schedule.js';
 import { planFires, type FirePlan } from './misfire.js';
-import { fireJitter, resolvePolicies, type ResolvedPolicies } from './policies.js';
+import { fireJitter, resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
 import { toError, type SchedulerEmitter } from './events.js';
 
 /** How long a job whose fires cannot be computed waits before the planner tries again. */
@@ -17,6 +17,8 @@ export interface PlannerDeps {
   store: Store;
   owner: string;
   leaseMs: number;
+  /** The policies of jobs that name none. */
+  defaults: Readonly<ResolvedPolicies>;
   events: SchedulerEmitter;
   logger: Logger;
 }
@@ -71,7 +73,7 @@ export class Planner {
     let policies: ResolvedPolicies;
     let fires: FirePlan;
     try {
-      policies = resolvePolicies(job.definition);
+      policies = resolvePolicies(job.definition, this.deps.defaults);
       fires = planFires(compileJobSchedule(job), job.nextFireAt, now, horizonEnd, policies);
     } catch (err) {
       return {
@@ -99,6 +101,7 @@ export class Planner {
           ? { status: 'missed', executionId: newestMissed.id, at: new Date(now).toISOString() }
           : null,
         executions,
+        retention: retentionOf(policies),
       },
     };
   }
@@ -122,6 +125,7 @@ export class Planner {
       completedAt: null,
       lastOutcome: null,
       executions: [],
+      retention: retentionOf(this.deps.defaults),
     };
   }
 

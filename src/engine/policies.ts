@@ -2,7 +2,7 @@ import retry from 'retry';
 import { createHash } from 'node:crypto';
 import { parseDuration } from '../model/duration.js';
 import type { MisfirePolicy, OverlapPolicy } from '../model/policies.js';
-import type { StoredDefinition } from '../stores/store.js';
+import type { Retention, StoredDefinition } from '../stores/store.js';
 
 /** The policies of one job with every default applied, durations in ms. */
 export interface ResolvedPolicies {
@@ -17,6 +17,11 @@ export interface ResolvedPolicies {
   maxCatchUp: number;
   overlap: OverlapPolicy;
   jitterMs: number;
+  /** Finished executions kept (see `Retention`). */
+  keepLast: number;
+  maxAgeMs: number;
+  /** No success for this long makes the job stale; null: never. */
+  staleAfterMs: number | null;
 }
 
 /** The defaults of every policy (documented on `JobDefinition`). */
@@ -32,11 +37,16 @@ export const POLICY_DEFAULTS: Readonly<ResolvedPolicies> = Object.freeze({
   maxCatchUp: 100,
   overlap: 'allow',
   jitterMs: 0,
+  keepLast: 100,
+  maxAgeMs: 7 * 86_400_000,
+  staleAfterMs: null,
 });
 
-/** Applies the defaults to a (validated) definition's policies. */
-export function resolvePolicies(definition: StoredDefinition): ResolvedPolicies {
-  const d = POLICY_DEFAULTS;
+/** Applies the defaults (the scheduler's, else {@link POLICY_DEFAULTS}) to a (validated) definition's policies. */
+export function resolvePolicies(
+  definition: StoredDefinition,
+  d: Readonly<ResolvedPolicies> = POLICY_DEFAULTS,
+): ResolvedPolicies {
   const r = definition.retry ?? {};
   const ms = (value: number | string | undefined, fallback: number, path: string) =>
     value === undefined ? fallback : parseDuration(value, path);
@@ -52,6 +62,12 @@ export function resolvePolicies(definition: StoredDefinition): ResolvedPolicies 
     maxCatchUp: definition.maxCatchUp ?? d.maxCatchUp,
     overlap: definition.overlap ?? d.overlap,
     jitterMs: ms(definition.jitter, d.jitterMs, '/jitter'),
+    keepLast: definition.retention?.keepLast ?? d.keepLast,
+    maxAgeMs: ms(definition.retention?.maxAge, d.maxAgeMs, '/retention/maxAge'),
+    staleAfterMs:
+      definition.staleAfter === undefined
+        ? d.staleAfterMs
+        : parseDuration(definition.staleAfter, '/staleAfter'),
   };
 }
 
@@ -79,4 +95,9 @@ export function fireJitter(jobId: string, fireAt: number, jitterMs: number): num
   if (jitterMs <= 0) return 0;
   const digest = createHash('sha256').update(`${jobId}\u0000${fireAt}`).digest();
   return digest.readUInt32BE(0) % Math.floor(jitterMs);
+}
+
+/** The retention a store needs from resolved policies. */
+export function retentionOf(policies: Pick<ResolvedPolicies, 'keepLast' | 'maxAgeMs'>): Retention {
+  return { keepLast: policies.keepLast, maxAgeMs: policies.maxAgeMs };
 }

@@ -16,7 +16,7 @@ import {
   type AttemptResult,
   type Decision,
 } from './outcome.js';
-import { resolvePolicies, type ResolvedPolicies } from './policies.js';
+import { resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
 
 /** Store writes grouped into one call. */
 const WRITE_BATCH = 500;
@@ -31,6 +31,8 @@ export interface RunnerDeps {
   leaseMs: number;
   concurrency: number;
   maxResultBytes: number;
+  /** The policies of jobs that name none. */
+  defaults: Readonly<ResolvedPolicies>;
   leases: Leases;
   executors: ReadonlyMap<string, Executor>;
   events: SchedulerEmitter;
@@ -127,7 +129,7 @@ export class Runner {
     const lease = this.deps.leases.get(claim.execution.id);
     // A claim whose lease was lost (and maybe taken over since, under a new token) does not run.
     if (!lease || lease.leaseToken !== claim.execution.leaseToken) return this.release();
-    const policies = resolvePolicies(claim.job.definition);
+    const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
     if (failuresOf(claim.execution.attempts) >= policies.maxAttempts) {
       this.release();
       const facts = this.facts(claim, lease, policies);
@@ -166,6 +168,7 @@ export class Runner {
       attempt,
       startedAt,
       forbidOverlap: policies.overlap === 'forbid',
+      retention: retentionOf(policies),
     };
     if (policies.misfire === 'skip') request.missBefore = startedAt - policies.misfireGraceMs;
     let started: StartResult;
@@ -299,7 +302,7 @@ export class Runner {
     const { execution } = claim;
     const lease = this.deps.leases.get(execution.id);
     if (!lease || lease.leaseToken !== execution.leaseToken) return;
-    const policies = resolvePolicies(claim.job.definition);
+    const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
     const result = await this.runTarget(claim, lease, 1, policies, 'onFailure');
     if (!result.ok && isChimeError(result.error, 'CHIME_ERR_LEASE_LOST'))
       return this.lost(claim, lease, execution.attempt, false);
@@ -315,6 +318,7 @@ export class Runner {
       id: execution.id,
       leaseToken: lease.leaseToken,
       from: 'pending-delivery',
+      retention: retentionOf(policies),
       status: 'failed',
       onFailure: result.ok ? 'delivered' : 'failed',
       finishedAt: execution.finishedAt ?? this.deps.clock.now(),

@@ -1,7 +1,12 @@
 import Type, { type TSchema } from 'typebox';
 import { DurationSchema, type Duration } from './duration.js';
-import { MisfirePolicySchema, OverlapPolicySchema, RetryPolicySchema } from './policies.js';
-import type { MisfirePolicy, OverlapPolicy, RetryPolicy } from './policies.js';
+import {
+  MisfirePolicySchema,
+  OverlapPolicySchema,
+  RetentionPolicySchema,
+  RetryPolicySchema,
+} from './policies.js';
+import type { MisfirePolicy, OverlapPolicy, RetentionPolicy, RetryPolicy } from './policies.js';
 import { ScheduleSchema, type Schedule } from './schedule.js';
 import type { Target } from '../executors/builtin.js';
 
@@ -38,6 +43,8 @@ export function jobDefinitionSchema(
       overlap: Type.Optional(OverlapPolicySchema),
       jitter: Type.Optional(DurationSchema),
       onFailure: Type.Optional(targetSchema),
+      retention: Type.Optional(RetentionPolicySchema),
+      staleAfter: Type.Optional(DurationSchema),
       paused: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false, title: 'JobDefinition' },
@@ -93,6 +100,10 @@ export interface JobDefinition {
   jitter?: Duration;
   /** A target fired once when an execution has failed for good (the dead-letter). */
   onFailure?: Target;
+  /** How much history is kept. @defaultValue the scheduler's `retention` */
+  retention?: RetentionPolicy;
+  /** No success for this long makes the job stale: a `job:stale` event and metric, and `staleSince` set. */
+  staleAfter?: Duration;
   /**
    * A paused job does not fire until resumed.
    * @defaultValue false
@@ -134,4 +145,20 @@ export interface Job extends JobDefinition {
   completedAt: string | null;
   /** The latest finished execution's outcome, if any. */
   lastOutcome: LastOutcome | null;
+  /** Run statistics, kept through the pruning of executions. */
+  stats: JobStatsView;
+  /** Since when the job has gone without success for `staleAfter` (ISO 8601), or null. */
+  staleSince: string | null;
+}
+
+/** A job's run statistics (times ISO 8601). */
+export interface JobStatsView {
+  /** The latest fire that succeeded or failed for good. */
+  lastFireAt: string | null;
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  succeeded: number;
+  failed: number;
+  missed: number;
+  skipped: number;
 }

@@ -60,3 +60,28 @@ export const OverlapPolicySchema = Type.Union([Type.Literal('allow'), Type.Liter
 
 /** An overlap policy. */
 export type OverlapPolicy = Type.Static<typeof OverlapPolicySchema>;
+
+/**
+ * How much of a job's history is kept: at most `keepLast` finished
+ * executions (newest fires first), none older than `maxAge`. Running and
+ * scheduled executions, and failed ones whose onFailure is not yet delivered,
+ * are never pruned. The job's statistics survive pruning.
+ */
+export const RetentionPolicySchema = Type.Object(
+  {
+    /**
+     * Finished executions kept per job.
+     * @defaultValue the scheduler's `retention.keepLast` (100)
+     */
+    keepLast: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    /**
+     * Finished executions older than this are pruned.
+     * @defaultValue the scheduler's `retention.maxAge` ('7d')
+     */
+    maxAge: Type.Optional(DurationSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** A retention policy. */
+export type RetentionPolicy = Type.Static<typeof RetentionPolicySchema>;

@@ -192,5 +192,7 @@ function durationFields(
     ['/jitter', job.jitter, 0, DAY],
     ['/retry/initialDelay', job.retry?.initialDelay, 0, 365 * DAY],
     ['/retry/maxDelay', job.retry?.maxDelay, 0, 365 * DAY],
+    ['/retention/maxAge', job.retention?.maxAge, 0, 3_650 * DAY],
+    ['/staleAfter', job.staleAfter, 1_000, 3_650 * DAY],
   ];
 }

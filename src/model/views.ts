@@ -12,6 +12,7 @@ const isoOrNull = (ms: number | null): string | null => (ms === null ? null : is
 /** The public view of a stored job. */
 export function toJob(record: JobRecord): Job {
   const { anchorAt: _anchor, ...definition } = record.definition;
+  const { stats } = record;
   return {
     id: record.id,
     ...definition,
@@ -22,6 +23,16 @@ export function toJob(record: JobRecord): Job {
     updatedAt: iso(record.updatedAt),
     completedAt: isoOrNull(record.completedAt),
     lastOutcome: record.lastOutcome,
+    stats: {
+      lastFireAt: isoOrNull(stats.lastFireAt),
+      lastSuccessAt: isoOrNull(stats.lastSuccessAt),
+      lastFailureAt: isoOrNull(stats.lastFailureAt),
+      succeeded: stats.succeeded,
+      failed: stats.failed,
+      missed: stats.missed,
+      skipped: stats.skipped,
+    },
+    staleSince: isoOrNull(record.staleSince),
   };
 }
 

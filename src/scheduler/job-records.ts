@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { compileJobSchedule } from '../engine/job-schedule.js';
 import type { JobDefinition } from '../model/job.js';
-import type { JobRecord, StoredDefinition } from '../stores/store.js';
+import { NO_STATS, type JobRecord, type StoredDefinition } from '../stores/store.js';
+import { parseDuration } from '../model/duration.js';
 
 /** A hash of the canonical definition (keys sorted; `id` and `paused` left out; defaults applied). */
 export function definitionHash(job: JobDefinition): string {
@@ -76,7 +77,18 @@ export function newJobRecord(id: string, job: JobDefinition, now: number): JobRe
     updatedAt: now,
     completedAt: next === null && !paused ? now : null,
     lastOutcome: null,
+    staleAfterMs: staleAfterOf(definition),
+    stats: { ...NO_STATS },
+    staleSince: null,
+    pruneAfter: null,
   };
+}
+
+/** The definition's `staleAfter` in ms, or null. */
+function staleAfterOf(definition: StoredDefinition): number | null {
+  return definition.staleAfter === undefined
+    ? null
+    : parseDuration(definition.staleAfter, '/staleAfter');
 }
 
 /** A job record with a new definition applied; `scheduleChanged` says whether planned fires must go. */
@@ -89,7 +101,7 @@ export function updatedJobRecord(
   const definition = storedDefinition(job, now, existing.definition);
   const paused = job.paused ?? existing.paused;
   const record = withPaused(
-    { ...existing, definition, hash: definitionHash(job) },
+    { ...existing, definition, hash: definitionHash(job), staleAfterMs: staleAfterOf(definition) },
     paused,
     now,
     scheduleChanged,

@@ -8,6 +8,8 @@ import { schemaCheck } from '../model/check.js';
 import { sqliteStore } from '../stores/sqlite/index.js';
 import type { Store } from '../stores/store.js';
 import type { Executor } from '../executors/executor.js';
+import { POLICY_DEFAULTS } from '../engine/policies.js';
+import { RetentionPolicySchema, type RetentionPolicy } from '../model/policies.js';
 
 /** Options of `createScheduler`; all optional. */
 export interface SchedulerOptions {
@@ -62,6 +64,12 @@ export interface SchedulerOptions {
    */
   stopTimeoutMs?: number;
   /**
+   * How much history each job keeps, unless its own `retention` says otherwise:
+   * at most `keepLast` finished executions, none older than `maxAge`.
+   * @defaultValue `{ keepLast: 100, maxAge: '7d' }`
+   */
+  retention?: RetentionPolicy;
+  /**
    * Allow shell targets (commands run on this host). Off unless set.
    * @defaultValue false
    */
@@ -108,6 +116,7 @@ const OptionsSchema = Type.Object(
     maxResultBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     stopTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
     allowShell: Type.Optional(Type.Boolean()),
+    retention: Type.Optional(RetentionPolicySchema),
     httpAllowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     executors: Type.Optional(Type.Array(Type.Object({ type: Type.String({ minLength: 1 }) }))),
     clock: Type.Optional(Type.Object({})),
@@ -143,6 +152,7 @@ export const OPTION_DEFAULTS = Object.freeze({
   maxResultBytes: 64 * 1024,
   stopTimeoutMs: 10_000,
   allowShell: false,
+  retention: { keepLast: POLICY_DEFAULTS.keepLast, maxAge: POLICY_DEFAULTS.maxAgeMs },
 });
 
 /**

@@ -7,7 +7,8 @@ import {
   type SchedulerEventName,
   type SchedulerEvents,
 } from '../engine/events.js';
-import { resolvePolicies } from '../engine/policies.js';
+import { POLICY_DEFAULTS, resolvePolicies, type ResolvedPolicies } from '../engine/policies.js';
+import { parseDuration } from '../model/duration.js';
 import { clockSkewMonitorFor, skewedClock, type ClockSkewMonitor } from '../engine/skewed-clock.js';
 import type { Executor } from '../executors/executor.js';
 import { HandlerRegistry, type Handler } from '../executors/handler/handler-executor.js';
@@ -112,6 +113,8 @@ export class Scheduler {
   private readonly handlers = new HandlerRegistry();
   private readonly executors: Map<string, Executor>;
   private readonly validator: JobValidator;
+  /** The policies of jobs that name none: {@link POLICY_DEFAULTS} with this scheduler's retention. */
+  private readonly policyDefaults: Readonly<ResolvedPolicies>;
   private engine: Engine | undefined;
   private state: State = 'new';
   private readonly started: Promise<void>;
@@ -130,6 +133,15 @@ export class Scheduler {
       ...(this.options.httpAllowHosts ? { httpAllowHosts: this.options.httpAllowHosts } : {}),
     });
     this.executors = executorMap(builtin, this.options.executors);
+    const retention = this.options.retention;
+    this.policyDefaults = Object.freeze({
+      ...POLICY_DEFAULTS,
+      keepLast: retention.keepLast ?? POLICY_DEFAULTS.keepLast,
+      maxAgeMs:
+        retention.maxAge === undefined
+          ? POLICY_DEFAULTS.maxAgeMs
+          : parseDuration(retention.maxAge, '/retention/maxAge'),
+    });
     this.validator = new JobValidator(this.executors, {
       maxPayloadBytes: this.options.maxPayloadBytes,
     });
@@ -201,7 +213,7 @@ export class Scheduler {
       await store.close();
       return;
     }
-    const settings = this.options;
+    const settings = { ...this.options, policyDefaults: this.policyDefaults };
     this.engine = new Engine({
       store,
       // Lease expiry, due times and instants by the store's clock, whichever host this is.
@@ -395,11 +407,8 @@ export class Scheduler {
 
   private async putJob(job: JobDefinition, mode: 'ensure' | 'submit'): Promise<Job> {
     const id = job.id ?? uuidv7();
-    const graceMs = resolvePolicies({
-      ...job,
-      target: { type: 'handler' },
-      metadata: {},
-    }).misfireGraceMs;
+    const stored = { ...job, target: { type: 'handler' as const }, metadata: {} };
+    const graceMs = resolvePolicies(stored, this.policyDefaults).misfireGraceMs;
     await this.ready();
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const now = this.now();

@@ -43,6 +43,16 @@ export class ServiceMetrics {
     help: 'Leases this instance lost (its attempt aborted)',
     registers: [this.registry],
   });
+  private readonly stale = new Counter({
+    name: 'chime_jobs_stale_total',
+    help: 'Jobs found stale: no success within their staleAfter',
+    registers: [this.registry],
+  });
+  private readonly pruned = new Counter({
+    name: 'chime_executions_pruned_total',
+    help: 'Finished executions pruned by retention',
+    registers: [this.registry],
+  });
   private readonly storeCalls = new Histogram({
     name: 'chime_store_call_duration_seconds',
     help: 'Duration of store calls by method and result',
@@ -91,6 +101,8 @@ export class ServiceMetrics {
       this.fires.inc({ outcome: 'skipped' });
     });
     scheduler.on('lease:lost', () => this.leaseLosses.inc());
+    scheduler.on('job:stale', () => this.stale.inc());
+    scheduler.on('history:pruned', (e) => this.pruned.inc(e.deleted));
   }
 
   /** The store, its every call timed. */

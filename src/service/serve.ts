@@ -53,6 +53,7 @@ export async function startService(
       pollIntervalMs: config.get('poll-interval'),
       horizonMs: config.get('horizon'),
       allowShell: config.get('allow-shell'),
+      retention: { keepLast: config.get('keep-last'), maxAge: config.get('max-age') },
       stopTimeoutMs: shutdownTimeoutMs,
       ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
       ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),

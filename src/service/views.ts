@@ -54,6 +54,8 @@ export function definitionOf(job: Job): JobDefinition {
     updatedAt: _u,
     completedAt: _d,
     lastOutcome: _l,
+    stats: _s,
+    staleSince: _t,
     ...definition
   } = job;
   return definition;

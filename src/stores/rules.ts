@@ -3,7 +3,13 @@
  * store applies them directly; SQL stores state the same rules in their
  * statements, and the conformance suite checks that they agree.
  */
-import type { ExecutionRecord, FinishRequest, JobRecord, JobsListParams } from './store.js';
+import type {
+  ExecutionRecord,
+  FinishRequest,
+  JobRecord,
+  JobsListParams,
+  Retention,
+} from './store.js';
 
 /** True when a job passes a listing filter (not the paging cursor). */
 export function matchesJobFilter(job: JobRecord, filter: JobsListParams): boolean {
@@ -57,4 +63,68 @@ export function isFinishable(e: ExecutionRecord, finish: Pick<FinishRequest, 'fr
   return finish.from === 'running'
     ? e.status === 'running'
     : e.status === 'failed' && e.onFailure === 'pending';
+}
+
+/**
+ * A job's executions that became prunable are looked at in batches: the
+ * pruner visits a job that keeps more than `keepLast` at most this long after
+ * the first of them, and one whose executions age out this long after the
+ * oldest outlived `maxAge` — so a job firing every second costs one visit per
+ * half minute, not one per fire, whichever limit binds.
+ */
+export const PRUNE_DELAY_MS = 30_000;
+
+/** True when an execution may be pruned: final, and not waiting for its onFailure delivery. */
+export function isPrunable(e: Pick<ExecutionRecord, 'status' | 'onFailure'>): boolean {
+  return (
+    e.status !== 'scheduled' &&
+    e.status !== 'running' &&
+    !(e.status === 'failed' && e.onFailure === 'pending')
+  );
+}
+
+/**
+ * The job's next `pruneAfter` once it keeps `kept` prunable executions, one of
+ * which just became prunable at `finishedAt`: soon when it keeps more than
+ * `keepLast`, else once that one has outlived `maxAgeMs` (see
+ * {@link agedOutAt}) — never later than the look already planned.
+ */
+export function pruneAfterAdding(
+  current: number | null,
+  kept: number,
+  finishedAt: number,
+  retention: Retention,
+): number {
+  const due =
+    kept > retention.keepLast ? finishedAt + PRUNE_DELAY_MS : agedOutAt(finishedAt, retention);
+  return current === null ? due : Math.min(current, due);
+}
+
+/**
+ * When the pruner looks at an execution finished at `finishedAt` for its age:
+ * {@link PRUNE_DELAY_MS} after it outlived `maxAgeMs`. Pruning takes those
+ * finished strictly before `now - maxAgeMs`, so a look at exactly
+ * `finishedAt + maxAgeMs` would find nothing; and the delay batches the
+ * executions aging out after it into the same visit.
+ */
+export function agedOutAt(finishedAt: number, retention: Retention): number {
+  return finishedAt + retention.maxAgeMs + PRUNE_DELAY_MS;
+}
+
+/**
+ * The job's next `pruneAfter` after a pruning pass at `now`: at once when it
+ * hit its batch limit, soon when it still keeps more than `keepLast`, else
+ * once its oldest kept execution has outlived `maxAgeMs` ({@link agedOutAt}),
+ * or null when it keeps none (with a finish time).
+ */
+export function pruneAfterPass(
+  now: number,
+  limitReached: boolean,
+  kept: number,
+  oldestFinishedAt: number | null,
+  retention: Retention,
+): number | null {
+  if (limitReached) return now;
+  if (kept > retention.keepLast) return now + PRUNE_DELAY_MS;
+  return oldestFinishedAt === null ? null : agedOutAt(oldestFinishedAt, retention);
 }

@@ -45,6 +45,52 @@ export interface JobRecord {
   updatedAt: number;
   completedAt: number | null;
   lastOutcome: LastOutcome | null;
+  /** `staleAfter` of the definition in ms, or null: the store judges staleness by it. */
+  staleAfterMs: number | null;
+  /**
+   * Kept by the store, never by `jobInsert`/`jobUpdate` (which leave them as
+   * they are): what survives the pruning of executions.
+   */
+  stats: JobStats;
+  /** When the job was found stale (no success for `staleAfterMs`); null once it succeeds again. Kept by the store. */
+  staleSince: number | null;
+  /** When the pruner should next look at this job's finished executions, or null. Kept by the store. */
+  pruneAfter: number | null;
+}
+
+/** A job's run statistics, kept through the pruning of its executions. */
+export interface JobStats {
+  /** The latest `fireAt` of an execution that succeeded or failed for good. */
+  lastFireAt: number | null;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  /** Executions that succeeded, failed for good, were missed, were skipped. */
+  succeeded: number;
+  failed: number;
+  missed: number;
+  skipped: number;
+}
+
+/** No statistics yet. */
+export const NO_STATS: Readonly<JobStats> = Object.freeze({
+  lastFireAt: null,
+  lastSuccessAt: null,
+  lastFailureAt: null,
+  succeeded: 0,
+  failed: 0,
+  missed: 0,
+  skipped: 0,
+});
+
+/**
+ * A job's retention policy, resolved by the engine and named in every write
+ * that makes an execution prunable, so the store can schedule the pruner's
+ * next look at the job (`pruneAfter`): soon when more than `keepLast` are
+ * kept, else when the oldest kept one outlives `maxAgeMs`.
+ */
+export interface Retention {
+  keepLast: number;
+  maxAgeMs: number;
 }
 
 /** The stored form of a definition. */
@@ -111,8 +157,10 @@ export interface JobPlan {
   /**
    * The executions to insert. Those already leased (leaseOwner set) come back
    * as claims. An execution whose `(jobId, fireAt)` exists is not inserted.
+   * Missed ones count in the job's `stats.missed`.
    */
   executions: ExecutionRecord[];
+  retention: Retention;
 }
 
 /** How a claimed execution starts. */
@@ -132,6 +180,8 @@ export interface StartRequest extends LeaseRef {
    * planned before an outage and taken over after it).
    */
   missBefore?: number;
+  /** The job's retention, for a start that ends the execution (skipped, missed). */
+  retention: Retention;
 }
 
 /** The answer to a {@link StartRequest}. */
@@ -166,6 +216,8 @@ export interface FinishRequest extends LeaseRef {
   finishedAt: number | null;
   /** The job's new last outcome, when this write finishes the execution. */
   lastOutcome: LastOutcome | null;
+  /** The job's retention, for a write that makes the execution prunable. */
+  retention: Retention;
 }
 
 /** What a store can do beyond the contract. */
@@ -265,6 +317,30 @@ export interface Store {
   executionGet(params: { id: string }): Promise<ExecutionRecord | null>;
   /** Executions newest first by `(fireAt, id)`. */
   executionsList(params: ExecutionsListParams): Promise<ExecutionRecord[]>;
+  /** Jobs whose `pruneAfter` is due, oldest first. Served by an index. */
+  jobsToPrune(params: { now: number; limit: number }): Promise<JobRecord[]>;
+  /**
+   * Deletes, oldest `fireAt` first and at most `limit`, the job's prunable
+   * executions (final, and not waiting for an onFailure delivery) beyond its
+   * `keepLast` newest by `fireAt` or finished before `now - maxAgeMs`, then —
+   * if `pruneAfter` is still `expectedPruneAfter` — schedules the next look:
+   * `now` when `limit` was reached, else as {@link Retention} says, or null
+   * when nothing is kept. Returns how many it deleted. Served by indexes; never
+   * touches running or scheduled executions.
+   */
+  executionsPrune(params: {
+    jobId: string;
+    retention: Retention;
+    now: number;
+    limit: number;
+    expectedPruneAfter: number | null;
+  }): Promise<number>;
+  /**
+   * Jobs with a `staleAfterMs` whose last success (or creation) is older than
+   * that, not yet marked stale: marks them (`staleSince = now`) and returns
+   * them, so one instance reports each staleness once. Served by an index.
+   */
+  jobsStale(params: { now: number; limit: number }): Promise<JobRecord[]>;
   /**
    * Leases unleased work due by `until` (scheduled or released executions, and
    * failed ones whose onFailure is pending), oldest `runAt` first: owner set,
@@ -289,7 +365,12 @@ export interface Store {
   }): Promise<Claim[]>;
   /** Marks claimed executions running (fenced); answers per request, in order. */
   executionsStart(params: { starts: StartRequest[] }): Promise<StartResult[]>;
-  /** Records attempts' ends (fenced); answers per request whether it was accepted. */
+  /**
+   * Records attempts' ends (fenced); answers per request whether it was
+   * accepted. An accepted end that makes the execution final updates the
+   * job's `stats` (and clears `staleSince` on success) and, when the execution
+   * becomes prunable, its `pruneAfter` per the request's retention.
+   */
   executionsFinish(params: { finishes: FinishRequest[] }): Promise<boolean[]>;
   /** Extends the leases still held with these tokens; returns the ids renewed. */
   leasesRenew(params: { owner: string; leases: LeaseRef[]; until: number }): Promise<string[]>;

@@ -180,7 +180,9 @@ describe('the chime binary', () => {
     expect((await cli(url, 'jobs', 'put', '-f', join(dir, 'slow.json'))).code).toBe(0);
     const list = await cli(url, 'jobs', 'list');
     expect(list.stdout).toMatch(/^slow-job\s+cron 0 0 1 1 \*\s+handler\s/m);
-    expect(list.stdout).toMatch(/^touch-job\s+once \S+\s+handler\s+-\s+succeeded$/m);
+    expect(list.stdout).toMatch(
+      /^touch-job\s+once \S+\s+handler\s+-\s+succeeded\s+\S+Z\s+1\/0\/0\/0$/m,
+    );
     const got = await cli(url, 'jobs', 'get', 'slow-job', '--json');
     expect(JSON.parse(got.stdout) as Job).toMatchObject(slowJob);
     expect((await cli(url, 'jobs', 'pause', 'slow-job')).code).toBe(0);

@@ -235,9 +235,18 @@ describe('chime jobs and executions', () => {
     const table = await api('jobs', 'list');
     expect(table.code, table.stderr).toBe(0);
     const [header, ...rows] = table.stdout.trimEnd().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual(['ID', 'SCHEDULE', 'TARGET', 'NEXT FIRE', 'LAST']);
+    expect(header?.split(/\s{2,}/)).toEqual([
+      'ID',
+      'SCHEDULE',
+      'TARGET',
+      'NEXT FIRE',
+      'LAST',
+      'LAST SUCCESS',
+      'OK/FAIL/MISS/SKIP',
+      'STALE',
+    ]);
     expect(rows.find((r) => r.startsWith('cli-json '))).toMatch(
-      /^cli-json\s+cron 0 3 \* \* \* Europe\/Berlin\s+handler\s+\d{4}-\d\d-\d\dT\S+Z\s+-$/,
+      /^cli-json\s+cron 0 3 \* \* \* Europe\/Berlin\s+handler\s+\d{4}-\d\d-\d\dT\S+Z\s+-\s+-\s+0\/0\/0\/0$/,
     );
     expect(rows.find((r) => r.startsWith('cli-yaml '))).toMatch(/every 1h/);
 
@@ -490,7 +499,7 @@ describe('chime migrate, next, help', () => {
     const db = join(dir, 'migrate.db');
     const first = await chime(['migrate', '--database-url', db]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toBe('applied migration(s) 1\n');
+    expect(first.stdout).toBe('applied migration(s) 1, 2\n');
     const second = await chime(['migrate'], { CHIME_DATABASE_URL: db });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/up to date/);

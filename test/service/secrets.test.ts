@@ -264,6 +264,8 @@ describe('secrets in targets', () => {
         updatedAt: _u,
         completedAt: _d,
         lastOutcome: _l,
+        stats: _s,
+        staleSince: _t,
         ...definitionShown
       } = shown;
       const put = await api<Job>('PUT', `/v1/jobs/${id}`, { body: definitionShown });

@@ -4,15 +4,19 @@
  * `src/stores/store.ts` as behaviour: jobs and their compare-and-set, planning,
  * one execution per `(jobId, fireAt)` of a schedule, claims, take-overs,
  * fencing by lease token, the overlap rule, retries, the onFailure hand-off,
- * listings and JSON round trips. Each test gets a fresh, opened store.
+ * listings and JSON round trips, the run statistics a store keeps per job,
+ * the pruning of finished executions and the staleness of jobs. Each test
+ * gets a fresh, opened store.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import type {
   Claim,
   ExecutionRecord,
   FinishRequest,
   JobPlan,
   JobRecord,
+  Retention,
   StartRequest,
   Store,
 } from '../../src/stores/store.js';
@@ -23,6 +27,8 @@ import {
   makeExecutionRecord,
   makeJobRecord,
   makeLastOutcome,
+  makeRetention,
+  makeStats,
   targetOfType,
 } from './records.js';
 
@@ -39,7 +45,10 @@ export interface StoreUnderTest {
 }
 
 const MIN = 60_000;
+const HOUR = 60 * MIN;
 const LEASE = 30_000;
+/** The retention of requests that name none: keep the last 100, for 7 days. */
+const RETENTION = makeRetention();
 
 /** Holds the store of the running test. */
 class Fixture {
@@ -95,6 +104,10 @@ export function describeStoreConformance(
     startTests(fx);
     finishTests(fx);
     leaseTests(fx);
+    statsTests(fx);
+    pruneAfterTests(fx);
+    pruneTests(fx);
+    staleTests(fx);
   });
 }
 
@@ -147,6 +160,7 @@ function plan(job: JobRecord, overrides: Partial<JobPlan> = {}): JobPlan {
     completedAt: null,
     lastOutcome: null,
     executions: [],
+    retention: RETENTION,
     ...overrides,
   };
 }
@@ -176,6 +190,7 @@ function start(
     attempt: (e.attempt ?? 0) + 1,
     startedAt: T0 + 10,
     forbidOverlap: false,
+    retention: RETENTION,
     ...overrides,
   };
 }
@@ -193,8 +208,14 @@ function finish(
     onFailure: null,
     finishedAt: T0 + 1_000,
     lastOutcome: null,
+    retention: RETENTION,
     ...overrides,
   };
+}
+
+/** When the pruner looks at an execution finished at `finishedAt` for its age, under `retention`. */
+function agedOut(finishedAt: number, retention: Retention = RETENTION): number {
+  return finishedAt + retention.maxAgeMs + PRUNE_DELAY_MS;
 }
 
 function ids(records: readonly { id: string }[]): string[] {
@@ -240,6 +261,10 @@ function lifecycleTests(fx: Fixture): void {
       const job = await addJob(fx.store, {
         lastOutcome: makeLastOutcome(),
         definition: definitionWith({ x: 'ü' }),
+        staleAfterMs: HOUR,
+        stats: makeStats({ lastFireAt: T0 - 3 * MIN, lastSuccessAt: T0 - MIN, succeeded: 4 }),
+        staleSince: T0 - 5,
+        pruneAfter: T0 + HOUR,
       });
       const planned = await addExecution(fx.store, { jobId: job.id, fireAt: T0, payload: null });
       const held = await addExecution(fx.store, {
@@ -303,6 +328,18 @@ function jobTests(fx: Fixture): void {
         version: 7,
         completedAt: T0 + 5,
         lastOutcome: makeLastOutcome({ status: 'failed', error: 'boom' }),
+        staleAfterMs: 2 * HOUR,
+        stats: {
+          lastFireAt: T0 - MIN,
+          lastSuccessAt: T0 - 2 * MIN,
+          lastFailureAt: T0 - 30_000,
+          succeeded: 12,
+          failed: 3,
+          missed: 2,
+          skipped: 1,
+        },
+        staleSince: T0 - 7,
+        pruneAfter: T0 + 9,
       });
       expect(await fx.store.jobInsert({ job })).toBe(true);
       expect(await fx.store.jobGet({ id: job.id })).toEqual(job);
@@ -749,6 +786,8 @@ function advanceTests(fx: Fixture): void {
         nextFireAt: null,
         completedAt: T0 + 2 * MIN,
         lastOutcome: outcome,
+        stats: makeStats({ missed: 1 }),
+        pruneAfter: agedOut(T0 + MIN),
       });
       expect(await fx.store.executionGet({ id: missed.id })).toEqual(missed);
     });
@@ -1448,7 +1487,12 @@ function finishTests(fx: Fixture): void {
         leaseOwner: null,
         leaseUntil: null,
       });
-      expect(await fx.store.jobGet({ id: job.id })).toEqual({ ...job, lastOutcome: outcome });
+      expect(await fx.store.jobGet({ id: job.id })).toEqual({
+        ...job,
+        lastOutcome: outcome,
+        stats: makeStats({ succeeded: 1, lastSuccessAt: T0 + 1_000, lastFireAt: e.fireAt }),
+        pruneAfter: agedOut(T0 + 1_000),
+      });
       expect(await claim(fx.store, 'you', { now: T0 + MIN })).toEqual([]);
     });
 
@@ -1725,6 +1769,701 @@ function leaseTests(fx: Fixture): void {
         leaseOwner: 'you',
         leaseToken: 2,
       });
+    });
+  });
+}
+
+// ------------------------------------------------------------- statistics
+
+/** An execution of `job` at `fireAt` that ran and ended with `overrides` (a finish through the contract). */
+async function ended(
+  store: Store,
+  job: Pick<JobRecord, 'id'>,
+  fireAt: number,
+  overrides: Partial<FinishRequest> = {},
+): Promise<ExecutionRecord> {
+  const e = await addExecution(store, { jobId: job.id, fireAt, ...runningBy('me', 1) });
+  expect(await store.executionsFinish({ finishes: [finish(e, overrides)] })).toEqual([true]);
+  return mustGet(store, e.id);
+}
+
+function statsTests(fx: Fixture): void {
+  describe('job statistics', () => {
+    test('a success counts, records its time and fire, and clears staleSince', async () => {
+      const job = await addJob(fx.store, { staleAfterMs: HOUR, staleSince: T0 - 5 });
+      await ended(fx.store, job, T0, { finishedAt: T0 + 1_000 });
+      expect(await mustGetJob(fx.store, job.id)).toMatchObject({
+        stats: makeStats({ succeeded: 1, lastSuccessAt: T0 + 1_000, lastFireAt: T0 }),
+        staleSince: null,
+        staleAfterMs: HOUR,
+      });
+    });
+
+    test('a failure for good counts and records its time; its onFailure delivery counts nothing more', async () => {
+      const { store } = fx;
+      const job = await addJob(store, { staleAfterMs: HOUR, staleSince: T0 - 5 });
+      const failed = { status: 'failed' as const, error: { message: 'boom' } };
+      await ended(store, job, T0, { ...failed, finishedAt: T0 + 1_000 });
+      const e = await ended(store, job, T0 + MIN, {
+        ...failed,
+        onFailure: 'pending',
+        keepLeaseUntil: T0 + 2 * MIN,
+        finishedAt: T0 + MIN + 500,
+      });
+      const stats = makeStats({ failed: 2, lastFailureAt: T0 + MIN + 500, lastFireAt: T0 + MIN });
+      expect(await mustGetJob(store, job.id)).toMatchObject({ stats, staleSince: T0 - 5 });
+
+      const delivery = finish(e, {
+        from: 'pending-delivery',
+        status: 'failed',
+        attempt: undefined,
+        onFailure: 'delivered',
+        finishedAt: T0 + 2 * MIN,
+      });
+      expect(await store.executionsFinish({ finishes: [delivery] })).toEqual([true]);
+      expect((await mustGetJob(store, job.id)).stats).toEqual(stats);
+    });
+
+    test('retries, hand-backs and refused ends change nothing on the job', async () => {
+      const { store } = fx;
+      const job = await addJob(store, { staleAfterMs: HOUR, staleSince: T0 - 5 });
+      const a = await addExecution(store, { jobId: job.id, fireAt: T0, ...runningBy('me', 1) });
+      const b = await addExecution(store, { jobId: job.id, fireAt: T0 + 1, ...runningBy('me', 1) });
+      const c = await addExecution(store, { jobId: job.id, fireAt: T0 + 2, ...runningBy('me', 1) });
+      const results = await store.executionsFinish({
+        finishes: [
+          finish(a, {
+            status: 'scheduled',
+            runAt: T0 + 5_000,
+            attempt: makeAttempt({ outcome: 'failed', error: { message: 'flaky' } }),
+            finishedAt: null,
+          }),
+          finish(b, {
+            status: 'scheduled',
+            runAt: T0 + 1_000,
+            attempt: makeAttempt({ outcome: 'shutdown' }),
+            finishedAt: null,
+          }),
+          finish({ id: c.id, leaseToken: 9 }, { lastOutcome: makeLastOutcome() }),
+          finish({ id: 'vanished', leaseToken: 1 }),
+        ],
+      });
+      expect(results).toEqual([true, true, false, false]);
+      expect(await mustGetJob(store, job.id)).toEqual(job);
+    });
+
+    test('lastFireAt is the latest fire that ended, whatever the order of the ends', async () => {
+      const job = await addJob(fx.store);
+      await ended(fx.store, job, T0 + MIN, { finishedAt: T0 + MIN + 100 });
+      await ended(fx.store, job, T0, {
+        status: 'failed',
+        error: { message: 'late' },
+        finishedAt: T0 + MIN + 200,
+      });
+      expect((await mustGetJob(fx.store, job.id)).stats).toEqual(
+        makeStats({
+          succeeded: 1,
+          failed: 1,
+          lastSuccessAt: T0 + MIN + 100,
+          lastFailureAt: T0 + MIN + 200,
+          lastFireAt: T0 + MIN,
+        }),
+      );
+    });
+
+    test('every accepted end of a batch counts, also several of one job', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const other = await addJob(store);
+      const es = [
+        await addExecution(store, { jobId: job.id, fireAt: T0, ...runningBy('me', 1) }),
+        await addExecution(store, { jobId: job.id, fireAt: T0 + 1, ...runningBy('me', 1) }),
+        await addExecution(store, { jobId: other.id, fireAt: T0 + 2, ...runningBy('me', 1) }),
+        await addExecution(store, { jobId: job.id, fireAt: T0 + 3, ...runningBy('me', 1) }),
+      ];
+      const [a, b, c, d] = es;
+      if (!a || !b || !c || !d) throw new Error('unreachable');
+      const results = await store.executionsFinish({
+        finishes: [
+          finish(a, { finishedAt: T0 + 100 }),
+          finish(b, { status: 'failed', error: { message: 'x' }, finishedAt: T0 + 200 }),
+          finish(c, { finishedAt: T0 + 300 }),
+          finish({ id: d.id, leaseToken: 9 }),
+          finish(d, { finishedAt: T0 + 400 }),
+        ],
+      });
+      expect(results).toEqual([true, true, true, false, true]);
+      expect((await mustGetJob(store, job.id)).stats).toEqual(
+        makeStats({
+          succeeded: 2,
+          failed: 1,
+          lastSuccessAt: T0 + 400,
+          lastFailureAt: T0 + 200,
+          lastFireAt: T0 + 3,
+        }),
+      );
+      expect((await mustGetJob(store, other.id)).stats).toEqual(
+        makeStats({ succeeded: 1, lastSuccessAt: T0 + 300, lastFireAt: T0 + 2 }),
+      );
+    });
+
+    test('a start that skips or misses its execution counts it; one that starts does not', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      await addExecution(store, { jobId: job.id, fireAt: T0 - 2 * MIN, ...runningBy('x', 1) });
+      const late = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 - MIN,
+        ...leased('me', 1),
+      });
+      const overlapping = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0,
+        ...leased('me', 1),
+      });
+      const fine = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 + MIN,
+        trigger: 'manual',
+        ...leased('me', 1),
+      });
+      const results = await store.executionsStart({
+        starts: [
+          start(late, { missBefore: T0, startedAt: T0 + 5 }),
+          start(overlapping, { forbidOverlap: true, startedAt: T0 + 6 }),
+          start(fine, { startedAt: T0 + 7 }),
+          start({ id: fine.id, leaseToken: 7 }),
+        ],
+      });
+      expect(results).toEqual(['missed', 'skipped', 'started', 'rejected']);
+      expect(await mustGetJob(store, job.id)).toEqual({
+        ...job,
+        stats: makeStats({ missed: 1, skipped: 1 }),
+        pruneAfter: agedOut(T0 + 5),
+      });
+    });
+
+    test('missed fires a plan inserts count as missed; fires it does not insert do not', async () => {
+      const { store } = fx;
+      const job = await addJob(store, { nextFireAt: T0 - 3 * MIN });
+      const taken = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 - 3 * MIN,
+        status: 'missed',
+        finishedAt: T0 - MIN,
+      });
+      const missed = (fireAt: number) =>
+        makeExecutionRecord({ jobId: job.id, fireAt, status: 'missed', finishedAt: T0 });
+      const executions = [
+        { ...missed(T0 - 3 * MIN), id: `${taken.id}-again` },
+        missed(T0 - 2 * MIN),
+        missed(T0 - MIN),
+        makeExecutionRecord({ jobId: job.id, fireAt: T0 }),
+      ];
+      const stale = plan(job, { expectedVersion: 0, executions: [missed(T0 - 4 * MIN)] });
+      await store.jobsAdvance({ plans: [stale] });
+      expect((await mustGetJob(store, job.id)).stats).toEqual(makeStats());
+
+      const { applied } = await store.jobsAdvance({
+        plans: [plan(job, { nextFireAt: T0 + MIN, executions })],
+      });
+      expect(applied).toEqual([job.id]);
+      expect(await mustGetJob(store, job.id)).toEqual({
+        ...job,
+        nextFireAt: T0 + MIN,
+        stats: makeStats({ missed: 2 }),
+        pruneAfter: agedOut(T0),
+      });
+    });
+
+    test('jobUpdate keeps the statistics, staleSince and pruneAfter the store keeps', async () => {
+      const { store } = fx;
+      const job = await addJob(store, { staleAfterMs: HOUR, staleSince: T0 - 5 });
+      const read = await mustGetJob(store, job.id);
+      // A finish lands between the caller's read and its update.
+      await ended(store, job, T0, { finishedAt: T0 + 1_000 });
+      const kept = await mustGetJob(store, job.id);
+      const next: JobRecord = {
+        ...read,
+        hash: 'hash-2',
+        version: 2,
+        updatedAt: T0 + 2_000,
+        staleAfterMs: 2 * HOUR,
+        stats: makeStats({ succeeded: 99, lastSuccessAt: T0 - HOUR }),
+        staleSince: T0 + 3,
+        pruneAfter: T0 + 4,
+      };
+      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: true })).toBe(
+        true,
+      );
+      expect(await mustGetJob(store, job.id)).toEqual({
+        ...next,
+        stats: makeStats({ succeeded: 1, lastSuccessAt: T0 + 1_000, lastFireAt: T0 }),
+        staleSince: null,
+        pruneAfter: kept.pruneAfter,
+      });
+    });
+
+    test('jobUpdate keeps the count of kept executions', async () => {
+      const { store } = fx;
+      const retention = makeRetention({ keepLast: 1, maxAgeMs: HOUR });
+      const job = await addJob(store);
+      await ended(store, job, T0, { finishedAt: T0 + 1_000, retention });
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(agedOut(T0 + 1_000, retention));
+      const next = { ...(await mustGetJob(store, job.id)), version: 2, hash: 'hash-2' };
+      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: true })).toBe(
+        true,
+      );
+      // The second kept execution is one more than keepLast: the pruner comes soon.
+      await ended(store, job, T0 + MIN, { finishedAt: T0 + 2_000, retention });
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(T0 + 2_000 + PRUNE_DELAY_MS);
+    });
+
+    test('claims carry the job with its statistics', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      await ended(store, job, T0 - MIN, { finishedAt: T0 - 1_000 });
+      await addExecution(store, { jobId: job.id, fireAt: T0 });
+      const [c] = await claim(store, 'you');
+      expect(c?.job).toEqual(await mustGetJob(store, job.id));
+      expect(c?.job.stats.succeeded).toBe(1);
+    });
+  });
+}
+
+// ------------------------------------------------------- pruneAfter, jobsToPrune
+
+function pruneAfterTests(fx: Fixture): void {
+  describe('pruneAfter', () => {
+    const retention = makeRetention({ keepLast: 2, maxAgeMs: HOUR });
+
+    test('until the job keeps more than keepLast: when its oldest ages out; then soon', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const pruneAfter = async () => (await mustGetJob(store, job.id)).pruneAfter;
+      await ended(store, job, T0, { finishedAt: T0 + 2_000, retention });
+      expect(await pruneAfter()).toBe(agedOut(T0 + 2_000, retention));
+      await ended(store, job, T0 + MIN, { finishedAt: T0 + 1_000, retention });
+      expect(await pruneAfter()).toBe(agedOut(T0 + 1_000, retention));
+      await ended(store, job, T0 + 2 * MIN, { finishedAt: T0 + 3_000, retention });
+      expect(await pruneAfter()).toBe(T0 + 3_000 + PRUNE_DELAY_MS);
+      await ended(store, job, T0 + 3 * MIN, { finishedAt: T0 + 4_000, retention });
+      expect(await pruneAfter()).toBe(T0 + 3_000 + PRUNE_DELAY_MS);
+    });
+
+    test('is never moved later than the look already planned', async () => {
+      const job = await addJob(fx.store, { pruneAfter: T0 - 5 });
+      await ended(fx.store, job, T0, { retention });
+      await ended(fx.store, job, T0 + MIN, { retention });
+      await ended(fx.store, job, T0 + 2 * MIN, { retention });
+      expect((await mustGetJob(fx.store, job.id)).pruneAfter).toBe(T0 - 5);
+    });
+
+    test('a failure waiting for its onFailure delivery is kept until the delivery', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const e = await ended(store, job, T0, {
+        status: 'failed',
+        error: { message: 'x' },
+        onFailure: 'pending',
+        keepLeaseUntil: T0 + MIN,
+        retention,
+      });
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBeNull();
+      const delivered = finish(e, {
+        from: 'pending-delivery',
+        status: 'failed',
+        attempt: undefined,
+        onFailure: 'failed',
+        finishedAt: T0 + 5_000,
+        retention,
+      });
+      expect(await store.executionsFinish({ finishes: [delivered] })).toEqual([true]);
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(agedOut(T0 + 5_000, retention));
+    });
+
+    test('a cancelled end counts in no statistic, but is kept and pruned like the others', async () => {
+      const job = await addJob(fx.store);
+      await ended(fx.store, job, T0, { status: 'cancelled', finishedAt: T0 + 7, retention });
+      expect(await mustGetJob(fx.store, job.id)).toEqual({
+        ...job,
+        pruneAfter: agedOut(T0 + 7, retention),
+      });
+    });
+
+    test('jobsToPrune returns the jobs whose pruneAfter is due, oldest first, up to limit', async () => {
+      const { store } = fx;
+      const a = await addJob(store, { id: 'a', pruneAfter: T0 + 3 });
+      const b = await addJob(store, { id: 'b', pruneAfter: T0 + 1 });
+      const c = await addJob(store, { id: 'c', pruneAfter: T0 + 1, paused: true });
+      await addJob(store, { id: 'd', pruneAfter: null });
+      await addJob(store, { id: 'e', pruneAfter: T0 + 6 });
+      const f = await addJob(store, { id: 'f', pruneAfter: T0 - HOUR });
+      expect(await store.jobsToPrune({ now: T0 + 5, limit: 100 })).toEqual([f, b, c, a]);
+      expect(ids(await store.jobsToPrune({ now: T0 + 5, limit: 2 }))).toEqual([f.id, b.id]);
+      expect(ids(await store.jobsToPrune({ now: T0 + 3, limit: 100 }))).toEqual(ids([f, b, c, a]));
+      expect(await store.jobsToPrune({ now: T0 - HOUR - 1, limit: 100 })).toEqual([]);
+    });
+  });
+}
+
+// ---------------------------------------------------------------- pruning
+
+function pruneTests(fx: Fixture): void {
+  describe('executionsPrune', () => {
+    /** Prunes `job` as the pruner does: naming the pruneAfter it read. */
+    async function prune(
+      store: Store,
+      jobId: string,
+      params: { retention: Retention; now: number; limit?: number },
+    ): Promise<number> {
+      const job = await mustGetJob(store, jobId);
+      return store.executionsPrune({
+        jobId,
+        retention: params.retention,
+        now: params.now,
+        limit: params.limit ?? 100,
+        expectedPruneAfter: job.pruneAfter,
+      });
+    }
+
+    async function left(jobId: string): Promise<string[]> {
+      return sorted(ids(await fx.store.executionsList({ jobId, limit: 1_000 })));
+    }
+
+    test('deletes the prunable executions beyond the keepLast newest, and only those', async () => {
+      const { store } = fx;
+      const retention = makeRetention({ keepLast: 3, maxAgeMs: 24 * HOUR });
+      const job = await addJob(store);
+      const other = await addJob(store);
+      const finished: ExecutionRecord[] = [];
+      const statuses = ['succeeded', 'failed', 'cancelled', 'succeeded', 'succeeded', 'failed'];
+      for (const [i, status] of statuses.entries()) {
+        finished.push(
+          await ended(store, job, T0 + i * MIN, {
+            status: status as FinishRequest['status'],
+            finishedAt: T0 + i * MIN + 500,
+            retention,
+          }),
+        );
+      }
+      // Work that is never pruned, older than everything finished.
+      const untouchable = [
+        await addExecution(store, { jobId: job.id, fireAt: T0 - 6 * MIN }),
+        await addExecution(store, { jobId: job.id, fireAt: T0 - 5 * MIN, ...runningBy('x', 1) }),
+        await addExecution(store, {
+          jobId: job.id,
+          fireAt: T0 - 4 * MIN,
+          attempt: 1,
+          runAt: T0 + HOUR,
+        }),
+        await addExecution(store, {
+          jobId: job.id,
+          fireAt: T0 - 3 * MIN,
+          status: 'failed',
+          attempt: 1,
+          onFailure: 'pending',
+          finishedAt: T0 - 3 * MIN,
+        }),
+        await addExecution(store, {
+          jobId: job.id,
+          fireAt: T0 - 2 * MIN,
+          status: 'running',
+          attempt: 1,
+          finishedAt: T0 - 2 * MIN,
+        }),
+      ];
+      const theirs = await ended(store, other, T0 - HOUR, { finishedAt: T0 - HOUR, retention });
+      const before = await mustGetJob(store, job.id);
+      expect(before.pruneAfter).toBe(T0 + 3 * MIN + 500 + PRUNE_DELAY_MS);
+
+      const now = T0 + 10 * MIN;
+      expect(await prune(store, job.id, { retention, now })).toBe(3);
+      const newest = finished.slice(3);
+      expect(await left(job.id)).toEqual(sorted(ids([...newest, ...untouchable])));
+      expect(await store.executionGet({ id: theirs.id })).toEqual(theirs);
+      const after = await mustGetJob(store, job.id);
+      expect(after).toEqual({ ...before, pruneAfter: agedOut(T0 + 3 * MIN + 500, retention) });
+      expect(after.stats).toEqual(
+        makeStats({
+          succeeded: 3,
+          failed: 2,
+          lastSuccessAt: T0 + 4 * MIN + 500,
+          lastFailureAt: T0 + 5 * MIN + 500,
+          lastFireAt: T0 + 5 * MIN,
+        }),
+      );
+      // Nothing more to do: a second pass deletes nothing and plans the same look.
+      expect(await prune(store, job.id, { retention, now })).toBe(0);
+      expect(await mustGetJob(store, job.id)).toEqual(after);
+    });
+
+    test('deletes prunable executions finished before now - maxAge, within keepLast too', async () => {
+      const { store } = fx;
+      const retention = makeRetention({ keepLast: 100, maxAgeMs: HOUR });
+      const job = await addJob(store);
+      // Finish times out of fire order: age is judged by finishedAt.
+      const a = await ended(store, job, T0, { finishedAt: T0 + 5_000, retention });
+      const b = await ended(store, job, T0 + MIN, { finishedAt: T0 + 1_000, retention });
+      const c = await ended(store, job, T0 + 2 * MIN, { finishedAt: T0 + 2_000, retention });
+      const d = await ended(store, job, T0 + 3 * MIN, { finishedAt: T0 + HOUR, retention });
+      const skipped = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 + 4 * MIN,
+        ...leased('me', 1),
+      });
+      expect(
+        await store.executionsStart({
+          starts: [start(skipped, { forbidOverlap: true, startedAt: T0 + 500, retention })],
+        }),
+      ).toEqual(['started']);
+
+      // now - maxAge = T0 + 2_000: finished strictly before it goes.
+      const now = T0 + HOUR + 2_000;
+      expect(await prune(store, job.id, { retention, now })).toBe(1);
+      expect(await left(job.id)).toEqual(sorted(ids([a, c, d, skipped])));
+      expect(await store.executionGet({ id: b.id })).toBeNull();
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(agedOut(T0 + 2_000, retention));
+
+      expect(await prune(store, job.id, { retention, now: now + 3_001 })).toBe(2);
+      expect(await left(job.id)).toEqual(sorted(ids([d, skipped])));
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(agedOut(T0 + HOUR, retention));
+    });
+
+    test('the kept count follows pruning', async () => {
+      const { store } = fx;
+      const retention = makeRetention({ keepLast: 2, maxAgeMs: HOUR });
+      const job = await addJob(store);
+      for (let i = 0; i < 4; i++)
+        await ended(store, job, T0 + i * MIN, { finishedAt: T0 + i, retention });
+      // All four aged out: none kept.
+      expect(await prune(store, job.id, { retention, now: T0 + 2 * HOUR })).toBe(4);
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBeNull();
+      // So two new ones are within keepLast: looked at when the first ages out.
+      await ended(store, job, T0 + 10 * MIN, { finishedAt: T0 + 3 * HOUR, retention });
+      await ended(store, job, T0 + 11 * MIN, { finishedAt: T0 + 3 * HOUR + 1, retention });
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(agedOut(T0 + 3 * HOUR, retention));
+    });
+
+    test('deletes at most limit, oldest fire first; a full batch asks for another pass at once', async () => {
+      const { store } = fx;
+      const retention = makeRetention({ keepLast: 0, maxAgeMs: 24 * HOUR });
+      const job = await addJob(store);
+      const fireAts = [T0 + 3 * MIN, T0, T0 + 4 * MIN, T0 + MIN, T0 + 2 * MIN];
+      const byFire = new Map<number, string>();
+      for (const fireAt of fireAts)
+        byFire.set(fireAt, (await ended(store, job, fireAt, { retention })).id);
+      const now = T0 + HOUR;
+
+      expect(await prune(store, job.id, { retention, now, limit: 2 })).toBe(2);
+      expect(await store.executionGet({ id: byFire.get(T0) ?? '' })).toBeNull();
+      expect(await store.executionGet({ id: byFire.get(T0 + MIN) ?? '' })).toBeNull();
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(now);
+
+      expect(await prune(store, job.id, { retention, now, limit: 2 })).toBe(2);
+      expect(await left(job.id)).toEqual([byFire.get(T0 + 4 * MIN)]);
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(now);
+
+      expect(await prune(store, job.id, { retention, now, limit: 2 })).toBe(1);
+      expect(await left(job.id)).toEqual([]);
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBeNull();
+      expect(await prune(store, job.id, { retention, now, limit: 2 })).toBe(0);
+    });
+
+    test('leaves pruneAfter alone when it is no longer the one expected, but still deletes', async () => {
+      const { store } = fx;
+      const retention = makeRetention({ keepLast: 1, maxAgeMs: HOUR });
+      const job = await addJob(store);
+      const old = await ended(store, job, T0, { retention });
+      const recent = await ended(store, job, T0 + MIN, { retention });
+      const planned = (await mustGetJob(store, job.id)).pruneAfter;
+      expect(planned).toBe(T0 + 1_000 + PRUNE_DELAY_MS);
+      const deleted = await store.executionsPrune({
+        jobId: job.id,
+        retention,
+        now: T0 + MIN,
+        limit: 100,
+        expectedPruneAfter: T0 - 1,
+      });
+      expect(deleted).toBe(1);
+      expect(await store.executionGet({ id: old.id })).toBeNull();
+      expect(await left(job.id)).toEqual([recent.id]);
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(planned);
+    });
+
+    test('an unknown job prunes nothing', async () => {
+      expect(
+        await fx.store.executionsPrune({
+          jobId: 'nope',
+          retention: RETENTION,
+          now: T0,
+          limit: 10,
+          expectedPruneAfter: null,
+        }),
+      ).toBe(0);
+    });
+
+    test('a finished execution inserted as such counts among the kept ones', async () => {
+      const { store } = fx;
+      const retention = makeRetention({ keepLast: 1, maxAgeMs: HOUR });
+      const job = await addJob(store);
+      const inserted = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 - MIN,
+        status: 'succeeded',
+        attempt: 1,
+        finishedAt: T0,
+      });
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBeNull();
+      await ended(store, job, T0, { finishedAt: T0 + 1_000, retention });
+      expect((await mustGetJob(store, job.id)).pruneAfter).toBe(T0 + 1_000 + PRUNE_DELAY_MS);
+      expect(await prune(store, job.id, { retention, now: T0 + MIN })).toBe(1);
+      expect(await store.executionGet({ id: inserted.id })).toBeNull();
+    });
+
+    test('two instances pruning one job at once delete each execution once', async () => {
+      const { store } = fx;
+      const { reopen } = fx.harness;
+      const second = reopen ? await reopen() : store;
+      if (second !== store) await second.open();
+      try {
+        const retention = makeRetention({ keepLast: 0, maxAgeMs: HOUR });
+        const job = await addJob(store);
+        const count = 40;
+        for (let i = 0; i < count; i++) await ended(store, job, T0 + i, { retention });
+        const pruneAll = async (instance: Store) => {
+          let total = 0;
+          // Bounded: a store that deletes nothing while rows are left must fail, not spin.
+          for (let round = 0; round <= count; round++) {
+            const n = await prune(instance, job.id, { retention, now: T0 + MIN, limit: 3 });
+            if (n === 0) return total;
+            total += n;
+          }
+          throw new Error('pruning never ran dry');
+        };
+        const totals = await Promise.all([pruneAll(store), pruneAll(second), pruneAll(store)]);
+        expect(totals.reduce((a, b) => a + b, 0)).toBe(count);
+        expect(await left(job.id)).toEqual([]);
+        expect(await prune(store, job.id, { retention, now: T0 + MIN })).toBe(0);
+        expect(await mustGetJob(store, job.id)).toMatchObject({
+          pruneAfter: null,
+          stats: { succeeded: count },
+        });
+        // Nothing is kept any more: one new execution is one over keepLast 0.
+        await ended(store, job, T0 + HOUR, { finishedAt: T0 + HOUR, retention });
+        expect((await mustGetJob(store, job.id)).pruneAfter).toBe(T0 + HOUR + PRUNE_DELAY_MS);
+      } finally {
+        if (second !== store) await second.close();
+      }
+    });
+  });
+}
+
+// -------------------------------------------------------------- staleness
+
+function staleTests(fx: Fixture): void {
+  describe('jobsStale', () => {
+    test('marks and returns, once, the jobs without a success for staleAfterMs', async () => {
+      const { store } = fx;
+      const never = await addJob(store, { staleAfterMs: HOUR, createdAt: T0 - HOUR });
+      const succeeded = await addJob(store, {
+        staleAfterMs: HOUR,
+        createdAt: T0 - 5 * HOUR,
+        stats: makeStats({ succeeded: 1, lastSuccessAt: T0 - HOUR + 1 }),
+      });
+      await addJob(store, { staleAfterMs: null, createdAt: T0 - 5 * HOUR });
+      await addJob(store, { staleAfterMs: HOUR, createdAt: T0 - 5 * HOUR, paused: true });
+      await addJob(store, {
+        staleAfterMs: HOUR,
+        createdAt: T0 - 5 * HOUR,
+        nextFireAt: null,
+        completedAt: T0 - 4 * HOUR,
+      });
+      const marked = await addJob(store, {
+        staleAfterMs: HOUR,
+        createdAt: T0 - 5 * HOUR,
+        staleSince: T0 - 4 * HOUR,
+      });
+
+      expect(await store.jobsStale({ now: T0, limit: 100 })).toEqual([
+        { ...never, staleSince: T0 },
+      ]);
+      expect(await store.jobsStale({ now: T0, limit: 100 })).toEqual([]);
+      expect(await store.jobsStale({ now: T0 + 1, limit: 100 })).toEqual([
+        { ...succeeded, staleSince: T0 + 1 },
+      ]);
+      expect(await mustGetJob(store, never.id)).toEqual({ ...never, staleSince: T0 });
+      expect(await mustGetJob(store, marked.id)).toEqual(marked);
+      expect(await store.jobsStale({ now: T0 + 100 * HOUR, limit: 100 })).toEqual([]);
+    });
+
+    test('reports the longest stale first, up to limit', async () => {
+      const { store } = fx;
+      const jobs = [];
+      for (const age of [3, 1, 2]) {
+        jobs.push(
+          await addJob(store, {
+            id: `stale-${age}`,
+            staleAfterMs: HOUR,
+            createdAt: T0 - age * HOUR,
+          }),
+        );
+      }
+      expect(ids(await store.jobsStale({ now: T0, limit: 2 }))).toEqual(['stale-3', 'stale-2']);
+      expect(ids(await store.jobsStale({ now: T0, limit: 2 }))).toEqual(['stale-1']);
+    });
+
+    test('a success clears staleSince, and the job goes stale again from that success', async () => {
+      const { store } = fx;
+      const job = await addJob(store, { staleAfterMs: HOUR, createdAt: T0 - HOUR });
+      expect(ids(await store.jobsStale({ now: T0, limit: 10 }))).toEqual([job.id]);
+      await ended(store, job, T0, { status: 'failed', error: { message: 'x' } });
+      expect((await mustGetJob(store, job.id)).staleSince).toBe(T0);
+      await ended(store, job, T0 + MIN, { finishedAt: T0 + 2 * MIN });
+      expect((await mustGetJob(store, job.id)).staleSince).toBeNull();
+      expect(await store.jobsStale({ now: T0 + 2 * MIN + HOUR - 1, limit: 10 })).toEqual([]);
+      const again = await store.jobsStale({ now: T0 + 2 * MIN + HOUR, limit: 10 });
+      expect(again).toEqual([
+        expect.objectContaining({ id: job.id, staleSince: T0 + 2 * MIN + HOUR }),
+      ]);
+    });
+
+    test('jobUpdate changes staleAfterMs, which decides from then on', async () => {
+      const { store } = fx;
+      const job = await addJob(store, { staleAfterMs: 2 * HOUR, createdAt: T0 - HOUR });
+      expect(await store.jobsStale({ now: T0, limit: 10 })).toEqual([]);
+      const next = { ...job, staleAfterMs: HOUR, version: 2 };
+      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: false })).toBe(
+        true,
+      );
+      expect(ids(await store.jobsStale({ now: T0, limit: 10 }))).toEqual([job.id]);
+    });
+
+    test('two instances asking at once never both report a job', async () => {
+      const { store } = fx;
+      const { reopen } = fx.harness;
+      const second = reopen ? await reopen() : store;
+      if (second !== store) await second.open();
+      try {
+        const all: string[] = [];
+        for (let i = 0; i < 30; i++)
+          all.push((await addJob(store, { staleAfterMs: HOUR, createdAt: T0 - HOUR - i })).id);
+        const drain = async (instance: Store) => {
+          const got: string[] = [];
+          for (let round = 0; round <= all.length; round++) {
+            const page = await instance.jobsStale({ now: T0, limit: 4 });
+            if (page.length === 0) return got;
+            got.push(...ids(page));
+          }
+          throw new Error('jobsStale never ran dry');
+        };
+        const results = await Promise.all([drain(store), drain(second), drain(store)]);
+        const got = results.flat();
+        expect(new Set(got).size).toBe(got.length);
+        expect(sorted(got)).toEqual(sorted(all));
+      } finally {
+        if (second !== store) await second.close();
+      }
     });
   });
 }

@@ -3,7 +3,9 @@
  * (dropped afterwards), then what only Postgres has — the migration ledger and
  * its advisory lock, the schema-too-new and migrate-false guards, the
  * validating quoter, query plans on a large table, concurrent claimers on
- * separate connections, LISTEN/NOTIFY, connection faults and the clock skew.
+ * separate connections, the lock order of the statements that change a job
+ * and its executions, migration 2 on a schema with history, LISTEN/NOTIFY,
+ * connection faults and the clock skew.
  */
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
@@ -18,7 +20,16 @@ import { dumpSchema } from '../../scripts/dump-postgres-schema.js';
 import { SERVICES, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { describeStoreConformance } from './conformance.js';
-import { T0, makeExecutionRecord, makeJobRecord } from './records.js';
+import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
+import type { FinishRequest } from '../../src/stores/store.js';
+import {
+  T0,
+  makeAttempt,
+  makeExecutionRecord,
+  makeJobRecord,
+  makeRetention,
+  makeStats,
+} from './records.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
 const available = await serviceAvailable('postgres');
@@ -130,9 +141,10 @@ describe.skipIf(!available)('postgres', () => {
       test('20 migrators with further migrations on 20 pools: each migration runs exactly once', async () => {
         const schema = freshSchema();
         // Not idempotent on purpose: applying one twice would fail its migrator.
+        const next = MIGRATIONS.length + 1;
         const extra: Migration[] = [
-          { version: 2, name: 'probe', sql: 'CREATE TABLE {{schema}}.probe (n integer)' },
-          { version: 3, name: 'probe-row', sql: 'INSERT INTO {{schema}}.probe VALUES (1)' },
+          { version: next, name: 'probe', sql: 'CREATE TABLE {{schema}}.probe (n integer)' },
+          { version: next + 1, name: 'probe-row', sql: 'INSERT INTO {{schema}}.probe VALUES (1)' },
         ];
         const migrations = [...MIGRATIONS, ...extra];
         const pools = Array.from({ length: 20 }, () => {
@@ -146,12 +158,10 @@ describe.skipIf(!available)('postgres', () => {
         const applied = await Promise.all(
           pools.map((pool) => migrate(pool, { schema, migrations })),
         );
-        expect(applied.flat().sort()).toEqual([1, 2, 3]);
-        expect((await ledger(schema)).map((row) => row.name)).toEqual([
-          'initial',
-          'probe',
-          'probe-row',
-        ]);
+        expect(applied.flat().sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version));
+        expect((await ledger(schema)).map((row) => row.name)).toEqual(
+          migrations.map((m) => m.name),
+        );
         const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".probe`);
         expect(rows).toEqual([{ n: 1 }]);
       });
@@ -166,7 +176,9 @@ describe.skipIf(!available)('postgres', () => {
           const newer = makeStore({ schema: store.schema, migrate: migrateOnOpen });
           const error = await failure(newer.open());
           expect(isChimeError(error, 'CHIME_ERR_STORE_SCHEMA_TOO_NEW')).toBe(true);
-          expect(String(error)).toMatch(/schema version 999.*up to 1/);
+          expect(String(error)).toMatch(
+            new RegExp(`schema version 999.*up to ${MIGRATIONS.length}:`),
+          );
           await expect(newer.jobGet({ id: 'x' })).rejects.toMatchObject({
             code: 'CHIME_ERR_STORE_UNAVAILABLE',
           });
@@ -187,6 +199,72 @@ describe.skipIf(!available)('postgres', () => {
         expect(await store.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
         await store.open();
         expect(await store.jobGet({ id: 'x' })).toBeNull();
+      });
+    });
+
+    describe('migration 2', () => {
+      test('gives the jobs of a schema with history their statistics and a pruner look', async () => {
+        const schema = freshSchema();
+        expect(await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 1) })).toEqual([1]);
+        await admin.query(
+          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+           VALUES ('busy', '{"metadata":{}}', 'h', false, 1, 1, 1),
+                  ('idle', '{"metadata":{}}', 'h', false, 1, 2, 2)`,
+        );
+        const history: [string, number, string, string | null, number | null][] = [
+          ['e1', T0, 'succeeded', null, T0 + 10],
+          ['e2', T0 + 1, 'failed', null, T0 + 20],
+          ['e3', T0 + 2, 'failed', 'pending', T0 + 30],
+          ['e4', T0 + 3, 'succeeded', null, T0 + 40],
+          ['e5', T0 + 4, 'missed', null, T0 + 50],
+          ['e6', T0 + 5, 'skipped', null, T0 + 60],
+          ['e7', T0 + 6, 'running', null, null],
+          ['e8', T0 + 7, 'scheduled', null, null],
+        ];
+        for (const [id, fireAt, status, onFailure, finishedAt] of history) {
+          await admin.query(
+            `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status,
+               attempt, lease_token, attempts, on_failure, created_at, finished_at)
+             VALUES ($1, 'busy', $2, $2, 'schedule', $3, 1, 0, '[]', $4, $2, $5)`,
+            [id, fireAt, status, onFailure, finishedAt],
+          );
+        }
+
+        const store = await openStore({ schema });
+        expect((await ledger(schema)).map((row) => row.version)).toEqual([1, 2]);
+        expect(await store.jobGet({ id: 'busy' })).toMatchObject({
+          staleAfterMs: null,
+          staleSince: null,
+          pruneAfter: 0,
+          stats: makeStats({
+            succeeded: 2,
+            failed: 2,
+            missed: 1,
+            skipped: 1,
+            lastSuccessAt: T0 + 40,
+            lastFailureAt: T0 + 30,
+            lastFireAt: T0 + 3,
+          }),
+        });
+        expect(await store.jobGet({ id: 'idle' })).toMatchObject({
+          pruneAfter: null,
+          stats: makeStats(),
+        });
+        expect((await store.jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id)).toEqual(['busy']);
+        const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
+        const pruned = await store.executionsPrune({
+          jobId: 'busy',
+          retention,
+          now: T0 + 1_000,
+          limit: 100,
+          expectedPruneAfter: 0,
+        });
+        expect(pruned).toBe(3);
+        const left = await store.executionsList({ jobId: 'busy', limit: 10 });
+        expect(left.map((e) => e.id).sort()).toEqual(['e3', 'e5', 'e6', 'e7', 'e8']);
+        expect((await store.jobGet({ id: 'busy' }))?.pruneAfter).toBe(
+          T0 + 50 + 3_600_000 + PRUNE_DELAY_MS,
+        );
       });
     });
 
@@ -272,6 +350,57 @@ describe.skipIf(!available)('postgres', () => {
       });
     });
 
+    test('the pruning, staleness, start and finish statements are served by indexes on a large table', async () => {
+      const store = await openStore();
+      await seedHistory(store.schema);
+      await admin.query(`ANALYZE "${store.schema}".jobs, "${store.schema}".executions`);
+      const explain = planOf(store.schema);
+      const retention = { keep_lasts: [3, 3], max_ages: [60_000, 60_000], prune_delay_ms: 1 };
+      expect(await explain('jobsToPrune', { now: T0, limit: 10 })).toContain('jobs_prune');
+      expect(await explain('jobsStale', { now: T0, limit: 10 })).toContain('jobs_stale');
+      const prune = await explain('executionsPrune', {
+        job_id: 'job-7',
+        keep_last: 3,
+        max_age: 60_000,
+        cutoff: T0,
+        now: T0,
+        limit: 10,
+        expected_prune_after: null,
+        prune_delay_ms: 1,
+      });
+      expect(prune).toContain('"executions_prunable"');
+      expect(prune).toContain('executions_prunable_age');
+      expect(prune).toContain('jobs_pkey');
+      const finish = await explain('executionsFinish', {
+        ids: ['e-1', 'e-2'],
+        lease_tokens: [1, 1],
+        statuses: ['succeeded', 'failed'],
+        run_ats: [null, null],
+        attempts: [null, null],
+        results: [null, null],
+        errors: [null, null],
+        on_failures: [null, null],
+        finished_ats: [T0, T0],
+        keep_lease_untils: [null, null],
+        last_outcomes: [null, null],
+        froms: ['running', 'running'],
+        ...retention,
+      });
+      expect(finish).toContain('executions_pkey');
+      expect(finish).toContain('jobs_pkey');
+      const start = await explain('executionsStart', {
+        ids: ['e-1', 'e-2'],
+        lease_tokens: [1, 1],
+        attempts: [1, 1],
+        started_ats: [T0, T0],
+        forbid_overlaps: [true, false],
+        miss_befores: [null, T0],
+        ...retention,
+      });
+      expect(start).toContain('executions_pkey');
+      expect(start).toContain('jobs_pkey');
+    });
+
     /** EXPLAINs a store statement with bound values; fails on a sequential scan of a store table. */
     function planOf(schema: string) {
       const statements = statementsFor(schema);
@@ -290,26 +419,262 @@ describe.skipIf(!available)('postgres', () => {
     /** 20,000 jobs and 100,000 executions, mostly finished; a little due, a few leases. */
     async function seedHistory(schema: string): Promise<void> {
       await admin.query(
-        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version, created_at, updated_at)
+        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version, created_at,
+           updated_at, stale_after_ms, stale_since, prune_after, kept_count)
          SELECT 'job-' || i,
            jsonb_build_object('schedule', jsonb_build_object('kind', 'interval', 'every', '1m'),
              'target', jsonb_build_object('type', 'handler'),
              'metadata', jsonb_build_object('n', (i % 1000)::text)),
-           'h', i % 7 = 0, CASE WHEN i % 200 = 0 THEN $1::bigint - i ELSE $1::bigint + i * 1000 END, 1, $1, $1
+           'h', i % 7 = 0, CASE WHEN i % 200 = 0 THEN $1::bigint - i ELSE $1::bigint + i * 1000 END, 1, $1, $1,
+           CASE WHEN i % 3 = 0 THEN 3600000 END, CASE WHEN i % 6 = 0 THEN $1 END,
+           CASE WHEN i % 2 = 0 THEN $1::bigint + i * 1000 END, 5
          FROM generate_series(1, 20000) i`,
         [T0],
       );
       await admin.query(
         `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status, attempt,
-           lease_owner, lease_until, lease_token, attempts, created_at)
+           lease_owner, lease_until, lease_token, attempts, created_at, finished_at)
          SELECT 'e-' || i, 'job-' || (1 + i % 20000), $1::bigint - i * 1000, $1::bigint - i * 1000, 'schedule',
            CASE WHEN i % 500 = 0 THEN 'scheduled' ELSE 'succeeded' END, 1,
            CASE WHEN i % 1000 = 1 THEN 'x' END, CASE WHEN i % 1000 = 1 THEN $1 + 30000 END, 1,
-           '[]', $1
+           '[]', $1, CASE WHEN i % 500 <> 0 THEN $1::bigint - i * 1000 + 500 END
          FROM generate_series(1, 100000) i`,
         [T0],
       );
     }
+
+    describe('locks', () => {
+      /** A client of the admin pool inside a transaction, released (rolled back) after the test. */
+      async function transaction(): Promise<pg.PoolClient> {
+        const client = await admin.connect();
+        await client.query('BEGIN');
+        cleanups.push(async () => {
+          await client.query('ROLLBACK').catch(() => undefined);
+          client.release();
+        });
+        return client;
+      }
+
+      /** Whether another transaction holds the job's row lock (NOWAIT fails at once then). */
+      async function jobLocked(schema: string, id: string): Promise<boolean> {
+        const client = await transaction();
+        try {
+          await client.query(`SELECT 1 FROM "${schema}".jobs WHERE id = $1 FOR UPDATE NOWAIT`, [
+            id,
+          ]);
+          return false;
+        } catch (err) {
+          if ((err as { code?: string }).code === '55P03') return true;
+          throw err;
+        } finally {
+          await client.query('ROLLBACK');
+        }
+      }
+
+      /** Polls until a backend waits for a row lock. */
+      async function someoneWaits(): Promise<void> {
+        await until(async () => {
+          const { rows } = await admin.query(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+          );
+          return rows.length > 0;
+        });
+      }
+
+      test('a finish locks its job before its execution', async () => {
+        const store = await openStore();
+        const job = makeJobRecord();
+        await store.jobInsert({ job });
+        const e = makeExecutionRecord({
+          jobId: job.id,
+          status: 'running',
+          attempt: 1,
+          startedAt: T0,
+          leaseOwner: 'me',
+          leaseUntil: T0 + 30_000,
+          leaseToken: 1,
+        });
+        await store.executionInsert({ execution: e });
+        const holder = await transaction();
+        await holder.query(`SELECT 1 FROM "${store.schema}".executions WHERE id = $1 FOR UPDATE`, [
+          e.id,
+        ]);
+        const request: FinishRequest = {
+          id: e.id,
+          leaseToken: 1,
+          from: 'running',
+          status: 'succeeded',
+          attempt: makeAttempt(),
+          onFailure: null,
+          finishedAt: T0 + 1_000,
+          lastOutcome: null,
+          retention: makeRetention(),
+        };
+        const finished = store.executionsFinish({ finishes: [request] });
+        await someoneWaits();
+        expect(await jobLocked(store.schema, job.id)).toBe(true);
+        await holder.query('ROLLBACK');
+        expect(await finished).toEqual([true]);
+        expect((await store.jobGet({ id: job.id }))?.stats.succeeded).toBe(1);
+      });
+
+      test('a start that may miss its fire locks its job before its execution', async () => {
+        const store = await openStore();
+        const job = makeJobRecord();
+        await store.jobInsert({ job });
+        const e = makeExecutionRecord({
+          jobId: job.id,
+          leaseOwner: 'me',
+          leaseUntil: T0 + 30_000,
+          leaseToken: 1,
+        });
+        await store.executionInsert({ execution: e });
+        const holder = await transaction();
+        await holder.query(`SELECT 1 FROM "${store.schema}".executions WHERE id = $1 FOR UPDATE`, [
+          e.id,
+        ]);
+        const started = store.executionsStart({
+          starts: [
+            {
+              id: e.id,
+              leaseToken: 1,
+              attempt: 1,
+              startedAt: T0 + 5 * 60_000,
+              forbidOverlap: false,
+              missBefore: T0 + 60_000,
+              retention: makeRetention(),
+            },
+          ],
+        });
+        await someoneWaits();
+        expect(await jobLocked(store.schema, job.id)).toBe(true);
+        await holder.query('ROLLBACK');
+        expect(await started).toEqual(['missed']);
+        expect((await store.jobGet({ id: job.id }))?.stats.missed).toBe(1);
+      });
+
+      test('a prune skips the executions another transaction holds, without waiting', async () => {
+        const store = await openStore();
+        const job = makeJobRecord();
+        await store.jobInsert({ job });
+        const done = Array.from({ length: 4 }, (_, i) =>
+          makeExecutionRecord({
+            jobId: job.id,
+            fireAt: T0 + i,
+            status: 'succeeded',
+            attempt: 1,
+            finishedAt: T0 + i,
+          }),
+        );
+        for (const execution of done) await store.executionInsert({ execution });
+        const holder = await transaction();
+        await holder.query(`SELECT 1 FROM "${store.schema}".executions WHERE id = $1 FOR UPDATE`, [
+          done[0]?.id,
+        ]);
+        const prune = () =>
+          store.executionsPrune({
+            jobId: job.id,
+            retention: makeRetention({ keepLast: 0 }),
+            now: T0 + 60_000,
+            limit: 100,
+            expectedPruneAfter: null,
+          });
+        expect(await prune()).toBe(3);
+        // The skipped one is still kept: the pruner comes back soon for it.
+        expect((await store.jobGet({ id: job.id }))?.pruneAfter).toBe(T0 + 60_000 + PRUNE_DELAY_MS);
+        await holder.query('ROLLBACK');
+        expect(await prune()).toBe(1);
+        expect(await store.executionsList({ jobId: job.id, limit: 10 })).toEqual([]);
+      });
+
+      test('finishes, starts, plans, updates and prunes of one job from two stores at once: no deadlock, exact kept count', async () => {
+        const a = await openStore();
+        const b = await openStore({ schema: a.schema });
+        const job = makeJobRecord({ nextFireAt: T0 });
+        await a.jobInsert({ job });
+        const retention = makeRetention({ keepLast: 5, maxAgeMs: 60_000 });
+        const lease = { leaseOwner: 'me', leaseUntil: T0 + 30_000, leaseToken: 1 };
+        const rounds = 15;
+        const work = async (store: PostgresStore, side: number) => {
+          for (let round = 0; round < rounds; round++) {
+            const base = T0 + (side * rounds + round) * 100;
+            const running = Array.from({ length: 4 }, (_, i) =>
+              makeExecutionRecord({
+                jobId: job.id,
+                trigger: 'manual',
+                fireAt: base + i,
+                status: 'running',
+                attempt: 1,
+                startedAt: base,
+                ...lease,
+              }),
+            );
+            const planned = Array.from({ length: 3 }, (_, i) =>
+              makeExecutionRecord({
+                jobId: job.id,
+                trigger: 'manual',
+                fireAt: base + 10 + i,
+                ...lease,
+              }),
+            );
+            for (const execution of [...running, ...planned])
+              await store.executionInsert({ execution });
+            await Promise.all([
+              store.executionsFinish({
+                finishes: running.map((e, i) => ({
+                  id: e.id,
+                  leaseToken: 1,
+                  from: 'running' as const,
+                  status: i % 2 === 0 ? ('succeeded' as const) : ('failed' as const),
+                  attempt: makeAttempt(),
+                  onFailure: null,
+                  finishedAt: base + 50,
+                  lastOutcome: null,
+                  retention,
+                })),
+              }),
+              store.executionsStart({
+                starts: planned.map((e, i) => ({
+                  id: e.id,
+                  leaseToken: 1,
+                  attempt: 1,
+                  startedAt: base + 60,
+                  forbidOverlap: i === 1,
+                  missBefore: i === 2 ? base + 60 : undefined,
+                  retention,
+                })),
+              }),
+              store.executionsPrune({
+                jobId: job.id,
+                retention,
+                now: base + 120_000,
+                limit: 3,
+                expectedPruneAfter: (await store.jobGet({ id: job.id }))?.pruneAfter ?? null,
+              }),
+              (async () => {
+                const current = await store.jobGet({ id: job.id });
+                if (!current) return;
+                await store.jobUpdate({
+                  job: { ...current, version: current.version + 1, hash: `h-${side}-${round}` },
+                  expectedVersion: current.version,
+                  dropPlanned: true,
+                });
+              })(),
+            ]);
+          }
+        };
+        await Promise.all([work(a, 0), work(b, 1)]);
+        const { rows } = await admin.query<{ kept: string; actual: string }>(
+          `SELECT j.kept_count AS kept,
+             (SELECT count(*) FROM "${a.schema}".executions e WHERE e.job_id = j.id AND NOT e.has_work) AS actual
+           FROM "${a.schema}".jobs j WHERE j.id = $1`,
+          [job.id],
+        );
+        expect(Number(rows[0]?.kept)).toBe(Number(rows[0]?.actual));
+        const stats = (await a.jobGet({ id: job.id }))?.stats;
+        expect(stats).toMatchObject({ succeeded: 2 * rounds * 2, failed: 2 * rounds * 2 });
+      });
+    });
 
     describe('several stores on one schema', () => {
       test('two stores claiming at once never get the same execution', async () => {
@@ -364,6 +729,7 @@ describe.skipIf(!available)('postgres', () => {
             nextFireAt: T0 + 60_000,
             completedAt: null,
             lastOutcome: null,
+            retention: makeRetention(),
             executions: [
               makeExecutionRecord({
                 jobId: job.id,
@@ -404,6 +770,7 @@ describe.skipIf(!available)('postgres', () => {
           completedAt: null,
           lastOutcome: null,
           executions: fires,
+          retention: makeRetention(),
         };
         const { claims } = await store.jobsAdvance({ plans: [plan] });
         expect(claims.map((c) => c.execution.id).sort()).toEqual(fires.map((f) => f.id).sort());
@@ -413,6 +780,7 @@ describe.skipIf(!available)('postgres', () => {
           attempt: 1,
           startedAt: T0 + 5,
           forbidOverlap: false,
+          retention: makeRetention(),
         }));
         expect(new Set(await store.executionsStart({ starts }))).toEqual(new Set(['started']));
         const renewed = await store.leasesRenew({ owner: 'me', leases: fires, until: T0 + 60_000 });
@@ -426,6 +794,7 @@ describe.skipIf(!available)('postgres', () => {
           onFailure: null,
           finishedAt: T0 + 10,
           lastOutcome: null,
+          retention: makeRetention(),
         }));
         expect(new Set(await store.executionsFinish({ finishes }))).toEqual(new Set([true]));
         const last = await store.executionGet({ id: fires[999]?.id ?? '' });
@@ -449,6 +818,7 @@ describe.skipIf(!available)('postgres', () => {
             attempt: 1,
             startedAt: T0,
             forbidOverlap: true,
+            retention: makeRetention(),
           });
           const [ra, rb] = await Promise.all([
             a.executionsStart({ starts: [start(first.id)] }),
@@ -529,6 +899,7 @@ describe.skipIf(!available)('postgres', () => {
           completedAt: null,
           lastOutcome: null,
           executions: [fire],
+          retention: makeRetention(),
         };
         expect((await a.jobsAdvance({ plans: [plan] })).applied).toEqual([job.id]);
         await planned;

@@ -6,7 +6,13 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Attempt } from '../../src/model/execution.js';
 import type { LastOutcome } from '../../src/model/job.js';
 import type { Target } from '../../src/executors/builtin.js';
-import type { ExecutionRecord, JobRecord } from '../../src/stores/store.js';
+import {
+  NO_STATS,
+  type ExecutionRecord,
+  type JobRecord,
+  type JobStats,
+  type Retention,
+} from '../../src/stores/store.js';
 
 /** The suite's epoch: 2030-01-01T00:00:00Z. Stores never read a clock, so tests pick their own times. */
 export const T0 = Date.UTC(2030, 0, 1);
@@ -16,7 +22,7 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** A job record: an interval job with a handler target, unpaused, due at {@link T0}. */
+/** A job record: an interval job with a handler target, unpaused, due at {@link T0}, no statistics yet. */
 export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     id: `job-${uuidv7()}`,
@@ -33,8 +39,22 @@ export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     updatedAt: T0 - 60_000,
     completedAt: null,
     lastOutcome: null,
+    staleAfterMs: null,
+    stats: { ...NO_STATS },
+    staleSince: null,
+    pruneAfter: null,
     ...overrides,
   };
+}
+
+/** Job statistics: none, with `overrides`. */
+export function makeStats(overrides: Partial<JobStats> = {}): JobStats {
+  return { ...NO_STATS, ...overrides };
+}
+
+/** A retention policy: keep the last 100, for 7 days, with `overrides`. */
+export function makeRetention(overrides: Partial<Retention> = {}): Retention {
+  return { keepLast: 100, maxAgeMs: 7 * 86_400_000, ...overrides };
 }
 
 /** A planned fire of `jobId`: scheduled, never started, unleased, due at its `fireAt` (default {@link T0}). */

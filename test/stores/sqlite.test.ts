@@ -1,8 +1,9 @@
 /**
  * The SQLite store: the conformance suite on a fresh temporary file per test,
  * then what only SQLite has — the migration ledger, the schema-too-new guard,
- * several connections and several processes on one file, and the query plans
- * that keep the due queries off full-table scans.
+ * several connections and several processes on one file, the query plans
+ * that keep the due, pruning and staleness queries off full-table scans, and
+ * migration 2 on a database with history.
  */
 import { spawn, type ChildProcessWithoutNullStreams as Child } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -19,10 +20,17 @@ import {
   EXECUTIONS_CLAIM,
   EXECUTIONS_EXPIRED,
   JOBS_DUE,
+  JOBS_STALE,
+  JOBS_TO_PRUNE,
+  PRUNE_AGED,
+  PRUNE_BEYOND,
+  PRUNE_BOUNDARY,
+  PRUNE_OLDEST,
   SQL,
 } from '../../src/stores/sqlite/statements.js';
+import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import { describeStoreConformance } from './conformance.js';
-import { T0, makeExecutionRecord, makeJobRecord } from './records.js';
+import { T0, makeExecutionRecord, makeJobRecord, makeRetention, makeStats } from './records.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const STORE_MODULE = pathToFileURL(join(REPO, 'src/stores/sqlite/index.ts')).href;
@@ -97,7 +105,13 @@ describe('sqlite store', () => {
   /** A history as the due queries meet it: mostly finished work, a little due, a few leases. */
   async function seedHistory(store: SqliteStore): Promise<void> {
     for (let j = 0; j < 20; j++) {
-      const job = makeJobRecord({ paused: j % 5 === 0, nextFireAt: j % 4 === 0 ? null : T0 + j });
+      const job = makeJobRecord({
+        paused: j % 5 === 0,
+        nextFireAt: j % 4 === 0 ? null : T0 + j,
+        pruneAfter: j % 3 === 0 ? T0 + j : null,
+        staleAfterMs: j % 2 === 0 ? 3_600_000 : null,
+        staleSince: j % 4 === 0 ? T0 : null,
+      });
       await store.jobInsert({ job });
       for (let i = 0; i < 50; i++) {
         const due = i === 0;
@@ -106,6 +120,7 @@ describe('sqlite store', () => {
           jobId: job.id,
           fireAt: T0 - i * 60_000,
           status: due || held ? 'scheduled' : 'succeeded',
+          finishedAt: due || held ? null : T0 - i * 60_000 + 500,
           ...(held ? { leaseOwner: 'x', leaseUntil: T0 + 30_000, leaseToken: 1 } : {}),
         });
         await store.executionInsert({ execution });
@@ -149,7 +164,7 @@ describe('sqlite store', () => {
         (err: unknown) => err,
       );
       expect(isChimeError(error, 'CHIME_ERR_STORE_SCHEMA_TOO_NEW')).toBe(true);
-      expect(String(error)).toMatch(/schema version 999.*up to 1/);
+      expect(String(error)).toMatch(new RegExp(`schema version 999.*up to ${MIGRATIONS.length}:`));
       await expect(newer.jobGet({ id: 'x' })).rejects.toMatchObject({
         code: 'CHIME_ERR_STORE_UNAVAILABLE',
       });
@@ -163,6 +178,68 @@ describe('sqlite store', () => {
       await lazy.open();
       expect(await lazy.jobGet({ id: 'nothing' })).toBeNull();
       await lazy.close();
+    });
+
+    test('migration 2 gives the jobs of a database with history their statistics and a pruner look', async () => {
+      const db = openRaw();
+      expect(migrate(db, { location: path, migrations: MIGRATIONS.slice(0, 1) })).toEqual([1]);
+      const insertJob = db.prepare(`INSERT INTO jobs (id, definition, hash, paused, next_fire_at,
+        version, created_at, updated_at) VALUES (?, '{"metadata":{}}', 'h', 0, NULL, 1, ?, ?)`);
+      const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,
+        trigger, status, attempt, lease_token, attempts, on_failure, created_at, finished_at)
+        VALUES (?, ?, ?, ?, 'schedule', ?, 1, 0, '[]', ?, ?, ?)`);
+      insertJob.run('busy', T0 - 1, T0 - 1);
+      insertJob.run('idle', T0 - 2, T0 - 2);
+      const history: [string, number, string, string | null, number | null][] = [
+        ['e1', T0, 'succeeded', null, T0 + 10],
+        ['e2', T0 + 1, 'failed', null, T0 + 20],
+        ['e3', T0 + 2, 'failed', 'pending', T0 + 30],
+        ['e4', T0 + 3, 'succeeded', null, T0 + 40],
+        ['e5', T0 + 4, 'missed', null, T0 + 50],
+        ['e6', T0 + 5, 'skipped', null, T0 + 60],
+        ['e7', T0 + 6, 'running', null, null],
+        ['e8', T0 + 7, 'scheduled', null, null],
+      ];
+      for (const [id, fireAt, status, onFailure, finishedAt] of history)
+        insertExecution.run(id, 'busy', fireAt, fireAt, status, onFailure, fireAt, finishedAt);
+
+      const store = await openStore();
+      expect(ledger(db).map((row) => (row as { version: number }).version)).toEqual([1, 2]);
+      expect(await store.jobGet({ id: 'busy' })).toMatchObject({
+        staleAfterMs: null,
+        staleSince: null,
+        pruneAfter: 0,
+        stats: makeStats({
+          succeeded: 2,
+          failed: 2,
+          missed: 1,
+          skipped: 1,
+          lastSuccessAt: T0 + 40,
+          lastFailureAt: T0 + 30,
+          lastFireAt: T0 + 3,
+        }),
+      });
+      expect(await store.jobGet({ id: 'idle' })).toMatchObject({
+        pruneAfter: null,
+        stats: makeStats(),
+      });
+      expect((await store.jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id)).toEqual(['busy']);
+
+      // Five prunable executions are counted as kept: keepLast 2 prunes three, oldest first.
+      const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
+      const pruned = await store.executionsPrune({
+        jobId: 'busy',
+        retention,
+        now: T0 + 1_000,
+        limit: 100,
+        expectedPruneAfter: 0,
+      });
+      expect(pruned).toBe(3);
+      const left = await store.executionsList({ jobId: 'busy', limit: 10 });
+      expect(left.map((e) => e.id).sort()).toEqual(['e3', 'e5', 'e6', 'e7', 'e8']);
+      expect((await store.jobGet({ id: 'busy' }))?.pruneAfter).toBe(
+        T0 + 50 + 3_600_000 + PRUNE_DELAY_MS,
+      );
     });
 
     test('processes migrating one fresh file at once apply each migration exactly once', async () => {
@@ -238,6 +315,48 @@ describe('sqlite store', () => {
           'executions_job_recent',
         );
         expect(plan(db, SQL.dropPlanned, { job_id: 'j' })).toMatch(/executions_(fire|job_recent)/);
+      }
+    });
+
+    test('the pruning and staleness queries are served by their indexes', async () => {
+      const store = await openStore();
+      await seedHistory(store);
+      const db = openRaw();
+      const job = { job_id: 'j', limit: 10 };
+      for (const analyzed of [false, true]) {
+        if (analyzed) db.exec('ANALYZE');
+        expect(plan(db, JOBS_TO_PRUNE, { now: T0, limit: 10 })).toContain('USING INDEX jobs_prune');
+        expect(plan(db, JOBS_STALE, { now: T0, limit: 10 })).toContain('USING INDEX jobs_stale');
+        expect(plan(db, SQL.jobMarkStale, { id: 'j', now: T0 })).toMatch(/SEARCH jobs .*\(id=\?\)/);
+        expect(plan(db, PRUNE_BOUNDARY, { ...job, keep_last: 5 })).toContain(
+          'INDEX executions_prunable ',
+        );
+        expect(plan(db, PRUNE_BEYOND, { ...job, fire_at: T0, id: 'x' })).toContain(
+          'INDEX executions_prunable (job_id=? AND',
+        );
+        expect(plan(db, PRUNE_AGED, { ...job, cutoff: T0 })).toContain(
+          'INDEX executions_prunable_age (job_id=? AND finished_at<?)',
+        );
+        expect(plan(db, PRUNE_OLDEST, job)).toContain('INDEX executions_prunable_age');
+        expect(plan(db, SQL.pruneDelete, { ids: '["a","b"]' })).toMatch(
+          /executions USING .*\(id=\?\)/,
+        );
+        const tally = {
+          id: 'j',
+          at: T0,
+          keep_last: 1,
+          max_age_ms: 1,
+          prune_delay_ms: 1,
+          last_outcome: null,
+          succeeded: 1,
+          failed: 0,
+          missed: 0,
+          skipped: 0,
+          ended_fire_at: T0,
+          kept: 1,
+          prunable: 1,
+        };
+        expect(plan(db, SQL.jobTally, tally)).toMatch(/SEARCH jobs USING .*\(id=\?\)/);
       }
     });
 

@@ -7,6 +7,7 @@ import type {
   JobRecord,
   JobsListParams,
   LeaseRef,
+  Retention,
   StartRequest,
   StartResult,
   Store,
@@ -16,8 +17,11 @@ import {
   isStartable,
   matchesJobFilter,
   isPlannedFire,
+  isPrunable,
   isUnfinishedForOverlap,
   compareNewestFirst,
+  pruneAfterAdding,
+  pruneAfterPass,
 } from '../rules.js';
 
 /**
@@ -33,6 +37,8 @@ export class MemoryStore implements Store {
   private readonly executions = new Map<string, ExecutionRecord>();
   /** `jobId \0 fireAt` of scheduled fires: the uniqueness of one execution per fire. */
   private readonly fires = new Set<string>();
+  /** Per job, how many prunable executions it keeps (rules.ts isPrunable). */
+  private readonly kept = new Map<string, number>();
 
   async open(): Promise<void> {}
   async close(): Promise<void> {}
@@ -45,6 +51,7 @@ export class MemoryStore implements Store {
   async jobInsert({ job }: { job: JobRecord }): Promise<boolean> {
     if (this.jobs.has(job.id)) return false;
     this.jobs.set(job.id, copy(job));
+    this.kept.set(job.id, 0);
     return true;
   }
 
@@ -55,7 +62,13 @@ export class MemoryStore implements Store {
   }): Promise<boolean> {
     const current = this.jobs.get(params.job.id);
     if (!current || current.version !== params.expectedVersion) return false;
-    const job = copy(params.job);
+    // What the store keeps itself stays: a finish since the caller read the job is not lost.
+    const job: JobRecord = {
+      ...copy(params.job),
+      stats: current.stats,
+      staleSince: current.staleSince,
+      pruneAfter: current.pruneAfter,
+    };
     this.jobs.set(job.id, job);
     if (params.dropPlanned) {
       for (const execution of this.executions.values()) {
@@ -69,6 +82,7 @@ export class MemoryStore implements Store {
 
   async jobDelete({ id }: { id: string }): Promise<boolean> {
     if (!this.jobs.delete(id)) return false;
+    this.kept.delete(id);
     for (const execution of this.executions.values()) {
       if (execution.jobId === id) this.deleteExecution(execution);
     }
@@ -126,6 +140,13 @@ export class MemoryStore implements Store {
       if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
       for (const execution of plan.executions) {
         if (!this.insertExecution(execution)) continue;
+        if (execution.status === 'missed') job.stats.missed += 1;
+        // The insert counted it among the kept ones; pruneAfter follows.
+        if (isPrunable(execution)) {
+          const at = execution.finishedAt ?? execution.createdAt;
+          const kept = this.kept.get(job.id) ?? 0;
+          job.pruneAfter = pruneAfterAdding(job.pruneAfter, kept, at, plan.retention);
+        }
         if (execution.leaseOwner !== null)
           claims.push({ execution: copy(execution), job: copy(job) });
       }
@@ -154,6 +175,60 @@ export class MemoryStore implements Store {
       .sort(compareNewestFirst)
       .slice(0, params.limit)
       .map(copy);
+  }
+
+  async jobsToPrune({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
+    return [...this.jobs.values()]
+      .filter((job) => job.pruneAfter !== null && job.pruneAfter <= now)
+      .sort((a, b) => (a.pruneAfter ?? 0) - (b.pruneAfter ?? 0) || compareIds(a.id, b.id))
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async executionsPrune(params: {
+    jobId: string;
+    retention: Retention;
+    now: number;
+    limit: number;
+    expectedPruneAfter: number | null;
+  }): Promise<number> {
+    const { jobId, retention, now, limit } = params;
+    const job = this.jobs.get(jobId);
+    if (!job || limit <= 0) return 0;
+    const prunable = [...this.executions.values()]
+      .filter((e) => e.jobId === jobId && isPrunable(e))
+      .sort(compareNewestFirst);
+    const cutoff = now - retention.maxAgeMs;
+    const doomed = prunable
+      .filter(
+        (e, rank) => rank >= retention.keepLast || (e.finishedAt !== null && e.finishedAt < cutoff),
+      )
+      .reverse()
+      .slice(0, limit);
+    for (const e of doomed) this.deleteExecution(e);
+    const kept = this.kept.get(jobId) ?? 0;
+    if (job.pruneAfter === params.expectedPruneAfter) {
+      const gone = new Set(doomed);
+      let oldest: number | null = null;
+      for (const e of prunable) {
+        if (gone.has(e) || e.finishedAt === null) continue;
+        if (oldest === null || e.finishedAt < oldest) oldest = e.finishedAt;
+      }
+      job.pruneAfter = pruneAfterPass(now, doomed.length === limit, kept, oldest, retention);
+    }
+    return doomed.length;
+  }
+
+  async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
+    const stale = [...this.jobs.values()]
+      .filter((job) => {
+        const at = staleAt(job);
+        return at !== null && at <= now;
+      })
+      .sort((a, b) => (staleAt(a) ?? 0) - (staleAt(b) ?? 0) || compareIds(a.id, b.id))
+      .slice(0, limit);
+    for (const job of stale) job.staleSince = now;
+    return stale.map(copy);
   }
 
   async executionsClaim(params: {
@@ -211,6 +286,11 @@ export class MemoryStore implements Store {
           leaseUntil: null,
           finishedAt: start.startedAt,
         });
+        const job = this.jobs.get(e.jobId);
+        if (job) {
+          job.stats[status] += 1;
+          this.keepOne(job, start.startedAt, start.retention);
+        }
         return status;
       };
       if (start.missBefore !== undefined && isPlannedFire(e) && e.fireAt < start.missBefore)
@@ -240,7 +320,24 @@ export class MemoryStore implements Store {
       e.leaseOwner = finish.keepLeaseUntil === undefined ? null : e.leaseOwner;
       e.leaseUntil = finish.keepLeaseUntil ?? null;
       const job = this.jobs.get(e.jobId);
-      if (job && finish.lastOutcome) job.lastOutcome = { ...finish.lastOutcome };
+      if (!job) return true;
+      if (finish.lastOutcome) job.lastOutcome = { ...finish.lastOutcome };
+      const at = finish.finishedAt ?? e.fireAt;
+      if (finish.from === 'running' && (e.status === 'succeeded' || e.status === 'failed')) {
+        const { stats } = job;
+        stats.lastFireAt =
+          stats.lastFireAt === null ? e.fireAt : Math.max(stats.lastFireAt, e.fireAt);
+        if (e.status === 'succeeded') {
+          stats.succeeded += 1;
+          stats.lastSuccessAt = at;
+          job.staleSince = null;
+        } else {
+          stats.failed += 1;
+          stats.lastFailureAt = at;
+        }
+      }
+      // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
+      if (isPrunable(e)) this.keepOne(job, at, finish.retention);
       return true;
     });
   }
@@ -271,19 +368,41 @@ export class MemoryStore implements Store {
     }
   }
 
+  /** Inserts an execution unless its id or fire is taken or its job is gone; counts it when it is prunable. */
   private insertExecution(execution: ExecutionRecord): boolean {
     const key = fireKey(execution);
     if (this.executions.has(execution.id) || (key !== null && this.fires.has(key))) return false;
     if (!this.jobs.has(execution.jobId)) return false;
     this.executions.set(execution.id, copy(execution));
     if (key !== null) this.fires.add(key);
+    if (isPrunable(execution)) this.countKept(execution.jobId, 1);
     return true;
   }
 
+  /** Deletes an execution; a prunable one leaves its job's kept count. */
   private deleteExecution(execution: ExecutionRecord): void {
     this.executions.delete(execution.id);
     const key = fireKey(execution);
     if (key !== null) this.fires.delete(key);
+    if (isPrunable(execution)) this.countKept(execution.jobId, -1);
+  }
+
+  /** Adds `delta` to a job's kept count (never below 0); returns the new count. */
+  private countKept(jobId: string, delta: number): number {
+    if (!this.kept.has(jobId)) return 0;
+    const kept = Math.max(0, (this.kept.get(jobId) ?? 0) + delta);
+    this.kept.set(jobId, kept);
+    return kept;
+  }
+
+  /**
+   * An execution of `job` became prunable at `at` (a status change; an insert
+   * counts itself): the kept count grows and `pruneAfter` follows (rules.ts
+   * pruneAfterAdding).
+   */
+  private keepOne(job: JobRecord, at: number, retention: Retention): void {
+    const kept = this.countKept(job.id, 1);
+    job.pruneAfter = pruneAfterAdding(job.pruneAfter, kept, at, retention);
   }
 
   private lease(e: ExecutionRecord, owner: string, until: number): Claim {
@@ -314,6 +433,17 @@ function hasWork(e: ExecutionRecord): boolean {
     e.status === 'running' ||
     (e.status === 'failed' && e.onFailure === 'pending')
   );
+}
+
+/** When a job with `staleAfterMs` goes stale, or null when it cannot (or already did, or is paused or completed). */
+function staleAt(job: JobRecord): number | null {
+  if (job.staleAfterMs === null || job.staleSince !== null) return null;
+  if (job.paused || job.completedAt !== null) return null;
+  return (job.stats.lastSuccessAt ?? job.createdAt) + job.staleAfterMs;
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function fireKey(e: ExecutionRecord): string | null {

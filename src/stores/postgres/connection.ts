@@ -152,21 +152,27 @@ export class Database {
 
   /**
    * Runs `fn` with a statement runner: in one transaction on one connection
-   * when `transaction` (all of it commits, or none of it), else on the pool.
+   * when `transaction` (all of it commits, or none of it), else on the pool
+   * (for one statement). A deadlock victim — Postgres rolled all of it back —
+   * runs again, up to three times in all, so `fn` must start from scratch
+   * each time it is called (reset what it collects).
    */
   async batch(what: string, transaction: boolean, fn: (run: Run) => Promise<void>): Promise<void> {
     const pool = this.connected(what);
-    const fail = (err: unknown) => {
-      throw this.unavailable(what, err);
-    };
-    if (!transaction)
-      return fn((name, values) => pool.query(bind(this.sql[name], values))).catch(fail);
-    const client = await pool.connect().catch(fail);
-    await inTransaction(
-      client,
-      (name, values) => client.query(bind(this.sql[name], values)),
-      fn,
-    ).catch(fail);
+    for (let round = 1; ; round++) {
+      try {
+        if (!transaction)
+          return await fn((name, values) => pool.query(bind(this.sql[name], values)));
+        const client = await pool.connect();
+        return await inTransaction(
+          client,
+          (name, values) => client.query(bind(this.sql[name], values)),
+          fn,
+        );
+      } catch (err) {
+        if (!(isDeadlock(err) && round < 3)) throw this.unavailable(what, err);
+      }
+    }
   }
 
   /** A driver error as `CHIME_ERR_STORE_UNAVAILABLE` with its cause; a ChimeError passes as it is. */

@@ -17,6 +17,7 @@ import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 
 import { ChimeError } from '../../errors.js';
 import { quoteSchema } from './identifiers.js';
 import { migration001 } from './migrations/001-initial.js';
+import { migration002 } from './migrations/002-retention.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -29,7 +30,7 @@ export interface Migration {
 }
 
 /** Every migration this code knows, oldest first. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration001];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
 
 /** What the migrator needs of a pool or a client: one query at a time. */
 export interface Queryable {

@@ -10,7 +10,7 @@
  * how far its clock is from the database's, so every host can judge lease
  * expiry by the same clock.
  *
- * Schema and indexes: `migrations/001-initial.ts`; statements: `sql.ts`;
+ * Schema and indexes: `migrations/`; statements (and their lock order): `sql.ts`;
  * connections and faults: `connection.ts`; the LISTEN client: `notify.ts`.
  */
 import type {
@@ -22,6 +22,7 @@ import type {
   JobRecord,
   JobsListParams,
   LeaseRef,
+  Retention,
   StartRequest,
   StartResult,
   Store,
@@ -36,6 +37,7 @@ import {
   type Settings,
 } from './connection.js';
 import { channelName } from './identifiers.js';
+import { PRUNE_DELAY_MS } from '../rules.js';
 import { checkMigrated, migrate } from './migrations.js';
 import { ChangeListener } from './notify.js';
 import {
@@ -60,6 +62,9 @@ export type { PostgresStoreOptions } from './connection.js';
 
 /** The executions-list cursor when none is given: admits every row. */
 const NO_CURSOR = { before_fire_at: Number.MAX_SAFE_INTEGER, before_id: '' };
+
+/** The constant of rules.ts the statements that plan the pruner's looks bind. */
+const PRUNE_PARAMS = { prune_delay_ms: PRUNE_DELAY_MS } as const;
 
 /**
  * A {@link Store} on one Postgres schema. Open it before use; several
@@ -214,8 +219,10 @@ export class PostgresStore implements Store {
     const applied: string[] = [];
     const parts = segments(plans, (plan) => plan.jobId);
     await this.db.batch('apply plans', parts.length > 1, async (run) => {
+      claims.length = 0;
+      applied.length = 0;
       for (const part of parts) {
-        const values = { ...planArrays(part.items), ...this.notifyParams() };
+        const values = { ...planArrays(part.items), ...this.notifyParams(), ...PRUNE_PARAMS };
         collectAdvance((await run<AdvanceRow>('jobsAdvance', values)).rows, claims, applied);
       }
     });
@@ -249,6 +256,49 @@ export class PostgresStore implements Store {
     return rows.map(executionFromRow);
   }
 
+  async jobsToPrune({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
+    const values = { now, limit };
+    const { rows } = await this.db.query<JobRow>('read jobs to prune', 'jobsToPrune', values, true);
+    return rows.map(jobFromRow);
+  }
+
+  /**
+   * One pruning pass in a transaction of two statements: the job is locked
+   * first (see `sql.ts`), so the pass reads and writes the version it holds.
+   */
+  async executionsPrune(params: {
+    jobId: string;
+    retention: Retention;
+    now: number;
+    limit: number;
+    expectedPruneAfter: number | null;
+  }): Promise<number> {
+    const { jobId, retention, now, limit } = params;
+    if (limit <= 0) return 0;
+    const values = {
+      job_id: jobId,
+      keep_last: retention.keepLast,
+      max_age: retention.maxAgeMs,
+      cutoff: now - retention.maxAgeMs,
+      now,
+      limit,
+      expected_prune_after: params.expectedPruneAfter,
+      ...PRUNE_PARAMS,
+    };
+    let deleted = 0;
+    await this.db.batch('prune executions', true, async (run) => {
+      await run('pruneLock', { job_id: jobId });
+      const { rows } = await run<{ deleted: number }>('executionsPrune', values);
+      deleted = rows[0]?.deleted ?? 0;
+    });
+    return deleted;
+  }
+
+  async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
+    const { rows } = await this.db.query<JobRow>('mark stale jobs', 'jobsStale', { now, limit });
+    return rows.map(jobFromRow);
+  }
+
   async executionsClaim(params: {
     owner: string;
     now: number;
@@ -276,20 +326,25 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Fenced starts in one statement per batch. With forbidOverlap, the jobs
-   * involved are locked first (in id order) in the same transaction, so two
-   * instances starting fires of one job decide one after the other.
+   * Fenced starts in one statement per batch. A start that may end its
+   * execution (forbidOverlap: skipped; missBefore: missed) changes its job:
+   * the jobs involved are locked first (in id order) in the same transaction,
+   * so two instances starting fires of one job decide one after the other.
    */
   async executionsStart({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
     const results: StartResult[] = starts.map(() => 'rejected');
     const parts = segments(starts, (start) => start.id);
-    const overlap = starts.filter((start) => start.forbidOverlap).map((start) => start.id);
-    const transaction = parts.length > 1 || overlap.length > 0;
+    const ending = starts
+      .filter((start) => start.forbidOverlap || start.missBefore !== undefined)
+      .map((start) => start.id);
+    const transaction = parts.length > 1 || ending.length > 0;
     await this.db.batch('start executions', transaction, async (run) => {
-      if (overlap.length > 0) await run('overlapLock', { ids: overlap });
+      results.fill('rejected');
+      if (ending.length > 0) await run('startLock', { ids: ending });
       for (const part of parts) {
         type Row = { ord: number; outcome: Exclude<StartResult, 'rejected'> };
-        const { rows } = await run<Row>('executionsStart', startArrays(part.items));
+        const values = { ...startArrays(part.items), ...PRUNE_PARAMS };
+        const { rows } = await run<Row>('executionsStart', values);
         for (const row of rows) results[part.offset + row.ord - 1] = row.outcome;
       }
     });
@@ -300,8 +355,10 @@ export class PostgresStore implements Store {
     const results = finishes.map(() => false);
     const parts = segments(finishes, (finish) => finish.id);
     await this.db.batch('finish executions', parts.length > 1, async (run) => {
+      results.fill(false);
       for (const part of parts) {
-        const { rows } = await run<{ ord: number }>('executionsFinish', finishArrays(part.items));
+        const values = { ...finishArrays(part.items), ...PRUNE_PARAMS };
+        const { rows } = await run<{ ord: number }>('executionsFinish', values);
         for (const row of rows) results[part.offset + row.ord - 1] = true;
       }
     });

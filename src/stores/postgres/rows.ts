@@ -21,11 +21,15 @@ import type {
   JobPlan,
   JobRecord,
   LeaseRef,
+  Retention,
   StartRequest,
   StoredDefinition,
 } from '../store.js';
 
-/** Columns of `jobs`, in the order the statements list them. */
+/**
+ * Columns of a job record in `jobs`, in the order the statements list them;
+ * `kept_count` and the generated `stale_at` are the store's own.
+ */
 export const JOB_COLUMNS = [
   'id',
   'definition',
@@ -37,6 +41,16 @@ export const JOB_COLUMNS = [
   'updated_at',
   'completed_at',
   'last_outcome',
+  'stale_after_ms',
+  'last_fire_at',
+  'last_success_at',
+  'last_failure_at',
+  'succeeded_count',
+  'failed_count',
+  'missed_count',
+  'skipped_count',
+  'stale_since',
+  'prune_after',
 ] as const;
 
 /** Columns of `executions` (without the generated `has_work`), in the order the statements list them. */
@@ -85,6 +99,16 @@ export interface JobRow {
   updated_at: number;
   completed_at: number | null;
   last_outcome: string | null;
+  stale_after_ms: number | null;
+  last_fire_at: number | null;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  succeeded_count: number;
+  failed_count: number;
+  missed_count: number;
+  skipped_count: number;
+  stale_since: number | null;
+  prune_after: number | null;
 }
 
 /** An `executions` row. NULL JSON columns are absent values. */
@@ -129,7 +153,7 @@ export function jsonOrNull(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
-/** A job record as named parameters of `jobInsert` / `jobUpdate`. */
+/** A job record as named parameters of `jobInsert` (`jobUpdate` binds only what it replaces). */
 export function jobParams(job: JobRecord): Record<string, string | number | boolean | null> {
   return {
     id: job.id,
@@ -142,6 +166,16 @@ export function jobParams(job: JobRecord): Record<string, string | number | bool
     updated_at: job.updatedAt,
     completed_at: job.completedAt,
     last_outcome: jsonOrNull(job.lastOutcome ?? undefined),
+    stale_after_ms: job.staleAfterMs,
+    last_fire_at: job.stats.lastFireAt,
+    last_success_at: job.stats.lastSuccessAt,
+    last_failure_at: job.stats.lastFailureAt,
+    succeeded_count: job.stats.succeeded,
+    failed_count: job.stats.failed,
+    missed_count: job.stats.missed,
+    skipped_count: job.stats.skipped,
+    stale_since: job.staleSince,
+    prune_after: job.pruneAfter,
   };
 }
 
@@ -158,23 +192,34 @@ export function jobFromRow(row: JobRow): JobRecord {
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
     lastOutcome: row.last_outcome === null ? null : parse<LastOutcome>(row.last_outcome),
+    staleAfterMs: row.stale_after_ms,
+    stats: {
+      lastFireAt: row.last_fire_at,
+      lastSuccessAt: row.last_success_at,
+      lastFailureAt: row.last_failure_at,
+      succeeded: row.succeeded_count,
+      failed: row.failed_count,
+      missed: row.missed_count,
+      skipped: row.skipped_count,
+    },
+    staleSince: row.stale_since,
+    pruneAfter: row.prune_after,
   };
 }
 
 /** The job of a joined row. */
 export function jobFromPrefixed(row: PrefixedJobRow): JobRecord {
-  return jobFromRow({
-    id: row.j_id,
-    definition: row.j_definition,
-    hash: row.j_hash,
-    paused: row.j_paused,
-    next_fire_at: row.j_next_fire_at,
-    version: row.j_version,
-    created_at: row.j_created_at,
-    updated_at: row.j_updated_at,
-    completed_at: row.j_completed_at,
-    last_outcome: row.j_last_outcome,
-  });
+  const job: Record<string, unknown> = {};
+  for (const column of JOB_COLUMNS) job[column] = row[`j_${column}`];
+  return jobFromRow(job as unknown as JobRow);
+}
+
+/** Retentions as the parallel arrays `keep_lasts` and `max_ages` of a batch statement. */
+function retentionArrays(retentions: readonly Retention[]): Record<string, Column> {
+  return {
+    keep_lasts: retentions.map((r) => r.keepLast),
+    max_ages: retentions.map((r) => r.maxAgeMs),
+  };
 }
 
 /** An execution record read from its row; NULL JSON columns become absent fields. */
@@ -244,6 +289,7 @@ export function planArrays(plans: readonly JobPlan[]): Record<string, Column> {
     next_fire_ats: plans.map((p) => p.nextFireAt),
     completed_ats: plans.map((p) => p.completedAt),
     last_outcomes: plans.map((p) => jsonOrNull(p.lastOutcome ?? undefined)),
+    ...retentionArrays(plans.map((p) => p.retention)),
     ...fireArrays(plans.flatMap((p) => p.executions)),
   };
 }
@@ -279,6 +325,7 @@ export function finishArrays(finishes: readonly FinishRequest[]): Record<string,
     keep_lease_untils: column((f) => f.keepLeaseUntil ?? null),
     last_outcomes: column((f) => jsonOrNull(f.lastOutcome ?? undefined)),
     froms: column((f) => f.from),
+    ...retentionArrays(finishes.map((f) => f.retention)),
   };
 }
 
@@ -291,6 +338,7 @@ export function startArrays(starts: readonly StartRequest[]): Record<string, Col
     started_ats: starts.map((s) => s.startedAt),
     forbid_overlaps: starts.map((s) => s.forbidOverlap),
     miss_befores: starts.map((s) => s.missBefore ?? null),
+    ...retentionArrays(starts.map((s) => s.retention)),
   };
 }
 

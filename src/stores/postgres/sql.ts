@@ -10,6 +10,24 @@
  * end with a `wake` step that `pg_notify`s the schema's channel with
  * `{"dueAt": <ms>}` when that work is due within `@notify_within_ms` of the
  * database clock; a notification is sent on commit, never for work rolled back.
+ *
+ * Locks: a write that changes both jobs and executions locks the jobs first,
+ * then the executions, each kind in id order (`FOR NO KEY UPDATE`), or takes
+ * the executions with `SKIP LOCKED`, which never waits; writes that lock rows
+ * of one kind lock them in id order or with `SKIP LOCKED`. Where it can, the
+ * job lock is a statement of its own in the write's transaction (`startLock`,
+ * `pruneLock`): a statement that locks a row another transaction updated
+ * after the statement began holds the newest version, yet a later step of it
+ * reaches the row through the version its snapshot saw, and can then queue
+ * behind a waiter that waits for it. The finish keeps its job lock in one
+ * statement (one round trip on the fire path), as planning does; the rare
+ * deadlock victim is run again (`connection.ts`).
+ *
+ * A job keeps its run statistics and, for the pruner, `kept_count` (its
+ * prunable executions: `NOT has_work`, rules.ts isPrunable) and
+ * `prune_after`. A batch that makes several executions of one job prunable
+ * applies rules.ts pruneAfterAdding to each in request order: the n-th of them
+ * counts `kept_count + n`, and `prune_after` becomes the least of the looks.
  */
 import { createHash } from 'node:crypto';
 import type { QueryConfig } from 'pg';
@@ -46,6 +64,22 @@ const wake = (src: string, due: string, cond: string) => `wake AS (
     WHERE w.due_at <= ${DB_NOW_MS} + @notify_within_ms::bigint)`;
 /** Forces the `wake` step (a SELECT-only CTE runs only when read). */
 const WOKE = '(SELECT count(*) FROM wake) AS woke';
+
+/**
+ * rules.ts pruneAfterAdding's look for the `nth` execution of a batch that
+ * became prunable at `at`, when the job kept `kept` before the batch.
+ */
+const pruneLook = (kept: string, nth: string, at: string, keepLast: string, maxAge: string) =>
+  `CASE WHEN ${kept} + ${nth} > ${keepLast} THEN ${at} + @prune_delay_ms::bigint
+    ELSE ${at} + ${maxAge} + @prune_delay_ms::bigint END`;
+
+/**
+ * A condition that holds (the CTE's rows are counted, never negative) and
+ * that makes the step it guards run after the CTE `cte`: a statement that
+ * must lock its jobs before its executions guards the executions' lock with
+ * the jobs' one.
+ */
+const after = (cte: string) => `(SELECT count(*) FROM ${cte}) >= 0`;
 
 /** Executions bound as parallel arrays, one element per row, in their given order. */
 const FIRES = `fire AS (
@@ -142,30 +176,48 @@ const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
   ORDER BY t.run_at, t.id`;
 
 /**
- * Planning steps, each a compare-and-set of its job; the fires of the plans
- * that applied are inserted (a fire that exists is skipped). One row per
- * applied plan and leased fire it inserted (or one with NULL execution
- * columns). Callers bind each job at most once per statement.
+ * Planning steps, each a compare-and-set of its job (read from the locked
+ * row); the fires of the plans that hold are inserted (a fire that exists is
+ * skipped), then each such job advances, counting the missed fires inserted
+ * and planning the pruner's look for the prunable ones. One row per applied
+ * plan and leased fire it inserted (or one with NULL execution columns).
+ * Callers bind each job at most once per statement.
  */
 const jobsAdvance = (s: string) => `WITH plans AS (
     SELECT * FROM unnest(@plan_job_ids::text[], @expected_versions::int[],
       @expected_next_fire_ats::bigint[], @next_fire_ats::bigint[], @completed_ats::bigint[],
-      @last_outcomes::text[])
+      @last_outcomes::text[], @keep_lasts::int[], @max_ages::bigint[])
       WITH ORDINALITY AS p(job_id, expected_version, expected_next_fire_at, next_fire_at,
-        completed_at, last_outcome, ord)
+        completed_at, last_outcome, keep_last, max_age, ord)
   ), locked AS MATERIALIZED (
-    SELECT j.id FROM ${s}.jobs j WHERE j.id IN (SELECT job_id FROM plans)
+    SELECT j.id, j.version, j.next_fire_at, j.kept_count FROM ${s}.jobs j
+    WHERE j.id IN (SELECT job_id FROM plans)
     ORDER BY j.id FOR NO KEY UPDATE SKIP LOCKED
+  ), ok AS MATERIALIZED (
+    SELECT p.*, l.kept_count FROM plans p JOIN locked l ON l.id = p.job_id
+    WHERE l.version = p.expected_version AND l.next_fire_at = p.expected_next_fire_at
+  ), ${FIRES}, ${insertFires(s, 'f.job_id IN (SELECT job_id FROM ok)')},
+  kept AS (
+    SELECT i.job_id, i.status, coalesce(i.finished_at, i.created_at) AS at,
+      row_number() OVER (PARTITION BY i.job_id
+        ORDER BY (SELECT min(f.ord) FROM fire f WHERE f.id = i.id)) AS nth
+    FROM inserted i WHERE NOT i.has_work
+  ), tally AS (
+    SELECT k.job_id, count(*) FILTER (WHERE k.status = 'missed') AS missed, count(*) AS kept,
+      min(${pruneLook('o.kept_count', 'k.nth', 'k.at', 'o.keep_last', 'o.max_age')}) AS due
+    FROM kept k JOIN ok o ON o.job_id = k.job_id
+    GROUP BY k.job_id
   ), advanced AS (
-    UPDATE ${s}.jobs j SET next_fire_at = p.next_fire_at,
-      completed_at = coalesce(p.completed_at, j.completed_at),
-      last_outcome = coalesce(p.last_outcome::jsonb, j.last_outcome)
-    FROM plans p
-    WHERE j.id = p.job_id AND j.id IN (SELECT id FROM locked) AND j.version = p.expected_version
-      AND j.next_fire_at = p.expected_next_fire_at
-    RETURNING p.ord, ${jobAs('j')}
-  ), ${FIRES}, ${insertFires(s, 'f.job_id IN (SELECT j_id FROM advanced)')},
-  ${wake('inserted', 'run_at', 'lease_owner IS NULL AND has_work')}
+    UPDATE ${s}.jobs j SET next_fire_at = o.next_fire_at,
+      completed_at = coalesce(o.completed_at, j.completed_at),
+      last_outcome = coalesce(o.last_outcome::jsonb, j.last_outcome),
+      missed_count = j.missed_count + coalesce(t.missed, 0),
+      kept_count = j.kept_count + coalesce(t.kept, 0),
+      prune_after = least(j.prune_after, t.due)
+    FROM ok o LEFT JOIN tally t ON t.job_id = o.job_id
+    WHERE j.id = o.job_id
+    RETURNING o.ord, ${jobAs('j')}
+  ), ${wake('inserted', 'run_at', 'lease_owner IS NULL AND has_work')}
   SELECT a.*, ${list(EXECUTION_COLUMNS, 'i')}, ${WOKE}
   FROM advanced a LEFT JOIN inserted i ON i.job_id = a.j_id AND i.lease_owner IS NOT NULL
   ORDER BY a.ord, i.run_at, i.id`;
@@ -179,12 +231,17 @@ const jobsAdvance = (s: string) => `WITH plans AS (
  * unfinished — in the table, or started by an earlier request of this batch —
  * which gives the answers of applying the requests one by one (a request
  * skipped for an earlier one implies an unfinished fire earlier still).
- * Callers bind each execution at most once per statement.
+ * A start that ends its execution (skipped, missed) counts in its job's
+ * statistics and plans the pruner's look; callers lock the jobs of requests
+ * that may end first (`startLock`, same transaction), so this statement sees
+ * the versions it holds. Callers bind each execution at most once per statement.
  */
 const executionsStart = (s: string) => `WITH req AS (
     SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @attempts::int[],
-      @started_ats::bigint[], @forbid_overlaps::boolean[], @miss_befores::bigint[])
-      WITH ORDINALITY AS r(id, lease_token, attempt, started_at, forbid_overlap, miss_before, ord)
+      @started_ats::bigint[], @forbid_overlaps::boolean[], @miss_befores::bigint[],
+      @keep_lasts::int[], @max_ages::bigint[])
+      WITH ORDINALITY AS r(id, lease_token, attempt, started_at, forbid_overlap, miss_before,
+        keep_last, max_age, ord)
   ), xlock AS MATERIALIZED (
     SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM req)
     ORDER BY x.id FOR NO KEY UPDATE
@@ -215,24 +272,52 @@ const executionsStart = (s: string) => `WITH req AS (
     FROM decided d
     WHERE e.id = d.id AND e.lease_token = d.lease_token AND e.lease_owner IS NOT NULL
       AND e.status IN ('scheduled', 'running') AND e.attempt = d.attempt - 1
-    RETURNING d.ord, d.outcome
+    RETURNING d.ord, d.outcome, e.job_id, d.started_at, d.keep_last, d.max_age
+  ), ended AS (
+    SELECT c.*, row_number() OVER (PARTITION BY c.job_id ORDER BY c.ord) AS nth
+    FROM changed c WHERE c.outcome <> 'started'
+  ), tally AS (
+    SELECT n.job_id, count(*) FILTER (WHERE n.outcome = 'skipped') AS skipped,
+      count(*) FILTER (WHERE n.outcome = 'missed') AS missed, count(*) AS kept,
+      min(${pruneLook('l.kept_count', 'n.nth', 'n.started_at', 'n.keep_last', 'n.max_age')}) AS due
+    FROM ended n JOIN ${s}.jobs l ON l.id = n.job_id
+    GROUP BY n.job_id
+  ), tallied AS (
+    UPDATE ${s}.jobs j SET skipped_count = j.skipped_count + t.skipped,
+      missed_count = j.missed_count + t.missed, kept_count = j.kept_count + t.kept,
+      prune_after = least(j.prune_after, t.due)
+    FROM tally t WHERE j.id = t.job_id
   )
   SELECT ord, outcome FROM changed`;
+
+/** rules.ts isPrunable of the state a finish request `r` writes. */
+const prunableAfter = (r: string) =>
+  `NOT (${r}.status IN ('scheduled', 'running')
+    OR (${r}.status = 'failed' AND ${r}.on_failure IS NOT DISTINCT FROM 'pending'))`;
 
 /**
  * Fenced finishes, answered per request by `ord`: accepted while the lease and
  * token hold and the execution is in the state `from` names (rules.ts
- * isFinishable). The latest accepted last outcome per job is written.
+ * isFinishable). Per job, in one write: the latest accepted last outcome, the
+ * statistics of attempts' final ends (`from` running, succeeded or failed),
+ * and the pruner's look for the executions that became prunable (a finish
+ * starts from a state that is not prunable). The jobs of requests that may
+ * change their job are locked first.
  */
 const executionsFinish = (s: string) => `WITH req AS (
     SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @statuses::text[],
       @run_ats::bigint[], @attempts::text[], @results::text[], @errors::text[],
       @on_failures::text[], @finished_ats::bigint[], @keep_lease_untils::bigint[],
-      @last_outcomes::text[], @froms::text[])
+      @last_outcomes::text[], @froms::text[], @keep_lasts::int[], @max_ages::bigint[])
       WITH ORDINALITY AS r(id, lease_token, status, run_at, attempt, result, error, on_failure,
-        finished_at, keep_lease_until, last_outcome, from_state, ord)
+        finished_at, keep_lease_until, last_outcome, from_state, keep_last, max_age, ord)
+  ), jlock AS MATERIALIZED (
+    SELECT j.id, j.kept_count FROM ${s}.jobs j
+    WHERE j.id IN (SELECT x.job_id FROM ${s}.executions x JOIN req r ON r.id = x.id
+      WHERE r.status <> 'scheduled' OR r.last_outcome IS NOT NULL)
+    ORDER BY j.id FOR NO KEY UPDATE
   ), xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM req)
+    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM req) AND ${after('jlock')}
     ORDER BY x.id FOR NO KEY UPDATE
   ), done AS (
     UPDATE ${s}.executions e SET status = r.status, run_at = coalesce(r.run_at, e.run_at),
@@ -247,18 +332,97 @@ const executionsFinish = (s: string) => `WITH req AS (
       AND e.lease_owner IS NOT NULL
       AND CASE r.from_state WHEN 'running' THEN e.status = 'running'
         ELSE e.status = 'failed' AND e.on_failure = 'pending' END
-    RETURNING r.ord, e.job_id, r.last_outcome
-  ), outcome_jobs AS MATERIALIZED (
-    SELECT j.id FROM ${s}.jobs j
-    WHERE j.id IN (SELECT job_id FROM done WHERE last_outcome IS NOT NULL)
-    ORDER BY j.id FOR NO KEY UPDATE
-  ), outcome AS (
-    UPDATE ${s}.jobs j SET last_outcome = o.last_outcome::jsonb
-    FROM (SELECT DISTINCT ON (job_id) job_id, last_outcome FROM done
-          WHERE last_outcome IS NOT NULL ORDER BY job_id, ord DESC) o
-    WHERE j.id = o.job_id AND j.id IN (SELECT id FROM outcome_jobs)
+    RETURNING r.ord, e.job_id, e.fire_at, r.status, r.last_outcome, r.keep_last, r.max_age,
+      coalesce(r.finished_at, e.fire_at) AS at,
+      r.from_state = 'running' AND r.status IN ('succeeded', 'failed') AS counted,
+      ${prunableAfter('r')} AS prunable
+  ), ended AS (
+    SELECT d.*, count(*) FILTER (WHERE d.prunable) OVER (PARTITION BY d.job_id ORDER BY d.ord) AS nth
+    FROM done d
+  ), tally AS (
+    SELECT n.job_id,
+      (array_agg(n.last_outcome ORDER BY n.ord DESC)
+        FILTER (WHERE n.last_outcome IS NOT NULL))[1] AS last_outcome,
+      count(*) FILTER (WHERE n.counted AND n.status = 'succeeded') AS succeeded,
+      count(*) FILTER (WHERE n.counted AND n.status = 'failed') AS failed,
+      (array_agg(n.at ORDER BY n.ord DESC)
+        FILTER (WHERE n.counted AND n.status = 'succeeded'))[1] AS last_success_at,
+      (array_agg(n.at ORDER BY n.ord DESC)
+        FILTER (WHERE n.counted AND n.status = 'failed'))[1] AS last_failure_at,
+      max(n.fire_at) FILTER (WHERE n.counted) AS last_fire_at,
+      count(*) FILTER (WHERE n.prunable) AS kept,
+      min(${pruneLook('l.kept_count', 'n.nth', 'n.at', 'n.keep_last', 'n.max_age')})
+        FILTER (WHERE n.prunable) AS due
+    FROM ended n JOIN jlock l ON l.id = n.job_id
+    GROUP BY n.job_id
+  ), tallied AS (
+    UPDATE ${s}.jobs j SET last_outcome = coalesce(t.last_outcome::jsonb, j.last_outcome),
+      succeeded_count = j.succeeded_count + t.succeeded,
+      failed_count = j.failed_count + t.failed,
+      last_success_at = coalesce(t.last_success_at, j.last_success_at),
+      last_failure_at = coalesce(t.last_failure_at, j.last_failure_at),
+      last_fire_at = greatest(j.last_fire_at, t.last_fire_at),
+      stale_since = CASE WHEN t.succeeded > 0 THEN NULL ELSE j.stale_since END,
+      kept_count = j.kept_count + t.kept,
+      prune_after = least(j.prune_after, t.due)
+    FROM tally t WHERE j.id = t.job_id
   )
   SELECT ord FROM done`;
+
+/**
+ * One pruning pass over a job, after `pruneLock` locked the job in the same
+ * transaction (see the module comment). Its prunable executions are picked, oldest fire first and at
+ * most `@limit`: those at or before the newest one beyond the `@keep_last`
+ * newest (`boundary`, looked for only when the kept count says there is one),
+ * and those finished before `@cutoff` (`aged`; when more than `@limit` aged
+ * out, the oldest finished are the ones taken). Rows another pass holds are
+ * skipped (`SKIP LOCKED`) and rows another pass deleted are gone, so two
+ * passes at once delete each row once. The job's kept count drops by what was
+ * deleted and, if `prune_after` is still `@expected_prune_after`, the next
+ * look follows rules.ts pruneAfterPass. Answers how many were deleted.
+ */
+const executionsPrune = (s: string) => `WITH job AS MATERIALIZED (
+    SELECT j.id, j.kept_count FROM ${s}.jobs j WHERE j.id = @job_id
+  ), boundary AS MATERIALIZED (
+    SELECT e.fire_at, e.id FROM ${s}.executions e
+    WHERE e.job_id = @job_id AND NOT e.has_work
+      AND (SELECT kept_count FROM job) > @keep_last::bigint
+    ORDER BY e.fire_at DESC, e.id DESC OFFSET @keep_last::bigint LIMIT 1
+  ), beyond AS (
+    SELECT e.id, e.fire_at FROM ${s}.executions e, boundary b
+    WHERE e.job_id = @job_id AND NOT e.has_work AND (e.fire_at, e.id) <= (b.fire_at, b.id)
+    ORDER BY e.fire_at, e.id LIMIT @limit::bigint
+  ), aged AS (
+    SELECT e.id, e.fire_at FROM ${s}.executions e
+    WHERE e.job_id = @job_id AND NOT e.has_work AND e.finished_at < @cutoff::bigint
+      AND EXISTS (SELECT 1 FROM job)
+    ORDER BY e.finished_at LIMIT @limit::bigint
+  ), picked AS (
+    SELECT c.id FROM (SELECT * FROM beyond UNION SELECT * FROM aged) c
+    ORDER BY c.fire_at, c.id LIMIT @limit::bigint
+  ), doomed AS MATERIALIZED (
+    SELECT x.id FROM ${s}.executions x
+    WHERE x.id IN (SELECT id FROM picked) AND NOT x.has_work
+    ORDER BY x.id FOR NO KEY UPDATE SKIP LOCKED
+  ), deleted AS (
+    DELETE FROM ${s}.executions e USING doomed d WHERE e.id = d.id RETURNING e.id
+  ), counted AS (
+    SELECT count(*) AS n FROM deleted
+  ), oldest AS (
+    SELECT e.finished_at FROM ${s}.executions e
+    WHERE e.job_id = @job_id AND NOT e.has_work AND e.finished_at IS NOT NULL
+      AND e.id NOT IN (SELECT id FROM deleted)
+    ORDER BY e.finished_at LIMIT 1
+  ), passed AS (
+    UPDATE ${s}.jobs j SET kept_count = greatest(j.kept_count - c.n, 0),
+      prune_after = CASE
+        WHEN j.prune_after IS DISTINCT FROM @expected_prune_after::bigint THEN j.prune_after
+        WHEN c.n >= @limit::bigint THEN @now::bigint
+        WHEN j.kept_count - c.n > @keep_last::bigint THEN @now::bigint + @prune_delay_ms::bigint
+        ELSE (SELECT finished_at FROM oldest) + @max_age::bigint + @prune_delay_ms::bigint END
+    FROM counted c WHERE j.id = (SELECT id FROM job)
+  )
+  SELECT n AS deleted FROM counted`;
 
 /** The cursor and filter of executionsList; with no cursor the bound `(MAX, '')` admits every row. */
 const LIST_EXECUTIONS_WHERE = `(@status::text IS NULL OR status = @status::text)
@@ -274,13 +438,16 @@ function sqlOf(s: string) {
     jobInsert: `WITH ins AS (
         INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')})
         VALUES (@id, @definition::jsonb, @hash, @paused, @next_fire_at, @version, @created_at,
-          @updated_at, @completed_at, @last_outcome::jsonb)
+          @updated_at, @completed_at, @last_outcome::jsonb, @stale_after_ms, @last_fire_at,
+          @last_success_at, @last_failure_at, @succeeded_count, @failed_count, @missed_count,
+          @skipped_count, @stale_since, @prune_after)
         ON CONFLICT DO NOTHING RETURNING id, paused, next_fire_at
       ), ${wake('ins', 'next_fire_at', 'NOT paused')}
       SELECT id, ${WOKE} FROM ins`,
     // With @drop_planned, the job's planned fires (rules.ts isPlannedFire) go with the same statement.
     // The job is locked first (compare-and-set on its version); with @drop_planned its planned
     // fires (rules.ts isPlannedFire) are deleted, and when any were, it is no longer completed.
+    // What the store keeps (statistics, stale_since, prune_after, kept_count) stays as it is.
     jobUpdate: `WITH locked AS (
         SELECT id FROM ${s}.jobs WHERE id = @id AND version = @expected_version FOR NO KEY UPDATE
       ), dropped AS (
@@ -292,6 +459,7 @@ function sqlOf(s: string) {
         UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash, paused = @paused,
           next_fire_at = @next_fire_at, version = @version, created_at = @created_at,
           updated_at = @updated_at, last_outcome = @last_outcome::jsonb,
+          stale_after_ms = @stale_after_ms::bigint,
           completed_at = CASE WHEN EXISTS (SELECT 1 FROM dropped) THEN NULL ELSE @completed_at::bigint END
         FROM locked WHERE j.id = locked.id
         RETURNING j.id, j.paused, j.next_fire_at
@@ -317,20 +485,48 @@ function sqlOf(s: string) {
           ORDER BY run_at LIMIT 1)) AS due_at`,
     jobsAdvance: jobsAdvance(s),
     // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
+    // An execution inserted prunable counts among its job's kept ones.
     executionInsert: `WITH ${FIRES},
       ${insertFires(s, `EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = f.job_id)`)},
-      ${wake('inserted', 'run_at', 'lease_owner IS NULL AND has_work')}
+      kept AS (
+        UPDATE ${s}.jobs j SET kept_count = j.kept_count + c.n
+        FROM (SELECT job_id, count(*) AS n FROM inserted WHERE NOT has_work GROUP BY job_id) c
+        WHERE j.id = c.job_id
+      ), ${wake('inserted', 'run_at', 'lease_owner IS NULL AND has_work')}
       SELECT id, ${WOKE} FROM inserted`,
     executionGet: `SELECT ${EXECUTION} FROM ${s}.executions e WHERE e.id = @id`,
     executionsListAll: `SELECT ${EXECUTION} FROM ${s}.executions e WHERE ${LIST_EXECUTIONS_WHERE}`,
     executionsListJob: `SELECT ${EXECUTION} FROM ${s}.executions e
       WHERE job_id = @job_id AND ${LIST_EXECUTIONS_WHERE}`,
+    // Served by jobs_prune.
+    jobsToPrune: `SELECT ${JOB} FROM ${s}.jobs j
+      WHERE j.prune_after IS NOT NULL AND j.prune_after <= @now::bigint
+      ORDER BY j.prune_after, j.id LIMIT @limit`,
+    executionsPrune: executionsPrune(s),
+    // Served by jobs_stale. SKIP LOCKED: two callers never mark (and report) the same job.
+    // Paused and completed jobs are not reported: they are not expected to succeed.
+    jobsStale: `WITH due AS MATERIALIZED (
+        SELECT id FROM ${s}.jobs
+        WHERE stale_at IS NOT NULL AND stale_since IS NULL AND NOT paused AND completed_at IS NULL
+          AND stale_at <= @now::bigint
+        ORDER BY stale_at, id LIMIT @limit
+        FOR NO KEY UPDATE SKIP LOCKED
+      ), marked AS (
+        UPDATE ${s}.jobs j SET stale_since = @now::bigint
+        FROM due WHERE j.id = due.id AND j.stale_since IS NULL
+        RETURNING j.*
+      )
+      SELECT ${list(JOB_COLUMNS, 'm')} FROM marked m ORDER BY m.stale_at, m.id`,
     executionsClaim: claim(s),
     executionsTakeOver: takeOver(s),
-    // Serializes overlap decisions of one job across instances (locks in id order: no deadlock).
-    overlapLock: `SELECT j.id FROM ${s}.jobs j
+    // Locks the jobs of starts that may end their execution, before the start statement, in id
+    // order: overlap decisions of one job are serialized across instances, and the start's
+    // statement counts skipped and missed fires in the job versions it holds.
+    startLock: `SELECT j.id FROM ${s}.jobs j
       WHERE j.id IN (SELECT job_id FROM ${s}.executions WHERE id = ANY(@ids::text[]))
       ORDER BY j.id FOR NO KEY UPDATE`,
+    // The job of a pruning pass, locked before it (see executionsPrune).
+    pruneLock: `SELECT id FROM ${s}.jobs WHERE id = @job_id FOR NO KEY UPDATE`,
     executionsStart: executionsStart(s),
     executionsFinish: executionsFinish(s),
     leasesRenew: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),

@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import { ChimeError } from '../../errors.js';
 import { migration001 } from './migrations/001-initial.js';
+import { migration002 } from './migrations/002-retention.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -22,7 +23,7 @@ export interface Migration {
 }
 
 /** Every migration this code knows, oldest first. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration001];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
 
 const CREATE_LEDGER = `
 CREATE TABLE IF NOT EXISTS chime_migrations (

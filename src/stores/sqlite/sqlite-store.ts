@@ -5,7 +5,7 @@
  * write lock up front, so two processes never interleave a claim, a plan or a
  * fenced write (a waiting writer retries for up to `busy_timeout`).
  *
- * Schema and indexes: `migrations/001-initial.ts`. Statements: `statements.ts`.
+ * Schema and indexes: `migrations/`. Statements: `statements.ts`.
  */
 import Database from 'better-sqlite3';
 import { ChimeError, isChimeError } from '../../errors.js';
@@ -18,11 +18,13 @@ import type {
   JobRecord,
   JobsListParams,
   LeaseRef,
+  Retention,
   StartRequest,
   StartResult,
   Store,
   StoreCapabilities,
 } from '../store.js';
+import { PRUNE_DELAY_MS, isPrunable, pruneAfterPass } from '../rules.js';
 import { checkMigrated, migrate } from './migrations.js';
 import {
   executionFromRow,
@@ -33,6 +35,7 @@ import {
   prepareStatements,
   type ExecutionRow,
   type JobRow,
+  type Params,
   type Statements,
 } from './statements.js';
 
@@ -176,14 +179,18 @@ export class SqliteStore implements Store {
       for (const plan of plans) {
         if (!advanceJob(s, plan)) continue;
         applied.push(plan.jobId);
-        claims.push(...insertFires(s, plan.executions));
+        claims.push(...insertFires(s, plan));
       }
       return { claims, applied };
     });
   }
 
   async executionInsert({ execution }: { execution: ExecutionRecord }): Promise<void> {
-    this.statements.executionInsert.get(executionParams(execution));
+    if (!isPrunable(execution)) {
+      this.statements.executionInsert.get(executionParams(execution));
+      return;
+    }
+    this.write((s) => insertExecution(s, execution));
   }
 
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {
@@ -201,6 +208,28 @@ export class SqliteStore implements Store {
         ? s.executionsListAll.all(bound)
         : s.executionsListJob.all({ ...bound, job_id: params.jobId });
     return rows.map(executionFromRow);
+  }
+
+  async jobsToPrune({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
+    return this.statements.jobsToPrune.all({ now, limit }).map(jobFromRow);
+  }
+
+  async executionsPrune(params: {
+    jobId: string;
+    retention: Retention;
+    now: number;
+    limit: number;
+    expectedPruneAfter: number | null;
+  }): Promise<number> {
+    return this.write((s) => pruneJob(s, params));
+  }
+
+  async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
+    return this.write((s) =>
+      s.jobsStale
+        .all({ now, limit })
+        .map(({ id }) => mustGet(s.jobMarkStale.get({ id, now }), 'job', id)),
+    ).map(jobFromRow);
   }
 
   async executionsClaim(params: {
@@ -355,15 +384,97 @@ function advanceJob(s: Statements, plan: JobPlan): boolean {
   return result.changes === 1;
 }
 
-/** Inserts a plan's fires (a fire that exists is skipped); returns the leased ones as claims. */
-function insertFires(s: Statements, executions: ExecutionRecord[]): Claim[] {
+/**
+ * Inserts a plan's fires (a fire that exists is skipped); returns the leased
+ * ones as claims. Missed fires count in the job's statistics, and those that
+ * are prunable (all of them) plan the pruner's look, one after the other.
+ */
+function insertFires(s: Statements, plan: JobPlan): Claim[] {
   const inserted: ExecutionRow[] = [];
-  for (const execution of executions) {
-    const fresh = s.executionInsert.get(executionParams(execution)) !== undefined;
-    if (!fresh || execution.leaseOwner === null) continue;
+  for (const execution of plan.executions) {
+    if (!insertExecution(s, execution)) continue;
+    if (isPrunable(execution)) {
+      s.jobTally.run({
+        ...tally(plan.jobId, execution.finishedAt ?? execution.createdAt, plan.retention),
+        missed: execution.status === 'missed' ? 1 : 0,
+        prunable: 1,
+      });
+    }
+    if (execution.leaseOwner === null) continue;
     inserted.push(mustGet(s.executionGet.get({ id: execution.id }), 'execution', execution.id));
   }
   return withJobs(s, inserted);
+}
+
+/** Inserts one execution, counted among its job's kept ones when prunable; true when inserted. */
+function insertExecution(s: Statements, execution: ExecutionRecord): boolean {
+  if (s.executionInsert.get(executionParams(execution)) === undefined) return false;
+  if (isPrunable(execution)) s.jobKeep.run({ id: execution.jobId });
+  return true;
+}
+
+/** The parameters of `jobTally` that change nothing, for a job and the instant `at`. */
+function tally(jobId: string, at: number, retention: Retention): Params {
+  return {
+    id: jobId,
+    at,
+    keep_last: retention.keepLast,
+    max_age_ms: retention.maxAgeMs,
+    prune_delay_ms: PRUNE_DELAY_MS,
+    last_outcome: null,
+    succeeded: 0,
+    failed: 0,
+    missed: 0,
+    skipped: 0,
+    ended_fire_at: null,
+    kept: 0,
+    prunable: 0,
+  };
+}
+
+/**
+ * One pass of the pruner over a job, inside the caller's transaction: the
+ * prunable executions beyond the keepLast newest (skipped when the kept count
+ * says there are none) and those aged out, oldest fire first, at most `limit`.
+ */
+function pruneJob(
+  s: Statements,
+  params: {
+    jobId: string;
+    retention: Retention;
+    now: number;
+    limit: number;
+    expectedPruneAfter: number | null;
+  },
+): number {
+  const { jobId, retention, now, limit } = params;
+  const job = s.pruneJob.get({ id: jobId });
+  if (!job || limit <= 0) return 0;
+  const candidates = new Map<string, number>();
+  if (job.kept_count > retention.keepLast) {
+    const boundary = s.pruneBoundary.get({ job_id: jobId, keep_last: retention.keepLast });
+    if (boundary) {
+      for (const row of s.pruneBeyond.all({ job_id: jobId, ...boundary, limit }))
+        candidates.set(row.id, row.fire_at);
+    }
+  }
+  const cutoff = now - retention.maxAgeMs;
+  for (const row of s.pruneAged.all({ job_id: jobId, cutoff, limit }))
+    candidates.set(row.id, row.fire_at);
+  const doomed = [...candidates]
+    .sort(([idA, fireA], [idB, fireB]) => fireA - fireB || (idA < idB ? -1 : 1))
+    .slice(0, limit)
+    .map(([id]) => id);
+  const deleted =
+    doomed.length === 0 ? 0 : s.pruneDelete.run({ ids: JSON.stringify(doomed) }).changes;
+  const kept = Math.max(0, job.kept_count - deleted);
+  let pruneAfter = job.prune_after;
+  if (pruneAfter === params.expectedPruneAfter) {
+    const oldest = s.pruneOldest.get({ job_id: jobId })?.finished_at ?? null;
+    pruneAfter = pruneAfterPass(now, deleted === limit, kept, oldest, retention);
+  }
+  s.pruneSet.run({ id: jobId, kept_count: kept, prune_after: pruneAfter });
+  return deleted;
 }
 
 /** Pairs executions with their jobs, reading each job once. */
@@ -416,6 +527,12 @@ function startOne(s: Statements, start: StartRequest): StartResult {
     if (!startable || row.attempt !== start.attempt - 1) return 'rejected';
     const end = (status: 'skipped' | 'missed') => {
       s.startEnded.run({ id: row.id, status, finished_at: start.startedAt });
+      s.jobTally.run({
+        ...tally(row.job_id, start.startedAt, start.retention),
+        [status]: 1,
+        kept: 1,
+        prunable: 1,
+      });
       return status;
     };
     const planned = row.trigger === 'schedule' && row.status === 'scheduled' && row.attempt === 0;
@@ -436,7 +553,11 @@ function startOne(s: Statements, start: StartRequest): StartResult {
   return started.changes === 1 ? 'started' : 'rejected';
 }
 
-/** One fenced finish; writes the job's last outcome when accepted. */
+/**
+ * One fenced finish; when accepted, one more statement writes what it does to
+ * the job: the last outcome, the statistics of an attempt's final end, and the
+ * pruner's next look when the execution became prunable.
+ */
 function finishOne(s: Statements, finish: FinishRequest): boolean {
   const row = s.finish.get({
     id: finish.id,
@@ -452,8 +573,19 @@ function finishOne(s: Statements, finish: FinishRequest): boolean {
     keep_lease_until: finish.keepLeaseUntil ?? null,
   });
   if (!row) return false;
-  if (finish.lastOutcome) {
-    s.jobSetLastOutcome.run({ id: row.job_id, last_outcome: JSON.stringify(finish.lastOutcome) });
-  }
+  const counted =
+    finish.from === 'running' && (finish.status === 'succeeded' || finish.status === 'failed');
+  // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
+  const prunable = isPrunable(finish);
+  if (!counted && !prunable && !finish.lastOutcome) return true;
+  s.jobTally.run({
+    ...tally(row.job_id, finish.finishedAt ?? row.fire_at, finish.retention),
+    last_outcome: finish.lastOutcome ? JSON.stringify(finish.lastOutcome) : null,
+    succeeded: counted && finish.status === 'succeeded' ? 1 : 0,
+    failed: counted && finish.status === 'failed' ? 1 : 0,
+    ended_fire_at: counted ? row.fire_at : null,
+    kept: prunable ? 1 : 0,
+    prunable: prunable ? 1 : 0,
+  });
   return true;
 }

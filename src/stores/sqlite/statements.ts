@@ -27,6 +27,16 @@ export interface JobRow {
   updated_at: number;
   completed_at: number | null;
   last_outcome: string | null;
+  stale_after_ms: number | null;
+  last_fire_at: number | null;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  succeeded_count: number;
+  failed_count: number;
+  missed_count: number;
+  skipped_count: number;
+  stale_since: number | null;
+  prune_after: number | null;
 }
 
 /** An `executions` row (without the generated `has_work`). NULL JSON columns are absent values. */
@@ -51,8 +61,11 @@ export interface ExecutionRow {
   finished_at: number | null;
 }
 
+/** The columns of a job record; `kept_count` and the generated `stale_at` are the store's own. */
 const JOB_COLUMNS =
-  'id, definition, hash, paused, next_fire_at, version, created_at, updated_at, completed_at, last_outcome';
+  'id, definition, hash, paused, next_fire_at, version, created_at, updated_at, completed_at, ' +
+  'last_outcome, stale_after_ms, last_fire_at, last_success_at, last_failure_at, succeeded_count, ' +
+  'failed_count, missed_count, skipped_count, stale_since, prune_after';
 const EXECUTION_COLUMNS =
   'id, job_id, fire_at, run_at, trigger, status, attempt, payload, lease_owner, lease_until, ' +
   'lease_token, attempts, result, error, on_failure, created_at, started_at, finished_at';
@@ -121,13 +134,80 @@ const NEXT_DUE_AT = `SELECT
     (SELECT run_at FROM executions INDEXED BY executions_claimable
       WHERE has_work = 1 AND lease_owner IS NULL ORDER BY run_at LIMIT 1) AS run_at`;
 
+/** Jobs whose pruner look is due by `@now`, oldest first. */
+export const JOBS_TO_PRUNE = `SELECT ${JOB_COLUMNS} FROM jobs INDEXED BY jobs_prune
+  WHERE prune_after IS NOT NULL AND prune_after <= @now
+  ORDER BY prune_after, id LIMIT @limit`;
+
+/**
+ * The jobs that went stale by `@now`, longest stale first, not yet marked;
+ * {@link SQL.jobMarkStale} marks each, inside the same `BEGIN IMMEDIATE`, so
+ * two callers never mark the same job. Paused and completed jobs are not
+ * reported: they are not expected to succeed.
+ */
+export const JOBS_STALE = `SELECT id FROM jobs INDEXED BY jobs_stale
+  WHERE stale_at IS NOT NULL AND stale_since IS NULL AND paused = 0 AND completed_at IS NULL
+    AND stale_at <= @now
+  ORDER BY stale_at, id LIMIT @limit`;
+
+/*
+ * executionsPrune, step by step inside one `BEGIN IMMEDIATE`. A prunable
+ * execution (rules.ts isPrunable) is one with `has_work = 0`.
+ */
+
+/** The newest prunable execution beyond the `@keep_last` newest: it and older ones go. */
+export const PRUNE_BOUNDARY = `SELECT fire_at, id FROM executions INDEXED BY executions_prunable
+  WHERE job_id = @job_id AND has_work = 0
+  ORDER BY fire_at DESC, id DESC LIMIT 1 OFFSET @keep_last`;
+
+/** Prunable executions at or before the boundary `(@fire_at, @id)`, oldest first. */
+export const PRUNE_BEYOND = `SELECT id, fire_at FROM executions INDEXED BY executions_prunable
+  WHERE job_id = @job_id AND has_work = 0 AND (fire_at, id) <= (@fire_at, @id)
+  ORDER BY fire_at, id LIMIT @limit`;
+
+/** Prunable executions finished before `@cutoff`, oldest finish first. */
+export const PRUNE_AGED = `SELECT id, fire_at FROM executions INDEXED BY executions_prunable_age
+  WHERE job_id = @job_id AND has_work = 0 AND finished_at < @cutoff
+  ORDER BY finished_at LIMIT @limit`;
+
+/** The finish time of the job's oldest kept prunable execution. */
+export const PRUNE_OLDEST = `SELECT finished_at FROM executions INDEXED BY executions_prunable_age
+  WHERE job_id = @job_id AND has_work = 0 AND finished_at IS NOT NULL
+  ORDER BY finished_at LIMIT 1`;
+
+/**
+ * What an execution's end (or a plan's missed fire) does to its job: the last
+ * outcome, the statistics, and — when it made an execution prunable
+ * (`@prunable`) — `prune_after` by rules.ts pruneAfterAdding, where the kept
+ * count is `kept_count + @kept` (an insert counted it already: `@kept` = 0).
+ * SET expressions read the row as it was, so `kept_count` is the old count.
+ */
+const JOB_TALLY_DUE = `CASE WHEN kept_count + @kept > @keep_last THEN @at + @prune_delay_ms
+    ELSE @at + @max_age_ms + @prune_delay_ms END`;
+const JOB_TALLY = `UPDATE jobs SET
+    last_outcome = coalesce(@last_outcome, last_outcome),
+    succeeded_count = succeeded_count + @succeeded,
+    failed_count = failed_count + @failed,
+    missed_count = missed_count + @missed,
+    skipped_count = skipped_count + @skipped,
+    last_success_at = CASE WHEN @succeeded > 0 THEN @at ELSE last_success_at END,
+    last_failure_at = CASE WHEN @failed > 0 THEN @at ELSE last_failure_at END,
+    last_fire_at = CASE WHEN @ended_fire_at IS NULL THEN last_fire_at
+      ELSE max(coalesce(last_fire_at, @ended_fire_at), @ended_fire_at) END,
+    stale_since = CASE WHEN @succeeded > 0 THEN NULL ELSE stale_since END,
+    kept_count = kept_count + @kept,
+    prune_after = CASE WHEN @prunable = 0 THEN prune_after
+      ELSE min(coalesce(prune_after, ${JOB_TALLY_DUE}), ${JOB_TALLY_DUE}) END
+  WHERE id = @id`;
+
 /** Every statement of the store, by name: what {@link prepareStatements} prepares. */
 export const SQL = {
   jobGet: `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = @id`,
   jobInsert: `INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${paramsOf(JOB_COLUMNS)}) ON CONFLICT DO NOTHING`,
+  // Leaves what the store keeps (statistics, stale_since, prune_after, kept_count) as it is.
   jobUpdate: `UPDATE jobs SET definition = @definition, hash = @hash, paused = @paused,
       next_fire_at = @next_fire_at, version = @version, created_at = @created_at, updated_at = @updated_at,
-      completed_at = @completed_at, last_outcome = @last_outcome
+      completed_at = @completed_at, last_outcome = @last_outcome, stale_after_ms = @stale_after_ms
     WHERE id = @id AND version = @expected_version`,
   jobDelete: 'DELETE FROM jobs WHERE id = @id',
   jobsList: JOBS_LIST,
@@ -136,7 +216,22 @@ export const SQL = {
   jobAdvance: `UPDATE jobs SET next_fire_at = @next_fire_at,
       completed_at = coalesce(@completed_at, completed_at), last_outcome = coalesce(@last_outcome, last_outcome)
     WHERE id = @id AND version = @expected_version AND next_fire_at = @expected_next_fire_at`,
-  jobSetLastOutcome: 'UPDATE jobs SET last_outcome = @last_outcome WHERE id = @id',
+  jobTally: JOB_TALLY,
+  // An inserted execution that is already prunable counts among the kept ones.
+  jobKeep: 'UPDATE jobs SET kept_count = kept_count + 1 WHERE id = @id',
+  jobsToPrune: JOBS_TO_PRUNE,
+  jobsStale: JOBS_STALE,
+  jobMarkStale: `UPDATE jobs SET stale_since = @now WHERE id = @id AND stale_since IS NULL
+    RETURNING ${JOB_COLUMNS}`,
+  pruneJob: 'SELECT kept_count, prune_after FROM jobs WHERE id = @id',
+  pruneBoundary: PRUNE_BOUNDARY,
+  pruneBeyond: PRUNE_BEYOND,
+  pruneAged: PRUNE_AGED,
+  // @ids: a JSON array of ids. Only prunable rows, whatever the caller picked.
+  pruneDelete: `DELETE FROM executions
+    WHERE id IN (SELECT value FROM json_each(@ids)) AND has_work = 0`,
+  pruneOldest: PRUNE_OLDEST,
+  pruneSet: 'UPDATE jobs SET kept_count = @kept_count, prune_after = @prune_after WHERE id = @id',
   dropPlanned: `DELETE FROM executions
     WHERE job_id = @job_id AND trigger = 'schedule' AND status = 'scheduled' AND attempt = 0`,
   // Its last fire was dropped: the job is not completed after all.
@@ -176,7 +271,7 @@ export const SQL = {
     WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
       AND CASE @from WHEN 'running' THEN status = 'running'
         ELSE status = 'failed' AND on_failure = 'pending' END
-    RETURNING job_id`,
+    RETURNING job_id, fire_at`,
   leaseRenew: `UPDATE executions SET lease_until = @until
     WHERE id = @id AND lease_token = @lease_token AND lease_owner = @owner`,
   leaseRelease: `UPDATE executions SET lease_owner = NULL, lease_until = NULL
@@ -197,7 +292,18 @@ export interface Statements {
   jobsDue: Database.Statement<Params, JobRow>;
   nextDueAt: Database.Statement<Params, { next_fire_at: number | null; run_at: number | null }>;
   jobAdvance: Database.Statement<Params, Row>;
-  jobSetLastOutcome: Database.Statement<Params, Row>;
+  jobTally: Database.Statement<Params, Row>;
+  jobKeep: Database.Statement<Params, Row>;
+  jobsToPrune: Database.Statement<Params, JobRow>;
+  jobsStale: Database.Statement<Params, { id: string }>;
+  jobMarkStale: Database.Statement<Params, JobRow>;
+  pruneJob: Database.Statement<Params, { kept_count: number; prune_after: number | null }>;
+  pruneBoundary: Database.Statement<Params, { fire_at: number; id: string }>;
+  pruneBeyond: Database.Statement<Params, { id: string; fire_at: number }>;
+  pruneAged: Database.Statement<Params, { id: string; fire_at: number }>;
+  pruneDelete: Database.Statement<Params, Row>;
+  pruneOldest: Database.Statement<Params, { finished_at: number }>;
+  pruneSet: Database.Statement<Params, Row>;
   dropPlanned: Database.Statement<Params, Row>;
   executionInsert: Database.Statement<Params, { id: string }>;
   executionGet: Database.Statement<Params, ExecutionRow>;
@@ -210,7 +316,7 @@ export interface Statements {
   startRunning: Database.Statement<Params, Row>;
   startEnded: Database.Statement<Params, Row>;
   jobReopen: Database.Statement<Params, Row>;
-  finish: Database.Statement<Params, { job_id: string }>;
+  finish: Database.Statement<Params, { job_id: string; fire_at: number }>;
   leaseRenew: Database.Statement<Params, Row>;
   leaseRelease: Database.Statement<Params, Row>;
 }
@@ -227,7 +333,18 @@ export function prepareStatements(db: Database.Database): Statements {
     jobsDue: p<JobRow>(SQL.jobsDue),
     nextDueAt: p<{ next_fire_at: number | null; run_at: number | null }>(SQL.nextDueAt),
     jobAdvance: p<Row>(SQL.jobAdvance),
-    jobSetLastOutcome: p<Row>(SQL.jobSetLastOutcome),
+    jobTally: p<Row>(SQL.jobTally),
+    jobKeep: p<Row>(SQL.jobKeep),
+    jobsToPrune: p<JobRow>(SQL.jobsToPrune),
+    jobsStale: p<{ id: string }>(SQL.jobsStale),
+    jobMarkStale: p<JobRow>(SQL.jobMarkStale),
+    pruneJob: p<{ kept_count: number; prune_after: number | null }>(SQL.pruneJob),
+    pruneBoundary: p<{ fire_at: number; id: string }>(SQL.pruneBoundary),
+    pruneBeyond: p<{ id: string; fire_at: number }>(SQL.pruneBeyond),
+    pruneAged: p<{ id: string; fire_at: number }>(SQL.pruneAged),
+    pruneDelete: p<Row>(SQL.pruneDelete),
+    pruneOldest: p<{ finished_at: number }>(SQL.pruneOldest),
+    pruneSet: p<Row>(SQL.pruneSet),
     dropPlanned: p<Row>(SQL.dropPlanned),
     executionInsert: p<{ id: string }>(SQL.executionInsert),
     executionGet: p<ExecutionRow>(SQL.executionGet),
@@ -240,7 +357,7 @@ export function prepareStatements(db: Database.Database): Statements {
     startRunning: p<Row>(SQL.startRunning),
     startEnded: p<Row>(SQL.startEnded),
     jobReopen: p<Row>(SQL.jobReopen),
-    finish: p<{ job_id: string }>(SQL.finish),
+    finish: p<{ job_id: string; fire_at: number }>(SQL.finish),
     leaseRenew: p<Row>(SQL.leaseRenew),
     leaseRelease: p<Row>(SQL.leaseRelease),
   };
@@ -258,7 +375,7 @@ export function jsonOrNull(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
-/** A job record as bound parameters. */
+/** A job record as bound parameters (of `jobInsert`; `jobUpdate` binds only what it replaces). */
 export function jobParams(job: JobRecord): Params {
   return {
     id: job.id,
@@ -271,6 +388,16 @@ export function jobParams(job: JobRecord): Params {
     updated_at: job.updatedAt,
     completed_at: job.completedAt,
     last_outcome: job.lastOutcome === null ? null : JSON.stringify(job.lastOutcome),
+    stale_after_ms: job.staleAfterMs,
+    last_fire_at: job.stats.lastFireAt,
+    last_success_at: job.stats.lastSuccessAt,
+    last_failure_at: job.stats.lastFailureAt,
+    succeeded_count: job.stats.succeeded,
+    failed_count: job.stats.failed,
+    missed_count: job.stats.missed,
+    skipped_count: job.stats.skipped,
+    stale_since: job.staleSince,
+    prune_after: job.pruneAfter,
   };
 }
 
@@ -287,6 +414,18 @@ export function jobFromRow(row: JobRow): JobRecord {
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
     lastOutcome: row.last_outcome === null ? null : parse<LastOutcome>(row.last_outcome),
+    staleAfterMs: row.stale_after_ms,
+    stats: {
+      lastFireAt: row.last_fire_at,
+      lastSuccessAt: row.last_success_at,
+      lastFailureAt: row.last_failure_at,
+      succeeded: row.succeeded_count,
+      failed: row.failed_count,
+      missed: row.missed_count,
+      skipped: row.skipped_count,
+    },
+    staleSince: row.stale_since,
+    pruneAfter: row.prune_after,
   };
 }
 

@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Store } from '../stores/store.js';
+import type { Clock } from './clock.js';
+import type { SchedulerEmitter } from './events.js';
+import { resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
+
+/** Jobs whose history one pass prunes, and executions deleted per job per pass. */
+const JOBS_PER_PASS = 20;
+const EXECUTIONS_PER_JOB = 500;
+/** Stale jobs reported per pass. */
+const STALE_PER_PASS = 100;
+
+/** What the pruner needs from the engine. */
+export interface PrunerDeps {
+  store: Store;
+  clock: Clock;
+  defaults: Readonly<ResolvedPolicies>;
+  events: SchedulerEmitter;
+  logger: Logger;
+}
+
+/**
+ * Keeps history bounded and notices stale jobs, in small passes that any
+ * instance may run: it asks the store for the jobs whose finished executions
+ * are due for a look (`jobsToPrune`, served by an index), prunes each to its
+ * retention in a bounded batch, and reports jobs that went without success
+ * for their `staleAfter` (each once, whichever instance finds it). Nothing in
+ * it scans all jobs or all executions, and it never touches unfinished work.
+ */
+export class Pruner {
+  constructor(private readonly deps: PrunerDeps) {}
+
+  /** One pass; true when it stopped at a limit and another pass should follow soon. */
+  async pass(): Promise<boolean> {
+    const { store, clock, events } = this.deps;
+    const now = clock.now();
+    const jobs = await store.jobsToPrune({ now, limit: JOBS_PER_PASS });
+    let more = jobs.length === JOBS_PER_PASS;
+    for (const job of jobs) {
+      const retention = retentionOf(this.policies(job.definition));
+      const deleted = await store.executionsPrune({
+        jobId: job.id,
+        retention,
+        now,
+        limit: EXECUTIONS_PER_JOB,
+        expectedPruneAfter: job.pruneAfter,
+      });
+      more ||= deleted === EXECUTIONS_PER_JOB;
+      if (deleted > 0) events.emit('history:pruned', { jobId: job.id, deleted });
+    }
+    const stale = await store.jobsStale({ now, limit: STALE_PER_PASS });
+    for (const job of stale) {
+      const lastSuccessAt = job.stats.lastSuccessAt;
+      this.deps.logger.warn(
+        { jobId: job.id, lastSuccessAt, staleAfterMs: job.staleAfterMs },
+        'job is stale: no success within its staleAfter',
+      );
+      events.emit('job:stale', {
+        jobId: job.id,
+        staleSince: new Date(job.staleSince ?? now),
+        lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt),
+        staleAfterMs: job.staleAfterMs ?? 0,
+      });
+    }
+    return more || stale.length === STALE_PER_PASS;
+  }
+
+  /** A job's policies; the defaults when its stored definition cannot be read. */
+  private policies(definition: Parameters<typeof resolvePolicies>[0]): ResolvedPolicies {
+    try {
+      return resolvePolicies(definition, this.deps.defaults);
+    } catch {
+      return { ...this.deps.defaults };
+    }
+  }
+}

@@ -309,6 +309,7 @@ async function insertDue(store: Store, n: number): Promise<void> {
         completedAt: null,
         lastOutcome: null,
         executions,
+        retention: { keepLast: 100, maxAgeMs: 7 * 86_400_000 },
       });
     }
     await store.jobsAdvance({ plans });

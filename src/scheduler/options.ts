@@ -133,6 +133,8 @@ const DUCK_TYPES: Record<string, string[]> = {
     'close',
     'jobGet',
     'jobInsert',
+    'jobsGet',
+    'jobsWrite',
     'jobsAdvance',
     'executionsClaim',
     'executionsStart',

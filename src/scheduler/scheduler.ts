@@ -21,7 +21,7 @@ import type { Schedule } from '../model/schedule.js';
 import { JobValidator } from '../model/validate-job.js';
 import { toExecution, toJob } from '../model/views.js';
 import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
-import type { ExecutionRecord, JobRecord } from '../stores/store.js';
+import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
@@ -85,6 +85,19 @@ const STOP_CHECK = schemaCheck(
 const TRIGGER_CHECK = schemaCheck(
   Type.Object({ payload: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
 );
+/** A job of a {@link Scheduler.submitJobs} / {@link Scheduler.ensureJobs} call, in its rounds. */
+interface PutItem {
+  /** Its index in the batch. */
+  index: number;
+  job: JobDefinition;
+  /** Its id, or the one generated for it. */
+  id: string;
+  /** Its misfire grace: how far in the past a one-shot instant may lie. */
+  graceMs: number;
+  /** The prefix of its error paths: `/<index>`, or '' for a single job. */
+  path: string;
+}
+
 /** Most compare-and-set rounds of one job change before giving up. */
 const MAX_CAS_ROUNDS = 20;
 
@@ -270,13 +283,40 @@ export class Scheduler {
    */
   async ensureJob(definition: JobDefinition): Promise<Job> {
     const job = this.validator.validate(definition);
-    return this.putJob(job, 'ensure');
+    return onlyJob(await this.putJobs([job], 'ensure', () => ''));
   }
 
   /** Creates the job; rejects with `CHIME_ERR_JOB_EXISTS` if its id is taken. */
   async submitJob(definition: JobDefinition): Promise<Job> {
     const job = this.validator.validate(definition);
-    return this.putJob(job, 'submit');
+    return onlyJob(await this.putJobs([job], 'submit', () => ''));
+  }
+
+  /**
+   * {@link ensureJob} for many jobs at once: creates or updates each, in one
+   * store transaction per round, and returns them in input order. Jobs whose
+   * definition is unchanged are left alone (no version bump). Every item is
+   * validated before anything is written, and errors name the item by its
+   * index (`/3/schedule/at`); the same id twice is refused
+   * (`CHIME_ERR_INVALID_INPUT` at `/i/id`). All of it is written, or none.
+   * An empty array resolves to `[]`.
+   */
+  async ensureJobs(definitions: JobDefinition[]): Promise<Job[]> {
+    const jobs = this.validateBatch(definitions);
+    return this.putJobs(jobs, 'ensure', (i) => `/${i}`);
+  }
+
+  /**
+   * {@link submitJob} for many jobs at once: creates them all in one store
+   * transaction and returns them in input order. Every item is validated
+   * before anything is written, and errors name the item by its index
+   * (`/3/schedule/at`); the same id twice is refused (`CHIME_ERR_INVALID_INPUT`
+   * at `/i/id`), and a taken id rejects with `CHIME_ERR_JOB_EXISTS` at `/i/id`
+   * — then none of the jobs is created. An empty array resolves to `[]`.
+   */
+  async submitJobs(definitions: JobDefinition[]): Promise<Job[]> {
+    const jobs = this.validateBatch(definitions);
+    return this.putJobs(jobs, 'submit', (i) => `/${i}`);
   }
 
   /** The job, or null. */
@@ -405,43 +445,105 @@ export class Scheduler {
     return nextFireTimes(schedule, params);
   }
 
-  private async putJob(job: JobDefinition, mode: 'ensure' | 'submit'): Promise<Job> {
-    const id = job.id ?? uuidv7();
-    const stored = { ...job, target: { type: 'handler' as const }, metadata: {} };
-    const graceMs = resolvePolicies(stored, this.policyDefaults).misfireGraceMs;
-    await this.ready();
-    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const now = this.now();
-      const existing = await this.options.store.jobGet({ id });
-      if (existing && mode === 'submit') {
-        throw new ChimeError('CHIME_ERR_JOB_EXISTS', `a job with id "${id}" already exists`, {
-          path: '/id',
-        });
-      }
-      if (!existing) {
-        this.validator.assertNotInPast(job, now, graceMs);
-        const record = newJobRecord(id, job, now);
-        if (await this.options.store.jobInsert({ job: record })) return this.changed(record);
-        continue;
-      }
-      const unchanged =
-        existing.hash === definitionHash(job) &&
-        (job.paused === undefined || job.paused === existing.paused);
-      if (unchanged) return toJob(existing);
-      const { record, scheduleChanged } = updatedJobRecord(existing, job, now);
-      if (scheduleChanged) this.validator.assertNotInPast(job, now, graceMs);
-      const dropPlanned = scheduleChanged || (record.paused && !existing.paused);
-      if (
-        await this.options.store.jobUpdate({
-          job: record,
-          expectedVersion: existing.version,
-          dropPlanned,
-        })
-      ) {
-        return this.changed(record);
-      }
+  /**
+   * The input of {@link submitJobs} and {@link ensureJobs}: an array of valid
+   * definitions whose ids are distinct; errors name the item by its index.
+   */
+  private validateBatch(definitions: unknown): JobDefinition[] {
+    if (!Array.isArray(definitions)) {
+      throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'job definitions must be an array', {
+        path: '',
+      });
     }
-    throw conflict(id);
+    const firstIndex = new Map<string, number>();
+    return definitions.map((definition: unknown, i) => {
+      const job = this.validator.validate(definition, `/${i}`);
+      if (job.id === undefined) return job;
+      const first = firstIndex.get(job.id);
+      if (first !== undefined) {
+        throw new ChimeError(
+          'CHIME_ERR_INVALID_INPUT',
+          `job id "${job.id}" appears twice in the batch: at /${first} and /${i}`,
+          { path: `/${i}/id` },
+        );
+      }
+      firstIndex.set(job.id, i);
+      return job;
+    });
+  }
+
+  /**
+   * Creates (`submit`) or creates and updates (`ensure`) validated jobs with
+   * distinct ids, `pathOf(i)` prefixing the error paths of item `i`. Each
+   * round reads the jobs, checks what depends on them (a taken id, a one-shot
+   * instant in the past), and writes every change in one all-or-nothing
+   * store call; a compare-and-set that fails sends `ensure` to another round.
+   */
+  private async putJobs(
+    jobs: JobDefinition[],
+    mode: 'ensure' | 'submit',
+    pathOf: (i: number) => string,
+  ): Promise<Job[]> {
+    if (jobs.length === 0) return [];
+    const { store } = this.options;
+    const results: Job[] = [];
+    /** The items not settled yet: every one at first, then those of a round whose writes failed. */
+    let pending: PutItem[] = jobs.map((job, index) => {
+      const stored = { ...job, target: { type: 'handler' as const }, metadata: {} };
+      const graceMs = resolvePolicies(stored, this.policyDefaults).misfireGraceMs;
+      return { index, job, id: job.id ?? uuidv7(), graceMs, path: pathOf(index) };
+    });
+    await this.ready();
+    for (let round = 1; ; round++) {
+      const now = this.now();
+      const found = await store.jobsGet({ ids: pending.map((item) => item.id) });
+      const existing = new Map(found.map((record) => [record.id, record]));
+      const writes: JobWrite[] = [];
+      /** The item of each write. */
+      const written: PutItem[] = [];
+      for (const item of pending) {
+        const { job, id, graceMs, path } = item;
+        const current = existing.get(id);
+        if (current && mode === 'submit') throw jobExists(id, path);
+        if (!current) {
+          this.validator.assertNotInPast(job, now, graceMs, path);
+          writes.push({
+            job: newJobRecord(id, job, now),
+            expectedVersion: null,
+            dropPlanned: false,
+          });
+          written.push(item);
+          continue;
+        }
+        const unchanged =
+          current.hash === definitionHash(job) &&
+          (job.paused === undefined || job.paused === current.paused);
+        if (unchanged) {
+          results[item.index] = toJob(current);
+          continue;
+        }
+        const { record, scheduleChanged } = updatedJobRecord(current, job, now);
+        if (scheduleChanged) this.validator.assertNotInPast(job, now, graceMs, path);
+        const dropPlanned = scheduleChanged || (record.paused && !current.paused);
+        writes.push({ job: record, expectedVersion: current.version, dropPlanned });
+        written.push(item);
+      }
+      const failed = writes.length === 0 ? [] : await store.jobsWrite({ writes });
+      if (failed.length === 0) {
+        writes.forEach((write, w) => {
+          const item = written[w];
+          if (item) results[item.index] = toJob(write.job);
+        });
+        if (writes.some((write) => write.job.nextFireAt !== null)) this.engine?.wake();
+        return results;
+      }
+      // Nothing was written. A failed insert found its id taken since the read.
+      const first = written[failed[0] ?? 0];
+      if (!first) throw new Error(`the store failed write ${failed[0]} of ${writes.length}`);
+      if (mode === 'submit') throw jobExists(first.id, first.path);
+      if (round >= MAX_CAS_ROUNDS) throw conflict(first.id, first.path);
+      pending = written;
+    }
   }
 
   private async changeJob(
@@ -514,12 +616,25 @@ function notFound(id: string): ChimeError {
   return new ChimeError('CHIME_ERR_JOB_NOT_FOUND', `no job has id "${id}"`, { path: '/id' });
 }
 
-function conflict(id: string): ChimeError {
+function conflict(id: string, prefix = ''): ChimeError {
   return new ChimeError(
     'CHIME_ERR_JOB_CONFLICT',
     `job "${id}" kept changing under concurrent updates; try again`,
-    { path: '/id' },
+    { path: `${prefix}/id` },
   );
+}
+
+function jobExists(id: string, prefix: string): ChimeError {
+  return new ChimeError('CHIME_ERR_JOB_EXISTS', `a job with id "${id}" already exists`, {
+    path: `${prefix}/id`,
+  });
+}
+
+/** The one job of a batch of one. */
+function onlyJob(jobs: Job[]): Job {
+  const [job] = jobs;
+  if (!job) throw new Error('a batch of one job returned none');
+  return job;
 }
 
 /** Creates a scheduler; see {@link SchedulerOptions}. Call `start()` to begin firing. */

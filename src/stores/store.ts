@@ -232,6 +232,19 @@ export interface StoreChange {
   dueAt: number;
 }
 
+/**
+ * One job write of {@link Store.jobsWrite}: an insert (`expectedVersion` null),
+ * with the semantics of {@link Store.jobInsert}, or a compare-and-set update
+ * with those of {@link Store.jobUpdate} (`dropPlanned` included).
+ */
+export interface JobWrite {
+  job: JobRecord;
+  /** The version the job must still have; null: insert (the id must be free). */
+  expectedVersion: number | null;
+  /** For an update: delete the job's planned fires, as {@link Store.jobUpdate} does. */
+  dropPlanned: boolean;
+}
+
 /** Listing filter of jobs. */
 export interface JobsListParams {
   /** Exact matches on metadata keys, all of which must hold. */
@@ -292,6 +305,17 @@ export interface Store {
     expectedVersion: number;
     dropPlanned: boolean;
   }): Promise<boolean>;
+  /** The jobs with these ids that exist, in any order (absent ids are left out). */
+  jobsGet(params: { ids: string[] }): Promise<JobRecord[]>;
+  /**
+   * Applies job writes, in order, in one transaction: all of them or none.
+   * Returns, in ascending order, the indexes of the writes that could not be
+   * applied — an insert whose id is taken, an update whose version moved or
+   * whose job is gone — and when that list is not empty, nothing was written.
+   * Each write does exactly what {@link jobInsert} or {@link jobUpdate} does
+   * (its store's wake-ups included) and sees the writes before it.
+   */
+  jobsWrite(params: { writes: JobWrite[] }): Promise<number[]>;
   /** Deletes a job and all its executions; false when absent. */
   jobDelete(params: { id: string }): Promise<boolean>;
   /** Jobs ordered by id. */

@@ -21,7 +21,7 @@ import { SERVICES, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { describeStoreConformance } from './conformance.js';
 import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
-import type { FinishRequest } from '../../src/stores/store.js';
+import type { FinishRequest, JobRecord } from '../../src/stores/store.js';
 import {
   T0,
   makeAttempt,
@@ -918,6 +918,45 @@ describe.skipIf(!available)('postgres', () => {
           now + 700,
           now + 30_500,
         ]);
+      });
+
+      test('jobsWrite announces its due-soon jobs on commit; a batch it rolls back announces nothing and keeps its connection', async () => {
+        const applicationName = uniqueName('chime_app');
+        const a = await openStore({ applicationName, maxConnections: 1 });
+        const b = await openStore({ schema: a.schema });
+        const changes = changesOf(b);
+        await changes.next((c) => c.dueAt === 0, 5_000); // listening
+        const backends = async () =>
+          (
+            await admin.query<{ pid: number }>(
+              'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+              [applicationName],
+            )
+          ).rows.map((r) => r.pid);
+        const taken = makeJobRecord({ nextFireAt: null });
+        await a.jobInsert({ job: taken });
+        const before = await backends();
+        expect(before).toHaveLength(1);
+
+        const now = Date.now();
+        const insert = (job: JobRecord) => ({ job, expectedVersion: null, dropPlanned: false });
+        const rolledBack = [
+          makeJobRecord({ nextFireAt: now + 100 }),
+          makeJobRecord({ id: taken.id }),
+        ];
+        expect(await a.jobsWrite({ writes: rolledBack.map(insert) })).toEqual([1]);
+        expect(await a.jobGet({ id: rolledBack[0]?.id ?? '' })).toBeNull();
+
+        const committed = [
+          makeJobRecord({ nextFireAt: null }),
+          makeJobRecord({ nextFireAt: now + 300 }),
+        ];
+        const heard = changes.next((c) => c.dueAt !== 0);
+        expect(await a.jobsWrite({ writes: committed.map(insert) })).toEqual([]);
+        expect(await heard).toEqual({ dueAt: now + 300 });
+        expect(changes.seen.map((c) => c.dueAt)).toEqual([0, now + 300]);
+        // The rollback was no connection fault: the pool kept its one connection.
+        expect(await backends()).toEqual(before);
       });
 
       test('pg_terminate_backend of every connection: at most one failed call, and notifications resume', async () => {

@@ -315,6 +315,7 @@ describe('sqlite store', () => {
           'executions_job_recent',
         );
         expect(plan(db, SQL.dropPlanned, { job_id: 'j' })).toMatch(/executions_(fire|job_recent)/);
+        expect(plan(db, SQL.jobsGet, { ids: '["a","b"]' })).toMatch(/SEARCH jobs .*\(id=\?\)/);
       }
     });
 

@@ -6,6 +6,7 @@ import type {
   JobPlan,
   JobRecord,
   JobsListParams,
+  JobWrite,
   LeaseRef,
   Retention,
   StartRequest,
@@ -78,6 +79,43 @@ export class MemoryStore implements Store {
       }
     }
     return true;
+  }
+
+  async jobsGet({ ids }: { ids: string[] }): Promise<JobRecord[]> {
+    const found = new Map<string, JobRecord>();
+    for (const id of ids) {
+      const job = this.jobs.get(id);
+      if (job) found.set(id, copy(job));
+    }
+    return [...found.values()];
+  }
+
+  async jobsWrite({ writes }: { writes: JobWrite[] }): Promise<number[]> {
+    // Check all first, each write seeing the versions the earlier ones leave …
+    const versions = new Map<string, number | undefined>();
+    const failed: number[] = [];
+    writes.forEach((write, i) => {
+      const { id } = write.job;
+      const version = versions.has(id) ? versions.get(id) : this.jobs.get(id)?.version;
+      const ok =
+        write.expectedVersion === null ? version === undefined : version === write.expectedVersion;
+      if (!ok) failed.push(i);
+      else versions.set(id, write.job.version);
+    });
+    if (failed.length > 0) return failed;
+    // … then apply all. jobInsert and jobUpdate never await: these calls run to
+    // completion here, one after the other, with no other call in between.
+    const applied = writes.map((write) =>
+      write.expectedVersion === null
+        ? this.jobInsert({ job: write.job })
+        : this.jobUpdate({
+            job: write.job,
+            expectedVersion: write.expectedVersion,
+            dropPlanned: write.dropPlanned,
+          }),
+    );
+    await Promise.all(applied);
+    return [];
   }
 
   async jobDelete({ id }: { id: string }): Promise<boolean> {

@@ -21,6 +21,7 @@ import type {
   JobPlan,
   JobRecord,
   JobsListParams,
+  JobWrite,
   LeaseRef,
   Retention,
   StartRequest,
@@ -36,6 +37,7 @@ import {
   type PostgresStoreOptions,
   type Settings,
 } from './connection.js';
+import { ChimeError } from '../../errors.js';
 import { channelName } from './identifiers.js';
 import { PRUNE_DELAY_MS } from '../rules.js';
 import { checkMigrated, migrate } from './migrations.js';
@@ -180,6 +182,51 @@ export class PostgresStore implements Store {
       ...this.notifyParams(),
     };
     return (await this.db.query('update a job', 'jobUpdate', values)).rows.length === 1;
+  }
+
+  async jobsGet({ ids }: { ids: string[] }): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db.query<JobRow>('read jobs', 'jobsGet', { ids }, true);
+    return rows.map(jobFromRow);
+  }
+
+  /**
+   * The statements of jobInsert and jobUpdate (their NOTIFY included, sent
+   * only on commit), one per write, in one transaction when there are several;
+   * jobs are written in id order, as every batch locks them. A failed write
+   * rolls the transaction back once all have been tried.
+   */
+  async jobsWrite({ writes }: { writes: JobWrite[] }): Promise<number[]> {
+    if (writes.length === 0) return [];
+    const idOf = (i: number) => writes[i]?.job.id ?? '';
+    const order = writes
+      .map((_, i) => i)
+      .sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : a - b));
+    const failed: number[] = [];
+    const rejected = new WritesRejected();
+    try {
+      await this.db.batch('write jobs', writes.length > 1, async (run) => {
+        failed.length = 0;
+        for (const i of order) {
+          const write = writes[i];
+          if (!write) continue;
+          const values = { ...jobParams(write.job), ...this.notifyParams() };
+          const { rows } =
+            write.expectedVersion === null
+              ? await run('jobInsert', values)
+              : await run('jobUpdate', {
+                  ...values,
+                  expected_version: write.expectedVersion,
+                  drop_planned: write.dropPlanned,
+                });
+          if (rows.length !== 1) failed.push(i);
+        }
+        if (failed.length > 0 && writes.length > 1) throw rejected;
+      });
+    } catch (err) {
+      if (err !== rejected && (err as { cause?: unknown } | null)?.cause !== rejected) throw err;
+    }
+    return failed.sort((a, b) => a - b);
   }
 
   async jobDelete({ id }: { id: string }): Promise<boolean> {
@@ -416,6 +463,17 @@ export class PostgresStore implements Store {
       },
     });
     this.listener.start();
+  }
+}
+
+/**
+ * Thrown inside {@link PostgresStore.jobsWrite}'s transaction to roll it back;
+ * never escapes it. A ChimeError, because the transaction runner takes any
+ * other error for a connection fault and discards the connection.
+ */
+class WritesRejected extends ChimeError {
+  constructor() {
+    super('CHIME_ERR_JOB_CONFLICT', 'job writes could not be applied; none was');
   }
 }
 

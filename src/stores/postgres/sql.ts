@@ -465,6 +465,8 @@ function sqlOf(s: string) {
         RETURNING j.id, j.paused, j.next_fire_at
       ), ${wake('upd', 'next_fire_at', 'NOT paused')}
       SELECT id, ${WOKE} FROM upd`,
+    // Each id looked up by the primary key; one array parameter, however many ids.
+    jobsGet: `SELECT ${JOB} FROM ${s}.jobs j WHERE j.id = ANY(@ids::text[])`,
     // One statement: the foreign key's ON DELETE CASCADE removes the executions with it.
     jobDelete: `DELETE FROM ${s}.jobs WHERE id = @id`,
     // Metadata: containment of the wanted pairs (exact string values), served by jobs_metadata.

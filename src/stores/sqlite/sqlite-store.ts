@@ -17,6 +17,7 @@ import type {
   JobPlan,
   JobRecord,
   JobsListParams,
+  JobWrite,
   LeaseRef,
   Retention,
   StartRequest,
@@ -140,6 +141,43 @@ export class SqliteStore implements Store {
       }
       return true;
     });
+  }
+
+  async jobsGet({ ids }: { ids: string[] }): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const distinct = [...new Set(ids)];
+    return this.statements.jobsGet.all({ ids: JSON.stringify(distinct) }).map(jobFromRow);
+  }
+
+  async jobsWrite({ writes }: { writes: JobWrite[] }): Promise<number[]> {
+    if (writes.length === 0) return [];
+    try {
+      return this.write((s) => {
+        // The statements of jobInsert and jobUpdate, each write in turn; every failure is collected.
+        const failed: number[] = [];
+        writes.forEach((write, i) => {
+          const { job, expectedVersion } = write;
+          if (expectedVersion === null) {
+            if (s.jobInsert.run(jobParams(job)).changes !== 1) failed.push(i);
+            return;
+          }
+          const bound = { ...jobParams(job), expected_version: expectedVersion };
+          if (s.jobUpdate.run(bound).changes === 0) {
+            failed.push(i);
+            return;
+          }
+          if (write.dropPlanned && s.dropPlanned.run({ job_id: job.id }).changes > 0) {
+            s.jobReopen.run({ id: job.id });
+          }
+        });
+        // Throwing rolls the whole transaction back: all of the writes or none.
+        if (failed.length > 0) throw new WritesRejected(failed);
+        return [];
+      });
+    } catch (err) {
+      if (err instanceof WritesRejected) return err.failed;
+      throw err;
+    }
   }
 
   async jobDelete({ id }: { id: string }): Promise<boolean> {
@@ -326,6 +364,13 @@ export class SqliteStore implements Store {
       );
     }
     return this.connection;
+  }
+}
+
+/** Thrown inside {@link SqliteStore.jobsWrite}'s transaction to roll it back; never escapes it. */
+class WritesRejected extends Error {
+  constructor(readonly failed: number[]) {
+    super(`job writes ${failed.join(', ')} could not be applied`);
   }
 }
 

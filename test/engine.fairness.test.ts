@@ -1,7 +1,8 @@
 /**
  * Sharing a burst between instances (regression of the review of commit
- * 4d81d5b): an instance holds at most 2 × concurrency executions, so the one
- * that plans a burst first does not lease all of it while another idles.
+ * 4d81d5b): an instance whose handlers are slow holds at most 2 × concurrency
+ * executions (the adaptive prefetch's floor), so the one that plans a burst
+ * first does not lease all of it while another idles.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { every, memoryStore, TestClock, type Scheduler } from '../src/index.js';

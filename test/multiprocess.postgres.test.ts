@@ -317,7 +317,10 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
       );
     }
     expectContiguous(records, ids, t0, 15);
-    expect(records.some((r) => r.instance === 'e')).toBe(true);
+    // The new instance joined and ran cleanly. Its share of the fires may be none: who plans a
+    // second's fires is a race, and the three survivors have room for all of them (measured at
+    // a2704fb: e ran 271 fires in one run, 0 in the next), so that is not asserted.
+    expect(workers.find((w) => w.name === 'e')?.lines.some((l) => l.event === 'ready')).toBe(true);
 
     const executions = await storedExecutions(schema);
     expectNoLoss(executions, records);

@@ -87,6 +87,12 @@ export const OPTIONS = [
     placeholder: 'n',
   }),
   option({
+    name: 'prefetch',
+    kind: 'integer',
+    doc: 'executions this instance holds at once, claimed ahead of their instant; a burst of N fires at one instant wants N (default: adaptive, what the instance gets through in half a horizon, at least 2 × max-concurrent-jobs)',
+    placeholder: 'n',
+  }),
+  option({
     name: 'max-job-lock-time',
     kind: 'duration',
     default: '30s',

@@ -13,12 +13,8 @@ import { Reaper } from './reaper.js';
 import { Runner } from './runner.js';
 import { Timer } from './timer.js';
 
-/**
- * Executions held at once, as a multiple of `concurrency`: enough to have the
- * next round claimed ahead of its instant, few enough that one instance does
- * not hoard a burst while others idle.
- */
-const PREFETCH_FACTOR = 2;
+/** The most an adaptive prefetch holds (see {@link Engine.prefetch}). */
+const MAX_ADAPTIVE_PREFETCH = 20_000;
 
 /** Pause between maintenance passes (pruning history, noticing stale jobs); shorter while work is left. */
 const MAINTENANCE_MS = 30_000;
@@ -33,6 +29,8 @@ export interface EngineSettings {
   instanceId: string;
   /** Attempts run at once. */
   concurrency: number;
+  /** Executions held at once (claimed ahead, queued or running); absent: adaptive, see {@link Engine.prefetch}. */
+  prefetch: number | undefined;
   /** Lease length; renewed every third of it. */
   leaseMs: number;
   /** How far ahead work is planned and claimed. */
@@ -86,8 +84,6 @@ export class Engine {
   private readonly pruner: Pruner;
   private maintenanceHandle: TimerHandle | undefined;
   private maintaining: Promise<void> = Promise.resolve();
-  /** Most executions held (waiting, queued or running) at once; see {@link PREFETCH_FACTOR}. */
-  private readonly maxHeld: number;
   private cycling = false;
   /** The last cycle left due work behind for lack of room. */
   private starved = false;
@@ -101,7 +97,6 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     const { store, clock, events, logger, executors, settings } = deps;
     const owner = settings.instanceId;
-    this.maxHeld = settings.concurrency * PREFETCH_FACTOR;
     this.runner = new Runner({
       store,
       owner,
@@ -246,7 +241,21 @@ export class Engine {
   }
 
   private budget(): number {
-    return this.maxHeld - this.leases.size;
+    return this.prefetch() - this.leases.size;
+  }
+
+  /**
+   * Executions this instance may hold: the `prefetch` setting, or else what it
+   * has shown it gets through within half a horizon (its recent rate of
+   * finished attempts), at least twice its slots. Slow handlers keep it small, so
+   * several instances share a burst; fast ones let it claim a whole second of
+   * fires ahead of their instant.
+   */
+  private prefetch(): number {
+    const { prefetch, concurrency, horizonMs } = this.deps.settings;
+    if (prefetch !== undefined) return prefetch;
+    const throughput = Math.ceil((this.runner.finishedPerMs() * horizonMs) / 2);
+    return Math.min(MAX_ADAPTIVE_PREFETCH, Math.max(2 * concurrency, throughput));
   }
 
   private accept(claims: Claim[]): void {

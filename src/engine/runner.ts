@@ -22,6 +22,8 @@ import { resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.
 const WRITE_BATCH = 500;
 /** Pause before a failed outcome write is tried again (while the lease lasts). */
 const FINISH_RETRY_MS = 250;
+/** Shortest period over which the rate of finished attempts is measured. */
+const RATE_PERIOD_MS = 1_000;
 
 /** What the runner needs from the engine. */
 export interface RunnerDeps {
@@ -53,8 +55,13 @@ export class Runner {
   private readonly tasks = new Set<Promise<void>>();
   private readonly starts: GroupCommit<StartRequest, StartResult>;
   private readonly finishes: GroupCommit<FinishRequest, boolean>;
+  /** Attempts finished since `rateSince` (clock ms), and the moving average of their rate. */
+  private finishedCount = 0;
+  private rateSince: number;
+  private ratePerMs = 0;
 
   constructor(private readonly deps: RunnerDeps) {
+    this.rateSince = deps.clock.now();
     this.starts = new GroupCommit((starts) => deps.store.executionsStart({ starts }), WRITE_BATCH);
     this.finishes = new GroupCommit(
       (finishes) => deps.store.executionsFinish({ finishes }),
@@ -70,6 +77,21 @@ export class Runner {
   /** Attempts running now. */
   get active(): number {
     return this.running;
+  }
+
+  /** Attempts this instance has been finishing per ms, lately (a moving average over periods of a second or more). */
+  finishedPerMs(): number {
+    const now = this.deps.clock.now();
+    const elapsed = now - this.rateSince;
+    if (elapsed >= RATE_PERIOD_MS) {
+      const rate = this.finishedCount / elapsed;
+      // A rise is taken at once (a burst needs room now), a fall smoothed.
+      this.ratePerMs =
+        rate > this.ratePerMs ? rate : this.ratePerMs + (rate - this.ratePerMs) * 0.5;
+      this.finishedCount = 0;
+      this.rateSince = now;
+    }
+    return this.ratePerMs;
   }
 
   /** Hands due executions to the runner. */
@@ -122,6 +144,7 @@ export class Runner {
 
   private release(): void {
     this.running--;
+    this.finishedCount++;
     this.pump();
   }
 

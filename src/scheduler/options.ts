@@ -29,6 +29,17 @@ export interface SchedulerOptions {
    */
   concurrency?: number;
   /**
+   * Executions this instance holds at once: claimed ahead of their instant,
+   * waiting for a slot, or running. Fires due at one instant are started from
+   * memory only when they were claimed before it, so a burst of N fires at one
+   * instant wants `prefetch ≥ N`; what one instance holds, the others cannot
+   * take. At least `concurrency`.
+   * @defaultValue adaptive: what this instance has shown it gets through within
+   * half a horizon, at least 2 × `concurrency` (slow handlers: little is held, and
+   * several instances share the work; fast ones: a second's fires are held ahead)
+   */
+  prefetch?: number;
+  /**
    * Lease length in ms; a crashed instance's work is taken over this long after its last heartbeat.
    * @defaultValue 30000
    */
@@ -101,7 +112,8 @@ export interface SchedulerOptions {
 
 /** The options with every default applied. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<SchedulerOptions, 'httpAllowHosts'>> & Pick<SchedulerOptions, 'httpAllowHosts'>
+  Required<Omit<SchedulerOptions, 'httpAllowHosts' | 'prefetch'>> &
+    Pick<SchedulerOptions, 'httpAllowHosts' | 'prefetch'>
 >;
 
 const OptionsSchema = Type.Object(
@@ -109,6 +121,7 @@ const OptionsSchema = Type.Object(
     store: Type.Optional(Type.Object({})),
     instanceId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    prefetch: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     leaseMs: Type.Optional(Type.Integer({ minimum: 100 })),
     horizonMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })),
     pollIntervalMs: Type.Optional(Type.Integer({ minimum: 10 })),
@@ -187,6 +200,13 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
     }
   }
   const merged = { ...OPTION_DEFAULTS, ...options };
+  if (options.prefetch !== undefined && options.prefetch < merged.concurrency) {
+    throw new ChimeError(
+      'CHIME_ERR_OPTION_INVALID',
+      `invalid scheduler option: prefetch (${options.prefetch}) is below concurrency (${merged.concurrency}); slots would stay empty`,
+      { path: '/prefetch' },
+    );
+  }
   return Object.freeze({
     ...merged,
     executors: options.executors ?? [],

@@ -226,7 +226,11 @@ export class Scheduler {
       await store.close();
       return;
     }
-    const settings = { ...this.options, policyDefaults: this.policyDefaults };
+    const settings = {
+      ...this.options,
+      prefetch: this.options.prefetch,
+      policyDefaults: this.policyDefaults,
+    };
     this.engine = new Engine({
       store,
       // Lease expiry, due times and instants by the store's clock, whichever host this is.

@@ -41,6 +41,7 @@ export async function startService(
     storeFromUrl(config.get('database-url'), { migrate: config.get('migrate') }),
   );
   const schedulerId = config.get('scheduler-id');
+  const prefetch = config.get('prefetch');
   const allowHosts = config.get('http-target-allow');
   const shutdownTimeoutMs = config.get('shutdown-timeout');
   let scheduler: Scheduler;
@@ -56,6 +57,7 @@ export async function startService(
       retention: { keepLast: config.get('keep-last'), maxAge: config.get('max-age') },
       stopTimeoutMs: shutdownTimeoutMs,
       ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
+      ...(prefetch === undefined ? {} : { prefetch }),
       ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
     });
   } catch (err) {
@@ -108,6 +110,7 @@ export async function startService(
 /** The service option behind each scheduler option (the first segment of an error's path). */
 const OPTION_OF: Record<string, OptionName> = {
   concurrency: 'max-concurrent-jobs',
+  prefetch: 'prefetch',
   leaseMs: 'max-job-lock-time',
   pollIntervalMs: 'poll-interval',
   horizonMs: 'horizon',

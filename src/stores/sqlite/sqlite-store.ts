@@ -315,7 +315,12 @@ export class SqliteStore implements Store {
   }
 
   async executionsFinish({ finishes }: { finishes: FinishRequest[] }): Promise<boolean[]> {
-    return this.write((s) => finishes.map((finish) => finishOne(s, finish)));
+    return this.write((s) => {
+      const tallies = new TallyBatch();
+      const finished = finishes.map((finish) => finishOne(s, finish, tallies));
+      tallies.apply(s);
+      return finished;
+    });
   }
 
   async leasesRenew(params: {
@@ -478,6 +483,45 @@ function tally(jobId: string, at: number, retention: Retention): Params {
 }
 
 /**
+ * The job tallies of one batch of finishes, merged per job and kind of
+ * outcome (a success, a failure, neither), so a batch of many finishes of one
+ * job updates its row once per kind instead of once per finish.
+ */
+class TallyBatch {
+  private readonly byKey = new Map<string, Params>();
+
+  add(next: Params): void {
+    const key = `${String(next['id'])}\u0000${String(next['succeeded'])}${String(next['failed'])}`;
+    const merged = this.byKey.get(key);
+    if (!merged) {
+      this.byKey.set(key, next);
+      return;
+    }
+    const later = Number(next['at']) >= Number(merged['at']);
+    for (const count of ['succeeded', 'failed', 'missed', 'skipped', 'kept'] as const)
+      merged[count] = Number(merged[count]) + Number(next[count]);
+    merged['prunable'] = Math.max(Number(merged['prunable']), Number(next['prunable']));
+    if (next['ended_fire_at'] !== null)
+      merged['ended_fire_at'] = Math.max(
+        Number(merged['ended_fire_at'] ?? next['ended_fire_at']),
+        Number(next['ended_fire_at']),
+      );
+    if (later) {
+      merged['at'] = next['at'] ?? null;
+      if (next['last_outcome'] !== null) merged['last_outcome'] = next['last_outcome'] ?? null;
+    } else if (merged['last_outcome'] === null) {
+      merged['last_outcome'] = next['last_outcome'] ?? null;
+    }
+  }
+
+  /** Writes the merged tallies, oldest first, so the newest outcome is the job's last. */
+  apply(s: Statements): void {
+    const all = [...this.byKey.values()].sort((a, b) => Number(a['at']) - Number(b['at']));
+    for (const params of all) s.jobTally.run(params);
+  }
+}
+
+/**
  * One pass of the pruner over a job, inside the caller's transaction: the
  * prunable executions beyond the keepLast newest (skipped when the kept count
  * says there are none) and those aged out, oldest fire first, at most `limit`.
@@ -603,7 +647,7 @@ function startOne(s: Statements, start: StartRequest): StartResult {
  * the job: the last outcome, the statistics of an attempt's final end, and the
  * pruner's next look when the execution became prunable.
  */
-function finishOne(s: Statements, finish: FinishRequest): boolean {
+function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBatch): boolean {
   const row = s.finish.get({
     id: finish.id,
     from: finish.from,
@@ -623,7 +667,7 @@ function finishOne(s: Statements, finish: FinishRequest): boolean {
   // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
   const prunable = isPrunable(finish);
   if (!counted && !prunable && !finish.lastOutcome) return true;
-  s.jobTally.run({
+  tallies.add({
     ...tally(row.job_id, finish.finishedAt ?? row.fire_at, finish.retention),
     last_outcome: finish.lastOutcome ? JSON.stringify(finish.lastOutcome) : null,
     succeeded: counted && finish.status === 'succeeded' ? 1 : 0,

@@ -153,7 +153,9 @@ describe('fencing of one execution inside one instance', () => {
         return claims;
       },
     });
-    const { scheduler, clock } = testScheduler({ store, leaseMs: 30_000 });
+    // The retry is claimed by the next poll while the reply is held back (the wake-up that
+    // follows a written retry waits for that reply): a poll every second makes the race.
+    const { scheduler, clock } = testScheduler({ store, leaseMs: 30_000, pollIntervalMs: 1_000 });
     track(scheduler);
     const t0 = clock.now();
     const attemptsAt: number[] = [];

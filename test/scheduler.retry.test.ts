@@ -7,6 +7,27 @@ describe('retries, timeouts and onFailure', () => {
   let scheduler: Scheduler;
   afterEach(async () => scheduler?.stop({ timeoutMs: 0 }));
 
+  it('runs a retry at its instant although the poll is long: a written retry wakes the engine', async () => {
+    const t = testScheduler({ pollIntervalMs: 30_000 });
+    scheduler = t.scheduler;
+    const calls: number[] = [];
+    scheduler.setHandler((ctx) => {
+      calls.push(t.clock.now());
+      if (ctx.attempt === 1) throw new Error('boom');
+    });
+    await scheduler.start();
+    const fireAt = t.clock.now() + 100;
+    await scheduler.ensureJob({
+      id: 'soon-again',
+      schedule: once(new Date(fireAt)),
+      retry: { maxAttempts: 2, initialDelay: 250, jitter: false },
+    });
+    const done = waitFor(scheduler, 'execution:succeeded');
+    for (let i = 0; i < 20; i++) await t.clock.advance(50);
+    await done;
+    expect(calls.map((at) => at - fireAt)).toEqual([0, 250]);
+  });
+
   it('retries a failing attempt after its exponential backoff, keeping the execution id, until it succeeds', async () => {
     const t = testScheduler();
     scheduler = t.scheduler;

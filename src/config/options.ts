@@ -102,7 +102,7 @@ export const OPTIONS = [
   option({
     name: 'poll-interval',
     kind: 'duration',
-    default: '1s',
+    default: '2s',
     doc: 'longest pause between planning cycles (the engine otherwise sleeps until work is due)',
     placeholder: 'duration',
   }),

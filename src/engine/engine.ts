@@ -109,6 +109,7 @@ export class Engine {
       executors,
       events,
       logger,
+      onRescheduled: () => this.wake(),
     });
     this.timer = new Timer(clock, settings.horizonMs, (due) => this.runner.enqueue(due));
     const defaults = settings.policyDefaults;

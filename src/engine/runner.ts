@@ -20,6 +20,12 @@ import { resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.
 
 /** Store writes grouped into one call. */
 const WRITE_BATCH = 500;
+/**
+ * Executions started per turn of the event loop: a burst of thousands due at
+ * one instant has its first starts written (and targets called) while the
+ * rest are still being set up, not after all of them.
+ */
+const PUMP_CHUNK = 256;
 /** Pause before a failed outcome write is tried again (while the lease lasts). */
 const FINISH_RETRY_MS = 250;
 /** Shortest period over which the rate of finished attempts is measured. */
@@ -39,6 +45,8 @@ export interface RunnerDeps {
   executors: ReadonlyMap<string, Executor>;
   events: SchedulerEmitter;
   logger: Logger;
+  /** Called once an execution is due again later (a retry, a hand-back), so a cycle claims it in time. */
+  onRescheduled: () => void;
 }
 
 /**
@@ -51,6 +59,7 @@ export interface RunnerDeps {
 export class Runner {
   private ready: Claim[] = [];
   private readyHead = 0;
+  private pumpScheduled = false;
   private running = 0;
   private readonly tasks = new Set<Promise<void>>();
   private readonly starts: GroupCommit<StartRequest, StartResult>;
@@ -124,7 +133,19 @@ export class Runner {
   }
 
   private pump(): void {
+    let started = 0;
     while (this.running < this.deps.concurrency && this.readyHead < this.ready.length) {
+      if (started++ === PUMP_CHUNK) {
+        // The rest next turn: the first starts are written, and their targets called, meanwhile.
+        if (!this.pumpScheduled) {
+          this.pumpScheduled = true;
+          setImmediate(() => {
+            this.pumpScheduled = false;
+            this.pump();
+          });
+        }
+        break;
+      }
       const claim = this.ready[this.readyHead++] as Claim;
       this.running++;
       this.track(this.execute(claim));
@@ -237,6 +258,7 @@ export class Runner {
     result: AttemptResult,
   ): Promise<void> {
     if (!(await this.write(decision.finish, lease))) return this.lost(claim, lease, attempt, true);
+    if (decision.finish.status === 'scheduled') this.deps.onRescheduled();
     this.announce(claim, attempt, startedAt, this.deps.clock.now(), decision, result);
     if (decision.kind === 'dead' && decision.finish.onFailure === 'pending') {
       lease.leaseUntil = decision.finish.keepLeaseUntil ?? lease.leaseUntil;

@@ -55,8 +55,10 @@ export interface SchedulerOptions {
    * Longest pause between two planning cycles, in ms. Between cycles the engine
    * sleeps until the next due work enters the horizon; this bound is the safety
    * net for changes made by other processes that the store does not announce
-   * (a store with notifications, such as Postgres, can afford a long one).
-   * @defaultValue 1000
+   * (a store with notifications, such as Postgres, can afford a long one). Up
+   * to the horizon, every fire known at one cycle is still claimed before its
+   * instant at the next.
+   * @defaultValue 2000
    */
   pollIntervalMs?: number;
   /**
@@ -162,7 +164,7 @@ export const OPTION_DEFAULTS = Object.freeze({
   concurrency: 50,
   leaseMs: 30_000,
   horizonMs: 2_000,
-  pollIntervalMs: 1_000,
+  pollIntervalMs: 2_000,
   maxPayloadBytes: 256 * 1024,
   maxResultBytes: 64 * 1024,
   stopTimeoutMs: 10_000,

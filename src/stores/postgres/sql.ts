@@ -243,16 +243,15 @@ const executionsStart = (s: string) => `WITH req AS (
       WITH ORDINALITY AS r(id, lease_token, attempt, started_at, forbid_overlap, miss_before,
         keep_last, max_age, ord)
   ), xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM req)
+    SELECT x.id FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
     ORDER BY x.id FOR NO KEY UPDATE
   ), fenced AS (
     SELECT r.*, e.job_id, e.fire_at,
       coalesce(e.trigger = 'schedule' AND e.status = 'scheduled' AND e.attempt = 0
         AND e.fire_at < r.miss_before, false) AS missed
-    FROM req r JOIN ${s}.executions e ON e.id = r.id
+    FROM req r JOIN xlock l ON l.id = r.id JOIN ${s}.executions e ON e.id = l.id
     WHERE e.lease_token = r.lease_token AND e.lease_owner IS NOT NULL
       AND e.status IN ('scheduled', 'running') AND e.attempt = r.attempt - 1
-      AND e.id IN (SELECT id FROM xlock)
   ), decided AS (
     SELECT v.*, CASE
       WHEN v.missed THEN 'missed'
@@ -313,11 +312,11 @@ const executionsFinish = (s: string) => `WITH req AS (
         finished_at, keep_lease_until, last_outcome, from_state, keep_last, max_age, ord)
   ), jlock AS MATERIALIZED (
     SELECT j.id, j.kept_count FROM ${s}.jobs j
-    WHERE j.id IN (SELECT x.job_id FROM ${s}.executions x JOIN req r ON r.id = x.id
+    WHERE j.id IN (SELECT x.job_id FROM ${s}.executions x JOIN req r ON r.id = x.id AND x.id = ANY(@ids::text[])
       WHERE r.status <> 'scheduled' OR r.last_outcome IS NOT NULL)
     ORDER BY j.id FOR NO KEY UPDATE
   ), xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM req) AND ${after('jlock')}
+    SELECT x.id FROM ${s}.executions x WHERE x.id = ANY(@ids::text[]) AND ${after('jlock')}
     ORDER BY x.id FOR NO KEY UPDATE
   ), done AS (
     UPDATE ${s}.executions e SET status = r.status, run_at = coalesce(r.run_at, e.run_at),
@@ -327,8 +326,8 @@ const executionsFinish = (s: string) => `WITH req AS (
       on_failure = r.on_failure, finished_at = r.finished_at,
       lease_owner = CASE WHEN r.keep_lease_until IS NULL THEN NULL ELSE e.lease_owner END,
       lease_until = r.keep_lease_until
-    FROM req r
-    WHERE e.id = r.id AND e.id IN (SELECT id FROM xlock) AND e.lease_token = r.lease_token
+    FROM req r JOIN xlock l ON l.id = r.id
+    WHERE e.id = l.id AND e.lease_token = r.lease_token
       AND e.lease_owner IS NOT NULL
       AND CASE r.from_state WHEN 'running' THEN e.status = 'running'
         ELSE e.status = 'failed' AND e.on_failure = 'pending' END
@@ -533,21 +532,21 @@ function sqlOf(s: string) {
     executionsFinish: executionsFinish(s),
     leasesRenew: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),
       xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM r)
+    SELECT x.id FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
     ORDER BY x.id FOR NO KEY UPDATE
   )
       UPDATE ${s}.executions e SET lease_until = @until::bigint
-      FROM r
-      WHERE e.id = r.id AND e.id IN (SELECT id FROM xlock) AND e.lease_token = r.lease_token AND e.lease_owner = @owner::text
+      FROM r JOIN xlock l ON l.id = r.id
+      WHERE e.id = l.id AND e.lease_token = r.lease_token AND e.lease_owner = @owner::text
       RETURNING e.id`,
     leasesRelease: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),
       xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id IN (SELECT id FROM r)
+    SELECT x.id FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
     ORDER BY x.id FOR NO KEY UPDATE
   ), released AS (
         UPDATE ${s}.executions e SET lease_owner = NULL, lease_until = NULL
-        FROM r
-        WHERE e.id = r.id AND e.id IN (SELECT id FROM xlock) AND e.lease_token = r.lease_token
+        FROM r JOIN xlock l ON l.id = r.id
+        WHERE e.id = l.id AND e.lease_token = r.lease_token
         RETURNING e.run_at, e.has_work
       ), ${wake('released', 'run_at', 'has_work')}
       SELECT ${WOKE}`,

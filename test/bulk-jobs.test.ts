@@ -22,6 +22,7 @@ import {
 } from '../src/index.js';
 import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { JobWrite } from '../src/stores/store.js';
+import { intercept } from './helpers/intercept.js';
 import { countingStore } from './helpers/counting-store.js';
 import { until } from './helpers/events.js';
 import { tempDir } from './helpers/files.js';
@@ -325,17 +326,7 @@ describe('bulk jobs under concurrent writers (memory store)', () => {
 
   /** A started scheduler on `inner` seen through `overrides` (the rest is the store's own). */
   async function startedOn(inner: Store, overrides: Partial<Store>): Promise<Scheduler> {
-    const store = new Proxy(inner, {
-      get(target, prop, receiver) {
-        const override = (overrides as Record<PropertyKey, unknown>)[prop];
-        if (override !== undefined) return override;
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        return typeof value === 'function'
-          ? (value as (...args: unknown[]) => unknown).bind(target)
-          : value;
-      },
-    });
-    const s = createScheduler({ store, logger: silent });
+    const s = createScheduler({ store: intercept(inner, overrides), logger: silent });
     s.setHandler(() => undefined);
     stops.push(() => s.stop({ timeoutMs: 0 }));
     await s.start();

@@ -11,30 +11,10 @@
  *   after the lease expires.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  every,
-  memoryStore,
-  once,
-  type Scheduler,
-  type Store,
-  type TestClock,
-} from '../src/index.js';
+import { every, memoryStore, once, type Scheduler, type TestClock } from '../src/index.js';
 import { collect, waitFor } from './helpers/events.js';
+import { intercept } from './helpers/intercept.js';
 import { testScheduler } from './helpers/scheduler.js';
-
-/** The store with some methods replaced; the others are the store's own. */
-function intercept(inner: Store, overrides: Partial<Store>): Store {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const override = (overrides as Record<PropertyKey, unknown>)[prop];
-      if (override !== undefined) return override;
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function'
-        ? (value as (...args: unknown[]) => unknown).bind(target)
-        : value;
-    },
-  });
-}
 
 /** Advances the TestClock in steps until `done()` holds, at most `maxMs`. */
 async function advanceUntil(

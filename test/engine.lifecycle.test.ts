@@ -9,23 +9,10 @@
  *   re-arm itself once that call returns.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { every, memoryStore, type Scheduler, type Store, type TestClock } from '../src/index.js';
+import { every, memoryStore, type Scheduler, type TestClock } from '../src/index.js';
 import { newJobRecord } from '../src/scheduler/job-records.js';
+import { intercept } from './helpers/intercept.js';
 import { testScheduler } from './helpers/scheduler.js';
-
-/** The store with some methods replaced; the others are the store's own. */
-function intercept(inner: Store, overrides: Partial<Store>): Store {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const override = (overrides as Record<PropertyKey, unknown>)[prop];
-      if (override !== undefined) return override;
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function'
-        ? (value as (...args: unknown[]) => unknown).bind(target)
-        : value;
-    },
-  });
-}
 
 /** A promise and the function that resolves it. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {

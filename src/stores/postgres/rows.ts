@@ -1,19 +1,12 @@
 /**
  * The Postgres store's row shapes and their mapping to store records. Rows
  * are read with {@link TYPES}: BIGINT as a JavaScript number (epoch ms and
- * counters stay far below 2^53) and JSON/JSONB as text, parsed here — so a
- * SQL NULL (absent) and a JSON `null` (a value) stay distinct.
+ * counters stay far below 2^53) and JSON/JSONB as text, parsed by the
+ * mappings both SQL stores share (`../sql-rows.ts`) — so a SQL NULL (absent)
+ * and a JSON `null` (a value) stay distinct.
  */
 import pg from 'pg';
 import type { CustomTypesConfig } from 'pg';
-import type {
-  Attempt,
-  ErrorInfo,
-  ExecutionStatus,
-  ExecutionTrigger,
-  OnFailureState,
-} from '../../model/execution.js';
-import type { LastOutcome } from '../../model/job.js';
 import type {
   Claim,
   ExecutionRecord,
@@ -23,8 +16,16 @@ import type {
   LeaseRef,
   Retention,
   StartRequest,
-  StoredDefinition,
 } from '../store.js';
+import {
+  executionFromRow,
+  jobFromRow as jobFromColumns,
+  jsonOrNull,
+  type ExecutionRow,
+  type JobRow as SqlJobRow,
+} from '../sql-rows.js';
+
+export { executionFromRow, jobParams, jsonOrNull, type ExecutionRow } from '../sql-rows.js';
 
 /**
  * Columns of a job record in `jobs`, in the order the statements list them;
@@ -87,50 +88,12 @@ export const TYPES: CustomTypesConfig = {
   }) as CustomTypesConfig['getTypeParser'],
 };
 
-/** A `jobs` row. */
-export interface JobRow {
-  id: string;
-  definition: string;
-  hash: string;
-  paused: boolean;
-  next_fire_at: number | null;
-  version: number;
-  created_at: number;
-  updated_at: number;
-  completed_at: number | null;
-  last_outcome: string | null;
-  stale_after_ms: number | null;
-  last_fire_at: number | null;
-  last_success_at: number | null;
-  last_failure_at: number | null;
-  succeeded_count: number;
-  failed_count: number;
-  missed_count: number;
-  skipped_count: number;
-  stale_since: number | null;
-  prune_after: number | null;
-}
+/** A `jobs` row as Postgres returns it (`paused` a boolean). */
+export type JobRow = SqlJobRow<boolean>;
 
-/** An `executions` row. NULL JSON columns are absent values. */
-export interface ExecutionRow {
-  id: string;
-  job_id: string;
-  fire_at: number;
-  run_at: number;
-  trigger: ExecutionTrigger;
-  status: ExecutionStatus;
-  attempt: number;
-  payload: string | null;
-  lease_owner: string | null;
-  lease_until: number | null;
-  lease_token: number;
-  attempts: string;
-  result: string | null;
-  error: string | null;
-  on_failure: OnFailureState | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
+/** A job record read from its row. */
+export function jobFromRow(row: JobRow): JobRecord {
+  return jobFromColumns(row, row.paused);
 }
 
 /** A job's columns in a joined row, prefixed `j_`. */
@@ -143,69 +106,6 @@ export type ClaimRow = ExecutionRow & PrefixedJobRow;
 export type AdvanceRow = PrefixedJobRow & { ord: number } & (
     ExecutionRow | { [K in keyof ExecutionRow]: null }
   );
-
-function parse<T>(text: string): T {
-  return JSON.parse(text) as T;
-}
-
-/** JSON text of a value, or NULL when it is absent (undefined). */
-export function jsonOrNull(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
-}
-
-/** A job record as named parameters of `jobInsert` (`jobUpdate` binds only what it replaces). */
-export function jobParams(job: JobRecord): Record<string, string | number | boolean | null> {
-  return {
-    id: job.id,
-    definition: JSON.stringify(job.definition),
-    hash: job.hash,
-    paused: job.paused,
-    next_fire_at: job.nextFireAt,
-    version: job.version,
-    created_at: job.createdAt,
-    updated_at: job.updatedAt,
-    completed_at: job.completedAt,
-    last_outcome: jsonOrNull(job.lastOutcome ?? undefined),
-    stale_after_ms: job.staleAfterMs,
-    last_fire_at: job.stats.lastFireAt,
-    last_success_at: job.stats.lastSuccessAt,
-    last_failure_at: job.stats.lastFailureAt,
-    succeeded_count: job.stats.succeeded,
-    failed_count: job.stats.failed,
-    missed_count: job.stats.missed,
-    skipped_count: job.stats.skipped,
-    stale_since: job.staleSince,
-    prune_after: job.pruneAfter,
-  };
-}
-
-/** A job record read from its row. */
-export function jobFromRow(row: JobRow): JobRecord {
-  return {
-    id: row.id,
-    definition: parse<StoredDefinition>(row.definition),
-    hash: row.hash,
-    paused: row.paused,
-    nextFireAt: row.next_fire_at,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    completedAt: row.completed_at,
-    lastOutcome: row.last_outcome === null ? null : parse<LastOutcome>(row.last_outcome),
-    staleAfterMs: row.stale_after_ms,
-    stats: {
-      lastFireAt: row.last_fire_at,
-      lastSuccessAt: row.last_success_at,
-      lastFailureAt: row.last_failure_at,
-      succeeded: row.succeeded_count,
-      failed: row.failed_count,
-      missed: row.missed_count,
-      skipped: row.skipped_count,
-    },
-    staleSince: row.stale_since,
-    pruneAfter: row.prune_after,
-  };
-}
 
 /** The job of a joined row. */
 export function jobFromPrefixed(row: PrefixedJobRow): JobRecord {
@@ -220,31 +120,6 @@ function retentionArrays(retentions: readonly Retention[]): Record<string, Colum
     keep_lasts: retentions.map((r) => r.keepLast),
     max_ages: retentions.map((r) => r.maxAgeMs),
   };
-}
-
-/** An execution record read from its row; NULL JSON columns become absent fields. */
-export function executionFromRow(row: ExecutionRow): ExecutionRecord {
-  const record: ExecutionRecord = {
-    id: row.id,
-    jobId: row.job_id,
-    fireAt: row.fire_at,
-    runAt: row.run_at,
-    trigger: row.trigger,
-    status: row.status,
-    attempt: row.attempt,
-    leaseOwner: row.lease_owner,
-    leaseUntil: row.lease_until,
-    leaseToken: row.lease_token,
-    attempts: parse<Attempt[]>(row.attempts),
-    onFailure: row.on_failure,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-  if (row.payload !== null) record.payload = parse<unknown>(row.payload);
-  if (row.result !== null) record.result = parse<unknown>(row.result);
-  if (row.error !== null) record.error = parse<ErrorInfo>(row.error);
-  return record;
 }
 
 /** A claim read from a joined row. */

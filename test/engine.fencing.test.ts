@@ -134,7 +134,8 @@ describe('fencing of one execution inside one instance', () => {
       },
     });
     // The retry is claimed by the next poll while the reply is held back (the wake-up that
-    // follows a written retry waits for that reply): a poll every second makes the race.
+    // follows a written retry waits for that reply): a poll every second makes the race, and
+    // the retry is due at the poll after its attempt (the poll at +1 s may run before it).
     const { scheduler, clock } = testScheduler({ store, leaseMs: 30_000, pollIntervalMs: 1_000 });
     track(scheduler);
     const t0 = clock.now();
@@ -148,19 +149,19 @@ describe('fencing of one execution inside one instance', () => {
       id: 'j',
       schedule: every('1h', { startAt: new Date(t0 + 1_000) }),
       target: { type: 'handler', name: 'h' },
-      retry: { maxAttempts: 3, initialDelay: 100, jitter: false },
+      retry: { maxAttempts: 3, initialDelay: 1_000, jitter: false },
     });
     const succeeded = waitFor(scheduler, 'execution:succeeded');
     await advanceUntil(clock, () => attemptsAt.length >= 2, { maxMs: 45_000 });
     await succeeded;
 
     expect(claimedBeforeReply).toBe(true); // the race did happen
-    expect(attemptsAt).toEqual([1_000, 1_100]); // not 1_000 + leaseMs + …
+    expect(attemptsAt).toEqual([1_000, 2_000]); // not 1_000 + leaseMs + …
     const [execution] = (await scheduler.listExecutions({ jobId: 'j' })).items;
     expect(execution?.status).toBe('succeeded');
     expect(execution?.attempts.map((a) => [a.attempt, a.outcome, a.startedAt])).toEqual([
       [1, 'failed', new Date(t0 + 1_000).toISOString()],
-      [2, 'succeeded', new Date(t0 + 1_100).toISOString()],
+      [2, 'succeeded', new Date(t0 + 2_000).toISOString()],
     ]);
   });
 

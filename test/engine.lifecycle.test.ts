@@ -222,3 +222,37 @@ describe('start, stop and what is left behind', () => {
     expect(renewCalls).toBe(1);
   });
 });
+
+describe('stop() between a start and its instant', () => {
+  it('hands the started execution back due at its instant, with a shutdown attempt; another instance runs it then', async () => {
+    const store = memoryStore();
+    const first = testScheduler({ store });
+    const t0 = first.clock.now();
+    const calls: { instance: string; at: number; attempt: number }[] = [];
+    first.scheduler.setHandler((ctx) => {
+      calls.push({ instance: 'first', at: first.clock.now(), attempt: ctx.attempt });
+    });
+    await first.scheduler.start();
+    await first.scheduler.ensureJob({
+      id: 'j',
+      schedule: every('1h', { startAt: new Date(t0 + 1_000) }),
+    });
+    await first.clock.advance(900); // the start is written 250 ms before the instant
+    expect((await first.scheduler.listExecutions({ jobId: 'j' })).items[0]?.status).toBe('running');
+    await first.scheduler.stop({ timeoutMs: 0 });
+
+    const [handedBack] = await store.executionsList({ jobId: 'j', limit: 10 });
+    expect(handedBack).toMatchObject({ status: 'scheduled', leaseOwner: null, runAt: t0 + 1_000 });
+    expect(handedBack?.attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'shutdown']]);
+    expect(calls).toEqual([]);
+
+    const second = testScheduler({ store, clock: first.clock });
+    second.scheduler.setHandler((ctx) => {
+      calls.push({ instance: 'second', at: second.clock.now(), attempt: ctx.attempt });
+    });
+    await second.scheduler.start();
+    await second.clock.advance(200);
+    expect(calls).toEqual([{ instance: 'second', at: t0 + 1_000, attempt: 2 }]);
+    await second.scheduler.stop({ timeoutMs: 0 });
+  });
+});

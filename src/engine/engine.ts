@@ -10,7 +10,7 @@ import { Planner } from './planner.js';
 import { Pruner } from './pruner.js';
 import type { ResolvedPolicies } from './policies.js';
 import { Reaper } from './reaper.js';
-import { Runner } from './runner.js';
+import { Runner, START_LEAD_MS } from './runner.js';
 import { Timer } from './timer.js';
 
 /** The most an adaptive prefetch holds (see {@link Engine.prefetch}). */
@@ -76,7 +76,8 @@ export interface EngineDeps {
  */
 export class Engine {
   private readonly leases = new Leases(() => this.capacityFreed());
-  private readonly timer: Timer;
+  /** Claimed executions, handed to the runner a start's lead before their instant. */
+  private readonly timer: Timer<HeldLease>;
   private readonly planner: Planner;
   private readonly claimer: Claimer;
   private readonly runner: Runner;
@@ -111,7 +112,12 @@ export class Engine {
       logger,
       onRescheduled: () => this.wake(),
     });
-    this.timer = new Timer(clock, settings.horizonMs, (due) => this.runner.enqueue(due));
+    this.timer = new Timer(
+      clock,
+      settings.horizonMs,
+      (due) => this.runner.enqueue(due),
+      START_LEAD_MS,
+    );
     const defaults = settings.policyDefaults;
     this.planner = new Planner({
       store,
@@ -137,11 +143,11 @@ export class Engine {
 
   /** What this instance holds: executions waiting for their instant, queued for a slot, running. */
   stats(): EngineStats {
-    const running = this.runner.active;
+    const runner = this.runner.counts(this.deps.clock.now());
     return {
-      waiting: this.timer.size,
-      queued: this.runner.load - running,
-      running,
+      waiting: this.timer.size + runner.waiting,
+      queued: runner.queued,
+      running: runner.running,
       held: this.leases.size,
     };
   }
@@ -174,7 +180,10 @@ export class Engine {
     this.stopping = true;
     if (this.pollHandle !== undefined) this.deps.clock.clearTimeout(this.pollHandle);
     while (this.cycling) await new Promise<void>((resolve) => setImmediate(resolve));
-    await this.handBack([...this.timer.clear(), ...this.runner.takeQueued()]);
+    await this.handBack([
+      ...this.timer.clear().map((lease) => lease.claim),
+      ...this.runner.stopQueued(),
+    ]);
     if (!(await this.settleWithin(timeoutMs))) {
       this.runner.abortAll(
         new ChimeError('CHIME_ERR_SHUTDOWN', 'the scheduler stopped before the attempt finished'),
@@ -261,12 +270,12 @@ export class Engine {
 
   private accept(claims: Claim[]): void {
     if (claims.length === 0) return;
-    for (const claim of claims) this.leases.hold(claim);
+    const held = claims.map((claim) => this.leases.hold(claim));
     if (this.stopping) {
       void this.handBack(claims);
       return;
     }
-    this.timer.add(claims);
+    this.timer.add(held);
   }
 
   private scheduleHeartbeat(): void {
@@ -321,7 +330,8 @@ export class Engine {
   }
 
   private forget(lease: HeldLease): void {
-    this.timer.remove((claim) => claim.execution.id === lease.claim.execution.id);
+    this.timer.remove((held) => held === lease);
+    this.runner.forget(lease);
   }
 
   private async settleWithin(timeoutMs: number): Promise<boolean> {

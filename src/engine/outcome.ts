@@ -68,7 +68,8 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
       finish: {
         ...base,
         status: 'scheduled',
-        runAt: now,
+        // A started execution handed back before its instant stays due at that instant.
+        runAt: Math.max(now, claim.execution.runAt),
         attempt: attemptRecord(facts, 'shutdown', error),
         error,
         onFailure: null,

@@ -17,13 +17,13 @@ import {
   type Decision,
 } from './outcome.js';
 import { resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
+import { Timer } from './timer.js';
 
 /** Store writes grouped into one call. */
 const WRITE_BATCH = 500;
 /**
- * Executions started per turn of the event loop: a burst of thousands due at
- * one instant has its first starts written (and targets called) while the
- * rest are still being set up, not after all of them.
+ * Attempts dispatched per turn of the event loop: a burst of thousands due at
+ * one instant lets timers and writes have a turn between chunks.
  */
 const PUMP_CHUNK = 256;
 /** Pause before a failed outcome write is tried again (while the lease lasts). */
@@ -50,15 +50,46 @@ export interface RunnerDeps {
 }
 
 /**
- * The runner runs due executions with bounded concurrency: a fenced start
- * (group-committed, and where `overlap: 'forbid'` holds, checked against the
- * job's unfinished executions), the executor under the attempt's signal, then
- * the outcome's fenced write (group-committed; the slot is free before the
- * write returns): done, retry, or dead and then the job's onFailure target.
+ * How long before its instant an execution's start is written. The fenced
+ * start is the store's last word on a fire (lease still ours, job not paused
+ * or changed, overlap and misfire rules), so it is written as late as it can
+ * be while still done by the instant; the instant itself then only dispatches
+ * from memory. Within this window a pause no longer stops the fire, and a
+ * crash records an `abandoned` attempt whose target may not have been called.
+ */
+export const START_LEAD_MS = 250;
+
+/** An execution whose start is written: it waits for its instant, then for a slot. */
+interface Started {
+  readonly claim: Claim;
+  readonly lease: HeldLease;
+  readonly policies: ResolvedPolicies;
+  readonly attempt: number;
+  readonly startedAt: number;
+}
+
+/**
+ * The runner runs due executions with bounded concurrency. Handed a claimed
+ * execution {@link START_LEAD_MS} before its instant, it takes a slot and
+ * writes the fenced start (group-committed, and where `overlap: 'forbid'`
+ * holds, checked against the job's unfinished executions); at the instant it
+ * calls the executor under the attempt's signal, straight from memory; then
+ * it writes the outcome (group-committed; the slot is free before the write
+ * returns): done, retry, or dead and then the job's onFailure target.
  */
 export class Runner {
-  private ready: Claim[] = [];
+  /** Executions handed over and not started yet: started as slots free up. */
+  private unstarted: HeldLease[] = [];
+  private unstartedHead = 0;
+  /** Started executions waiting for their instant. */
+  private readonly instants: Timer<Started>;
+  /** Started executions due, to be dispatched (their slots are held). */
+  private ready: Started[] = [];
   private readyHead = 0;
+  /** Executions whose start is being written. */
+  private readonly starting = new Set<HeldLease>();
+  /** Shutdown began: what gets started from now on is handed back, not run. */
+  private stopped = false;
   private pumpScheduled = false;
   private running = 0;
   private readonly tasks = new Set<Promise<void>>();
@@ -71,6 +102,7 @@ export class Runner {
 
   constructor(private readonly deps: RunnerDeps) {
     this.rateSince = deps.clock.now();
+    this.instants = new Timer(deps.clock, START_LEAD_MS, (due) => this.due(due));
     this.starts = new GroupCommit((starts) => deps.store.executionsStart({ starts }), WRITE_BATCH);
     this.finishes = new GroupCommit(
       (finishes) => deps.store.executionsFinish({ finishes }),
@@ -78,14 +110,20 @@ export class Runner {
     );
   }
 
-  /** Executions queued or running in this instance. */
-  get load(): number {
-    return this.ready.length - this.readyHead + this.running;
-  }
-
-  /** Attempts running now. */
-  get active(): number {
-    return this.running;
+  /**
+   * What the runner holds at `now`: executions before their instant
+   * (`waiting`), due and waiting for a slot or for their start to be written
+   * (`queued`), and attempts running.
+   */
+  counts(now: number): { waiting: number; queued: number; running: number } {
+    let waiting = this.instants.size;
+    let queued = this.ready.length - this.readyHead;
+    const pending = [...this.unstarted.slice(this.unstartedHead), ...this.starting];
+    for (const lease of pending) {
+      if (lease.claim.execution.runAt > now) waiting++;
+      else queued++;
+    }
+    return { waiting, queued, running: this.running };
   }
 
   /** Attempts this instance has been finishing per ms, lately (a moving average over periods of a second or more). */
@@ -103,13 +141,19 @@ export class Runner {
     return this.ratePerMs;
   }
 
-  /** Hands due executions to the runner. */
-  enqueue(claims: Claim[]): void {
-    for (const claim of claims) {
+  /**
+   * Hands over executions due within {@link START_LEAD_MS} (or overdue). Each
+   * is started when a slot is free for it, and holds that slot from its start
+   * to its end: a started execution never waits for a slot, so its start
+   * record is never far from its target's call.
+   */
+  enqueue(leases: HeldLease[]): void {
+    for (const lease of leases) {
+      const { claim } = lease;
       if (claim.execution.status === 'failed') this.track(this.deliverOnFailure(claim));
-      else this.ready.push(claim);
+      else this.unstarted.push(lease);
     }
-    this.pump();
+    this.startMore();
   }
 
   /** Aborts every running attempt with `reason` (shutdown). */
@@ -124,19 +168,68 @@ export class Runner {
     await this.finishes.drain();
   }
 
-  /** Takes back queued executions that have not started (shutdown). */
-  takeQueued(): Claim[] {
-    const queued = this.ready.slice(this.readyHead);
+  /**
+   * Shutdown: returns the executions not started yet (to give back), and
+   * hands back the started ones that have not run, each with a `shutdown`
+   * attempt record (it does not count as a failure).
+   */
+  stopQueued(): Claim[] {
+    this.stopped = true;
+    const unstarted = this.unstarted.slice(this.unstartedHead).map((lease) => lease.claim);
+    this.unstarted = [];
+    this.unstartedHead = 0;
+    const started = [...this.instants.clear(), ...this.ready.slice(this.readyHead)];
     this.ready = [];
     this.readyHead = 0;
-    return queued;
+    for (const item of started) this.track(this.handBack(item));
+    return unstarted;
+  }
+
+  /** Hands a started execution that has not run back, with a `shutdown` attempt record. */
+  private handBack(item: Started): Promise<void> {
+    return this.finish(item, this.deps.clock.now(), {
+      ok: false,
+      error: new ChimeError('CHIME_ERR_SHUTDOWN', 'the scheduler stopped before the attempt ran'),
+    });
+  }
+
+  /** Forgets a started execution whose lease was lost before it ran. */
+  forget(lease: HeldLease): void {
+    if (this.instants.remove((item) => item.lease === lease).length > 0) this.startMore();
+  }
+
+  /** Starts queued executions while slots are free. */
+  private startMore(): void {
+    while (
+      this.unstartedHead < this.unstarted.length &&
+      this.slotsTaken() < this.deps.concurrency
+    ) {
+      this.track(this.start(this.unstarted[this.unstartedHead++] as HeldLease));
+    }
+    if (this.unstartedHead > 1024 && this.unstartedHead * 2 > this.unstarted.length) {
+      this.unstarted = this.unstarted.slice(this.unstartedHead);
+      this.unstartedHead = 0;
+    }
+  }
+
+  /** Slots held: by starts being written, started executions waiting, running attempts. */
+  private slotsTaken(): number {
+    return (
+      this.starting.size + this.instants.size + this.ready.length - this.readyHead + this.running
+    );
+  }
+
+  /** Started executions reached their instant. */
+  private due(items: Started[]): void {
+    for (const item of items) this.ready.push(item);
+    this.pump();
   }
 
   private pump(): void {
     let started = 0;
     while (this.running < this.deps.concurrency && this.readyHead < this.ready.length) {
       if (started++ === PUMP_CHUNK) {
-        // The rest next turn: the first starts are written, and their targets called, meanwhile.
+        // The rest next turn: timers and writes get a turn meanwhile.
         if (!this.pumpScheduled) {
           this.pumpScheduled = true;
           setImmediate(() => {
@@ -146,14 +239,15 @@ export class Runner {
         }
         break;
       }
-      const claim = this.ready[this.readyHead++] as Claim;
+      const item = this.ready[this.readyHead++] as Started;
       this.running++;
-      this.track(this.execute(claim));
+      this.track(this.execute(item));
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
       this.ready = this.ready.slice(this.readyHead);
       this.readyHead = 0;
     }
+    this.startMore();
   }
 
   private track(task: Promise<void>): void {
@@ -169,13 +263,17 @@ export class Runner {
     this.pump();
   }
 
-  private async execute(claim: Claim): Promise<void> {
-    const lease = this.deps.leases.get(claim.execution.id);
+  /**
+   * Writes the start of the next attempt (or, when no attempt is left, the
+   * execution's end), then queues it for its instant.
+   */
+  private async start(lease: HeldLease): Promise<void> {
+    const { claim } = lease;
     // A claim whose lease was lost (and maybe taken over since, under a new token) does not run.
-    if (!lease || lease.leaseToken !== claim.execution.leaseToken) return this.release();
+    if (this.deps.leases.get(claim.execution.id) !== lease) return;
+    if (lease.leaseToken !== claim.execution.leaseToken) return;
     const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
     if (failuresOf(claim.execution.attempts) >= policies.maxAttempts) {
-      this.release();
       const facts = this.facts(claim, lease, policies);
       return this.conclude(claim, lease, decideAbandoned(facts), facts.attempt, facts.now, {
         ok: false,
@@ -183,13 +281,43 @@ export class Runner {
       });
     }
     const attempt = claim.execution.attempt + 1;
-    const startedAt = this.deps.clock.now();
-    if (!(await this.start(claim, lease, policies, attempt, startedAt))) return this.release();
+    const startedAt = Math.max(this.deps.clock.now(), claim.execution.runAt);
+    this.starting.add(lease);
+    let written: boolean;
+    try {
+      written = await this.writeStart(claim, lease, policies, attempt, startedAt);
+    } finally {
+      this.starting.delete(lease);
+    }
+    if (!written) return this.startMore();
+    const item: Started = { claim, lease, policies, attempt, startedAt };
+    if (this.stopped) return this.handBack(item);
+    if (claim.execution.runAt > this.deps.clock.now()) this.instants.add([item]);
+    else this.due([item]);
+  }
+
+  /** Runs a started execution's attempt in a slot, then writes its outcome. */
+  private async execute(item: Started): Promise<void> {
+    const { claim, lease, policies, attempt, startedAt } = item;
+    if (this.deps.leases.get(claim.execution.id) !== lease) return this.release();
+    if (this.deps.events.has('execution:started')) {
+      this.deps.events.emit('execution:started', {
+        ...eventBase(claim),
+        attempt,
+        startedAt: new Date(startedAt),
+      });
+    }
     const result = await this.runTarget(claim, lease, attempt, policies, 'target');
     const now = this.deps.clock.now();
     this.release();
-    // Outcomes wait for the next turn of the event loop: starts due at the same instant go first.
+    // Outcomes wait for the next turn of the event loop: attempts due at the same instant go first.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.finish(item, now, result);
+  }
+
+  /** Decides and writes the outcome of a started attempt. */
+  private async finish(item: Started, now: number, result: AttemptResult): Promise<void> {
+    const { claim, lease, policies, attempt, startedAt } = item;
     const decision = decideOutcome(
       { ...this.facts(claim, lease, policies), attempt, startedAt, now },
       result,
@@ -199,7 +327,7 @@ export class Runner {
   }
 
   /** The fenced start; true when the attempt may run. Announces skipped and missed fires. */
-  private async start(
+  private async writeStart(
     claim: Claim,
     lease: HeldLease,
     policies: ResolvedPolicies,
@@ -237,13 +365,6 @@ export class Runner {
         });
       }
       return false;
-    }
-    if (this.deps.events.has('execution:started')) {
-      this.deps.events.emit('execution:started', {
-        ...eventBase(claim),
-        attempt,
-        startedAt: new Date(startedAt),
-      });
     }
     return true;
   }

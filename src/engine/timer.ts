@@ -1,24 +1,34 @@
 import TinyQueue from 'tinyqueue';
-import type { Clock, TimerHandle } from './clock.js';
 import type { Claim } from '../stores/store.js';
+import type { Clock, TimerHandle } from './clock.js';
+
+/** An entry of a {@link Timer}: anything that holds a claimed execution. */
+export interface Timed {
+  readonly claim: Claim;
+}
 
 /**
  * One in-memory timer over a min-heap of claimed executions by `runAt`. It
- * hands each execution to `dispatch` at its instant, and is never armed
- * further than `maxSleepMs` ahead: on every wake it re-reads the clock and
- * re-arms, so a clock step can neither busy-loop it nor make it fire twice.
+ * hands each entry to `dispatch` `leadMs` before its instant (0: at it), and
+ * is never armed further than `maxSleepMs` ahead: on every wake it re-reads
+ * the clock and re-arms, so a clock step can neither busy-loop it nor make it
+ * fire twice.
  */
-export class Timer {
-  private readonly heap = new TinyQueue<Claim>([], (a, b) => a.execution.runAt - b.execution.runAt);
+export class Timer<T extends Timed> {
+  private readonly heap = new TinyQueue<T>(
+    [],
+    (a, b) => a.claim.execution.runAt - b.claim.execution.runAt,
+  );
   /** Entries removed while still in the heap (lazy deletion). */
-  private readonly dropped = new Set<Claim>();
+  private readonly dropped = new Set<T>();
   private handle: TimerHandle | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly clock: Clock,
     private readonly maxSleepMs: number,
-    private readonly dispatch: (due: Claim[]) => void,
+    private readonly dispatch: (due: T[]) => void,
+    private readonly leadMs = 0,
   ) {}
 
   /** Executions waiting for their instant. */
@@ -27,20 +37,20 @@ export class Timer {
   }
 
   /** Adds claimed executions and re-arms when one is due sooner. */
-  add(claims: Claim[]): void {
-    for (const claim of claims) this.heap.push(claim);
+  add(entries: T[]): void {
+    for (const entry of entries) this.heap.push(entry);
     this.arm();
   }
 
   /** Removes the waiting executions that `predicate` selects; returns them. */
-  remove(predicate: (claim: Claim) => boolean): Claim[] {
+  remove(predicate: (entry: T) => boolean): T[] {
     const removed = this.heap.data.filter((c) => !this.dropped.has(c) && predicate(c));
     for (const claim of removed) this.dropped.add(claim);
     return removed;
   }
 
   /** Empties the heap and disarms; returns what was waiting. */
-  clear(): Claim[] {
+  clear(): T[] {
     const waiting = this.heap.data.filter((c) => !this.dropped.has(c));
     while (this.heap.length > 0) this.heap.pop();
     this.dropped.clear();
@@ -52,7 +62,7 @@ export class Timer {
     const head = this.peek();
     if (!head) return this.disarm();
     const now = this.clock.now();
-    const at = Math.min(head.execution.runAt, now + this.maxSleepMs);
+    const at = Math.min(head.claim.execution.runAt - this.leadMs, now + this.maxSleepMs);
     if (this.handle !== undefined && at >= this.armedFor) return;
     this.disarm();
     this.armedFor = at;
@@ -68,9 +78,9 @@ export class Timer {
   private wake(): void {
     this.handle = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    const now = this.clock.now();
-    const due: Claim[] = [];
-    for (let head = this.peek(); head && head.execution.runAt <= now; head = this.peek()) {
+    const until = this.clock.now() + this.leadMs;
+    const due: T[] = [];
+    for (let head = this.peek(); head && head.claim.execution.runAt <= until; head = this.peek()) {
       this.heap.pop();
       due.push(head);
     }
@@ -79,7 +89,7 @@ export class Timer {
   }
 
   /** The earliest live entry, discarding dropped ones. */
-  private peek(): Claim | undefined {
+  private peek(): T | undefined {
     for (let head = this.heap.peek(); head; head = this.heap.peek()) {
       if (!this.dropped.delete(head)) return head;
       this.heap.pop();

@@ -228,13 +228,16 @@ export class Engine {
     if (due === null || due > until) {
       return {
         again: false,
-        sleepMs: due === null ? pollIntervalMs : Math.min(pollIntervalMs, due - until),
+        sleepMs:
+          due === null ? pollIntervalMs : Math.min(pollIntervalMs, due - until + horizonMs / 4),
       };
     }
-    const planned = await this.planner.planBatch(now, until, this.budget());
-    this.accept(planned.claims);
+    // Work already planned goes first (oldest first): fires planned earlier and not taken
+    // would otherwise wait behind the planning of later ones for as long as room is short.
     const claimed = await this.claimer.claim(now, until, this.budget());
     this.accept(claimed);
+    const planned = await this.planner.planBatch(now, until, this.budget());
+    this.accept(planned.claims);
     this.starved = this.budget() <= 0;
     const progressed = planned.applied > 0 || claimed.length > 0;
     return {
@@ -256,15 +259,15 @@ export class Engine {
 
   /**
    * Executions this instance may hold: the `prefetch` setting, or else what it
-   * has shown it gets through within half a horizon (its recent rate of
+   * has shown it gets through within a horizon (its recent rate of
    * finished attempts), at least twice its slots. Slow handlers keep it small, so
-   * several instances share a burst; fast ones let it claim a whole second of
-   * fires ahead of their instant.
+   * several instances share a burst; fast ones let it hold every fire planned
+   * within its horizon, so none waits to be claimed after its instant.
    */
   private prefetch(): number {
     const { prefetch, concurrency, horizonMs } = this.deps.settings;
     if (prefetch !== undefined) return prefetch;
-    const throughput = Math.ceil((this.runner.finishedPerMs() * horizonMs) / 2);
+    const throughput = Math.ceil(this.runner.finishedPerMs() * horizonMs);
     return Math.min(MAX_ADAPTIVE_PREFETCH, Math.max(2 * concurrency, throughput));
   }
 

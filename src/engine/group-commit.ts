@@ -8,9 +8,15 @@ export class GroupCommit<Req, Res> {
   private flushing = false;
   private scheduled = false;
 
+  /**
+   * `deferWhile`, when given, holds a batch that is not full back while it
+   * holds: the caller has more urgent work for this thread (calling targets
+   * due now), and the batch only grows meanwhile.
+   */
   constructor(
     private readonly write: (reqs: Req[]) => Promise<Res[]>,
     private readonly maxBatch: number,
+    private readonly deferWhile: () => boolean = () => false,
   ) {}
 
   /** Queues a request; resolves with its own answer once its batch is written. */
@@ -44,7 +50,9 @@ export class GroupCommit<Req, Res> {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.flushing) void this.flush();
+      if (this.flushing) return;
+      if (this.deferWhile() && this.pending.length < this.maxBatch) this.schedule();
+      else void this.flush();
     });
   }
 

@@ -26,6 +26,13 @@ const WRITE_BATCH = 500;
  * one instant lets timers and writes have a turn between chunks.
  */
 const PUMP_CHUNK = 256;
+/**
+ * How long a started execution may expect to wait for a slot. Executions are
+ * started beyond the free slots only as far as the instance's recent rate of
+ * finished attempts empties them within this: fast handlers get their starts
+ * written ahead, slow ones hold one started execution per slot.
+ */
+const SLOT_WAIT_MS = 1_000;
 /** Pause before a failed outcome write is tried again (while the lease lasts). */
 const FINISH_RETRY_MS = 250;
 /** Shortest period over which the rate of finished attempts is measured. */
@@ -104,9 +111,11 @@ export class Runner {
     this.rateSince = deps.clock.now();
     this.instants = new Timer(deps.clock, START_LEAD_MS, (due) => this.due(due));
     this.starts = new GroupCommit((starts) => deps.store.executionsStart({ starts }), WRITE_BATCH);
+    // Outcomes wait while attempts due now are still being dispatched.
     this.finishes = new GroupCommit(
       (finishes) => deps.store.executionsFinish({ finishes }),
       WRITE_BATCH,
+      () => this.readyHead < this.ready.length,
     );
   }
 
@@ -198,12 +207,14 @@ export class Runner {
     if (this.instants.remove((item) => item.lease === lease).length > 0) this.startMore();
   }
 
-  /** Starts queued executions while slots are free. */
+  /**
+   * Starts queued executions while slots are free, and beyond them as many as
+   * this instance has lately been finishing within {@link SLOT_WAIT_MS}: a
+   * started execution waits for a slot at most about that long.
+   */
   private startMore(): void {
-    while (
-      this.unstartedHead < this.unstarted.length &&
-      this.slotsTaken() < this.deps.concurrency
-    ) {
+    const room = this.deps.concurrency + Math.floor(this.finishedPerMs() * SLOT_WAIT_MS);
+    while (this.unstartedHead < this.unstarted.length && this.slotsTaken() < room) {
       this.track(this.start(this.unstarted[this.unstartedHead++] as HeldLease));
     }
     if (this.unstartedHead > 1024 && this.unstartedHead * 2 > this.unstarted.length) {

@@ -35,8 +35,8 @@ export interface SchedulerOptions {
    * instant wants `prefetch ≥ N`; what one instance holds, the others cannot
    * take. At least `concurrency`.
    * @defaultValue adaptive: what this instance has shown it gets through within
-   * half a horizon, at least 2 × `concurrency` (slow handlers: little is held, and
-   * several instances share the work; fast ones: a second's fires are held ahead)
+   * a horizon, at least 2 × `concurrency` (slow handlers: little is held, and
+   * several instances share the work; fast ones: a horizon's fires are held ahead)
    */
   prefetch?: number;
   /**

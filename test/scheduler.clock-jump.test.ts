@@ -9,7 +9,7 @@ describe('a wall-clock step forward', () => {
 
   it('neither busy-loops nor fires any (job, fireAt) twice; the misfire policy decides the gap', async () => {
     const counting = countingStore(memoryStore());
-    // Planned three quarters of a horizon ahead: +3s is planned at +1.95s, before the jump.
+    // Planned seven eighths of a horizon ahead: +3s is planned at +1.78s, before the jump.
     const t = testScheduler({ store: counting.store, horizonMs: 1_400 });
     scheduler = t.scheduler;
     const ran: number[] = [];

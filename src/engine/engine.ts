@@ -229,7 +229,7 @@ export class Engine {
       return {
         again: false,
         sleepMs:
-          due === null ? pollIntervalMs : Math.min(pollIntervalMs, due - until + horizonMs / 4),
+          due === null ? pollIntervalMs : Math.min(pollIntervalMs, due - until + horizonMs / 8),
       };
     }
     // Work already planned goes first (oldest first): fires planned earlier and not taken

@@ -23,6 +23,14 @@
  * statement (one round trip on the fire path), as planning does; the rare
  * deadlock victim is run again (`connection.ts`).
  *
+ * Fenced batch writes (start, finish, lease renewal and release) read the
+ * fence — token, owner, status, attempt — from the rows they lock (`xlock`,
+ * {@link XLOCK_COLUMNS}: the newest versions) and then update those rows by id
+ * alone. A predicate such as `lease_owner IS NOT NULL` on the updated table
+ * would let the planner reach it through a partial index, which after an
+ * `ANALYZE` that saw no leases looks like one row and is in fact every lease
+ * held: a start of 50 rows took 100 ms instead of 3.
+ *
  * A job keeps its run statistics and, for the pruner, `kept_count` (its
  * prunable executions: `NOT has_work`, rules.ts isPrunable) and
  * `prune_after`. A batch that makes several executions of one job prunable
@@ -33,6 +41,10 @@ import { createHash } from 'node:crypto';
 import type { QueryConfig } from 'pg';
 import { quoteSchema } from './identifiers.js';
 import { EXECUTION_COLUMNS, JOB_COLUMNS, TYPES } from './rows.js';
+
+/** What a fenced batch write reads from the executions it locks (see the module comment). */
+const XLOCK_COLUMNS = `x.id, x.job_id, x.fire_at, x.trigger, x.status, x.attempt, x.lease_token,
+  x.lease_owner, x.on_failure`;
 
 /** A statement ready to bind: its prepared-statement name, its text and its parameters in `$n` order. */
 export interface Statement {
@@ -243,15 +255,15 @@ const executionsStart = (s: string) => `WITH req AS (
       WITH ORDINALITY AS r(id, lease_token, attempt, started_at, forbid_overlap, miss_before,
         keep_last, max_age, ord)
   ), xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
+    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
     ORDER BY x.id FOR NO KEY UPDATE
   ), fenced AS (
-    SELECT r.*, e.job_id, e.fire_at,
-      coalesce(e.trigger = 'schedule' AND e.status = 'scheduled' AND e.attempt = 0
-        AND e.fire_at < r.miss_before, false) AS missed
-    FROM req r JOIN xlock l ON l.id = r.id JOIN ${s}.executions e ON e.id = l.id
-    WHERE e.lease_token = r.lease_token AND e.lease_owner IS NOT NULL
-      AND e.status IN ('scheduled', 'running') AND e.attempt = r.attempt - 1
+    SELECT r.*, l.job_id, l.fire_at,
+      coalesce(l.trigger = 'schedule' AND l.status = 'scheduled' AND l.attempt = 0
+        AND l.fire_at < r.miss_before, false) AS missed
+    FROM req r JOIN xlock l ON l.id = r.id
+    WHERE l.lease_token = r.lease_token AND l.lease_owner IS NOT NULL
+      AND l.status IN ('scheduled', 'running') AND l.attempt = r.attempt - 1
   ), decided AS (
     SELECT v.*, CASE
       WHEN v.missed THEN 'missed'
@@ -269,8 +281,7 @@ const executionsStart = (s: string) => `WITH req AS (
       lease_owner = CASE d.outcome WHEN 'started' THEN e.lease_owner END,
       lease_until = CASE d.outcome WHEN 'started' THEN e.lease_until END
     FROM decided d
-    WHERE e.id = d.id AND e.lease_token = d.lease_token AND e.lease_owner IS NOT NULL
-      AND e.status IN ('scheduled', 'running') AND e.attempt = d.attempt - 1
+    WHERE e.id = d.id
     RETURNING d.ord, d.outcome, e.job_id, d.started_at, d.keep_last, d.max_age
   ), ended AS (
     SELECT c.*, row_number() OVER (PARTITION BY c.job_id ORDER BY c.ord) AS nth
@@ -316,7 +327,8 @@ const executionsFinish = (s: string) => `WITH req AS (
       WHERE r.status <> 'scheduled' OR r.last_outcome IS NOT NULL)
     ORDER BY j.id FOR NO KEY UPDATE
   ), xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id = ANY(@ids::text[]) AND ${after('jlock')}
+    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x
+    WHERE x.id = ANY(@ids::text[]) AND ${after('jlock')}
     ORDER BY x.id FOR NO KEY UPDATE
   ), done AS (
     UPDATE ${s}.executions e SET status = r.status, run_at = coalesce(r.run_at, e.run_at),
@@ -327,10 +339,10 @@ const executionsFinish = (s: string) => `WITH req AS (
       lease_owner = CASE WHEN r.keep_lease_until IS NULL THEN NULL ELSE e.lease_owner END,
       lease_until = r.keep_lease_until
     FROM req r JOIN xlock l ON l.id = r.id
-    WHERE e.id = l.id AND e.lease_token = r.lease_token
-      AND e.lease_owner IS NOT NULL
-      AND CASE r.from_state WHEN 'running' THEN e.status = 'running'
-        ELSE e.status = 'failed' AND e.on_failure = 'pending' END
+    WHERE e.id = l.id AND l.lease_token = r.lease_token
+      AND l.lease_owner IS NOT NULL
+      AND CASE r.from_state WHEN 'running' THEN l.status = 'running'
+        ELSE l.status = 'failed' AND l.on_failure = 'pending' END
     RETURNING r.ord, e.job_id, e.fire_at, r.status, r.last_outcome, r.keep_last, r.max_age,
       coalesce(r.finished_at, e.fire_at) AS at,
       r.from_state = 'running' AND r.status IN ('succeeded', 'failed') AS counted,
@@ -532,21 +544,21 @@ function sqlOf(s: string) {
     executionsFinish: executionsFinish(s),
     leasesRenew: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),
       xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
+    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
     ORDER BY x.id FOR NO KEY UPDATE
   )
       UPDATE ${s}.executions e SET lease_until = @until::bigint
       FROM r JOIN xlock l ON l.id = r.id
-      WHERE e.id = l.id AND e.lease_token = r.lease_token AND e.lease_owner = @owner::text
+      WHERE e.id = l.id AND l.lease_token = r.lease_token AND l.lease_owner = @owner::text
       RETURNING e.id`,
     leasesRelease: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),
       xlock AS MATERIALIZED (
-    SELECT x.id FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
+    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
     ORDER BY x.id FOR NO KEY UPDATE
   ), released AS (
         UPDATE ${s}.executions e SET lease_owner = NULL, lease_until = NULL
         FROM r JOIN xlock l ON l.id = r.id
-        WHERE e.id = l.id AND e.lease_token = r.lease_token
+        WHERE e.id = l.id AND l.lease_token = r.lease_token
         RETURNING e.run_at, e.has_work
       ), ${wake('released', 'run_at', 'has_work')}
       SELECT ${WOKE}`,

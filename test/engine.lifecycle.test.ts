@@ -11,6 +11,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { every, memoryStore, type Scheduler, type TestClock } from '../src/index.js';
 import { newJobRecord } from '../src/scheduler/job-records.js';
+import { collect } from './helpers/events.js';
 import { intercept } from './helpers/intercept.js';
 import { testScheduler } from './helpers/scheduler.js';
 
@@ -239,12 +240,19 @@ describe('stop() between a start and its instant', () => {
     });
     await first.clock.advance(900); // the start is written 250 ms before the instant
     expect((await first.scheduler.listExecutions({ jobId: 'j' })).items[0]?.status).toBe('running');
+    const announced = {
+      started: collect(first.scheduler, 'execution:started'),
+      failed: collect(first.scheduler, 'execution:failed'),
+    };
     await first.scheduler.stop({ timeoutMs: 0 });
 
     const [handedBack] = await store.executionsList({ jobId: 'j', limit: 10 });
     expect(handedBack).toMatchObject({ status: 'scheduled', leaseOwner: null, runAt: t0 + 1_000 });
     expect(handedBack?.attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'shutdown']]);
+    const [record] = handedBack?.attempts ?? [];
+    expect(record && Date.parse(record.startedAt) <= Date.parse(record.finishedAt)).toBe(true);
     expect(calls).toEqual([]);
+    expect(announced).toEqual({ started: [], failed: [] }); // nothing ran, nothing is announced
 
     const second = testScheduler({ store, clock: first.clock });
     second.scheduler.setHandler((ctx) => {

@@ -54,4 +54,27 @@ describe('overlap policy', () => {
     expect(r.starts).toEqual([0, 1_000, 2_000, 3_000]);
     expect(r.skipped).toEqual([]);
   });
+
+  it('forbid runs every fire of a job whose run ends before its next instant, even within the start lead', async () => {
+    const t = testScheduler();
+    scheduler = t.scheduler;
+    const starts: number[] = [];
+    // Each run takes 900 ms of a 1 s period: the next fire's start lead (250 ms) begins
+    // while it still runs, its instant comes after it ended.
+    scheduler.setHandler(async (ctx) => {
+      starts.push(ctx.fireAt.getTime());
+      await new Promise<void>((resolve) => t.clock.setTimeout(resolve, 900));
+    });
+    const skipped = collect(scheduler, 'fire:skipped');
+    await scheduler.start();
+    const anchor = t.clock.now() + 100;
+    await scheduler.ensureJob({
+      id: 'long',
+      schedule: every('1s', { startAt: new Date(anchor) }),
+      overlap: 'forbid',
+    });
+    for (let i = 0; i < 60; i++) await t.clock.advance(100);
+    expect(skipped).toEqual([]);
+    expect(starts.map((s) => s - anchor)).toEqual([0, 1_000, 2_000, 3_000, 4_000, 5_000]);
+  });
 });

@@ -73,6 +73,8 @@ interface Started {
   readonly policies: ResolvedPolicies;
   readonly attempt: number;
   readonly startedAt: number;
+  /** When it reached its instant (clock ms). */
+  dueSince?: number;
 }
 
 /**
@@ -88,6 +90,12 @@ export class Runner {
   /** Executions handed over and not started yet: started as slots free up. */
   private unstarted: HeldLease[] = [];
   private unstartedHead = 0;
+  /**
+   * Executions of `overlap: 'forbid'` jobs waiting for their instant before
+   * they are started: their start checks the job's earlier executions, which
+   * may still be running a lead before the instant and be done at it.
+   */
+  private readonly forbidding: Timer<HeldLease>;
   /** Started executions waiting for their instant. */
   private readonly instants: Timer<Started>;
   /** Started executions due, to be dispatched (their slots are held). */
@@ -110,12 +118,16 @@ export class Runner {
   constructor(private readonly deps: RunnerDeps) {
     this.rateSince = deps.clock.now();
     this.instants = new Timer(deps.clock, START_LEAD_MS, (due) => this.due(due));
+    this.forbidding = new Timer(deps.clock, START_LEAD_MS, (due) => {
+      this.unstarted.push(...due);
+      this.startMore();
+    });
     this.starts = new GroupCommit((starts) => deps.store.executionsStart({ starts }), WRITE_BATCH);
-    // Outcomes wait while attempts due now are still being dispatched.
+    // Outcomes wait while a burst of attempts due now is being dispatched, a chunk per turn.
     this.finishes = new GroupCommit(
       (finishes) => deps.store.executionsFinish({ finishes }),
       WRITE_BATCH,
-      () => this.readyHead < this.ready.length,
+      () => this.pumpScheduled,
     );
   }
 
@@ -125,7 +137,7 @@ export class Runner {
    * (`queued`), and attempts running.
    */
   counts(now: number): { waiting: number; queued: number; running: number } {
-    let waiting = this.instants.size;
+    let waiting = this.instants.size + this.forbidding.size;
     let queued = this.ready.length - this.readyHead;
     const pending = [...this.unstarted.slice(this.unstartedHead), ...this.starting];
     for (const lease of pending) {
@@ -184,36 +196,60 @@ export class Runner {
    */
   stopQueued(): Claim[] {
     this.stopped = true;
-    const unstarted = this.unstarted.slice(this.unstartedHead).map((lease) => lease.claim);
+    const unstarted = [...this.unstarted.slice(this.unstartedHead), ...this.forbidding.clear()];
     this.unstarted = [];
     this.unstartedHead = 0;
     const started = [...this.instants.clear(), ...this.ready.slice(this.readyHead)];
     this.ready = [];
     this.readyHead = 0;
-    for (const item of started) this.track(this.handBack(item));
-    return unstarted;
+    for (const item of started) if (this.holds(item.lease)) this.track(this.handBack(item));
+    return unstarted.map((lease) => lease.claim);
   }
 
-  /** Hands a started execution that has not run back, with a `shutdown` attempt record. */
-  private handBack(item: Started): Promise<void> {
-    return this.finish(item, this.deps.clock.now(), {
-      ok: false,
-      error: new ChimeError('CHIME_ERR_SHUTDOWN', 'the scheduler stopped before the attempt ran'),
-    });
+  /**
+   * Hands a started execution that has not run back, due at its instant, with
+   * a `shutdown` attempt record; nothing is announced, as nothing ran.
+   */
+  private async handBack(item: Started): Promise<void> {
+    const { claim, lease, policies, attempt } = item;
+    const now = this.deps.clock.now();
+    const facts = { ...this.facts(claim, lease, policies), attempt, now };
+    const stopped = new ChimeError(
+      'CHIME_ERR_SHUTDOWN',
+      'the scheduler stopped before the attempt ran',
+    );
+    const decision = decideOutcome(
+      { ...facts, startedAt: Math.min(item.startedAt, now) },
+      { ok: false, error: stopped },
+    );
+    if (decision) await this.write(decision.finish, lease);
+    this.deps.leases.drop(claim.execution.id, lease);
   }
 
-  /** Forgets a started execution whose lease was lost before it ran. */
+  /** Forgets an execution whose lease was lost before it started or ran. */
   forget(lease: HeldLease): void {
+    this.forbidding.remove((held) => held === lease);
     if (this.instants.remove((item) => item.lease === lease).length > 0) this.startMore();
+  }
+
+  /** True while this instance still holds `lease` (not lost, not taken over). */
+  private holds(lease: HeldLease): boolean {
+    return this.deps.leases.get(lease.claim.execution.id) === lease;
   }
 
   /**
    * Starts queued executions while slots are free, and beyond them as many as
    * this instance has lately been finishing within {@link SLOT_WAIT_MS}: a
-   * started execution waits for a slot at most about that long.
+   * started execution waits for a slot at most about that long. Once one has
+   * waited longer (the rate misled: slow attempts among fast ones), only free
+   * slots count until the queue moves again.
    */
   private startMore(): void {
-    const room = this.deps.concurrency + Math.floor(this.finishedPerMs() * SLOT_WAIT_MS);
+    const oldest = this.ready[this.readyHead];
+    const stuck =
+      oldest?.dueSince !== undefined && this.deps.clock.now() - oldest.dueSince > SLOT_WAIT_MS;
+    const ahead = stuck ? 0 : Math.floor(this.finishedPerMs() * SLOT_WAIT_MS);
+    const room = this.deps.concurrency + ahead;
     while (this.unstartedHead < this.unstarted.length && this.slotsTaken() < room) {
       this.track(this.start(this.unstarted[this.unstartedHead++] as HeldLease));
     }
@@ -232,7 +268,11 @@ export class Runner {
 
   /** Started executions reached their instant. */
   private due(items: Started[]): void {
-    for (const item of items) this.ready.push(item);
+    const now = this.deps.clock.now();
+    for (const item of items) {
+      item.dueSince = now;
+      this.ready.push(item);
+    }
     this.pump();
   }
 
@@ -251,6 +291,8 @@ export class Runner {
         break;
       }
       const item = this.ready[this.readyHead++] as Started;
+      // Its lease was lost while it waited: it does not run, and its slot is free.
+      if (!this.holds(item.lease)) continue;
       this.running++;
       this.track(this.execute(item));
     }
@@ -281,9 +323,12 @@ export class Runner {
   private async start(lease: HeldLease): Promise<void> {
     const { claim } = lease;
     // A claim whose lease was lost (and maybe taken over since, under a new token) does not run.
-    if (this.deps.leases.get(claim.execution.id) !== lease) return;
-    if (lease.leaseToken !== claim.execution.leaseToken) return;
+    if (!this.holds(lease) || lease.leaseToken !== claim.execution.leaseToken) return;
     const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
+    if (policies.overlap === 'forbid' && claim.execution.runAt > this.deps.clock.now()) {
+      this.forbidding.add([lease]);
+      return;
+    }
     if (failuresOf(claim.execution.attempts) >= policies.maxAttempts) {
       const facts = this.facts(claim, lease, policies);
       return this.conclude(claim, lease, decideAbandoned(facts), facts.attempt, facts.now, {
@@ -310,7 +355,6 @@ export class Runner {
   /** Runs a started execution's attempt in a slot, then writes its outcome. */
   private async execute(item: Started): Promise<void> {
     const { claim, lease, policies, attempt, startedAt } = item;
-    if (this.deps.leases.get(claim.execution.id) !== lease) return this.release();
     if (this.deps.events.has('execution:started')) {
       this.deps.events.emit('execution:started', {
         ...eventBase(claim),

@@ -865,6 +865,47 @@ function jobListingTests(fx: Fixture): void {
       });
       expect(await store.nextDueAt()).toBe(retry.runAt);
     });
+
+    test('nextDueAt follows every write that moves due work', async () => {
+      const { store } = fx;
+      const job = await addJob(store, { nextFireAt: T0 + 10 * MIN });
+      const e = await addExecution(store, { jobId: job.id, fireAt: T0 + 2 * MIN });
+      expect(await store.nextDueAt()).toBe(T0 + 2 * MIN);
+      const [held] = await claim(store, 'me', { until: T0 + 5 * MIN });
+      expect(await store.nextDueAt()).toBe(T0 + 10 * MIN);
+      await store.leasesRelease({
+        leases: [{ id: e.id, leaseToken: held?.execution.leaseToken ?? 0 }],
+      });
+      expect(await store.nextDueAt()).toBe(T0 + 2 * MIN);
+      const [again] = await claim(store, 'me', { until: T0 + 5 * MIN });
+      if (!again) throw new Error('not claimed again');
+      expect(await store.executionsStart({ starts: [start(again.execution)] })).toEqual([
+        'started',
+      ]);
+      const retryAt = T0 + 4 * MIN;
+      const retry = finish(again.execution, {
+        status: 'scheduled',
+        runAt: retryAt,
+        finishedAt: null,
+      });
+      expect(await store.executionsFinish({ finishes: [retry] })).toEqual([true]);
+      expect(await store.nextDueAt()).toBe(retryAt);
+      const advanced = await store.jobsAdvance({ plans: [plan(job, { nextFireAt: T0 + MIN })] });
+      expect(advanced.applied).toEqual([job.id]);
+      expect(await store.nextDueAt()).toBe(T0 + MIN);
+      const current = await mustGetJob(store, job.id);
+      const paused = { ...current, paused: true, version: current.version + 1 };
+      expect(
+        await store.jobUpdate({
+          job: paused,
+          expectedVersion: current.version,
+          dropPlanned: false,
+        }),
+      ).toBe(true);
+      expect(await store.nextDueAt()).toBe(retryAt);
+      expect(await store.jobDelete({ id: job.id })).toBe(true);
+      expect(await store.nextDueAt()).toBeNull();
+    });
   });
 }
 

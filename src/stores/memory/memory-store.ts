@@ -40,6 +40,12 @@ export class MemoryStore implements Store {
   private readonly fires = new Set<string>();
   /** Per job, how many prunable executions it keeps (rules.ts isPrunable). */
   private readonly kept = new Map<string, number>();
+  /**
+   * What {@link nextDueAt} answered, until a write may change it (undefined:
+   * ask again). An idle instance asks every poll; with 100,000 jobs a scan costs
+   * milliseconds, the cached answer nothing.
+   */
+  private nextDue: number | null | undefined;
 
   async open(): Promise<void> {}
   async close(): Promise<void> {}
@@ -53,6 +59,7 @@ export class MemoryStore implements Store {
     if (this.jobs.has(job.id)) return false;
     this.jobs.set(job.id, copy(job));
     this.kept.set(job.id, 0);
+    this.nextDue = undefined;
     return true;
   }
 
@@ -71,6 +78,7 @@ export class MemoryStore implements Store {
       pruneAfter: current.pruneAfter,
     };
     this.jobs.set(job.id, job);
+    this.nextDue = undefined;
     if (params.dropPlanned) {
       for (const execution of this.executions.values()) {
         if (execution.jobId !== job.id || !isPlannedFire(execution)) continue;
@@ -121,6 +129,7 @@ export class MemoryStore implements Store {
   async jobDelete({ id }: { id: string }): Promise<boolean> {
     if (!this.jobs.delete(id)) return false;
     this.kept.delete(id);
+    this.nextDue = undefined;
     for (const execution of this.executions.values()) {
       if (execution.jobId === id) this.deleteExecution(execution);
     }
@@ -140,12 +149,14 @@ export class MemoryStore implements Store {
   }
 
   async nextDueAt(): Promise<number | null> {
+    if (this.nextDue !== undefined) return this.nextDue;
     let next: number | null = null;
     const earlier = (t: number) => (next === null || t < next ? t : next);
     for (const job of this.jobs.values())
       if (!job.paused && job.nextFireAt !== null) next = earlier(job.nextFireAt);
     for (const e of this.executions.values())
       if (e.leaseOwner === null && hasWork(e)) next = earlier(e.runAt);
+    this.nextDue = next;
     return next;
   }
 
@@ -173,6 +184,7 @@ export class MemoryStore implements Store {
       )
         continue;
       applied.push(job.id);
+      this.nextDue = undefined;
       job.nextFireAt = plan.nextFireAt;
       if (plan.completedAt !== null) job.completedAt = plan.completedAt;
       if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
@@ -216,8 +228,7 @@ export class MemoryStore implements Store {
   }
 
   async jobsToPrune({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
-    return [...this.jobs.values()]
-      .filter((job) => job.pruneAfter !== null && job.pruneAfter <= now)
+    return this.jobsWhere((job) => job.pruneAfter !== null && job.pruneAfter <= now)
       .sort((a, b) => (a.pruneAfter ?? 0) - (b.pruneAfter ?? 0) || compareIds(a.id, b.id))
       .slice(0, limit)
       .map(copy);
@@ -258,11 +269,10 @@ export class MemoryStore implements Store {
   }
 
   async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
-    const stale = [...this.jobs.values()]
-      .filter((job) => {
-        const at = staleAt(job);
-        return at !== null && at <= now;
-      })
+    const stale = this.jobsWhere((job) => {
+      const at = staleAt(job);
+      return at !== null && at <= now;
+    })
       .sort((a, b) => (staleAt(a) ?? 0) - (staleAt(b) ?? 0) || compareIds(a.id, b.id))
       .slice(0, limit);
     for (const job of stale) job.staleSince = now;
@@ -313,6 +323,7 @@ export class MemoryStore implements Store {
   }
 
   async executionsStart({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
+    this.nextDue = undefined;
     return starts.map((start) => {
       const e = this.executions.get(start.id);
       if (!e || e.leaseToken !== start.leaseToken || e.leaseOwner === null) return 'rejected';
@@ -344,6 +355,7 @@ export class MemoryStore implements Store {
   }
 
   async executionsFinish({ finishes }: { finishes: FinishRequest[] }): Promise<boolean[]> {
+    this.nextDue = undefined;
     return finishes.map((finish) => {
       const e = this.executions.get(finish.id);
       if (!e || e.leaseToken !== finish.leaseToken || e.leaseOwner === null) return false;
@@ -397,6 +409,7 @@ export class MemoryStore implements Store {
   }
 
   async leasesRelease({ leases }: { leases: LeaseRef[] }): Promise<void> {
+    this.nextDue = undefined;
     for (const lease of leases) {
       const e = this.executions.get(lease.id);
       if (e && e.leaseToken === lease.leaseToken) {
@@ -406,12 +419,20 @@ export class MemoryStore implements Store {
     }
   }
 
+  /** The jobs `test` accepts, without copying the whole map into an array first (100,000 jobs idle). */
+  private jobsWhere(test: (job: JobRecord) => boolean): JobRecord[] {
+    const found: JobRecord[] = [];
+    for (const job of this.jobs.values()) if (test(job)) found.push(job);
+    return found;
+  }
+
   /** Inserts an execution unless its id or fire is taken or its job is gone; counts it when it is prunable. */
   private insertExecution(execution: ExecutionRecord): boolean {
     const key = fireKey(execution);
     if (this.executions.has(execution.id) || (key !== null && this.fires.has(key))) return false;
     if (!this.jobs.has(execution.jobId)) return false;
     this.executions.set(execution.id, copy(execution));
+    this.nextDue = undefined;
     if (key !== null) this.fires.add(key);
     if (isPrunable(execution)) this.countKept(execution.jobId, 1);
     return true;
@@ -420,6 +441,7 @@ export class MemoryStore implements Store {
   /** Deletes an execution; a prunable one leaves its job's kept count. */
   private deleteExecution(execution: ExecutionRecord): void {
     this.executions.delete(execution.id);
+    this.nextDue = undefined;
     const key = fireKey(execution);
     if (key !== null) this.fires.delete(key);
     if (isPrunable(execution)) this.countKept(execution.jobId, -1);
@@ -444,6 +466,7 @@ export class MemoryStore implements Store {
   }
 
   private lease(e: ExecutionRecord, owner: string, until: number): Claim {
+    this.nextDue = undefined;
     e.leaseOwner = owner;
     e.leaseUntil = until;
     e.leaseToken += 1;

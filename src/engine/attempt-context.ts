@@ -3,10 +3,11 @@ import type { ExecutionContext } from '../executors/executor.js';
 import type { Job } from '../model/job.js';
 import { toJob } from '../model/views.js';
 import type { Claim } from '../stores/store.js';
+import type { AttemptAbort } from './attempt-abort.js';
 
 /**
- * The `ctx` of one attempt. The job's public view and the child logger are
- * built on first use: most handlers never read them, and a burst of
+ * The `ctx` of one attempt. The job's public view, the child logger and the
+ * abort signal are built on first use: most handlers never read them, and a burst of
  * thousands of fires should not pay for them.
  */
 export class AttemptContext implements ExecutionContext {
@@ -19,11 +20,16 @@ export class AttemptContext implements ExecutionContext {
     private readonly claim: Claim,
     readonly payload: unknown,
     readonly attempt: number,
-    readonly signal: AbortSignal,
+    private readonly abort: AttemptAbort,
     private readonly parentLogger: Logger,
   ) {
     this.executionId = claim.execution.id;
     this.fireAt = new Date(claim.execution.fireAt);
+  }
+
+  /** Made on first use too (see {@link AttemptAbort}). */
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   get job(): Job {

@@ -1,4 +1,5 @@
 import type { Claim, LeaseRef } from '../stores/store.js';
+import type { AttemptAbort } from './attempt-abort.js';
 
 /** One execution whose lease this instance holds. */
 export interface HeldLease {
@@ -7,7 +8,7 @@ export interface HeldLease {
   /** Until when the store holds the lease for us, as far as we know. */
   leaseUntil: number;
   /** Set while an attempt or an onFailure delivery runs; aborted when the lease is lost. */
-  abort?: AbortController;
+  abort?: AttemptAbort;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Executor } from '../executors/executor.js';
 import type { Claim, FinishRequest, StartRequest, StartResult, Store } from '../stores/store.js';
 import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
-import { untilAborted } from '../executors/abort.js';
+import { AttemptAbort } from './attempt-abort.js';
 import { AttemptContext } from './attempt-context.js';
 import { GroupCommit } from './group-commit.js';
 import type { HeldLease, Leases } from './leases.js';
@@ -467,7 +467,7 @@ export class Runner {
     };
   }
 
-  /** Runs the job's target (or its onFailure target) under a signal aborted by timeout, lease loss or shutdown. */
+  /** Runs the job's target (or its onFailure target) until it settles or is aborted by timeout, lease loss or shutdown. */
   private async runTarget(
     claim: Claim,
     lease: HeldLease,
@@ -477,11 +477,11 @@ export class Runner {
   ): Promise<AttemptResult> {
     const { execution, job } = claim;
     const target = which === 'target' ? job.definition.target : job.definition.onFailure;
-    const controller = new AbortController();
-    lease.abort = controller;
+    const abort = new AttemptAbort();
+    lease.abort = abort;
     const timeout = this.deps.clock.setTimeout(
       () =>
-        controller.abort(
+        abort.abort(
           new ChimeError(
             'CHIME_ERR_ATTEMPT_TIMEOUT',
             `attempt ${attempt} of execution ${execution.id} ran past its timeout of ${policies.timeoutMs} ms`,
@@ -504,10 +504,10 @@ export class Runner {
             ? execution.payload
             : (job.definition.payload ?? null)
           : failurePayload(claim);
-      const ctx = new AttemptContext(claim, payload, attempt, controller.signal, this.deps.logger);
-      return { ok: true, value: await untilAborted(executor.run(target, ctx), controller.signal) };
+      const ctx = new AttemptContext(claim, payload, attempt, abort, this.deps.logger);
+      return { ok: true, value: await abort.race(executor.run(target, ctx)) };
     } catch (error) {
-      return { ok: false, error: controller.signal.aborted ? controller.signal.reason : error };
+      return { ok: false, error: abort.aborted ? abort.reason : error };
     } finally {
       this.deps.clock.clearTimeout(timeout);
       lease.abort = undefined;

@@ -42,7 +42,7 @@ export function attemptSignal(outer: AbortSignal, timeoutMs: number | undefined)
 }
 
 /** Settles with `work`, or rejects with `reason()` as soon as `signal` aborts. */
-export function untilAborted<T>(
+function untilAborted<T>(
   work: Promise<T>,
   signal: AbortSignal,
   reason: () => unknown = () => signal.reason,

@@ -35,7 +35,6 @@ import {
   jsonOrNull,
   prepareStatements,
   type ExecutionRow,
-  type JobRow,
   type Params,
   type Statements,
 } from './statements.js';
@@ -566,16 +565,19 @@ function pruneJob(
   return deleted;
 }
 
-/** Pairs executions with their jobs, reading each job once. */
+/**
+ * Pairs executions with their jobs, reading and parsing each job once: the
+ * claims of one job share its record (claims are read, never changed).
+ */
 function withJobs(s: Statements, rows: ExecutionRow[]): Claim[] {
-  const jobs = new Map<string, JobRow>();
+  const jobs = new Map<string, JobRecord>();
   return rows.map((row) => {
     let job = jobs.get(row.job_id);
     if (!job) {
-      job = mustGet(s.jobGet.get({ id: row.job_id }), 'job', row.job_id);
+      job = jobFromRow(mustGet(s.jobGet.get({ id: row.job_id }), 'job', row.job_id));
       jobs.set(row.job_id, job);
     }
-    return { execution: executionFromRow(row), job: jobFromRow(job) };
+    return { execution: executionFromRow(row), job };
   });
 }
 

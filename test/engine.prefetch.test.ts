@@ -73,6 +73,30 @@ describe('prefetch', () => {
     while (fired < 2 * BURST) await clock.advance(50);
   });
 
+  it('unset, a fresh instance makes room within its first burst, not a second later', async () => {
+    const concurrency = 5;
+    const { scheduler, clock } = testScheduler({ concurrency });
+    schedulers.push(scheduler);
+    let fired = 0;
+    let held = 0;
+    const at = new Set<number>();
+    scheduler.setHandler(() => {
+      fired++;
+      at.add(clock.now());
+      held = Math.max(held, scheduler.status().held);
+    });
+    await scheduler.start();
+    // Due 600 ms after the start: the instance has measured no full second of finished attempts.
+    const first = clock.now() + 600;
+    await burst(scheduler, 'first', first);
+    await clock.advance(first - clock.now());
+    for (let turns = 0; fired < BURST && turns < 1_000; turns++) await clock.advance(0);
+    expect(fired).toBe(BURST);
+    expect(at).toEqual(new Set([first]));
+    // Its attempts finished at once: it held more than its first 2 × concurrency before the burst was through.
+    expect(held).toBeGreaterThan(2 * concurrency);
+  });
+
   it('below concurrency, it is refused with the option named', () => {
     let error: unknown;
     try {

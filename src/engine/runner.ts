@@ -35,8 +35,10 @@ const PUMP_CHUNK = 256;
 const SLOT_WAIT_MS = 1_000;
 /** Pause before a failed outcome write is tried again (while the lease lasts). */
 const FINISH_RETRY_MS = 250;
-/** Shortest period over which the rate of finished attempts is measured. */
+/** The period over which the rate of finished attempts is averaged. */
 const RATE_PERIOD_MS = 1_000;
+/** Shortest part of a period whose rate, when higher, is taken at once (a fresh instance's first burst). */
+const RATE_RISE_MS = 250;
 
 /** What the runner needs from the engine. */
 export interface RunnerDeps {
@@ -147,15 +149,20 @@ export class Runner {
     return { waiting, queued, running: this.running };
   }
 
-  /** Attempts this instance has been finishing per ms, lately (a moving average over periods of a second or more). */
+  /**
+   * Attempts this instance has been finishing per ms, lately: a moving
+   * average over periods of a second or more. A rise is taken at once, as
+   * soon as a quarter of a second shows it (a burst needs room now, and a
+   * fresh instance has measured nothing yet); a fall is smoothed.
+   */
   finishedPerMs(): number {
     const now = this.deps.clock.now();
     const elapsed = now - this.rateSince;
+    if (elapsed < RATE_RISE_MS) return this.ratePerMs;
+    const rate = this.finishedCount / elapsed;
+    if (rate > this.ratePerMs) this.ratePerMs = rate;
+    else if (elapsed >= RATE_PERIOD_MS) this.ratePerMs += (rate - this.ratePerMs) * 0.5;
     if (elapsed >= RATE_PERIOD_MS) {
-      const rate = this.finishedCount / elapsed;
-      // A rise is taken at once (a burst needs room now), a fall smoothed.
-      this.ratePerMs =
-        rate > this.ratePerMs ? rate : this.ratePerMs + (rate - this.ratePerMs) * 0.5;
       this.finishedCount = 0;
       this.rateSince = now;
     }

@@ -39,17 +39,15 @@ const MAX_ERROR_MESSAGE = 2_000;
  */
 export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decision | undefined {
   const { claim, now, policies } = facts;
-  const base = {
-    id: claim.execution.id,
-    leaseToken: facts.leaseToken,
-    from: 'running' as const,
-    retention: retentionOf(policies),
-  };
   if (result.ok) {
+    // Written out, not spread from `base`: an object spread costs microseconds on Node 20, and this runs per fire.
     return {
       kind: 'succeeded',
       finish: {
-        ...base,
+        id: claim.execution.id,
+        leaseToken: facts.leaseToken,
+        from: 'running',
+        retention: retentionOf(policies),
         status: 'succeeded',
         attempt: attemptRecord(facts, 'succeeded'),
         result: capResult(result.value, facts.maxResultBytes),
@@ -60,6 +58,12 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
     };
   }
   if (isChimeError(result.error, 'CHIME_ERR_LEASE_LOST')) return undefined;
+  const base = {
+    id: claim.execution.id,
+    leaseToken: facts.leaseToken,
+    from: 'running' as const,
+    retention: retentionOf(policies),
+  };
   const error = toErrorInfo(result.error);
   if (isChimeError(result.error, 'CHIME_ERR_SHUTDOWN')) {
     return {

@@ -443,11 +443,12 @@ function insertFires(s: Statements, plan: JobPlan): Claim[] {
   for (const execution of plan.executions) {
     if (!insertExecution(s, execution)) continue;
     if (isPrunable(execution)) {
-      s.jobTally.run({
-        ...tally(plan.jobId, execution.finishedAt ?? execution.createdAt, plan.retention),
-        missed: execution.status === 'missed' ? 1 : 0,
-        prunable: 1,
-      });
+      s.jobTally.run(
+        Object.assign(
+          tally(plan.jobId, execution.finishedAt ?? execution.createdAt, plan.retention),
+          { missed: execution.status === 'missed' ? 1 : 0, prunable: 1 },
+        ),
+      );
     }
     if (execution.leaseOwner === null) continue;
     inserted.push(mustGet(s.executionGet.get({ id: execution.id }), 'execution', execution.id));
@@ -610,7 +611,6 @@ function attemptsAfterTakeOver(row: ExecutionRow, now: number): ExecutionRecord[
  * decides; with it, the row is read first to look for earlier unfinished work.
  */
 function startOne(s: Statements, start: StartRequest): StartResult {
-  const fence = { id: start.id, lease_token: start.leaseToken };
   if (start.forbidOverlap || start.missBefore !== undefined) {
     const row = s.executionGet.get({ id: start.id });
     if (!row || row.lease_token !== start.leaseToken || row.lease_owner === null) return 'rejected';
@@ -618,12 +618,13 @@ function startOne(s: Statements, start: StartRequest): StartResult {
     if (!startable || row.attempt !== start.attempt - 1) return 'rejected';
     const end = (status: 'skipped' | 'missed') => {
       s.startEnded.run({ id: row.id, status, finished_at: start.startedAt });
-      s.jobTally.run({
-        ...tally(row.job_id, start.startedAt, start.retention),
-        [status]: 1,
-        kept: 1,
-        prunable: 1,
-      });
+      s.jobTally.run(
+        Object.assign(tally(row.job_id, start.startedAt, start.retention), {
+          [status]: 1,
+          kept: 1,
+          prunable: 1,
+        }),
+      );
       return status;
     };
     const planned = row.trigger === 'schedule' && row.status === 'scheduled' && row.attempt === 0;
@@ -637,7 +638,8 @@ function startOne(s: Statements, start: StartRequest): StartResult {
     }
   }
   const started = s.startRunning.run({
-    ...fence,
+    id: start.id,
+    lease_token: start.leaseToken,
     attempt: start.attempt,
     started_at: start.startedAt,
   });
@@ -669,14 +671,16 @@ function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBatch): b
   // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
   const prunable = isPrunable(finish);
   if (!counted && !prunable && !finish.lastOutcome) return true;
-  tallies.add({
-    ...tally(row.job_id, finish.finishedAt ?? row.fire_at, finish.retention),
-    last_outcome: finish.lastOutcome ? JSON.stringify(finish.lastOutcome) : null,
-    succeeded: counted && finish.status === 'succeeded' ? 1 : 0,
-    failed: counted && finish.status === 'failed' ? 1 : 0,
-    ended_fire_at: counted ? row.fire_at : null,
-    kept: prunable ? 1 : 0,
-    prunable: prunable ? 1 : 0,
-  });
+  // Object.assign, not a spread: an object spread costs microseconds on Node 20, and this runs per fire.
+  tallies.add(
+    Object.assign(tally(row.job_id, finish.finishedAt ?? row.fire_at, finish.retention), {
+      last_outcome: finish.lastOutcome ? JSON.stringify(finish.lastOutcome) : null,
+      succeeded: counted && finish.status === 'succeeded' ? 1 : 0,
+      failed: counted && finish.status === 'failed' ? 1 : 0,
+      ended_fire_at: counted ? row.fire_at : null,
+      kept: prunable ? 1 : 0,
+      prunable: prunable ? 1 : 0,
+    }),
+  );
   return true;
 }

@@ -369,13 +369,10 @@ export class Runner {
   private async execute(item: Started): Promise<void> {
     const { claim, lease, policies, attempt, startedAt } = item;
     if (this.deps.events.has('execution:started')) {
-      this.deps.events.emit('execution:started', {
-        executionId: claim.execution.id,
-        jobId: claim.job.id,
-        fireAt: new Date(claim.execution.fireAt),
-        attempt,
-        startedAt: new Date(startedAt),
-      });
+      this.deps.events.emit(
+        'execution:started',
+        Object.assign(eventBase(claim), { attempt, startedAt: new Date(startedAt) }),
+      );
     }
     const result = await this.runTarget(claim, lease, attempt, policies, 'target');
     const now = this.deps.clock.now();
@@ -599,14 +596,14 @@ export class Runner {
   ): void {
     if (decision.kind === 'succeeded') {
       if (!this.deps.events.has('execution:succeeded')) return;
-      this.deps.events.emit('execution:succeeded', {
-        executionId: claim.execution.id,
-        jobId: claim.job.id,
-        fireAt: new Date(claim.execution.fireAt),
-        attempt,
-        result: result.ok ? result.value : undefined,
-        durationMs: now - startedAt,
-      });
+      this.deps.events.emit(
+        'execution:succeeded',
+        Object.assign(eventBase(claim), {
+          attempt,
+          result: result.ok ? result.value : undefined,
+          durationMs: now - startedAt,
+        }),
+      );
       return;
     }
     const base = { ...eventBase(claim), attempt };

@@ -323,7 +323,7 @@ export class MemoryStore implements Store {
   }
 
   async executionsStart({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
-    this.nextDue = undefined;
+    // nextDueAt stays: a start leaves its execution leased, or ends it with no work left.
     return starts.map((start) => {
       const e = this.executions.get(start.id);
       if (!e || e.leaseToken !== start.leaseToken || e.leaseOwner === null) return 'rejected';

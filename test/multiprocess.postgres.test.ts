@@ -292,6 +292,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     }
     expect(busiest.running).toBeGreaterThanOrEqual(20);
     const victim = workers.find((w) => w.name === busiest.name) as Worker;
+    const killAt = Date.now();
     victim.child.kill('SIGKILL');
     await victim.exited;
     const killedAt = Date.now();
@@ -338,9 +339,17 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     const takenOver = executions.filter((e) =>
       e.attempts.some((a) => a.owner === killed && a.outcome === 'abandoned'),
     );
-    expect(takenOver.map((e) => e.id).sort()).toEqual(
-      runningOnVictim.map((r) => r.executionId).sort(),
+    const takenOverIds = new Set(takenOver.map((e) => e.id));
+    expect(runningOnVictim.filter((r) => !takenOverIds.has(r.executionId))).toEqual([]);
+    // The others were started on the victim but their handler not yet called (DESIGN notes,
+    // Start): written up to 250 ms ahead of their instant, or waiting for a slot, which frees
+    // within a handler's run. Their fires lie about the kill.
+    const calledOnVictim = new Set(runningOnVictim.map((r) => r.executionId));
+    const startedNotCalled = takenOver.filter((e) => !calledOnVictim.has(e.id));
+    const farFromKill = startedNotCalled.filter(
+      (e) => e.fire_at < killAt - options.handlerMs - 1_500 || e.fire_at > killedAt + 1_000,
     );
+    expect(farFromKill.map((e) => ({ id: e.id, fireAt: e.fire_at, killAt }))).toEqual([]);
     for (const e of takenOver) {
       const at = e.attempts.findIndex((a) => a.owner === killed && a.outcome === 'abandoned');
       const abandoned = e.attempts[at] as Attempt;

@@ -112,6 +112,28 @@ describe('retention and statistics', () => {
     release();
   });
 
+  it('a pruning pass lets the event loop turn between its jobs (a synchronous store does not block the instants)', async () => {
+    const clock = new TestClock(START);
+    const s = scheduler(memoryStore(), clock, { keepLast: 1 });
+    await s.start();
+    const ids = ['p1', 'p2', 'p3'];
+    for (const id of ids)
+      await s.ensureJob({ id, schedule: every('1s', { startAt: new Date(START + 1_000) }) });
+    for (let i = 0; i < 5; i++) await clock.advance(1_000);
+    for (const id of ids) await s.pauseJob(id);
+    // Something queued for the next turn of the loop while the pass runs: it runs after the
+    // pass's first job, not after its last.
+    const pruned: string[] = [];
+    let prunedBeforeNextTurn: number | undefined;
+    s.on('history:pruned', ({ jobId }) => {
+      if (pruned.push(jobId) === 1) setImmediate(() => (prunedBeforeNextTurn = pruned.length));
+    });
+    await clock.advance(120_000);
+    expect(pruned.sort()).toEqual(ids);
+    expect(prunedBeforeNextTurn).toBe(1);
+    for (const id of ids) expect(await allExecutions(s, id)).toHaveLength(1);
+  });
+
   it('prunes by maxAge on the injected clock, and the counts stay', async () => {
     const clock = new TestClock(START);
     const s = scheduler(memoryStore(), clock);

@@ -47,6 +47,9 @@ export class Pruner {
       });
       more ||= deleted === EXECUTIONS_PER_JOB;
       if (deleted > 0) events.emit('history:pruned', { jobId: job.id, deleted });
+      // A store that answers synchronously (SQLite) would otherwise run the whole pass as
+      // one block: timers due meanwhile (an instant's dispatch) run between its jobs.
+      await nextTurn();
     }
     const stale = await store.jobsStale({ now, limit: STALE_PER_PASS });
     for (const job of stale) {
@@ -73,4 +76,9 @@ export class Pruner {
       return { ...this.deps.defaults };
     }
   }
+}
+
+/** Resolves on a later turn of the event loop, after the timers due by then have run. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -2,7 +2,8 @@
  * A burst of fires due at one instant: every start is written before the
  * instant (a slot is free for each), so at the instant the targets are called
  * straight from memory, all of them at that instant. A burst larger than the
- * slots starts the rest as slots free up.
+ * slots starts the rest as slots free up, unless the instance has measured
+ * its attempts quick enough for the slots to reach them all within a second.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { once, type Scheduler } from '../src/index.js';
@@ -60,5 +61,56 @@ describe('a burst due at one instant', () => {
     for (let i = 0; i < 100 && calls.size < 500; i++) await t.clock.advance(10);
     expect(calls.size).toBe(500);
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('once its attempts are measured quick, starts a burst far beyond its slots and its recent rate whole before the instant', async () => {
+    const t = testScheduler({ concurrency: 5, prefetch: 1_000 });
+    scheduler = t.scheduler;
+    const calledAt: number[] = [];
+    scheduler.setHandler(() => void calledAt.push(t.clock.now()));
+    await scheduler.start();
+    const oneShots = (name: string, count: number, at: number) =>
+      scheduler?.submitJobs(
+        Array.from({ length: count }, (_, i) => ({
+          id: `${name}${i}`,
+          schedule: once(new Date(at)),
+        })),
+      );
+    // A few quick attempts, then quiet seconds: the rate of finished attempts is low.
+    const warm = t.clock.now() + 3_000;
+    await oneShots('w', 10, warm);
+    const at = warm + 5_000;
+    await oneShots('b', 300, at);
+    await t.clock.advance(at - 1 - t.clock.now());
+
+    expect(calledAt.filter((ms) => ms === at)).toEqual([]);
+    expect(await countExecutions(scheduler, 'running')).toBe(300);
+    await t.clock.advance(1);
+    while (calledAt.length < 310) await t.clock.advance(0);
+    expect(calledAt.slice(10).every((ms) => ms === at)).toBe(true);
+  });
+
+  it('with slow attempts, starts beyond its slots only what they reach within a second', async () => {
+    const concurrency = 5;
+    const t = testScheduler({ concurrency, prefetch: 1_000 });
+    scheduler = t.scheduler;
+    scheduler.setHandler(() => new Promise<void>((resolve) => t.clock.setTimeout(resolve, 2_000)));
+    await scheduler.start();
+    const oneShots = (name: string, count: number, at: number) =>
+      scheduler?.submitJobs(
+        Array.from({ length: count }, (_, i) => ({
+          id: `${name}${i}`,
+          schedule: once(new Date(at)),
+        })),
+      );
+    const warm = t.clock.now() + 3_000;
+    await oneShots('w', concurrency, warm);
+    const at = warm + 5_000;
+    await oneShots('b', 50, at);
+    await t.clock.advance(at - 1 - t.clock.now());
+
+    // Attempts of 2 s on 5 slots: a slot frees every 400 ms, so 2 more than the slots are
+    // reached within a second.
+    expect(await countExecutions(scheduler, 'running')).toBe(concurrency + 2);
   });
 });

@@ -29,11 +29,19 @@ const WRITE_BATCH = 500;
 const PUMP_CHUNK = 256;
 /**
  * How long a started execution may expect to wait for a slot. Executions are
- * started beyond the free slots only as far as the instance's recent rate of
- * finished attempts empties them within this: fast handlers get their starts
- * written ahead, slow ones hold one started execution per slot.
+ * started beyond the free slots only as far as the slots, turning over at the
+ * attempts' measured run time, reach them within this: fast handlers get
+ * their starts written ahead, slow ones hold one started execution per slot.
  */
 const SLOT_WAIT_MS = 1_000;
+/**
+ * The instance's own work per attempt (its start, its dispatch, its outcome:
+ * about 50 µs in the drain bench): however quick the handlers, slots turn
+ * over no faster than this.
+ */
+const ATTEMPT_OVERHEAD_MS = 0.05;
+/** Weight of the newest attempt in the moving average of attempt run times. */
+const RUN_TIME_WEIGHT = 0.125;
 /** Pause before a failed outcome write is tried again (while the lease lasts). */
 const FINISH_RETRY_MS = 250;
 /** The period over which the rate of finished attempts is averaged. */
@@ -117,6 +125,8 @@ export class Runner {
   private finishedCount = 0;
   private rateSince: number;
   private ratePerMs = 0;
+  /** Moving average of attempts' run times (ms, call to settle); undefined until one ended. */
+  private runTimeMs: number | undefined;
 
   constructor(private readonly deps: RunnerDeps) {
     this.rateSince = deps.clock.now();
@@ -251,16 +261,17 @@ export class Runner {
 
   /**
    * Starts queued executions while slots are free, and beyond them as many as
-   * this instance has lately been finishing within {@link SLOT_WAIT_MS}: a
-   * started execution waits for a slot at most about that long. Once one has
-   * waited longer (the rate misled: slow attempts among fast ones), only free
-   * slots count until the queue moves again.
+   * the slots reach within {@link SLOT_WAIT_MS} at the attempts' measured run
+   * time: a started execution waits for a slot at most about that long. Before
+   * any attempt ended only free slots count; so they do once a started one has
+   * waited longer (the average misled: slow attempts among fast ones), until
+   * the queue moves again.
    */
   private startMore(): void {
     const oldest = this.ready[this.readyHead];
     const stuck =
       oldest?.dueSince !== undefined && this.deps.clock.now() - oldest.dueSince > SLOT_WAIT_MS;
-    const ahead = stuck ? 0 : Math.floor(this.finishedPerMs() * SLOT_WAIT_MS);
+    const ahead = stuck ? 0 : this.reachableWithinSlotWait();
     const room = this.deps.concurrency + ahead;
     while (this.unstartedHead < this.unstarted.length && this.slotsTaken() < room) {
       this.track(this.start(this.unstarted[this.unstartedHead++] as HeldLease));
@@ -269,6 +280,19 @@ export class Runner {
       this.unstarted = this.unstarted.slice(this.unstartedHead);
       this.unstartedHead = 0;
     }
+  }
+
+  /**
+   * Executions the slots reach within {@link SLOT_WAIT_MS}: each slot turns
+   * over once per attempt run time, and the instance dispatches at most one
+   * attempt per {@link ATTEMPT_OVERHEAD_MS}. It is the room a burst's
+   * instant needs: an instance's rate of finished attempts only shows the
+   * work it was given, not how much more it could take.
+   */
+  private reachableWithinSlotWait(): number {
+    if (this.runTimeMs === undefined) return 0;
+    const perAttemptMs = Math.max(this.runTimeMs / this.deps.concurrency, ATTEMPT_OVERHEAD_MS);
+    return Math.floor(SLOT_WAIT_MS / perAttemptMs);
   }
 
   /** Slots held: by starts being written, started executions waiting, running attempts. */
@@ -322,9 +346,14 @@ export class Runner {
     this.tasks.add(tracked);
   }
 
-  private release(): void {
+  /** Frees the slot of an attempt that ran `runTimeMs`. */
+  private release(runTimeMs: number): void {
     this.running--;
     this.finishedCount++;
+    this.runTimeMs =
+      this.runTimeMs === undefined
+        ? runTimeMs
+        : this.runTimeMs + (runTimeMs - this.runTimeMs) * RUN_TIME_WEIGHT;
     this.pump();
   }
 
@@ -374,9 +403,10 @@ export class Runner {
         Object.assign(eventBase(claim), { attempt, startedAt: new Date(startedAt) }),
       );
     }
+    const calledAt = this.deps.clock.now();
     const result = await this.runTarget(claim, lease, attempt, policies, 'target');
     const now = this.deps.clock.now();
-    this.release();
+    this.release(Math.max(0, now - calledAt)); // a clock stepped back reads as no time
     // Outcomes wait for the next turn of the event loop: attempts due at the same instant go first.
     await new Promise<void>((resolve) => setImmediate(resolve));
     return this.finish(item, now, result);

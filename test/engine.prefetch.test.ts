@@ -97,6 +97,47 @@ describe('prefetch', () => {
     expect(held).toBeGreaterThan(2 * concurrency);
   });
 
+  it('unset, a fresh instance claims work already due beyond it, as far as it can start that work now', async () => {
+    const concurrency = 5;
+    const { scheduler, clock } = testScheduler({ concurrency });
+    schedulers.push(scheduler);
+    let fired = 0;
+    let held = 0;
+    scheduler.setHandler(() => {
+      fired++;
+      held = Math.max(held, scheduler.status().held);
+    });
+    await scheduler.start();
+    // Due 100 ms after the start, and run with the clock standing at the instant: no rate
+    // of finished attempts can show yet, only that the attempts take no time.
+    const first = clock.now() + 100;
+    await burst(scheduler, 'first', first);
+    await clock.advance(first - clock.now());
+    for (let turns = 0; fired < BURST && turns < 1_000; turns++) await clock.advance(0);
+    expect(fired).toBe(BURST);
+    expect(clock.now()).toBe(first);
+    expect(held).toBeGreaterThan(2 * concurrency);
+  });
+
+  it('set, it is a limit: work already due is not claimed beyond it', async () => {
+    const concurrency = 5;
+    const { scheduler, clock } = testScheduler({ concurrency, prefetch: 12 });
+    schedulers.push(scheduler);
+    let fired = 0;
+    let held = 0;
+    scheduler.setHandler(() => {
+      fired++;
+      held = Math.max(held, scheduler.status().held);
+    });
+    await scheduler.start();
+    const first = clock.now() + 100;
+    await burst(scheduler, 'first', first);
+    await clock.advance(first - clock.now());
+    for (let turns = 0; fired < BURST && turns < 1_000; turns++) await clock.advance(0);
+    expect(fired).toBe(BURST);
+    expect(held).toBeLessThanOrEqual(12);
+  });
+
   it('below concurrency, it is refused with the option named', () => {
     let error: unknown;
     try {

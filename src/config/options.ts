@@ -89,7 +89,7 @@ export const OPTIONS = [
   option({
     name: 'prefetch',
     kind: 'integer',
-    doc: 'executions this instance holds at once, claimed ahead of their instant; a burst of N fires at one instant wants N (default: adaptive, what the instance gets through in a horizon, at least 2 × max-concurrent-jobs)',
+    doc: 'executions this instance holds at once, claimed ahead of their instant; a burst of N fires at one instant wants N (default: adaptive, what the instance gets through in a horizon, at least 2 × max-concurrent-jobs; work already due also as far as it can start it now)',
     placeholder: 'n',
   }),
   option({

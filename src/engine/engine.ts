@@ -234,12 +234,16 @@ export class Engine {
     }
     // Work already planned goes first (oldest first): fires planned earlier and not taken
     // would otherwise wait behind the planning of later ones for as long as room is short.
+    // Work already due is claimed as far as this instance can start it now.
+    const dueRoom = this.dueRoom();
+    const claimedDue = dueRoom > this.budget() ? await this.claimer.claim(now, now, dueRoom) : [];
+    this.accept(claimedDue);
     const claimed = await this.claimer.claim(now, until, this.budget());
     this.accept(claimed);
     const planned = await this.planner.planBatch(now, until, this.budget());
     this.accept(planned.claims);
     this.starved = this.budget() <= 0;
-    const progressed = planned.applied > 0 || claimed.length > 0;
+    const progressed = planned.applied > 0 || claimed.length > 0 || claimedDue.length > 0;
     return {
       again: progressed && !this.starved,
       sleepMs: Math.min(pollIntervalMs, RETRY_SLEEP_MS),
@@ -255,6 +259,19 @@ export class Engine {
 
   private budget(): number {
     return this.prefetch() - this.leases.size;
+  }
+
+  /**
+   * Executions already due this instance may claim beyond its adaptive
+   * prefetch: as many as it can start now (its slots, and what they reach
+   * within a second at its attempts' run time). Due work then goes to an
+   * instance that can run it now, and a fresh instance's first instant or a
+   * backlog is not claimed a prefetch at a time while its rate is measured.
+   * None when `prefetch` is set: that is a limit.
+   */
+  private dueRoom(): number {
+    if (this.deps.settings.prefetch !== undefined) return 0;
+    return Math.min(MAX_ADAPTIVE_PREFETCH, this.runner.capacity()) - this.leases.size;
   }
 
   /**

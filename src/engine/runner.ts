@@ -260,19 +260,23 @@ export class Runner {
   }
 
   /**
-   * Starts queued executions while slots are free, and beyond them as many as
-   * the slots reach within {@link SLOT_WAIT_MS} at the attempts' measured run
-   * time: a started execution waits for a slot at most about that long. Before
-   * any attempt ended only free slots count; so they do once a started one has
-   * waited longer (the average misled: slow attempts among fast ones), until
-   * the queue moves again.
+   * Executions this instance can have started at once: its slots, and beyond
+   * them as many as the slots reach within {@link SLOT_WAIT_MS} at the
+   * attempts' measured run time, so a started execution waits for a slot at
+   * most about that long. Before any attempt ended only the slots count; so
+   * they do once a started one has waited longer (the average misled: slow
+   * attempts among fast ones), until the queue moves again.
    */
-  private startMore(): void {
+  capacity(): number {
     const oldest = this.ready[this.readyHead];
     const stuck =
       oldest?.dueSince !== undefined && this.deps.clock.now() - oldest.dueSince > SLOT_WAIT_MS;
-    const ahead = stuck ? 0 : this.reachableWithinSlotWait();
-    const room = this.deps.concurrency + ahead;
+    return this.deps.concurrency + (stuck ? 0 : this.reachableWithinSlotWait());
+  }
+
+  /** Starts queued executions while there is room for them (see {@link capacity}). */
+  private startMore(): void {
+    const room = this.capacity();
     while (this.unstartedHead < this.unstarted.length && this.slotsTaken() < room) {
       this.track(this.start(this.unstarted[this.unstartedHead++] as HeldLease));
     }

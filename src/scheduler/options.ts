@@ -36,7 +36,8 @@ export interface SchedulerOptions {
    * take. At least `concurrency`.
    * @defaultValue adaptive: what this instance has shown it gets through within
    * a horizon, at least 2 × `concurrency` (slow handlers: little is held, and
-   * several instances share the work; fast ones: a horizon's fires are held ahead)
+   * several instances share the work; fast ones: a horizon's fires are held ahead);
+   * work already due also as far as the instance can start it now
    */
   prefetch?: number;
   /**

@@ -64,4 +64,37 @@ describe('many jobs on a one-second rhythm on one instance', () => {
     expect(steady.length).toBeGreaterThan(0);
     expect(steady.filter((p) => p.at % 1_000 === 0 && p.firedBefore < JOBS)).toEqual([]);
   });
+
+  it('writes the starts of the due work it claimed before it plans', async () => {
+    const inner = memoryStore();
+    const calls: string[] = [];
+    const store = intercept(inner, {
+      executionsStart: async (params) => {
+        calls.push('start');
+        return inner.executionsStart(params);
+      },
+      jobsAdvance: async (params) => {
+        calls.push('plan');
+        return inner.jobsAdvance(params);
+      },
+    });
+    const t = testScheduler({ store, concurrency: CONCURRENCY });
+    scheduler = t.scheduler;
+    scheduler.setHandler(() => undefined);
+    await scheduler.start();
+    // Jobs whose first fires enter the horizon a second from now...
+    const t0 = t.clock.now();
+    await scheduler.submitJobs(
+      Array.from({ length: 20 }, (_, i) => ({
+        id: `j${i}`,
+        schedule: every('1s', { startAt: new Date(t0 + 3_000) }),
+      })),
+    );
+    await t.clock.advance(1_000);
+    expect(calls).toEqual([]);
+    // ...and then a trigger due now: the cycle it wakes claims it and has planning to do.
+    await scheduler.triggerJob('j0');
+    await t.clock.advance(0);
+    expect(calls.slice(0, 2)).toEqual(['start', 'plan']);
+  });
 });

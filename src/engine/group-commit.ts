@@ -1,3 +1,5 @@
+import { nextTurn } from './next-turn.js';
+
 /**
  * Group commit: requests made while a write is in flight (or within the same
  * turn of the event loop) go to the store together, as one call. One fire
@@ -35,7 +37,7 @@ export class GroupCommit<Req, Res> {
   /** Resolves once everything queued so far has been written. */
   async drain(): Promise<void> {
     while (this.pending.length > 0 || this.flushing) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../stores/store.js';
 import type { Clock } from './clock.js';
 import type { SchedulerEmitter } from './events.js';
+import { nextTurn } from './next-turn.js';
 import { resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
 
 /** Jobs whose history one pass prunes, and executions deleted per job per pass. */
@@ -76,9 +77,4 @@ export class Pruner {
       return { ...this.deps.defaults };
     }
   }
-}
-
-/** Resolves on a later turn of the event loop, after the timers due by then have run. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

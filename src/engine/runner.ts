@@ -8,6 +8,7 @@ import { AttemptAbort } from './attempt-abort.js';
 import { AttemptContext } from './attempt-context.js';
 import { GroupCommit } from './group-commit.js';
 import type { HeldLease, Leases } from './leases.js';
+import { nextTurn } from './next-turn.js';
 import {
   decideAbandoned,
   decideOutcome,
@@ -412,7 +413,7 @@ export class Runner {
     const now = this.deps.clock.now();
     this.release(Math.max(0, now - calledAt)); // a clock stepped back reads as no time
     // Outcomes wait for the next turn of the event loop: attempts due at the same instant go first.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     return this.finish(item, now, result);
   }
 

@@ -36,10 +36,20 @@ export class Timer<T extends Timed> {
     return this.heap.length - this.dropped.size;
   }
 
-  /** Adds claimed executions and re-arms when one is due sooner. */
+  /**
+   * Adds claimed executions. When one is due already they are dispatched at
+   * once, not a timer's turn later; otherwise the timer re-arms if one is due
+   * sooner.
+   */
   add(entries: T[]): void {
     for (const entry of entries) this.heap.push(entry);
-    this.arm();
+    const head = this.peek();
+    if (head && head.claim.execution.runAt <= this.clock.now() + this.leadMs) {
+      this.disarm();
+      this.wake();
+    } else {
+      this.arm();
+    }
   }
 
   /** Removes the waiting executions that `predicate` selects; returns them. */

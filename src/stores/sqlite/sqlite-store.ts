@@ -281,7 +281,7 @@ export class SqliteStore implements Store {
       const rows = s.executionsClaim.all({ owner, now, until, lease_ms: leaseMs, limit });
       // RETURNING yields rows in no promised order: restore the claim's.
       rows.sort((a, b) => a.run_at - b.run_at);
-      return withJobs(s, rows);
+      return withJobs(s, rows.map(executionFromRow));
     });
   }
 
@@ -305,7 +305,7 @@ export class SqliteStore implements Store {
         });
         if (updated) taken.push(updated);
       }
-      return withJobs(s, taken);
+      return withJobs(s, taken.map(executionFromRow));
     });
   }
 
@@ -435,11 +435,13 @@ function advanceJob(s: Statements, plan: JobPlan): boolean {
 
 /**
  * Inserts a plan's fires (a fire that exists is skipped); returns the leased
- * ones as claims. Missed fires count in the job's statistics, and those that
- * are prunable (all of them) plan the pruner's look, one after the other.
+ * ones as claims, whose executions are the plan's records as inserted (the
+ * planner hands them over; reading each row back cost as much as its insert).
+ * Missed fires count in the job's statistics, and those that are prunable
+ * (all of them) plan the pruner's look, one after the other.
  */
 function insertFires(s: Statements, plan: JobPlan): Claim[] {
-  const inserted: ExecutionRow[] = [];
+  const inserted: ExecutionRecord[] = [];
   for (const execution of plan.executions) {
     if (!insertExecution(s, execution)) continue;
     if (isPrunable(execution)) {
@@ -450,8 +452,7 @@ function insertFires(s: Statements, plan: JobPlan): Claim[] {
         ),
       );
     }
-    if (execution.leaseOwner === null) continue;
-    inserted.push(mustGet(s.executionGet.get({ id: execution.id }), 'execution', execution.id));
+    if (execution.leaseOwner !== null) inserted.push(execution);
   }
   return withJobs(s, inserted);
 }
@@ -570,15 +571,16 @@ function pruneJob(
  * Pairs executions with their jobs, reading and parsing each job once: the
  * claims of one job share its record (claims are read, never changed).
  */
-function withJobs(s: Statements, rows: ExecutionRow[]): Claim[] {
+function withJobs(s: Statements, executions: ExecutionRecord[]): Claim[] {
   const jobs = new Map<string, JobRecord>();
-  return rows.map((row) => {
-    let job = jobs.get(row.job_id);
+  return executions.map((execution) => {
+    const { jobId } = execution;
+    let job = jobs.get(jobId);
     if (!job) {
-      job = jobFromRow(mustGet(s.jobGet.get({ id: row.job_id }), 'job', row.job_id));
-      jobs.set(row.job_id, job);
+      job = jobFromRow(mustGet(s.jobGet.get({ id: jobId }), 'job', jobId));
+      jobs.set(jobId, job);
     }
-    return { execution: executionFromRow(row), job };
+    return { execution, job };
   });
 }
 

@@ -21,6 +21,13 @@ async function countExecutions(scheduler: Scheduler, status: 'running'): Promise
   return count;
 }
 
+/** Submits `count` one-shot jobs due at `at`, named `<name><i>`. */
+async function oneShots(scheduler: Scheduler, name: string, count: number, at: number) {
+  await scheduler.submitJobs(
+    Array.from({ length: count }, (_, i) => ({ id: `${name}${i}`, schedule: once(new Date(at)) })),
+  );
+}
+
 describe('a burst due at one instant', () => {
   let scheduler: Scheduler | undefined;
   afterEach(async () => scheduler?.stop({ timeoutMs: 0 }));
@@ -69,18 +76,11 @@ describe('a burst due at one instant', () => {
     const calledAt: number[] = [];
     scheduler.setHandler(() => void calledAt.push(t.clock.now()));
     await scheduler.start();
-    const oneShots = (name: string, count: number, at: number) =>
-      scheduler?.submitJobs(
-        Array.from({ length: count }, (_, i) => ({
-          id: `${name}${i}`,
-          schedule: once(new Date(at)),
-        })),
-      );
     // A few quick attempts, then quiet seconds: the rate of finished attempts is low.
     const warm = t.clock.now() + 3_000;
-    await oneShots('w', 10, warm);
+    await oneShots(scheduler, 'w', 10, warm);
     const at = warm + 5_000;
-    await oneShots('b', 300, at);
+    await oneShots(scheduler, 'b', 300, at);
     await t.clock.advance(at - 1 - t.clock.now());
 
     expect(calledAt.filter((ms) => ms === at)).toEqual([]);
@@ -96,17 +96,10 @@ describe('a burst due at one instant', () => {
     scheduler = t.scheduler;
     scheduler.setHandler(() => new Promise<void>((resolve) => t.clock.setTimeout(resolve, 2_000)));
     await scheduler.start();
-    const oneShots = (name: string, count: number, at: number) =>
-      scheduler?.submitJobs(
-        Array.from({ length: count }, (_, i) => ({
-          id: `${name}${i}`,
-          schedule: once(new Date(at)),
-        })),
-      );
     const warm = t.clock.now() + 3_000;
-    await oneShots('w', concurrency, warm);
+    await oneShots(scheduler, 'w', concurrency, warm);
     const at = warm + 5_000;
-    await oneShots('b', 50, at);
+    await oneShots(scheduler, 'b', 50, at);
     await t.clock.advance(at - 1 - t.clock.now());
 
     // Attempts of 2 s on 5 slots: a slot frees every 400 ms, so 2 more than the slots are

@@ -13,7 +13,9 @@ export type {
   OnceSchedule,
   ScheduleWindow,
 } from './model/schedule.js';
-export type { Job, JobDefinition, LastOutcome } from './model/job.js';
+export type { Job, JobDefinition } from './scheduler/scheduler.js';
+export type { LastOutcome } from './model/job.js';
+export type { TargetBase } from './model/target.js';
 export type {
   Execution,
   ExecutionStatus,

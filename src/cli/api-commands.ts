@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { ChimeError } from '../errors.js';
 import type { Execution } from '../model/execution.js';
-import type { Job } from '../model/job.js';
+import type { Job } from '../scheduler/scheduler.js';
 import type { Page } from '../scheduler/scheduler.js';
 import { ApiClient } from './client.js';
 import type { CliIo } from './io.js';

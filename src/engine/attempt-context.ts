@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ExecutionContext } from '../executors/executor.js';
 import type { Job } from '../model/job.js';
-import { toJob } from '../model/views.js';
+import { toJob } from '../stores/views.js';
 import type { Claim } from '../stores/store.js';
 import type { AttemptAbort } from './attempt-abort.js';
 

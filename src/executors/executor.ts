@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox';
 import type { Logger } from 'pino';
 import type { Job } from '../model/job.js';
+import type { TargetBase } from '../model/target.js';
 
 /**
  * What one attempt of one execution knows. Handlers receive it as `ctx`;
@@ -21,11 +22,6 @@ export interface ExecutionContext {
   readonly signal: AbortSignal;
   /** A pino logger bound to the job and execution. */
   readonly logger: Logger;
-}
-
-/** The shape every target shares: a `type` that names its executor. */
-export interface TargetBase {
-  readonly type: string;
 }
 
 /**

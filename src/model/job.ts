@@ -8,7 +8,7 @@ import {
 } from './policies.js';
 import type { MisfirePolicy, OverlapPolicy, RetentionPolicy, RetryPolicy } from './policies.js';
 import { ScheduleSchema, type Schedule } from './schedule.js';
-import type { Target } from '../executors/builtin.js';
+import type { TargetBase } from './target.js';
 
 /** The job id pattern: a user slug, generated (UUID v7) when absent. */
 export const JOB_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$';
@@ -54,8 +54,10 @@ export function jobDefinitionSchema(
 /**
  * A job definition as callers write it (`ensureJob`, `submitJob`, `PUT /v1/jobs/{id}`).
  * Everything but `schedule` is optional; defaults are documented on each field.
+ * `T` is the type of its targets: the library's public `JobDefinition` is
+ * this with the union of the built-in targets (`executors/builtin.ts`).
  */
-export interface JobDefinition {
+export interface JobDefinition<T extends TargetBase = TargetBase> {
   /** A slug matching {@link JOB_ID_PATTERN}; generated when absent. */
   id?: string;
   /** When the job fires. */
@@ -64,7 +66,7 @@ export interface JobDefinition {
    * What a fire does.
    * @defaultValue `{ type: 'handler' }`
    */
-  target?: Target;
+  target?: T;
   /** JSON handed to the target. */
   payload?: unknown;
   /** String labels, filterable. */
@@ -99,7 +101,7 @@ export interface JobDefinition {
   /** Spread each fire up to this much late, deterministically per (job, fireAt). */
   jitter?: Duration;
   /** A target fired once when an execution has failed for good (the dead-letter). */
-  onFailure?: Target;
+  onFailure?: T;
   /** How much history is kept. @defaultValue the scheduler's `retention` */
   retention?: RetentionPolicy;
   /** No success for this long makes the job stale: a `job:stale` event and metric, and `staleSince` set. */
@@ -128,9 +130,9 @@ export interface LastOutcome {
  * defaults resolved where they are state (`target`, `metadata`, `paused`, an
  * interval's anchor), plus the scheduler's state.
  */
-export interface Job extends JobDefinition {
+export interface Job<T extends TargetBase = TargetBase> extends JobDefinition<T> {
   id: string;
-  target: Target;
+  target: T;
   metadata: Record<string, string>;
   paused: boolean;
   /** The next fire not yet planned (ISO 8601), or null when none is left or the job is paused. */

@@ -12,19 +12,25 @@ import { parseDuration } from '../model/duration.js';
 import { clockSkewMonitorFor, skewedClock, type ClockSkewMonitor } from '../engine/skewed-clock.js';
 import type { Executor } from '../executors/executor.js';
 import { HandlerRegistry, type Handler } from '../executors/handler/handler-executor.js';
-import { builtinExecutors } from '../executors/builtin.js';
+import { builtinExecutors, type Target } from '../executors/builtin.js';
 import { schemaCheck } from '../model/check.js';
 import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from '../model/execution.js';
-import type { Job, JobDefinition } from '../model/job.js';
+import type { Job as JobOf, JobDefinition as JobDefinitionOf } from '../model/job.js';
 import { MetadataSchema, jobDefinitionSchema } from '../model/job.js';
 import type { Schedule } from '../model/schedule.js';
-import { JobValidator } from '../model/validate-job.js';
-import { toExecution, toJob } from '../model/views.js';
+import { JobValidator } from './validate-job.js';
+import { toExecution, toJob } from '../stores/views.js';
 import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
 import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
+
+/** A job definition as the library takes it: its targets are built-in ones (or a custom executor's, cast). */
+export type JobDefinition = JobDefinitionOf<Target>;
+
+/** A stored job as the library returns it. */
+export type Job = JobOf<Target>;
 
 /** A page of a listing; pass `nextCursor` back as `cursor` for the next page (null: no more). */
 export interface Page<T> {
@@ -125,7 +131,7 @@ export class Scheduler {
   private readonly events = new SchedulerEmitter();
   private readonly handlers = new HandlerRegistry();
   private readonly executors: Map<string, Executor>;
-  private readonly validator: JobValidator;
+  private readonly validator: JobValidator<Target>;
   /** The policies of jobs that name none: {@link POLICY_DEFAULTS} with this scheduler's retention. */
   private readonly policyDefaults: Readonly<ResolvedPolicies>;
   private engine: Engine | undefined;
@@ -155,7 +161,7 @@ export class Scheduler {
           ? POLICY_DEFAULTS.maxAgeMs
           : parseDuration(retention.maxAge, '/retention/maxAge'),
     });
-    this.validator = new JobValidator(this.executors, {
+    this.validator = new JobValidator<Target>(this.executors, {
       maxPayloadBytes: this.options.maxPayloadBytes,
     });
     this.started = new Promise<void>((resolve, reject) => {
@@ -346,7 +352,7 @@ export class Scheduler {
     const records = await this.options.store.jobsList({ ...params, limit, afterId });
     const last = records.at(-1);
     return {
-      items: records.map(toJob),
+      items: records.map((record) => toJob<Target>(record)),
       nextCursor: records.length === limit && last ? encodeCursor({ id: last.id }) : null,
     };
   }

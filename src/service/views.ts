@@ -1,5 +1,5 @@
 import type { TSchema } from 'typebox';
-import type { Job, JobDefinition } from '../model/job.js';
+import type { Job, JobDefinition } from '../scheduler/scheduler.js';
 import { redactSecrets, restoreSecrets } from '../model/secrets.js';
 
 /**

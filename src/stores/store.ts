@@ -27,7 +27,7 @@ import type {
   ExecutionTrigger,
   OnFailureState,
 } from '../model/execution.js';
-import type { Target } from '../executors/builtin.js';
+import type { TargetBase } from '../model/target.js';
 
 /** A job as the store keeps it: the definition as JSON plus the scheduler's state. */
 export interface JobRecord {
@@ -95,7 +95,7 @@ export interface Retention {
 
 /** The stored form of a definition. */
 export type StoredDefinition = Omit<JobDefinition, 'id' | 'paused' | 'target' | 'metadata'> & {
-  target: Target;
+  target: TargetBase;
   metadata: Record<string, string>;
   /** An interval schedule's anchor when it names no `startAt`: when the schedule was set (ISO 8601). */
   anchorAt?: string;

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import { EXECUTION_STATUSES } from '../../model/execution.js';
-import type { JobDefinition } from '../../model/job.js';
+import type { JobDefinition } from '../../scheduler/scheduler.js';
 import { definitionOf } from '../views.js';
 import { mergePatch } from '../merge-patch.js';
 import type { Api, RouteContext } from './context.js';

@@ -1,18 +1,18 @@
 import Type from 'typebox';
 import { ChimeError } from '../errors.js';
-import type { Executor, TargetBase } from '../executors/executor.js';
-import type { Target } from '../executors/builtin.js';
+import type { Executor } from '../executors/executor.js';
 import { validateSchedule } from '../schedules/validate.js';
-import { schemaCheck, type SchemaCheck } from './check.js';
-import { parseDuration } from './duration.js';
-import { parseInstant } from './instant.js';
-import { JOB_ID_PATTERN, jobDefinitionSchema, type JobDefinition } from './job.js';
+import { schemaCheck, type SchemaCheck } from '../model/check.js';
+import { parseDuration } from '../model/duration.js';
+import { parseInstant } from '../model/instant.js';
+import { JOB_ID_PATTERN, jobDefinitionSchema, type JobDefinition } from '../model/job.js';
 import {
   CronScheduleSchema,
   IntervalScheduleSchema,
   OnceScheduleSchema,
   SCHEDULE_KINDS,
-} from './schedule.js';
+} from '../model/schedule.js';
+import type { TargetBase } from '../model/target.js';
 
 /** Limits applied to job definitions. */
 export interface JobLimits {
@@ -35,7 +35,7 @@ const FIELDS_CHECK = schemaCheck(jobDefinitionSchema(Type.Unknown(), Type.Unknow
  * field: unknown fields, types, the schedule (cron syntax, zone, interval,
  * dates), the target, durations, metadata and payload size.
  */
-export class JobValidator {
+export class JobValidator<T extends TargetBase = TargetBase> {
   private readonly targetChecks = new Map<string, SchemaCheck>();
 
   constructor(
@@ -50,7 +50,7 @@ export class JobValidator {
    * Returns the definition, unchanged, when it is valid.
    * @throws ChimeError with the code and path of the first problem.
    */
-  validate(input: unknown, path = ''): JobDefinition {
+  validate(input: unknown, path = ''): JobDefinition<T> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'a job definition must be an object', {
         path,
@@ -65,7 +65,7 @@ export class JobValidator {
       );
     }
     FIELDS_CHECK.assert(input, path);
-    const job = input as JobDefinition;
+    const job = input as JobDefinition<T>;
     this.validateSchedule(job.schedule, `${path}/schedule`);
     if (job.target !== undefined) this.validateTarget(job.target, `${path}/target`);
     if (job.onFailure !== undefined) this.validateTarget(job.onFailure, `${path}/onFailure`);
@@ -176,7 +176,7 @@ export class JobValidator {
       );
     }
     check.assert(target, path);
-    this.executors.get(type as string)?.validate?.(target as Target, path);
+    this.executors.get(type as string)?.validate?.(target as TargetBase, path);
   }
 }
 

@@ -2,18 +2,23 @@
  * Conversions from store records (epoch ms) to the public shapes (ISO 8601
  * text) that the library and the API return.
  */
-import type { Execution } from './execution.js';
-import type { Job } from './job.js';
-import type { ExecutionRecord, JobRecord } from '../stores/store.js';
+import type { Execution } from '../model/execution.js';
+import type { Job } from '../model/job.js';
+import type { TargetBase } from '../model/target.js';
+import type { ExecutionRecord, JobRecord } from './store.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
-/** The public view of a stored job. */
-export function toJob(record: JobRecord): Job {
+/**
+ * The public view of a stored job. `T` is the type of its targets: a store
+ * keeps them as `TargetBase`, and the scheduler validated them against its
+ * executors (built-in: the `Target` union) before they were written.
+ */
+export function toJob<T extends TargetBase = TargetBase>(record: JobRecord): Job<T> {
   const { anchorAt: _anchor, ...definition } = record.definition;
   const { stats } = record;
-  return {
+  const job: Job = {
     id: record.id,
     ...definition,
     paused: record.paused,
@@ -34,6 +39,7 @@ export function toJob(record: JobRecord): Job {
     },
     staleSince: isoOrNull(record.staleSince),
   };
+  return job as Job<T>;
 }
 
 /** The public view of a stored execution. */

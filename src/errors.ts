@@ -165,6 +165,11 @@ export const ERRORS = {
     status: 503,
     description: 'The store cannot be reached or failed an operation.',
   },
+  CHIME_ERR_INSTANCE_ID_TAKEN: {
+    status: 409,
+    description:
+      'A live instance of the store is registered under this instance id (--scheduler-id); two instances must not share one.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable chime error code, `CHIME_ERR_<AREA>_<WHAT>`. */

@@ -3,6 +3,8 @@
  * store applies them directly; SQL stores state the same rules in their
  * statements, and the conformance suite checks that they agree.
  */
+import { createHash } from 'node:crypto';
+import type { Share } from './instances.js';
 import type {
   ExecutionRecord,
   FinishRequest,
@@ -10,6 +12,39 @@ import type {
   JobsListParams,
   Retention,
 } from './store.js';
+
+/**
+ * The shard of a job (0 to `SHARDS - 1`): the first two bytes of the MD5 of
+ * its id, big-endian. MD5 because every store can compute it where its data
+ * is (Postgres: `('x' || substr(md5(id), 1, 4))::bit(16)::int`); it spreads
+ * ids evenly, and nothing depends on it being hard to invert.
+ */
+export function shardOf(jobId: string): number {
+  return createHash('md5').update(jobId).digest().readUInt16BE(0);
+}
+
+/** True when work of `jobId` due at `dueAt` falls to the holder of `share` (see {@link Share}). */
+export function inShare(jobId: string, dueAt: number, share: Share | undefined): boolean {
+  if (share === undefined || dueAt <= share.othersBefore) return true;
+  const shard = shardOf(jobId);
+  return shard >= share.from && shard < share.to;
+}
+
+/**
+ * What declaring an instance dead does to an execution it leased: a new
+ * token (its holder's writes are fenced out); released when it had not
+ * started (claimable at once, no attempt counted), else its lease expires
+ * (`now - 1`) for a take-over, which records the attempt as abandoned.
+ */
+export function voidLease(e: ExecutionRecord, now: number): void {
+  e.leaseToken += 1;
+  if (e.status === 'scheduled') {
+    e.leaseOwner = null;
+    e.leaseUntil = null;
+  } else {
+    e.leaseUntil = now - 1;
+  }
+}
 
 /** True when a job passes a listing filter (not the paging cursor). */
 export function matchesJobFilter(job: JobRecord, filter: JobsListParams): boolean {

@@ -12,6 +12,7 @@ import type {
   OnFailureState,
 } from '../model/execution.js';
 import type { LastOutcome } from '../model/job.js';
+import type { Share } from './instances.js';
 import type { ExecutionRecord, JobRecord, StoredDefinition } from './store.js';
 
 /** A `jobs` row, `paused` as the backend stores it. */
@@ -149,4 +150,18 @@ export function executionFromRow(row: ExecutionRow): ExecutionRecord {
   if (row.result !== null) record.result = parse<unknown>(row.result);
   if (row.error !== null) record.error = parse<ErrorInfo>(row.error);
   return record;
+}
+
+/**
+ * A share as the bound parameters of the SQL stores' due queries
+ * (`@share_from`, `@share_to`, `@others_before`); no share: NULLs, every job.
+ */
+export function shareParams(share: Share | undefined): {
+  share_from: number | null;
+  share_to: number | null;
+  others_before: number | null;
+} {
+  return share
+    ? { share_from: share.from, share_to: share.to, others_before: share.othersBefore }
+    : { share_from: null, share_to: null, others_before: null };
 }

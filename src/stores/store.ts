@@ -28,6 +28,7 @@ import type {
   OnFailureState,
 } from '../model/execution.js';
 import type { TargetBase } from '../model/target.js';
+import type { Share, StoreRegistry } from './instances.js';
 
 /** A job as the store keeps it: the definition as JSON plus the scheduler's state. */
 export interface JobRecord {
@@ -266,8 +267,8 @@ export interface ExecutionsListParams {
   before?: { fireAt: number; id: string };
 }
 
-/** The store contract. See the module comment. */
-export interface Store {
+/** The store contract. See the module comment; the registry part: `instances.ts`. */
+export interface Store extends StoreRegistry {
   /** The backend's name, for logs and metrics (`memory`, `sqlite`, …). */
   readonly name: string;
   readonly capabilities: StoreCapabilities;
@@ -327,8 +328,12 @@ export interface Store {
    * few queries. Served by the same indexes as {@link jobsDue} and {@link executionsClaim}.
    */
   nextDueAt(): Promise<number | null>;
-  /** Unpaused jobs with `nextFireAt <= before`, by `nextFireAt`. Served by an index. */
-  jobsDue(params: { before: number; limit: number }): Promise<JobRecord[]>;
+  /**
+   * Unpaused jobs with `nextFireAt <= before`, by `nextFireAt`; with a
+   * `share`, only those of its shards, and any due by `share.othersBefore`.
+   * Served by an index.
+   */
+  jobsDue(params: { before: number; limit: number; share?: Share }): Promise<JobRecord[]>;
   /**
    * Applies planning steps; a plan whose compare-and-set fails changes nothing.
    * Returns the leased executions it inserted and the ids of the jobs whose plan applied.
@@ -368,7 +373,9 @@ export interface Store {
   /**
    * Leases unleased work due by `until` (scheduled or released executions, and
    * failed ones whose onFailure is pending), oldest `runAt` first: owner set,
-   * `leaseUntil = max(runAt, now) + leaseMs`, token bumped. Served by an index.
+   * `leaseUntil = max(runAt, now) + leaseMs`, token bumped; with a `share`,
+   * only work of its shards' jobs, and any due by `share.othersBefore`.
+   * Served by an index.
    */
   executionsClaim(params: {
     owner: string;
@@ -376,10 +383,11 @@ export interface Store {
     until: number;
     leaseMs: number;
     limit: number;
+    share?: Share;
   }): Promise<Claim[]>;
   /**
-   * Leases work whose lease expired before `now` (its holder vanished). A
-   * running execution's lost attempt is recorded as `abandoned`.
+   * Leases work whose lease expired before `now` (its holder vanished, or was
+   * declared dead). A running execution's lost attempt is recorded as `abandoned`.
    */
   executionsTakeOver(params: {
     owner: string;

@@ -231,7 +231,9 @@ describe.skipIf(!available)('postgres', () => {
         }
 
         const store = await openStore({ schema });
-        expect((await ledger(schema)).map((row) => row.version)).toEqual([1, 2]);
+        expect((await ledger(schema)).map((row) => row.version)).toEqual(
+          MIGRATIONS.map((m) => m.version),
+        );
         expect(await store.jobGet({ id: 'busy' })).toMatchObject({
           staleAfterMs: null,
           staleSince: null,
@@ -316,12 +318,14 @@ describe.skipIf(!available)('postgres', () => {
         await admin.query(`ANALYZE "${store.schema}".jobs, "${store.schema}".executions`);
         const explain = planOf(store.schema);
         const common = { now: T0, limit: 10, notify_within_ms: 0, channel: 'x' };
-        expect(await explain('jobsDue', { before: T0, limit: 10 })).toContain('jobs_due');
+        const share = { share_from: 0, share_to: 32_768, others_before: T0 - 1_000 };
+        expect(await explain('jobsDue', { before: T0, limit: 10, ...share })).toContain('jobs_due');
         const next = await explain('nextDueAt', {});
         expect(next).toContain('jobs_due');
         expect(next).toContain('executions_claimable');
         const claim = await explain('executionsClaim', {
           ...common,
+          ...share,
           owner: 'o',
           until: T0,
           lease_ms: 1_000,

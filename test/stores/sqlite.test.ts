@@ -27,6 +27,7 @@ import {
   PRUNE_BOUNDARY,
   PRUNE_OLDEST,
   SQL,
+  defineFunctions,
 } from '../../src/stores/sqlite/statements.js';
 import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import { describeStoreConformance } from './conformance.js';
@@ -79,6 +80,7 @@ describe('sqlite store', () => {
 
   function openRaw(): Database.Database {
     const db = new Database(path);
+    defineFunctions(db);
     raw.push(db);
     return db;
   }
@@ -204,7 +206,9 @@ describe('sqlite store', () => {
         insertExecution.run(id, 'busy', fireAt, fireAt, status, onFailure, fireAt, finishedAt);
 
       const store = await openStore();
-      expect(ledger(db).map((row) => (row as { version: number }).version)).toEqual([1, 2]);
+      expect(ledger(db).map((row) => (row as { version: number }).version)).toEqual(
+        MIGRATIONS.map((m) => m.version),
+      );
       expect(await store.jobGet({ id: 'busy' })).toMatchObject({
         staleAfterMs: null,
         staleSince: null,
@@ -295,7 +299,16 @@ describe('sqlite store', () => {
       const store = await openStore();
       await seedHistory(store);
       const db = openRaw();
-      const params = { before: T0, limit: 10, owner: 'o', now: T0, until: T0, lease_ms: 1000 };
+      const share = { share_from: 0, share_to: 32_768, others_before: T0 - 1_000 };
+      const params = {
+        before: T0,
+        limit: 10,
+        owner: 'o',
+        now: T0,
+        until: T0,
+        lease_ms: 1000,
+        ...share,
+      };
       const listParams = {
         job_id: 'j',
         status: null,

@@ -1,3 +1,11 @@
+import { ChimeError } from '../../errors.js';
+import type {
+  BeatResult,
+  InstanceBeat,
+  InstanceInfo,
+  InstanceRecord,
+  Share,
+} from '../instances.js';
 import type {
   Claim,
   ExecutionRecord,
@@ -21,8 +29,10 @@ import {
   isPrunable,
   isUnfinishedForOverlap,
   compareNewestFirst,
+  inShare,
   pruneAfterAdding,
   pruneAfterPass,
+  voidLease,
 } from '../rules.js';
 
 /**
@@ -46,6 +56,8 @@ export class MemoryStore implements Store {
    * milliseconds, the cached answer nothing.
    */
   private nextDue: number | null | undefined;
+  /** The registry: instances by id. In one process only silence tells a death. */
+  private readonly instances = new Map<string, InstanceRecord>();
 
   async open(): Promise<void> {}
   async close(): Promise<void> {}
@@ -160,9 +172,15 @@ export class MemoryStore implements Store {
     return next;
   }
 
-  async jobsDue({ before, limit }: { before: number; limit: number }): Promise<JobRecord[]> {
-    return [...this.jobs.values()]
-      .filter((job) => !job.paused && job.nextFireAt !== null && job.nextFireAt <= before)
+  async jobsDue(params: { before: number; limit: number; share?: Share }): Promise<JobRecord[]> {
+    const { before, limit, share } = params;
+    return this.jobsWhere(
+      (job) =>
+        !job.paused &&
+        job.nextFireAt !== null &&
+        job.nextFireAt <= before &&
+        inShare(job.id, job.nextFireAt, share),
+    )
       .sort((a, b) => (a.nextFireAt ?? 0) - (b.nextFireAt ?? 0))
       .slice(0, limit)
       .map(copy);
@@ -285,9 +303,16 @@ export class MemoryStore implements Store {
     until: number;
     leaseMs: number;
     limit: number;
+    share?: Share;
   }): Promise<Claim[]> {
     const due = [...this.executions.values()]
-      .filter((e) => e.leaseOwner === null && hasWork(e) && e.runAt <= params.until)
+      .filter(
+        (e) =>
+          e.leaseOwner === null &&
+          hasWork(e) &&
+          e.runAt <= params.until &&
+          inShare(e.jobId, e.runAt, params.share),
+      )
       .sort((a, b) => a.runAt - b.runAt)
       .slice(0, params.limit);
     return due.map((e) =>
@@ -417,6 +442,50 @@ export class MemoryStore implements Store {
         e.leaseUntil = null;
       }
     }
+  }
+
+  async instanceRegister(params: {
+    instance: InstanceInfo;
+    now: number;
+    deadBefore: number;
+  }): Promise<void> {
+    const { instance, now } = params;
+    const current = this.instances.get(instance.id);
+    if (current && current.lastSeenAt >= params.deadBefore) {
+      throw new ChimeError(
+        'CHIME_ERR_INSTANCE_ID_TAKEN',
+        `a live instance is registered as "${instance.id}" (last sign of life ${now - current.lastSeenAt} ms ago)`,
+      );
+    }
+    if (current) this.declareDead(current.id, now);
+    this.instances.set(instance.id, { ...instance, lastSeenAt: now, held: 0, running: 0 });
+  }
+
+  async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
+    const me = this.instances.get(beat.id);
+    if (me) Object.assign(me, { lastSeenAt: beat.now, held: beat.held, running: beat.running });
+    const declaredDead: string[] = [];
+    for (const other of [...this.instances.values()]) {
+      if (other.id === beat.id || other.lastSeenAt >= beat.deadBefore) continue;
+      this.declareDead(other.id, beat.now);
+      declaredDead.push(other.id);
+    }
+    return { registered: me !== undefined, live: await this.instancesList(), declaredDead };
+  }
+
+  async instanceDeregister({ id, now }: { id: string; now: number }): Promise<void> {
+    this.declareDead(id, now);
+  }
+
+  async instancesList(): Promise<InstanceRecord[]> {
+    return [...this.instances.values()].sort((a, b) => compareIds(a.id, b.id)).map(copy);
+  }
+
+  /** Removes an instance from the registry and voids its leases (rules.ts voidLease). */
+  private declareDead(id: string, now: number): void {
+    this.instances.delete(id);
+    this.nextDue = undefined;
+    for (const e of this.executions.values()) if (e.leaseOwner === id) voidLease(e, now);
   }
 
   /** The jobs `test` accepts, without copying the whole map into an array first (100,000 jobs idle). */

@@ -18,6 +18,7 @@ import { ChimeError } from '../../errors.js';
 import { quoteSchema } from './identifiers.js';
 import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-retention.js';
+import { migration003 } from './migrations/003-instances.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -30,7 +31,7 @@ export interface Migration {
 }
 
 /** Every migration this code knows, oldest first. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
 
 /** What the migrator needs of a pool or a client: one query at a time. */
 export interface Queryable {

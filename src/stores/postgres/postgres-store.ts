@@ -38,6 +38,16 @@ import {
   type Settings,
 } from './connection.js';
 import { ChimeError } from '../../errors.js';
+import type {
+  BeatResult,
+  InstanceBeat,
+  InstanceInfo,
+  InstanceRecord,
+  Share,
+} from '../instances.js';
+import { InstanceLocks } from './instance-lock.js';
+import { PostgresRegistry } from './registry.js';
+import { shareParams } from '../sql-rows.js';
 import { channelName } from './identifiers.js';
 import { PRUNE_DELAY_MS } from '../rules.js';
 import { checkMigrated, migrate } from './migrations.js';
@@ -83,12 +93,16 @@ export class PostgresStore implements Store {
   private readonly listeners = new Set<(change: StoreChange) => void>();
   private opening: Promise<void> | undefined;
   private listener: ChangeListener | undefined;
+  private readonly locks: InstanceLocks;
+  private readonly registry: PostgresRegistry;
 
   constructor(options: PostgresStoreOptions) {
     this.settings = resolveOptions(options);
     this.schema = this.settings.schema;
     this.db = new Database(this.settings, statementsFor(this.schema));
     this.channel = channelName(this.schema);
+    this.locks = new InstanceLocks(() => this.db.newClient());
+    this.registry = new PostgresRegistry(this.db, this.locks, () => this.notifyParams());
   }
 
   async open(): Promise<void> {
@@ -105,7 +119,7 @@ export class PostgresStore implements Store {
     const pool = this.db.detach();
     const listener = this.listener;
     this.listener = undefined;
-    await listener?.stop();
+    await Promise.all([listener?.stop(), this.locks.close()]);
     if (pool) await this.db.release(pool);
   }
 
@@ -251,8 +265,8 @@ export class PostgresStore implements Store {
     return rows[0]?.due_at ?? null;
   }
 
-  async jobsDue({ before, limit }: { before: number; limit: number }): Promise<JobRecord[]> {
-    const values = { before, limit };
+  async jobsDue(params: { before: number; limit: number; share?: Share }): Promise<JobRecord[]> {
+    const values = { before: params.before, limit: params.limit, ...shareParams(params.share) };
     const { rows } = await this.db.query<JobRow>('read due jobs', 'jobsDue', values, true);
     return rows.map(jobFromRow);
   }
@@ -352,9 +366,10 @@ export class PostgresStore implements Store {
     until: number;
     leaseMs: number;
     limit: number;
+    share?: Share;
   }): Promise<Claim[]> {
     const { owner, now, until, leaseMs, limit } = params;
-    const values = { owner, now, until, lease_ms: leaseMs, limit };
+    const values = { owner, now, until, lease_ms: leaseMs, limit, ...shareParams(params.share) };
     const { rows } = await this.db.query<ClaimRow>('claim executions', 'executionsClaim', values);
     return rows.map(claimFromRow);
   }
@@ -427,6 +442,26 @@ export class PostgresStore implements Store {
     if (leases.length === 0) return;
     const values = { ...leaseArrays(leases), ...this.notifyParams() };
     await this.db.query('release leases', 'leasesRelease', values);
+  }
+
+  async instanceRegister(params: {
+    instance: InstanceInfo;
+    now: number;
+    deadBefore: number;
+  }): Promise<void> {
+    return this.registry.register(params);
+  }
+
+  async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
+    return this.registry.beat(beat);
+  }
+
+  async instanceDeregister(params: { id: string; now: number }): Promise<void> {
+    return this.registry.deregister(params);
+  }
+
+  async instancesList(): Promise<InstanceRecord[]> {
+    return this.registry.list();
   }
 
   private notifyParams(): Record<string, Value> {

@@ -40,6 +40,7 @@
 import { createHash } from 'node:crypto';
 import type { QueryConfig } from 'pg';
 import { quoteSchema } from './identifiers.js';
+import { registrySqlOf } from './registry-sql.js';
 import { EXECUTION_COLUMNS, JOB_COLUMNS, TYPES } from './rows.js';
 
 /** What a fenced batch write reads from the executions it locks (see the module comment). */
@@ -93,6 +94,17 @@ const pruneLook = (kept: string, nth: string, at: string, keepLast: string, maxA
  */
 const after = (cte: string) => `(SELECT count(*) FROM ${cte}) >= 0`;
 
+/**
+ * Work of job `job` due at `due` that falls to a share (rules.ts inShare):
+ * every job when `@share_from` is NULL, else those of shards `[@share_from,
+ * @share_to)` (rules.ts shardOf: the first 16 bits of the id's MD5), and any
+ * due by `@others_before`.
+ */
+const inShare = (job: string, due: string) => `(@share_from::int IS NULL
+      OR ${due} <= @others_before::bigint
+      OR ('x' || substr(md5(${job}), 1, 4))::bit(16)::int
+        BETWEEN @share_from::int AND @share_to::int - 1)`;
+
 /** Executions bound as parallel arrays, one element per row, in their given order. */
 const FIRES = `fire AS (
     SELECT * FROM unnest(@ids::text[], @job_ids::text[], @fire_ats::bigint[], @run_ats::bigint[],
@@ -119,7 +131,8 @@ const unfinishedBefore = (s: string, v: string) => `EXISTS (
         AND (o.status = 'running' OR (o.status = 'scheduled' AND o.attempt > 0)))`;
 
 /**
- * Leases unleased work due by `@until`, oldest `run_at` first, in one
+ * Leases unleased work due by `@until`, oldest `run_at` first, of a share
+ * ({@link inShare}), in one
  * statement: the `due` step walks `executions_claimable` in `run_at` order and
  * locks at most `@limit` rows, skipping rows another claimer holds locked
  * (`SKIP LOCKED`), so concurrent claimers neither wait for nor double-claim
@@ -145,6 +158,7 @@ const unfinishedBefore = (s: string, v: string) => `EXISTS (
 const claim = (s: string) => `WITH due AS MATERIALIZED (
     SELECT id FROM ${s}.executions
     WHERE has_work AND lease_owner IS NULL AND run_at <= @until::bigint
+      AND ${inShare('job_id', 'run_at')}
     ORDER BY run_at
     LIMIT @limit
     FOR UPDATE SKIP LOCKED
@@ -489,6 +503,7 @@ function sqlOf(s: string) {
       ORDER BY j.id LIMIT @limit`,
     jobsDue: `SELECT ${JOB} FROM ${s}.jobs j
       WHERE NOT j.paused AND j.next_fire_at IS NOT NULL AND j.next_fire_at <= @before::bigint
+        AND ${inShare('j.id', 'j.next_fire_at')}
       ORDER BY j.next_fire_at LIMIT @limit`,
     // The first entry of each of the two due indexes; least() skips a NULL.
     nextDueAt: `SELECT least(
@@ -563,6 +578,7 @@ function sqlOf(s: string) {
       ), ${wake('released', 'run_at', 'has_work')}
       SELECT ${WOKE}`,
     clock: `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now_ms`,
+    ...registrySqlOf(s, wake),
   };
 }
 

@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { ChimeError } from '../../errors.js';
 import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-retention.js';
+import { migration003 } from './migrations/003-instances.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -23,7 +24,7 @@ export interface Migration {
 }
 
 /** Every migration this code knows, oldest first. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
 
 const CREATE_LEDGER = `
 CREATE TABLE IF NOT EXISTS chime_migrations (

@@ -25,9 +25,19 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.js';
+import type {
+  BeatResult,
+  InstanceBeat,
+  InstanceInfo,
+  InstanceRecord,
+  Share,
+} from '../instances.js';
 import { PRUNE_DELAY_MS, isPrunable, pruneAfterPass } from '../rules.js';
+import { SqliteRegistry } from './registry.js';
+import { shareParams } from '../sql-rows.js';
 import { checkMigrated, migrate } from './migrations.js';
 import {
+  defineFunctions,
   executionFromRow,
   executionParams,
   jobFromRow,
@@ -62,6 +72,7 @@ const NO_CURSOR = { before_fire_at: Number.MAX_SAFE_INTEGER, before_id: '' };
 interface Connection {
   db: Database.Database;
   s: Statements;
+  registry: SqliteRegistry;
 }
 
 /**
@@ -201,8 +212,9 @@ export class SqliteStore implements Store {
     return due.length === 0 ? null : Math.min(...due);
   }
 
-  async jobsDue({ before, limit }: { before: number; limit: number }): Promise<JobRecord[]> {
-    return this.statements.jobsDue.all({ before, limit }).map(jobFromRow);
+  async jobsDue(params: { before: number; limit: number; share?: Share }): Promise<JobRecord[]> {
+    const { before, limit, share } = params;
+    return this.statements.jobsDue.all({ before, limit, ...shareParams(share) }).map(jobFromRow);
   }
 
   async jobsAdvance({
@@ -275,10 +287,12 @@ export class SqliteStore implements Store {
     until: number;
     leaseMs: number;
     limit: number;
+    share?: Share;
   }): Promise<Claim[]> {
     return this.write((s) => {
       const { owner, now, until, leaseMs, limit } = params;
-      const rows = s.executionsClaim.all({ owner, now, until, lease_ms: leaseMs, limit });
+      const bound = { owner, now, until, lease_ms: leaseMs, limit, ...shareParams(params.share) };
+      const rows = s.executionsClaim.all(bound);
       // RETURNING yields rows in no promised order: restore the claim's.
       rows.sort((a, b) => a.run_at - b.run_at);
       return withJobs(s, rows.map(executionFromRow));
@@ -350,6 +364,26 @@ export class SqliteStore implements Store {
     });
   }
 
+  async instanceRegister(params: {
+    instance: InstanceInfo;
+    now: number;
+    deadBefore: number;
+  }): Promise<void> {
+    this.connected().registry.register(params);
+  }
+
+  async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
+    return this.connected().registry.beat(beat);
+  }
+
+  async instanceDeregister(params: { id: string; now: number }): Promise<void> {
+    this.connected().registry.deregister(params);
+  }
+
+  async instancesList(): Promise<InstanceRecord[]> {
+    return this.connected().registry.list();
+  }
+
   private get statements(): Statements {
     return this.connected().s;
   }
@@ -396,9 +430,10 @@ function connect(path: string, migrateAtOpen: boolean): Connection {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    defineFunctions(db);
     if (migrateAtOpen) migrate(db, { location: path });
     else checkMigrated(db, { location: path });
-    return { db, s: prepareStatements(db) };
+    return { db, s: prepareStatements(db), registry: new SqliteRegistry(db) };
   } catch (err) {
     db.close();
     throw isChimeError(err) ? err : unavailable(path, err);

@@ -5,6 +5,7 @@
  * prepared once per connection by {@link prepareStatements}.
  */
 import type Database from 'better-sqlite3';
+import { shardOf } from '../rules.js';
 import type { ExecutionRecord, JobRecord } from '../store.js';
 import {
   jobFromRow as jobFromColumns,
@@ -15,6 +16,11 @@ import {
 } from '../sql-rows.js';
 
 export { executionFromRow, jsonOrNull, type ExecutionRow } from '../sql-rows.js';
+
+/** Defines the SQL functions the statements call (`chime_shard`: rules.ts shardOf) on a connection. */
+export function defineFunctions(db: Database.Database): void {
+  db.function('chime_shard', { deterministic: true }, (id) => shardOf(String(id)));
+}
 
 /** A `jobs` row as SQLite returns it (`paused` 0 or 1). */
 export type JobRow = SqlJobRow<number>;
@@ -48,13 +54,24 @@ const qualified = (columns: string, table: string) => columns.replace(/(\w+)/g, 
  * back to a table scan breaks at open() instead of slowing down in production.
  */
 
-/** Unpaused jobs due by `@before`, by next fire. */
+/**
+ * Work of `@job` due at `@due` that falls to a share (rules.ts inShare): every
+ * job when `@share_from` is NULL, else those of shards `[@share_from,
+ * @share_to)`, and any due by `@others_before`. `chime_shard` is rules.ts
+ * shardOf, registered on the connection.
+ */
+const inShare = (job: string, due: string) => `(@share_from IS NULL OR ${due} <= @others_before
+    OR chime_shard(${job}) BETWEEN @share_from AND @share_to - 1)`;
+
+/** Unpaused jobs due by `@before`, by next fire; of a share (see {@link inShare}). */
 export const JOBS_DUE = `SELECT ${JOB_COLUMNS} FROM jobs INDEXED BY jobs_due
   WHERE paused = 0 AND next_fire_at IS NOT NULL AND next_fire_at <= @before
+    AND ${inShare('id', 'next_fire_at')}
   ORDER BY next_fire_at LIMIT @limit`;
 
 /**
- * Leases unleased work due by `@until`, oldest first, in one statement: the
+ * Leases unleased work due by `@until`, oldest first, of a share (see
+ * {@link inShare}), in one statement: the
  * subquery walks `executions_claimable` in `run_at` order. Its callers run it
  * inside `BEGIN IMMEDIATE`, so two claimers never select the same rows.
  *
@@ -67,6 +84,7 @@ export const EXECUTIONS_CLAIM = `UPDATE executions
   WHERE id IN (
     SELECT id FROM executions INDEXED BY executions_claimable
     WHERE has_work = 1 AND lease_owner IS NULL AND run_at <= @until
+      AND ${inShare('job_id', 'run_at')}
     ORDER BY run_at LIMIT @limit)
   RETURNING ${EXECUTION_COLUMNS}`;
 

@@ -1,0 +1,138 @@
+/**
+ * The SQLite store's registry of live instances (the contract: `../instances.ts`).
+ * Every call is one `BEGIN IMMEDIATE` transaction on the caller's connection.
+ * Besides silence, a death is told by the process: instances sharing a file
+ * share a host, and a registered pid that no longer runs the same process on
+ * this host and boot is gone (`processes.ts`).
+ */
+import type Database from 'better-sqlite3';
+import { ChimeError } from '../../errors.js';
+import type { BeatResult, InstanceBeat, InstanceInfo, InstanceRecord } from '../instances.js';
+import { isGone, thisProcess } from './processes.js';
+
+/** A row of `instances`. */
+interface InstanceRow {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  started_at: number;
+  capacity: number;
+  last_seen_at: number;
+  held: number;
+  running: number;
+  boot_id: string | null;
+  pid_start: number | null;
+}
+
+type Params = Record<string, unknown>;
+
+const SQL = {
+  get: 'SELECT * FROM instances WHERE id = @id',
+  all: 'SELECT * FROM instances ORDER BY id',
+  insert: `INSERT INTO instances (id, host, pid, version, started_at, capacity, last_seen_at, held,
+      running, boot_id, pid_start)
+    VALUES (@id, @host, @pid, @version, @started_at, @capacity, @now, 0, 0, @boot_id, @pid_start)`,
+  beat: `UPDATE instances SET last_seen_at = @now, held = @held, running = @running
+    WHERE id = @id`,
+  remove: 'DELETE FROM instances WHERE id = @id',
+  // rules.ts voidLease: a new token; released when not started, else expired for a take-over.
+  voidLeases: `UPDATE executions SET lease_token = lease_token + 1,
+      lease_owner = CASE WHEN status = 'scheduled' THEN NULL ELSE lease_owner END,
+      lease_until = CASE WHEN status = 'scheduled' THEN NULL ELSE @now - 1 END
+    WHERE lease_owner = @id`,
+} as const;
+
+/** The registry on one connection. */
+export class SqliteRegistry {
+  private readonly s: { [K in keyof typeof SQL]: Database.Statement<Params, InstanceRow> };
+
+  constructor(private readonly db: Database.Database) {
+    this.s = Object.fromEntries(
+      Object.entries(SQL).map(([name, sql]) => [name, db.prepare<Params, InstanceRow>(sql)]),
+    ) as SqliteRegistry['s'];
+  }
+
+  register(params: { instance: InstanceInfo; now: number; deadBefore: number }): void {
+    const { instance, now, deadBefore } = params;
+    const me = thisProcess();
+    this.write(() => {
+      const current = this.s.get.get({ id: instance.id });
+      if (current && !isDead(current, deadBefore)) {
+        throw new ChimeError(
+          'CHIME_ERR_INSTANCE_ID_TAKEN',
+          `a live instance is registered as "${instance.id}" (pid ${current.pid} on ${current.host}, last sign of life ${now - current.last_seen_at} ms ago)`,
+        );
+      }
+      if (current) this.declareDead(current.id, now);
+      this.s.insert.run({
+        id: instance.id,
+        host: instance.host,
+        pid: instance.pid,
+        version: instance.version,
+        started_at: instance.startedAt,
+        capacity: instance.capacity,
+        now,
+        // The pid evidence holds only for the process that registers itself.
+        boot_id: instance.pid === me.pid && instance.host === me.host ? me.bootId : null,
+        pid_start: instance.pid === me.pid && instance.host === me.host ? me.pidStart : null,
+      });
+    });
+  }
+
+  beat(beat: InstanceBeat): BeatResult {
+    return this.write(() => {
+      const { id, now, held, running } = beat;
+      const registered = this.s.beat.run({ id, now, held, running }).changes === 1;
+      const declaredDead: string[] = [];
+      const live: InstanceRecord[] = [];
+      for (const row of this.s.all.all({})) {
+        if (row.id !== beat.id && isDead(row, beat.deadBefore)) {
+          this.declareDead(row.id, beat.now);
+          declaredDead.push(row.id);
+        } else {
+          live.push(recordOf(row));
+        }
+      }
+      return { registered, live, declaredDead };
+    });
+  }
+
+  deregister({ id, now }: { id: string; now: number }): void {
+    this.write(() => this.declareDead(id, now));
+  }
+
+  list(): InstanceRecord[] {
+    return this.s.all.all({}).map(recordOf);
+  }
+
+  /** Removes the instance and voids its leases (rules.ts voidLease). */
+  private declareDead(id: string, now: number): void {
+    this.s.remove.run({ id });
+    this.s.voidLeases.run({ id, now });
+  }
+
+  private write<R>(fn: () => R): R {
+    return this.db.transaction(fn).immediate();
+  }
+}
+
+/** Silent since before `deadBefore`, or its process is gone from this host. */
+function isDead(row: InstanceRow, deadBefore: number): boolean {
+  if (row.last_seen_at < deadBefore) return true;
+  return isGone({ host: row.host, bootId: row.boot_id, pid: row.pid, pidStart: row.pid_start });
+}
+
+function recordOf(row: InstanceRow): InstanceRecord {
+  return {
+    id: row.id,
+    host: row.host,
+    pid: row.pid,
+    version: row.version,
+    startedAt: row.started_at,
+    capacity: row.capacity,
+    lastSeenAt: row.last_seen_at,
+    held: row.held,
+    running: row.running,
+  };
+}

@@ -1,0 +1,226 @@
+import { describe, expect, test } from 'vitest';
+import type { ExecutionRecord } from '../../../src/stores/store.js';
+import { T0 } from '../records.js';
+import {
+  MIN,
+  LEASE,
+  type Fixture,
+  addJob,
+  addExecution,
+  mustGet,
+  leased,
+  runningBy,
+  claim,
+  start,
+  claimedIds,
+} from './fixture.js';
+
+// ------------------------------------------------------------------ starts
+
+interface OverlapCase {
+  name: string;
+  earlier: Partial<ExecutionRecord>;
+  /** The other execution's fireAt relative to the started one's (T0 + MIN). */
+  fireAt?: number;
+  otherJob?: boolean;
+  forbid?: boolean;
+  expected: 'started' | 'skipped';
+}
+
+const OVERLAP_CASES: OverlapCase[] = [
+  { name: 'an earlier one runs', earlier: runningBy('x', 1), expected: 'skipped' },
+  {
+    name: 'an earlier one waits for a retry',
+    earlier: { status: 'scheduled', attempt: 1, runAt: T0 + 2 * MIN },
+    expected: 'skipped',
+  },
+  {
+    name: 'an earlier one runs after its holder released it',
+    earlier: { status: 'running', attempt: 1, startedAt: T0 },
+    expected: 'skipped',
+  },
+  {
+    name: 'the earlier one succeeded',
+    earlier: { status: 'succeeded', attempt: 1 },
+    expected: 'started',
+  },
+  {
+    name: 'the earlier one failed',
+    earlier: { status: 'failed', attempt: 1 },
+    expected: 'started',
+  },
+  { name: 'the earlier one was skipped', earlier: { status: 'skipped' }, expected: 'started' },
+  { name: 'the earlier one never started', earlier: leased('x', 1), expected: 'started' },
+  {
+    name: 'only a later one runs',
+    earlier: runningBy('x', 1),
+    fireAt: T0 + 2 * MIN,
+    expected: 'started',
+  },
+  {
+    name: "another job's earlier one runs",
+    earlier: runningBy('x', 1),
+    otherJob: true,
+    expected: 'started',
+  },
+  { name: 'overlap is allowed', earlier: runningBy('x', 1), forbid: false, expected: 'started' },
+];
+
+export function startTests(fx: Fixture): void {
+  describe('executionsStart', () => {
+    test('marks a claimed execution running with its attempt and start time', async () => {
+      const job = await addJob(fx.store);
+      const e = await addExecution(fx.store, { jobId: job.id, ...leased('me', 1) });
+      const request = start(e, { attempt: 1, startedAt: T0 + 5 });
+      expect(await fx.store.executionsStart({ starts: [request] })).toEqual(['started']);
+      expect(await fx.store.executionGet({ id: e.id })).toEqual({
+        ...e,
+        status: 'running',
+        attempt: 1,
+        startedAt: T0 + 5,
+      });
+    });
+
+    test('rejects a stale token, a vanished execution, a released lease and finished work', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const held = await addExecution(store, { jobId: job.id, fireAt: T0, ...leased('me', 2) });
+      const released = await addExecution(store, { jobId: job.id, fireAt: T0 + 1, leaseToken: 2 });
+      const pending = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 + 2,
+        status: 'failed',
+        attempt: 1,
+        onFailure: 'pending',
+        ...leased('me', 2),
+      });
+      const results = await store.executionsStart({
+        starts: [
+          start({ id: held.id, leaseToken: 1 }),
+          start({ id: held.id, leaseToken: 3 }),
+          start({ id: 'vanished', leaseToken: 1 }),
+          start(released),
+          start(pending, { attempt: 2 }),
+        ],
+      });
+      expect(results).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
+      for (const e of [held, released, pending])
+        expect(await store.executionGet({ id: e.id })).toEqual(e);
+    });
+
+    test('fences on the attempt number: one claim never starts twice', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const e = await addExecution(store, { jobId: job.id, ...leased('me', 1) });
+      expect(await store.executionsStart({ starts: [start(e), start(e)] })).toEqual([
+        'started',
+        'rejected',
+      ]);
+      expect(await store.executionsStart({ starts: [start(e)] })).toEqual(['rejected']);
+      expect(await store.executionsStart({ starts: [start(e, { attempt: 3 })] })).toEqual([
+        'rejected',
+      ]);
+      expect(await mustGet(store, e.id)).toMatchObject({ status: 'running', attempt: 1 });
+      // Taken over under a new token, the next attempt number starts.
+      const [taken] = await store.executionsTakeOver({
+        owner: 'you',
+        now: T0 + LEASE + 1,
+        leaseMs: LEASE,
+        limit: 10,
+      });
+      if (!taken) throw new Error('no take-over');
+      expect(await store.executionsStart({ starts: [start(taken.execution)] })).toEqual([
+        'started',
+      ]);
+      expect(await mustGet(store, e.id)).toMatchObject({ status: 'running', attempt: 2 });
+    });
+
+    test('records a planned fire older than missBefore as missed, and nothing else', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const late = await addExecution(store, { jobId: job.id, fireAt: T0, ...leased('me', 1) });
+      const recent = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 + MIN,
+        ...leased('me', 1),
+      });
+      const retry = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 - MIN,
+        attempt: 1,
+        ...leased('me', 1),
+      });
+      const manual = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 - 2 * MIN,
+        trigger: 'manual',
+        ...leased('me', 1),
+      });
+      const missBefore = T0 + 30_000;
+      const results = await store.executionsStart({
+        starts: [late, recent, retry, manual].map((e) =>
+          start(e, { missBefore, startedAt: T0 + 2 * MIN }),
+        ),
+      });
+      expect(results).toEqual(['missed', 'started', 'started', 'started']);
+      expect(await mustGet(store, late.id)).toMatchObject({
+        status: 'missed',
+        leaseOwner: null,
+        leaseUntil: null,
+        finishedAt: T0 + 2 * MIN,
+        attempt: 0,
+      });
+    });
+
+    test('answers per request, in order', async () => {
+      const job = await addJob(fx.store);
+      const a = await addExecution(fx.store, { jobId: job.id, fireAt: T0, ...leased('me', 1) });
+      const b = await addExecution(fx.store, { jobId: job.id, fireAt: T0 + 1, ...leased('me', 1) });
+      const results = await fx.store.executionsStart({
+        starts: [start(a), start({ id: b.id, leaseToken: 9 }), start(b)],
+      });
+      expect(results).toEqual(['started', 'rejected', 'started']);
+    });
+
+    test.each(OVERLAP_CASES)('with forbidOverlap: $expected when $name', async (c) => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const other = c.otherJob ? await addJob(store) : job;
+      await addExecution(store, { jobId: other.id, fireAt: c.fireAt ?? T0, ...c.earlier });
+      const e = await addExecution(store, { jobId: job.id, fireAt: T0 + MIN, ...leased('me', 1) });
+      const request = start(e, { startedAt: T0 + MIN + 5, forbidOverlap: c.forbid ?? true });
+      expect(await store.executionsStart({ starts: [request] })).toEqual([c.expected]);
+      const after = await mustGet(store, e.id);
+      if (c.expected === 'skipped') {
+        expect(after).toMatchObject({
+          status: 'skipped',
+          leaseOwner: null,
+          leaseUntil: null,
+          finishedAt: T0 + MIN + 5,
+        });
+        expect(claimedIds(await claim(store, 'you', { now: T0 + 10 * MIN }))).not.toContain(e.id);
+      } else {
+        expect(after).toMatchObject({
+          status: 'running',
+          attempt: 1,
+          leaseOwner: 'me',
+          startedAt: T0 + MIN + 5,
+        });
+      }
+    });
+
+    test('two starts of one job in one batch: the later fire is skipped', async () => {
+      const job = await addJob(fx.store);
+      const a = await addExecution(fx.store, { jobId: job.id, fireAt: T0, ...leased('me', 1) });
+      const b = await addExecution(fx.store, {
+        jobId: job.id,
+        fireAt: T0 + MIN,
+        ...leased('me', 1),
+      });
+      const results = await fx.store.executionsStart({
+        starts: [start(a, { forbidOverlap: true }), start(b, { forbidOverlap: true })],
+      });
+      expect(results).toEqual(['started', 'skipped']);
+    });
+  });
+}

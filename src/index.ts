@@ -16,6 +16,7 @@ export type {
 export type { Job, JobDefinition } from './scheduler/scheduler.js';
 export type { LastOutcome } from './model/job.js';
 export type { TargetBase } from './model/target.js';
+export type { Instance } from './model/instance.js';
 export type {
   Execution,
   ExecutionStatus,

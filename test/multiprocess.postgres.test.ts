@@ -29,6 +29,12 @@ import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { StoreChange } from '../src/stores/store.js';
 import { until } from './helpers/events.js';
 import { tempDir } from './helpers/files.js';
+import {
+  callsByFire,
+  expectEveryFireOnce,
+  takeoverMs,
+  type HandlerCall,
+} from './helpers/takeover.js';
 import { silent } from './helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
 import type { PostgresWorkerConfig } from './workers/postgres-instance.js';
@@ -38,14 +44,7 @@ const WORKER = fileURLToPath(new URL('./workers/postgres-instance.ts', import.me
 const available = await serviceAvailable('postgres');
 
 /** One handler call, as a worker recorded it. */
-interface HandlerRecord {
-  instance: string;
-  jobId: string;
-  fireAt: number;
-  executionId: string;
-  attempt: number;
-  startedAt: number;
-}
+type HandlerRecord = HandlerCall;
 
 /** An execution as the test reads it from the schema. */
 interface StoredExecution {
@@ -110,16 +109,7 @@ function readRecords(files: string[]): HandlerRecord[] {
     );
 }
 
-/** Handler calls by `(job, fireAt)`, each list in attempt order. */
-function byFire(records: HandlerRecord[]): Map<string, HandlerRecord[]> {
-  const fires = new Map<string, HandlerRecord[]>();
-  for (const r of records) {
-    const key = `${r.jobId}@${r.fireAt}`;
-    fires.set(key, [...(fires.get(key) ?? []), r]);
-  }
-  for (const list of fires.values()) list.sort((x, y) => x.attempt - y.attempt);
-  return fires;
-}
+const byFire = callsByFire;
 
 /** The fires of each job that ran, as seconds after `t0`, ascending (one entry per fire). */
 function firesByJob(records: HandlerRecord[], t0: number): Map<string, number[]> {
@@ -362,6 +352,38 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
       // Taken over once the lease ran out: well within the misfire grace (1 minute).
       expect((rerun?.startedAt ?? Infinity) - killedAt).toBeLessThan(LEASE_MS + 5_000);
     }
+  }, 60_000);
+
+  it('takes over the fires of a SIGKILLed instance within about 2 s, long before its lease: 4 processes, 100 jobs every second', async () => {
+    const { store, recordFile, start } = await setup();
+    const ids = range(100).map((i) => `tick-${i}`);
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    // Leases of 30 s (the default): a takeover within seconds is the registry's, not the lease's.
+    const events: PostgresWorkerConfig['events'] = ['error', 'instance:dead'];
+    for (const name of names.slice(0, 4)) start(name, { events });
+    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
+    const t0 = Math.ceil((Date.now() + 3_000) / 1000) * 1000;
+    await insertJobs(store, ids, t0);
+    expect(Date.now()).toBeLessThan(t0);
+
+    await sleepUntil(t0 + 5_000);
+    const victim = workers[3] as Worker;
+    victim.child.kill('SIGKILL'); // at an instant: it is calling that second's handlers
+    const killedAt = Date.now();
+    start('e', { events });
+    await sleepUntil(t0 + 14_000);
+    await Promise.all(workers.filter((w) => w !== victim).map(stopWorker));
+
+    expect.soft(errorsOf(workers.filter((w) => w !== victim))).toEqual({});
+    const declared = workers.flatMap((w) => w.lines.filter((l) => l.event === 'instance:dead'));
+    expect(declared.map((l) => (l.payload as { instanceId: string }).instanceId)).toEqual(['d']);
+    const records = readRecords(names.map(recordFile));
+    expectEveryFireOnce(records, ids, t0, t0 + 12_000, 'd');
+    const detected = Math.min(...declared.map((l) => Number(l.at))) - killedAt;
+    const took = takeoverMs(records, 'd', killedAt);
+    console.info(`postgres: SIGKILL declared dead after ${detected} ms; longest wait ${took} ms`);
+    expect(detected).toBeLessThan(2_500);
+    expect(took).toBeLessThan(3_000);
   }, 60_000);
 
   it('a job ensured on instance A with a fire 300 ms ahead is fired by instance B, polling every 30 s, at its instant (NOTIFY)', async () => {

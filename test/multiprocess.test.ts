@@ -4,14 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { once, every, sqliteStore, type Store } from '../src/index.js';
 import { tempDir } from './helpers/files.js';
 import { startWorker, stopWorker, type WorkerProcess } from './helpers/processes.js';
+import { expectEveryFireOnce, takeoverMs, type HandlerCall } from './helpers/takeover.js';
 
-interface Record {
-  instance: string;
-  jobId: string;
-  fireAt: number;
-  executionId: string;
-  attempt: number;
-}
+type Record = HandlerCall;
 
 function readRecords(files: string[]): Record[] {
   return files
@@ -157,5 +152,94 @@ describe('several scheduler processes on one SQLite file', () => {
     await store.open();
     const execution = await store.executionGet({ id: startedOnA.executionId as string });
     expect(execution).toMatchObject({ status: 'succeeded', result: 'from-b', attempt: 2 });
+  }, 60_000);
+
+  it('takes over the fires of a SIGKILLed instance within about 2 s, long before its lease: 3 processes, 50 jobs every second', async () => {
+    const { dir, dbPath } = setup();
+    const JOBS = 50;
+    const t0 = Math.ceil((Date.now() + 6_000) / 1000) * 1000;
+    const jobs = Array.from({ length: JOBS }, (_, i) => ({
+      id: `tick-${i}`,
+      schedule: every('1s', { startAt: new Date(t0) }),
+    }));
+    const names = ['a', 'b', 'c', 'd'];
+    const file = (name: string) => join(dir, `${name}.jsonl`);
+    // Leases of 30 s (the default): a takeover within seconds is the registry's, not the lease's.
+    const start = (name: string) =>
+      workers.push(startWorker({ dbPath, instanceId: name, recordFile: file(name), jobs }));
+    for (const name of ['a', 'b', 'c']) start(name);
+    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
+    expect(Date.now()).toBeLessThan(t0);
+
+    await new Promise((resolve) => setTimeout(resolve, t0 + 5_000 - Date.now()));
+    const victim = workers[2] as WorkerProcess;
+    victim.child.kill('SIGKILL'); // at an instant: it is calling that second's handlers
+    const killedAt = Date.now();
+    start('d');
+    await new Promise((resolve) => setTimeout(resolve, t0 + 14_000 - Date.now()));
+    await Promise.all(workers.filter((w) => w !== victim).map(stopWorker));
+
+    const records = readRecords(names.map(file));
+    const declared = workers.flatMap((w) => w.lines.filter((l) => l.event === 'instance:dead'));
+    expect(declared.map((l) => (l.payload as { instanceId: string }).instanceId)).toEqual(['c']);
+    expectEveryFireOnce(
+      records,
+      jobs.map((j) => j.id),
+      t0,
+      t0 + 12_000,
+      'c',
+    );
+    // Declared dead (its work free) within a heartbeat (2 s), and no fire waited much longer.
+    const detected = Math.min(...declared.map((l) => Number(l.at))) - killedAt;
+    const took = takeoverMs(records, 'c', killedAt);
+    console.info(`sqlite: SIGKILL declared dead after ${detected} ms; longest wait ${took} ms`);
+    expect(detected).toBeLessThan(2_500);
+    expect(took).toBeLessThan(3_000);
+  }, 60_000);
+
+  it('declares a SIGSTOPped instance dead: its fires run elsewhere, and after SIGCONT it finds itself declared dead, runs nothing twice and registers again', async () => {
+    const { dir, dbPath } = setup();
+    const JOBS = 20;
+    const t0 = Math.ceil((Date.now() + 6_000) / 1000) * 1000;
+    const jobs = Array.from({ length: JOBS }, (_, i) => ({
+      id: `tick-${i}`,
+      schedule: every('1s', { startAt: new Date(t0) }),
+    }));
+    const file = (name: string) => join(dir, `${name}.jsonl`);
+    const options = { dbPath, jobs, heartbeatMs: 500, deadAfterMs: 2_000 };
+    const a = startWorker({ ...options, instanceId: 'a', recordFile: file('a') });
+    const b = startWorker({ ...options, instanceId: 'b', recordFile: file('b') });
+    workers.push(a, b);
+    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
+
+    await new Promise((resolve) => setTimeout(resolve, t0 + 3_000 - Date.now()));
+    a.child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    const dead = await b.waitFor((l) => l.event === 'instance:dead', 10_000);
+    expect((dead.payload as { instanceId: string }).instanceId).toBe('a');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    a.child.kill('SIGCONT');
+    const resumedAt = Date.now();
+    await a.waitFor((l) => l.event === 'instance:declared-dead', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, t0 + 14_000 - Date.now()));
+    await Promise.all(workers.map(stopWorker));
+
+    const records = readRecords([file('a'), file('b')]);
+    // Nothing ran twice but what it was running when it stopped (taken over, attempt + 1),
+    // and once resumed it called no handler of a fire due while it was stopped.
+    expectEveryFireOnce(
+      records,
+      jobs.map((j) => j.id),
+      t0,
+      t0 + 12_000,
+      'a',
+    );
+    const lateOnA = records.filter(
+      (r) => r.instance === 'a' && r.startedAt >= resumedAt && r.fireAt < resumedAt - 500,
+    );
+    expect(lateOnA).toEqual([]);
+    // It registered again and took its share of the later fires.
+    expect(records.some((r) => r.instance === 'a' && r.fireAt > resumedAt + 2_000)).toBe(true);
+    expect(records.some((r) => r.instance === 'b' && r.fireAt > stoppedAt + 3_000)).toBe(true);
   }, 60_000);
 });

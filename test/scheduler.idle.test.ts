@@ -18,9 +18,29 @@ describe('an idle instance', () => {
     counting.calls.clear();
     await t.clock.advance(60_000);
     const calls = Object.fromEntries(counting.calls);
-    // one look for due work per poll, the reaper's look for expired leases every leaseMs / 3,
-    // and a maintenance pass (pruning, staleness) every 30 s
-    expect(calls).toEqual({ nextDueAt: 6, executionsTakeOver: 6, jobsToPrune: 2, jobsStale: 2 }); // the reaper looks for expired leases every leaseMs / 3
+    // one look for due work per poll, a sign of life every heartbeat (2 s), the reaper's look
+    // for expired leases every leaseMs / 3, and a maintenance pass (pruning, staleness) every 30 s
+    expect(calls).toEqual({
+      nextDueAt: 6,
+      instanceBeat: 30,
+      executionsTakeOver: 6,
+      jobsToPrune: 2,
+      jobsStale: 2,
+    });
+  });
+
+  it('stays within about one store request a second with the default intervals, its sign of life included', async () => {
+    const counting = countingStore(memoryStore());
+    const t = testScheduler({ store: counting.store });
+    scheduler = t.scheduler;
+    await scheduler.start();
+    await scheduler.ensureJob({ id: 'monthly', schedule: cron('0 0 1 * *') });
+    await t.clock.advance(1_000);
+    counting.calls.clear();
+    await t.clock.advance(60_000);
+    const total = [...counting.calls.values()].reduce((sum, n) => sum + n, 0);
+    expect(counting.calls.get('instanceBeat')).toBe(30);
+    expect(total / 60).toBeLessThanOrEqual(1.2);
   });
 
   it('wakes when the next fire enters the horizon, however long the poll interval', async () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { OPTIONS, type OptionSpec } from '../config/options.js';
 import { ChimeError } from '../errors.js';
@@ -9,16 +8,13 @@ import type { CliIo } from './io.js';
 import { registerMigrate } from './migrate-command.js';
 import { registerNext } from './next.js';
 import { registerServe } from './serve-command.js';
-
-const { version } = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-) as { version: string };
+import { VERSION } from '../version.js';
 
 /** The `chime` program, its commands writing to `io`. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command('chime')
     .description('chime: a durable, distributed job scheduler')
-    .version(version)
+    .version(VERSION)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

@@ -1,3 +1,4 @@
+import type { Share } from '../stores/instances.js';
 import type { Claim, Store } from '../stores/store.js';
 
 /** Executions leased per claim query. */
@@ -16,8 +17,8 @@ export class Claimer {
     private readonly leaseMs: number,
   ) {}
 
-  /** Leases up to `budget` executions (at most one batch) due by `until`. */
-  async claim(now: number, until: number, budget: number): Promise<Claim[]> {
+  /** Leases up to `budget` executions (at most one batch) due by `until`, of `share`. */
+  async claim(now: number, until: number, budget: number, share?: Share): Promise<Claim[]> {
     const limit = Math.min(budget, CLAIM_BATCH);
     if (limit <= 0) return [];
     return this.store.executionsClaim({
@@ -26,6 +27,7 @@ export class Claimer {
       until,
       leaseMs: this.leaseMs,
       limit,
+      ...(share ? { share } : {}),
     });
   }
 }

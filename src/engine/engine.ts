@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
+import type { InstanceRecord } from '../stores/instances.js';
 import type { Claim, Store } from '../stores/store.js';
 import { Claimer } from './claimer.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -11,6 +12,7 @@ import { Planner } from './planner.js';
 import { Pruner } from './pruner.js';
 import type { ResolvedPolicies } from './policies.js';
 import { Reaper } from './reaper.js';
+import { Registry } from './registry.js';
 import { Runner, START_LEAD_MS } from './runner.js';
 import { Timer } from './timer.js';
 
@@ -40,6 +42,12 @@ export interface EngineSettings {
   pollIntervalMs: number;
   /** Largest recorded result, in bytes of JSON. */
   maxResultBytes: number;
+  /** Pause between two signs of life in the registry of instances. */
+  heartbeatMs: number;
+  /** Silence after which an instance is declared dead. */
+  deadAfterMs: number;
+  /** What this instance says of itself in the registry, besides its id and capacity. */
+  identity: { host: string; pid: number; version: string };
   /** The policies of jobs that name none (the scheduler's retention among them). */
   policyDefaults: Readonly<ResolvedPolicies>;
 }
@@ -84,6 +92,7 @@ export class Engine {
   private readonly runner: Runner;
   private readonly reaper: Reaper;
   private readonly pruner: Pruner;
+  private readonly registry: Registry;
   private maintenanceHandle: TimerHandle | undefined;
   private maintaining: Promise<void> = Promise.resolve();
   private cycling = false;
@@ -112,6 +121,8 @@ export class Engine {
       events,
       logger,
       onRescheduled: () => this.wake(),
+      trusted: (now) => this.registry.trusted(now),
+      confirm: () => this.registry.confirm(),
     });
     this.timer = new Timer(
       clock,
@@ -140,6 +151,27 @@ export class Engine {
       logger,
       onLost: (lease) => this.forget(lease),
     });
+    this.registry = new Registry({
+      store,
+      clock,
+      events,
+      logger,
+      instance: { id: owner, capacity: settings.concurrency, ...settings.identity },
+      heartbeatMs: settings.heartbeatMs,
+      deadAfterMs: settings.deadAfterMs,
+      shareFallbackMs: Math.ceil(settings.horizonMs / 4),
+      load: () => {
+        const { held, running } = this.stats();
+        return { held, running };
+      },
+      onDeaths: () => this.recover(),
+      onDeclaredDead: () => this.reaper.loseAll(),
+    });
+  }
+
+  /** The live instances of the store, as of this instance's last sign of life. */
+  instances(): InstanceRecord[] {
+    return this.registry.instances();
   }
 
   /** What this instance holds: executions waiting for their instant, queued for a slot, running. */
@@ -153,8 +185,12 @@ export class Engine {
     };
   }
 
-  /** Starts cycling and heart-beating. */
-  start(): void {
+  /**
+   * Registers this instance, then starts cycling and heart-beating.
+   * @throws ChimeError `CHIME_ERR_INSTANCE_ID_TAKEN` when a live instance has its id.
+   */
+  async start(): Promise<void> {
+    await this.registry.start();
     this.scheduleHeartbeat();
     this.scheduleMaintenance(MAINTENANCE_BUSY_MS);
     this.wake();
@@ -195,6 +231,7 @@ export class Engine {
     if (this.heartbeatHandle !== undefined) this.deps.clock.clearTimeout(this.heartbeatHandle);
     if (this.maintenanceHandle !== undefined) this.deps.clock.clearTimeout(this.maintenanceHandle);
     await Promise.all([this.heartbeating, this.maintaining]);
+    await this.registry.stop();
   }
 
   private async runCycles(): Promise<void> {
@@ -225,6 +262,11 @@ export class Engine {
     const { horizonMs, pollIntervalMs } = this.deps.settings;
     const now = this.deps.clock.now();
     const until = now + horizonMs;
+    if (!this.registry.trusted(now)) {
+      // It may have been declared dead meanwhile: it takes nothing until a sign of life says.
+      await this.registry.confirm();
+      return { again: true, sleepMs: pollIntervalMs };
+    }
     const due = await this.deps.store.nextDueAt();
     if (due === null || due > until) {
       return {
@@ -236,15 +278,17 @@ export class Engine {
     // Work already planned goes first (oldest first): fires planned earlier and not taken
     // would otherwise wait behind the planning of later ones for as long as room is short.
     // Work already due is claimed as far as this instance can start it now.
+    const share = this.registry.share(now);
     const dueRoom = this.dueRoom();
-    const claimedDue = dueRoom > this.budget() ? await this.claimer.claim(now, now, dueRoom) : [];
+    const claimedDue =
+      dueRoom > this.budget() ? await this.claimer.claim(now, now, dueRoom, share) : [];
     this.accept(claimedDue);
-    const claimed = await this.claimer.claim(now, until, this.budget());
+    const claimed = await this.claimer.claim(now, until, this.budget(), share);
     this.accept(claimed);
     // The starts of what was just claimed go before planning: on a synchronous store
     // (SQLite) planning a batch holds the thread for tens of ms.
     if (claimedDue.length > 0 || claimed.length > 0) await nextTurn();
-    const planned = await this.planner.planBatch(now, until, this.budget());
+    const planned = await this.planner.planBatch(now, until, this.budget(), share);
     this.accept(planned.claims);
     this.starved = this.budget() <= 0;
     const progressed = planned.applied > 0 || claimed.length > 0 || claimedDue.length > 0;
@@ -330,6 +374,19 @@ export class Engine {
     } catch (err) {
       this.report(err, 'reaper');
     }
+  }
+
+  /**
+   * Instances died: what they had not started is claimable now (a cycle
+   * claims it), and what they had started is taken over at once.
+   */
+  private recover(): void {
+    this.wake();
+    if (this.stopping) return;
+    void this.reaper
+      .takeOver(this.budget())
+      .then((claims) => this.accept(claims))
+      .catch((err: unknown) => this.report(err, 'takeOver'));
   }
 
   /** Gives the leases of executions that have not started back to the store. */

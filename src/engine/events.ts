@@ -46,6 +46,10 @@ export interface SchedulerEvents {
   };
   /** Finished executions of a job were pruned by its retention. */
   'history:pruned': { jobId: string; deleted: number };
+  /** This instance declared another one dead (silent too long, or gone); its leases are void. */
+  'instance:dead': { instanceId: string; declaredBy: string };
+  /** This instance found itself declared dead: its leases were voided; it registers again. */
+  'instance:declared-dead': { instanceId: string };
   /** Something failed outside any attempt (a store call, a listener). */
   error: { error: Error; during: string };
 }

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
+import type { Share } from '../stores/instances.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { compileJobSchedule } from './job-schedule.js';
 import { planFires, type FirePlan } from './misfire.js';
@@ -34,7 +35,7 @@ export class Planner {
   constructor(private readonly deps: PlannerDeps) {}
 
   /**
-   * Plans one batch of due jobs. Returns the executions leased to this
+   * Plans one batch of due jobs (of `share`, when given). Returns the executions leased to this
    * instance and how many jobs' plans applied (0: nothing due, or another
    * instance planned them first).
    */
@@ -42,8 +43,13 @@ export class Planner {
     now: number,
     horizonEnd: number,
     budget: number,
+    share?: Share,
   ): Promise<{ claims: Claim[]; applied: number }> {
-    const jobs = await this.deps.store.jobsDue({ before: horizonEnd, limit: PLAN_BATCH });
+    const jobs = await this.deps.store.jobsDue({
+      before: horizonEnd,
+      limit: PLAN_BATCH,
+      ...(share ? { share } : {}),
+    });
     if (jobs.length === 0) return { claims: [], applied: 0 };
     let leasable = budget;
     const plans: JobPlan[] = [];

@@ -74,6 +74,11 @@ export class Reaper {
     return claims;
   }
 
+  /** Every held lease is void (this instance was declared dead): each is lost. */
+  loseAll(): void {
+    for (const lease of this.deps.leases.all()) this.lose(lease);
+  }
+
   private lose(lease: HeldLease): void {
     const { execution, job } = lease.claim;
     this.deps.leases.drop(execution.id, lease);

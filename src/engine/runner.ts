@@ -66,6 +66,10 @@ export interface RunnerDeps {
   logger: Logger;
   /** Called once an execution is due again later (a retry, a hand-back), so a cycle claims it in time. */
   onRescheduled: () => void;
+  /** False while this instance cannot be sure it is still registered (see `Registry.trusted`). */
+  trusted: (now: number) => boolean;
+  /** Resolves once a sign of life confirmed this instance's registration. */
+  confirm: () => Promise<void>;
 }
 
 /**
@@ -118,6 +122,8 @@ export class Runner {
   /** Shutdown began: what gets started from now on is handed back, not run. */
   private stopped = false;
   private pumpScheduled = false;
+  /** A sign of life is awaited before attempts are dispatched (see {@link pump}). */
+  private confirming = false;
   private running = 0;
   private readonly tasks = new Set<Promise<void>>();
   private readonly starts: GroupCommit<StartRequest, StartResult>;
@@ -318,6 +324,17 @@ export class Runner {
   }
 
   private pump(): void {
+    if (this.readyHead < this.ready.length && !this.deps.trusted(this.deps.clock.now())) {
+      // Its work may be running elsewhere by now: nothing starts before a sign of life says.
+      if (!this.confirming) {
+        this.confirming = true;
+        void this.deps.confirm().finally(() => {
+          this.confirming = false;
+          this.pump();
+        });
+      }
+      return;
+    }
     let started = 0;
     while (this.running < this.deps.concurrency && this.readyHead < this.ready.length) {
       if (started++ === PUMP_CHUNK) {

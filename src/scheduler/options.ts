@@ -46,6 +46,22 @@ export interface SchedulerOptions {
    */
   leaseMs?: number;
   /**
+   * Pause between two signs of life in the store's registry of live
+   * instances, in ms: each is one small write that also finds the instances
+   * that died.
+   * @defaultValue 2000
+   */
+  heartbeatMs?: number;
+  /**
+   * An instance silent this long (ms) is declared dead by the others and its
+   * leases are voided: what it had not started runs elsewhere at once, what it
+   * had started is taken over. A crashed process is found sooner where the
+   * store can tell (Postgres: its connection's lock; SQLite: its pid). At least
+   * twice `heartbeatMs`.
+   * @defaultValue 10000
+   */
+  deadAfterMs?: number;
+  /**
    * How far ahead work is planned and claimed, in ms (no timer is armed further).
    * Large bursts (thousands of fires at one instant) need the lead time to be
    * planned before their instant.
@@ -127,6 +143,8 @@ const OptionsSchema = Type.Object(
     prefetch: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     leaseMs: Type.Optional(Type.Integer({ minimum: 100 })),
     horizonMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })),
+    heartbeatMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 600_000 })),
+    deadAfterMs: Type.Optional(Type.Integer({ minimum: 20, maximum: 3_600_000 })),
     pollIntervalMs: Type.Optional(Type.Integer({ minimum: 10 })),
     maxPayloadBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     maxResultBytes: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -165,6 +183,8 @@ export const OPTION_DEFAULTS = Object.freeze({
   concurrency: 50,
   leaseMs: 30_000,
   horizonMs: 2_000,
+  heartbeatMs: 2_000,
+  deadAfterMs: 10_000,
   pollIntervalMs: 2_000,
   maxPayloadBytes: 256 * 1024,
   maxResultBytes: 64 * 1024,
@@ -208,6 +228,13 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
       'CHIME_ERR_OPTION_INVALID',
       `invalid scheduler option: prefetch (${options.prefetch}) is below concurrency (${merged.concurrency}); slots would stay empty`,
       { path: '/prefetch' },
+    );
+  }
+  if (merged.deadAfterMs < 2 * merged.heartbeatMs) {
+    throw new ChimeError(
+      'CHIME_ERR_OPTION_INVALID',
+      `invalid scheduler option: deadAfterMs (${merged.deadAfterMs}) is below twice heartbeatMs (${merged.heartbeatMs}); live instances would be declared dead`,
+      { path: '/deadAfterMs' },
     );
   }
   return Object.freeze({

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { v7 as uuidv7 } from 'uuid';
 import Type, { type TSchema } from 'typebox';
 import { ChimeError } from '../errors.js';
@@ -19,9 +20,11 @@ import type { Job as JobOf, JobDefinition as JobDefinitionOf } from '../model/jo
 import { MetadataSchema, jobDefinitionSchema } from '../model/job.js';
 import type { Schedule } from '../model/schedule.js';
 import { JobValidator } from './validate-job.js';
-import { toExecution, toJob } from '../stores/views.js';
+import { toExecution, toInstance, toJob } from '../stores/views.js';
+import type { Instance } from '../model/instance.js';
 import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
 import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
+import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
@@ -236,8 +239,9 @@ export class Scheduler {
       ...this.options,
       prefetch: this.options.prefetch,
       policyDefaults: this.policyDefaults,
+      identity: { host: hostname(), pid: process.pid, version: VERSION },
     };
-    this.engine = new Engine({
+    const engine = new Engine({
       store,
       // Lease expiry, due times and instants by the store's clock, whichever host this is.
       clock: skew ? skewedClock(clock, () => skew.current) : clock,
@@ -246,8 +250,17 @@ export class Scheduler {
       executors: this.executors,
       settings,
     });
+    try {
+      await engine.start();
+    } catch (err) {
+      await skew?.stop();
+      await store.close();
+      this.state = 'stopped';
+      this.markFailed(err);
+      throw err;
+    }
+    this.engine = engine;
     this.unsubscribe = store.onChange?.(() => this.engine?.wake());
-    this.engine.start();
     skew?.start();
     this.state = 'running';
     this.markStarted();
@@ -400,6 +413,15 @@ export class Scheduler {
     await this.options.store.executionInsert({ execution });
     this.engine?.wake();
     return toExecution(execution);
+  }
+
+  /**
+   * The live instances of the store — every scheduler sharing it, this one
+   * included — with their last sign of life and what they hold, by id.
+   */
+  async instances(): Promise<Instance[]> {
+    await this.ready();
+    return (await this.options.store.instancesList()).map(toInstance);
   }
 
   /** The execution, or null. */

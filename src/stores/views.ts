@@ -3,8 +3,10 @@
  * text) that the library and the API return.
  */
 import type { Execution } from '../model/execution.js';
+import type { Instance } from '../model/instance.js';
 import type { Job } from '../model/job.js';
 import type { TargetBase } from '../model/target.js';
+import type { InstanceRecord } from './instances.js';
 import type { ExecutionRecord, JobRecord } from './store.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -63,4 +65,19 @@ export function toExecution(record: ExecutionRecord): Execution {
   if (record.result !== undefined) view.result = record.result;
   if (record.error !== undefined) view.error = record.error;
   return view;
+}
+
+/** The public view of a registered instance. */
+export function toInstance(record: InstanceRecord): Instance {
+  return {
+    id: record.id,
+    host: record.host,
+    pid: record.pid,
+    version: record.version,
+    startedAt: iso(record.startedAt),
+    lastSeenAt: iso(record.lastSeenAt),
+    capacity: record.capacity,
+    held: record.held,
+    running: record.running,
+  };
 }

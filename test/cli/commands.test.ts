@@ -499,7 +499,7 @@ describe('chime migrate, next, help', () => {
     const db = join(dir, 'migrate.db');
     const first = await chime(['migrate', '--database-url', db]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toBe('applied migration(s) 1, 2\n');
+    expect(first.stdout).toBe('applied migration(s) 1, 2, 3\n');
     const second = await chime(['migrate'], { CHIME_DATABASE_URL: db });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/up to date/);

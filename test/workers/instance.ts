@@ -1,7 +1,7 @@
 /**
  * A scheduler instance in its own process, for the multi-process tests.
  * Configured by one JSON argument; prints one JSON line per event on stdout;
- * each handler call appends `{instance, jobId, fireAt, executionId, attempt}`
+ * each handler call appends `{instance, jobId, fireAt, executionId, attempt, startedAt}`
  * to `recordFile` (the handlers' own count, independent of the store).
  */
 import { appendFileSync } from 'node:fs';
@@ -13,6 +13,8 @@ interface WorkerConfig {
   instanceId: string;
   recordFile: string;
   leaseMs?: number;
+  heartbeatMs?: number;
+  deadAfterMs?: number;
   handlerMs?: number;
   result?: string;
   jobs?: JobDefinition[];
@@ -20,12 +22,16 @@ interface WorkerConfig {
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 const say = (event: string, data: Record<string, unknown> = {}) =>
-  process.stdout.write(`${JSON.stringify({ event, instance: config.instanceId, ...data })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event, instance: config.instanceId, at: Date.now(), ...data })}\n`,
+  );
 
 const scheduler = createScheduler({
   store: sqliteStore({ path: config.dbPath }),
   instanceId: config.instanceId,
   leaseMs: config.leaseMs ?? 30_000,
+  ...(config.heartbeatMs === undefined ? {} : { heartbeatMs: config.heartbeatMs }),
+  ...(config.deadAfterMs === undefined ? {} : { deadAfterMs: config.deadAfterMs }),
   concurrency: 200,
   logger: pino({ level: 'silent' }),
 });
@@ -33,13 +39,20 @@ const scheduler = createScheduler({
 scheduler.setHandler(async (ctx) => {
   appendFileSync(
     config.recordFile,
-    `${JSON.stringify({ instance: config.instanceId, jobId: ctx.job.id, fireAt: ctx.fireAt.getTime(), executionId: ctx.executionId, attempt: ctx.attempt })}\n`,
+    `${JSON.stringify({ instance: config.instanceId, jobId: ctx.job.id, fireAt: ctx.fireAt.getTime(), executionId: ctx.executionId, attempt: ctx.attempt, startedAt: Date.now() })}\n`,
   );
   say('handler:started', { executionId: ctx.executionId, attempt: ctx.attempt });
   if (config.handlerMs) await new Promise((resolve) => setTimeout(resolve, config.handlerMs));
   return config.result ?? config.instanceId;
 });
-for (const event of ['execution:succeeded', 'execution:failed', 'lease:lost', 'error'] as const) {
+for (const event of [
+  'execution:succeeded',
+  'execution:failed',
+  'lease:lost',
+  'instance:dead',
+  'instance:declared-dead',
+  'error',
+] as const) {
   scheduler.on(event, (payload) =>
     say(event, { payload: JSON.parse(JSON.stringify(payload)) as unknown }),
   );

@@ -24,6 +24,8 @@ export interface PostgresWorkerConfig {
   /** `application_name` of its connections (to find them in `pg_stat_activity`). */
   applicationName?: string;
   leaseMs?: number;
+  heartbeatMs?: number;
+  deadAfterMs?: number;
   concurrency?: number;
   pollIntervalMs?: number;
   /** How long each handler call takes. */
@@ -36,7 +38,9 @@ export interface PostgresWorkerConfig {
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PostgresWorkerConfig;
 const say = (event: string, data: Record<string, unknown> = {}) =>
-  process.stdout.write(`${JSON.stringify({ event, instance: config.instanceId, ...data })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event, instance: config.instanceId, at: Date.now(), ...data })}\n`,
+  );
 
 const scheduler = createScheduler({
   store: postgresStore({
@@ -46,6 +50,8 @@ const scheduler = createScheduler({
   }),
   instanceId: config.instanceId,
   leaseMs: config.leaseMs ?? 30_000,
+  ...(config.heartbeatMs === undefined ? {} : { heartbeatMs: config.heartbeatMs }),
+  ...(config.deadAfterMs === undefined ? {} : { deadAfterMs: config.deadAfterMs }),
   concurrency: config.concurrency ?? 200,
   pollIntervalMs: config.pollIntervalMs ?? 1_000,
   logger: pino({ level: 'silent' }),

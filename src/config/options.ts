@@ -96,7 +96,21 @@ export const OPTIONS = [
     name: 'max-job-lock-time',
     kind: 'duration',
     default: '30s',
-    doc: 'lease length: a crashed instance’s work is taken over this long after its last heartbeat',
+    doc: 'lease length: the backstop for an instance the registry cannot see (cut off, still running); its work is taken over this long after its last lease renewal',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'heartbeat',
+    kind: 'duration',
+    default: '2s',
+    doc: 'pause between two signs of life in the registry of live instances (each one small write, which also finds the instances that died)',
+    placeholder: 'duration',
+  }),
+  option({
+    name: 'dead-after',
+    kind: 'duration',
+    default: '10s',
+    doc: 'an instance silent this long is declared dead and its work runs elsewhere at once (a crashed process is found sooner: Postgres by its lock, SQLite by its pid); at least twice --heartbeat',
     placeholder: 'duration',
   }),
   option({

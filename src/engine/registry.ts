@@ -104,7 +104,9 @@ export class Registry {
    * dead (half a heartbeat of margin).
    */
   trusted(now: number): boolean {
-    return this.registered && now < this.confirmedAt + this.deps.deadAfterMs - this.deps.heartbeatMs / 2;
+    return (
+      this.registered && now < this.confirmedAt + this.deps.deadAfterMs - this.deps.heartbeatMs / 2
+    );
   }
 
   /** Resolves once a sign of life has confirmed (or restored) this instance's registration. */

@@ -49,7 +49,10 @@ export function expectEveryFireOnce(
   for (const [key, fire] of byFire) {
     if (fire.length === 1) continue;
     const context = JSON.stringify({ key, fire });
-    expect(fire.slice(0, -1).every((c) => c.instance === victim), context).toBe(true);
+    expect(
+      fire.slice(0, -1).every((c) => c.instance === victim),
+      context,
+    ).toBe(true);
     expect(fire.at(-1)?.instance, context).not.toBe(victim);
     expect(new Set(fire.map((c) => c.executionId)).size, context).toBe(1);
     expect(
@@ -73,8 +76,7 @@ export function takeoverMs(
   windowMs = 5_000,
 ): number {
   const after = calls.filter(
-    (c) =>
-      c.instance !== victim && c.fireAt >= killedAt - 1_000 && c.fireAt <= killedAt + windowMs,
+    (c) => c.instance !== victim && c.fireAt >= killedAt - 1_000 && c.fireAt <= killedAt + windowMs,
   );
   return Math.max(0, ...after.map((c) => c.startedAt - Math.max(c.fireAt, killedAt)));
 }

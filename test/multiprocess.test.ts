@@ -157,7 +157,7 @@ describe('several scheduler processes on one SQLite file', () => {
   it('takes over the fires of a SIGKILLed instance within about 2 s, long before its lease: 3 processes, 50 jobs every second', async () => {
     const { dir, dbPath } = setup();
     const JOBS = 50;
-    const t0 = Math.ceil((Date.now() + 6_000) / 1000) * 1000;
+    const t0 = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
     const jobs = Array.from({ length: JOBS }, (_, i) => ({
       id: `tick-${i}`,
       schedule: every('1s', { startAt: new Date(t0) }),
@@ -200,7 +200,7 @@ describe('several scheduler processes on one SQLite file', () => {
   it('declares a SIGSTOPped instance dead: its fires run elsewhere, and after SIGCONT it finds itself declared dead, runs nothing twice and registers again', async () => {
     const { dir, dbPath } = setup();
     const JOBS = 20;
-    const t0 = Math.ceil((Date.now() + 6_000) / 1000) * 1000;
+    const t0 = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
     const jobs = Array.from({ length: JOBS }, (_, i) => ({
       id: `tick-${i}`,
       schedule: every('1s', { startAt: new Date(t0) }),

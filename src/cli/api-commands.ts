@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import YAML from 'yaml';
 import { ChimeError } from '../errors.js';
 import type { Execution } from '../model/execution.js';
+import type { Instance } from '../model/instance.js';
 import type { Job } from '../scheduler/scheduler.js';
 import type { Page } from '../scheduler/scheduler.js';
 import { ApiClient } from './client.js';
@@ -263,4 +264,28 @@ function parseYaml(text: string, file: string): unknown {
       { path: '/file' },
     );
   }
+}
+
+/** `chime instances`: the live instances of a running service's store. */
+export function registerInstances(program: Command, io: CliIo): void {
+  apiCommand(
+    program,
+    'instances',
+    'list the live instances of the store, with their last sign of life',
+  ).action(async (options: ApiOptions) => {
+    const page = await client(options, io).request<{ items: Instance[] }>('GET', '/v1/instances');
+    if (options.json) return show(io, options, page);
+    const rows = page.items.map((i) => [
+      i.id,
+      `${i.host}:${i.pid}`,
+      i.version,
+      at(i.startedAt),
+      at(i.lastSeenAt),
+      `${i.running}/${i.capacity}`,
+      String(i.held),
+    ]);
+    io.stdout.write(
+      table(['ID', 'PROCESS', 'VERSION', 'STARTED', 'LAST SEEN', 'RUNNING', 'HELD'], rows),
+    );
+  });
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { OPTIONS, type OptionSpec } from '../config/options.js';
 import { ChimeError } from '../errors.js';
-import { registerExecutions, registerJobs } from './api-commands.js';
+import { registerExecutions, registerInstances, registerJobs } from './api-commands.js';
 import { exitCodeOf } from './client.js';
 import { registerConfig } from './config-command.js';
 import type { CliIo } from './io.js';
@@ -28,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
   registerNext(program, io);
   registerJobs(program, io);
   registerExecutions(program, io);
+  registerInstances(program, io);
   return program;
 }
 

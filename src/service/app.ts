@@ -13,6 +13,7 @@ import type { ServiceMetrics } from './metrics.js';
 import { notFoundHandler, problemHandler } from './problem.js';
 import { DEFERRED, type Api } from './routes/context.js';
 import { executionRoutes } from './routes/executions.js';
+import { instanceRoutes } from './routes/instances.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
 import { JobViews } from './views.js';
@@ -89,6 +90,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   const context = { scheduler: options.scheduler, views: new JobViews(schemas.target), schemas };
   jobRoutes(app, context);
   executionRoutes(app, context);
+  instanceRoutes(app, context);
   metaRoutes(app, context, options.ready);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(

@@ -313,6 +313,26 @@ describe('chime jobs and executions', () => {
     expect(JSON.parse(none.stdout)).toEqual({ items: [], nextCursor: null });
   });
 
+  it('instances prints the live instances of the store as a table, --json a list', async () => {
+    const json = await api('instances', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const { items } = JSON.parse(json.stdout) as { items: { id: string; pid: number }[] };
+    expect(items).toHaveLength(1);
+    expect(items[0]?.pid).toBe(process.pid);
+    const listed = await api('instances');
+    const [header, row] = listed.stdout.trimEnd().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual([
+      'ID',
+      'PROCESS',
+      'VERSION',
+      'STARTED',
+      'LAST SEEN',
+      'RUNNING',
+      'HELD',
+    ]);
+    expect(row?.startsWith(items[0]?.id ?? '?')).toBe(true);
+  });
+
   it('jobs rm deletes a job; it is then not found (exit 3)', async () => {
     const rm = await api('jobs', 'rm', 'cli-yaml');
     expect(rm.code).toBe(0);

@@ -3,12 +3,14 @@
  * (see `registry-sql.ts`): one dedicated connection per store, outside the
  * pool (a pooled connection is shared and replaced at will), holding one lock
  * per instance registered through the store. The server releases the locks
- * when the connection ends — the process died, or the connection was cut —
- * and other instances then declare the instance dead and void its leases.
+ * when the connection ends: when the process dies, and also when only the
+ * connection is cut (the database restarted, the backend was terminated).
  *
- * A lost connection is not re-established here: its locks are gone for
- * good, the instance is (or will be) declared dead, and it registers again,
- * taking a new lock on a new connection.
+ * A cut connection is re-established at once, and its locks taken again under
+ * the same keys, retrying every {@link RETRY_MS} while the database is away.
+ * Other instances give a free lock a grace before they declare its instance
+ * dead (`registry.ts`), which covers the reconnection; a process that died
+ * never takes its lock again.
  */
 import { randomInt } from 'node:crypto';
 import type { Client } from 'pg';
@@ -17,11 +19,16 @@ import { INSTANCE_LOCK_CLASS } from './registry-sql.js';
 /** Tries of a lock key before giving up (a key another instance holds is skipped). */
 const KEY_TRIES = 8;
 
+/** Pause between two tries to reconnect a cut lock connection. */
+const RETRY_MS = 100;
+
 /** Holds advisory locks for the instances of one store. */
 export class InstanceLocks {
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
-  /** The lock key of each instance id, while its connection holds it. */
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** The lock key of each instance id: held, or to take again once reconnected. */
   private readonly keys = new Map<string, number>();
 
   constructor(private readonly newClient: () => Client) {}
@@ -32,14 +39,11 @@ export class InstanceLocks {
    * before stays held, so a registration that fails leaves it as it was.
    */
   async acquire(): Promise<number> {
+    this.closed = false;
     const client = await this.connected();
     for (let i = 0; i < KEY_TRIES; i++) {
       const key = randomInt(0, 2 ** 31);
-      const { rows } = await client.query<{ locked: boolean }>({
-        text: 'SELECT pg_try_advisory_lock($1::int, $2::int) AS locked',
-        values: [INSTANCE_LOCK_CLASS, key],
-      });
-      if (rows[0]?.locked) return key;
+      if (await tryLock(client, key)) return key;
     }
     throw new Error(`no free instance lock key after ${KEY_TRIES} tries`);
   }
@@ -70,6 +74,8 @@ export class InstanceLocks {
 
   /** Closes the connection: every lock it held is released. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
     const client = this.client;
     this.client = undefined;
     this.connecting = undefined;
@@ -85,16 +91,48 @@ export class InstanceLocks {
 
   private async connect(): Promise<Client> {
     const client = this.newClient();
-    const lost = () => {
-      if (this.client !== client) return;
-      this.client = undefined;
-      this.keys.clear();
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+    } catch (err) {
       client.end().catch(() => undefined);
-    };
-    client.on('error', lost);
-    client.on('end', lost);
-    await client.connect();
+      throw err;
+    }
     this.client = client;
     return client;
   }
+
+  /** The connection was cut: its locks are gone; reconnect and take them again. */
+  private lost(client: Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.end().catch(() => undefined);
+    this.relock();
+  }
+
+  private relock(): void {
+    if (this.closed || this.keys.size === 0) return;
+    this.connected()
+      .then(async (client) => {
+        for (const [id, key] of [...this.keys]) {
+          // Someone else holds it: the instance will be declared dead and register anew.
+          if (!(await tryLock(client, key)) && this.keys.get(id) === key) this.keys.delete(id);
+        }
+      })
+      .catch(() => {
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => this.relock(), RETRY_MS);
+        this.retry.unref();
+      });
+  }
+}
+
+/** Takes the instance lock `key` on `client` unless another session holds it. */
+async function tryLock(client: Client, key: number): Promise<boolean> {
+  const { rows } = await client.query<{ locked: boolean }>({
+    text: 'SELECT pg_try_advisory_lock($1::int, $2::int) AS locked',
+    values: [INSTANCE_LOCK_CLASS, key],
+  });
+  return rows[0]?.locked === true;
 }

@@ -12,12 +12,15 @@
 /** The first key of every instance's advisory lock: "chin" in ASCII (migrations lock with "chim"). */
 export const INSTANCE_LOCK_CLASS = 0x6368696e;
 
-/** True when the instance row `i` is dead: silent since before `@dead_before`, or its lock is free. */
-const dead = (i: string) => `(${i}.last_seen_at < @dead_before::bigint OR NOT EXISTS (
+/** True when no session holds the lock of the instance row `i`. */
+const unlocked = (i: string) => `NOT EXISTS (
       SELECT 1 FROM pg_locks l
       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND l.classid = ${INSTANCE_LOCK_CLASS}::int::oid AND l.objid = ${i}.lock_key::oid))`;
+        AND l.classid = ${INSTANCE_LOCK_CLASS}::int::oid AND l.objid = ${i}.lock_key::oid)`;
+
+/** True when the instance row `i` is dead: silent since before `@dead_before`, or its lock is free. */
+const dead = (i: string) => `(${i}.last_seen_at < @dead_before::bigint OR ${unlocked(i)})`;
 
 const INSTANCE =
   'i.id, i.host, i.pid, i.version, i.started_at, i.capacity, i.last_seen_at, i.held, i.running';
@@ -43,13 +46,14 @@ export function registrySqlOf(s: string, wake: (src: string, due: string, cond: 
     instanceInsert: `INSERT INTO ${s}.instances (id, host, pid, version, started_at, capacity,
         last_seen_at, held, running, lock_key)
       VALUES (@id, @host, @pid, @version, @started_at, @capacity, @now, 0, 0, @lock_key)`,
-    // One sign of life, answered with every registered instance and whether it is dead.
+    // One sign of life, answered with every registered instance, whether it is silent, and
+    // whether its lock is free.
     instanceBeat: `WITH me AS (
         UPDATE ${s}.instances SET last_seen_at = @now::bigint, held = @held, running = @running
         WHERE id = @id RETURNING id
       )
-      SELECT ${INSTANCE}, i.id <> @id::text AND ${dead('i')} AS dead,
-        (SELECT count(*) FROM me) AS registered
+      SELECT ${INSTANCE}, i.id <> @id::text AND i.last_seen_at < @dead_before::bigint AS silent,
+        i.id <> @id::text AND ${unlocked('i')} AS unlocked, (SELECT count(*) FROM me) AS registered
       FROM ${s}.instances i ORDER BY i.id`,
     // Declares dead those of @ids that still are (an instance may have shown life since it was
     // seen silent); one statement, so the registry and the leases change together.

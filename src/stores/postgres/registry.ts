@@ -10,6 +10,13 @@ import type { Database } from './connection.js';
 import type { InstanceLocks } from './instance-lock.js';
 import type { Value } from './sql.js';
 
+/**
+ * How long a free lock must stay free before its instance is declared dead:
+ * a process that lives takes its lock again this fast after its connection
+ * was cut (`instance-lock.ts`), and must not be declared dead for the cut.
+ */
+export const LOCK_GRACE_MS = 750;
+
 /** An `instances` row as read. */
 interface InstanceRow {
   id: string;
@@ -73,9 +80,13 @@ export class PostgresRegistry {
     await this.locks.settle(instance.id, key);
   }
 
-  /** One sign of life; declares dead the others found dead, in a second statement when there are any. */
+  /**
+   * One sign of life; declares dead the others found dead, in a second
+   * statement when there are any — silent ones at once, those whose lock is
+   * free after {@link LOCK_GRACE_MS} (the statement checks again).
+   */
   async beat(beat: InstanceBeat): Promise<BeatResult> {
-    type Row = InstanceRow & { dead: boolean; registered: number };
+    type Row = InstanceRow & { silent: boolean; unlocked: boolean; registered: number };
     const values = {
       id: beat.id,
       now: beat.now,
@@ -85,9 +96,10 @@ export class PostgresRegistry {
     };
     const { rows } = await this.db.query<Row>('show a sign of life', 'instanceBeat', values);
     const registered = rows.some((row) => Number(row.registered) > 0);
-    const suspects = rows.filter((row) => row.dead).map((row) => row.id);
+    const suspects = rows.filter((row) => row.silent || row.unlocked).map((row) => row.id);
     let declaredDead: string[] = [];
     if (suspects.length > 0) {
+      if (rows.some((row) => row.unlocked && !row.silent)) await sleep(LOCK_GRACE_MS);
       const declare = { ids: suspects, now: beat.now, dead_before: beat.deadBefore };
       const result = await this.db.query<{ id: string }>(
         'declare instances dead',
@@ -118,6 +130,10 @@ export class PostgresRegistry {
     const { rows } = await this.db.query<InstanceRow>('list instances', 'instancesList', {}, true);
     return rows.map((row) => recordOf(row));
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function idTaken(

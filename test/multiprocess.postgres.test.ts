@@ -238,7 +238,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     for (const name of names) start(name, { concurrency: 200 });
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
-    const t0 = Math.ceil((Date.now() + 2_500) / 1000) * 1000;
+    const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
     await insertJobs(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0); // every instance was up, and every job in, before the first fire
     await sleepUntil(t0 + (FIRES - 1) * 1000 + 600);
@@ -264,7 +264,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     for (const name of names) start(name, options);
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
-    const t0 = Math.ceil((Date.now() + 2_500) / 1000) * 1000;
+    const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
     await insertJobs(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0);
 
@@ -362,7 +362,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     const events: PostgresWorkerConfig['events'] = ['error', 'instance:dead'];
     for (const name of names.slice(0, 4)) start(name, { events });
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
-    const t0 = Math.ceil((Date.now() + 3_000) / 1000) * 1000;
+    const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
     await insertJobs(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0);
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { once, every, sqliteStore, type Store } from '../src/index.js';
+import { newJobRecord } from '../src/scheduler/job-records.js';
 import { tempDir } from './helpers/files.js';
 import { startWorker, stopWorker, type WorkerProcess } from './helpers/processes.js';
 import { expectEveryFireOnce, takeoverMs, type HandlerCall } from './helpers/takeover.js';
@@ -37,6 +38,27 @@ describe('several scheduler processes on one SQLite file', () => {
     const { dir, cleanup } = tempDir();
     cleanupDir = cleanup;
     return { dir, dbPath: join(dir, 'chime.db') };
+  }
+
+  /**
+   * Once every worker is up, `count` jobs firing every second from a whole
+   * second 3 s ahead, written straight into the store; returns their ids and
+   * that first instant. (Started under load, workers can take seconds to be up.)
+   */
+  async function ticksOnceReady(dbPath: string, count: number) {
+    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
+    store = sqliteStore({ path: dbPath });
+    await store.open();
+    const t0 = Math.ceil((Date.now() + 3_000) / 1000) * 1000;
+    const ids = Array.from({ length: count }, (_, i) => `tick-${i}`);
+    const now = Date.now();
+    const writes = ids.map((id) => ({
+      job: newJobRecord(id, { id, schedule: every('1s', { startAt: new Date(t0) }) }, now),
+      expectedVersion: null,
+      dropPlanned: false,
+    }));
+    expect(await store.jobsWrite({ writes })).toEqual([]);
+    return { ids, t0 };
   }
 
   it('executes every (job, fireAt) exactly once: none missed, none duplicated', async () => {
@@ -156,20 +178,13 @@ describe('several scheduler processes on one SQLite file', () => {
 
   it('takes over the fires of a SIGKILLed instance within about 2 s, long before its lease: 3 processes, 50 jobs every second', async () => {
     const { dir, dbPath } = setup();
-    const JOBS = 50;
-    const t0 = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
-    const jobs = Array.from({ length: JOBS }, (_, i) => ({
-      id: `tick-${i}`,
-      schedule: every('1s', { startAt: new Date(t0) }),
-    }));
     const names = ['a', 'b', 'c', 'd'];
     const file = (name: string) => join(dir, `${name}.jsonl`);
     // Leases of 30 s (the default): a takeover within seconds is the registry's, not the lease's.
     const start = (name: string) =>
-      workers.push(startWorker({ dbPath, instanceId: name, recordFile: file(name), jobs }));
+      workers.push(startWorker({ dbPath, instanceId: name, recordFile: file(name) }));
     for (const name of ['a', 'b', 'c']) start(name);
-    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
-    expect(Date.now()).toBeLessThan(t0);
+    const { ids, t0 } = await ticksOnceReady(dbPath, 50);
 
     await new Promise((resolve) => setTimeout(resolve, t0 + 5_000 - Date.now()));
     const victim = workers[2] as WorkerProcess;
@@ -182,13 +197,7 @@ describe('several scheduler processes on one SQLite file', () => {
     const records = readRecords(names.map(file));
     const declared = workers.flatMap((w) => w.lines.filter((l) => l.event === 'instance:dead'));
     expect(declared.map((l) => (l.payload as { instanceId: string }).instanceId)).toEqual(['c']);
-    expectEveryFireOnce(
-      records,
-      jobs.map((j) => j.id),
-      t0,
-      t0 + 12_000,
-      'c',
-    );
+    expectEveryFireOnce(records, ids, t0, t0 + 12_000, 'c');
     // Declared dead (its work free) within a heartbeat (2 s), and no fire waited much longer.
     const detected = Math.min(...declared.map((l) => Number(l.at))) - killedAt;
     const took = takeoverMs(records, 'c', killedAt);
@@ -199,18 +208,12 @@ describe('several scheduler processes on one SQLite file', () => {
 
   it('declares a SIGSTOPped instance dead: its fires run elsewhere, and after SIGCONT it finds itself declared dead, runs nothing twice and registers again', async () => {
     const { dir, dbPath } = setup();
-    const JOBS = 20;
-    const t0 = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
-    const jobs = Array.from({ length: JOBS }, (_, i) => ({
-      id: `tick-${i}`,
-      schedule: every('1s', { startAt: new Date(t0) }),
-    }));
     const file = (name: string) => join(dir, `${name}.jsonl`);
-    const options = { dbPath, jobs, heartbeatMs: 500, deadAfterMs: 2_000 };
+    const options = { dbPath, heartbeatMs: 500, deadAfterMs: 2_000 };
     const a = startWorker({ ...options, instanceId: 'a', recordFile: file('a') });
     const b = startWorker({ ...options, instanceId: 'b', recordFile: file('b') });
     workers.push(a, b);
-    await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
+    const { ids, t0 } = await ticksOnceReady(dbPath, 20);
 
     await new Promise((resolve) => setTimeout(resolve, t0 + 3_000 - Date.now()));
     a.child.kill('SIGSTOP');
@@ -227,13 +230,7 @@ describe('several scheduler processes on one SQLite file', () => {
     const records = readRecords([file('a'), file('b')]);
     // Nothing ran twice but what it was running when it stopped (taken over, attempt + 1),
     // and once resumed it called no handler of a fire due while it was stopped.
-    expectEveryFireOnce(
-      records,
-      jobs.map((j) => j.id),
-      t0,
-      t0 + 12_000,
-      'a',
-    );
+    expectEveryFireOnce(records, ids, t0, t0 + 12_000, 'a');
     const lateOnA = records.filter(
       (r) => r.instance === 'a' && r.startedAt >= resumedAt && r.fireAt < resumedAt - 500,
     );

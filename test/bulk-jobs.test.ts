@@ -28,6 +28,7 @@ import { until } from './helpers/events.js';
 import { tempDir } from './helpers/files.js';
 import { silent } from './helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
+import { insertJob, updateJob } from './helpers/jobs.js';
 
 const postgresAvailable = await serviceAvailable('postgres');
 const admin = postgresAvailable
@@ -339,7 +340,7 @@ describe('bulk jobs under concurrent writers (memory store)', () => {
     if (!job) throw new Error(`no job ${id}`);
     const next = { ...job, version: job.version + 1, hash: `other-${job.version}` };
     expect(
-      await store.jobUpdate({ job: next, expectedVersion: job.version, dropPlanned: false }),
+      await updateJob(store, { job: next, expectedVersion: job.version, dropPlanned: false }),
     ).toBe(true);
   }
 
@@ -395,7 +396,7 @@ describe('bulk jobs under concurrent writers (memory store)', () => {
     const s = await startedOn(inner, {
       jobsWrite: async (params: { writes: JobWrite[] }) => {
         const theirs = params.writes[1]?.job;
-        if (theirs) await inner.jobInsert({ job: { ...theirs, hash: 'theirs' } });
+        if (theirs) await insertJob(inner, { ...theirs, hash: 'theirs' });
         return inner.jobsWrite(params);
       },
     });

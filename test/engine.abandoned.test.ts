@@ -21,6 +21,7 @@ import {
 import { newJobRecord } from '../src/scheduler/job-records.js';
 import { collect, waitFor } from './helpers/events.js';
 import { testScheduler } from './helpers/scheduler.js';
+import { insertJob } from './helpers/jobs.js';
 
 /** Advances the TestClock in steps until `done()` holds, at most `maxMs`. */
 async function advanceUntil(
@@ -122,8 +123,9 @@ describe('abandoned attempts and interrupted dead letters', () => {
     scheduler.handle('h', (ctx) => void seen.push(ctx.attempt));
     scheduler.handle('dlq', () => void letters++);
     await store.open();
-    await store.jobInsert({
-      job: newJobRecord(
+    await insertJob(
+      store,
+      newJobRecord(
         'j',
         {
           schedule: every('1d', { startAt: new Date(t0 + 86_400_000) }),
@@ -133,7 +135,7 @@ describe('abandoned attempts and interrupted dead letters', () => {
         },
         t0,
       ),
-    });
+    );
     // Attempt 7 of an execution (6 abandoned before it) was running on an instance that died.
     const iso = (ms: number) => new Date(ms).toISOString();
     await store.executionInsert({

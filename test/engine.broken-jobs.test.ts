@@ -13,6 +13,7 @@ import { PLAN_BATCH } from '../src/engine/planner.js';
 import { collect } from './helpers/events.js';
 import { countingStore } from './helpers/counting-store.js';
 import { testScheduler } from './helpers/scheduler.js';
+import { insertJob } from './helpers/jobs.js';
 
 const BROKEN = PLAN_BATCH; // a whole planning batch of them
 
@@ -37,7 +38,7 @@ describe('jobs whose schedule cannot be computed', () => {
       // As if written where this zone existed: due now, but its fires cannot be computed here.
       record.definition.schedule = { kind: 'cron', expr: '* * * * *', tz: 'Mars/Olympus_Mons' };
       record.nextFireAt = t0 - 1_000;
-      await inner.jobInsert({ job: record });
+      await insertJob(inner, record);
     }
     const errors = collect(scheduler, 'error');
     let healthyRuns = 0;

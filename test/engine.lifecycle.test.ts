@@ -14,6 +14,7 @@ import { newJobRecord } from '../src/scheduler/job-records.js';
 import { collect } from './helpers/events.js';
 import { intercept } from './helpers/intercept.js';
 import { testScheduler } from './helpers/scheduler.js';
+import { insertJob } from './helpers/jobs.js';
 
 /** A promise and the function that resolves it. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -60,13 +61,14 @@ describe('start, stop and what is left behind', () => {
     await inner.open();
     const { scheduler, clock } = testScheduler({ store });
     track(scheduler);
-    await inner.jobInsert({
-      job: newJobRecord(
+    await insertJob(
+      inner,
+      newJobRecord(
         'due',
         { schedule: every('1s'), target: { type: 'handler', name: 'h' } },
         clock.now() - 5_000,
       ),
-    });
+    );
     let runs = 0;
     scheduler.handle('h', () => void runs++);
 

@@ -38,6 +38,7 @@ import {
 import { silent } from './helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
 import type { PostgresWorkerConfig } from './workers/postgres-instance.js';
+import { insertJob } from './helpers/jobs.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
 const WORKER = fileURLToPath(new URL('./workers/postgres-instance.ts', import.meta.url));
@@ -196,9 +197,10 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     const now = Date.now();
     await Promise.all(
       ids.map((id) =>
-        store.jobInsert({
-          job: newJobRecord(id, { id, schedule: every('1s', { startAt: new Date(t0) }) }, now),
-        }),
+        insertJob(
+          store,
+          newJobRecord(id, { id, schedule: every('1s', { startAt: new Date(t0) }) }, now),
+        ),
       ),
     );
   }

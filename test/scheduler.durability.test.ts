@@ -14,6 +14,7 @@ import { waitFor } from './helpers/events.js';
 import { tempDir } from './helpers/files.js';
 import { silent } from './helpers/scheduler.js';
 import { makeExecutionRecord, makeJobRecord } from './stores/records.js';
+import { insertJob } from './helpers/jobs.js';
 
 const START = Date.parse('2026-03-02T10:00:00Z');
 
@@ -61,7 +62,7 @@ describe('state that survives a restart', () => {
       },
       nextFireAt: null,
     });
-    await store.jobInsert({ job });
+    await insertJob(store, job);
     const failed = makeExecutionRecord({
       jobId: 'dl',
       fireAt: START,

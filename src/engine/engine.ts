@@ -91,7 +91,8 @@ export class Engine {
   private readonly claimer: Claimer;
   private readonly runner: Runner;
   private readonly reaper: Reaper;
-  private readonly pruner: Pruner;
+  /** Absent when the store has no maintenance part. */
+  private readonly pruner: Pruner | undefined;
   private readonly registry: Registry;
   private maintenanceHandle: TimerHandle | undefined;
   private maintaining: Promise<void> = Promise.resolve();
@@ -140,7 +141,9 @@ export class Engine {
       logger,
     });
     this.claimer = new Claimer(store, owner, settings.leaseMs);
-    this.pruner = new Pruner({ store, clock, defaults, events, logger });
+    this.pruner = store.maintenance
+      ? new Pruner({ store: store.maintenance, clock, defaults, events, logger })
+      : undefined;
     this.reaper = new Reaper({
       store,
       owner,
@@ -355,9 +358,10 @@ export class Engine {
   }
 
   private scheduleMaintenance(delayMs: number): void {
-    if (this.heartbeatStopped) return;
+    const pruner = this.pruner;
+    if (this.heartbeatStopped || !pruner) return;
     this.maintenanceHandle = this.deps.clock.setTimeout(() => {
-      this.maintaining = this.pruner
+      this.maintaining = pruner
         .pass()
         .catch((err: unknown) => {
           this.report(err, 'maintenance');

@@ -1,7 +1,7 @@
 import { ChimeError, PermanentError, RetryAfterError, isChimeError } from '../errors.js';
 import type { Attempt, AttemptOutcome, ErrorInfo } from '../model/execution.js';
 import type { LastOutcome } from '../model/job.js';
-import type { Claim, FinishRequest } from '../stores/store.js';
+import type { Claim, FinishRequest, StatsDelta } from '../stores/store.js';
 import { retentionOf, retryDelay, type ResolvedPolicies } from './policies.js';
 
 /** How an attempt's code ended. */
@@ -10,7 +10,7 @@ export type AttemptResult = { ok: true; value: unknown } | { ok: false; error: u
 /** An attempt's end, decided: the fenced write to make, and what to announce. */
 export interface Decision {
   finish: FinishRequest;
-  kind: 'succeeded' | 'retry' | 'dead' | 'handed-back';
+  kind: 'succeeded' | 'retry' | 'dead' | 'handed-back' | 'skipped' | 'missed';
   error?: ErrorInfo;
 }
 
@@ -49,6 +49,7 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
         onFailure: null,
         finishedAt: now,
         lastOutcome: lastOutcome(claim, 'succeeded', now),
+        stats: statsOf('succeeded', claim.execution.fireAt, now),
       }),
     };
   }
@@ -101,19 +102,89 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
  * The end of an execution whose attempts kept vanishing with their instance
  * (a handler that crashes its process): once as many attempts as the retry
  * policy allows were abandoned, it fails for good instead of being taken over
- * again, so it cannot bring down every instance in turn.
+ * again, so it cannot bring down every instance in turn. `abandoned` is the
+ * attempt its last holder lost, recorded with the end.
  */
-export function decideAbandoned(facts: Omit<AttemptFacts, 'attempt' | 'startedAt'>): Decision {
-  const n = failuresOf(facts.claim.execution.attempts);
+export function decideAbandoned(
+  facts: Omit<AttemptFacts, 'attempt' | 'startedAt'>,
+  abandoned: Attempt | undefined,
+): Decision {
+  const n = failuresOf(facts.claim.execution.attempts) + (abandoned ? 1 : 0);
   const error: ErrorInfo = {
     message: `gave up after ${n} attempts that failed or whose instance vanished`,
     name: 'Error',
   };
-  return dead(
+  const decision = dead(
     { ...facts, attempt: facts.claim.execution.attempt, startedAt: facts.now },
     error,
-    undefined,
+    abandoned,
   );
+  decision.finish.from = 'claimed';
+  return decision;
+}
+
+/**
+ * The end of a claimed fire that is not run: `skipped` (its job forbids
+ * overlap and an earlier fire is unfinished) or `missed` (its start came past
+ * the misfire grace). `abandoned`: the attempt a previous holder lost, if any.
+ */
+export function decideUnrun(
+  facts: Omit<AttemptFacts, 'attempt' | 'startedAt'>,
+  kind: 'skipped' | 'missed',
+  abandoned: Attempt | undefined,
+): Decision {
+  const finish = finishOf(
+    { ...facts, attempt: facts.claim.execution.attempt, startedAt: facts.now },
+    {
+      status: kind,
+      onFailure: null,
+      finishedAt: facts.now,
+      lastOutcome: null,
+      stats: statsOf(kind, facts.claim.execution.fireAt, facts.now),
+    },
+  );
+  finish.from = 'claimed';
+  if (abandoned) finish.attempt = abandoned;
+  return { kind, finish };
+}
+
+/**
+ * The attempt a taken-over execution lost: the previous holder had started
+ * it (the execution is `running` under its attempt number), and vanished —
+ * declared dead, or its lease expired. Undefined when nothing was started.
+ */
+export function abandonedAttempt(claim: Claim, now: number): Attempt | undefined {
+  const { execution, takenFrom } = claim;
+  if (takenFrom === undefined || execution.status !== 'running') return undefined;
+  return {
+    attempt: execution.attempt,
+    owner: takenFrom,
+    startedAt: new Date(execution.startedAt ?? now).toISOString(),
+    finishedAt: new Date(now).toISOString(),
+    outcome: 'abandoned',
+    error: {
+      message: `instance ${takenFrom} vanished during the attempt (declared dead, or its lease expired)`,
+    },
+  };
+}
+
+/** What an end adds to its job's statistics. */
+export function statsOf(
+  kind: 'succeeded' | 'failed' | 'missed' | 'skipped',
+  fireAt: number,
+  at: number,
+): StatsDelta {
+  const ran = kind === 'succeeded' || kind === 'failed';
+  return {
+    succeeded: kind === 'succeeded' ? 1 : 0,
+    failed: kind === 'failed' ? 1 : 0,
+    missed: kind === 'missed' ? 1 : 0,
+    skipped: kind === 'skipped' ? 1 : 0,
+    lastFireAt: ran ? fireAt : null,
+    lastSuccessAt: kind === 'succeeded' ? at : null,
+    lastFailureAt: kind === 'failed' ? at : null,
+    fresh: kind === 'succeeded',
+  };
 }
 
 /** Attempts that count against `retry.maxAttempts`: every one that failed, timed out or was abandoned. */
@@ -130,6 +201,7 @@ function dead(facts: AttemptFacts, error: ErrorInfo, attempt: Attempt | undefine
     onFailure: deliver ? 'pending' : null,
     finishedAt: now,
     lastOutcome: { ...lastOutcome(claim, 'failed', now), error: error.message },
+    stats: statsOf('failed', claim.execution.fireAt, now),
   });
   if (attempt) finish.attempt = attempt;
   if (deliver) finish.keepLeaseUntil = now + facts.leaseMs;
@@ -145,10 +217,10 @@ function finishOf(
   facts: AttemptFacts,
   end: Omit<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention'>,
 ): FinishRequest {
-  const fence = {
+  const fence: Pick<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention'> = {
     id: facts.claim.execution.id,
     leaseToken: facts.leaseToken,
-    from: 'running' as const,
+    from: 'running',
     retention: retentionOf(facts.policies),
   };
   return Object.assign(fence, end);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Store } from '../stores/store.js';
+import type { StoreMaintenance } from '../stores/store.js';
 import type { Clock } from './clock.js';
 import type { SchedulerEmitter } from './events.js';
 import { nextTurn } from './next-turn.js';
@@ -13,7 +13,8 @@ const STALE_PER_PASS = 100;
 
 /** What the pruner needs from the engine. */
 export interface PrunerDeps {
-  store: Store;
+  /** The store's maintenance part. */
+  store: StoreMaintenance;
   clock: Clock;
   defaults: Readonly<ResolvedPolicies>;
   events: SchedulerEmitter;

@@ -1,54 +1,40 @@
 import type { Logger } from 'pino';
-import { ChimeError, isChimeError } from '../errors.js';
+import { ChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
-import type { Claim, FinishRequest, StartRequest, StartResult, Store } from '../stores/store.js';
+import { isPlannedFire } from '../stores/rules.js';
+import type { Attempt } from '../model/execution.js';
+import type { Claim, StartRequest, StartResult, Store } from '../stores/store.js';
+import { announceEnd, eventBase } from './announce.js';
 import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
-import { AttemptAbort } from './attempt-abort.js';
-import { AttemptContext } from './attempt-context.js';
+import { FailureDelivery } from './failure-delivery.js';
+import { FinishWriter, WRITE_BATCH } from './finish-writer.js';
 import { GroupCommit } from './group-commit.js';
 import type { HeldLease, Leases } from './leases.js';
 import { nextTurn } from './next-turn.js';
 import {
+  abandonedAttempt,
   decideAbandoned,
   decideOutcome,
+  decideUnrun,
   failuresOf,
-  toErrorInfo,
   type AttemptFacts,
   type AttemptResult,
   type Decision,
 } from './outcome.js';
-import { resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
+import { resolvePolicies, type ResolvedPolicies } from './policies.js';
+import { callTarget } from './target-call.js';
+import { SLOT_WAIT_MS, Throughput } from './throughput.js';
 import { Timer } from './timer.js';
 
-/** Store writes grouped into one call. */
-const WRITE_BATCH = 500;
 /**
  * Attempts dispatched per turn of the event loop: a burst of thousands due at
  * one instant lets timers and writes have a turn between chunks.
  */
 const PUMP_CHUNK = 256;
-/**
- * How long a started execution may expect to wait for a slot. Executions are
- * started beyond the free slots only as far as the slots, turning over at the
- * attempts' measured run time, reach them within this: fast handlers get
- * their starts written ahead, slow ones hold one started execution per slot.
- */
-const SLOT_WAIT_MS = 1_000;
-/**
- * The instance's own work per attempt (its start, its dispatch, its outcome:
- * about 50 µs in the drain bench): however quick the handlers, slots turn
- * over no faster than this.
- */
-const ATTEMPT_OVERHEAD_MS = 0.05;
-/** Weight of the newest attempt in the moving average of attempt run times. */
-const RUN_TIME_WEIGHT = 0.125;
-/** Pause before a failed outcome write is tried again (while the lease lasts). */
-const FINISH_RETRY_MS = 250;
-/** The period over which the rate of finished attempts is averaged. */
-const RATE_PERIOD_MS = 1_000;
-/** Shortest part of a period whose rate, when higher, is taken at once (a fresh instance's first burst). */
-const RATE_RISE_MS = 250;
+
+/** The result recorded for an execution ended without running. */
+const NOT_RUN: AttemptResult = { ok: false, error: undefined };
 
 /** What the runner needs from the engine. */
 export interface RunnerDeps {
@@ -75,10 +61,10 @@ export interface RunnerDeps {
 /**
  * How long before its instant an execution's start is written. The fenced
  * start is the store's last word on a fire (lease still ours, job not paused
- * or changed, overlap and misfire rules), so it is written as late as it can
- * be while still done by the instant; the instant itself then only dispatches
- * from memory. Within this window a pause no longer stops the fire, and a
- * crash records an `abandoned` attempt whose target may not have been called.
+ * or changed, the overlap rule), so it is written as late as it can be while
+ * still done by the instant; the instant itself then only dispatches from
+ * memory. Within this window a pause no longer stops the fire, and a crash
+ * records an `abandoned` attempt whose target may not have been called.
  */
 export const START_LEAD_MS = 250;
 
@@ -95,12 +81,15 @@ interface Started {
 
 /**
  * The runner runs due executions with bounded concurrency. Handed a claimed
- * execution {@link START_LEAD_MS} before its instant, it takes a slot and
- * writes the fenced start (group-committed, and where `overlap: 'forbid'`
- * holds, checked against the job's unfinished executions); at the instant it
- * calls the executor under the attempt's signal, straight from memory; then
- * it writes the outcome (group-committed; the slot is free before the write
- * returns): done, retry, or dead and then the job's onFailure target.
+ * execution {@link START_LEAD_MS} before its instant, it decides whether the
+ * fire runs at all (attempts left, the misfire grace), takes a slot and
+ * writes the fenced start (group-committed; where `overlap: 'forbid'` holds,
+ * checked against the job's unfinished executions, and a fire that overlaps
+ * is recorded as skipped); at the instant it calls the executor under the
+ * attempt's signal, straight from memory; then it writes the outcome
+ * (`finish-writer.ts`; the slot is free before the write returns): done,
+ * retry, or dead and then the job's onFailure target (`failure-delivery.ts`).
+ * Its room beyond the slots follows the attempts' measured pace (`throughput.ts`).
  */
 export class Runner {
   /** Executions handed over and not started yet: started as slots free up. */
@@ -127,28 +116,35 @@ export class Runner {
   private running = 0;
   private readonly tasks = new Set<Promise<void>>();
   private readonly starts: GroupCommit<StartRequest, StartResult>;
-  private readonly finishes: GroupCommit<FinishRequest, boolean>;
-  /** Attempts finished since `rateSince` (clock ms), and the moving average of their rate. */
-  private finishedCount = 0;
-  private rateSince: number;
-  private ratePerMs = 0;
-  /** Moving average of attempts' run times (ms, call to settle); undefined until one ended. */
-  private runTimeMs: number | undefined;
+  private readonly finishes: FinishWriter;
+  private readonly throughput: Throughput;
+  private readonly delivery: FailureDelivery;
 
   constructor(private readonly deps: RunnerDeps) {
-    this.rateSince = deps.clock.now();
-    this.instants = new Timer(deps.clock, START_LEAD_MS, (due) => this.due(due));
-    this.forbidding = new Timer(deps.clock, START_LEAD_MS, (due) => {
+    const { clock, store } = deps;
+    this.throughput = new Throughput(deps.concurrency, clock.now());
+    this.instants = new Timer(clock, START_LEAD_MS, (due) => this.due(due));
+    this.forbidding = new Timer(clock, START_LEAD_MS, (due) => {
       this.unstarted.push(...due);
       this.startMore();
     });
-    this.starts = new GroupCommit((starts) => deps.store.executionsStart({ starts }), WRITE_BATCH);
+    this.starts = new GroupCommit((starts) => store.executionsStart({ starts }), WRITE_BATCH);
     // Outcomes wait while a burst of attempts due now is being dispatched, a chunk per turn.
-    this.finishes = new GroupCommit(
-      (finishes) => deps.store.executionsFinish({ finishes }),
-      WRITE_BATCH,
+    this.finishes = new FinishWriter(
+      store,
+      clock,
+      (err, during) => this.report(err, during),
       () => this.pumpScheduled,
     );
+    this.delivery = new FailureDelivery({
+      clock,
+      leases: deps.leases,
+      events: deps.events,
+      finishes: this.finishes,
+      defaults: deps.defaults,
+      call: (claim, lease, policies) => callTarget(deps, claim, lease, 1, policies, 'onFailure'),
+      lost: (claim, lease, attempt, fenced) => this.lost(claim, lease, attempt, fenced),
+    });
   }
 
   /**
@@ -167,29 +163,9 @@ export class Runner {
     return { waiting, queued, running: this.running };
   }
 
-  /**
-   * Attempts this instance has been finishing per ms, lately: a moving
-   * average over periods of a second or more, a rise taken at once and a fall
-   * smoothed. Within a period, a rise counts as soon as a quarter of a second
-   * shows it (a burst needs room now, and a fresh instance has measured
-   * nothing yet), but only what the slots alone cannot explain: up to
-   * `concurrency` attempts begun before the period may end in it, so slow
-   * handlers finishing in waves do not look fast.
-   */
+  /** Attempts this instance has been finishing per ms, lately (see `Throughput.finishedPerMs`). */
   finishedPerMs(): number {
-    const now = this.deps.clock.now();
-    const elapsed = now - this.rateSince;
-    if (elapsed >= RATE_PERIOD_MS) {
-      const rate = this.finishedCount / elapsed;
-      this.ratePerMs =
-        rate > this.ratePerMs ? rate : this.ratePerMs + (rate - this.ratePerMs) * 0.5;
-      this.finishedCount = 0;
-      this.rateSince = now;
-    } else if (elapsed >= RATE_RISE_MS) {
-      const shown = (this.finishedCount - this.deps.concurrency) / elapsed;
-      if (shown > this.ratePerMs) this.ratePerMs = shown;
-    }
-    return this.ratePerMs;
+    return this.throughput.finishedPerMs(this.deps.clock.now());
   }
 
   /**
@@ -201,7 +177,7 @@ export class Runner {
   enqueue(leases: HeldLease[]): void {
     for (const lease of leases) {
       const { claim } = lease;
-      if (claim.execution.status === 'failed') this.track(this.deliverOnFailure(claim));
+      if (claim.execution.status === 'failed') this.track(this.delivery.deliver(claim));
       else this.unstarted.push(lease);
     }
     this.startMore();
@@ -236,6 +212,27 @@ export class Runner {
     return unstarted.map((lease) => lease.claim);
   }
 
+  /** Forgets an execution whose lease was lost before it started or ran. */
+  forget(lease: HeldLease): void {
+    this.forbidding.remove((held) => held === lease);
+    if (this.instants.remove((item) => item.lease === lease).length > 0) this.startMore();
+  }
+
+  /**
+   * Executions this instance can have started at once: its slots, and beyond
+   * them as many as the slots reach within {@link SLOT_WAIT_MS} at the
+   * attempts' measured run time, so a started execution waits for a slot at
+   * most about that long. Before any attempt ended only the slots count; so
+   * they do once a started one has waited longer (the average misled: slow
+   * attempts among fast ones), until the queue moves again.
+   */
+  capacity(): number {
+    const oldest = this.ready[this.readyHead];
+    const stuck =
+      oldest?.dueSince !== undefined && this.deps.clock.now() - oldest.dueSince > SLOT_WAIT_MS;
+    return this.deps.concurrency + (stuck ? 0 : this.throughput.reachWithinSlotWait());
+  }
+
   /**
    * Hands a started execution that has not run back, due at its instant, with
    * a `shutdown` attempt record; nothing is announced, as nothing ran.
@@ -251,34 +248,13 @@ export class Runner {
       this.facts(claim, lease, policies, attempt, Math.min(item.startedAt, now), now),
       { ok: false, error: stopped },
     );
-    if (decision) await this.write(decision.finish, lease);
+    if (decision) await this.finishes.write(decision.finish, lease);
     this.deps.leases.drop(claim.execution.id, lease);
-  }
-
-  /** Forgets an execution whose lease was lost before it started or ran. */
-  forget(lease: HeldLease): void {
-    this.forbidding.remove((held) => held === lease);
-    if (this.instants.remove((item) => item.lease === lease).length > 0) this.startMore();
   }
 
   /** True while this instance still holds `lease` (not lost, not taken over). */
   private holds(lease: HeldLease): boolean {
     return this.deps.leases.get(lease.claim.execution.id) === lease;
-  }
-
-  /**
-   * Executions this instance can have started at once: its slots, and beyond
-   * them as many as the slots reach within {@link SLOT_WAIT_MS} at the
-   * attempts' measured run time, so a started execution waits for a slot at
-   * most about that long. Before any attempt ended only the slots count; so
-   * they do once a started one has waited longer (the average misled: slow
-   * attempts among fast ones), until the queue moves again.
-   */
-  capacity(): number {
-    const oldest = this.ready[this.readyHead];
-    const stuck =
-      oldest?.dueSince !== undefined && this.deps.clock.now() - oldest.dueSince > SLOT_WAIT_MS;
-    return this.deps.concurrency + (stuck ? 0 : this.reachableWithinSlotWait());
   }
 
   /** Starts queued executions while there is room for them (see {@link capacity}). */
@@ -291,19 +267,6 @@ export class Runner {
       this.unstarted = this.unstarted.slice(this.unstartedHead);
       this.unstartedHead = 0;
     }
-  }
-
-  /**
-   * Executions the slots reach within {@link SLOT_WAIT_MS}: each slot turns
-   * over once per attempt run time, and the instance dispatches at most one
-   * attempt per {@link ATTEMPT_OVERHEAD_MS}. It is the room a burst's
-   * instant needs: an instance's rate of finished attempts only shows the
-   * work it was given, not how much more it could take.
-   */
-  private reachableWithinSlotWait(): number {
-    if (this.runTimeMs === undefined) return 0;
-    const perAttemptMs = Math.max(this.runTimeMs / this.deps.concurrency, ATTEMPT_OVERHEAD_MS);
-    return Math.floor(SLOT_WAIT_MS / perAttemptMs);
   }
 
   /** Slots held: by starts being written, started executions waiting, running attempts. */
@@ -371,49 +334,81 @@ export class Runner {
   /** Frees the slot of an attempt that ran `runTimeMs`. */
   private release(runTimeMs: number): void {
     this.running--;
-    this.finishedCount++;
-    this.runTimeMs =
-      this.runTimeMs === undefined
-        ? runTimeMs
-        : this.runTimeMs + (runTimeMs - this.runTimeMs) * RUN_TIME_WEIGHT;
+    this.throughput.finished(runTimeMs);
     this.pump();
   }
 
   /**
-   * Writes the start of the next attempt (or, when no attempt is left, the
-   * execution's end), then queues it for its instant.
+   * Decides whether a claimed fire runs, then writes the start of its next
+   * attempt and queues it for its instant; a fire that does not run (no
+   * attempt left, past its misfire grace, overlapping) gets its end written.
    */
   private async start(lease: HeldLease): Promise<void> {
     const { claim } = lease;
     // A claim whose lease was lost (and maybe taken over since, under a new token) does not run.
     if (!this.holds(lease) || lease.leaseToken !== claim.execution.leaseToken) return;
     const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
-    if (policies.overlap === 'forbid' && claim.execution.runAt > this.deps.clock.now()) {
+    const now = this.deps.clock.now();
+    if (policies.overlap === 'forbid' && claim.execution.runAt > now) {
       this.forbidding.add([lease]);
       return;
     }
-    if (failuresOf(claim.execution.attempts) >= policies.maxAttempts) {
-      const now = this.deps.clock.now();
-      const facts = this.facts(claim, lease, policies, claim.execution.attempt, now, now);
-      return this.conclude(claim, lease, decideAbandoned(facts), facts.attempt, facts.now, {
-        ok: false,
-        error: undefined,
-      });
-    }
+    const abandoned = abandonedAttempt(claim, now);
+    const unrun = this.notToRun(claim, lease, policies, now, abandoned);
+    if (unrun) return this.endUnrun(claim, lease, unrun);
     const attempt = claim.execution.attempt + 1;
-    const startedAt = Math.max(this.deps.clock.now(), claim.execution.runAt);
+    const startedAt = Math.max(now, claim.execution.runAt);
     this.starting.add(lease);
-    let written: boolean;
+    let started: StartResult;
     try {
-      written = await this.writeStart(claim, lease, policies, attempt, startedAt);
+      started = await this.writeStart(claim, lease, policies, attempt, startedAt, abandoned);
     } finally {
       this.starting.delete(lease);
     }
-    if (!written) return this.startMore();
+    if (started === 'overlapping') {
+      const facts = this.facts(claim, lease, policies, claim.execution.attempt, now, now);
+      return this.endUnrun(claim, lease, decideUnrun(facts, 'skipped', abandoned));
+    }
+    if (started !== 'started') return this.startMore();
     const item: Started = { claim, lease, policies, attempt, startedAt };
     if (this.stopped) return this.handBack(item);
     if (claim.execution.runAt > this.deps.clock.now()) this.instants.add([item]);
     else this.due([item]);
+  }
+
+  /**
+   * The end of a claimed fire that must not run: it has no attempt left (its
+   * attempts kept failing or vanishing), or — under `misfire: 'skip'` — a
+   * planned fire's start comes past its grace (planned before an outage,
+   * taken over after it). Undefined: it runs.
+   */
+  private notToRun(
+    claim: Claim,
+    lease: HeldLease,
+    policies: ResolvedPolicies,
+    now: number,
+    abandoned: Attempt | undefined,
+  ): Decision | undefined {
+    const { execution } = claim;
+    const facts = this.facts(claim, lease, policies, execution.attempt, now, now);
+    if (failuresOf(execution.attempts) + (abandoned ? 1 : 0) >= policies.maxAttempts)
+      return decideAbandoned(facts, abandoned);
+    const startsAt = Math.max(now, execution.runAt);
+    const late = execution.fireAt < startsAt - policies.misfireGraceMs;
+    if (policies.misfire === 'skip' && isPlannedFire(execution) && late)
+      return decideUnrun(facts, 'missed', abandoned);
+    return undefined;
+  }
+
+  /** Writes the end of a fire that did not run; a fenced-out one is dropped, as a rejected start is. */
+  private async endUnrun(claim: Claim, lease: HeldLease, decision: Decision): Promise<void> {
+    const now = this.deps.clock.now();
+    if (await this.finishes.write(decision.finish, lease)) {
+      await this.conclude(claim, lease, decision, claim.execution.attempt, now, NOT_RUN, true);
+    } else {
+      this.deps.leases.drop(claim.execution.id, lease);
+    }
+    this.startMore();
   }
 
   /** Runs a started execution's attempt in a slot, then writes its outcome. */
@@ -426,17 +421,11 @@ export class Runner {
       );
     }
     const calledAt = this.deps.clock.now();
-    const result = await this.runTarget(claim, lease, attempt, policies, 'target');
+    const result = await callTarget(this.deps, claim, lease, attempt, policies, 'target');
     const now = this.deps.clock.now();
     this.release(Math.max(0, now - calledAt)); // a clock stepped back reads as no time
     // Outcomes wait for the next turn of the event loop: attempts due at the same instant go first.
     await nextTurn();
-    return this.finish(item, now, result);
-  }
-
-  /** Decides and writes the outcome of a started attempt. */
-  private async finish(item: Started, now: number, result: AttemptResult): Promise<void> {
-    const { claim, lease, policies, attempt, startedAt } = item;
     const decision = decideOutcome(
       this.facts(claim, lease, policies, attempt, startedAt, now),
       result,
@@ -445,23 +434,23 @@ export class Runner {
     return this.conclude(claim, lease, decision, attempt, startedAt, result);
   }
 
-  /** The fenced start; true when the attempt may run. Announces skipped and missed fires. */
+  /** The fenced start; the store's answer ('rejected' too when the write failed: the lease is given back). */
   private async writeStart(
     claim: Claim,
     lease: HeldLease,
     policies: ResolvedPolicies,
     attempt: number,
     startedAt: number,
-  ): Promise<boolean> {
+    abandoned: Attempt | undefined,
+  ): Promise<StartResult> {
     const request: StartRequest = {
       id: claim.execution.id,
       leaseToken: lease.leaseToken,
       attempt,
       startedAt,
-      forbidOverlap: policies.overlap === 'forbid',
-      retention: retentionOf(policies),
+      unlessOverlapping: policies.overlap === 'forbid',
     };
-    if (policies.misfire === 'skip') request.missBefore = startedAt - policies.misfireGraceMs;
+    if (abandoned) request.abandoned = abandoned;
     let started: StartResult;
     try {
       started = await this.starts.add(request);
@@ -469,26 +458,17 @@ export class Runner {
       // The write failed: give the lease back so the fire is claimed again at once, not after expiry.
       this.deps.leases.drop(claim.execution.id, lease);
       this.report(err, 'executionsStart');
-      await this.deps.store
-        .leasesRelease({ leases: [{ id: claim.execution.id, leaseToken: lease.leaseToken }] })
-        .catch(() => undefined);
-      return false;
+      await this.finishes.release([lease]);
+      return 'rejected';
     }
-    if (started !== 'started') {
-      this.deps.leases.drop(claim.execution.id, lease);
-      if (started === 'skipped') this.deps.events.emit('fire:skipped', eventBase(claim));
-      if (started === 'missed') {
-        this.deps.events.emit('fire:missed', {
-          ...eventBase(claim),
-          lateByMs: startedAt - claim.execution.fireAt,
-        });
-      }
-      return false;
-    }
-    return true;
+    if (started === 'rejected') this.deps.leases.drop(claim.execution.id, lease);
+    return started;
   }
 
-  /** Writes a decided end, announces it, and delivers onFailure when the execution died. */
+  /**
+   * Writes a decided end (unless `written` already), announces it, and
+   * delivers onFailure when the execution died.
+   */
   private async conclude(
     claim: Claim,
     lease: HeldLease,
@@ -496,10 +476,13 @@ export class Runner {
     attempt: number,
     startedAt: number,
     result: AttemptResult,
+    written = false,
   ): Promise<void> {
-    if (!(await this.write(decision.finish, lease))) return this.lost(claim, lease, attempt, true);
+    if (!written && !(await this.finishes.write(decision.finish, lease)))
+      return this.lost(claim, lease, attempt, true);
     if (decision.finish.status === 'scheduled') this.deps.onRescheduled();
-    this.announce(claim, attempt, startedAt, this.deps.clock.now(), decision, result);
+    const now = this.deps.clock.now();
+    announceEnd(this.deps.events, claim, attempt, startedAt, now, decision, result);
     if (decision.kind === 'dead' && decision.finish.onFailure === 'pending') {
       lease.leaseUntil = decision.finish.keepLeaseUntil ?? lease.leaseUntil;
       const attempts = decision.finish.attempt
@@ -511,7 +494,7 @@ export class Runner {
         error: decision.error,
         attempts,
       };
-      return this.deliverOnFailure({ execution: failed, job: claim.job });
+      return this.delivery.deliver({ execution: failed, job: claim.job });
     }
     this.deps.leases.drop(claim.execution.id, lease);
   }
@@ -538,134 +521,6 @@ export class Runner {
     };
   }
 
-  /** Runs the job's target (or its onFailure target) until it settles or is aborted by timeout, lease loss or shutdown. */
-  private async runTarget(
-    claim: Claim,
-    lease: HeldLease,
-    attempt: number,
-    policies: ResolvedPolicies,
-    which: 'target' | 'onFailure',
-  ): Promise<AttemptResult> {
-    const { execution, job } = claim;
-    const target = which === 'target' ? job.definition.target : job.definition.onFailure;
-    const abort = new AttemptAbort();
-    lease.abort = abort;
-    const timeout = this.deps.clock.setTimeout(
-      () =>
-        abort.abort(
-          new ChimeError(
-            'CHIME_ERR_ATTEMPT_TIMEOUT',
-            `attempt ${attempt} of execution ${execution.id} ran past its timeout of ${policies.timeoutMs} ms`,
-          ),
-        ),
-      policies.timeoutMs,
-    );
-    try {
-      const executor = target ? this.deps.executors.get(target.type) : undefined;
-      if (!target || !executor) {
-        throw new ChimeError(
-          'CHIME_ERR_TARGET_TYPE_UNKNOWN',
-          `no executor for target type "${target?.type ?? 'none'}" in this instance`,
-          { path: `/${which}/type` },
-        );
-      }
-      const payload =
-        which === 'target'
-          ? execution.payload !== undefined
-            ? execution.payload
-            : (job.definition.payload ?? null)
-          : failurePayload(claim);
-      const ctx = new AttemptContext(claim, payload, attempt, abort, this.deps.logger);
-      return { ok: true, value: await abort.race(executor.run(target, ctx)) };
-    } catch (error) {
-      return { ok: false, error: abort.aborted ? abort.reason : error };
-    } finally {
-      this.deps.clock.clearTimeout(timeout);
-      lease.abort = undefined;
-    }
-  }
-
-  /**
-   * Runs the onFailure target of an execution that failed for good, then
-   * records the delivery. Interrupted by shutdown, it writes nothing and gives
-   * the lease back, so another instance delivers it at once.
-   */
-  private async deliverOnFailure(claim: Claim): Promise<void> {
-    const { execution } = claim;
-    const lease = this.deps.leases.get(execution.id);
-    if (!lease || lease.leaseToken !== execution.leaseToken) return;
-    const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
-    const result = await this.runTarget(claim, lease, 1, policies, 'onFailure');
-    if (!result.ok && isChimeError(result.error, 'CHIME_ERR_LEASE_LOST'))
-      return this.lost(claim, lease, execution.attempt, false);
-    if (!result.ok && isChimeError(result.error, 'CHIME_ERR_SHUTDOWN')) {
-      this.deps.leases.drop(execution.id, lease);
-      await this.deps.store
-        .leasesRelease({ leases: [{ id: execution.id, leaseToken: lease.leaseToken }] })
-        .catch((err: unknown) => this.report(err, 'leasesRelease'));
-      return;
-    }
-    const error = result.ok ? undefined : toErrorInfo(result.error);
-    const finish: FinishRequest = {
-      id: execution.id,
-      leaseToken: lease.leaseToken,
-      from: 'pending-delivery',
-      retention: retentionOf(policies),
-      status: 'failed',
-      onFailure: result.ok ? 'delivered' : 'failed',
-      finishedAt: execution.finishedAt ?? this.deps.clock.now(),
-      lastOutcome: null,
-    };
-    if (!(await this.write(finish, lease))) return this.lost(claim, lease, execution.attempt, true);
-    this.deps.leases.drop(execution.id, lease);
-    this.deps.events.emit('execution:on-failure', {
-      ...eventBase(claim),
-      delivered: result.ok,
-      ...(error ? { error } : {}),
-    });
-  }
-
-  /** Writes an outcome, trying again while the lease lasts; false when fenced out or out of time. */
-  private async write(finish: FinishRequest, lease: HeldLease): Promise<boolean> {
-    for (;;) {
-      try {
-        return await this.finishes.add(finish);
-      } catch (err) {
-        this.report(err, 'executionsFinish');
-        if (this.deps.clock.now() + FINISH_RETRY_MS >= lease.leaseUntil) return false;
-        await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, FINISH_RETRY_MS));
-      }
-    }
-  }
-
-  private announce(
-    claim: Claim,
-    attempt: number,
-    startedAt: number,
-    now: number,
-    decision: Decision,
-    result: AttemptResult,
-  ): void {
-    if (decision.kind === 'succeeded') {
-      if (!this.deps.events.has('execution:succeeded')) return;
-      this.deps.events.emit(
-        'execution:succeeded',
-        Object.assign(eventBase(claim), {
-          attempt,
-          result: result.ok ? result.value : undefined,
-          durationMs: now - startedAt,
-        }),
-      );
-      return;
-    }
-    const base = { ...eventBase(claim), attempt };
-    const error = decision.error ?? { message: 'unknown error' };
-    // A retry, or an execution handed back at shutdown, runs again at `runAt`.
-    const retryAt = decision.kind === 'dead' ? null : new Date(decision.finish.runAt ?? now);
-    this.deps.events.emit('execution:failed', { ...base, error, retryAt });
-    if (decision.kind === 'dead') this.deps.events.emit('execution:dead', { ...base, error });
-  }
-
   /** The lease went while the attempt ran; `fenced` when the store just rejected our write (else the reaper announced it). */
   private lost(claim: Claim, lease: HeldLease, attempt: number, fenced: boolean): void {
     this.deps.leases.drop(claim.execution.id, lease);
@@ -680,25 +535,4 @@ export class Runner {
     this.deps.logger.error({ err, during }, 'store call failed');
     this.deps.events.emit('error', { error: toError(err), during });
   }
-}
-
-/** The payload an onFailure target receives: the failure, and the original payload. */
-function failurePayload(claim: Claim): unknown {
-  const { execution, job } = claim;
-  return {
-    jobId: job.id,
-    executionId: execution.id,
-    fireAt: new Date(execution.fireAt).toISOString(),
-    attempts: execution.attempts,
-    error: execution.error ?? null,
-    payload: execution.payload !== undefined ? execution.payload : (job.definition.payload ?? null),
-  };
-}
-
-function eventBase(claim: Claim): { executionId: string; jobId: string; fireAt: Date } {
-  return {
-    executionId: claim.execution.id,
-    jobId: claim.job.id,
-    fireAt: new Date(claim.execution.fireAt),
-  };
 }

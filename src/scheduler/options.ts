@@ -6,7 +6,7 @@ import { ChimeError } from '../errors.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { schemaCheck } from '../model/check.js';
 import { sqliteStore } from '../stores/sqlite/index.js';
-import type { Store } from '../stores/store.js';
+import { STORE_METHODS, type Store } from '../stores/store.js';
 import type { Executor } from '../executors/executor.js';
 import { POLICY_DEFAULTS } from '../engine/policies.js';
 import { RetentionPolicySchema, type RetentionPolicy } from '../model/policies.js';
@@ -161,19 +161,8 @@ const OptionsSchema = Type.Object(
 const OPTIONS_CHECK = schemaCheck(OptionsSchema);
 
 /** The methods each object option must have. */
-const DUCK_TYPES: Record<string, string[]> = {
-  store: [
-    'open',
-    'close',
-    'jobGet',
-    'jobInsert',
-    'jobsGet',
-    'jobsWrite',
-    'jobsAdvance',
-    'executionsClaim',
-    'executionsStart',
-    'executionsFinish',
-  ],
+const DUCK_TYPES: Record<string, readonly string[]> = {
+  store: STORE_METHODS,
   clock: ['now', 'setTimeout', 'clearTimeout'],
   logger: ['error', 'warn', 'info', 'debug', 'child'],
 };

@@ -592,15 +592,13 @@ export class Scheduler {
       const now = this.now();
       const next = change(existing, now);
       if (!next) return toJob(existing);
-      if (
-        await this.options.store.jobUpdate({
-          job: next.record,
-          expectedVersion: existing.version,
-          dropPlanned: next.dropPlanned,
-        })
-      ) {
-        return this.changed(next.record);
-      }
+      const write = {
+        job: next.record,
+        expectedVersion: existing.version,
+        dropPlanned: next.dropPlanned,
+      };
+      const failed = await this.options.store.jobsWrite({ writes: [write] });
+      if (failed.length === 0) return this.changed(next.record);
     }
     throw conflict(id);
   }

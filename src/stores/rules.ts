@@ -95,9 +95,9 @@ export function isStartable(e: ExecutionRecord): boolean {
 
 /** True when an execution is in the state a finish expects (see `FinishRequest.from`). */
 export function isFinishable(e: ExecutionRecord, finish: Pick<FinishRequest, 'from'>): boolean {
-  return finish.from === 'running'
-    ? e.status === 'running'
-    : e.status === 'failed' && e.onFailure === 'pending';
+  if (finish.from === 'claimed') return isStartable(e);
+  if (finish.from === 'running') return e.status === 'running';
+  return e.status === 'failed' && e.onFailure === 'pending';
 }
 
 /**

@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { statsOf } from '../../src/engine/outcome.js';
 import { isChimeError } from '../../src/errors.js';
 import { channelName, quoteIdentifier } from '../../src/stores/postgres/identifiers.js';
 import { MIGRATIONS, migrate, type Migration } from '../../src/stores/postgres/migrations.js';
@@ -30,6 +31,7 @@ import {
   makeRetention,
   makeStats,
 } from './records.js';
+import { insertJob, updateJob, maintenanceOf } from '../helpers/jobs.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
 const available = await serviceAvailable('postgres');
@@ -252,9 +254,11 @@ describe.skipIf(!available)('postgres', () => {
           pruneAfter: null,
           stats: makeStats(),
         });
-        expect((await store.jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id)).toEqual(['busy']);
+        expect(
+          (await maintenanceOf(store).jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id),
+        ).toEqual(['busy']);
         const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
-        const pruned = await store.executionsPrune({
+        const pruned = await maintenanceOf(store).executionsPrune({
           jobId: 'busy',
           retention,
           now: T0 + 1_000,
@@ -387,7 +391,15 @@ describe.skipIf(!available)('postgres', () => {
         finished_ats: [T0, T0],
         keep_lease_untils: [null, null],
         last_outcomes: [null, null],
-        froms: ['running', 'running'],
+        froms: ['running', 'claimed'],
+        succeeded_deltas: [1, 0],
+        failed_deltas: [0, 0],
+        missed_deltas: [0, 1],
+        skipped_deltas: [0, 0],
+        last_fire_ats: [T0, null],
+        last_success_ats: [T0, null],
+        last_failure_ats: [null, null],
+        freshes: [true, false],
         ...retention,
       });
       expect(finish).toContain('executions_pkey');
@@ -397,12 +409,12 @@ describe.skipIf(!available)('postgres', () => {
         lease_tokens: [1, 1],
         attempts: [1, 1],
         started_ats: [T0, T0],
-        forbid_overlaps: [true, false],
-        miss_befores: [null, T0],
-        ...retention,
+        unless_overlappings: [true, false],
+        abandoned: [null, null],
       });
       expect(start).toContain('executions_pkey');
-      expect(start).toContain('jobs_pkey');
+      // The overlap check reads the job's history by its index.
+      expect(start).toContain('executions_job_recent');
       const leases = { ids: ['e-1', 'e-2'], lease_tokens: [1, 1] };
       const renew = await explain('leasesRenew', { ...leases, until: T0, owner: 'o' });
       const release = await explain('leasesRelease', {
@@ -500,7 +512,7 @@ describe.skipIf(!available)('postgres', () => {
       test('a finish locks its job before its execution', async () => {
         const store = await openStore();
         const job = makeJobRecord();
-        await store.jobInsert({ job });
+        await insertJob(store, job);
         const e = makeExecutionRecord({
           jobId: job.id,
           status: 'running',
@@ -524,6 +536,7 @@ describe.skipIf(!available)('postgres', () => {
           onFailure: null,
           finishedAt: T0 + 1_000,
           lastOutcome: null,
+          stats: statsOf('succeeded', e.fireAt, T0 + 1_000),
           retention: makeRetention(),
         };
         const finished = store.executionsFinish({ finishes: [request] });
@@ -534,10 +547,10 @@ describe.skipIf(!available)('postgres', () => {
         expect((await store.jobGet({ id: job.id }))?.stats.succeeded).toBe(1);
       });
 
-      test('a start that may miss its fire locks its job before its execution', async () => {
+      test('a start checked for overlap locks its job before its execution', async () => {
         const store = await openStore();
         const job = makeJobRecord();
-        await store.jobInsert({ job });
+        await insertJob(store, job);
         const e = makeExecutionRecord({
           jobId: job.id,
           leaseOwner: 'me',
@@ -556,23 +569,20 @@ describe.skipIf(!available)('postgres', () => {
               leaseToken: 1,
               attempt: 1,
               startedAt: T0 + 5 * 60_000,
-              forbidOverlap: false,
-              missBefore: T0 + 60_000,
-              retention: makeRetention(),
+              unlessOverlapping: true,
             },
           ],
         });
         await someoneWaits();
         expect(await jobLocked(store.schema, job.id)).toBe(true);
         await holder.query('ROLLBACK');
-        expect(await started).toEqual(['missed']);
-        expect((await store.jobGet({ id: job.id }))?.stats.missed).toBe(1);
+        expect(await started).toEqual(['started']);
       });
 
       test('a prune skips the executions another transaction holds, without waiting', async () => {
         const store = await openStore();
         const job = makeJobRecord();
-        await store.jobInsert({ job });
+        await insertJob(store, job);
         const done = Array.from({ length: 4 }, (_, i) =>
           makeExecutionRecord({
             jobId: job.id,
@@ -588,7 +598,7 @@ describe.skipIf(!available)('postgres', () => {
           done[0]?.id,
         ]);
         const prune = () =>
-          store.executionsPrune({
+          maintenanceOf(store).executionsPrune({
             jobId: job.id,
             retention: makeRetention({ keepLast: 0 }),
             now: T0 + 60_000,
@@ -607,7 +617,7 @@ describe.skipIf(!available)('postgres', () => {
         const a = await openStore();
         const b = await openStore({ schema: a.schema });
         const job = makeJobRecord({ nextFireAt: T0 });
-        await a.jobInsert({ job });
+        await insertJob(a, job);
         const retention = makeRetention({ keepLast: 5, maxAgeMs: 60_000 });
         const lease = { leaseOwner: 'me', leaseUntil: T0 + 30_000, leaseToken: 1 };
         const rounds = 15;
@@ -637,30 +647,46 @@ describe.skipIf(!available)('postgres', () => {
               await store.executionInsert({ execution });
             await Promise.all([
               store.executionsFinish({
-                finishes: running.map((e, i) => ({
-                  id: e.id,
-                  leaseToken: 1,
-                  from: 'running' as const,
-                  status: i % 2 === 0 ? ('succeeded' as const) : ('failed' as const),
-                  attempt: makeAttempt(),
-                  onFailure: null,
-                  finishedAt: base + 50,
-                  lastOutcome: null,
-                  retention,
-                })),
+                finishes: [
+                  ...running.map((e, i) => {
+                    const status = i % 2 === 0 ? ('succeeded' as const) : ('failed' as const);
+                    return {
+                      id: e.id,
+                      leaseToken: 1,
+                      from: 'running' as const,
+                      status,
+                      attempt: makeAttempt(),
+                      onFailure: null,
+                      finishedAt: base + 50,
+                      lastOutcome: null,
+                      stats: statsOf(status, e.fireAt, base + 50),
+                      retention,
+                    };
+                  }),
+                  // The third planned fire ends without running: missed.
+                  ...planned.slice(2).map((e) => ({
+                    id: e.id,
+                    leaseToken: 1,
+                    from: 'claimed' as const,
+                    status: 'missed' as const,
+                    onFailure: null,
+                    finishedAt: base + 60,
+                    lastOutcome: null,
+                    stats: statsOf('missed', e.fireAt, base + 60),
+                    retention,
+                  })),
+                ],
               }),
               store.executionsStart({
-                starts: planned.map((e, i) => ({
+                starts: planned.slice(0, 2).map((e, i) => ({
                   id: e.id,
                   leaseToken: 1,
                   attempt: 1,
                   startedAt: base + 60,
-                  forbidOverlap: i === 1,
-                  missBefore: i === 2 ? base + 60 : undefined,
-                  retention,
+                  unlessOverlapping: i === 1,
                 })),
               }),
-              store.executionsPrune({
+              maintenanceOf(store).executionsPrune({
                 jobId: job.id,
                 retention,
                 now: base + 120_000,
@@ -670,7 +696,7 @@ describe.skipIf(!available)('postgres', () => {
               (async () => {
                 const current = await store.jobGet({ id: job.id });
                 if (!current) return;
-                await store.jobUpdate({
+                await updateJob(store, {
                   job: { ...current, version: current.version + 1, hash: `h-${side}-${round}` },
                   expectedVersion: current.version,
                   dropPlanned: true,
@@ -688,7 +714,11 @@ describe.skipIf(!available)('postgres', () => {
         );
         expect(Number(rows[0]?.kept)).toBe(Number(rows[0]?.actual));
         const stats = (await a.jobGet({ id: job.id }))?.stats;
-        expect(stats).toMatchObject({ succeeded: 2 * rounds * 2, failed: 2 * rounds * 2 });
+        expect(stats).toMatchObject({
+          succeeded: 2 * rounds * 2,
+          failed: 2 * rounds * 2,
+          missed: 2 * rounds,
+        });
       });
     });
 
@@ -697,7 +727,7 @@ describe.skipIf(!available)('postgres', () => {
         const a = await openStore();
         const b = await openStore({ schema: a.schema });
         const job = makeJobRecord();
-        await a.jobInsert({ job });
+        await insertJob(a, job);
         const all: string[] = [];
         for (let i = 0; i < 200; i++) {
           const execution = makeExecutionRecord({ jobId: job.id, fireAt: T0 + i, runAt: T0 - i });
@@ -737,7 +767,7 @@ describe.skipIf(!available)('postgres', () => {
         const b = await openStore({ schema: a.schema });
         for (let round = 0; round < 10; round++) {
           const job = makeJobRecord();
-          await a.jobInsert({ job });
+          await insertJob(a, job);
           const planFor = (owner: string) => ({
             jobId: job.id,
             expectedVersion: 1,
@@ -768,7 +798,7 @@ describe.skipIf(!available)('postgres', () => {
       test('batches of 1,000 are planned, started, renewed and finished in one call each', async () => {
         const store = await openStore();
         const job = makeJobRecord();
-        await store.jobInsert({ job });
+        await insertJob(store, job);
         const fires = Array.from({ length: 1_000 }, (_, i) =>
           makeExecutionRecord({
             jobId: job.id,
@@ -795,8 +825,7 @@ describe.skipIf(!available)('postgres', () => {
           leaseToken: 1,
           attempt: 1,
           startedAt: T0 + 5,
-          forbidOverlap: false,
-          retention: makeRetention(),
+          unlessOverlapping: false,
         }));
         expect(new Set(await store.executionsStart({ starts }))).toEqual(new Set(['started']));
         const renewed = await store.leasesRenew({ owner: 'me', leases: fires, until: T0 + 60_000 });
@@ -817,12 +846,12 @@ describe.skipIf(!available)('postgres', () => {
         expect(last).toMatchObject({ status: 'succeeded', result: { i: 999 }, leaseOwner: null });
       });
 
-      test('forbidOverlap starts of one job from two stores at once: answers of one order or the other', async () => {
+      test('overlap-checked starts of one job from two stores at once: answers of one order or the other', async () => {
         const a = await openStore();
         const b = await openStore({ schema: a.schema });
         for (let round = 0; round < 10; round++) {
           const job = makeJobRecord();
-          await a.jobInsert({ job });
+          await insertJob(a, job);
           const lease = { leaseOwner: 'x', leaseUntil: T0 + 30_000, leaseToken: 1 };
           const first = makeExecutionRecord({ jobId: job.id, fireAt: T0, ...lease });
           const second = makeExecutionRecord({ jobId: job.id, fireAt: T0 + 1, ...lease });
@@ -833,8 +862,7 @@ describe.skipIf(!available)('postgres', () => {
             leaseToken: 1,
             attempt: 1,
             startedAt: T0,
-            forbidOverlap: true,
-            retention: makeRetention(),
+            unlessOverlapping: true,
           });
           const [ra, rb] = await Promise.all([
             a.executionsStart({ starts: [start(first.id)] }),
@@ -843,9 +871,9 @@ describe.skipIf(!available)('postgres', () => {
           // The jobs are locked in the start's transaction, so the two decide one after the other:
           // the earlier fire always starts; the later one starts only if it decided first.
           expect(ra).toEqual(['started']);
-          expect(rb).toEqual([expect.stringMatching(/^(started|skipped)$/)]);
+          expect(rb).toEqual([expect.stringMatching(/^(started|overlapping)$/)]);
           const later = await b.executionGet({ id: second.id });
-          expect(later?.status).toBe(rb[0] === 'skipped' ? 'skipped' : 'running');
+          expect(later?.status).toBe(rb[0] === 'overlapping' ? 'scheduled' : 'running');
         }
       });
     });
@@ -893,11 +921,11 @@ describe.skipIf(!available)('postgres', () => {
 
         const now = Date.now();
         // Nothing is announced for a job due later than the window, a paused job, or a leased fire.
-        await a.jobInsert({ job: makeJobRecord({ nextFireAt: now + 86_400_000 }) });
-        await a.jobInsert({ job: makeJobRecord({ nextFireAt: now, paused: true }) });
+        await insertJob(a, makeJobRecord({ nextFireAt: now + 86_400_000 }));
+        await insertJob(a, makeJobRecord({ nextFireAt: now, paused: true }));
         const job = makeJobRecord({ nextFireAt: now + 500 });
         const heard = changes.next((c) => c.dueAt !== 0);
-        await a.jobInsert({ job });
+        await insertJob(a, job);
         expect(await heard).toEqual({ dueAt: now + 500 });
 
         const trigger = makeExecutionRecord({ jobId: job.id, trigger: 'manual', runAt: now + 5 });
@@ -921,7 +949,7 @@ describe.skipIf(!available)('postgres', () => {
         await planned;
 
         const resumed = changes.next((c) => c.dueAt === now + 30_500);
-        await a.jobUpdate({
+        await updateJob(a, {
           job: { ...job, nextFireAt: now + 30_500, version: 2 },
           expectedVersion: 1,
           dropPlanned: false,
@@ -950,7 +978,7 @@ describe.skipIf(!available)('postgres', () => {
             )
           ).rows.map((r) => r.pid);
         const taken = makeJobRecord({ nextFireAt: null });
-        await a.jobInsert({ job: taken });
+        await insertJob(a, taken);
         const before = await backends();
         expect(before).toHaveLength(1);
 
@@ -1005,13 +1033,12 @@ describe.skipIf(!available)('postgres', () => {
         for (const err of failed)
           expect(isChimeError(err, 'CHIME_ERR_STORE_UNAVAILABLE')).toBe(true);
         expect(outcomes.slice(1)).toEqual([undefined, undefined, undefined, undefined, undefined]);
-        for (let i = 0; i < 3; i++)
-          await store.jobInsert({ job: makeJobRecord({ nextFireAt: null }) });
+        for (let i = 0; i < 3; i++) await insertJob(store, makeJobRecord({ nextFireAt: null }));
 
         await resynced;
         const job = makeJobRecord({ nextFireAt: Date.now() + 100 });
         const heard = changes.next((c) => c.dueAt === job.nextFireAt);
-        await writer.jobInsert({ job });
+        await insertJob(writer, job);
         await heard;
       });
 
@@ -1038,7 +1065,7 @@ describe.skipIf(!available)('postgres', () => {
         await resynced;
         const job = makeJobRecord({ nextFireAt: Date.now() + 100 });
         const heard = changes.next((c) => c.dueAt === job.nextFireAt);
-        await writer.jobInsert({ job });
+        await insertJob(writer, job);
         await heard;
       });
     });
@@ -1069,7 +1096,7 @@ describe.skipIf(!available)('postgres', () => {
         cleanups.push(() => pool.end());
         const store = await openStore({ connectionString: undefined, pool });
         const job = makeJobRecord();
-        expect(await store.jobInsert({ job })).toBe(true);
+        expect(await insertJob(store, job)).toBe(true);
         await store.close();
         const { rows } = await pool.query(`SELECT id FROM "${store.schema}".jobs`);
         expect(rows).toEqual([{ id: job.id }]);

@@ -32,6 +32,7 @@ import {
 import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import { describeStoreConformance } from './conformance.js';
 import { T0, makeExecutionRecord, makeJobRecord, makeRetention, makeStats } from './records.js';
+import { insertJob, maintenanceOf } from '../helpers/jobs.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const STORE_MODULE = pathToFileURL(join(REPO, 'src/stores/sqlite/index.ts')).href;
@@ -94,7 +95,7 @@ describe('sqlite store', () => {
   /** Jobs with `count` planned fires due at T0 - i. */
   async function seedFires(store: SqliteStore, count: number): Promise<string[]> {
     const job = makeJobRecord();
-    await store.jobInsert({ job });
+    await insertJob(store, job);
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const execution = makeExecutionRecord({ jobId: job.id, fireAt: T0 + i, runAt: T0 - i });
@@ -114,7 +115,7 @@ describe('sqlite store', () => {
         staleAfterMs: j % 2 === 0 ? 3_600_000 : null,
         staleSince: j % 4 === 0 ? T0 : null,
       });
-      await store.jobInsert({ job });
+      await insertJob(store, job);
       for (let i = 0; i < 50; i++) {
         const due = i === 0;
         const held = i === 1 && j % 2 === 0;
@@ -227,11 +228,13 @@ describe('sqlite store', () => {
         pruneAfter: null,
         stats: makeStats(),
       });
-      expect((await store.jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id)).toEqual(['busy']);
+      expect(
+        (await maintenanceOf(store).jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id),
+      ).toEqual(['busy']);
 
       // Five prunable executions are counted as kept: keepLast 2 prunes three, oldest first.
       const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
-      const pruned = await store.executionsPrune({
+      const pruned = await maintenanceOf(store).executionsPrune({
         jobId: 'busy',
         retention,
         now: T0 + 1_000,
@@ -358,6 +361,7 @@ describe('sqlite store', () => {
         const tally = {
           id: 'j',
           at: T0,
+          prune_at: T0,
           keep_last: 1,
           max_age_ms: 1,
           prune_delay_ms: 1,
@@ -366,7 +370,10 @@ describe('sqlite store', () => {
           failed: 0,
           missed: 0,
           skipped: 0,
-          ended_fire_at: T0,
+          last_fire_at: T0,
+          last_success_at: T0,
+          last_failure_at: null,
+          fresh: 1,
           kept: 1,
           prunable: 1,
         };
@@ -377,7 +384,7 @@ describe('sqlite store', () => {
     test('an absent payload is NULL, a JSON null payload is the text null', async () => {
       const store = await openStore();
       const job = makeJobRecord();
-      await store.jobInsert({ job });
+      await insertJob(store, job);
       const absent = makeExecutionRecord({ jobId: job.id, trigger: 'manual' });
       const jsonNull = makeExecutionRecord({ jobId: job.id, trigger: 'manual', payload: null });
       await store.executionInsert({ execution: absent });

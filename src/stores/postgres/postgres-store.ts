@@ -23,7 +23,6 @@ import type {
   JobsListParams,
   JobWrite,
   LeaseRef,
-  Retention,
   StartRequest,
   StartResult,
   Store,
@@ -47,6 +46,7 @@ import type {
 } from '../instances.js';
 import { InstanceLocks } from './instance-lock.js';
 import { PostgresRegistry } from './registry.js';
+import { PostgresMaintenance } from './maintenance.js';
 import { shareParams } from '../sql-rows.js';
 import { channelName } from './identifiers.js';
 import { PRUNE_DELAY_MS } from '../rules.js';
@@ -95,6 +95,8 @@ export class PostgresStore implements Store {
   private listener: ChangeListener | undefined;
   private readonly locks: InstanceLocks;
   private readonly registry: PostgresRegistry;
+  /** Pruning and staleness, on the same pool. */
+  readonly maintenance: PostgresMaintenance;
 
   constructor(options: PostgresStoreOptions) {
     this.settings = resolveOptions(options);
@@ -103,6 +105,7 @@ export class PostgresStore implements Store {
     this.channel = channelName(this.schema);
     this.locks = new InstanceLocks(() => this.db.newClient());
     this.registry = new PostgresRegistry(this.db, this.locks, () => this.notifyParams());
+    this.maintenance = new PostgresMaintenance(this.db);
   }
 
   async open(): Promise<void> {
@@ -179,25 +182,6 @@ export class PostgresStore implements Store {
     return rows[0] ? jobFromRow(rows[0]) : null;
   }
 
-  async jobInsert({ job }: { job: JobRecord }): Promise<boolean> {
-    const values = { ...jobParams(job), ...this.notifyParams() };
-    return (await this.db.query('insert a job', 'jobInsert', values)).rows.length === 1;
-  }
-
-  async jobUpdate(params: {
-    job: JobRecord;
-    expectedVersion: number;
-    dropPlanned: boolean;
-  }): Promise<boolean> {
-    const values = {
-      ...jobParams(params.job),
-      expected_version: params.expectedVersion,
-      drop_planned: params.dropPlanned,
-      ...this.notifyParams(),
-    };
-    return (await this.db.query('update a job', 'jobUpdate', values)).rows.length === 1;
-  }
-
   async jobsGet({ ids }: { ids: string[] }): Promise<JobRecord[]> {
     if (ids.length === 0) return [];
     const { rows } = await this.db.query<JobRow>('read jobs', 'jobsGet', { ids }, true);
@@ -205,7 +189,7 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * The statements of jobInsert and jobUpdate (their NOTIFY included, sent
+   * The statements `jobInsert` and `jobUpdate` (their NOTIFY included, sent
    * only on commit), one per write, in one transaction when there are several;
    * jobs are written in id order, as every batch locks them. A failed write
    * rolls the transaction back once all have been tried.
@@ -317,49 +301,6 @@ export class PostgresStore implements Store {
     return rows.map(executionFromRow);
   }
 
-  async jobsToPrune({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
-    const values = { now, limit };
-    const { rows } = await this.db.query<JobRow>('read jobs to prune', 'jobsToPrune', values, true);
-    return rows.map(jobFromRow);
-  }
-
-  /**
-   * One pruning pass in a transaction of two statements: the job is locked
-   * first (see `sql.ts`), so the pass reads and writes the version it holds.
-   */
-  async executionsPrune(params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  }): Promise<number> {
-    const { jobId, retention, now, limit } = params;
-    if (limit <= 0) return 0;
-    const values = {
-      job_id: jobId,
-      keep_last: retention.keepLast,
-      max_age: retention.maxAgeMs,
-      cutoff: now - retention.maxAgeMs,
-      now,
-      limit,
-      expected_prune_after: params.expectedPruneAfter,
-      ...PRUNE_PARAMS,
-    };
-    let deleted = 0;
-    await this.db.batch('prune executions', true, async (run) => {
-      await run('pruneLock', { job_id: jobId });
-      const { rows } = await run<{ deleted: number }>('executionsPrune', values);
-      deleted = rows[0]?.deleted ?? 0;
-    });
-    return deleted;
-  }
-
-  async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
-    const { rows } = await this.db.query<JobRow>('mark stale jobs', 'jobsStale', { now, limit });
-    return rows.map(jobFromRow);
-  }
-
   async executionsClaim(params: {
     owner: string;
     now: number;
@@ -381,31 +322,29 @@ export class PostgresStore implements Store {
     limit: number;
   }): Promise<Claim[]> {
     const { owner, now, leaseMs, limit } = params;
-    const values = { owner, now, now_iso: new Date(now).toISOString(), lease_ms: leaseMs, limit };
+    const values = { owner, now, lease_ms: leaseMs, limit };
     const what = 'take over executions';
     const { rows } = await this.db.query<ClaimRow>(what, 'executionsTakeOver', values);
     return rows.map(claimFromRow);
   }
 
   /**
-   * Fenced starts in one statement per batch. A start that may end its
-   * execution (forbidOverlap: skipped; missBefore: missed) changes its job:
-   * the jobs involved are locked first (in id order) in the same transaction,
-   * so two instances starting fires of one job decide one after the other.
+   * Fenced starts in one statement per batch. The jobs of starts checked for
+   * overlap (`unlessOverlapping`) are locked first (in id order) in the same
+   * transaction, so two instances starting fires of one job decide one after
+   * the other.
    */
   async executionsStart({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
     const results: StartResult[] = starts.map(() => 'rejected');
     const parts = segments(starts, (start) => start.id);
-    const ending = starts
-      .filter((start) => start.forbidOverlap || start.missBefore !== undefined)
-      .map((start) => start.id);
+    const ending = starts.filter((start) => start.unlessOverlapping).map((start) => start.id);
     const transaction = parts.length > 1 || ending.length > 0;
     await this.db.batch('start executions', transaction, async (run) => {
       results.fill('rejected');
       if (ending.length > 0) await run('startLock', { ids: ending });
       for (const part of parts) {
         type Row = { ord: number; outcome: Exclude<StartResult, 'rejected'> };
-        const values = { ...startArrays(part.items), ...PRUNE_PARAMS };
+        const values = startArrays(part.items);
         const { rows } = await run<Row>('executionsStart', values);
         for (const row of rows) results[part.offset + row.ord - 1] = row.outcome;
       }

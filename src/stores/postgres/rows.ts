@@ -16,6 +16,7 @@ import type {
   LeaseRef,
   Retention,
   StartRequest,
+  StatsDelta,
 } from '../store.js';
 import {
   executionFromRow,
@@ -123,8 +124,10 @@ function retentionArrays(retentions: readonly Retention[]): Record<string, Colum
 }
 
 /** A claim read from a joined row. */
-export function claimFromRow(row: ClaimRow): { execution: ExecutionRecord; job: JobRecord } {
-  return { execution: executionFromRow(row), job: jobFromPrefixed(row) };
+export function claimFromRow(row: ClaimRow & { taken_from?: string | null }): Claim {
+  const claim: Claim = { execution: executionFromRow(row), job: jobFromPrefixed(row) };
+  if (row.taken_from !== undefined && row.taken_from !== null) claim.takenFrom = row.taken_from;
+  return claim;
 }
 
 /** Executions as the parallel arrays the `fire` step of the statements unnests. */
@@ -201,6 +204,21 @@ export function finishArrays(finishes: readonly FinishRequest[]): Record<string,
     last_outcomes: column((f) => jsonOrNull(f.lastOutcome ?? undefined)),
     froms: column((f) => f.from),
     ...retentionArrays(finishes.map((f) => f.retention)),
+    ...statsArrays(finishes.map((f) => f.stats)),
+  };
+}
+
+/** The engine's statistics deltas as parallel arrays (a missing delta adds nothing). */
+function statsArrays(deltas: readonly (StatsDelta | undefined)[]): Record<string, Column> {
+  return {
+    succeeded_deltas: deltas.map((d) => d?.succeeded ?? 0),
+    failed_deltas: deltas.map((d) => d?.failed ?? 0),
+    missed_deltas: deltas.map((d) => d?.missed ?? 0),
+    skipped_deltas: deltas.map((d) => d?.skipped ?? 0),
+    last_fire_ats: deltas.map((d) => d?.lastFireAt ?? null),
+    last_success_ats: deltas.map((d) => d?.lastSuccessAt ?? null),
+    last_failure_ats: deltas.map((d) => d?.lastFailureAt ?? null),
+    freshes: deltas.map((d) => d?.fresh ?? false),
   };
 }
 
@@ -211,9 +229,8 @@ export function startArrays(starts: readonly StartRequest[]): Record<string, Col
     lease_tokens: starts.map((s) => s.leaseToken),
     attempts: starts.map((s) => s.attempt),
     started_ats: starts.map((s) => s.startedAt),
-    forbid_overlaps: starts.map((s) => s.forbidOverlap),
-    miss_befores: starts.map((s) => s.missBefore ?? null),
-    ...retentionArrays(starts.map((s) => s.retention)),
+    unless_overlappings: starts.map((s) => s.unlessOverlapping),
+    abandoned: starts.map((s) => jsonOrNull(s.abandoned)),
   };
 }
 

@@ -61,10 +61,6 @@ export type Value =
 /** The database clock in epoch ms (the time a NOTIFY's "due soon" is judged by). */
 const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
-/** An epoch-ms column as ISO 8601 text, exactly as JavaScript's `toISOString()` writes it. */
-const isoOf = (ms: string) =>
-  `to_char(timestamp 'epoch' + ${ms} * interval '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 const list = (columns: readonly string[], alias: string) =>
   columns.map((c) => `${alias}.${c}`).join(', ');
 /** Job columns of a joined row, prefixed `j_` so they do not clash with the execution's. */
@@ -175,29 +171,23 @@ const claim = (s: string) => `WITH due AS MATERIALIZED (
 
 /**
  * Leases work whose lease expired before `@now`, oldest expiry first, like the
- * claim; a running execution's lost attempt is appended as `abandoned`.
+ * claim; each row names the previous holder (`taken_from`), whose lost attempt
+ * the engine records.
  */
 const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
-    SELECT id FROM ${s}.executions
+    SELECT id, lease_owner FROM ${s}.executions
     WHERE lease_owner IS NOT NULL AND lease_until < @now::bigint
     ORDER BY lease_until
     LIMIT @limit
     FOR UPDATE SKIP LOCKED
   ), taken AS (
     UPDATE ${s}.executions e
-    SET attempts = CASE WHEN e.status = 'running' AND e.started_at IS NOT NULL
-        THEN e.attempts || jsonb_build_array(jsonb_build_object(
-          'attempt', e.attempt, 'owner', e.lease_owner, 'startedAt', ${isoOf('e.started_at')},
-          'finishedAt', @now_iso::text, 'outcome', 'abandoned',
-          'error', jsonb_build_object('message',
-            'lease of ' || e.lease_owner || ' expired during the attempt')))
-        ELSE e.attempts END,
-      lease_owner = @owner, lease_until = greatest(e.run_at, @now::bigint) + @lease_ms::bigint,
+    SET lease_owner = @owner, lease_until = greatest(e.run_at, @now::bigint) + @lease_ms::bigint,
       lease_token = e.lease_token + 1
     FROM expired x WHERE e.id = x.id
-    RETURNING e.*
+    RETURNING e.*, x.lease_owner AS taken_from
   )
-  SELECT ${list(EXECUTION_COLUMNS, 't')}, ${jobAs('j')}
+  SELECT ${list(EXECUTION_COLUMNS, 't')}, t.taken_from, ${jobAs('j')}
   FROM taken t JOIN ${s}.jobs j ON j.id = t.job_id
   ORDER BY t.run_at, t.id`;
 
@@ -249,70 +239,46 @@ const jobsAdvance = (s: string) => `WITH plans AS (
   ORDER BY a.ord, i.run_at, i.id`;
 
 /**
- * Fenced starts, answered per request by `ord` with `started`, `skipped` or
- * `missed` (absent: rejected). The fence: the lease token, a held lease, a
- * startable status and the attempt number (recorded + 1), so one claim never
- * starts twice. A planned fire older than `missBefore` is recorded as missed.
- * Under forbidOverlap a start is skipped when an earlier fire of its job is
- * unfinished — in the table, or started by an earlier request of this batch —
- * which gives the answers of applying the requests one by one (a request
- * skipped for an earlier one implies an unfinished fire earlier still).
- * A start that ends its execution (skipped, missed) counts in its job's
- * statistics and plans the pruner's look; callers lock the jobs of requests
- * that may end first (`startLock`, same transaction), so this statement sees
- * the versions it holds. Callers bind each execution at most once per statement.
+ * Fenced starts, answered per request by `ord` with `started` or
+ * `overlapping` (absent: rejected). The fence: the lease token, a held lease,
+ * a startable status and the attempt number (recorded + 1), so one claim
+ * never starts twice. Under `unless_overlapping` a start is refused, writing
+ * nothing, when an earlier fire of its job is unfinished — in the table, or
+ * by an earlier request of this batch — which gives the answers of applying
+ * the requests one by one (a request refused for an earlier one implies an
+ * unfinished fire earlier still); callers lock the jobs of such requests
+ * first (`startLock`, same transaction), so two instances decide one after
+ * the other. A start appends the attempt a previous holder abandoned, if
+ * given. Callers bind each execution at most once per statement.
  */
 const executionsStart = (s: string) => `WITH req AS (
     SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @attempts::int[],
-      @started_ats::bigint[], @forbid_overlaps::boolean[], @miss_befores::bigint[],
-      @keep_lasts::int[], @max_ages::bigint[])
-      WITH ORDINALITY AS r(id, lease_token, attempt, started_at, forbid_overlap, miss_before,
-        keep_last, max_age, ord)
+      @started_ats::bigint[], @unless_overlappings::boolean[], @abandoned::text[])
+      WITH ORDINALITY AS r(id, lease_token, attempt, started_at, unless_overlapping, abandoned, ord)
   ), xlock AS MATERIALIZED (
     SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
     ORDER BY x.id FOR NO KEY UPDATE
   ), fenced AS (
-    SELECT r.*, l.job_id, l.fire_at,
-      coalesce(l.trigger = 'schedule' AND l.status = 'scheduled' AND l.attempt = 0
-        AND l.fire_at < r.miss_before, false) AS missed
+    SELECT r.*, l.job_id, l.fire_at
     FROM req r JOIN xlock l ON l.id = r.id
     WHERE l.lease_token = r.lease_token AND l.lease_owner IS NOT NULL
       AND l.status IN ('scheduled', 'running') AND l.attempt = r.attempt - 1
   ), decided AS (
     SELECT v.*, CASE
-      WHEN v.missed THEN 'missed'
-      WHEN v.forbid_overlap AND (${unfinishedBefore(s, 'v')}
+      WHEN v.unless_overlapping AND (${unfinishedBefore(s, 'v')}
         OR EXISTS (SELECT 1 FROM fenced w WHERE w.job_id = v.job_id AND w.fire_at < v.fire_at
-          AND w.ord < v.ord AND NOT w.missed)) THEN 'skipped'
+          AND w.ord < v.ord)) THEN 'overlapping'
       ELSE 'started' END AS outcome
     FROM fenced v
   ), changed AS (
-    UPDATE ${s}.executions e SET
-      status = CASE d.outcome WHEN 'started' THEN 'running' ELSE d.outcome END,
-      attempt = CASE d.outcome WHEN 'started' THEN d.attempt ELSE e.attempt END,
-      started_at = CASE d.outcome WHEN 'started' THEN d.started_at ELSE e.started_at END,
-      finished_at = CASE d.outcome WHEN 'started' THEN e.finished_at ELSE d.started_at END,
-      lease_owner = CASE d.outcome WHEN 'started' THEN e.lease_owner END,
-      lease_until = CASE d.outcome WHEN 'started' THEN e.lease_until END
+    UPDATE ${s}.executions e SET status = 'running', attempt = d.attempt,
+      started_at = d.started_at,
+      attempts = CASE WHEN d.abandoned IS NULL THEN e.attempts
+        ELSE e.attempts || jsonb_build_array(d.abandoned::jsonb) END
     FROM decided d
-    WHERE e.id = d.id
-    RETURNING d.ord, d.outcome, e.job_id, d.started_at, d.keep_last, d.max_age
-  ), ended AS (
-    SELECT c.*, row_number() OVER (PARTITION BY c.job_id ORDER BY c.ord) AS nth
-    FROM changed c WHERE c.outcome <> 'started'
-  ), tally AS (
-    SELECT n.job_id, count(*) FILTER (WHERE n.outcome = 'skipped') AS skipped,
-      count(*) FILTER (WHERE n.outcome = 'missed') AS missed, count(*) AS kept,
-      min(${pruneLook('l.kept_count', 'n.nth', 'n.started_at', 'n.keep_last', 'n.max_age')}) AS due
-    FROM ended n JOIN ${s}.jobs l ON l.id = n.job_id
-    GROUP BY n.job_id
-  ), tallied AS (
-    UPDATE ${s}.jobs j SET skipped_count = j.skipped_count + t.skipped,
-      missed_count = j.missed_count + t.missed, kept_count = j.kept_count + t.kept,
-      prune_after = least(j.prune_after, t.due)
-    FROM tally t WHERE j.id = t.job_id
+    WHERE e.id = d.id AND d.outcome = 'started'
   )
-  SELECT ord, outcome FROM changed`;
+  SELECT ord, outcome FROM decided`;
 
 /** rules.ts isPrunable of the state a finish request `r` writes. */
 const prunableAfter = (r: string) =>
@@ -323,18 +289,23 @@ const prunableAfter = (r: string) =>
  * Fenced finishes, answered per request by `ord`: accepted while the lease and
  * token hold and the execution is in the state `from` names (rules.ts
  * isFinishable). Per job, in one write: the latest accepted last outcome, the
- * statistics of attempts' final ends (`from` running, succeeded or failed),
- * and the pruner's look for the executions that became prunable (a finish
- * starts from a state that is not prunable). The jobs of requests that may
- * change their job are locked first.
+ * sum of the engine's statistics deltas (counts added, last instants raised,
+ * staleness ended by a fresh one), and the pruner's look for the executions
+ * that became prunable (a finish starts from a state that is not prunable).
+ * The jobs of requests that may change their job are locked first.
  */
 const executionsFinish = (s: string) => `WITH req AS (
     SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @statuses::text[],
       @run_ats::bigint[], @attempts::text[], @results::text[], @errors::text[],
       @on_failures::text[], @finished_ats::bigint[], @keep_lease_untils::bigint[],
-      @last_outcomes::text[], @froms::text[], @keep_lasts::int[], @max_ages::bigint[])
+      @last_outcomes::text[], @froms::text[], @keep_lasts::int[], @max_ages::bigint[],
+      @succeeded_deltas::int[], @failed_deltas::int[], @missed_deltas::int[],
+      @skipped_deltas::int[], @last_fire_ats::bigint[], @last_success_ats::bigint[],
+      @last_failure_ats::bigint[], @freshes::boolean[])
       WITH ORDINALITY AS r(id, lease_token, status, run_at, attempt, result, error, on_failure,
-        finished_at, keep_lease_until, last_outcome, from_state, keep_last, max_age, ord)
+        finished_at, keep_lease_until, last_outcome, from_state, keep_last, max_age,
+        succeeded_delta, failed_delta, missed_delta, skipped_delta, last_fire_at,
+        last_success_at, last_failure_at, fresh, ord)
   ), jlock AS MATERIALIZED (
     SELECT j.id, j.kept_count FROM ${s}.jobs j
     WHERE j.id IN (SELECT x.job_id FROM ${s}.executions x JOIN req r ON r.id = x.id AND x.id = ANY(@ids::text[])
@@ -356,11 +327,12 @@ const executionsFinish = (s: string) => `WITH req AS (
     WHERE e.id = l.id AND l.lease_token = r.lease_token
       AND l.lease_owner IS NOT NULL
       AND CASE r.from_state WHEN 'running' THEN l.status = 'running'
+        WHEN 'claimed' THEN l.status IN ('scheduled', 'running')
         ELSE l.status = 'failed' AND l.on_failure = 'pending' END
-    RETURNING r.ord, e.job_id, e.fire_at, r.status, r.last_outcome, r.keep_last, r.max_age,
-      coalesce(r.finished_at, e.fire_at) AS at,
-      r.from_state = 'running' AND r.status IN ('succeeded', 'failed') AS counted,
-      ${prunableAfter('r')} AS prunable
+    RETURNING r.ord, e.job_id, r.status, r.last_outcome, r.keep_last, r.max_age,
+      coalesce(r.finished_at, e.fire_at) AS at, r.succeeded_delta, r.failed_delta,
+      r.missed_delta, r.skipped_delta, r.last_fire_at, r.last_success_at, r.last_failure_at,
+      r.fresh, ${prunableAfter('r')} AS prunable
   ), ended AS (
     SELECT d.*, count(*) FILTER (WHERE d.prunable) OVER (PARTITION BY d.job_id ORDER BY d.ord) AS nth
     FROM done d
@@ -368,13 +340,10 @@ const executionsFinish = (s: string) => `WITH req AS (
     SELECT n.job_id,
       (array_agg(n.last_outcome ORDER BY n.ord DESC)
         FILTER (WHERE n.last_outcome IS NOT NULL))[1] AS last_outcome,
-      count(*) FILTER (WHERE n.counted AND n.status = 'succeeded') AS succeeded,
-      count(*) FILTER (WHERE n.counted AND n.status = 'failed') AS failed,
-      (array_agg(n.at ORDER BY n.ord DESC)
-        FILTER (WHERE n.counted AND n.status = 'succeeded'))[1] AS last_success_at,
-      (array_agg(n.at ORDER BY n.ord DESC)
-        FILTER (WHERE n.counted AND n.status = 'failed'))[1] AS last_failure_at,
-      max(n.fire_at) FILTER (WHERE n.counted) AS last_fire_at,
+      sum(n.succeeded_delta) AS succeeded, sum(n.failed_delta) AS failed,
+      sum(n.missed_delta) AS missed, sum(n.skipped_delta) AS skipped,
+      max(n.last_success_at) AS last_success_at, max(n.last_failure_at) AS last_failure_at,
+      max(n.last_fire_at) AS last_fire_at, bool_or(n.fresh) AS fresh,
       count(*) FILTER (WHERE n.prunable) AS kept,
       min(${pruneLook('l.kept_count', 'n.nth', 'n.at', 'n.keep_last', 'n.max_age')})
         FILTER (WHERE n.prunable) AS due
@@ -384,10 +353,12 @@ const executionsFinish = (s: string) => `WITH req AS (
     UPDATE ${s}.jobs j SET last_outcome = coalesce(t.last_outcome::jsonb, j.last_outcome),
       succeeded_count = j.succeeded_count + t.succeeded,
       failed_count = j.failed_count + t.failed,
-      last_success_at = coalesce(t.last_success_at, j.last_success_at),
-      last_failure_at = coalesce(t.last_failure_at, j.last_failure_at),
+      missed_count = j.missed_count + t.missed,
+      skipped_count = j.skipped_count + t.skipped,
+      last_success_at = greatest(j.last_success_at, t.last_success_at),
+      last_failure_at = greatest(j.last_failure_at, t.last_failure_at),
       last_fire_at = greatest(j.last_fire_at, t.last_fire_at),
-      stale_since = CASE WHEN t.succeeded > 0 THEN NULL ELSE j.stale_since END,
+      stale_since = CASE WHEN t.fresh THEN NULL ELSE j.stale_since END,
       kept_count = j.kept_count + t.kept,
       prune_after = least(j.prune_after, t.due)
     FROM tally t WHERE j.id = t.job_id

@@ -19,7 +19,6 @@ import type {
   JobsListParams,
   JobWrite,
   LeaseRef,
-  Retention,
   StartRequest,
   StartResult,
   Store,
@@ -32,7 +31,18 @@ import type {
   InstanceRecord,
   Share,
 } from '../instances.js';
-import { PRUNE_DELAY_MS, isPrunable, pruneAfterPass } from '../rules.js';
+import { isPrunable } from '../rules.js';
+import {
+  TallyBatch,
+  advanceJob,
+  finishOne,
+  insertExecution,
+  insertFires,
+  startOne,
+  takeOver,
+  withJobs,
+} from './fire-writes.js';
+import { SqliteMaintenance } from './maintenance.js';
 import { SqliteRegistry } from './registry.js';
 import { shareParams } from '../sql-rows.js';
 import { checkMigrated, migrate } from './migrations.js';
@@ -42,10 +52,7 @@ import {
   executionParams,
   jobFromRow,
   jobParams,
-  jsonOrNull,
   prepareStatements,
-  type ExecutionRow,
-  type Params,
   type Statements,
 } from './statements.js';
 
@@ -86,6 +93,8 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly migrateAtOpen: boolean;
   private connection: Connection | undefined;
+  /** Pruning and staleness, over the same connection. */
+  readonly maintenance = new SqliteMaintenance(() => this.connected());
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options.path !== 'string' || options.path === '') {
@@ -132,25 +141,6 @@ export class SqliteStore implements Store {
   async jobGet({ id }: { id: string }): Promise<JobRecord | null> {
     const row = this.statements.jobGet.get({ id });
     return row ? jobFromRow(row) : null;
-  }
-
-  async jobInsert({ job }: { job: JobRecord }): Promise<boolean> {
-    return this.statements.jobInsert.run(jobParams(job)).changes === 1;
-  }
-
-  async jobUpdate(params: {
-    job: JobRecord;
-    expectedVersion: number;
-    dropPlanned: boolean;
-  }): Promise<boolean> {
-    return this.write((s) => {
-      const bound = { ...jobParams(params.job), expected_version: params.expectedVersion };
-      if (s.jobUpdate.run(bound).changes === 0) return false;
-      if (params.dropPlanned && s.dropPlanned.run({ job_id: params.job.id }).changes > 0) {
-        s.jobReopen.run({ id: params.job.id });
-      }
-      return true;
-    });
   }
 
   async jobsGet({ ids }: { ids: string[] }): Promise<JobRecord[]> {
@@ -259,28 +249,6 @@ export class SqliteStore implements Store {
     return rows.map(executionFromRow);
   }
 
-  async jobsToPrune({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
-    return this.statements.jobsToPrune.all({ now, limit }).map(jobFromRow);
-  }
-
-  async executionsPrune(params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  }): Promise<number> {
-    return this.write((s) => pruneJob(s, params));
-  }
-
-  async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
-    return this.write((s) =>
-      s.jobsStale
-        .all({ now, limit })
-        .map(({ id }) => mustGet(s.jobMarkStale.get({ id, now }), 'job', id)),
-    ).map(jobFromRow);
-  }
-
   async executionsClaim(params: {
     owner: string;
     now: number;
@@ -305,22 +273,7 @@ export class SqliteStore implements Store {
     leaseMs: number;
     limit: number;
   }): Promise<Claim[]> {
-    return this.write((s) => {
-      const { owner, now, leaseMs, limit } = params;
-      const taken: ExecutionRow[] = [];
-      for (const row of s.executionsExpired.all({ now, limit })) {
-        const attempts = JSON.stringify(attemptsAfterTakeOver(row, now));
-        const leaseUntil = Math.max(row.run_at, now) + leaseMs;
-        const updated = s.executionTakeOver.get({
-          id: row.id,
-          owner,
-          lease_until: leaseUntil,
-          attempts,
-        });
-        if (updated) taken.push(updated);
-      }
-      return withJobs(s, taken.map(executionFromRow));
-    });
+    return this.write((s) => takeOver(s, params));
   }
 
   async executionsStart({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
@@ -453,271 +406,4 @@ function unavailable(path: string, cause: unknown): ChimeError {
     `cannot open the SQLite database ${path}: ${reason}`,
     { cause },
   );
-}
-
-/** The compare-and-set of one plan; true when the job was still as the planner saw it. */
-function advanceJob(s: Statements, plan: JobPlan): boolean {
-  const result = s.jobAdvance.run({
-    id: plan.jobId,
-    expected_version: plan.expectedVersion,
-    expected_next_fire_at: plan.expectedNextFireAt,
-    next_fire_at: plan.nextFireAt,
-    completed_at: plan.completedAt,
-    last_outcome: plan.lastOutcome === null ? null : JSON.stringify(plan.lastOutcome),
-  });
-  return result.changes === 1;
-}
-
-/**
- * Inserts a plan's fires (a fire that exists is skipped); returns the leased
- * ones as claims, whose executions are the plan's records as inserted (the
- * planner hands them over; reading each row back cost as much as its insert).
- * Missed fires count in the job's statistics, and those that are prunable
- * (all of them) plan the pruner's look, one after the other.
- */
-function insertFires(s: Statements, plan: JobPlan): Claim[] {
-  const inserted: ExecutionRecord[] = [];
-  for (const execution of plan.executions) {
-    if (!insertExecution(s, execution)) continue;
-    if (isPrunable(execution)) {
-      s.jobTally.run(
-        Object.assign(
-          tally(plan.jobId, execution.finishedAt ?? execution.createdAt, plan.retention),
-          { missed: execution.status === 'missed' ? 1 : 0, prunable: 1 },
-        ),
-      );
-    }
-    if (execution.leaseOwner !== null) inserted.push(execution);
-  }
-  return withJobs(s, inserted);
-}
-
-/** Inserts one execution, counted among its job's kept ones when prunable; true when inserted. */
-function insertExecution(s: Statements, execution: ExecutionRecord): boolean {
-  if (s.executionInsert.get(executionParams(execution)) === undefined) return false;
-  if (isPrunable(execution)) s.jobKeep.run({ id: execution.jobId });
-  return true;
-}
-
-/** The parameters of `jobTally` that change nothing, for a job and the instant `at`. */
-function tally(jobId: string, at: number, retention: Retention): Params {
-  return {
-    id: jobId,
-    at,
-    keep_last: retention.keepLast,
-    max_age_ms: retention.maxAgeMs,
-    prune_delay_ms: PRUNE_DELAY_MS,
-    last_outcome: null,
-    succeeded: 0,
-    failed: 0,
-    missed: 0,
-    skipped: 0,
-    ended_fire_at: null,
-    kept: 0,
-    prunable: 0,
-  };
-}
-
-/**
- * The job tallies of one batch of finishes, merged per job and kind of
- * outcome (a success, a failure, neither), so a batch of many finishes of one
- * job updates its row once per kind instead of once per finish.
- */
-class TallyBatch {
-  private readonly byKey = new Map<string, Params>();
-
-  add(next: Params): void {
-    const key = `${String(next['id'])}\u0000${String(next['succeeded'])}${String(next['failed'])}`;
-    const merged = this.byKey.get(key);
-    if (!merged) {
-      this.byKey.set(key, next);
-      return;
-    }
-    const later = Number(next['at']) >= Number(merged['at']);
-    for (const count of ['succeeded', 'failed', 'missed', 'skipped', 'kept'] as const)
-      merged[count] = Number(merged[count]) + Number(next[count]);
-    merged['prunable'] = Math.max(Number(merged['prunable']), Number(next['prunable']));
-    if (next['ended_fire_at'] !== null)
-      merged['ended_fire_at'] = Math.max(
-        Number(merged['ended_fire_at'] ?? next['ended_fire_at']),
-        Number(next['ended_fire_at']),
-      );
-    if (later) {
-      merged['at'] = next['at'] ?? null;
-      if (next['last_outcome'] !== null) merged['last_outcome'] = next['last_outcome'] ?? null;
-    } else if (merged['last_outcome'] === null) {
-      merged['last_outcome'] = next['last_outcome'] ?? null;
-    }
-  }
-
-  /** Writes the merged tallies, oldest first, so the newest outcome is the job's last. */
-  apply(s: Statements): void {
-    const all = [...this.byKey.values()].sort((a, b) => Number(a['at']) - Number(b['at']));
-    for (const params of all) s.jobTally.run(params);
-  }
-}
-
-/**
- * One pass of the pruner over a job, inside the caller's transaction: the
- * prunable executions beyond the keepLast newest (skipped when the kept count
- * says there are none) and those aged out, oldest fire first, at most `limit`.
- */
-function pruneJob(
-  s: Statements,
-  params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  },
-): number {
-  const { jobId, retention, now, limit } = params;
-  const job = s.pruneJob.get({ id: jobId });
-  if (!job || limit <= 0) return 0;
-  const candidates = new Map<string, number>();
-  if (job.kept_count > retention.keepLast) {
-    const boundary = s.pruneBoundary.get({ job_id: jobId, keep_last: retention.keepLast });
-    if (boundary) {
-      for (const row of s.pruneBeyond.all({ job_id: jobId, ...boundary, limit }))
-        candidates.set(row.id, row.fire_at);
-    }
-  }
-  const cutoff = now - retention.maxAgeMs;
-  for (const row of s.pruneAged.all({ job_id: jobId, cutoff, limit }))
-    candidates.set(row.id, row.fire_at);
-  const doomed = [...candidates]
-    .sort(([idA, fireA], [idB, fireB]) => fireA - fireB || (idA < idB ? -1 : 1))
-    .slice(0, limit)
-    .map(([id]) => id);
-  const deleted =
-    doomed.length === 0 ? 0 : s.pruneDelete.run({ ids: JSON.stringify(doomed) }).changes;
-  const kept = Math.max(0, job.kept_count - deleted);
-  let pruneAfter = job.prune_after;
-  if (pruneAfter === params.expectedPruneAfter) {
-    const oldest = s.pruneOldest.get({ job_id: jobId })?.finished_at ?? null;
-    pruneAfter = pruneAfterPass(now, deleted === limit, kept, oldest, retention);
-  }
-  s.pruneSet.run({ id: jobId, kept_count: kept, prune_after: pruneAfter });
-  return deleted;
-}
-
-/**
- * Pairs executions with their jobs, reading and parsing each job once: the
- * claims of one job share its record (claims are read, never changed).
- */
-function withJobs(s: Statements, executions: ExecutionRecord[]): Claim[] {
-  const jobs = new Map<string, JobRecord>();
-  return executions.map((execution) => {
-    const { jobId } = execution;
-    let job = jobs.get(jobId);
-    if (!job) {
-      job = jobFromRow(mustGet(s.jobGet.get({ id: jobId }), 'job', jobId));
-      jobs.set(jobId, job);
-    }
-    return { execution, job };
-  });
-}
-
-function mustGet<T>(row: T | undefined, what: string, id: string): T {
-  if (row === undefined) {
-    throw new Error(`SQLite store: ${what} ${id} vanished inside a transaction`);
-  }
-  return row;
-}
-
-/** A taken-over execution's attempts: a running one's lost attempt is recorded as abandoned. */
-function attemptsAfterTakeOver(row: ExecutionRow, now: number): ExecutionRecord['attempts'] {
-  const { attempts } = executionFromRow(row);
-  if (row.status !== 'running' || row.started_at === null) return attempts;
-  const holder = row.lease_owner ?? 'its instance';
-  attempts.push({
-    attempt: row.attempt,
-    owner: row.lease_owner ?? '',
-    startedAt: new Date(row.started_at).toISOString(),
-    finishedAt: new Date(now).toISOString(),
-    outcome: 'abandoned',
-    error: { message: `lease of ${holder} expired during the attempt` },
-  });
-  return attempts;
-}
-
-/**
- * One fenced start: rejected unless the lease is held with this token and
- * there is an attempt to start. Without forbidOverlap the fenced UPDATE alone
- * decides; with it, the row is read first to look for earlier unfinished work.
- */
-function startOne(s: Statements, start: StartRequest): StartResult {
-  if (start.forbidOverlap || start.missBefore !== undefined) {
-    const row = s.executionGet.get({ id: start.id });
-    if (!row || row.lease_token !== start.leaseToken || row.lease_owner === null) return 'rejected';
-    const startable = row.status === 'scheduled' || row.status === 'running';
-    if (!startable || row.attempt !== start.attempt - 1) return 'rejected';
-    const end = (status: 'skipped' | 'missed') => {
-      s.startEnded.run({ id: row.id, status, finished_at: start.startedAt });
-      s.jobTally.run(
-        Object.assign(tally(row.job_id, start.startedAt, start.retention), {
-          [status]: 1,
-          kept: 1,
-          prunable: 1,
-        }),
-      );
-      return status;
-    };
-    const planned = row.trigger === 'schedule' && row.status === 'scheduled' && row.attempt === 0;
-    if (start.missBefore !== undefined && planned && row.fire_at < start.missBefore)
-      return end('missed');
-    if (
-      start.forbidOverlap &&
-      s.unfinishedBefore.get({ job_id: row.job_id, fire_at: row.fire_at })
-    ) {
-      return end('skipped');
-    }
-  }
-  const started = s.startRunning.run({
-    id: start.id,
-    lease_token: start.leaseToken,
-    attempt: start.attempt,
-    started_at: start.startedAt,
-  });
-  return started.changes === 1 ? 'started' : 'rejected';
-}
-
-/**
- * One fenced finish; when accepted, one more statement writes what it does to
- * the job: the last outcome, the statistics of an attempt's final end, and the
- * pruner's next look when the execution became prunable.
- */
-function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBatch): boolean {
-  const row = s.finish.get({
-    id: finish.id,
-    from: finish.from,
-    lease_token: finish.leaseToken,
-    status: finish.status,
-    run_at: finish.runAt ?? null,
-    attempt: jsonOrNull(finish.attempt),
-    result: jsonOrNull(finish.result),
-    error: jsonOrNull(finish.error),
-    on_failure: finish.onFailure,
-    finished_at: finish.finishedAt,
-    keep_lease_until: finish.keepLeaseUntil ?? null,
-  });
-  if (!row) return false;
-  const counted =
-    finish.from === 'running' && (finish.status === 'succeeded' || finish.status === 'failed');
-  // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
-  const prunable = isPrunable(finish);
-  if (!counted && !prunable && !finish.lastOutcome) return true;
-  // Object.assign, not a spread: an object spread costs microseconds on Node 20, and this runs per fire.
-  tallies.add(
-    Object.assign(tally(row.job_id, finish.finishedAt ?? row.fire_at, finish.retention), {
-      last_outcome: finish.lastOutcome ? JSON.stringify(finish.lastOutcome) : null,
-      succeeded: counted && finish.status === 'succeeded' ? 1 : 0,
-      failed: counted && finish.status === 'failed' ? 1 : 0,
-      ended_fire_at: counted ? row.fire_at : null,
-      kept: prunable ? 1 : 0,
-      prunable: prunable ? 1 : 0,
-    }),
-  );
-  return true;
 }

@@ -165,24 +165,29 @@ export const PRUNE_OLDEST = `SELECT finished_at FROM executions INDEXED BY execu
 
 /**
  * What an execution's end (or a plan's missed fire) does to its job: the last
- * outcome, the statistics, and — when it made an execution prunable
- * (`@prunable`) — `prune_after` by rules.ts pruneAfterAdding, where the kept
- * count is `kept_count + @kept` (an insert counted it already: `@kept` = 0).
- * SET expressions read the row as it was, so `kept_count` is the old count.
+ * outcome, the statistics delta the engine decided (counts added, last
+ * instants raised, `stale_since` cleared when `@fresh`), and — when it made an
+ * execution prunable (`@prunable`) — `prune_after` by rules.ts
+ * pruneAfterAdding, where the kept count is `kept_count + @kept` (an insert
+ * counted it already: `@kept` = 0) and `@prune_at` the earliest of their
+ * finishes (a look planned early finds nothing and plans the next). SET
+ * expressions read the row as it was, so `kept_count` is the old count.
  */
-const JOB_TALLY_DUE = `CASE WHEN kept_count + @kept > @keep_last THEN @at + @prune_delay_ms
-    ELSE @at + @max_age_ms + @prune_delay_ms END`;
+/** A last instant raised to `@<column>` when that is given (the later of the two). */
+const raised = (column: string) =>
+  `CASE WHEN @${column} IS NULL THEN ${column} ELSE max(coalesce(${column}, @${column}), @${column}) END`;
+const JOB_TALLY_DUE = `CASE WHEN kept_count + @kept > @keep_last THEN @prune_at + @prune_delay_ms
+    ELSE @prune_at + @max_age_ms + @prune_delay_ms END`;
 const JOB_TALLY = `UPDATE jobs SET
     last_outcome = coalesce(@last_outcome, last_outcome),
     succeeded_count = succeeded_count + @succeeded,
     failed_count = failed_count + @failed,
     missed_count = missed_count + @missed,
     skipped_count = skipped_count + @skipped,
-    last_success_at = CASE WHEN @succeeded > 0 THEN @at ELSE last_success_at END,
-    last_failure_at = CASE WHEN @failed > 0 THEN @at ELSE last_failure_at END,
-    last_fire_at = CASE WHEN @ended_fire_at IS NULL THEN last_fire_at
-      ELSE max(coalesce(last_fire_at, @ended_fire_at), @ended_fire_at) END,
-    stale_since = CASE WHEN @succeeded > 0 THEN NULL ELSE stale_since END,
+    last_success_at = ${raised('last_success_at')},
+    last_failure_at = ${raised('last_failure_at')},
+    last_fire_at = ${raised('last_fire_at')},
+    stale_since = CASE WHEN @fresh = 1 THEN NULL ELSE stale_since END,
     kept_count = kept_count + @kept,
     prune_after = CASE WHEN @prunable = 0 THEN prune_after
       ELSE min(coalesce(prune_after, ${JOB_TALLY_DUE}), ${JOB_TALLY_DUE}) END
@@ -239,7 +244,7 @@ export const SQL = {
   executionsClaim: EXECUTIONS_CLAIM,
   executionsExpired: EXECUTIONS_EXPIRED,
   executionTakeOver: `UPDATE executions SET lease_owner = @owner, lease_until = @lease_until,
-      lease_token = lease_token + 1, attempts = @attempts
+      lease_token = lease_token + 1
     WHERE id = @id RETURNING ${EXECUTION_COLUMNS}`,
   // The overlap rule of rules.ts (isUnfinishedForOverlap), served by executions_job_recent.
   unfinishedBefore: `SELECT 1 FROM executions
@@ -247,13 +252,13 @@ export const SQL = {
       AND (status = 'running' OR (status = 'scheduled' AND attempt > 0))
     LIMIT 1`,
   // Fenced in the statement itself: a stale token, a released lease or a finished row changes nothing.
-  // The attempt number fences too: one claim never starts twice.
-  startRunning: `UPDATE executions SET status = 'running', attempt = @attempt, started_at = @started_at
+  // The attempt number fences too: one claim never starts twice. @abandoned: the attempt a previous
+  // holder lost, appended with the start (NULL: none).
+  startRunning: `UPDATE executions SET status = 'running', attempt = @attempt, started_at = @started_at,
+      attempts = CASE WHEN @abandoned IS NULL THEN attempts
+        ELSE json_insert(attempts, '$[#]', json(@abandoned)) END
     WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
       AND status IN ('scheduled', 'running') AND attempt = @attempt - 1`,
-  // A start that ends the execution at once: skipped (overlap) or missed (misfire 'skip').
-  startEnded: `UPDATE executions SET status = @status, lease_owner = NULL, lease_until = NULL,
-      finished_at = @finished_at WHERE id = @id`,
   // NULL @result / @error mean "unchanged"; JSON null arrives as the text 'null'.
   finish: `UPDATE executions SET status = @status, run_at = coalesce(@run_at, run_at),
       attempts = CASE WHEN @attempt IS NULL THEN attempts ELSE json_insert(attempts, '$[#]', json(@attempt)) END,
@@ -263,6 +268,7 @@ export const SQL = {
       lease_until = @keep_lease_until
     WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
       AND CASE @from WHEN 'running' THEN status = 'running'
+        WHEN 'claimed' THEN status IN ('scheduled', 'running')
         ELSE status = 'failed' AND on_failure = 'pending' END
     RETURNING job_id, fire_at`,
   leaseRenew: `UPDATE executions SET lease_until = @until
@@ -308,7 +314,6 @@ export interface Statements {
   executionTakeOver: Database.Statement<Params, ExecutionRow>;
   unfinishedBefore: Database.Statement<Params, Row>;
   startRunning: Database.Statement<Params, Row>;
-  startEnded: Database.Statement<Params, Row>;
   jobReopen: Database.Statement<Params, Row>;
   finish: Database.Statement<Params, { job_id: string; fire_at: number }>;
   leaseRenew: Database.Statement<Params, Row>;
@@ -350,7 +355,6 @@ export function prepareStatements(db: Database.Database): Statements {
     executionTakeOver: p<ExecutionRow>(SQL.executionTakeOver),
     unfinishedBefore: p<Row>(SQL.unfinishedBefore),
     startRunning: p<Row>(SQL.startRunning),
-    startEnded: p<Row>(SQL.startEnded),
     jobReopen: p<Row>(SQL.jobReopen),
     finish: p<{ job_id: string; fire_at: number }>(SQL.finish),
     leaseRenew: p<Row>(SQL.leaseRenew),

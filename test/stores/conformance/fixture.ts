@@ -3,6 +3,7 @@
  * holds the store under test, and helpers that build and read records.
  */
 import { expect } from 'vitest';
+import { statsOf } from '../../../src/engine/outcome.js';
 import { PRUNE_DELAY_MS } from '../../../src/stores/rules.js';
 import type {
   Claim,
@@ -15,6 +16,7 @@ import type {
   Store,
 } from '../../../src/stores/store.js';
 import { T0, makeAttempt, makeExecutionRecord, makeJobRecord, makeRetention } from '../records.js';
+import { insertJob } from '../../helpers/jobs.js';
 
 export interface StoreUnderTest {
   /** A fresh, empty store, not yet opened (the suite opens it). */
@@ -68,7 +70,7 @@ export class Fixture {
 
 export async function addJob(store: Store, overrides: Partial<JobRecord> = {}): Promise<JobRecord> {
   const job = makeJobRecord(overrides);
-  expect(await store.jobInsert({ job })).toBe(true);
+  expect(await insertJob(store, job)).toBe(true);
   return job;
 }
 
@@ -142,17 +144,21 @@ export function start(
     leaseToken: e.leaseToken,
     attempt: (e.attempt ?? 0) + 1,
     startedAt: T0 + 10,
-    forbidOverlap: false,
-    retention: RETENTION,
+    unlessOverlapping: false,
     ...overrides,
   };
 }
 
+/**
+ * A finish of `e`: by default its first attempt's success. Unless `overrides`
+ * name `stats`, it carries the delta the engine would (`statsOf`): a final
+ * success or failure, or a skipped or missed fire, counts; nothing else does.
+ */
 export function finish(
-  e: Pick<ExecutionRecord, 'id' | 'leaseToken'>,
+  e: Pick<ExecutionRecord, 'id' | 'leaseToken'> & { fireAt?: number },
   overrides: Partial<FinishRequest> = {},
 ): FinishRequest {
-  return {
+  const request: FinishRequest = {
     id: e.id,
     leaseToken: e.leaseToken,
     from: 'running',
@@ -164,6 +170,13 @@ export function finish(
     retention: RETENTION,
     ...overrides,
   };
+  const { status, from } = request;
+  const counted =
+    from !== 'pending-delivery' &&
+    (status === 'succeeded' || status === 'failed' || status === 'skipped' || status === 'missed');
+  if (!('stats' in overrides) && counted)
+    request.stats = statsOf(status, e.fireAt ?? T0, request.finishedAt ?? T0);
+  return request;
 }
 
 /** When the pruner looks at an execution finished at `finishedAt` for its age, under `retention`. */

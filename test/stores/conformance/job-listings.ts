@@ -14,6 +14,7 @@ import {
   ids,
   sorted,
 } from './fixture.js';
+import { updateJob } from '../../helpers/jobs.js';
 
 // --------------------------------------------------------- job listings
 
@@ -202,7 +203,7 @@ export function jobListingTests(fx: Fixture): void {
       const current = await mustGetJob(store, job.id);
       const paused = { ...current, paused: true, version: current.version + 1 };
       expect(
-        await store.jobUpdate({
+        await updateJob(store, {
           job: paused,
           expectedVersion: current.version,
           dropPlanned: false,

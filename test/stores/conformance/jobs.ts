@@ -14,6 +14,7 @@ import {
   sorted,
   definitionWith,
 } from './fixture.js';
+import { insertJob, updateJob } from '../../helpers/jobs.js';
 
 // ------------------------------------------------------------------- jobs
 
@@ -53,14 +54,14 @@ export function jobTests(fx: Fixture): void {
         staleSince: T0 - 7,
         pruneAfter: T0 + 9,
       });
-      expect(await fx.store.jobInsert({ job })).toBe(true);
+      expect(await insertJob(fx.store, job)).toBe(true);
       expect(await fx.store.jobGet({ id: job.id })).toEqual(job);
     });
 
     test('jobInsert returns false for a taken id and keeps the first record', async () => {
       const job = await addJob(fx.store);
       const other = makeJobRecord({ id: job.id, hash: 'other', version: 9 });
-      expect(await fx.store.jobInsert({ job: other })).toBe(false);
+      expect(await insertJob(fx.store, other)).toBe(false);
       expect(await fx.store.jobGet({ id: job.id })).toEqual(job);
     });
 
@@ -84,7 +85,7 @@ export function jobTests(fx: Fixture): void {
         version: 2,
         updatedAt: T0,
       };
-      expect(await fx.store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: false })).toBe(
+      expect(await updateJob(fx.store, { job: next, expectedVersion: 1, dropPlanned: false })).toBe(
         true,
       );
       expect(await fx.store.jobGet({ id: job.id })).toEqual(next);
@@ -94,18 +95,18 @@ export function jobTests(fx: Fixture): void {
       const job = await addJob(fx.store);
       const first = { ...job, hash: 'first', version: 2 };
       const second = { ...job, hash: 'second', version: 2 };
-      expect(await fx.store.jobUpdate({ job: first, expectedVersion: 1, dropPlanned: false })).toBe(
-        true,
-      );
       expect(
-        await fx.store.jobUpdate({ job: second, expectedVersion: 1, dropPlanned: false }),
+        await updateJob(fx.store, { job: first, expectedVersion: 1, dropPlanned: false }),
+      ).toBe(true);
+      expect(
+        await updateJob(fx.store, { job: second, expectedVersion: 1, dropPlanned: false }),
       ).toBe(false);
       expect(await fx.store.jobGet({ id: job.id })).toEqual(first);
     });
 
     test('jobUpdate of an unknown job returns false and creates nothing', async () => {
       const job = makeJobRecord();
-      expect(await fx.store.jobUpdate({ job, expectedVersion: 1, dropPlanned: true })).toBe(false);
+      expect(await updateJob(fx.store, { job, expectedVersion: 1, dropPlanned: true })).toBe(false);
       expect(await fx.store.jobGet({ id: job.id })).toBeNull();
     });
 
@@ -140,7 +141,7 @@ export function jobTests(fx: Fixture): void {
       const otherPlanned = await addExecution(store, { jobId: other.id, fireAt: T0 });
 
       const next = { ...job, version: 2, paused: true };
-      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: true })).toBe(
+      expect(await updateJob(store, { job: next, expectedVersion: 1, dropPlanned: true })).toBe(
         true,
       );
 
@@ -156,7 +157,7 @@ export function jobTests(fx: Fixture): void {
       const once = await addJob(store, { nextFireAt: null, completedAt: T0 - 1_000 });
       await addExecution(store, { jobId: once.id, fireAt: T0 });
       const paused = { ...once, version: 2, paused: true };
-      expect(await store.jobUpdate({ job: paused, expectedVersion: 1, dropPlanned: true })).toBe(
+      expect(await updateJob(store, { job: paused, expectedVersion: 1, dropPlanned: true })).toBe(
         true,
       );
       expect(await mustGetJob(store, once.id)).toEqual({ ...paused, completedAt: null });
@@ -164,7 +165,7 @@ export function jobTests(fx: Fixture): void {
       const done = await addJob(store, { nextFireAt: null, completedAt: T0 - 1_000 });
       await addExecution(store, { jobId: done.id, fireAt: T0, status: 'succeeded', attempt: 1 });
       const next = { ...done, version: 2, paused: true };
-      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: true })).toBe(
+      expect(await updateJob(store, { job: next, expectedVersion: 1, dropPlanned: true })).toBe(
         true,
       );
       expect(await mustGetJob(store, done.id)).toEqual(next);
@@ -174,12 +175,12 @@ export function jobTests(fx: Fixture): void {
       const job = await addJob(fx.store);
       const planned = await addExecution(fx.store, { jobId: job.id, fireAt: T0 });
       const stale = { ...job, version: 5 };
-      expect(await fx.store.jobUpdate({ job: stale, expectedVersion: 4, dropPlanned: true })).toBe(
+      expect(await updateJob(fx.store, { job: stale, expectedVersion: 4, dropPlanned: true })).toBe(
         false,
       );
       expect(await fx.store.executionGet({ id: planned.id })).toEqual(planned);
       const next = { ...job, version: 2 };
-      expect(await fx.store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: false })).toBe(
+      expect(await updateJob(fx.store, { job: next, expectedVersion: 1, dropPlanned: false })).toBe(
         true,
       );
       expect(await fx.store.executionGet({ id: planned.id })).toEqual(planned);
@@ -188,7 +189,7 @@ export function jobTests(fx: Fixture): void {
     test('a dropped fire can be planned again', async () => {
       const job = await addJob(fx.store);
       await addExecution(fx.store, { jobId: job.id, fireAt: T0 });
-      await fx.store.jobUpdate({
+      await updateJob(fx.store, {
         job: { ...job, version: 2 },
         expectedVersion: 1,
         dropPlanned: true,

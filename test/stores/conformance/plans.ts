@@ -14,6 +14,7 @@ import {
   claimedIds,
   sorted,
 } from './fixture.js';
+import { updateJob } from '../../helpers/jobs.js';
 
 // ------------------------------------------------------------- planning
 
@@ -132,7 +133,7 @@ export function advanceTests(fx: Fixture): void {
 
       // Another instance re-plans the same fire (the job was moved back in between).
       const moved = { ...job, version: 2 };
-      await store.jobUpdate({ job: moved, expectedVersion: 1, dropPlanned: false });
+      await updateJob(store, { job: moved, expectedVersion: 1, dropPlanned: false });
       const dup = makeExecutionRecord({ jobId: job.id, fireAt: T0, ...leased('b', 1) });
       // The plan applies (its compare-and-set holds) but the fire is not inserted again.
       const replanned = await store.jobsAdvance({ plans: [plan(moved, { executions: [dup] })] });

@@ -12,6 +12,7 @@ import {
   ended,
   ids,
 } from './fixture.js';
+import { maintenanceOf } from '../../helpers/jobs.js';
 
 // ------------------------------------------------------- pruneAfter, jobsToPrune
 
@@ -81,10 +82,22 @@ export function pruneAfterTests(fx: Fixture): void {
       await addJob(store, { id: 'd', pruneAfter: null });
       await addJob(store, { id: 'e', pruneAfter: T0 + 6 });
       const f = await addJob(store, { id: 'f', pruneAfter: T0 - HOUR });
-      expect(await store.jobsToPrune({ now: T0 + 5, limit: 100 })).toEqual([f, b, c, a]);
-      expect(ids(await store.jobsToPrune({ now: T0 + 5, limit: 2 }))).toEqual([f.id, b.id]);
-      expect(ids(await store.jobsToPrune({ now: T0 + 3, limit: 100 }))).toEqual(ids([f, b, c, a]));
-      expect(await store.jobsToPrune({ now: T0 - HOUR - 1, limit: 100 })).toEqual([]);
+      expect(await maintenanceOf(store).jobsToPrune({ now: T0 + 5, limit: 100 })).toEqual([
+        f,
+        b,
+        c,
+        a,
+      ]);
+      expect(ids(await maintenanceOf(store).jobsToPrune({ now: T0 + 5, limit: 2 }))).toEqual([
+        f.id,
+        b.id,
+      ]);
+      expect(ids(await maintenanceOf(store).jobsToPrune({ now: T0 + 3, limit: 100 }))).toEqual(
+        ids([f, b, c, a]),
+      );
+      expect(await maintenanceOf(store).jobsToPrune({ now: T0 - HOUR - 1, limit: 100 })).toEqual(
+        [],
+      );
     });
   });
 }

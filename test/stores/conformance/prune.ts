@@ -23,6 +23,7 @@ import {
   sorted,
   ended,
 } from './fixture.js';
+import { maintenanceOf } from '../../helpers/jobs.js';
 
 // ---------------------------------------------------------------- pruning
 
@@ -35,7 +36,7 @@ export function pruneTests(fx: Fixture): void {
       params: { retention: Retention; now: number; limit?: number },
     ): Promise<number> {
       const job = await mustGetJob(store, jobId);
-      return store.executionsPrune({
+      return maintenanceOf(store).executionsPrune({
         jobId,
         retention: params.retention,
         now: params.now,
@@ -131,7 +132,7 @@ export function pruneTests(fx: Fixture): void {
       });
       expect(
         await store.executionsStart({
-          starts: [start(skipped, { forbidOverlap: true, startedAt: T0 + 500, retention })],
+          starts: [start(skipped, { unlessOverlapping: true, startedAt: T0 + 500 })],
         }),
       ).toEqual(['started']);
 
@@ -195,7 +196,7 @@ export function pruneTests(fx: Fixture): void {
       const recent = await ended(store, job, T0 + MIN, { retention });
       const planned = (await mustGetJob(store, job.id)).pruneAfter;
       expect(planned).toBe(T0 + 1_000 + PRUNE_DELAY_MS);
-      const deleted = await store.executionsPrune({
+      const deleted = await maintenanceOf(store).executionsPrune({
         jobId: job.id,
         retention,
         now: T0 + MIN,
@@ -210,7 +211,7 @@ export function pruneTests(fx: Fixture): void {
 
     test('an unknown job prunes nothing', async () => {
       expect(
-        await fx.store.executionsPrune({
+        await maintenanceOf(fx.store).executionsPrune({
           jobId: 'nope',
           retention: RETENTION,
           now: T0,

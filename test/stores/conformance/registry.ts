@@ -159,12 +159,9 @@ export function registryTests(fx: Fixture): void {
         limit: 10,
       });
       expect(sorted(claimedIds(taken))).toEqual(sorted([running.id, pending.id]));
-      const retaken = taken.find((c) => c.execution.id === running.id)?.execution;
-      expect(retaken?.attempts.at(-1)).toMatchObject({
-        attempt: 1,
-        owner: 'dead',
-        outcome: 'abandoned',
-      });
+      const retaken = taken.find((c) => c.execution.id === running.id);
+      expect(retaken?.takenFrom).toBe('dead');
+      expect(retaken?.execution).toMatchObject({ status: 'running', attempt: 1 });
     });
 
     test("the dead instance's late writes are fenced out, and its beat says it is no longer registered", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { Store } from '../../../src/stores/store.js';
 import { T0, makeStats } from '../records.js';
 import { MIN, HOUR, type Fixture, addJob, mustGetJob, ids, sorted, ended } from './fixture.js';
+import { updateJob, maintenanceOf } from '../../helpers/jobs.js';
 
 // -------------------------------------------------------------- staleness
 
@@ -29,16 +30,18 @@ export function staleTests(fx: Fixture): void {
         staleSince: T0 - 4 * HOUR,
       });
 
-      expect(await store.jobsStale({ now: T0, limit: 100 })).toEqual([
+      expect(await maintenanceOf(store).jobsStale({ now: T0, limit: 100 })).toEqual([
         { ...never, staleSince: T0 },
       ]);
-      expect(await store.jobsStale({ now: T0, limit: 100 })).toEqual([]);
-      expect(await store.jobsStale({ now: T0 + 1, limit: 100 })).toEqual([
+      expect(await maintenanceOf(store).jobsStale({ now: T0, limit: 100 })).toEqual([]);
+      expect(await maintenanceOf(store).jobsStale({ now: T0 + 1, limit: 100 })).toEqual([
         { ...succeeded, staleSince: T0 + 1 },
       ]);
       expect(await mustGetJob(store, never.id)).toEqual({ ...never, staleSince: T0 });
       expect(await mustGetJob(store, marked.id)).toEqual(marked);
-      expect(await store.jobsStale({ now: T0 + 100 * HOUR, limit: 100 })).toEqual([]);
+      expect(await maintenanceOf(store).jobsStale({ now: T0 + 100 * HOUR, limit: 100 })).toEqual(
+        [],
+      );
     });
 
     test('reports the longest stale first, up to limit', async () => {
@@ -53,20 +56,25 @@ export function staleTests(fx: Fixture): void {
           }),
         );
       }
-      expect(ids(await store.jobsStale({ now: T0, limit: 2 }))).toEqual(['stale-3', 'stale-2']);
-      expect(ids(await store.jobsStale({ now: T0, limit: 2 }))).toEqual(['stale-1']);
+      expect(ids(await maintenanceOf(store).jobsStale({ now: T0, limit: 2 }))).toEqual([
+        'stale-3',
+        'stale-2',
+      ]);
+      expect(ids(await maintenanceOf(store).jobsStale({ now: T0, limit: 2 }))).toEqual(['stale-1']);
     });
 
     test('a success clears staleSince, and the job goes stale again from that success', async () => {
       const { store } = fx;
       const job = await addJob(store, { staleAfterMs: HOUR, createdAt: T0 - HOUR });
-      expect(ids(await store.jobsStale({ now: T0, limit: 10 }))).toEqual([job.id]);
+      expect(ids(await maintenanceOf(store).jobsStale({ now: T0, limit: 10 }))).toEqual([job.id]);
       await ended(store, job, T0, { status: 'failed', error: { message: 'x' } });
       expect((await mustGetJob(store, job.id)).staleSince).toBe(T0);
       await ended(store, job, T0 + MIN, { finishedAt: T0 + 2 * MIN });
       expect((await mustGetJob(store, job.id)).staleSince).toBeNull();
-      expect(await store.jobsStale({ now: T0 + 2 * MIN + HOUR - 1, limit: 10 })).toEqual([]);
-      const again = await store.jobsStale({ now: T0 + 2 * MIN + HOUR, limit: 10 });
+      expect(
+        await maintenanceOf(store).jobsStale({ now: T0 + 2 * MIN + HOUR - 1, limit: 10 }),
+      ).toEqual([]);
+      const again = await maintenanceOf(store).jobsStale({ now: T0 + 2 * MIN + HOUR, limit: 10 });
       expect(again).toEqual([
         expect.objectContaining({ id: job.id, staleSince: T0 + 2 * MIN + HOUR }),
       ]);
@@ -75,12 +83,12 @@ export function staleTests(fx: Fixture): void {
     test('jobUpdate changes staleAfterMs, which decides from then on', async () => {
       const { store } = fx;
       const job = await addJob(store, { staleAfterMs: 2 * HOUR, createdAt: T0 - HOUR });
-      expect(await store.jobsStale({ now: T0, limit: 10 })).toEqual([]);
+      expect(await maintenanceOf(store).jobsStale({ now: T0, limit: 10 })).toEqual([]);
       const next = { ...job, staleAfterMs: HOUR, version: 2 };
-      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: false })).toBe(
+      expect(await updateJob(store, { job: next, expectedVersion: 1, dropPlanned: false })).toBe(
         true,
       );
-      expect(ids(await store.jobsStale({ now: T0, limit: 10 }))).toEqual([job.id]);
+      expect(ids(await maintenanceOf(store).jobsStale({ now: T0, limit: 10 }))).toEqual([job.id]);
     });
 
     test('two instances asking at once never both report a job', async () => {
@@ -95,7 +103,7 @@ export function staleTests(fx: Fixture): void {
         const drain = async (instance: Store) => {
           const got: string[] = [];
           for (let round = 0; round <= all.length; round++) {
-            const page = await instance.jobsStale({ now: T0, limit: 4 });
+            const page = await maintenanceOf(instance).jobsStale({ now: T0, limit: 4 });
             if (page.length === 0) return got;
             got.push(...ids(page));
           }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { ExecutionRecord } from '../../../src/stores/store.js';
-import { T0 } from '../records.js';
+import { T0, makeAttempt } from '../records.js';
 import {
   MIN,
   LEASE,
@@ -10,9 +10,7 @@ import {
   mustGet,
   leased,
   runningBy,
-  claim,
   start,
-  claimedIds,
 } from './fixture.js';
 
 // ------------------------------------------------------------------ starts
@@ -24,20 +22,20 @@ interface OverlapCase {
   fireAt?: number;
   otherJob?: boolean;
   forbid?: boolean;
-  expected: 'started' | 'skipped';
+  expected: 'started' | 'overlapping';
 }
 
 const OVERLAP_CASES: OverlapCase[] = [
-  { name: 'an earlier one runs', earlier: runningBy('x', 1), expected: 'skipped' },
+  { name: 'an earlier one runs', earlier: runningBy('x', 1), expected: 'overlapping' },
   {
     name: 'an earlier one waits for a retry',
     earlier: { status: 'scheduled', attempt: 1, runAt: T0 + 2 * MIN },
-    expected: 'skipped',
+    expected: 'overlapping',
   },
   {
     name: 'an earlier one runs after its holder released it',
     earlier: { status: 'running', attempt: 1, startedAt: T0 },
-    expected: 'skipped',
+    expected: 'overlapping',
   },
   {
     name: 'the earlier one succeeded',
@@ -135,40 +133,30 @@ export function startTests(fx: Fixture): void {
       expect(await mustGet(store, e.id)).toMatchObject({ status: 'running', attempt: 2 });
     });
 
-    test('records a planned fire older than missBefore as missed, and nothing else', async () => {
+    test('appends the attempt a previous holder abandoned, with the start', async () => {
       const { store } = fx;
       const job = await addJob(store);
-      const late = await addExecution(store, { jobId: job.id, fireAt: T0, ...leased('me', 1) });
-      const recent = await addExecution(store, {
+      const e = await addExecution(store, {
         jobId: job.id,
-        fireAt: T0 + MIN,
-        ...leased('me', 1),
-      });
-      const retry = await addExecution(store, {
-        jobId: job.id,
-        fireAt: T0 - MIN,
+        ...runningBy('gone', 1),
+        attempts: [makeAttempt({ attempt: 1, outcome: 'failed', error: { message: 'x' } })],
         attempt: 1,
-        ...leased('me', 1),
       });
-      const manual = await addExecution(store, {
-        jobId: job.id,
-        fireAt: T0 - 2 * MIN,
-        trigger: 'manual',
-        ...leased('me', 1),
+      const [taken] = await store.executionsTakeOver({
+        owner: 'me',
+        now: T0 + LEASE + 1,
+        leaseMs: LEASE,
+        limit: 10,
       });
-      const missBefore = T0 + 30_000;
-      const results = await store.executionsStart({
-        starts: [late, recent, retry, manual].map((e) =>
-          start(e, { missBefore, startedAt: T0 + 2 * MIN }),
-        ),
-      });
-      expect(results).toEqual(['missed', 'started', 'started', 'started']);
-      expect(await mustGet(store, late.id)).toMatchObject({
-        status: 'missed',
-        leaseOwner: null,
-        leaseUntil: null,
-        finishedAt: T0 + 2 * MIN,
-        attempt: 0,
+      if (!taken) throw new Error('no take-over');
+      const abandoned = makeAttempt({ attempt: 1, owner: 'gone', outcome: 'abandoned' });
+      const request = start(taken.execution, { abandoned, startedAt: T0 + LEASE + 2 });
+      expect(await store.executionsStart({ starts: [request] })).toEqual(['started']);
+      expect(await mustGet(store, e.id)).toMatchObject({
+        status: 'running',
+        attempt: 2,
+        startedAt: T0 + LEASE + 2,
+        attempts: [...e.attempts, abandoned],
       });
     });
 
@@ -182,23 +170,18 @@ export function startTests(fx: Fixture): void {
       expect(results).toEqual(['started', 'rejected', 'started']);
     });
 
-    test.each(OVERLAP_CASES)('with forbidOverlap: $expected when $name', async (c) => {
+    test.each(OVERLAP_CASES)('unlessOverlapping: $expected when $name', async (c) => {
       const { store } = fx;
       const job = await addJob(store);
       const other = c.otherJob ? await addJob(store) : job;
       await addExecution(store, { jobId: other.id, fireAt: c.fireAt ?? T0, ...c.earlier });
       const e = await addExecution(store, { jobId: job.id, fireAt: T0 + MIN, ...leased('me', 1) });
-      const request = start(e, { startedAt: T0 + MIN + 5, forbidOverlap: c.forbid ?? true });
+      const request = start(e, { startedAt: T0 + MIN + 5, unlessOverlapping: c.forbid ?? true });
       expect(await store.executionsStart({ starts: [request] })).toEqual([c.expected]);
       const after = await mustGet(store, e.id);
-      if (c.expected === 'skipped') {
-        expect(after).toMatchObject({
-          status: 'skipped',
-          leaseOwner: null,
-          leaseUntil: null,
-          finishedAt: T0 + MIN + 5,
-        });
-        expect(claimedIds(await claim(store, 'you', { now: T0 + 10 * MIN }))).not.toContain(e.id);
+      if (c.expected === 'overlapping') {
+        // Nothing written: the engine decides what an overlapping fire becomes.
+        expect(after).toEqual(e);
       } else {
         expect(after).toMatchObject({
           status: 'running',
@@ -209,7 +192,7 @@ export function startTests(fx: Fixture): void {
       }
     });
 
-    test('two starts of one job in one batch: the later fire is skipped', async () => {
+    test('two starts of one job in one batch: the later fire overlaps', async () => {
       const job = await addJob(fx.store);
       const a = await addExecution(fx.store, { jobId: job.id, fireAt: T0, ...leased('me', 1) });
       const b = await addExecution(fx.store, {
@@ -218,9 +201,9 @@ export function startTests(fx: Fixture): void {
         ...leased('me', 1),
       });
       const results = await fx.store.executionsStart({
-        starts: [start(a, { forbidOverlap: true }), start(b, { forbidOverlap: true })],
+        starts: [start(a, { unlessOverlapping: true }), start(b, { unlessOverlapping: true })],
       });
-      expect(results).toEqual(['started', 'skipped']);
+      expect(results).toEqual(['started', 'overlapping']);
     });
   });
 }

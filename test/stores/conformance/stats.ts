@@ -15,6 +15,7 @@ import {
   type Fixture,
   addJob,
   addExecution,
+  mustGet,
   mustGetJob,
   leased,
   runningBy,
@@ -25,6 +26,7 @@ import {
   agedOut,
   ended,
 } from './fixture.js';
+import { updateJob } from '../../helpers/jobs.js';
 
 // ------------------------------------------------------------- statistics
 
@@ -148,10 +150,9 @@ export function statsTests(fx: Fixture): void {
       );
     });
 
-    test('a start that skips or misses its execution counts it; one that starts does not', async () => {
+    test('an end of a fire that did not run (missed, skipped) counts it; a start counts nothing', async () => {
       const { store } = fx;
       const job = await addJob(store);
-      await addExecution(store, { jobId: job.id, fireAt: T0 - 2 * MIN, ...runningBy('x', 1) });
       const late = await addExecution(store, {
         jobId: job.id,
         fireAt: T0 - MIN,
@@ -168,20 +169,74 @@ export function statsTests(fx: Fixture): void {
         trigger: 'manual',
         ...leased('me', 1),
       });
-      const results = await store.executionsStart({
-        starts: [
-          start(late, { missBefore: T0, startedAt: T0 + 5 }),
-          start(overlapping, { forbidOverlap: true, startedAt: T0 + 6 }),
-          start(fine, { startedAt: T0 + 7 }),
-          start({ id: fine.id, leaseToken: 7 }),
+      const unrun = { from: 'claimed' as const, attempt: undefined };
+      const ended = await store.executionsFinish({
+        finishes: [
+          finish(late, { ...unrun, status: 'missed', finishedAt: T0 + 5 }),
+          finish(overlapping, { ...unrun, status: 'skipped', finishedAt: T0 + 6 }),
         ],
       });
-      expect(results).toEqual(['missed', 'skipped', 'started', 'rejected']);
+      expect(ended).toEqual([true, true]);
+      const started = await store.executionsStart({
+        starts: [start(fine, { startedAt: T0 + 7 }), start({ id: fine.id, leaseToken: 7 })],
+      });
+      expect(started).toEqual(['started', 'rejected']);
       expect(await mustGetJob(store, job.id)).toEqual({
         ...job,
         stats: makeStats({ missed: 1, skipped: 1 }),
         pruneAfter: agedOut(T0 + 5),
       });
+      for (const [e, status] of [
+        [late, 'missed'],
+        [overlapping, 'skipped'],
+      ] as const) {
+        expect(await mustGet(store, e.id)).toMatchObject({
+          status,
+          attempt: 0,
+          attempts: [],
+          leaseOwner: null,
+          leaseUntil: null,
+        });
+      }
+    });
+
+    test('adds the delta an end names, as given: counts added, last instants only raised, staleness ended when fresh', async () => {
+      const { store } = fx;
+      const job = await addJob(store, {
+        staleAfterMs: HOUR,
+        staleSince: T0 - 5,
+        stats: makeStats({ succeeded: 4, lastSuccessAt: T0 + 500, lastFireAt: T0 + 9 }),
+      });
+      const a = await addExecution(store, { jobId: job.id, fireAt: T0, ...runningBy('me', 1) });
+      const b = await addExecution(store, { jobId: job.id, fireAt: T0 + 1, ...runningBy('me', 1) });
+      const delta = {
+        succeeded: 2,
+        failed: 1,
+        missed: 3,
+        skipped: 4,
+        lastFireAt: T0 + 1,
+        lastSuccessAt: T0 + 100,
+        lastFailureAt: T0 + 200,
+        fresh: false,
+      };
+      expect(await store.executionsFinish({ finishes: [finish(a, { stats: delta })] })).toEqual([
+        true,
+      ]);
+      expect(await mustGetJob(store, job.id)).toMatchObject({
+        stats: makeStats({
+          succeeded: 6,
+          failed: 1,
+          missed: 3,
+          skipped: 4,
+          lastSuccessAt: T0 + 500,
+          lastFailureAt: T0 + 200,
+          lastFireAt: T0 + 9,
+        }),
+        staleSince: T0 - 5,
+      });
+      const fresh = { ...delta, succeeded: 0, failed: 0, missed: 0, skipped: 0, fresh: true };
+      await store.executionsFinish({ finishes: [finish(b, { stats: fresh })] });
+      expect((await mustGetJob(store, job.id)).staleSince).toBeNull();
     });
 
     test('missed fires a plan inserts count as missed; fires it does not insert do not', async () => {
@@ -234,7 +289,7 @@ export function statsTests(fx: Fixture): void {
         staleSince: T0 + 3,
         pruneAfter: T0 + 4,
       };
-      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: true })).toBe(
+      expect(await updateJob(store, { job: next, expectedVersion: 1, dropPlanned: true })).toBe(
         true,
       );
       expect(await mustGetJob(store, job.id)).toEqual({
@@ -252,7 +307,7 @@ export function statsTests(fx: Fixture): void {
       await ended(store, job, T0, { finishedAt: T0 + 1_000, retention });
       expect((await mustGetJob(store, job.id)).pruneAfter).toBe(agedOut(T0 + 1_000, retention));
       const next = { ...(await mustGetJob(store, job.id)), version: 2, hash: 'hash-2' };
-      expect(await store.jobUpdate({ job: next, expectedVersion: 1, dropPlanned: true })).toBe(
+      expect(await updateJob(store, { job: next, expectedVersion: 1, dropPlanned: true })).toBe(
         true,
       );
       // The second kept execution is one more than keepLast: the pruner comes soon.

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { ExecutionRecord } from '../../../src/stores/store.js';
-import { T0, iso, makeAttempt } from '../records.js';
+import { T0, makeAttempt } from '../records.js';
 import {
   LEASE,
   type Fixture,
@@ -36,14 +36,14 @@ export function takeOverTests(fx: Fixture): void {
         limit: 10,
       });
       const taken = { ...expired, leaseOwner: 'new', leaseUntil: now + LEASE, leaseToken: 3 };
-      expect(claims).toEqual([{ execution: taken, job }]);
+      expect(claims).toEqual([{ execution: taken, job, takenFrom: 'old' }]);
       expect(await store.executionGet({ id: expired.id })).toEqual(taken);
       expect(
         await store.executionsTakeOver({ owner: 'other', now, leaseMs: LEASE, limit: 10 }),
       ).toEqual([]);
     });
 
-    test('records the lost attempt of a running execution as abandoned', async () => {
+    test('names the previous holder of a running execution, and leaves its attempts to the engine', async () => {
       const job = await addJob(fx.store);
       const earlier = makeAttempt({ attempt: 1, outcome: 'failed', error: { message: 'x' } });
       const running = await addExecution(fx.store, {
@@ -60,26 +60,17 @@ export function takeOverTests(fx: Fixture): void {
         leaseMs: LEASE,
         limit: 10,
       });
-      expect(c?.execution).toMatchObject({
-        status: 'running',
-        attempt: 2,
+      expect(c?.takenFrom).toBe('old');
+      expect(c?.execution).toEqual({
+        ...running,
         leaseOwner: 'new',
+        leaseUntil: now + LEASE,
         leaseToken: 6,
       });
-      const attempts = c?.execution.attempts ?? [];
-      expect(attempts).toHaveLength(2);
-      expect(attempts[0]).toEqual(earlier);
-      expect(attempts[1]).toMatchObject({
-        attempt: 2,
-        owner: 'old',
-        startedAt: iso(T0 + 50),
-        outcome: 'abandoned',
-      });
-      expect(Date.parse(attempts[1]?.finishedAt ?? '')).toBeGreaterThanOrEqual(T0 + 50);
-      expect((await mustGet(fx.store, running.id)).attempts).toEqual(attempts);
+      expect(await mustGet(fx.store, running.id)).toEqual(c?.execution);
     });
 
-    test('appends no attempt for an execution that never started', async () => {
+    test('takes over an execution that never started as it was', async () => {
       const job = await addJob(fx.store);
       const never = await addExecution(fx.store, { jobId: job.id, ...leased('old', 1, now - 1) });
       const [c] = await fx.store.executionsTakeOver({

@@ -1,0 +1,150 @@
+/**
+ * The requests of the store contract (`store.ts`): the params of its writes
+ * that carry several fields — plans, starts, ends, job writes — and of its
+ * listings. Each says what the store must check and what it must not decide:
+ * policy is the engine's, named in the request.
+ */
+import type { LastOutcome } from '../model/job.js';
+import type { Attempt, ErrorInfo, ExecutionStatus, OnFailureState } from '../model/execution.js';
+import type { ExecutionRecord, JobRecord, LeaseRef, Retention } from './records.js';
+
+/**
+ * One job's planning step: compare-and-set of the job (its `version` and
+ * `nextFireAt` must still be the expected ones), insert of the fires'
+ * executions, advance of `nextFireAt`. All or nothing per plan.
+ */
+export interface JobPlan {
+  jobId: string;
+  expectedVersion: number;
+  expectedNextFireAt: number;
+  /** The job's new next fire, or null when its schedule has no more fires. */
+  nextFireAt: number | null;
+  /** Set when the schedule ran out of fires. */
+  completedAt: number | null;
+  /** Set when the plan records finished executions (missed fires). */
+  lastOutcome: LastOutcome | null;
+  /**
+   * The executions to insert. Those already leased (leaseOwner set) come back
+   * as claims. An execution whose `(jobId, fireAt)` exists is not inserted.
+   * Missed ones inserted count in the job's `stats.missed`.
+   */
+  executions: ExecutionRecord[];
+  retention: Retention;
+}
+
+/** How a claimed execution starts. */
+export interface StartRequest extends LeaseRef {
+  /**
+   * The attempt number being started: the execution's recorded attempt count
+   * plus one. A start naming any other number is rejected, so one claim can
+   * never start twice.
+   */
+  attempt: number;
+  startedAt: number;
+  /**
+   * Do not start while an earlier execution of the job is unfinished (running,
+   * or waiting for a retry): answer `overlapping` and write nothing. The check
+   * and the start are one step, so two instances cannot both pass it.
+   */
+  unlessOverlapping: boolean;
+  /** The attempt a previous holder lost (a take-over), appended to the record with the start. */
+  abandoned?: Attempt;
+}
+
+/** The answer to a {@link StartRequest}. */
+export type StartResult =
+  | 'started'
+  /** An earlier execution of the job is unfinished (`unlessOverlapping`); nothing was written. */
+  | 'overlapping'
+  /** The lease token or the attempt number is stale, or the execution is gone: do not run. */
+  | 'rejected';
+
+/**
+ * What a write adds to its job's statistics, decided by the engine: counts to
+ * add, instants the last ones are raised to, and whether a staleness ends.
+ */
+export interface StatsDelta {
+  succeeded: number;
+  failed: number;
+  missed: number;
+  skipped: number;
+  /** `lastFireAt` becomes at least this (the fire of an execution that succeeded or failed for good). */
+  lastFireAt: number | null;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  /** A success: `staleSince` is cleared. */
+  fresh: boolean;
+}
+
+/**
+ * The fenced write of an execution's end, or of an attempt's, or of an
+ * onFailure delivery. It is accepted only while the lease and token hold and
+ * the execution is in the state `from` names: `claimed` (held, its next
+ * attempt not started: ended without running, skipped, missed or given up),
+ * `running` for an attempt's end, `pending-delivery` (failed, onFailure
+ * pending) for a delivery.
+ */
+export interface FinishRequest extends LeaseRef {
+  from: 'claimed' | 'running' | 'pending-delivery';
+  /** The new status: final, or `scheduled` for a retry or a hand-back. */
+  status: ExecutionStatus;
+  /** For a retry: when the execution is due again. */
+  runAt?: number;
+  /**
+   * The attempt record to append: the one that ended, or (from `claimed`) the
+   * one a previous holder abandoned; absent for an onFailure delivery.
+   */
+  attempt?: Attempt;
+  result?: unknown;
+  error?: ErrorInfo;
+  onFailure: OnFailureState | null;
+  /** Keep the lease (to deliver onFailure next) instead of releasing it. */
+  keepLeaseUntil?: number;
+  finishedAt: number | null;
+  /** The job's new last outcome, when this write finishes the execution. */
+  lastOutcome: LastOutcome | null;
+  /** What the write adds to the job's statistics (absent: nothing). */
+  stats?: StatsDelta;
+  /** The job's retention, for a write that makes the execution prunable. */
+  retention: Retention;
+}
+
+/**
+ * One job write of `Store.jobsWrite`: an insert (`expectedVersion` null: the
+ * id must be free), or a compare-and-set update (the job must still have
+ * `expectedVersion`), which leaves the job's statistics, `staleSince` and
+ * `pruneAfter` as the store has them.
+ */
+export interface JobWrite {
+  job: JobRecord;
+  /** The version the job must still have; null: insert (the id must be free). */
+  expectedVersion: number | null;
+  /**
+   * For an update: delete the job's planned, never-started scheduled fires
+   * (its schedule changed or it was paused) — a holder's start is then
+   * rejected — and, when any were deleted, clear its `completedAt` (its last
+   * fire did not happen after all).
+   */
+  dropPlanned: boolean;
+}
+
+/** Listing filter of jobs. */
+export interface JobsListParams {
+  /** Exact matches on metadata keys, all of which must hold. */
+  metadata?: Record<string, string>;
+  paused?: boolean;
+  /** Only jobs whose target has this type. */
+  targetType?: string;
+  limit: number;
+  /** Return jobs whose id sorts after this one. */
+  afterId?: string;
+}
+
+/** Listing filter of executions, newest first. */
+export interface ExecutionsListParams {
+  jobId?: string;
+  status?: ExecutionStatus;
+  limit: number;
+  /** Return executions older than this `(fireAt, id)`. */
+  before?: { fireAt: number; id: string };
+}

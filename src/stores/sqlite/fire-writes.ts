@@ -1,0 +1,258 @@
+/**
+ * The SQLite store's writes of the fire path, each run inside the caller's
+ * `BEGIN IMMEDIATE` transaction: plans (compare-and-set, fires inserted),
+ * fenced starts and ends, take-overs, and what an end writes to its job
+ * (`jobTally`: the engine's statistics delta, the last outcome, the pruner's
+ * next look).
+ */
+import { PRUNE_DELAY_MS, isPrunable } from '../rules.js';
+import type {
+  Claim,
+  ExecutionRecord,
+  FinishRequest,
+  JobPlan,
+  JobRecord,
+  Retention,
+  StartRequest,
+  StartResult,
+  StatsDelta,
+} from '../store.js';
+import {
+  executionFromRow,
+  executionParams,
+  jobFromRow,
+  jsonOrNull,
+  type Params,
+  type Statements,
+} from './statements.js';
+
+/** The compare-and-set of one plan; true when the job was still as the planner saw it. */
+export function advanceJob(s: Statements, plan: JobPlan): boolean {
+  const result = s.jobAdvance.run({
+    id: plan.jobId,
+    expected_version: plan.expectedVersion,
+    expected_next_fire_at: plan.expectedNextFireAt,
+    next_fire_at: plan.nextFireAt,
+    completed_at: plan.completedAt,
+    last_outcome: plan.lastOutcome === null ? null : JSON.stringify(plan.lastOutcome),
+  });
+  return result.changes === 1;
+}
+
+/**
+ * Inserts a plan's fires (a fire that exists is skipped); returns the leased
+ * ones as claims, whose executions are the plan's records as inserted (the
+ * planner hands them over; reading each row back cost as much as its insert).
+ * Missed fires count in the job's statistics, and those that are prunable
+ * (all of them) plan the pruner's look, one after the other.
+ */
+export function insertFires(s: Statements, plan: JobPlan): Claim[] {
+  const inserted: ExecutionRecord[] = [];
+  for (const execution of plan.executions) {
+    if (!insertExecution(s, execution)) continue;
+    if (isPrunable(execution)) {
+      s.jobTally.run(
+        Object.assign(
+          tally(plan.jobId, execution.finishedAt ?? execution.createdAt, plan.retention),
+          { missed: execution.status === 'missed' ? 1 : 0, prunable: 1 },
+        ),
+      );
+    }
+    if (execution.leaseOwner !== null) inserted.push(execution);
+  }
+  return withJobs(s, inserted);
+}
+
+/** Inserts one execution, counted among its job's kept ones when prunable; true when inserted. */
+export function insertExecution(s: Statements, execution: ExecutionRecord): boolean {
+  if (s.executionInsert.get(executionParams(execution)) === undefined) return false;
+  if (isPrunable(execution)) s.jobKeep.run({ id: execution.jobId });
+  return true;
+}
+
+/** Takes over the expired leases of up to `limit` executions; each claim names its previous holder. */
+export function takeOver(
+  s: Statements,
+  params: { owner: string; now: number; leaseMs: number; limit: number },
+): Claim[] {
+  const { owner, now, leaseMs, limit } = params;
+  const taken: ExecutionRecord[] = [];
+  const from: string[] = [];
+  for (const row of s.executionsExpired.all({ now, limit })) {
+    const leaseUntil = Math.max(row.run_at, now) + leaseMs;
+    const updated = s.executionTakeOver.get({ id: row.id, owner, lease_until: leaseUntil });
+    if (!updated) continue;
+    taken.push(executionFromRow(updated));
+    from.push(row.lease_owner ?? '');
+  }
+  return withJobs(s, taken).map((claim, i) => Object.assign(claim, { takenFrom: from[i] }));
+}
+
+/**
+ * One fenced start: rejected unless the lease is held with this token and
+ * there is an attempt to start. Under `unlessOverlapping` the job's earlier
+ * executions are looked at first, in the same transaction.
+ */
+export function startOne(s: Statements, start: StartRequest): StartResult {
+  if (start.unlessOverlapping) {
+    const row = s.executionGet.get({ id: start.id });
+    if (!row || row.lease_token !== start.leaseToken || row.lease_owner === null) return 'rejected';
+    const startable = row.status === 'scheduled' || row.status === 'running';
+    if (!startable || row.attempt !== start.attempt - 1) return 'rejected';
+    if (s.unfinishedBefore.get({ job_id: row.job_id, fire_at: row.fire_at })) return 'overlapping';
+  }
+  const started = s.startRunning.run({
+    id: start.id,
+    lease_token: start.leaseToken,
+    attempt: start.attempt,
+    started_at: start.startedAt,
+    abandoned: jsonOrNull(start.abandoned),
+  });
+  return started.changes === 1 ? 'started' : 'rejected';
+}
+
+/**
+ * One fenced end; when accepted, what it writes to its job joins the batch's
+ * tallies: the last outcome, its statistics delta, and the pruner's next look
+ * when the execution became prunable.
+ */
+export function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBatch): boolean {
+  const row = s.finish.get({
+    id: finish.id,
+    from: finish.from,
+    lease_token: finish.leaseToken,
+    status: finish.status,
+    run_at: finish.runAt ?? null,
+    attempt: jsonOrNull(finish.attempt),
+    result: jsonOrNull(finish.result),
+    error: jsonOrNull(finish.error),
+    on_failure: finish.onFailure,
+    finished_at: finish.finishedAt,
+    keep_lease_until: finish.keepLeaseUntil ?? null,
+  });
+  if (!row) return false;
+  // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
+  const prunable = isPrunable(finish);
+  if (!finish.stats && !prunable && !finish.lastOutcome) return true;
+  // Object.assign, not a spread: an object spread costs microseconds on Node 20, and this runs per fire.
+  tallies.add(
+    Object.assign(
+      tally(row.job_id, finish.finishedAt ?? row.fire_at, finish.retention),
+      statsParams(finish.stats),
+      {
+        last_outcome: finish.lastOutcome ? JSON.stringify(finish.lastOutcome) : null,
+        kept: prunable ? 1 : 0,
+        prunable: prunable ? 1 : 0,
+      },
+    ),
+  );
+  return true;
+}
+
+/** A statistics delta as `jobTally` parameters. */
+function statsParams(delta: StatsDelta | undefined): Params {
+  if (!delta) return {};
+  return {
+    succeeded: delta.succeeded,
+    failed: delta.failed,
+    missed: delta.missed,
+    skipped: delta.skipped,
+    last_fire_at: delta.lastFireAt,
+    last_success_at: delta.lastSuccessAt,
+    last_failure_at: delta.lastFailureAt,
+    fresh: delta.fresh ? 1 : 0,
+  };
+}
+
+/** The parameters of `jobTally` that change nothing, for a job and the instant `at`. */
+function tally(jobId: string, at: number, retention: Retention): Params {
+  return {
+    id: jobId,
+    at,
+    prune_at: at,
+    keep_last: retention.keepLast,
+    max_age_ms: retention.maxAgeMs,
+    prune_delay_ms: PRUNE_DELAY_MS,
+    last_outcome: null,
+    succeeded: 0,
+    failed: 0,
+    missed: 0,
+    skipped: 0,
+    last_fire_at: null,
+    last_success_at: null,
+    last_failure_at: null,
+    fresh: 0,
+    kept: 0,
+    prunable: 0,
+  };
+}
+
+const COUNTS = ['succeeded', 'failed', 'missed', 'skipped', 'kept'] as const;
+const LATEST = ['last_fire_at', 'last_success_at', 'last_failure_at'] as const;
+
+/**
+ * The job tallies of one batch of ends, merged per job and kind of outcome
+ * (a success, a failure, neither), so a batch of many ends of one job
+ * updates its row once per kind instead of once per end.
+ */
+export class TallyBatch {
+  private readonly byKey = new Map<string, Params>();
+
+  add(next: Params): void {
+    const key = `${String(next['id'])}\u0000${String(next['succeeded'])}${String(next['failed'])}`;
+    const merged = this.byKey.get(key);
+    if (!merged) {
+      this.byKey.set(key, next);
+      return;
+    }
+    const later = Number(next['at']) >= Number(merged['at']);
+    for (const count of COUNTS) merged[count] = Number(merged[count]) + Number(next[count]);
+    for (const column of LATEST) merged[column] = latest(merged[column], next[column]);
+    merged['prunable'] = Math.max(Number(merged['prunable']), Number(next['prunable']));
+    merged['prune_at'] = Math.min(Number(merged['prune_at']), Number(next['prune_at']));
+    merged['fresh'] = Math.max(Number(merged['fresh']), Number(next['fresh']));
+    if (later) {
+      merged['at'] = next['at'] ?? null;
+      if (next['last_outcome'] !== null) merged['last_outcome'] = next['last_outcome'] ?? null;
+    } else if (merged['last_outcome'] === null) {
+      merged['last_outcome'] = next['last_outcome'] ?? null;
+    }
+  }
+
+  /** Writes the merged tallies, oldest first, so the newest outcome is the job's last. */
+  apply(s: Statements): void {
+    const all = [...this.byKey.values()].sort((a, b) => Number(a['at']) - Number(b['at']));
+    for (const params of all) s.jobTally.run(params);
+  }
+}
+
+function latest(a: Params[string] | undefined, b: Params[string] | undefined): number | null {
+  if (a === null || a === undefined) return b === undefined ? null : (b as number | null);
+  if (b === null || b === undefined) return a as number;
+  return Math.max(Number(a), Number(b));
+}
+
+/**
+ * Pairs executions with their jobs, reading and parsing each job once: the
+ * claims of one job share its record (claims are read, never changed).
+ */
+export function withJobs(s: Statements, executions: ExecutionRecord[]): Claim[] {
+  const jobs = new Map<string, JobRecord>();
+  return executions.map((execution) => {
+    const { jobId } = execution;
+    let job = jobs.get(jobId);
+    if (!job) {
+      job = jobFromRow(mustGet(s.jobGet.get({ id: jobId }), 'job', jobId));
+      jobs.set(jobId, job);
+    }
+    return { execution, job };
+  });
+}
+
+/** The row, or a programming error: it was read inside the same transaction. */
+export function mustGet<T>(row: T | undefined, what: string, id: string): T {
+  if (row === undefined) {
+    throw new Error(`SQLite store: ${what} ${id} vanished inside a transaction`);
+  }
+  return row;
+}

@@ -1,6 +1,6 @@
 /**
  * One scheduler instance of the `tick` workload, in a process of its own
- * (spawned by `run.ts` with an IPC channel). Configured by one JSON argument
+ * (spawned through `worker-handle.ts` with an IPC channel). Configured by one JSON argument
  * ({@link TickWorkerConfig}). It declares the workload's jobs with `ensureJob`
  * — as every instance of a deployment does at boot — and records every
  * handler call as `jobIndex,fireAtMs,startMs` to its own file. Messages:

@@ -1,6 +1,6 @@
 /**
  * Helpers shared by the bench runner (`run.ts`, its workloads) and its worker
- * processes (`tick-worker.ts`): a sub-millisecond wall clock aligned to the
+ * processes (`worker.ts`): a sub-millisecond wall clock aligned to the
  * engine's clock, sleeps, percentiles, CPU time of processes from /proc,
  * profile markers, and the bulk submission of a burst.
  */

@@ -1,10 +1,10 @@
 /**
- * chime's benchmarks, per store (issue 7). Prints a table per workload — the
- * median of N runs, with the issue's targets met or missed — and exits; never
- * asserts. Every run gets a fresh store: its own temporary SQLite file, its own
- * Postgres schema (dropped afterwards), a new memory store.
+ * chime's benchmarks, per store (issues 7 and 14). Prints a table per workload
+ * — the median of N runs, with the issues' targets met or missed — and exits;
+ * never asserts. Every run gets a fresh store: its own temporary SQLite file,
+ * its own Postgres schema (dropped afterwards), a new memory store.
  *
- *   npm run bench                                         # every workload on every store (~11 min)
+ *   npm run bench                                         # every workload on every store (~12 min)
  *   npm run bench -- --only=drain,idle --stores=postgres  # a selection
  *   npm run bench -- --runs=1 --tick-seconds=10           # a quick pass
  *   npm run bench -- --json                               # the same as JSON, with every run
@@ -21,14 +21,17 @@
  *
  * lone:   100 sequential one-shot fires on an otherwise idle store.
  * burst:  10,000 one-shot jobs submitted ahead, all due at one instant T, on one scheduler.
+ * burst2: the same burst on two scheduler processes sharing one store, both registered
+ *         before the submission: the share of the burst each started, lags, last start
+ *         and last outcome recorded. Not on the memory store.
  * drain:  20,000 executions already due; throughput to the last outcome recorded.
  * tick:   1,000 jobs `every('1s')`, two scheduler processes on one store, for
  *         --tick-seconds: missed, duplicated, lag over the run, its tenths and after its
  *         first second. Not on the memory store.
  * idle:   100,000 jobs a month away, in a fresh process: store calls/s, CPU, RSS, bytes/job.
  *
- * The stores are made in `stores.ts`; the processes of tick are
- * `tick-worker.ts`; the table is printed by `table.ts`.
+ * The stores are made in `stores.ts`; the processes of burst2 and tick are
+ * `worker.ts`; the table is printed by `table.ts`.
  */
 import { WallClock, round1 } from './lib.js';
 import { environment } from './environment.js';
@@ -37,13 +40,14 @@ import { checkTargets, medianFigures, type Result } from './summary.js';
 import { printTable } from './table.js';
 import type { Options, Workload } from './workload.js';
 import { burst } from './workloads/burst.js';
+import { burst2 } from './workloads/burst2.js';
 import { drain } from './workloads/drain.js';
 import { idle, idleHere } from './workloads/idle.js';
 import { lone } from './workloads/lone.js';
 import { tick } from './workloads/tick.js';
 
 /** Every workload, in the order they run and are printed. */
-const WORKLOADS: readonly Workload[] = [lone, burst, drain, tick, idle];
+const WORKLOADS: readonly Workload[] = [lone, burst, burst2, drain, tick, idle];
 
 /** The value of `--name=value`, or undefined when the flag is absent. */
 function flag(name: string): string | undefined {

@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { memoryStore, postgresStore, sqliteStore, type Store } from '../src/index.js';
 import type { ExecutionRecord, JobRecord } from '../src/stores/store.js';
-import type { TickWorkerConfig } from './tick-worker.js';
+import type { WorkerConfig } from './worker.js';
 
 export const DATABASE_URL =
   process.env['CHIME_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -42,9 +42,9 @@ export interface Made {
   insertExecutions: (template: ExecutionRecord, count: number, jobs: number) => Promise<void>;
 }
 
-/** A fresh store that the worker processes of one run meet on (tick). */
+/** A fresh store that the worker processes of one run meet on (tick, burst2). */
 export interface SharedTarget {
-  config: Pick<TickWorkerConfig, 'store' | 'path' | 'databaseUrl' | 'schema'>;
+  config: Pick<WorkerConfig, 'store' | 'path' | 'databaseUrl' | 'schema'>;
   serverPids: () => Promise<number[]>;
   /** Rows in the executions table now (retention keeps it bounded). */
   executionRows: () => Promise<number>;

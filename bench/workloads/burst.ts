@@ -2,7 +2,8 @@
  * burst: 10,000 one-shot jobs submitted ahead and all due at one instant T,
  * on one scheduler (concurrency 2,000, prefetch 10,000: the instance may
  * claim the whole burst ahead of T); submit time, lag of each start
- * (handler start − T), and last start − T.
+ * (handler start − T), and last start − T. Its two-process twin is
+ * `burst2.ts`.
  */
 import { once, type Scheduler } from '../../src/index.js';
 import {

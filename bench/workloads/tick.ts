@@ -1,6 +1,6 @@
 /**
  * tick: 1,000 jobs `every('1s')` with one `startAt`, two scheduler processes
- * (`tick-worker.ts`) on one store, for --tick-seconds; every handler call is
+ * (`worker.ts`) on one store, for --tick-seconds; every handler call is
  * recorded by its process. Expected (jobs × fires in the window), observed,
  * missed, duplicated, lag (over the run, its first and last tenth, and after
  * its first second). Not on the memory store.
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuUsedMs, lagFigures, procCpuMs, round1, round2, sleep } from '../lib.js';
 import type { SharedTarget, StoreCase } from '../stores.js';
-import { startTickWorker, type WorkerHandle } from '../worker-handle.js';
+import { startWorker, type WorkerHandle } from '../worker-handle.js';
 import type { Figures, Options, RunContext, Workload } from '../workload.js';
 
 const JOBS = 1_000;
@@ -23,11 +23,10 @@ function startPair(
   tick: { startAt: number; windowEnd: number },
 ): WorkerHandle[] {
   return [0, 1].map((k) =>
-    startTickWorker({
+    startWorker({
       ...target.config,
       instanceId: `tick-${k}`,
-      jobs: JOBS,
-      ...tick,
+      tick: { jobs: JOBS, ...tick },
       out: join(dir, `fires-${k}.csv`),
       ...(opts.tickConcurrency === undefined ? {} : { concurrency: opts.tickConcurrency }),
     }),

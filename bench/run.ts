@@ -26,8 +26,8 @@
  *         and last outcome recorded. Not on the memory store.
  * drain:  20,000 executions already due; throughput to the last outcome recorded.
  * tick:   1,000 jobs `every('1s')`, two scheduler processes on one store, for
- *         --tick-seconds: missed, duplicated, lag over the run, its tenths and after its
- *         first second. Not on the memory store.
+ *         --tick-seconds: missed, duplicated, lag over the whole run (the first second
+ *         included), its tenths and after its first second. Not on the memory store.
  * idle:   100,000 jobs a month away, in a fresh process: store calls/s, CPU, RSS, bytes/job.
  *
  * The stores are made in `stores.ts`; the processes of burst2 and tick are

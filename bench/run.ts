@@ -4,7 +4,7 @@
  * never asserts. Every run gets a fresh store: its own temporary SQLite file,
  * its own Postgres schema (dropped afterwards), a new memory store.
  *
- *   npm run bench                                         # every workload on every store (~12 min)
+ *   npm run bench                                         # every workload on every store (~13 min)
  *   npm run bench -- --only=drain,idle --stores=postgres  # a selection
  *   npm run bench -- --runs=1 --tick-seconds=10           # a quick pass
  *   npm run bench -- --json                               # the same as JSON, with every run

@@ -20,7 +20,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lagFigures, round1, sleep, type WallClock } from '../lib.js';
+import { giveUpAfter, lagFigures, round1, sleep, type WallClock } from '../lib.js';
 import type { SharedTarget, StoreCase } from '../stores.js';
 import { startWorker, type WorkerHandle } from '../worker-handle.js';
 import type { WorkerStopped } from '../worker.js';
@@ -31,10 +31,13 @@ const JOBS = 10_000;
 const PROCESSES = 2;
 /** How often the parent asks the workers how far they are. */
 const POLL_MS = 250;
+/** Longest wait for both workers to be registered and ready. */
+const READY_MS = 60_000;
 
 /** The last submit time measured per store, for the next run's lead. */
 const lastSubmitMs = new Map<string, number>();
 
+/** The two instances, each recording its starts to `<dir>/starts-<k>.csv`. */
 function startWorkers(target: SharedTarget, dir: string): WorkerHandle[] {
   return Array.from({ length: PROCESSES }, (_, k) =>
     startWorker({
@@ -47,6 +50,14 @@ function startWorkers(target: SharedTarget, dir: string): WorkerHandle[] {
       outcomes: true,
     }),
   );
+}
+
+/** Resolves once every worker is ready; rejects if one exits first or they take over a minute. */
+async function allReady(workers: WorkerHandle[]): Promise<void> {
+  const late = giveUpAfter(READY_MS).then(() => {
+    throw new Error(`the workers were not ready within ${READY_MS / 1000} s`);
+  });
+  await Promise.race([Promise.all(workers.map((w) => w.ready)), late]);
 }
 
 /** Submits the burst through instance 0; T and when the submission was done. */
@@ -83,7 +94,7 @@ async function measure(storeCase: StoreCase, { wall }: RunContext): Promise<Figu
   const dir = mkdtempSync(join(tmpdir(), 'chime-bench-burst2-'));
   const workers = startWorkers(target, dir);
   try {
-    await Promise.all(workers.map((w) => w.ready));
+    await allReady(workers);
     const [submitter] = workers;
     if (!submitter) throw new Error('no worker');
     const { t, via, submitMs, submitEnd } = await submit(storeCase, submitter, wall);

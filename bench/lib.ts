@@ -1,9 +1,21 @@
 /**
- * Helpers shared by the bench runner (`run.ts`) and its worker processes
- * (`tick-worker.ts`): a sub-millisecond wall clock aligned to the engine's
- * clock, percentiles, CPU time of processes from /proc, and profile markers.
+ * Helpers shared by the bench runner (`run.ts`, its workloads) and its worker
+ * processes (`worker.ts`): a sub-millisecond wall clock aligned to the
+ * engine's clock, sleeps, percentiles, CPU time of processes from /proc,
+ * profile markers, and the bulk submission of a burst.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import type { JobDefinition, Scheduler } from '../src/index.js';
+
+/** The logger of every bench scheduler: the figures, not the logs, are the output. */
+export const silent = pino({ level: 'silent' });
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A sleep that does not keep the process alive (for deadlines raced against work). */
+export const giveUpAfter = (ms: number) =>
+  new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Epoch milliseconds with sub-millisecond resolution, aligned to `Date.now()`
@@ -110,4 +122,21 @@ export interface Mark {
 
 export function writeMark(file: string | undefined, mark: Mark): void {
   if (file) appendFileSync(file, `${JSON.stringify(mark)}\n`);
+}
+
+/** Definitions per `submitJobs` call. */
+const SUBMIT_BATCH = 1_000;
+
+/**
+ * Submits the definitions through the bulk API, `submitJobs`, in batches of
+ * 1,000 (one store transaction each). Returns how, for the table.
+ */
+export async function submitAll(
+  scheduler: Scheduler,
+  definitions: JobDefinition[],
+): Promise<string> {
+  for (let i = 0; i < definitions.length; i += SUBMIT_BATCH) {
+    await scheduler.submitJobs(definitions.slice(i, i + SUBMIT_BATCH));
+  }
+  return `submitJobs, batches of ${SUBMIT_BATCH.toLocaleString('en-US')}`;
 }

@@ -1,0 +1,388 @@
+/**
+ * The stores the bench runs on, each made fresh for every run: a new memory
+ * store, a temporary SQLite file (deleted afterwards), a Postgres schema of
+ * its own (dropped afterwards). Each case also says what only its backend can
+ * tell (stored bytes, the server processes' pids), inserts bulk data the
+ * fastest way the backend allows, and — for the workloads of several
+ * processes — makes a store the processes can share.
+ *
+ * Postgres: `CHIME_BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`). When it
+ * is unreachable its cases are skipped with a note.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { memoryStore, postgresStore, sqliteStore, type Store } from '../src/index.js';
+import type { ExecutionRecord, JobRecord } from '../src/stores/store.js';
+import type { WorkerConfig } from './worker.js';
+
+export const DATABASE_URL =
+  process.env['CHIME_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The stores, in the order of the table. */
+export const STORES = ['memory', 'sqlite', 'postgres'] as const;
+
+/** A store made fresh for one run, with what only its backend can tell. */
+export interface Made {
+  store: Store;
+  cleanup: () => Promise<void>;
+  /** Stored bytes per job (table and indexes, or the database file), after the jobs are in. */
+  bytesPerJob: (jobs: number) => Promise<number | string>;
+  /** The database server processes serving this store, for their CPU time. */
+  serverPids: () => Promise<number[]>;
+  /** Inserts `count` copies of `template` under ids `<prefix><i>`, the fastest way the backend allows. */
+  insertJobs: (template: JobRecord, prefix: string, count: number) => Promise<void>;
+  /**
+   * Inserts `count` executions like `template` ({@link copyOf} its `i`th copy),
+   * the first through the store, the others the fastest way the backend allows.
+   */
+  insertExecutions: (template: ExecutionRecord, count: number, jobs: number) => Promise<void>;
+}
+
+/** A fresh store that the worker processes of one run meet on (tick, burst2). */
+export interface SharedTarget {
+  config: Pick<WorkerConfig, 'store' | 'path' | 'databaseUrl' | 'schema'>;
+  serverPids: () => Promise<number[]>;
+  /** Rows in the executions table now (retention keeps it bounded). */
+  executionRows: () => Promise<number>;
+  cleanup: () => Promise<void>;
+}
+
+export interface StoreCase {
+  name: string;
+  /** A first guess of the time to submit the burst's 10,000 jobs (later runs use the last one measured). */
+  burstSubmitGuessMs: number;
+  make: () => Promise<Made>;
+  /** Absent: the store cannot be shared by processes. */
+  sharedTarget?: () => Promise<SharedTarget>;
+}
+
+/**
+ * The `i`th copy of a template execution: id `<id>-<i, 6 digits>`, job
+ * `<jobId><i mod jobs>`, fire and run `i` ms after the template's.
+ */
+function copyOf(template: ExecutionRecord, i: number, jobs: number): ExecutionRecord {
+  return {
+    ...template,
+    id: `${template.id}-${String(i).padStart(6, '0')}`,
+    jobId: `${template.jobId}${i % jobs}`,
+    fireAt: template.fireAt + i,
+    runAt: template.runAt + i,
+  };
+}
+
+/** The store cases among `wanted`, and a note for each that cannot run. */
+export async function storeCases(
+  wanted: string[],
+): Promise<{ cases: StoreCase[]; notes: string[] }> {
+  const cases = [memoryCase, sqliteCase].filter((c) => wanted.includes(c.name));
+  const notes: string[] = [];
+  if (wanted.includes('postgres')) {
+    const pgCase = await postgresCase();
+    if (typeof pgCase === 'string') notes.push(pgCase);
+    else cases.push(pgCase);
+  }
+  return { cases, notes };
+}
+
+// ------------------------------------------------------------------ memory
+
+/** Inserts through the public store API, a few at a time. */
+async function insertThroughApi(
+  store: Store,
+  template: JobRecord,
+  prefix: string,
+  count: number,
+): Promise<void> {
+  const PARALLEL = 16;
+  for (let i = 0; i < count; i += PARALLEL) {
+    const ids = Array.from({ length: Math.min(PARALLEL, count - i) }, (_, k) => i + k);
+    await Promise.all(
+      ids.map((k) => store.jobInsert({ job: { ...template, id: `${prefix}${k}` } })),
+    );
+  }
+}
+
+const memoryCase: StoreCase = {
+  name: 'memory',
+  burstSubmitGuessMs: 700,
+  make: async () => {
+    const store = memoryStore();
+    return {
+      store,
+      cleanup: async () => undefined,
+      bytesPerJob: async () => 'n/a',
+      serverPids: async () => [],
+      insertJobs: (template, prefix, count) => insertThroughApi(store, template, prefix, count),
+      insertExecutions: async (template, count, jobs) => {
+        for (let i = 0; i < count; i++) {
+          await store.executionInsert({ execution: copyOf(template, i, jobs) });
+        }
+      },
+    };
+  },
+};
+
+// ------------------------------------------------------------------ SQLite
+
+/** The columns of a copied execution that differ from the first one's ({@link copyOf}), in SQLite. */
+const COPY_SQLITE: Record<string, string> = {
+  id: `@id || '-' || printf('%06d', n)`,
+  job_id: `@job || (n % CAST(@jobs AS INTEGER))`,
+  fire_at: 'fire_at + n',
+  run_at: 'run_at + n',
+};
+
+/** Runs `body` on a connection of its own to the SQLite file, closed afterwards. */
+function withDatabase<T>(path: string, body: (db: Database.Database) => T): T {
+  const db = new Database(path);
+  try {
+    return body(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The names of a SQLite table's columns. */
+function sqliteColumns(db: Database.Database, table: string): string[] {
+  return db
+    .prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)')
+    .all(table)
+    .map((c) => c.name);
+}
+
+/** One job through the store, the others copied from it by SQLite in one statement. */
+async function sqliteInsertJobs(
+  store: Store,
+  path: string,
+  template: JobRecord,
+  prefix: string,
+  count: number,
+): Promise<void> {
+  await store.jobInsert({ job: { ...template, id: `${prefix}0` } });
+  withDatabase(path, (db) => {
+    const columns = sqliteColumns(db, 'jobs').filter((name) => name !== 'id');
+    db.prepare(
+      `INSERT INTO jobs (id, ${columns.join(', ')})
+       WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < @last)
+       SELECT @prefix || n, ${columns.join(', ')} FROM jobs, g WHERE id = @prefix || '0'`,
+    ).run({ prefix, last: count - 1 });
+    db.exec('ANALYZE');
+  });
+}
+
+/** The first execution through the store, the others copied from it by SQLite in one statement. */
+async function sqliteInsertExecutions(
+  store: Store,
+  path: string,
+  template: ExecutionRecord,
+  count: number,
+  jobs: number,
+): Promise<void> {
+  const first = copyOf(template, 0, jobs);
+  await store.executionInsert({ execution: first });
+  withDatabase(path, (db) => {
+    const columns = sqliteColumns(db, 'executions');
+    const values = columns.map((name) => COPY_SQLITE[name] ?? name);
+    db.prepare(
+      `INSERT INTO executions (${columns.join(', ')})
+       WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < @last)
+       SELECT ${values.join(', ')} FROM executions, g WHERE id = @first`,
+    ).run({ first: first.id, id: template.id, job: template.jobId, jobs, last: count - 1 });
+    db.exec('ANALYZE');
+  });
+}
+
+const sqliteCase: StoreCase = {
+  name: 'sqlite',
+  burstSubmitGuessMs: 2_000,
+  make: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chime-bench-'));
+    const path = join(dir, 'bench.db');
+    const store = sqliteStore({ path });
+    return {
+      store,
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      bytesPerJob: async (jobs) => {
+        // Everything in the main file first, so its size is the data's.
+        withDatabase(path, (db) => db.pragma('wal_checkpoint(TRUNCATE)'));
+        return Math.round(statSync(path).size / jobs);
+      },
+      serverPids: async () => [],
+      insertJobs: (template, prefix, count) =>
+        sqliteInsertJobs(store, path, template, prefix, count),
+      insertExecutions: (template, count, jobs) =>
+        sqliteInsertExecutions(store, path, template, count, jobs),
+    };
+  },
+  sharedTarget: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chime-bench-shared-'));
+    const path = join(dir, 'shared.db');
+    return {
+      config: { store: 'sqlite', path },
+      serverPids: async () => [],
+      executionRows: async () => {
+        const db = new Database(path, { readonly: true, fileMustExist: true });
+        try {
+          const row = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM executions').get();
+          return row?.n ?? 0;
+        } finally {
+          db.close();
+        }
+      },
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  },
+};
+
+// ---------------------------------------------------------------- Postgres
+
+/** The same in Postgres (`g` numbers the copies). */
+const COPY_POSTGRES: Record<string, string> = {
+  id: `$1 || '-' || lpad(g::text, 6, '0')`,
+  job_id: `$2 || (g % $3::int)`,
+  fire_at: 'fire_at + g',
+  run_at: 'run_at + g',
+};
+
+/** The Postgres case, or the reason it cannot run. */
+async function postgresCase(): Promise<StoreCase | string> {
+  const probe = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await probe.connect();
+  } catch (err) {
+    return `postgres skipped: ${DATABASE_URL} is unreachable (${err instanceof Error ? err.message : String(err)})`;
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  return {
+    name: 'postgres',
+    burstSubmitGuessMs: 5_000,
+    make: makePostgres,
+    sharedTarget: async () => {
+      const schema = freshSchema();
+      const admin = adminPool();
+      return {
+        config: { store: 'postgres', databaseUrl: DATABASE_URL, schema },
+        serverPids: () => backendsOf(admin, schema),
+        executionRows: async () => {
+          const { rows } = await admin.query<{ n: string }>(
+            `SELECT count(*) AS n FROM "${schema}".executions`,
+          );
+          return Number(rows[0]?.n ?? 0);
+        },
+        cleanup: () => dropSchema(admin, schema),
+      };
+    },
+  };
+}
+
+function freshSchema(): string {
+  return `chime_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+function adminPool(): pg.Pool {
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  admin.on('error', () => undefined);
+  return admin;
+}
+
+async function backendsOf(admin: pg.Pool, schema: string): Promise<number[]> {
+  const { rows } = await admin.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+    [schema],
+  );
+  return rows.map((row) => row.pid);
+}
+
+async function dropSchema(admin: pg.Pool, schema: string): Promise<void> {
+  try {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** The columns of a Postgres table of `schema` that an insert may set, in order. */
+async function postgresColumns(admin: pg.Pool, schema: string, table: string): Promise<string[]> {
+  const { rows } = await admin.query<{ name: string }>(
+    `SELECT column_name AS name FROM information_schema.columns
+     WHERE table_schema = $1 AND table_name = $2 AND is_generated = 'NEVER'
+     ORDER BY ordinal_position`,
+    [schema, table],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** One job through the store, the others copied from it by the database. */
+async function postgresInsertJobs(
+  store: Store,
+  admin: pg.Pool,
+  schema: string,
+  template: JobRecord,
+  prefix: string,
+  count: number,
+): Promise<void> {
+  await store.jobInsert({ job: { ...template, id: `${prefix}0` } });
+  const table = `"${schema}".jobs`;
+  const names = await postgresColumns(admin, schema, 'jobs');
+  const columns = names
+    .filter((name) => name !== 'id')
+    .map((name) => `"${name}"`)
+    .join(', ');
+  await admin.query(
+    `INSERT INTO ${table} (id, ${columns})
+     SELECT $1 || g, ${columns}
+     FROM ${table}, generate_series(1, $2::int - 1) AS g WHERE id = $1 || '0'`,
+    [prefix, count],
+  );
+  await admin.query(`ANALYZE ${table}`);
+}
+
+/** The first execution through the store, the others copied from it by the database. */
+async function postgresInsertExecutions(
+  store: Store,
+  admin: pg.Pool,
+  schema: string,
+  template: ExecutionRecord,
+  count: number,
+  jobs: number,
+): Promise<void> {
+  const first = copyOf(template, 0, jobs);
+  await store.executionInsert({ execution: first });
+  const executions = `"${schema}".executions`;
+  const columns = await postgresColumns(admin, schema, 'executions');
+  const values = columns.map((name) => COPY_POSTGRES[name] ?? `"${name}"`);
+  await admin.query(
+    `INSERT INTO ${executions} (${columns.map((c) => `"${c}"`).join(', ')})
+     SELECT ${values.join(', ')}
+     FROM ${executions}, generate_series(1, $5::int - 1) AS g WHERE id = $4`,
+    [template.id, template.jobId, jobs, first.id, count],
+  );
+  await admin.query(`ANALYZE ${executions}`);
+}
+
+async function makePostgres(): Promise<Made> {
+  const schema = freshSchema();
+  const admin = adminPool();
+  const store = postgresStore({ connectionString: DATABASE_URL, schema, applicationName: schema });
+  return {
+    store,
+    cleanup: () => dropSchema(admin, schema),
+    bytesPerJob: async (jobs) => {
+      const { rows } = await admin.query<{ bytes: string }>(
+        'SELECT pg_total_relation_size($1::regclass) AS bytes',
+        [`"${schema}".jobs`],
+      );
+      return Math.round(Number(rows[0]?.bytes ?? 0) / jobs);
+    },
+    serverPids: () => backendsOf(admin, schema),
+    insertJobs: (template, prefix, count) =>
+      postgresInsertJobs(store, admin, schema, template, prefix, count),
+    insertExecutions: (template, count, jobs) =>
+      postgresInsertExecutions(store, admin, schema, template, count, jobs),
+  };
+}

@@ -90,20 +90,28 @@ export async function storeCases(
 
 // ------------------------------------------------------------------ memory
 
-/** Inserts through the public store API, a few at a time. */
+/** Inserts through the store contract, a batch of job writes at a time. */
 async function insertThroughApi(
   store: Store,
   template: JobRecord,
   prefix: string,
   count: number,
 ): Promise<void> {
-  const PARALLEL = 16;
-  for (let i = 0; i < count; i += PARALLEL) {
-    const ids = Array.from({ length: Math.min(PARALLEL, count - i) }, (_, k) => i + k);
-    await Promise.all(
-      ids.map((k) => store.jobInsert({ job: { ...template, id: `${prefix}${k}` } })),
+  const BATCH = 1_000;
+  for (let i = 0; i < count; i += BATCH) {
+    const ids = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => i + k);
+    await insertJobs(
+      store,
+      ids.map((k) => ({ ...template, id: `${prefix}${k}` })),
     );
   }
+}
+
+/** Inserts job records in one store write (`jobsWrite`); throws when an id is taken. */
+export async function insertJobs(store: Store, jobs: JobRecord[]): Promise<void> {
+  const writes = jobs.map((job) => ({ job, expectedVersion: null, dropPlanned: false }));
+  const failed = await store.jobsWrite({ writes });
+  if (failed.length > 0) throw new Error(`bench: ${failed.length} job ids were taken`);
 }
 
 const memoryCase: StoreCase = {
@@ -162,7 +170,7 @@ async function sqliteInsertJobs(
   prefix: string,
   count: number,
 ): Promise<void> {
-  await store.jobInsert({ job: { ...template, id: `${prefix}0` } });
+  await insertJobs(store, [{ ...template, id: `${prefix}0` }]);
   withDatabase(path, (db) => {
     const columns = sqliteColumns(db, 'jobs').filter((name) => name !== 'id');
     db.prepare(
@@ -326,7 +334,7 @@ async function postgresInsertJobs(
   prefix: string,
   count: number,
 ): Promise<void> {
-  await store.jobInsert({ job: { ...template, id: `${prefix}0` } });
+  await insertJobs(store, [{ ...template, id: `${prefix}0` }]);
   const table = `"${schema}".jobs`;
   const names = await postgresColumns(admin, schema, 'jobs');
   const columns = names

@@ -18,7 +18,7 @@ import {
   silent,
   writeMark,
 } from '../lib.js';
-import type { Made, StoreCase } from '../stores.js';
+import { insertJobs, type Made, type StoreCase } from '../stores.js';
 import { DAY_MS, type Figures, type RunContext, type Workload } from '../workload.js';
 
 const N = 20_000;
@@ -33,9 +33,10 @@ async function insertDue(made: Made, n: number): Promise<void> {
   const now = Date.now();
   const far = now + 365 * DAY_MS;
   const template = newJobRecord('drain', { id: 'drain', schedule: once(new Date(far)) }, now);
-  for (let j = 0; j < JOBS; j++) {
-    await made.store.jobInsert({ job: { ...template, id: `drain-${j}` } });
-  }
+  await insertJobs(
+    made.store,
+    Array.from({ length: JOBS }, (_, j) => ({ ...template, id: `drain-${j}` })),
+  );
   const trigger: ExecutionRecord = {
     id: 'trigger',
     jobId: 'drain-',

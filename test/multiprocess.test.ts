@@ -7,16 +7,14 @@ import { tempDir } from './helpers/files.js';
 import { startWorker, stopWorker, type WorkerProcess } from './helpers/processes.js';
 import { expectEveryFireOnce, takeoverMs, type HandlerCall } from './helpers/takeover.js';
 
-type Record = HandlerCall;
-
-function readRecords(files: string[]): Record[] {
+function readRecords(files: string[]): HandlerCall[] {
   return files
     .filter((f) => existsSync(f))
     .flatMap((f) =>
       readFileSync(f, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record),
+        .map((l) => JSON.parse(l) as HandlerCall),
     );
 }
 
@@ -38,6 +36,26 @@ describe('several scheduler processes on one SQLite file', () => {
     const { dir, cleanup } = tempDir();
     cleanupDir = cleanup;
     return { dir, dbPath: join(dir, 'chime.db') };
+  }
+
+  /**
+   * SIGSTOPs `victim` until `survivor` declares it dead. A process stopped
+   * inside a SQLite write transaction holds the file's write lock until it
+   * continues, and every other writer waits (SQLITE_BUSY): such a stop is
+   * undone (SIGCONT) and tried again a second later.
+   */
+  async function stopUntilDeclaredDead(victim: WorkerProcess, survivor: WorkerProcess) {
+    for (let tries = 1; ; tries++) {
+      victim.child.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      const declared = (l: Record<string, unknown>) =>
+        l.event === 'instance:dead' && Number(l.at) > stoppedAt;
+      const dead = await survivor.waitFor(declared, 4_500).catch(() => undefined);
+      if (dead) return { stoppedAt, dead };
+      if (tries === 5) throw new Error('the stopped worker kept the SQLite file locked');
+      victim.child.kill('SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
   }
 
   /**
@@ -216,9 +234,7 @@ describe('several scheduler processes on one SQLite file', () => {
     const { ids, t0 } = await ticksOnceReady(dbPath, 20);
 
     await new Promise((resolve) => setTimeout(resolve, t0 + 3_000 - Date.now()));
-    a.child.kill('SIGSTOP');
-    const stoppedAt = Date.now();
-    const dead = await b.waitFor((l) => l.event === 'instance:dead', 10_000);
+    const { stoppedAt, dead } = await stopUntilDeclaredDead(a, b);
     expect((dead.payload as { instanceId: string }).instanceId).toBe('a');
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     a.child.kill('SIGCONT');

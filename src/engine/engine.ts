@@ -19,10 +19,6 @@ import { Timer } from './timer.js';
 /** The most an adaptive prefetch holds (see {@link Engine.prefetch}). */
 const MAX_ADAPTIVE_PREFETCH = 20_000;
 
-/** Pause between maintenance passes (pruning history, noticing stale jobs); shorter while work is left. */
-const MAINTENANCE_MS = 30_000;
-const MAINTENANCE_BUSY_MS = 1_000;
-
 /** Pause before a cycle that found due work it could not take tries again. */
 const RETRY_SLEEP_MS = 250;
 
@@ -94,17 +90,12 @@ export class Engine {
   /** Absent when the store has no maintenance part. */
   private readonly pruner: Pruner | undefined;
   private readonly registry: Registry;
-  private maintenanceHandle: TimerHandle | undefined;
-  private maintaining: Promise<void> = Promise.resolve();
   private cycling = false;
   /** The last cycle left due work behind for lack of room. */
   private starved = false;
   private again = false;
   private stopping = false;
   private pollHandle: TimerHandle | undefined;
-  private heartbeatHandle: TimerHandle | undefined;
-  private heartbeating: Promise<void> = Promise.resolve();
-  private heartbeatStopped = false;
 
   constructor(private readonly deps: EngineDeps) {
     const { store, clock, events, logger, executors, settings } = deps;
@@ -153,6 +144,8 @@ export class Engine {
       events,
       logger,
       onLost: (lease) => this.forget(lease),
+      budget: () => this.budget(),
+      accept: (claims) => this.accept(claims),
     });
     this.registry = new Registry({
       store,
@@ -194,8 +187,8 @@ export class Engine {
    */
   async start(): Promise<void> {
     await this.registry.start();
-    this.scheduleHeartbeat();
-    this.scheduleMaintenance(MAINTENANCE_BUSY_MS);
+    this.reaper.start();
+    this.pruner?.start();
     this.wake();
   }
 
@@ -218,6 +211,7 @@ export class Engine {
    */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.reaper.stopTakingOver();
     if (this.pollHandle !== undefined) this.deps.clock.clearTimeout(this.pollHandle);
     while (this.cycling) await nextTurn();
     await this.handBack([
@@ -230,10 +224,7 @@ export class Engine {
       );
       await this.runner.idle();
     }
-    this.heartbeatStopped = true;
-    if (this.heartbeatHandle !== undefined) this.deps.clock.clearTimeout(this.heartbeatHandle);
-    if (this.maintenanceHandle !== undefined) this.deps.clock.clearTimeout(this.maintenanceHandle);
-    await Promise.all([this.heartbeating, this.maintaining]);
+    await Promise.all([this.reaper.stop(), this.pruner?.stop()]);
     await this.registry.stop();
   }
 
@@ -349,48 +340,13 @@ export class Engine {
     this.timer.add(held);
   }
 
-  private scheduleHeartbeat(): void {
-    if (this.heartbeatStopped) return;
-    const every = Math.max(1, Math.floor(this.deps.settings.leaseMs / 3));
-    this.heartbeatHandle = this.deps.clock.setTimeout(() => {
-      this.heartbeating = this.beat().finally(() => this.scheduleHeartbeat());
-    }, every);
-  }
-
-  private scheduleMaintenance(delayMs: number): void {
-    const pruner = this.pruner;
-    if (this.heartbeatStopped || !pruner) return;
-    this.maintenanceHandle = this.deps.clock.setTimeout(() => {
-      this.maintaining = pruner
-        .pass()
-        .catch((err: unknown) => {
-          this.report(err, 'maintenance');
-          return false;
-        })
-        .then((more) => this.scheduleMaintenance(more ? MAINTENANCE_BUSY_MS : MAINTENANCE_MS));
-    }, delayMs);
-  }
-
-  private async beat(): Promise<void> {
-    try {
-      await this.reaper.heartbeat();
-      if (!this.stopping) this.accept(await this.reaper.takeOver(this.budget()));
-    } catch (err) {
-      this.report(err, 'reaper');
-    }
-  }
-
   /**
    * Instances died: what they had not started is claimable now (a cycle
    * claims it), and what they had started is taken over at once.
    */
   private recover(): void {
     this.wake();
-    if (this.stopping) return;
-    void this.reaper
-      .takeOver(this.budget())
-      .then((claims) => this.accept(claims))
-      .catch((err: unknown) => this.report(err, 'takeOver'));
+    this.reaper.recover().catch((err: unknown) => this.report(err, 'takeOver'));
   }
 
   /** Gives the leases of executions that have not started back to the store. */

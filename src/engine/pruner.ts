@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { StoreMaintenance } from '../stores/store.js';
 import type { Clock } from './clock.js';
 import type { SchedulerEmitter } from './events.js';
+import { toError } from './events.js';
 import { nextTurn } from './next-turn.js';
+import { Periodic } from './periodic.js';
 import { resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
 
 /** Jobs whose history one pass prunes, and executions deleted per job per pass. */
@@ -10,6 +12,9 @@ const JOBS_PER_PASS = 20;
 const EXECUTIONS_PER_JOB = 500;
 /** Stale jobs reported per pass. */
 const STALE_PER_PASS = 100;
+/** Pause between passes; shorter while work is left. */
+const PASS_MS = 30_000;
+const BUSY_PASS_MS = 1_000;
 
 /** What the pruner needs from the engine. */
 export interface PrunerDeps {
@@ -30,7 +35,29 @@ export interface PrunerDeps {
  * it scans all jobs or all executions, and it never touches unfinished work.
  */
 export class Pruner {
-  constructor(private readonly deps: PrunerDeps) {}
+  private readonly loop: Periodic;
+
+  constructor(private readonly deps: PrunerDeps) {
+    this.loop = new Periodic(
+      deps.clock,
+      async () => ((await this.pass()) ? BUSY_PASS_MS : PASS_MS),
+      (err) => {
+        deps.logger.error({ err, during: 'maintenance' }, 'engine step failed');
+        deps.events.emit('error', { error: toError(err), during: 'maintenance' });
+      },
+      PASS_MS,
+    );
+  }
+
+  /** Runs passes, the first one a second from now. */
+  start(): void {
+    this.loop.start(BUSY_PASS_MS);
+  }
+
+  /** Runs no more passes; resolves once the one under way is done. */
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
 
   /** One pass; true when it stopped at a limit and another pass should follow soon. */
   async pass(): Promise<boolean> {

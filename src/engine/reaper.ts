@@ -4,6 +4,7 @@ import type { Claim, Store } from '../stores/store.js';
 import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
 import { Leases, type HeldLease } from './leases.js';
+import { Periodic } from './periodic.js';
 
 /** What the reaper needs from the engine. */
 export interface ReaperDeps {
@@ -16,6 +17,10 @@ export interface ReaperDeps {
   logger: Logger;
   /** Called with a lease this instance lost, to stop whatever uses it. */
   onLost: (lease: HeldLease) => void;
+  /** Executions this instance may take over now. */
+  budget: () => number;
+  /** Takes the executions taken over. */
+  accept: (claims: Claim[]) => void;
 }
 
 /**
@@ -27,7 +32,43 @@ export interface ReaperDeps {
  * execution id and the next attempt number.
  */
 export class Reaper {
-  constructor(private readonly deps: ReaperDeps) {}
+  private readonly loop: Periodic;
+  private stopping = false;
+
+  constructor(private readonly deps: ReaperDeps) {
+    const every = Math.max(1, Math.floor(deps.leaseMs / 3));
+    this.loop = new Periodic(
+      deps.clock,
+      async () => {
+        await this.heartbeat();
+        await this.recover();
+        return every;
+      },
+      (err) => this.report(err, 'reaper'),
+      every,
+    );
+  }
+
+  /** Heart-beats held leases and takes over expired ones every third of a lease. */
+  start(): void {
+    this.loop.start(Math.max(1, Math.floor(this.deps.leaseMs / 3)));
+  }
+
+  /** Takes nothing over from now on; stops heart-beating once the engine is done. */
+  stopTakingOver(): void {
+    this.stopping = true;
+  }
+
+  /** Stops heart-beating; resolves once a beat under way is done. */
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Takes over, at once and up to the engine's budget, work whose holder vanished. */
+  async recover(): Promise<void> {
+    if (this.stopping) return;
+    this.deps.accept(await this.takeOver(this.deps.budget()));
+  }
 
   /** Renews held leases; reports the lost ones through `onLost`. */
   async heartbeat(): Promise<void> {
@@ -77,6 +118,11 @@ export class Reaper {
   /** Every held lease is void (this instance was declared dead): each is lost. */
   loseAll(): void {
     for (const lease of this.deps.leases.all()) this.lose(lease);
+  }
+
+  private report(err: unknown, during: string): void {
+    this.deps.logger.error({ err, during }, 'engine step failed');
+    this.deps.events.emit('error', { error: toError(err), during });
   }
 
   private lose(lease: HeldLease): void {

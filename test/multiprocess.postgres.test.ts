@@ -8,11 +8,7 @@
  * The handlers' own count (each call appends a line to its process's record
  * file, see `workers/postgres-instance.ts`) is checked against the store.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -32,20 +28,28 @@ import { tempDir } from './helpers/files.js';
 import {
   callsByFire,
   expectEveryFireOnce,
+  readRecords,
   takeoverMs,
   type HandlerCall,
 } from './helpers/takeover.js';
 import { silent } from './helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
 import type { PostgresWorkerConfig } from './workers/postgres-instance.js';
+import {
+  errorsOf,
+  expectContiguous,
+  range,
+  sleepUntil,
+  spawnWorker,
+  stopWorker,
+  type Worker,
+} from './helpers/postgres-workers.js';
 import { insertJob } from './helpers/jobs.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
-const WORKER = fileURLToPath(new URL('./workers/postgres-instance.ts', import.meta.url));
 const available = await serviceAvailable('postgres');
 
 /** One handler call, as a worker recorded it. */
-type HandlerRecord = HandlerCall;
 
 /** An execution as the test reads it from the schema. */
 interface StoredExecution {
@@ -55,98 +59,6 @@ interface StoredExecution {
   status: string;
   attempt: number;
   attempts: Attempt[];
-}
-
-/** A worker process and the JSON lines it printed. */
-interface Worker {
-  name: string;
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  waitFor(predicate: (line: Record<string, unknown>) => boolean): Promise<void>;
-  exited: Promise<void>;
-}
-
-function spawnWorker(config: PostgresWorkerConfig): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      // not one of the worker's lines
-    }
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    name: config.instanceId,
-    child,
-    lines,
-    exited,
-    waitFor: (predicate) =>
-      until(() => lines.some(predicate), 30_000, `worker ${config.instanceId}: ${stderr}`),
-  };
-}
-
-/** SIGTERM (a graceful stop: running attempts finish, the rest is handed back), then the exit. */
-async function stopWorker(worker: Worker): Promise<void> {
-  if (worker.child.exitCode === null && worker.child.signalCode === null) {
-    worker.child.kill('SIGTERM');
-  }
-  await worker.exited;
-}
-
-function readRecords(files: string[]): HandlerRecord[] {
-  return files
-    .filter((file) => existsSync(file))
-    .flatMap((file) =>
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as HandlerRecord),
-    );
-}
-
-const byFire = callsByFire;
-
-/** The fires of each job that ran, as seconds after `t0`, ascending (one entry per fire). */
-function firesByJob(records: HandlerRecord[], t0: number): Map<string, number[]> {
-  const fires = new Map<string, Set<number>>();
-  for (const r of records) {
-    fires.set(r.jobId, (fires.get(r.jobId) ?? new Set()).add((r.fireAt - t0) / 1000));
-  }
-  return new Map([...fires].map(([job, set]) => [job, [...set].sort((a, b) => a - b)]));
-}
-
-/** The `error` events the workers printed, counted by where and what (none in a healthy run). */
-function errorsOf(workers: Worker[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const line of workers.flatMap((w) => w.lines)) {
-    if (line['event'] !== 'error') continue;
-    const payload = line['payload'] as { during?: string; error?: { message?: string } };
-    const key = `${String(line['instance'])} ${payload.during}: ${payload.error?.message}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-const sleepUntil = (at: number) =>
-  new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
-
-/**
- * Checks that no fire is missing: every job ran fires 0, 1, 2, … without a
- * hole, at least `min` of them.
- */
-function expectContiguous(records: HandlerRecord[], jobIds: string[], t0: number, min: number) {
-  const fires = firesByJob(records, t0);
-  const holes = jobIds
-    .map((id) => ({ id, fires: fires.get(id) ?? [] }))
-    .filter(({ fires: f }) => f.length < min || f.some((s, i) => s !== i));
-  expect(holes).toEqual([]);
 }
 
 describe.skipIf(!available)('several scheduler processes on one Postgres schema', () => {
@@ -214,12 +126,12 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
   }
 
   /** Every stored execution succeeded or is still to come (never missed, failed or skipped). */
-  function expectNoLoss(executions: StoredExecution[], records: HandlerRecord[]) {
+  function expectNoLoss(executions: StoredExecution[], records: HandlerCall[]) {
     const statuses = new Set(executions.map((e) => e.status));
     expect([...statuses].filter((s) => s !== 'succeeded' && s !== 'scheduled')).toEqual([]);
     const succeeded = executions.filter((e) => e.status === 'succeeded');
     // The handlers ran each succeeded fire, and no other.
-    const ran = byFire(records);
+    const ran = callsByFire(records);
     expect(succeeded.length).toBe(ran.size);
     for (const e of succeeded) expect(ran.has(`${e.job_id}@${e.fire_at}`)).toBe(true);
     // Fires left scheduled (handed back at the stop) all come after each job's last run.
@@ -248,7 +160,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
 
     const records = readRecords(names.map(recordFile));
     expect.soft(errorsOf(workers)).toEqual({});
-    const duplicated = [...byFire(records)].filter(([, calls]) => calls.length > 1);
+    const duplicated = [...callsByFire(records)].filter(([, calls]) => calls.length > 1);
     expect(duplicated).toEqual([]);
     expect(records.every((r) => r.attempt === 1)).toBe(true);
     expectContiguous(records, ids, t0, FIRES - 1); // the last fire may be handed back at the stop
@@ -296,7 +208,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     expect.soft(errorsOf(workers.filter((w) => w !== victim))).toEqual({});
     const records = readRecords([...names, 'e'].map(recordFile));
     // A fire ran more than once only when its earlier runs were on the killed instance.
-    for (const [key, calls] of byFire(records)) {
+    for (const [key, calls] of callsByFire(records)) {
       if (calls.length === 1) continue;
       const context = { key, calls };
       expect(
@@ -492,7 +404,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     await Promise.all(workers.map(stopWorker));
 
     const records = readRecords(names.map(recordFile));
-    const duplicated = [...byFire(records)].filter(([, calls]) => calls.length > 1);
+    const duplicated = [...callsByFire(records)].filter(([, calls]) => calls.length > 1);
     expect(duplicated).toEqual([]);
     expectContiguous(records, ids, t0, FIRES);
     expectNoLoss(await storedExecutions(schema), records);

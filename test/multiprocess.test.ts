@@ -1,22 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { once, every, sqliteStore, type Store } from '../src/index.js';
 import { newJobRecord } from '../src/scheduler/job-records.js';
 import { tempDir } from './helpers/files.js';
 import { startWorker, stopWorker, type WorkerProcess } from './helpers/processes.js';
-import { expectEveryFireOnce, takeoverMs, type HandlerCall } from './helpers/takeover.js';
-
-function readRecords(files: string[]): HandlerCall[] {
-  return files
-    .filter((f) => existsSync(f))
-    .flatMap((f) =>
-      readFileSync(f, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as HandlerCall),
-    );
-}
+import { expectEveryFireOnce, readRecords, takeoverMs } from './helpers/takeover.js';
 
 describe('several scheduler processes on one SQLite file', () => {
   const workers: WorkerProcess[] = [];

@@ -7,73 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/program.js';
 import { OPTIONS } from '../../src/config/options.js';
 import type { Execution } from '../../src/model/execution.js';
 import type { Job } from '../../src/model/job.js';
 import type { Page } from '../../src/scheduler/scheduler.js';
-import type { RunningService } from '../../src/service/serve.js';
 import { tempDir } from '../helpers/files.js';
 import { call, closedPort, waitFor } from '../service/harness.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `chime <argv>` in-process with this environment (nothing of the real one). */
-async function chime(argv: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-  };
-  const code = await runCli(argv, io);
-  return { code, stdout, stderr };
-}
-
-/** A `chime serve` run in-process until `stop()`; `exited` is its exit code. */
-interface Served {
-  service: RunningService;
-  url: string;
-  stop(): Promise<number>;
-  output(): string;
-}
-
-async function serve(argv: string[], env: Record<string, string> = {}): Promise<Served> {
-  let out = '';
-  let release!: () => void;
-  const stopSignal = new Promise<void>((resolve) => (release = resolve));
-  let announce!: (service: RunningService) => void;
-  const serving = new Promise<RunningService>((resolve) => (announce = resolve));
-  const io: CliIo = {
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (out += text) },
-    env,
-    stopSignal: () => stopSignal,
-    onServing: (service) => announce(service),
-  };
-  const exited = runCli(['serve', ...argv], io);
-  const service = await Promise.race([
-    serving,
-    exited.then((code) => {
-      throw new Error(`serve exited with ${code}: ${out}`);
-    }),
-  ]);
-  return {
-    service,
-    url: service.url,
-    stop: async () => {
-      release();
-      return exited;
-    },
-    output: () => out,
-  };
-}
+import { chime, serve, type Served } from './run-cli.js';
 
 const { dir, cleanup } = tempDir('chime-cli-');
 const TOKEN = 'cli-commands-token-0123456789';
@@ -311,26 +251,6 @@ describe('chime jobs and executions', () => {
       '--json',
     );
     expect(JSON.parse(none.stdout)).toEqual({ items: [], nextCursor: null });
-  });
-
-  it('instances prints the live instances of the store as a table, --json a list', async () => {
-    const json = await api('instances', '--json');
-    expect(json.code, json.stderr).toBe(0);
-    const { items } = JSON.parse(json.stdout) as { items: { id: string; pid: number }[] };
-    expect(items).toHaveLength(1);
-    expect(items[0]?.pid).toBe(process.pid);
-    const listed = await api('instances');
-    const [header, row] = listed.stdout.trimEnd().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual([
-      'ID',
-      'PROCESS',
-      'VERSION',
-      'STARTED',
-      'LAST SEEN',
-      'RUNNING',
-      'HELD',
-    ]);
-    expect(row?.startsWith(items[0]?.id ?? '?')).toBe(true);
   });
 
   it('jobs rm deletes a job; it is then not found (exit 3)', async () => {

@@ -3,6 +3,7 @@
  * SIGKILLed: the handlers' own records (one line per call, written by the
  * worker processes) against the fires the jobs should have made.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 
 /** One handler call, as a worker recorded it. */
@@ -14,6 +15,18 @@ export interface HandlerCall {
   attempt: number;
   /** When the handler was called (wall clock ms). */
   startedAt: number;
+}
+
+/** The handler calls the workers recorded in these files (one JSON line each; absent files: none). */
+export function readRecords(files: string[]): HandlerCall[] {
+  return files
+    .filter((file) => existsSync(file))
+    .flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as HandlerCall),
+    );
 }
 
 /** The calls of each `(jobId, fireAt)`, in the order they were made. */

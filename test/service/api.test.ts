@@ -5,10 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Compile } from 'typebox/compile';
 import type { TSchema } from 'typebox';
-import { hostname } from 'node:os';
 import type { Execution } from '../../src/model/execution.js';
-import type { Instance } from '../../src/model/instance.js';
-import { VERSION } from '../../src/version.js';
 import type { Job } from '../../src/model/job.js';
 import type { Page } from '../../src/scheduler/scheduler.js';
 import type { Problem } from '../../src/service/problem.js';
@@ -430,30 +427,6 @@ describe('schedules, schema, OpenAPI', () => {
     ] as const) {
       expect(answer.json.paths[path], `${method} ${path}`).toHaveProperty(method);
     }
-  });
-});
-
-describe('instances', () => {
-  it('GET /v1/instances lists the live instances of the store: this one, with its sign of life', async () => {
-    const before = Date.now();
-    const { status, json } = await api<{ items: Instance[] }>('GET', '/v1/instances');
-    expect(status).toBe(200);
-    expect(json.items).toEqual([
-      {
-        id: svc.service.scheduler.instanceId,
-        host: hostname(),
-        pid: process.pid,
-        version: VERSION,
-        startedAt: expect.any(String),
-        lastSeenAt: expect.any(String),
-        capacity: 50,
-        held: expect.any(Number),
-        running: expect.any(Number),
-      },
-    ]);
-    const [me] = json.items;
-    expect(Date.parse(me?.lastSeenAt ?? '')).toBeGreaterThan(before - 5_000);
-    expect(Date.parse(me?.startedAt ?? '')).toBeLessThanOrEqual(Date.parse(me?.lastSeenAt ?? ''));
   });
 });
 

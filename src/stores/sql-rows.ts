@@ -12,7 +12,7 @@ import type {
   OnFailureState,
 } from '../model/execution.js';
 import type { LastOutcome } from '../model/job.js';
-import type { Share } from './instances.js';
+import type { InstanceRecord, Share } from './instances.js';
 import type { ExecutionRecord, JobRecord, StoredDefinition } from './store.js';
 
 /** A `jobs` row, `paused` as the backend stores it. */
@@ -164,4 +164,32 @@ export function shareParams(share: Share | undefined): {
   return share
     ? { share_from: share.from, share_to: share.to, others_before: share.othersBefore }
     : { share_from: null, share_to: null, others_before: null };
+}
+
+/** An `instances` row as both SQL stores read it (times are epoch ms). */
+export interface InstanceRow {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  started_at: number;
+  capacity: number;
+  last_seen_at: number;
+  held: number;
+  running: number;
+}
+
+/** A registered instance read from its row. */
+export function instanceFromRow(row: InstanceRow): InstanceRecord {
+  return {
+    id: row.id,
+    host: row.host,
+    pid: row.pid,
+    version: row.version,
+    startedAt: Number(row.started_at),
+    capacity: row.capacity,
+    lastSeenAt: Number(row.last_seen_at),
+    held: row.held,
+    running: row.running,
+  };
 }

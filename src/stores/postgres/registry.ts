@@ -6,6 +6,7 @@
  */
 import { ChimeError } from '../../errors.js';
 import type { BeatResult, InstanceBeat, InstanceInfo, InstanceRecord } from '../instances.js';
+import { instanceFromRow, type InstanceRow } from '../sql-rows.js';
 import type { Database } from './connection.js';
 import type { InstanceLocks } from './instance-lock.js';
 import type { Value } from './sql.js';
@@ -16,19 +17,6 @@ import type { Value } from './sql.js';
  * was cut (`instance-lock.ts`), and must not be declared dead for the cut.
  */
 export const LOCK_GRACE_MS = 750;
-
-/** An `instances` row as read. */
-interface InstanceRow {
-  id: string;
-  host: string;
-  pid: number;
-  version: string;
-  started_at: number;
-  capacity: number;
-  last_seen_at: number;
-  held: number;
-  running: number;
-}
 
 /** The registry of one store. */
 export class PostgresRegistry {
@@ -149,15 +137,7 @@ function idTaken(
 
 /** A row as a record; this instance's own row shows the beat it just wrote. */
 function recordOf(row: InstanceRow, beat?: InstanceBeat): InstanceRecord {
-  return {
-    id: row.id,
-    host: row.host,
-    pid: row.pid,
-    version: row.version,
-    startedAt: Number(row.started_at),
-    capacity: row.capacity,
-    lastSeenAt: beat ? beat.now : Number(row.last_seen_at),
-    held: beat ? beat.held : row.held,
-    running: beat ? beat.running : row.running,
-  };
+  const record = instanceFromRow(row);
+  if (beat) Object.assign(record, { lastSeenAt: beat.now, held: beat.held, running: beat.running });
+  return record;
 }

@@ -8,22 +8,11 @@
 import type Database from 'better-sqlite3';
 import { ChimeError } from '../../errors.js';
 import type { BeatResult, InstanceBeat, InstanceInfo, InstanceRecord } from '../instances.js';
+import { instanceFromRow, type InstanceRow as SqlInstanceRow } from '../sql-rows.js';
 import { isGone, thisProcess } from './processes.js';
 
-/** A row of `instances`. */
-interface InstanceRow {
-  id: string;
-  host: string;
-  pid: number;
-  version: string;
-  started_at: number;
-  capacity: number;
-  last_seen_at: number;
-  held: number;
-  running: number;
-  boot_id: string | null;
-  pid_start: number | null;
-}
+/** A row of `instances`, with how its process is told apart on this host. */
+type InstanceRow = SqlInstanceRow & { boot_id: string | null; pid_start: number | null };
 
 type Params = Record<string, unknown>;
 
@@ -91,7 +80,7 @@ export class SqliteRegistry {
           this.declareDead(row.id, beat.now);
           declaredDead.push(row.id);
         } else {
-          live.push(recordOf(row));
+          live.push(instanceFromRow(row));
         }
       }
       return { registered, live, declaredDead };
@@ -103,7 +92,7 @@ export class SqliteRegistry {
   }
 
   list(): InstanceRecord[] {
-    return this.s.all.all({}).map(recordOf);
+    return this.s.all.all({}).map(instanceFromRow);
   }
 
   /** Removes the instance and voids its leases (rules.ts voidLease). */
@@ -121,18 +110,4 @@ export class SqliteRegistry {
 function isDead(row: InstanceRow, deadBefore: number): boolean {
   if (row.last_seen_at < deadBefore) return true;
   return isGone({ host: row.host, bootId: row.boot_id, pid: row.pid, pidStart: row.pid_start });
-}
-
-function recordOf(row: InstanceRow): InstanceRecord {
-  return {
-    id: row.id,
-    host: row.host,
-    pid: row.pid,
-    version: row.version,
-    startedAt: row.started_at,
-    capacity: row.capacity,
-    lastSeenAt: row.last_seen_at,
-    held: row.held,
-    running: row.running,
-  };
 }

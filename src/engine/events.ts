@@ -25,6 +25,8 @@ export interface SchedulerEvents {
     error: ErrorInfo;
     retryAt: Date | null;
   };
+  /** A manual trigger (`triggerJob`) created an execution; it runs as soon as a slot is free. */
+  'execution:triggered': ExecutionEventBase;
   /** The execution failed for good (no attempt left, or a PermanentError). */
   'execution:dead': ExecutionEventBase & { attempt: number; error: ErrorInfo };
   /** The job's onFailure target ran for a dead execution. */
@@ -44,6 +46,12 @@ export interface SchedulerEvents {
     lastSuccessAt: Date | null;
     staleAfterMs: number;
   };
+  /** A job was created (`submitJob`, `ensureJob` and their bulk forms), by this instance. */
+  'job:created': { jobId: string; version: number };
+  /** A job's definition or paused state was changed (an update, `pauseJob`, `resumeJob`), by this instance. */
+  'job:changed': { jobId: string; version: number; paused: boolean };
+  /** A job was removed with its executions (`removeJob`), by this instance. */
+  'job:removed': { jobId: string };
   /** Finished executions of a job were pruned by its retention. */
   'history:pruned': { jobId: string; deleted: number };
   /** This instance declared another one dead (silent too long, or gone); its leases are void. */

@@ -85,6 +85,9 @@ const LIST_EXECUTIONS_CHECK = schemaCheck(
     { additionalProperties: false },
   ),
 );
+const DUE_JOBS_CHECK = schemaCheck(
+  Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
+);
 const STOP_CHECK = schemaCheck(
   Type.Object(
     { timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })) },
@@ -352,7 +355,9 @@ export class Scheduler {
   /** Deletes the job and its executions; false when it did not exist. */
   async removeJob(id: string): Promise<boolean> {
     await this.ready();
-    return this.options.store.jobDelete({ id });
+    const removed = await this.options.store.jobDelete({ id });
+    if (removed) this.events.emit('job:removed', { jobId: id });
+    return removed;
   }
 
   /** Jobs ordered by id, filtered, a page at a time. */
@@ -368,6 +373,21 @@ export class Scheduler {
       items: records.map((record) => toJob<Target>(record)),
       nextCursor: records.length === limit && last ? encodeCursor({ id: last.id }) : null,
     };
+  }
+
+  /**
+   * Unpaused jobs whose next fire not yet planned comes at or before `until`,
+   * soonest first: what fires next. Served by the store's due-time index, so
+   * it costs what is due, not the number of jobs.
+   */
+  async listDueJobs(params: { until: Date | number; limit?: number }): Promise<Job[]> {
+    DUE_JOBS_CHECK.assert({ limit: params.limit }, '');
+    const before = params.until instanceof Date ? params.until.getTime() : params.until;
+    if (!Number.isFinite(before))
+      throw new ChimeError('CHIME_ERR_DATE_INVALID', 'until is not an instant', { path: '/until' });
+    await this.ready();
+    const records = await this.options.store.jobsDue({ before, limit: params.limit ?? 100 });
+    return records.map(toJob);
   }
 
   /** Pauses the job (it fires no more until resumed; survives restarts). */
@@ -412,6 +432,11 @@ export class Scheduler {
     if (params.payload !== undefined) execution.payload = params.payload;
     await this.options.store.executionInsert({ execution });
     this.engine?.wake();
+    this.events.emit('execution:triggered', {
+      executionId: execution.id,
+      jobId: id,
+      fireAt: new Date(now),
+    });
     return toExecution(execution);
   }
 
@@ -565,6 +590,7 @@ export class Scheduler {
         writes.forEach((write, w) => {
           const item = written[w];
           if (item) results[item.index] = toJob(write.job);
+          this.announce(write.job, write.expectedVersion === null);
         });
         if (writes.some((write) => write.job.nextFireAt !== null)) this.engine?.wake();
         return results;
@@ -603,10 +629,22 @@ export class Scheduler {
     throw conflict(id);
   }
 
-  /** Wakes the engine so it re-reads when work is next due. */
+  /** Wakes the engine so it re-reads when work is next due, and announces the change. */
   private changed(record: JobRecord): Job {
     if (record.nextFireAt !== null) this.engine?.wake();
+    this.announce(record, false);
     return toJob(record);
+  }
+
+  /** Emits `job:created` or `job:changed` for a job this instance wrote. */
+  private announce(record: JobRecord, created: boolean): void {
+    if (created) this.events.emit('job:created', { jobId: record.id, version: record.version });
+    else
+      this.events.emit('job:changed', {
+        jobId: record.id,
+        version: record.version,
+        paused: record.paused,
+      });
   }
 
   /** Now, by the store's clock when it has one (the same clock the engine runs on). */

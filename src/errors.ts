@@ -133,7 +133,17 @@ export const ERRORS = {
     status: 401,
     description: 'The request has no valid `Authorization: Bearer` token.',
   },
+  CHIME_ERR_FORBIDDEN: {
+    status: 403,
+    description:
+      'The token may only read (`--read-token`): it cannot create, change, trigger or delete anything.',
+  },
   CHIME_ERR_ROUTE_NOT_FOUND: { status: 404, description: 'No API route has this method and path.' },
+  CHIME_ERR_DASHBOARD_NOT_BUILT: {
+    status: 503,
+    description:
+      'The web dashboard has not been built in this installation: run `npm run build` (or `npm run build:dashboard`).',
+  },
   CHIME_ERR_INVALID_JSON: { status: 400, description: 'The request body is not valid JSON.' },
   CHIME_ERR_BODY_TOO_LARGE: {
     status: 413,

@@ -58,8 +58,8 @@ export interface ConfigSources {
 
 /**
  * Resolves every option — flag over environment variable over default — and
- * validates each, then the combination (a token for a public bind, one token
- * source).
+ * validates each, then the combination (a token for a public bind, one source
+ * per token, a read-only token only beside a token).
  * @throws ChimeError `CHIME_ERR_CONFIG_INVALID` naming the option, its flag and its variable.
  */
 export function loadConfig(sources: ConfigSources): ServiceConfig {
@@ -118,25 +118,23 @@ function parseValue(spec: OptionSpec, raw: string, source: OptionSource): unknow
 
 function checkCombination(config: ServiceConfig, resolved: ResolvedOption[]): ServiceConfig {
   const spec = (name: OptionName) => resolved.find((r) => r.spec.name === name)?.spec as OptionSpec;
-  const tokenFile = config.get('token-file');
-  if (tokenFile !== undefined) {
-    if (config.get('token') !== undefined)
-      throw invalid(spec('token-file'), 'give either --token or --token-file, not both');
-    let token: string;
-    try {
-      token = readFileSync(tokenFile, 'utf8').trim();
-    } catch (err) {
-      throw invalid(spec('token-file'), `cannot read ${tokenFile}: ${(err as Error).message}`);
-    }
-    if (token === '') throw invalid(spec('token-file'), `${tokenFile} is empty`);
-    const entry = resolved.find((r) => r.spec.name === 'token') as ResolvedOption;
-    // The token comes from wherever --token-file came from (flag or environment).
-    const { source } = resolved.find((r) => r.spec.name === 'token-file') as ResolvedOption;
-    Object.assign(entry, { value: token, raw: token, source });
-  }
+  readTokenFile(config, resolved, 'token', 'token-file');
+  readTokenFile(config, resolved, 'read-token', 'read-token-file');
   const token = config.get('token');
   if (token !== undefined && token.length < 16)
     throw invalid(spec('token'), 'a token must be at least 16 characters long');
+  const readToken = config.get('read-token');
+  if (readToken !== undefined) {
+    if (token === undefined)
+      throw invalid(
+        spec('read-token'),
+        'a read-only token needs --token (CHIME_TOKEN) as well: without one, anyone could write',
+      );
+    if (readToken.length < 16)
+      throw invalid(spec('read-token'), 'a token must be at least 16 characters long');
+    if (readToken === token)
+      throw invalid(spec('read-token'), 'the read-only token must differ from --token');
+  }
   if (!isLoopback(config.get('host')) && token === undefined) {
     throw invalid(
       spec('host'),
@@ -150,6 +148,33 @@ function checkCombination(config: ServiceConfig, resolved: ResolvedOption[]): Se
   if (!levels.includes(config.get('log-level')))
     throw invalid(spec('log-level'), `use one of ${levels.join(', ')}`);
   return config;
+}
+
+/**
+ * Reads a token from its file option into the token option (with the file
+ * option's source): one of the two may be given, and the file may not be empty.
+ */
+function readTokenFile(
+  config: ServiceConfig,
+  resolved: ResolvedOption[],
+  name: 'token' | 'read-token',
+  fileName: 'token-file' | 'read-token-file',
+): void {
+  const file = config.get(fileName);
+  if (file === undefined) return;
+  const fileEntry = resolved.find((r) => r.spec.name === fileName) as ResolvedOption;
+  if (config.get(name) !== undefined)
+    throw invalid(fileEntry.spec, `give either --${name} or --${fileName}, not both`);
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw invalid(fileEntry.spec, `cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (token === '') throw invalid(fileEntry.spec, `${file} is empty`);
+  const entry = resolved.find((r) => r.spec.name === name) as ResolvedOption;
+  // The token comes from wherever its file option came from (flag or environment).
+  Object.assign(entry, { value: token, raw: token, source: fileEntry.source });
 }
 
 /** True for addresses only this host can reach. */

@@ -60,6 +60,25 @@ export const OPTIONS = [
     placeholder: 'path',
   }),
   option({
+    name: 'read-token',
+    kind: 'string',
+    doc: 'a second bearer token that may only read: GET routes and the dashboard without its actions; writes answer 403 (needs --token)',
+    secret: 'value',
+    placeholder: 'token',
+  }),
+  option({
+    name: 'read-token-file',
+    kind: 'string',
+    doc: 'file holding the read-only token (instead of --read-token)',
+    placeholder: 'path',
+  }),
+  option({
+    name: 'dashboard',
+    kind: 'boolean',
+    default: 'true',
+    doc: 'serve the web dashboard at / (false: the API only)',
+  }),
+  option({
     name: 'database-url',
     kind: 'string',
     default: './chime.db',

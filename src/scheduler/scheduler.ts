@@ -387,7 +387,7 @@ export class Scheduler {
       throw new ChimeError('CHIME_ERR_DATE_INVALID', 'until is not an instant', { path: '/until' });
     await this.ready();
     const records = await this.options.store.jobsDue({ before, limit: params.limit ?? 100 });
-    return records.map(toJob);
+    return records.map((record) => toJob<Target>(record));
   }
 
   /** Pauses the job (it fires no more until resumed; survives restarts). */

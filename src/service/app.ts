@@ -8,14 +8,21 @@ import { ChimeError } from '../errors.js';
 import { schemaCheck } from '../model/check.js';
 import { JOB_ID_PATTERN } from '../model/job.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import { bearerCheck } from './auth.js';
+import { accessCheck, assertAllowed } from './auth.js';
+import { DASHBOARD_ROUTES, dashboardRoutes } from './dashboard.js';
+import { EventHub } from './live/event-hub.js';
+import { SSE_DEFAULTS, type SseLimits } from './live/sse-stream.js';
 import type { ServiceMetrics } from './metrics.js';
 import { notFoundHandler, problemHandler } from './problem.js';
+import { RecentStats } from './recent-stats.js';
+import { accessRoutes } from './routes/access.js';
 import { DEFERRED, type Api } from './routes/context.js';
+import { eventRoutes } from './routes/events.js';
 import { executionRoutes } from './routes/executions.js';
 import { instanceRoutes } from './routes/instances.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metaRoutes } from './routes/meta.js';
+import { overviewRoutes } from './routes/overview.js';
 import { JobViews } from './views.js';
 
 /** What the HTTP API is built from. */
@@ -25,6 +32,12 @@ export interface ApiOptions {
   metrics: ServiceMetrics;
   /** When set, every route but {@link PUBLIC_ROUTES} needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** A second token that may only read: safe methods pass, anything else is `CHIME_ERR_FORBIDDEN`. */
+  readToken?: string;
+  /** Where the built dashboard is; without it, `/` is not served. */
+  dashboardDir?: string;
+  /** Limits of each `/v1/events` connection. @defaultValue {@link SSE_DEFAULTS} */
+  sse?: SseLimits;
   /** Largest request body, in bytes. */
   bodyLimit: number;
   /** Longest time to receive a whole request. */
@@ -68,12 +81,14 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     { parseAs: 'string' },
     app.getDefaultJsonParser('error', 'error'),
   );
+  const accessOf = accessCheck(options);
   if (options.token !== undefined) {
-    const check = bearerCheck(options.token);
     // Decided by the matched route, not the raw URL: `/%761/jobs` routes to `/v1/jobs`
     // too. Unknown routes need the token as well, so they reveal nothing.
     app.addHook('onRequest', async (request) => {
-      if (!PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) await check(request);
+      const url = request.routeOptions.url ?? '';
+      if (PUBLIC_ROUTES.has(url) || DASHBOARD_ROUTES.has(url)) return;
+      assertAllowed(accessOf(request), request.method);
     });
   }
 
@@ -92,6 +107,9 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   executionRoutes(app, context);
   instanceRoutes(app, context);
   metaRoutes(app, context, options.ready);
+  liveRoutes(app, options);
+  accessRoutes(app, accessOf, options.token !== undefined);
+  if (options.dashboardDir !== undefined) await dashboardRoutes(app, options.dashboardDir);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(
     '/metrics',
@@ -104,6 +122,23 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   );
   await app.ready();
   return app;
+}
+
+/**
+ * The live routes: `/v1/events` and the overview's data, fed by the
+ * scheduler's events from now until the API closes (open streams are ended
+ * first, so closing does not wait for them).
+ */
+function liveRoutes(app: Api, options: ApiOptions): void {
+  const hub = new EventHub(options.scheduler);
+  const stats = new RecentStats();
+  const stopStats = stats.observe(options.scheduler);
+  app.addHook('preClose', async () => {
+    hub.close();
+    stopStats();
+  });
+  eventRoutes(app, hub, options.sse ?? SSE_DEFAULTS);
+  overviewRoutes(app, options.scheduler, stats);
 }
 
 /**

@@ -7,6 +7,7 @@ import { ChimeError, isChimeError } from '../errors.js';
 import type { Handler } from '../executors/handler/handler-executor.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { buildApi } from './app.js';
+import { builtDashboardDir } from './dashboard.js';
 import { ServiceMetrics } from './metrics.js';
 import type { Api } from './routes/context.js';
 import { storeFromUrl } from './store-from-url.js';
@@ -21,8 +22,20 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** Where the service finds its files (tests point elsewhere). */
+export interface ServicePaths {
+  /** The built dashboard. @defaultValue {@link builtDashboardDir} */
+  dashboardDir?: string;
+}
+
 /** Paths pino redacts in every log line, should one ever carry them. */
-const REDACTED_LOG_PATHS = ['req.headers.authorization', '*.token', '*.password', '*.pass'];
+const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  '*.token',
+  '*.readToken',
+  '*.password',
+  '*.pass',
+];
 
 /**
  * Starts the service on a loaded configuration: store, scheduler (with the
@@ -31,6 +44,7 @@ const REDACTED_LOG_PATHS = ['req.headers.authorization', '*.token', '*.password'
 export async function startService(
   config: ServiceConfig,
   logStream?: DestinationStream,
+  paths: ServicePaths = {},
 ): Promise<RunningService> {
   const logger = pino(
     { name: 'chime', level: config.get('log-level'), redact: REDACTED_LOG_PATHS },
@@ -70,6 +84,10 @@ export async function startService(
   metrics.observe(scheduler);
   await scheduler.start();
   const token = config.get('token');
+  const readToken = config.get('read-token');
+  const dashboardDir = config.get('dashboard')
+    ? (paths.dashboardDir ?? builtDashboardDir())
+    : undefined;
   let app: Api;
   try {
     app = await buildApi({
@@ -83,6 +101,8 @@ export async function startService(
       ready: async () =>
         scheduler.status().state === 'running' && (await store.nextDueAt().then(() => true)),
       ...(token === undefined ? {} : { token }),
+      ...(readToken === undefined ? {} : { readToken }),
+      ...(dashboardDir === undefined ? {} : { dashboardDir }),
     });
     await app.listen({ host: config.get('host'), port: config.get('port') });
   } catch (err) {

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import { EXECUTION_STATUSES } from '../../model/execution.js';
 import type { JobDefinition } from '../../scheduler/scheduler.js';
+import { LAST_OUTCOMES, searchJobs } from '../job-search.js';
 import { definitionOf } from '../views.js';
 import { mergePatch } from '../merge-patch.js';
 import type { Api, RouteContext } from './context.js';
@@ -53,13 +54,17 @@ export function jobRoutes(app: Api, { scheduler, views, schemas }: RouteContext)
     {
       schema: {
         tags: ['jobs'],
-        summary: 'List jobs; filter with metadata.<key>=<value>, paused, targetType',
+        summary:
+          'List jobs by id; filter with metadata.<key>=<value>, paused, targetType, lastOutcome, q (id search)',
         querystring: JobsQuery,
       },
     },
     async (request) => {
-      const query = listQuery(request.query as Record<string, unknown>);
-      const page = await scheduler.listJobs(query);
+      const { q, lastOutcome, ...query } = listQuery(request.query as Record<string, unknown>);
+      const page = await searchJobs(scheduler, query, {
+        ...(q === undefined ? {} : { q }),
+        ...(lastOutcome === undefined ? {} : { lastOutcome }),
+      });
       return { items: page.items.map((job) => views.redact(job)), nextCursor: page.nextCursor };
     },
   );
@@ -169,6 +174,18 @@ const JobsQuery = Type.Object(
     ...PageQuery,
     paused: Type.Optional(Type.Boolean()),
     targetType: Type.Optional(Type.String({ minLength: 1 })),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'the id contains this, any case' }),
+    ),
+    lastOutcome: Type.Optional(
+      Type.Union(
+        LAST_OUTCOMES.map((o) => Type.Literal(o)),
+        {
+          description:
+            'the last finished execution ended so (none: never). With q, a bounded scan: a page may hold fewer than limit jobs and still have a nextCursor',
+        },
+      ),
+    ),
   },
   {
     additionalProperties: true,

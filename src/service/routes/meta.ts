@@ -11,7 +11,10 @@ const PreviewQuery = Type.Object(
       Type.String({ minLength: 1, description: 'IANA zone of the cron expression' }),
     ),
     every: Type.Optional(Type.String({ minLength: 1, description: 'an interval such as 5m' })),
-    startAt: Type.Optional(Type.String({ description: 'the interval anchor (ISO 8601)' })),
+    startAt: Type.Optional(
+      Type.String({ description: 'no fire before (ISO 8601); of an interval, its anchor' }),
+    ),
+    endAt: Type.Optional(Type.String({ description: 'no fire after (ISO 8601)' })),
     at: Type.Optional(Type.String({ description: 'a one-shot instant (ISO 8601)' })),
     count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     from: Type.Optional(Type.String({ description: 'fires after this instant (default now)' })),
@@ -79,6 +82,7 @@ const QUERY_PATHS: Record<string, string> = {
   '/schedule/tz': '/tz',
   '/schedule/every': '/every',
   '/schedule/startAt': '/startAt',
+  '/schedule/endAt': '/endAt',
   '/schedule/at': '/at',
 };
 
@@ -98,13 +102,12 @@ function scheduleOf(query: Type.Static<typeof PreviewQuery>): Schedule {
       path: '/cron',
     });
   }
+  const window = {
+    ...(query.startAt ? { startAt: query.startAt } : {}),
+    ...(query.endAt ? { endAt: query.endAt } : {}),
+  };
   if (query.cron !== undefined)
-    return { kind: 'cron', expr: query.cron, ...(query.tz ? { tz: query.tz } : {}) };
-  if (query.every !== undefined)
-    return {
-      kind: 'interval',
-      every: query.every,
-      ...(query.startAt ? { startAt: query.startAt } : {}),
-    };
+    return { kind: 'cron', expr: query.cron, ...(query.tz ? { tz: query.tz } : {}), ...window };
+  if (query.every !== undefined) return { kind: 'interval', every: query.every, ...window };
   return { kind: 'once', at: query.at as string };
 }

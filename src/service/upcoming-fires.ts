@@ -21,7 +21,7 @@ export interface UpcomingFire {
 /** The fires of a window. */
 export interface UpcomingFires {
   items: UpcomingFire[];
-  /** True when the window holds more fires than `limit`. */
+  /** True when the window holds more fires than `limit` (beyond each job's `perJob`). */
   truncated: boolean;
 }
 
@@ -29,17 +29,21 @@ interface Head {
   jobId: string;
   at: number;
   times: FireTimes;
+  /** The job's fires listed so far. */
+  count: number;
 }
 
 /**
- * The fires of `jobs` in `[from, until]`, soonest first, at most `limit`.
+ * The fires of `jobs` in `[from, until]`, soonest first, at most `limit`
+ * in all and `perJob` of each job (so one frequent job cannot crowd the others out).
  * `jobs` are the jobs due by `until`, soonest first (`Scheduler.listDueJobs`);
  * a job whose schedule cannot be compiled is left out.
  */
 export function upcomingFires(
   jobs: readonly Job[],
-  window: { from: number; until: number; limit: number },
+  window: { from: number; until: number; limit: number; perJob?: number },
 ): UpcomingFires {
+  const perJob = window.perJob ?? Infinity;
   const queue = new TinyQueue<Head>([], (a, b) => a.at - b.at || (a.jobId < b.jobId ? -1 : 1));
   for (const job of jobs) {
     const head = firstFire(job, window.from);
@@ -50,6 +54,7 @@ export function upcomingFires(
     const head = queue.pop() as Head;
     if (items.length === window.limit) return { items, truncated: true };
     items.push({ jobId: head.jobId, at: new Date(head.at).toISOString() });
+    if (++head.count >= perJob) continue;
     const next = head.times.nextAfter(head.at);
     if (next !== null && next <= window.until) queue.push({ ...head, at: next });
   }
@@ -69,7 +74,7 @@ function firstFire(job: Job, from: number): Head | undefined {
   // Fires between `from` and the next one not yet planned are planned already: they count.
   const first = times.nextAfter(from - 1);
   const at = first !== null && first < next ? first : next >= from ? next : null;
-  return at === null ? undefined : { jobId: job.id, at, times };
+  return at === null ? undefined : { jobId: job.id, at, times, count: 0 };
 }
 
 /**

@@ -19,6 +19,13 @@ const UpcomingQuery = Type.Object(
     limit: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 1000, description: 'most fires (default 200)' }),
     ),
+    perJob: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description: 'most fires of one job (default: limit)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -60,7 +67,7 @@ export function overviewRoutes(app: Api, scheduler: Scheduler, stats: RecentStat
       }
       const limit = query.limit ?? 200;
       const jobs = await scheduler.listDueJobs({ until, limit });
-      const fires = upcomingFires(jobs, { from, until, limit });
+      const fires = upcomingFires(jobs, { from, until, limit, perJob: query.perJob ?? limit });
       return { from: new Date(from).toISOString(), until: new Date(until).toISOString(), ...fires };
     },
   );

@@ -1,0 +1,20 @@
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import type { AccessInfo } from './api/types';
+
+/** What every page may ask: the caller's access, and a way to sign out. */
+export interface AppState {
+  access: AccessInfo;
+  signOut: () => void;
+}
+
+/** The app's shared state. */
+export const AppContext = createContext<AppState>({
+  access: { access: 'read', tokenRequired: false },
+  signOut: () => undefined,
+});
+
+/** True when the caller may act (create, change, trigger, delete). */
+export function useCanWrite(): boolean {
+  return useContext(AppContext).access.access === 'write';
+}

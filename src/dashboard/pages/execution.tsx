@@ -1,0 +1,107 @@
+import { useRoute } from 'preact-iso';
+import { api, segment } from '../api/client';
+import type { Execution } from '../api/types';
+import { fireLag, runTime } from '../components/executions-table';
+import { JsonView } from '../components/json-view';
+import { ErrorNotice, isNotFound } from '../components/problem';
+import { StatusBadge } from '../components/status';
+import { Instant } from '../components/time';
+import { useLive } from '../hooks/use-live';
+import { useNow } from '../hooks/use-now';
+import { useResource } from '../hooks/use-resource';
+import { duration } from '../lib/format';
+import { AttemptsTimeline } from './execution-attempts';
+
+/** One execution: its state, its attempts as a timeline, its payload and result. */
+export function ExecutionPage() {
+  const { params } = useRoute();
+  const id = params['id'] ?? '';
+  const now = useNow();
+  const execution = useResource(
+    (signal) => api<Execution>('GET', `/v1/executions/${segment(id)}`, { signal }),
+    id,
+  );
+  useLive((e) => e.data.executionId === id, execution.reload, 500);
+  if (isNotFound(execution.error))
+    return (
+      <section>
+        <h1>Execution</h1>
+        <p class="notice">
+          No execution has this id (it may have been pruned).{' '}
+          <a href="/executions">All executions</a>
+        </p>
+      </section>
+    );
+  const e = execution.data;
+  const ran = e ? runTime(e, now) : null;
+  const late = e ? fireLag(e) : null;
+  return (
+    <>
+      <h1>Execution</h1>
+      <p class="mono sub">{id}</p>
+      <ErrorNotice error={execution.error} />
+      {e && (
+        <>
+          <dl class="pairs card">
+            <dt>Job</dt>
+            <dd>
+              <a href={`/jobs/${segment(e.jobId)}`}>{e.jobId}</a>
+            </dd>
+            <dt>Status</dt>
+            <dd>
+              <StatusBadge status={e.status} />
+            </dd>
+            <dt>Trigger</dt>
+            <dd>{e.trigger}</dd>
+            <dt>Fire</dt>
+            <dd>
+              <Instant iso={e.fireAt} now={now} />
+            </dd>
+            <dt>Duration</dt>
+            <dd>{ran === null ? '—' : duration(ran)}</dd>
+            <dt>Lag</dt>
+            <dd>{late === null ? '—' : duration(late)}</dd>
+            {e.status === 'scheduled' && (
+              <>
+                <dt>Runs</dt>
+                <dd>
+                  <Instant iso={e.runAt} now={now} />
+                </dd>
+              </>
+            )}
+            {e.error && (
+              <>
+                <dt>Error</dt>
+                <dd class="error-text">
+                  {e.error.message} {e.error.code && <code>{e.error.code}</code>}
+                </dd>
+              </>
+            )}
+            {e.onFailure && (
+              <>
+                <dt>onFailure</dt>
+                <dd>{e.onFailure}</dd>
+              </>
+            )}
+          </dl>
+          <section aria-labelledby="attempts-title">
+            <h2 id="attempts-title">Attempts</h2>
+            <AttemptsTimeline execution={e} now={now} />
+          </section>
+          {e.payload !== undefined && (
+            <section aria-labelledby="payload-title">
+              <h2 id="payload-title">Payload of this run</h2>
+              <JsonView value={e.payload} label="Payload" />
+            </section>
+          )}
+          {e.result !== undefined && (
+            <section aria-labelledby="result-title">
+              <h2 id="result-title">Result</h2>
+              <JsonView value={e.result} label="Result" />
+            </section>
+          )}
+        </>
+      )}
+    </>
+  );
+}

@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Builds the dashboard when its sources changed: the browser tests serve the build.
+    globalSetup: ['test/dashboard-build.ts'],
   },
 });

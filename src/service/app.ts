@@ -133,6 +133,7 @@ function liveRoutes(app: Api, options: ApiOptions): void {
   const hub = new EventHub(options.scheduler);
   const stats = new RecentStats();
   const stopStats = stats.observe(options.scheduler);
+  options.metrics.observeStreams(() => hub.size);
   app.addHook('preClose', async () => {
     hub.close();
     stopStats();

@@ -105,6 +105,18 @@ export class ServiceMetrics {
     scheduler.on('history:pruned', (e) => this.pruned.inc(e.deleted));
   }
 
+  /** Reads how many `/v1/events` streams are open at each scrape. */
+  observeStreams(open: () => number): void {
+    new Gauge({
+      name: 'chime_event_streams',
+      help: 'Open /v1/events streams (server-sent events)',
+      registers: [this.registry],
+      collect() {
+        this.set(open());
+      },
+    });
+  }
+
   /** The store, its every call timed. */
   timed(store: Store): Store {
     const histogram = this.storeCalls;

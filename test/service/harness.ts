@@ -8,7 +8,7 @@ import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
-import { startService, type RunningService } from '../../src/service/serve.js';
+import { startService, type RunningService, type ServicePaths } from '../../src/service/serve.js';
 import { tempDir } from '../helpers/files.js';
 
 /** A running service on a temp SQLite file. */
@@ -28,6 +28,7 @@ export interface TestService {
 export async function startTestService(
   flags: Record<string, string | boolean> = {},
   logStream?: DestinationStream,
+  paths: ServicePaths = {},
 ): Promise<TestService> {
   const { dir, cleanup } = tempDir('chime-service-');
   const dbPath = join(dir, 'chime.db');
@@ -41,7 +42,7 @@ export async function startTestService(
     },
     env: {},
   });
-  const service = await startService(config, logStream);
+  const service = await startService(config, logStream, paths);
   return {
     service,
     url: service.url,

@@ -81,6 +81,8 @@ export interface WatchedPage {
 /** A new page (its own sessionStorage) that records dialogs, errors, CSP violations and requests. */
 export async function watchedPage(context: BrowserContext): Promise<WatchedPage> {
   const page = await context.newPage();
+  // A missing element fails the test within seconds, naming what it waited for.
+  page.setDefaultTimeout(10_000);
   const watched: WatchedPage = { page, dialogs: [], errors: [], cspViolations: [], requests: [] };
   page.on('dialog', (dialog) => {
     watched.dialogs.push(dialog.message());
@@ -103,7 +105,21 @@ export async function watchedPage(context: BrowserContext): Promise<WatchedPage>
   return watched;
 }
 
+/**
+ * Evaluates JavaScript text in the page. The tests are type-checked without
+ * the DOM's types (the library's code must not see them), so what runs in
+ * the page is written as text.
+ */
+export function inPage<T>(page: Page, expression: string): Promise<T> {
+  return page.evaluate(expression) as Promise<T>;
+}
+
 /** Milliseconds since the page's navigation started, read in the page. */
 export function sinceNavigation(page: Page): Promise<number> {
-  return page.evaluate('performance.now()') as Promise<number>;
+  return inPage<number>(page, 'performance.now()');
+}
+
+/** The id of the element that has the focus. */
+export function focusedId(page: Page): Promise<string | undefined> {
+  return inPage<string | undefined>(page, 'document.activeElement?.id');
 }

@@ -28,6 +28,7 @@ export type LiveStatus = 'connecting' | 'live' | 'offline' | 'unauthorized';
 
 const SILENCE_MS = 45_000;
 const MAX_BACKOFF_MS = 30_000;
+const HIDDEN_GRACE_MS = 10_000;
 
 /** See the module comment. */
 export class LiveFeed {
@@ -40,6 +41,10 @@ export class LiveFeed {
   private failures = 0;
   private retryTimer: number | undefined;
   private running = false;
+  /** Let go while the tab is hidden. */
+  private suspended = false;
+  private watching = false;
+  private hideTimer: number | undefined;
   private current: LiveStatus = 'connecting';
 
   /** Where the feed stands now. */
@@ -51,6 +56,7 @@ export class LiveFeed {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.watchVisibility();
     void this.connect();
   }
 
@@ -58,7 +64,31 @@ export class LiveFeed {
   stop(): void {
     this.running = false;
     window.clearTimeout(this.retryTimer);
+    window.clearTimeout(this.hideTimer);
     this.controller?.abort();
+  }
+
+  /**
+   * A tab hidden for a while lets its stream go, and picks it up again (with
+   * `Last-Event-ID`) when shown: browsers allow six HTTP/1.1 connections per
+   * host, and six open tabs must not use them all.
+   */
+  private watchVisibility(): void {
+    if (this.watching) return;
+    this.watching = true;
+    document.addEventListener('visibilitychange', () => {
+      window.clearTimeout(this.hideTimer);
+      if (document.hidden) {
+        this.hideTimer = window.setTimeout(() => {
+          this.suspended = true;
+          window.clearTimeout(this.retryTimer);
+          this.controller?.abort();
+        }, HIDDEN_GRACE_MS);
+      } else if (this.suspended) {
+        this.suspended = false;
+        if (this.running) void this.connect();
+      }
+    });
   }
 
   /** Calls `listener` with every event; returns the unsubscribe function. */
@@ -105,7 +135,7 @@ export class LiveFeed {
     } catch {
       // Ends below: a reconnect after a pause.
     }
-    if (!this.running) return;
+    if (!this.running || this.suspended) return;
     this.failures++;
     this.setStatus('offline');
     this.retryTimer = window.setTimeout(() => void this.connect(), this.backoffMs);

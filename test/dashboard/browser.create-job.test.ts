@@ -3,55 +3,28 @@
  * fires previewed as it is typed, and the API's errors shown at the field
  * their path names.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/model/job.js';
 import type { Problem } from '../../src/service/problem.js';
-import { call, startTestService, type TestService } from '../service/harness.js';
-import {
-  chromiumAvailable,
-  focusedId,
-  inPage,
-  launchBrowser,
-  watchedPage,
-  type TestBrowser,
-  type WatchedPage,
-} from './browser.js';
+import { call, startTestService } from '../service/harness.js';
+import { chromiumAvailable, focusedId, inPage, useDashboard } from './browser.js';
 
 const available = chromiumAvailable();
 
 describe.skipIf(!available)('the create form', () => {
-  let svc: TestService;
-  let browser: TestBrowser;
-  const watched: WatchedPage[] = [];
-
-  beforeAll(async () => {
-    svc = await startTestService();
-    svc.service.scheduler.handle('report', () => 'sent');
-    browser = await launchBrowser({ timezoneId: 'America/New_York' });
-  });
-  afterEach(async () => {
-    for (const w of watched.splice(0)) {
-      expect(w.dialogs).toEqual([]);
-      expect(w.errors).toEqual([]);
-      expect(w.cspViolations).toEqual([]);
-      await w.page.close();
-    }
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await svc?.close();
-  });
-
-  async function open(path: string): Promise<WatchedPage> {
-    const w = await watchedPage(browser.context);
-    watched.push(w);
-    await w.page.goto(`${svc.url}${path}`);
-    return w;
-  }
+  const session = useDashboard(
+    async () => {
+      const svc = await startTestService();
+      svc.service.scheduler.handle('report', () => 'sent');
+      return svc;
+    },
+    { timezoneId: 'America/New_York' },
+  );
+  const open = (path: string) => session.open(path);
 
   /** The local times the service's preview gives for a cron schedule (the scheduler's own code). */
   function expectedLocal(expr: string, tz: string, count: number): string[] {
-    return svc.service.scheduler
+    return session.svc.service.scheduler
       .nextFireTimes({ kind: 'cron', expr, tz }, { count })
       .map((fire) =>
         fire.local.replace(/^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?/, '$1 $2 '),
@@ -82,13 +55,13 @@ describe.skipIf(!available)('the create form', () => {
     await page.getByLabel('Misfire', { exact: true }).selectOption('skip');
     await page.getByRole('button', { name: 'Create job' }).click();
 
-    await page.waitForURL(`${svc.url}/jobs/nightly-report`);
+    await page.waitForURL(`${session.svc.url}/jobs/nightly-report`);
     await expect.poll(() => page.locator('.fire-list li').count()).toBe(10);
     const fires = await page.locator('.fire-list li .mono').allTextContents();
     expect(fires.map((t) => t.trim())).toEqual(
       expectedLocal('30 2 * * *', 'Europe/Berlin', 10).map((t) => t.trim()),
     );
-    const job = (await call<Job>(svc.url, 'GET', '/v1/jobs/nightly-report')).json;
+    const job = (await call<Job>(session.svc.url, 'GET', '/v1/jobs/nightly-report')).json;
     expect(job).toMatchObject({
       schedule: { kind: 'cron', expr: '30 2 * * *', tz: 'Europe/Berlin' },
       target: { type: 'handler', name: 'report' },
@@ -120,7 +93,7 @@ describe.skipIf(!available)('the create form', () => {
     const { page } = await open('/new');
     for (const [label, value] of Object.entries(fill)) await page.getByLabel(label).fill(value);
     await page.getByRole('button', { name: 'Create job' }).click();
-    const expected = (await call<Problem>(svc.url, 'POST', '/v1/jobs', { body })).json;
+    const expected = (await call<Problem>(session.svc.url, 'POST', '/v1/jobs', { body })).json;
     expect(expected.path).toBe(path);
     const field = page.locator(`[aria-invalid=true]`);
     await expect.poll(() => field.count()).toBe(1);
@@ -141,7 +114,7 @@ describe.skipIf(!available)('the create form', () => {
     const url = page.getByLabel('Url');
     await expect.poll(() => url.getAttribute('aria-invalid')).toBe('true');
     const id = await url.getAttribute('id');
-    const expected = await call<Problem>(svc.url, 'POST', '/v1/jobs', {
+    const expected = await call<Problem>(session.svc.url, 'POST', '/v1/jobs', {
       body: {
         schedule: { kind: 'cron', expr: '0 3 * * *' },
         target: { type: 'http', url: 'ftp://example.com/x' },
@@ -150,7 +123,7 @@ describe.skipIf(!available)('the create form', () => {
     expect(expected.json.path).toBe('/target/url');
     expect(await page.locator(`#${id}-error`).textContent()).toContain(expected.json.detail);
     // Nothing was created.
-    expect((await call(svc.url, 'GET', '/v1/jobs?targetType=http')).json).toEqual({
+    expect((await call(session.svc.url, 'GET', '/v1/jobs?targetType=http')).json).toEqual({
       items: [],
       nextCursor: null,
     });
@@ -174,7 +147,7 @@ describe.skipIf(!available)('the create form', () => {
     await editor.fill('{"id": "raw-one", "schedule": {"kind": "interval", "every": "1h"}}');
     await expect.poll(() => errors.count()).toBe(0);
     await page.getByRole('button', { name: 'Create job' }).click();
-    await page.waitForURL(`${svc.url}/jobs/raw-one`);
+    await page.waitForURL(`${session.svc.url}/jobs/raw-one`);
   });
 
   it('labels every control, and can be used from the keyboard', async () => {

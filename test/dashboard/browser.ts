@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { TestService } from '../service/harness.js';
 
 /** Where Debian installs Chromium (`apt-get install chromium`). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -122,4 +124,55 @@ export function sinceNavigation(page: Page): Promise<number> {
 /** The id of the element that has the focus. */
 export function focusedId(page: Page): Promise<string | undefined> {
   return inPage<string | undefined>(page, 'document.activeElement?.id');
+}
+
+/** What {@link useDashboard} gives a test file. */
+export interface DashboardSession {
+  /** The service under test (set once `beforeAll` ran). */
+  readonly svc: TestService;
+  /** Opens a path of the dashboard in a new watched page (closed after the test). */
+  open(path: string): Promise<WatchedPage>;
+}
+
+/**
+ * Registers, in the calling `describe`, a service and a browser for its
+ * tests: every page a test opens is closed after it, and must have shown no
+ * dialog, thrown no error and violated no Content-Security-Policy.
+ */
+export function useDashboard(
+  start: () => Promise<TestService>,
+  options: { timezoneId?: string } = {},
+): DashboardSession {
+  let svc: TestService | undefined;
+  let browser: TestBrowser | undefined;
+  const pages: WatchedPage[] = [];
+  beforeAll(async () => {
+    svc = await start();
+    browser = await launchBrowser(options);
+  });
+  afterEach(async () => {
+    for (const watched of pages.splice(0)) {
+      expect(watched.dialogs, 'dialogs').toEqual([]);
+      expect(watched.errors, 'page errors').toEqual([]);
+      expect(watched.cspViolations, 'CSP violations').toEqual([]);
+      await watched.page.close();
+    }
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await svc?.close();
+  });
+  return {
+    get svc() {
+      if (!svc) throw new Error('the service has not started');
+      return svc;
+    },
+    async open(path) {
+      if (!browser || !svc) throw new Error('the browser has not started');
+      const watched = await watchedPage(browser.context);
+      pages.push(watched);
+      await watched.page.goto(`${svc.url}${path}`);
+      return watched;
+    },
+  };
 }

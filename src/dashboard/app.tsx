@@ -23,20 +23,21 @@ import { OverviewPage } from './pages/overview';
 const JobFormPage = lazy(() => import('./pages/job-form').then((m) => m.JobFormPage));
 
 type Gate =
-  | { state: 'checking' }
+  | { state: 'app'; access: AccessInfo | null }
   | { state: 'login'; wrong: boolean }
-  | { state: 'failed'; error: unknown }
-  | { state: 'ready'; access: AccessInfo };
+  | { state: 'failed'; error: unknown };
 
 /** The whole dashboard. */
 export function App() {
-  const [gate, setGate] = useState<Gate>({ state: 'checking' });
+  // The pages start at once, beside the question of access: no round trip before the
+  // first data (a 401 from any of them asks for the token).
+  const [gate, setGate] = useState<Gate>({ state: 'app', access: null });
 
   const check = useCallback(async (afterLogin = false) => {
-    setGate({ state: 'checking' });
+    setGate({ state: 'app', access: null });
     try {
       const access = await api<AccessInfo>('GET', '/v1/access');
-      setGate({ state: 'ready', access });
+      setGate({ state: 'app', access });
       live.start();
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
@@ -51,7 +52,9 @@ export function App() {
     const offUnauthorized = onUnauthorized(() => {
       live.stop();
       setToken(null);
-      setGate({ state: 'login', wrong: false });
+      setGate((current) =>
+        current.state === 'login' ? current : { state: 'login', wrong: false },
+      );
     });
     const offStatus = live.onStatus((status) => {
       if (status === 'unauthorized') setGate({ state: 'login', wrong: false });
@@ -68,7 +71,6 @@ export function App() {
     setGate({ state: 'login', wrong: false });
   }, []);
 
-  if (gate.state === 'checking') return <p class="loading">Loading…</p>;
   if (gate.state === 'failed')
     return (
       <main class="narrow">

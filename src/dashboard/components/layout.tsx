@@ -40,14 +40,14 @@ export function Layout({ children }: { children: ComponentChildren }) {
           {link('/', 'Overview', (p) => p === '/')}
           {link('/jobs', 'Jobs', (p) => p === '/jobs' || p.startsWith('/jobs/'))}
           {link('/executions', 'Executions', (p) => p.startsWith('/executions'))}
-          {access.access === 'write' && link('/new', 'New job', (p) => p === '/new')}
+          {access?.access === 'write' && link('/new', 'New job', (p) => p === '/new')}
         </nav>
         <span class={`live live-${status}`} role="status" aria-live="polite">
           <span class="dot" aria-hidden="true" />
           {STATUS_TEXT[status]}
         </span>
-        {access.access === 'read' && <span class="badge">read-only</span>}
-        {access.tokenRequired && (
+        {access?.access === 'read' && <span class="badge">read-only</span>}
+        {access?.tokenRequired && (
           <button type="button" class="link" onClick={signOut}>
             Sign out
           </button>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 /** What {@link useResource} holds: the latest data, the latest error, and a reload. */
 export interface Resource<T> {
@@ -26,7 +26,8 @@ export function useResource<T>(
   loadRef.current = load;
   const keyRef = useRef(key);
 
-  useEffect(() => {
+  // Before the paint, not after it: the request leaves a frame sooner.
+  useLayoutEffect(() => {
     if (keyRef.current !== key) {
       keyRef.current = key;
       setData(undefined);

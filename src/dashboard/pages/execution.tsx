@@ -8,6 +8,7 @@ import { StatusBadge } from '../components/status';
 import { Instant } from '../components/time';
 import { useLive } from '../hooks/use-live';
 import { useNow } from '../hooks/use-now';
+import { useRenderMark } from '../hooks/use-render-mark';
 import { useResource } from '../hooks/use-resource';
 import { duration } from '../lib/format';
 import { AttemptsTimeline } from './execution-attempts';
@@ -22,6 +23,7 @@ export function ExecutionPage() {
     id,
   );
   useLive((e) => e.data.executionId === id, execution.reload, 500);
+  useRenderMark('execution', execution.data !== undefined);
   if (isNotFound(execution.error))
     return (
       <section>

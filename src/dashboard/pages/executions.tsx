@@ -6,6 +6,7 @@ import { ErrorNotice } from '../components/problem';
 import { useLive } from '../hooks/use-live';
 import { useNow } from '../hooks/use-now';
 import { useQuery } from '../hooks/use-query';
+import { useRenderMark } from '../hooks/use-render-mark';
 import { useResource } from '../hooks/use-resource';
 import { useEffect, useState } from 'preact/hooks';
 
@@ -32,6 +33,7 @@ export function ExecutionsPage() {
     executions.reload,
     1000,
   );
+  useRenderMark('executions', executions.data !== undefined);
   const set = (changes: Record<string, string | undefined>) =>
     update({ ...changes, cursor: undefined });
   return (

@@ -1,10 +1,11 @@
-import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { api, ApiError, segment } from '../api/client';
 import { jobSchema } from '../api/job-schema';
 import type { Job, JsonSchema } from '../api/types';
-import { useCanWrite } from '../app-context';
+import { AppContext, useCanWrite } from '../app-context';
 import { ErrorNotice } from '../components/problem';
+import { useRenderMark } from '../hooks/use-render-mark';
 import { useResource } from '../hooks/use-resource';
 import { definitionOf } from '../lib/definition';
 import { segments, pointerOf, setAt } from '../lib/pointer';
@@ -22,6 +23,7 @@ export function JobFormPage() {
   const { params } = useRoute();
   const id = params['id'];
   const canWrite = useCanWrite();
+  const { access } = useContext(AppContext);
   const schema = useResource(() => jobSchema(), 'schema');
   const job = useResource(
     (signal) =>
@@ -30,7 +32,8 @@ export function JobFormPage() {
         : api<Job>('GET', `/v1/jobs/${segment(id)}`, { signal }),
     id ?? '',
   );
-  if (!canWrite)
+  useRenderMark('form', schema.data !== undefined && (id === undefined || job.data !== undefined));
+  if (access !== null && !canWrite)
     return (
       <p class="notice">Your token may only read: creating and editing jobs is not allowed.</p>
     );

@@ -11,6 +11,7 @@ import { PausedBadge, StatusBadge } from '../components/status';
 import { Instant, When } from '../components/time';
 import { ofJob, useLive } from '../hooks/use-live';
 import { useNow } from '../hooks/use-now';
+import { useRenderMark } from '../hooks/use-render-mark';
 import { useResource } from '../hooks/use-resource';
 import { definitionOf } from '../lib/definition';
 import { localTime, successRate } from '../lib/format';
@@ -43,6 +44,7 @@ export function JobPage() {
     job.reload();
     executions.reload();
   });
+  useRenderMark('job', job.data !== undefined && executions.data !== undefined);
   useLive(
     (e) => e.type === 'job:removed' && e.data.jobId === id,
     () => setRemoved(true),

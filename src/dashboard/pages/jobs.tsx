@@ -8,6 +8,7 @@ import { Instant, When } from '../components/time';
 import { useLive } from '../hooks/use-live';
 import { useNow } from '../hooks/use-now';
 import { useQuery } from '../hooks/use-query';
+import { useRenderMark } from '../hooks/use-render-mark';
 import { useResource } from '../hooks/use-resource';
 import { successRate } from '../lib/format';
 import { scheduleText, scheduleWords, scheduleZone } from '../lib/schedule-words';
@@ -48,6 +49,7 @@ export function JobsPage() {
     500,
   );
   const items = jobs.data?.items ?? [];
+  useRenderMark('jobs', jobs.data !== undefined);
   return (
     <>
       <h1>Jobs</h1>
@@ -70,6 +72,11 @@ export function JobsPage() {
       <ErrorNotice error={jobs.error} />
       <div class="scroll">
         <table class="jobs" aria-busy={jobs.loading}>
+          <colgroup>
+            {['job', 'schedule', 'next', 'outcome', 'success', 'state'].map((name) => (
+              <col key={name} class={`col-${name}`} />
+            ))}
+          </colgroup>
           <thead>
             <tr>
               <th scope="col">Job</th>

@@ -6,6 +6,7 @@ import { When } from '../components/time';
 import { Timeline } from '../components/timeline';
 import { useLive } from '../hooks/use-live';
 import { useNow } from '../hooks/use-now';
+import { useRenderMark } from '../hooks/use-render-mark';
 import { useResource } from '../hooks/use-resource';
 import { duration, localTime } from '../lib/format';
 
@@ -22,6 +23,7 @@ export function UpcomingSection() {
   );
   useLive((e) => e.type.startsWith('job:'), upcoming.reload, 2000);
   const items = upcoming.data?.items ?? [];
+  useRenderMark('overview', upcoming.data !== undefined);
   const future = items.filter((fire) => Date.parse(fire.at) > now);
   const next = future[0];
   // When the fires shown have passed, read the next ones (no polling meanwhile); at most

@@ -58,20 +58,23 @@ describe.skipIf(!available)(`the jobs list with ${JOBS.toLocaleString('en')} job
   }
 
   it('renders the first page within a second, then pages by cursor', async () => {
-    // Five visits, the first in a browser that has seen nothing yet; the median is judged
+    // The first visit of a browser that has seen nothing yet (its processes starting cold),
+    // then five more navigations in that tab, each a full page load. The median is judged
     // (this machine's two cores are shared: one neighbour's burst must not decide).
+    const { page: first } = await session.open('/jobs');
+    const cold = await renderedAt(first, 'jobs');
     const times: number[] = [];
     for (let visit = 0; visit < 5; visit++) {
-      const { page } = await session.open('/jobs');
-      times.push(await renderedAt(page, 'jobs'));
-      const rows = page.locator('table.jobs tbody tr');
+      await first.goto(`${session.svc.url}/jobs`);
+      times.push(await renderedAt(first, 'jobs'));
+      const rows = first.locator('table.jobs tbody tr');
       expect(await rows.count()).toBe(50);
       expect(await rows.first().locator('th a').textContent()).toBe('job-00000');
-      await page.close();
     }
     const median = [...times].sort((a, b) => a - b)[2] ?? Infinity;
     console.log(
-      `jobs list, first page of ${JOBS} jobs on screen after (ms): ${times.map((t) => t.toFixed(0)).join(', ')}; median ${median.toFixed(0)}`,
+      `jobs list, first page of ${JOBS} jobs on screen after (ms): first visit ${cold.toFixed(0)}; ` +
+        `then ${times.map((t) => t.toFixed(0)).join(', ')}, median ${median.toFixed(0)}`,
     );
     expect(median).toBeLessThan(1000);
 

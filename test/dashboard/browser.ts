@@ -4,27 +4,11 @@
  * file, and pages that record what must never happen — a JavaScript dialog,
  * an uncaught error, a Content-Security-Policy violation.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { TestService } from '../service/harness.js';
-
-/** Where Debian installs Chromium (`apt-get install chromium`). */
-export const CHROMIUM = '/usr/bin/chromium';
-
-/** The flags of every launch: headless, quiet, nothing fetched from outside. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { CHROMIUM, launchBrowser, type TestBrowser } from './chromium.js';
 
 /**
  * Whether the browser tests run. Without Chromium they are skipped with a
@@ -40,31 +24,6 @@ export function chromiumAvailable(): boolean {
     `SKIPPED: ${reason}; the browser tests are skipped (set CHIME_REQUIRE_SERVICES=1 to fail instead)`,
   );
   return false;
-}
-
-/** A browser with a fresh profile; `close()` also removes the profile. */
-export interface TestBrowser {
-  context: BrowserContext;
-  close(): Promise<void>;
-}
-
-/** Launches Chromium on a fresh user-data directory. */
-export async function launchBrowser(options: { timezoneId?: string } = {}): Promise<TestBrowser> {
-  const profile = mkdtempSync(join(tmpdir(), 'chime-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
-    ...(options.timezoneId === undefined ? {} : { timezoneId: options.timezoneId }),
-  });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A page and what it recorded. */

@@ -40,7 +40,11 @@ export function Timeline(props: {
       {lanes.map((lane) => (
         <div class="lane" key={lane.key}>
           <span class="lane-label">
-            {lane.href ? <a href={lane.href}>{lane.label}</a> : lane.label}
+            {lane.href ? <a href={lane.href}>{lane.label}</a> : lane.label}{' '}
+            <span class="muted">
+              {lane.times.length}
+              {lane.capped ? '+' : ''}
+            </span>
           </span>
           <svg
             viewBox={`0 0 ${WIDTH} ${LANE}`}

@@ -3,11 +3,9 @@
  * needs a token, asks for one), opens the live feed, and routes between the
  * pages. The URL is the state: every view can be shared as a link.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ErrorBoundary, lazy, LocationProvider, Route, Router } from 'preact-iso';
-import { api, ApiError, onUnauthorized, setToken } from './api/client';
-import { live } from './api/live';
-import type { AccessInfo } from './api/types';
+import { setToken } from './api/client';
+import { useGate } from './app-gate';
 import { AppContext } from './app-context';
 import { Layout } from './components/layout';
 import { ErrorNotice } from './components/problem';
@@ -22,55 +20,9 @@ import { OverviewPage } from './pages/overview';
 /** The create / edit form, loaded when first needed (it brings the JSON Schema checker). */
 const JobFormPage = lazy(() => import('./pages/job-form').then((m) => m.JobFormPage));
 
-type Gate =
-  | { state: 'app'; access: AccessInfo | null }
-  | { state: 'login'; wrong: boolean }
-  | { state: 'failed'; error: unknown };
-
 /** The whole dashboard. */
 export function App() {
-  // The pages start at once, beside the question of access: no round trip before the
-  // first data (a 401 from any of them asks for the token).
-  const [gate, setGate] = useState<Gate>({ state: 'app', access: null });
-
-  const check = useCallback(async (afterLogin = false) => {
-    setGate({ state: 'app', access: null });
-    try {
-      const access = await api<AccessInfo>('GET', '/v1/access');
-      setGate({ state: 'app', access });
-      live.start();
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) {
-        setToken(null);
-        setGate({ state: 'login', wrong: afterLogin });
-      } else setGate({ state: 'failed', error });
-    }
-  }, []);
-
-  useEffect(() => {
-    void check();
-    const offUnauthorized = onUnauthorized(() => {
-      live.stop();
-      setToken(null);
-      setGate((current) =>
-        current.state === 'login' ? current : { state: 'login', wrong: false },
-      );
-    });
-    const offStatus = live.onStatus((status) => {
-      if (status === 'unauthorized') setGate({ state: 'login', wrong: false });
-    });
-    return () => {
-      offUnauthorized();
-      offStatus();
-    };
-  }, [check]);
-
-  const signOut = useCallback(() => {
-    live.stop();
-    setToken(null);
-    setGate({ state: 'login', wrong: false });
-  }, []);
-
+  const { gate, check, signOut } = useGate();
   if (gate.state === 'failed')
     return (
       <main class="narrow">

@@ -35,8 +35,6 @@ export function ExecutionPage() {
       </section>
     );
   const e = execution.data;
-  const ran = e ? runTime(e, now) : null;
-  const late = e ? fireLag(e) : null;
   return (
     <>
       <h1>Execution</h1>
@@ -44,48 +42,7 @@ export function ExecutionPage() {
       <ErrorNotice error={execution.error} />
       {e && (
         <>
-          <dl class="pairs card">
-            <dt>Job</dt>
-            <dd>
-              <a href={`/jobs/${segment(e.jobId)}`}>{e.jobId}</a>
-            </dd>
-            <dt>Status</dt>
-            <dd>
-              <StatusBadge status={e.status} />
-            </dd>
-            <dt>Trigger</dt>
-            <dd>{e.trigger}</dd>
-            <dt>Fire</dt>
-            <dd>
-              <Instant iso={e.fireAt} now={now} />
-            </dd>
-            <dt>Duration</dt>
-            <dd>{ran === null ? '—' : duration(ran)}</dd>
-            <dt>Lag</dt>
-            <dd>{late === null ? '—' : duration(late)}</dd>
-            {e.status === 'scheduled' && (
-              <>
-                <dt>Runs</dt>
-                <dd>
-                  <Instant iso={e.runAt} now={now} />
-                </dd>
-              </>
-            )}
-            {e.error && (
-              <>
-                <dt>Error</dt>
-                <dd class="error-text">
-                  {e.error.message} {e.error.code && <code>{e.error.code}</code>}
-                </dd>
-              </>
-            )}
-            {e.onFailure && (
-              <>
-                <dt>onFailure</dt>
-                <dd>{e.onFailure}</dd>
-              </>
-            )}
-          </dl>
+          <ExecutionFacts execution={e} now={now} />
           <section aria-labelledby="attempts-title">
             <h2 id="attempts-title">Attempts</h2>
             <AttemptsTimeline execution={e} now={now} />
@@ -105,5 +62,55 @@ export function ExecutionPage() {
         </>
       )}
     </>
+  );
+}
+
+/** What an execution is and how it went: job, status, trigger, fire, duration, lag, error. */
+function ExecutionFacts({ execution: e, now }: { execution: Execution; now: number }) {
+  const ran = runTime(e, now);
+  const late = fireLag(e);
+  return (
+    <dl class="pairs card">
+      <dt>Job</dt>
+      <dd>
+        <a href={`/jobs/${segment(e.jobId)}`}>{e.jobId}</a>
+      </dd>
+      <dt>Status</dt>
+      <dd>
+        <StatusBadge status={e.status} />
+      </dd>
+      <dt>Trigger</dt>
+      <dd>{e.trigger}</dd>
+      <dt>Fire</dt>
+      <dd>
+        <Instant iso={e.fireAt} now={now} />
+      </dd>
+      <dt>Duration</dt>
+      <dd>{ran === null ? '—' : duration(ran)}</dd>
+      <dt>Lag</dt>
+      <dd>{late === null ? '—' : duration(late)}</dd>
+      {e.status === 'scheduled' && (
+        <>
+          <dt>Runs</dt>
+          <dd>
+            <Instant iso={e.runAt} now={now} />
+          </dd>
+        </>
+      )}
+      {e.error && (
+        <>
+          <dt>Error</dt>
+          <dd class="error-text">
+            {e.error.message} {e.error.code && <code>{e.error.code}</code>}
+          </dd>
+        </>
+      )}
+      {e.onFailure && (
+        <>
+          <dt>onFailure</dt>
+          <dd>{e.onFailure}</dd>
+        </>
+      )}
+    </dl>
   );
 }

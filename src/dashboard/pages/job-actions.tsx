@@ -6,7 +6,7 @@ import { Dialog } from '../components/dialog';
 import { ErrorNotice } from '../components/problem';
 
 /** A job's actions: pause or resume, trigger now (with a payload), edit, delete. */
-export function JobActions({ job, onChanged }: { job: Job; onChanged: (job: Job) => void }) {
+export function JobActions({ job, onChanged }: { job: Job; onChanged: () => void }) {
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
   const [dialog, setDialog] = useState<'trigger' | 'delete' | null>(null);
@@ -15,9 +15,8 @@ export function JobActions({ job, onChanged }: { job: Job; onChanged: (job: Job)
     setBusy(true);
     setError(undefined);
     try {
-      onChanged(
-        await api<Job>('POST', `/v1/jobs/${segment(job.id)}/${job.paused ? 'resume' : 'pause'}`),
-      );
+      await api<Job>('POST', `/v1/jobs/${segment(job.id)}/${job.paused ? 'resume' : 'pause'}`);
+      onChanged();
     } catch (err) {
       setError(err);
     } finally {

@@ -2,7 +2,7 @@ import { api, query } from '../api/client';
 import type { FirePreview, Job } from '../api/types';
 import { ErrorNotice } from '../components/problem';
 import { useResource } from '../hooks/use-resource';
-import { utcTime, wallTime } from '../lib/format';
+import { FireList } from '../components/fire-list';
 
 /** The preview query of a job's schedule: the same schedule code the scheduler fires with. */
 export function previewQuery(job: Job, count: number): string {
@@ -37,20 +37,7 @@ export function JobFires({ job }: { job: Job }) {
   return (
     <>
       <ErrorNotice error={fires.error} />
-      <ol class="fire-list">
-        {list.map((fire) => (
-          <li key={fire.utc} class={fire.dstShifted ? 'dst' : undefined}>
-            <span class="mono">{wallTime(fire.local)}</span> <span class="muted">({fire.tz})</span>
-            {fire.tz !== 'UTC' && <span class="sub">{utcTime(fire.utc)}</span>}
-            {fire.dstShifted && (
-              <span class="dst-note">
-                <span class="badge badge-dst">DST</span>{' '}
-                {fire.note ?? 'moved by a daylight-saving change'}
-              </span>
-            )}
-          </li>
-        ))}
-      </ol>
+      <FireList fires={list} />
       {fires.data && list.length === 0 && <p class="muted">No more fires.</p>}
     </>
   );

@@ -1,4 +1,4 @@
-import { useContext, useEffect, useLayoutEffect, useState } from 'preact/hooks';
+import { useContext, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { api, ApiError, segment } from '../api/client';
 import { jobSchema } from '../api/job-schema';
@@ -8,13 +8,11 @@ import { ErrorNotice } from '../components/problem';
 import { useRenderMark } from '../hooks/use-render-mark';
 import { useResource } from '../hooks/use-resource';
 import { definitionOf } from '../lib/definition';
-import { segments, pointerOf, setAt } from '../lib/pointer';
 import { FieldErrors, fieldId } from './form/field';
 import { JobFields } from './form/job-fields';
 import { RawEditor } from './form/raw-editor';
-
-type Draft = Record<string, unknown>;
-type FieldProblem = { path: string; message: string };
+import { useDraft, type Draft } from './form/use-draft';
+import { usePlacement, type FieldProblem } from './form/use-placement';
 
 const NEW_JOB: Draft = { schedule: { kind: 'cron' }, target: { type: 'handler' } };
 
@@ -52,57 +50,37 @@ function withoutPaused(definition: Draft): Draft {
 
 function JobForm(props: { schema: JsonSchema; initial: Draft; id: string | undefined }) {
   const { route } = useLocation();
-  const [draft, setDraft] = useState<Draft>(props.initial);
-  const [mode, setMode] = useState<'form' | 'raw'>('form');
-  const [raw, setRaw] = useState('');
-  const [formVersion, setFormVersion] = useState(0);
+  const state = useDraft(props.initial);
   const [apiError, setApiError] = useState<ApiError | null>(null);
   const [other, setOther] = useState<unknown>(undefined);
   const [previewError, setPreviewError] = useState<FieldProblem | null>(null);
   const [busy, setBusy] = useState(false);
   const editing = props.id !== undefined;
-  const problems: FieldProblem[] = [];
-  if (apiError?.path !== undefined)
-    problems.push({ path: apiError.path, message: apiError.message });
-  if (previewError && !problems.some((p) => p.path === previewError.path))
-    problems.push(previewError);
-  const placement = usePlacement(problems, `${mode}|${formVersion}|${JSON.stringify(draft)}`);
+  const problems = problemsOf(apiError, previewError);
+  const placement = usePlacement(
+    problems,
+    `${state.mode}|${state.version}|${JSON.stringify(state.draft)}`,
+  );
 
   const onValue = (path: string, value: unknown) => {
-    setDraft((current) => setAt(current, path, value));
+    state.setValue(path, value);
     if (apiError?.path !== undefined && path.startsWith(apiError.path)) setApiError(null);
   };
   const switchMode = (next: 'form' | 'raw') => {
-    if (next === mode) return;
-    if (next === 'raw') setRaw(JSON.stringify(draft, null, 2));
-    else {
-      try {
-        setDraft(JSON.parse(raw) as Draft);
-        setFormVersion((v) => v + 1);
-      } catch {
-        setOther(new Error('The JSON does not parse: fix it before going back to the form.'));
-        return;
-      }
+    try {
+      state.switchMode(next);
+      setOther(undefined);
+    } catch {
+      setOther(new Error('The JSON does not parse: fix it before going back to the form.'));
     }
-    setOther(undefined);
-    setMode(next);
   };
   const submit = async (event: Event) => {
     event.preventDefault();
     setApiError(null);
     setOther(undefined);
-    let body: Draft;
-    try {
-      body = mode === 'raw' ? (JSON.parse(raw) as Draft) : draft;
-    } catch (err) {
-      setOther(new Error(`The definition is not JSON: ${(err as Error).message}`));
-      return;
-    }
     setBusy(true);
     try {
-      const saved = editing
-        ? await api<Job>('PUT', `/v1/jobs/${segment(props.id ?? '')}`, { body })
-        : await api<Job>('POST', '/v1/jobs', { body });
+      const saved = await save(state.body(), props.id);
       route(`/jobs/${segment(saved.id)}`);
     } catch (err) {
       if (err instanceof ApiError && err.path !== undefined) setApiError(err);
@@ -113,23 +91,16 @@ function JobForm(props: { schema: JsonSchema; initial: Draft; id: string | undef
   return (
     <>
       <h1>{editing ? `Edit ${props.id ?? ''}` : 'New job'}</h1>
-      <div class="tabs" role="group" aria-label="Edit as">
-        <button type="button" aria-pressed={mode === 'form'} onClick={() => switchMode('form')}>
-          Form
-        </button>
-        <button type="button" aria-pressed={mode === 'raw'} onClick={() => switchMode('raw')}>
-          Raw JSON
-        </button>
-      </div>
+      <ModeTabs mode={state.mode} onMode={switchMode} />
       <form class="job-form" noValidate onSubmit={(e) => void submit(e)}>
         <ErrorNotice error={other} />
         {apiError && <ProblemSummary error={apiError} />}
-        {mode === 'form' ? (
+        {state.mode === 'form' ? (
           <FieldErrors.Provider value={placement}>
             <JobFields
-              key={formVersion}
+              key={state.version}
               schema={props.schema}
-              draft={draft}
+              draft={state.draft}
               editing={editing}
               onValue={onValue}
               onPreviewError={setPreviewError}
@@ -137,27 +108,73 @@ function JobForm(props: { schema: JsonSchema; initial: Draft; id: string | undef
           </FieldErrors.Provider>
         ) : (
           <RawEditor
-            text={raw}
-            onText={setRaw}
+            text={state.raw}
+            onText={state.setRaw}
             schema={props.schema}
             apiProblem={
-              apiError?.path !== undefined
-                ? { path: apiError.path, message: apiError.message }
-                : null
+              apiError?.path === undefined
+                ? null
+                : { path: apiError.path, message: apiError.message }
             }
           />
         )}
-        <div class="buttons">
-          <button type="submit" class="primary" disabled={busy}>
-            {editing ? 'Save changes' : 'Create job'}
-          </button>
-          <a class="button" href={editing ? `/jobs/${segment(props.id ?? '')}` : '/jobs'}>
-            Cancel
-          </a>
-        </div>
+        <SaveButtons
+          busy={busy}
+          cancelTo={editing ? `/jobs/${segment(props.id ?? '')}` : '/jobs'}
+          label={editing ? 'Save changes' : 'Create job'}
+        />
       </form>
     </>
   );
+}
+
+/** Form or raw JSON. */
+function ModeTabs(props: { mode: 'form' | 'raw'; onMode: (mode: 'form' | 'raw') => void }) {
+  return (
+    <div class="tabs" role="group" aria-label="Edit as">
+      <button
+        type="button"
+        aria-pressed={props.mode === 'form'}
+        onClick={() => props.onMode('form')}
+      >
+        Form
+      </button>
+      <button type="button" aria-pressed={props.mode === 'raw'} onClick={() => props.onMode('raw')}>
+        Raw JSON
+      </button>
+    </div>
+  );
+}
+
+/** Save, or go back without saving. */
+function SaveButtons(props: { busy: boolean; label: string; cancelTo: string }) {
+  return (
+    <div class="buttons">
+      <button type="submit" class="primary" disabled={props.busy}>
+        {props.label}
+      </button>
+      <a class="button" href={props.cancelTo}>
+        Cancel
+      </a>
+    </div>
+  );
+}
+
+/** Creates the job (`POST`) or updates it (`PUT`, the idempotent ensure). */
+function save(body: Draft, id: string | undefined): Promise<Job> {
+  return id === undefined
+    ? api<Job>('POST', '/v1/jobs', { body })
+    : api<Job>('PUT', `/v1/jobs/${segment(id)}`, { body });
+}
+
+/** The API's error at its path, and the preview's unless it names the same field. */
+function problemsOf(apiError: ApiError | null, previewError: FieldProblem | null): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (apiError?.path !== undefined)
+    problems.push({ path: apiError.path, message: apiError.message });
+  if (previewError && !problems.some((p) => p.path === previewError.path))
+    problems.push(previewError);
+  return problems;
 }
 
 /** The API's error above the form, linking to the field it names. */
@@ -172,37 +189,4 @@ function ProblemSummary({ error }: { error: ApiError }) {
       </p>
     </div>
   );
-}
-
-/**
- * Where each problem shows: at the field its path names, or at the nearest
- * enclosing field or group on the page (looked up by element id after each
- * render). The first newly placed field gets the focus.
- */
-function usePlacement(problems: FieldProblem[], layoutKey: string): Map<string, string[]> {
-  const [placement, setPlacement] = useState<Map<string, string[]>>(new Map());
-  const problemsKey = JSON.stringify(problems);
-  useLayoutEffect(() => {
-    const next = new Map<string, string[]>();
-    for (const problem of problems) {
-      const at = nearestOnPage(problem.path);
-      next.set(at, [...(next.get(at) ?? []), problem.message]);
-    }
-    if (JSON.stringify([...next]) !== JSON.stringify([...placement])) setPlacement(next);
-  }, [problemsKey, layoutKey]);
-  const first = problems[0]?.path;
-  useEffect(() => {
-    if (first === undefined) return;
-    document.getElementById(fieldId(nearestOnPage(first)))?.focus();
-  }, [problemsKey]);
-  return placement;
-}
-
-function nearestOnPage(path: string): string {
-  const parts = segments(path);
-  for (let n = parts.length; n > 0; n--) {
-    const candidate = pointerOf(parts.slice(0, n));
-    if (document.getElementById(fieldId(candidate))) return candidate;
-  }
-  return '';
 }

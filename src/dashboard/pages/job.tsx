@@ -21,14 +21,12 @@ import { JobFires } from './job-fires';
 
 /** One job: its state, next fires, statistics, executions and definition; its actions. */
 export function JobPage() {
-  const { params, query: params2 } = useRoute();
+  const { params, query: search } = useRoute();
   const id = params['id'] ?? '';
   const now = useNow();
-  const canWrite = useCanWrite();
   const [removed, setRemoved] = useState(false);
   const job = useResource((signal) => api<Job>('GET', `/v1/jobs/${segment(id)}`, { signal }), id);
-  const cursor = params2['cursor'];
-  const executionsKey = `${id}|${cursor ?? ''}`;
+  const cursor = search['cursor'];
   const executions = useResource(
     (signal) =>
       api<Page<Execution>>(
@@ -38,18 +36,18 @@ export function JobPage() {
           signal,
         },
       ),
-    executionsKey,
+    `${id}|${cursor ?? ''}`,
   );
   useLive(ofJob(id), () => {
     job.reload();
     executions.reload();
   });
-  useRenderMark('job', job.data !== undefined && executions.data !== undefined);
   useLive(
     (e) => e.type === 'job:removed' && e.data.jobId === id,
     () => setRemoved(true),
     0,
   );
+  useRenderMark('job', job.data !== undefined && executions.data !== undefined);
   if (isNotFound(job.error) || removed)
     return (
       <section>
@@ -59,31 +57,11 @@ export function JobPage() {
         </p>
       </section>
     );
-  const data = job.data;
   return (
     <>
       <h1 class="job-id">{id}</h1>
       <ErrorNotice error={job.error} />
-      {data && (
-        <>
-          <p class="summary">
-            <PausedBadge paused={data.paused} /> · {scheduleWords(data.schedule)} (
-            {scheduleZone(data.schedule)}) · <code>{scheduleText(data.schedule)}</code> · target{' '}
-            <code>{data.target.type}</code>
-          </p>
-          {canWrite && <JobActions job={data} onChanged={() => job.reload()} />}
-          <div class="grid">
-            <section class="card" aria-labelledby="next-title">
-              <h2 id="next-title">Next fires</h2>
-              <p>
-                Next: <Instant iso={data.nextFireAt} now={now} />
-              </p>
-              <JobFires job={data} />
-            </section>
-            <JobStatsCard job={data} now={now} />
-          </div>
-        </>
-      )}
+      {job.data && <JobState job={job.data} now={now} onChanged={job.reload} />}
       <section aria-labelledby="executions-title">
         <h2 id="executions-title">Executions</h2>
         <ErrorNotice error={executions.error} />
@@ -93,22 +71,46 @@ export function JobPage() {
           showJob={false}
           busy={executions.loading}
         />
-        {executions.data && executions.data.items.length === 0 && (
-          <p class="muted">No executions yet.</p>
-        )}
+        {executions.data?.items.length === 0 && <p class="muted">No executions yet.</p>}
         {executions.data && <Pager listing={`job:${id}`} nextCursor={executions.data.nextCursor} />}
       </section>
-      {data && (
+      {job.data && (
         <section aria-labelledby="definition-title">
           <h2 id="definition-title">Definition</h2>
           <p class="sub">Secrets are shown as [redacted]; the service never sends them back.</p>
-          <JsonView value={definitionOf(data)} label="Job definition" />
+          <JsonView value={definitionOf(job.data)} label="Job definition" />
         </section>
       )}
     </>
   );
 }
 
+/** The job's summary, its actions (for a token that may write), next fires and statistics. */
+function JobState({ job, now, onChanged }: { job: Job; now: number; onChanged: () => void }) {
+  const canWrite = useCanWrite();
+  return (
+    <>
+      <p class="summary">
+        <PausedBadge paused={job.paused} /> · {scheduleWords(job.schedule)} (
+        {scheduleZone(job.schedule)}) · <code>{scheduleText(job.schedule)}</code> · target{' '}
+        <code>{job.target.type}</code>
+      </p>
+      {canWrite && <JobActions job={job} onChanged={onChanged} />}
+      <div class="grid">
+        <section class="card" aria-labelledby="next-title">
+          <h2 id="next-title">Next fires</h2>
+          <p>
+            Next: <Instant iso={job.nextFireAt} now={now} />
+          </p>
+          <JobFires job={job} />
+        </section>
+        <JobStatsCard job={job} now={now} />
+      </div>
+    </>
+  );
+}
+
+/** The job's statistics, kept through the pruning of its executions. */
 function JobStatsCard({ job, now }: { job: Job; now: number }) {
   const s = job.stats;
   return (

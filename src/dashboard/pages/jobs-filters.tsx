@@ -46,59 +46,58 @@ export function JobFilters() {
         value={metadataText}
         onValue={setMetadata}
       />
-      <label>
-        Target type
-        <select
-          value={params['targetType'] ?? ''}
-          onChange={(e) => set({ targetType: e.currentTarget.value })}
-        >
-          <option value="">any</option>
-          {types.map((type) => (
-            <option key={type} value={type}>
-              {type}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        State
-        <select
-          value={params['paused'] ?? ''}
-          onChange={(e) => set({ paused: e.currentTarget.value })}
-        >
-          <option value="">any</option>
-          <option value="false">active</option>
-          <option value="true">paused</option>
-        </select>
-      </label>
-      <label>
-        Last outcome
-        <select
-          value={params['lastOutcome'] ?? ''}
-          onChange={(e) => set({ lastOutcome: e.currentTarget.value })}
-        >
-          <option value="">any</option>
-          {OUTCOMES.map((outcome) => (
-            <option key={outcome} value={outcome}>
-              {outcome === 'none' ? 'never ran' : outcome}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Per page
-        <select
-          value={params['limit'] ?? '50'}
-          onChange={(e) => set({ limit: e.currentTarget.value })}
-        >
-          {PAGE_SIZES.map((size) => (
-            <option key={size} value={size}>
-              {size}
-            </option>
-          ))}
-        </select>
-      </label>
+      <Choice
+        label="Target type"
+        value={params['targetType']}
+        options={types.map((t) => [t, t])}
+        onValue={(targetType) => set({ targetType })}
+      />
+      <Choice
+        label="State"
+        value={params['paused']}
+        options={[
+          ['false', 'active'],
+          ['true', 'paused'],
+        ]}
+        onValue={(paused) => set({ paused })}
+      />
+      <Choice
+        label="Last outcome"
+        value={params['lastOutcome']}
+        options={OUTCOMES.map((o) => [o, o === 'none' ? 'never ran' : o])}
+        onValue={(lastOutcome) => set({ lastOutcome })}
+      />
+      <Choice
+        label="Per page"
+        value={params['limit'] ?? '50'}
+        options={PAGE_SIZES.map((size) => [size, size])}
+        onValue={(limit) => set({ limit })}
+        any={false}
+      />
     </form>
+  );
+}
+
+/** A labelled choice of values (`any`: a first option that means "no filter"). */
+function Choice(props: {
+  label: string;
+  value: string | undefined;
+  options: [string, string][];
+  onValue: (value: string) => void;
+  any?: boolean;
+}) {
+  return (
+    <label>
+      {props.label}
+      <select value={props.value ?? ''} onChange={(e) => props.onValue(e.currentTarget.value)}>
+        {props.any !== false && <option value="">any</option>}
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

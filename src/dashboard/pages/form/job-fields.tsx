@@ -9,41 +9,25 @@ import { SchemaField, SchemaFields, type SetValue } from './schema-fields';
 /** The job's fields the form lays out itself; the rest (the policies) come from the schema. */
 const OWN_FIELDS = ['id', 'schedule', 'target', 'payload', 'metadata', 'onFailure', 'paused'];
 
-/** The form view of a job definition: schedule, target, payload, metadata, policies, dead-letter. */
-export function JobFields(props: {
+/** What each part of the form is given. */
+interface Part {
   schema: JsonSchema;
   draft: Record<string, unknown>;
-  editing: boolean;
   onValue: SetValue;
-  onPreviewError: (error: { path: string; message: string } | null) => void;
-}) {
+}
+
+/** The form view of a job definition: schedule, target, payload, metadata, policies, dead-letter. */
+export function JobFields(
+  props: Part & {
+    editing: boolean;
+    onPreviewError: (error: { path: string; message: string } | null) => void;
+  },
+) {
   const { schema, draft, onValue } = props;
   const variants = targetVariants(schema);
-  const policies = Object.keys(schema.properties ?? {}).filter(
-    (name) => !OWN_FIELDS.includes(name),
-  );
-  const hasPolicies = policies.some((name) => draft[name] !== undefined);
   return (
     <>
-      {!props.editing && (
-        <Field
-          path="/id"
-          label="Id"
-          help="Letters, digits and . _ : - (up to 200); generated when empty."
-        >
-          {(attrs) => (
-            <input
-              {...attrs}
-              class="mono"
-              spellcheck={false}
-              value={typeof draft['id'] === 'string' ? draft['id'] : ''}
-              onInput={(e) =>
-                onValue('/id', e.currentTarget.value === '' ? undefined : e.currentTarget.value)
-              }
-            />
-          )}
-        </Field>
-      )}
+      {!props.editing && <IdField {...props} />}
       <ScheduleFields
         schedule={(draft['schedule'] as Record<string, unknown> | undefined) ?? { kind: 'cron' }}
         onValue={onValue}
@@ -69,19 +53,7 @@ export function JobFields(props: {
         value={draft['metadata'] as Record<string, string> | undefined}
         onValue={onValue}
       />
-      <details open={hasPolicies}>
-        <summary>Policies: retry, timeout, misfire, overlap, jitter, retention</summary>
-        <SchemaFields
-          schema={{
-            properties: Object.fromEntries(
-              policies.map((name) => [name, schema.properties?.[name] ?? {}]),
-            ),
-          }}
-          value={draft}
-          base=""
-          onValue={onValue}
-        />
-      </details>
+      <PolicyFields {...props} />
       <details open={draft['onFailure'] !== undefined}>
         <summary>On failure: a target run once when an execution fails for good</summary>
         <TargetFields
@@ -106,6 +78,45 @@ export function JobFields(props: {
         </div>
       )}
     </>
+  );
+}
+
+/** The id of a new job (an existing job's id is its address: it is not edited). */
+function IdField({ draft, onValue }: Part) {
+  return (
+    <Field
+      path="/id"
+      label="Id"
+      help="Letters, digits and . _ : - (up to 200); generated when empty."
+    >
+      {(attrs) => (
+        <input
+          {...attrs}
+          class="mono"
+          spellcheck={false}
+          value={typeof draft['id'] === 'string' ? draft['id'] : ''}
+          onInput={(e) =>
+            onValue('/id', e.currentTarget.value === '' ? undefined : e.currentTarget.value)
+          }
+        />
+      )}
+    </Field>
+  );
+}
+
+/** The policies, as the job schema describes them (open when any is set). */
+function PolicyFields({ schema, draft, onValue }: Part) {
+  const policies = Object.keys(schema.properties ?? {}).filter(
+    (name) => !OWN_FIELDS.includes(name),
+  );
+  const properties = Object.fromEntries(
+    policies.map((name) => [name, schema.properties?.[name] ?? {}]),
+  );
+  return (
+    <details open={policies.some((name) => draft[name] !== undefined)}>
+      <summary>Policies: retry, timeout, misfire, overlap, jitter, retention</summary>
+      <SchemaFields schema={{ properties }} value={draft} base="" onValue={onValue} />
+    </details>
   );
 }
 

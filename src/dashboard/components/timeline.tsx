@@ -41,10 +41,12 @@ export function Timeline(props: {
         <div class="lane" key={lane.key}>
           <span class="lane-label">
             {lane.href ? <a href={lane.href}>{lane.label}</a> : lane.label}{' '}
-            <span class="muted">
-              {lane.times.length}
-              {lane.capped ? '+' : ''}
-            </span>
+            {lane.href && (
+              <span class="muted">
+                {lane.times.length}
+                {lane.capped ? '+' : ''}
+              </span>
+            )}
           </span>
           <svg
             viewBox={`0 0 ${WIDTH} ${LANE}`}

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
-import type { JobDefinition } from '../src/model/job.js';
+import type { JobDefinition } from '../src/index.js';
 import { startService, type RunningService } from '../src/service/serve.js';
 import { tempDir } from '../test/helpers/files.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import type { JobDefinition } from '../../src/model/job.js';
+import type { JobDefinition } from '../../src/index.js';
 import { startTestService } from '../service/harness.js';
 import { chromiumAvailable, inPage, useDashboard } from './browser.js';
 

@@ -77,7 +77,8 @@ describe('GET /v1/events', () => {
 
     await api('DELETE', '/v1/jobs/ev-1');
     expect((await stream.next((e) => e.event === 'job:removed')).data).toEqual({ jobId: 'ev-1' });
-    const ids = stream.events.map((e) => Number(e.id?.split('-')[1]));
+    const ids = stream.events.map((e) => Number(/^[0-9a-f]{12}-(\d+)$/.exec(e.id ?? '')?.[1]));
+    expect(ids.every(Number.isInteger)).toBe(true);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(ids.length);
   });

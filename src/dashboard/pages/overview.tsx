@@ -1,3 +1,4 @@
+import { useEffect } from 'preact/hooks';
 import { api, ApiError } from '../api/client';
 import type { Execution, Instance, Page } from '../api/types';
 import { ErrorNotice } from '../components/problem';
@@ -40,28 +41,30 @@ function RunningSection() {
       <ErrorNotice error={running.error} />
       {items.length === 0 && !running.loading && <p class="muted">Nothing is running.</p>}
       {items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Attempt</th>
-              <th scope="col">Running for</th>
-              <th scope="col">Instance</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <a href={`/executions/${encodeURIComponent(e.id)}`}>{e.jobId}</a>
-                </td>
-                <td>{e.attempt}</td>
-                <td>{e.startedAt ? duration(now - Date.parse(e.startedAt)) : '—'}</td>
-                <td class="mono">{e.leaseOwner ?? '—'}</td>
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Job</th>
+                <th scope="col">Attempt</th>
+                <th scope="col">Running for</th>
+                <th scope="col">Instance</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {items.map((e) => (
+                <tr key={e.id}>
+                  <td>
+                    <a href={`/executions/${encodeURIComponent(e.id)}`}>{e.jobId}</a>
+                  </td>
+                  <td>{e.attempt}</td>
+                  <td>{e.startedAt ? duration(now - Date.parse(e.startedAt)) : '—'}</td>
+                  <td class="mono">{e.leaseOwner ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
@@ -73,6 +76,13 @@ function InstancesSection() {
     (signal) => api<{ items: Instance[] }>('GET', '/v1/instances', { signal }),
     'instances',
   );
+  // Their signs of life change every few seconds: read again every 15 s, and at once when
+  // one is declared dead.
+  useLive((e) => e.type.startsWith('instance:'), instances.reload, 1000);
+  useEffect(() => {
+    const timer = window.setInterval(instances.reload, 15_000);
+    return () => window.clearInterval(timer);
+  }, []);
   const missing = instances.error instanceof ApiError && instances.error.status === 404;
   return (
     <section aria-labelledby="instances-title" class="card">
@@ -83,37 +93,39 @@ function InstancesSection() {
         <ErrorNotice error={instances.error} />
       )}
       {instances.data && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Instance</th>
-              <th scope="col">Version</th>
-              <th scope="col">Up since</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Running / held / capacity</th>
-            </tr>
-          </thead>
-          <tbody>
-            {instances.data.items.map((i) => (
-              <tr key={i.id}>
-                <td>
-                  <span class="mono">{i.id}</span>
-                  <span class="sub">
-                    {i.host} · pid {i.pid}
-                  </span>
-                </td>
-                <td>{i.version}</td>
-                <td title={localTime(i.startedAt)}>{localTime(i.startedAt)}</td>
-                <td>
-                  <When iso={i.lastSeenAt} now={now} />
-                </td>
-                <td>
-                  {i.running} / {i.held} / {i.capacity}
-                </td>
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Instance</th>
+                <th scope="col">Version</th>
+                <th scope="col">Up since</th>
+                <th scope="col">Last seen</th>
+                <th scope="col">Running / held / capacity</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {instances.data.items.map((i) => (
+                <tr key={i.id}>
+                  <td>
+                    <span class="mono">{i.id}</span>
+                    <span class="sub">
+                      {i.host} · pid {i.pid}
+                    </span>
+                  </td>
+                  <td>{i.version}</td>
+                  <td title={localTime(i.startedAt)}>{localTime(i.startedAt)}</td>
+                  <td>
+                    <When iso={i.lastSeenAt} now={now} />
+                  </td>
+                  <td>
+                    {i.running} / {i.held} / {i.capacity}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

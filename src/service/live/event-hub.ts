@@ -27,6 +27,8 @@ export const LIVE_EVENTS = [
   'job:removed',
   'job:stale',
   'history:pruned',
+  'instance:dead',
+  'instance:declared-dead',
 ] as const satisfies readonly SchedulerEventName[];
 
 /** A name of {@link LIVE_EVENTS}. */
@@ -38,7 +40,8 @@ interface LiveEvent {
   id: string;
   seq: number;
   type: LiveEventName;
-  jobId: string;
+  /** The job it concerns (instance events concern none). */
+  jobId: string | undefined;
   frame: string;
 }
 
@@ -64,7 +67,7 @@ interface Client {
 /** See the module comment. */
 export class EventHub {
   /** Distinguishes this process's event ids from another's (a restart starts a new hub). */
-  private readonly hubId = randomBytes(6).toString('base64url');
+  private readonly hubId = randomBytes(6).toString('hex');
   private readonly ring: LiveEvent[] = [];
   private readonly replay: number;
   private readonly clients = new Set<Client>();
@@ -108,8 +111,9 @@ export class EventHub {
   }
 
   private catchUp(client: Client, lastEventId: string): void {
-    const [hub, seqText] = lastEventId.split('-');
-    const seq = Number(seqText);
+    const dash = lastEventId.lastIndexOf('-');
+    const hub = lastEventId.slice(0, dash);
+    const seq = Number(lastEventId.slice(dash + 1));
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
     const known =
       hub === this.hubId && Number.isInteger(seq) && seq <= this.seq && seq >= oldest - 1;
@@ -151,10 +155,10 @@ function matches(filter: LiveFilter, event: LiveEvent): boolean {
 function dataOf(
   type: LiveEventName,
   payload: SchedulerEvents[LiveEventName],
-): { jobId: string } & Record<string, unknown> {
+): { jobId?: string } & Record<string, unknown> {
   if (type === 'execution:succeeded') {
     const { result: _result, ...rest } = payload as SchedulerEvents['execution:succeeded'];
     return rest;
   }
-  return payload as { jobId: string } & Record<string, unknown>;
+  return payload as { jobId?: string } & Record<string, unknown>;
 }

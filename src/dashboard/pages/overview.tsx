@@ -6,7 +6,7 @@ import { When } from '../components/time';
 import { useLive } from '../hooks/use-live';
 import { useNow } from '../hooks/use-now';
 import { useResource } from '../hooks/use-resource';
-import { duration, localTime } from '../lib/format';
+import { duration } from '../lib/format';
 import { FailuresSection } from './overview-failures';
 import { StatsSection } from './overview-stats';
 import { UpcomingSection } from './overview-upcoming';
@@ -85,7 +85,7 @@ function InstancesSection() {
   }, []);
   const missing = instances.error instanceof ApiError && instances.error.status === 404;
   return (
-    <section aria-labelledby="instances-title" class="card">
+    <section aria-labelledby="instances-title" class="card wide">
       <h2 id="instances-title">Instances</h2>
       {missing ? (
         <p class="muted">Instances unavailable: this service does not list its instances.</p>
@@ -99,9 +99,11 @@ function InstancesSection() {
               <tr>
                 <th scope="col">Instance</th>
                 <th scope="col">Version</th>
-                <th scope="col">Up since</th>
+                <th scope="col">Started</th>
                 <th scope="col">Last seen</th>
-                <th scope="col">Running / held / capacity</th>
+                <th scope="col">Running</th>
+                <th scope="col">Held</th>
+                <th scope="col">Capacity</th>
               </tr>
             </thead>
             <tbody>
@@ -114,13 +116,15 @@ function InstancesSection() {
                     </span>
                   </td>
                   <td>{i.version}</td>
-                  <td title={localTime(i.startedAt)}>{localTime(i.startedAt)}</td>
+                  <td>
+                    <When iso={i.startedAt} now={now} />
+                  </td>
                   <td>
                     <When iso={i.lastSeenAt} now={now} />
                   </td>
-                  <td>
-                    {i.running} / {i.held} / {i.capacity}
-                  </td>
+                  <td>{i.running}</td>
+                  <td>{i.held}</td>
+                  <td>{i.capacity}</td>
                 </tr>
               ))}
             </tbody>

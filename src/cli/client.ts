@@ -62,10 +62,13 @@ function problemError(status: number, text: string): ChimeError {
   return new ChimeError(code, message, problem.path === undefined ? {} : { path: problem.path });
 }
 
-/** The exit code of a failed command: 2 bad input, 3 not found, 4 conflict, 5 unauthorized, 1 anything else. */
+/**
+ * The exit code of a failed command: 2 bad input, 3 not found, 4 conflict, 5 unauthorized
+ * (no token, a wrong one, or a read-only one asked to write), 1 anything else.
+ */
 export function exitCodeOf(err: unknown): number {
   if (!(err instanceof ChimeError)) return 1;
-  if (err.status === 401) return 5;
+  if (err.status === 401 || err.status === 403) return 5;
   if (err.status === 404) return 3;
   if (err.status === 409) return 4;
   if (err.status >= 400 && err.status < 500) return 2;

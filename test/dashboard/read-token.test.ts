@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Job } from '../../src/model/job.js';
 import type { Problem } from '../../src/service/problem.js';
 import { tempDir } from '../helpers/files.js';
+import { chime } from '../cli/run-cli.js';
 import { call, startTestService, type TestService } from '../service/harness.js';
 
 const TOKEN = 'write-token-0123456789abc';
@@ -136,6 +137,14 @@ describe('the API with a read-only token', () => {
     expect(none.status).toBe(401);
     const wrong = await call<Problem>(svc.url, 'GET', '/v1/access', { token: `${READ_TOKEN}x` });
     expect(wrong.json).toMatchObject({ code: 'CHIME_ERR_UNAUTHORIZED' });
+  });
+
+  it('makes chime exit 5 when the read-only token is asked to write, 0 when it reads', async () => {
+    const write = await chime(['jobs', 'pause', 'seen', '--url', svc.url, '--token', READ_TOKEN]);
+    expect(write.code).toBe(5);
+    expect(write.stderr).toContain('read-only token');
+    const read = await chime(['jobs', 'get', 'seen', '--url', svc.url, '--token', READ_TOKEN]);
+    expect(read.code).toBe(0);
   });
 
   it('lets the service token write', async () => {

@@ -41,6 +41,19 @@ export default async function setup(): Promise<void> {
   const hash = sourceHash();
   const built = existsSync(join(outDir, 'index.html')) && existsSync(hashFile);
   if (built && readFileSync(hashFile, 'utf8') === hash) return;
-  await build({ configFile: join(root, 'vite.dashboard.config.ts'), logLevel: 'warn' });
+  // The same production build as `npm run build` (vitest has set NODE_ENV to 'test', which
+  // would leave development code in the bundle).
+  const nodeEnv = process.env['NODE_ENV'];
+  process.env['NODE_ENV'] = 'production';
+  try {
+    await build({
+      configFile: join(root, 'vite.dashboard.config.ts'),
+      mode: 'production',
+      logLevel: 'warn',
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+    else process.env['NODE_ENV'] = nodeEnv;
+  }
   writeFileSync(hashFile, hash);
 }

@@ -23,12 +23,13 @@ async function visit(page: Page, url: string, name: string): Promise<[number, nu
   await page.goto(url);
   const read = `[performance.getEntriesByName('chime:render:${name}')[0]?.startTime,
     performance.getEntriesByName('first-contentful-paint')[0]?.startTime]`;
+  // The paint entries are reported a moment after the paint: wait for both.
   for (let i = 0; i < 200; i++) {
     const [mark, fcp] = (await page.evaluate(read)) as [number | undefined, number | undefined];
-    if (mark !== undefined) return [mark, fcp ?? Number.NaN];
+    if (mark !== undefined && fcp !== undefined) return [mark, fcp];
     await page.waitForTimeout(25);
   }
-  throw new Error(`${url} never marked chime:render:${name}`);
+  throw new Error(`${url} never marked chime:render:${name} (or never painted)`);
 }
 
 const median = (values: number[]) =>

@@ -75,11 +75,6 @@ export function inPage<T>(page: Page, expression: string): Promise<T> {
   return page.evaluate(expression) as Promise<T>;
 }
 
-/** Milliseconds since the page's navigation started, read in the page. */
-export function sinceNavigation(page: Page): Promise<number> {
-  return inPage<number>(page, 'performance.now()');
-}
-
 /** The id of the element that has the focus. */
 export function focusedId(page: Page): Promise<string | undefined> {
   return inPage<string | undefined>(page, 'document.activeElement?.id');

@@ -32,6 +32,8 @@ export function eventRoutes(app: Api, hub: EventHub, limits: SseLimits): void {
   app.get(
     '/v1/events',
     {
+      // A HEAD would hold a stream open that carries nothing.
+      exposeHeadRoute: false,
       schema: {
         tags: ['events'],
         summary: 'Live events (server-sent events)',

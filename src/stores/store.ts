@@ -43,6 +43,14 @@ export interface StoreCapabilities {
   readonly notify: boolean;
 }
 
+/** What a store has done since it was made, by its own counters (for benchmarks and metrics). */
+export interface StoreUsage {
+  /** Statements sent to the database (Postgres: queries, BEGIN and COMMIT included; SQLite: statement runs). */
+  statements: number;
+  /** Rows inserted, updated or deleted by the store's own connection, when the database counts them there (SQLite). */
+  rowsWritten?: number;
+}
+
 /** A change announced to every instance by a store with `capabilities.notify`. */
 export interface StoreChange {
   /** Earliest instant at which the change makes work due. */
@@ -79,6 +87,8 @@ export interface Store extends StoreRegistry {
    * clock is the reference.
    */
   clockSkewMs?(): Promise<number>;
+  /** The store's counters of its own work; absent for a store that keeps none (memory). */
+  usage?(): StoreUsage;
 
   /** One job, or null. */
   jobGet(params: { id: string }): Promise<JobRecord | null>;

@@ -87,6 +87,8 @@ export function resolveOptions(options: PostgresStoreOptions): Settings {
 /** The store's connections to one schema: its pool while open, and how statements run on it. */
 export class Database {
   private pool: Pool | undefined;
+  /** Statements sent so far (queries, BEGIN and COMMIT). */
+  statements = 0;
 
   constructor(
     private readonly settings: Settings,
@@ -140,6 +142,7 @@ export class Database {
     const config = bind(this.sql[name], values);
     for (let round = 1; ; round++) {
       try {
+        this.statements++;
         return await pool.query<R>(config);
       } catch (err) {
         // A statement Postgres rolled back as a deadlock victim changed nothing: run it again.
@@ -162,11 +165,18 @@ export class Database {
     for (let round = 1; ; round++) {
       try {
         if (!transaction)
-          return await fn((name, values) => pool.query(bind(this.sql[name], values)));
+          return await fn((name, values) => {
+            this.statements++;
+            return pool.query(bind(this.sql[name], values));
+          });
         const client = await pool.connect();
+        this.statements += 2; // BEGIN and COMMIT
         return await inTransaction(
           client,
-          (name, values) => client.query(bind(this.sql[name], values)),
+          (name, values) => {
+            this.statements++;
+            return client.query(bind(this.sql[name], values));
+          },
           fn,
         );
       } catch (err) {

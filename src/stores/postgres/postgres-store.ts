@@ -28,6 +28,7 @@ import type {
   Store,
   StoreCapabilities,
   StoreChange,
+  StoreUsage,
 } from '../store.js';
 import {
   Database,
@@ -401,6 +402,10 @@ export class PostgresStore implements Store {
 
   async instancesList(): Promise<InstanceRecord[]> {
     return this.registry.list();
+  }
+
+  usage(): StoreUsage {
+    return { statements: this.db.statements };
   }
 
   private notifyParams(): Record<string, Value> {

@@ -10,11 +10,10 @@ import { ChimeError } from '../../errors.js';
 import type { BeatResult, InstanceBeat, InstanceInfo, InstanceRecord } from '../instances.js';
 import { instanceFromRow, type InstanceRow as SqlInstanceRow } from '../sql-rows.js';
 import { isGone, thisProcess } from './processes.js';
+import { counted, type StatementCounter, type Stmt } from './statements.js';
 
 /** A row of `instances`, with how its process is told apart on this host. */
 type InstanceRow = SqlInstanceRow & { boot_id: string | null; pid_start: number | null };
-
-type Params = Record<string, unknown>;
 
 const SQL = {
   get: 'SELECT * FROM instances WHERE id = @id',
@@ -34,11 +33,14 @@ const SQL = {
 
 /** The registry on one connection. */
 export class SqliteRegistry {
-  private readonly s: { [K in keyof typeof SQL]: Database.Statement<Params, InstanceRow> };
+  private readonly s: { [K in keyof typeof SQL]: Stmt<InstanceRow> };
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    counter: StatementCounter,
+  ) {
     this.s = Object.fromEntries(
-      Object.entries(SQL).map(([name, sql]) => [name, db.prepare<Params, InstanceRow>(sql)]),
+      Object.entries(SQL).map(([name, sql]) => [name, counted<InstanceRow>(db, sql, counter)]),
     ) as SqliteRegistry['s'];
   }
 

@@ -23,6 +23,7 @@ import type {
   StartResult,
   Store,
   StoreCapabilities,
+  StoreUsage,
 } from '../store.js';
 import type {
   BeatResult,
@@ -53,6 +54,7 @@ import {
   jobFromRow,
   jobParams,
   prepareStatements,
+  type StatementCounter,
   type Statements,
 } from './statements.js';
 
@@ -80,6 +82,8 @@ interface Connection {
   db: Database.Database;
   s: Statements;
   registry: SqliteRegistry;
+  /** Statements run on this connection. */
+  counter: StatementCounter;
 }
 
 /**
@@ -337,6 +341,14 @@ export class SqliteStore implements Store {
     return this.connected().registry.list();
   }
 
+  /** Statements run and rows written on this store's connection since it opened. */
+  usage(): StoreUsage {
+    const connection = this.connection;
+    if (!connection) return { statements: 0 };
+    const changes = connection.db.prepare('SELECT total_changes() AS n').get() as { n: number };
+    return { statements: connection.counter.statements, rowsWritten: changes.n };
+  }
+
   private get statements(): Statements {
     return this.connected().s;
   }
@@ -386,7 +398,13 @@ function connect(path: string, migrateAtOpen: boolean): Connection {
     defineFunctions(db);
     if (migrateAtOpen) migrate(db, { location: path });
     else checkMigrated(db, { location: path });
-    return { db, s: prepareStatements(db), registry: new SqliteRegistry(db) };
+    const counter = { statements: 0 };
+    return {
+      db,
+      s: prepareStatements(db, counter),
+      registry: new SqliteRegistry(db, counter),
+      counter,
+    };
   } catch (err) {
     db.close();
     throw isChimeError(err) ? err : unavailable(path, err);

@@ -281,48 +281,79 @@ type Row = Record<string, unknown>;
 /** Named parameters, keyed without the `@`. */
 export type Params = Record<string, string | number | null>;
 
-/** The prepared statements of one connection. */
-export interface Statements {
-  jobGet: Database.Statement<Params, JobRow>;
-  jobInsert: Database.Statement<Params, Row>;
-  jobUpdate: Database.Statement<Params, Row>;
-  jobDelete: Database.Statement<Params, Row>;
-  jobsGet: Database.Statement<Params, JobRow>;
-  jobsList: Database.Statement<Params, JobRow>;
-  jobsDue: Database.Statement<Params, JobRow>;
-  nextDueAt: Database.Statement<Params, { next_fire_at: number | null; run_at: number | null }>;
-  jobAdvance: Database.Statement<Params, Row>;
-  jobTally: Database.Statement<Params, Row>;
-  jobKeep: Database.Statement<Params, Row>;
-  jobsToPrune: Database.Statement<Params, JobRow>;
-  jobsStale: Database.Statement<Params, { id: string }>;
-  jobMarkStale: Database.Statement<Params, JobRow>;
-  pruneJob: Database.Statement<Params, { kept_count: number; prune_after: number | null }>;
-  pruneBoundary: Database.Statement<Params, { fire_at: number; id: string }>;
-  pruneBeyond: Database.Statement<Params, { id: string; fire_at: number }>;
-  pruneAged: Database.Statement<Params, { id: string; fire_at: number }>;
-  pruneDelete: Database.Statement<Params, Row>;
-  pruneOldest: Database.Statement<Params, { finished_at: number }>;
-  pruneSet: Database.Statement<Params, Row>;
-  dropPlanned: Database.Statement<Params, Row>;
-  executionInsert: Database.Statement<Params, { id: string }>;
-  executionGet: Database.Statement<Params, ExecutionRow>;
-  executionsListAll: Database.Statement<Params, ExecutionRow>;
-  executionsListJob: Database.Statement<Params, ExecutionRow>;
-  executionsClaim: Database.Statement<Params, ExecutionRow>;
-  executionsExpired: Database.Statement<Params, ExecutionRow>;
-  executionTakeOver: Database.Statement<Params, ExecutionRow>;
-  unfinishedBefore: Database.Statement<Params, Row>;
-  startRunning: Database.Statement<Params, Row>;
-  jobReopen: Database.Statement<Params, Row>;
-  finish: Database.Statement<Params, { job_id: string; fire_at: number }>;
-  leaseRenew: Database.Statement<Params, Row>;
-  leaseRelease: Database.Statement<Params, Row>;
+/** What the store runs of a prepared statement, each run counted (`StoreUsage.statements`). */
+export interface Stmt<R> {
+  run(params: Params): Database.RunResult;
+  get(params: Params): R | undefined;
+  all(params: Params): R[];
 }
 
-/** Prepares every statement of the store on `db` (after its migrations ran). */
-export function prepareStatements(db: Database.Database): Statements {
-  const p = <R>(sql: string) => db.prepare<Params, R>(sql);
+/** The store's counter of statements run. */
+export interface StatementCounter {
+  statements: number;
+}
+
+/** Prepares `sql` on `db` with every run counted in `counter`. */
+export function counted<R>(db: Database.Database, sql: string, counter: StatementCounter): Stmt<R> {
+  const statement = db.prepare<Params, R>(sql);
+  return {
+    run: (params) => {
+      counter.statements++;
+      return statement.run(params);
+    },
+    get: (params) => {
+      counter.statements++;
+      return statement.get(params);
+    },
+    all: (params) => {
+      counter.statements++;
+      return statement.all(params);
+    },
+  };
+}
+
+/** The prepared statements of one connection. */
+export interface Statements {
+  jobGet: Stmt<JobRow>;
+  jobInsert: Stmt<Row>;
+  jobUpdate: Stmt<Row>;
+  jobDelete: Stmt<Row>;
+  jobsGet: Stmt<JobRow>;
+  jobsList: Stmt<JobRow>;
+  jobsDue: Stmt<JobRow>;
+  nextDueAt: Stmt<{ next_fire_at: number | null; run_at: number | null }>;
+  jobAdvance: Stmt<Row>;
+  jobTally: Stmt<Row>;
+  jobKeep: Stmt<Row>;
+  jobsToPrune: Stmt<JobRow>;
+  jobsStale: Stmt<{ id: string }>;
+  jobMarkStale: Stmt<JobRow>;
+  pruneJob: Stmt<{ kept_count: number; prune_after: number | null }>;
+  pruneBoundary: Stmt<{ fire_at: number; id: string }>;
+  pruneBeyond: Stmt<{ id: string; fire_at: number }>;
+  pruneAged: Stmt<{ id: string; fire_at: number }>;
+  pruneDelete: Stmt<Row>;
+  pruneOldest: Stmt<{ finished_at: number }>;
+  pruneSet: Stmt<Row>;
+  dropPlanned: Stmt<Row>;
+  executionInsert: Stmt<{ id: string }>;
+  executionGet: Stmt<ExecutionRow>;
+  executionsListAll: Stmt<ExecutionRow>;
+  executionsListJob: Stmt<ExecutionRow>;
+  executionsClaim: Stmt<ExecutionRow>;
+  executionsExpired: Stmt<ExecutionRow>;
+  executionTakeOver: Stmt<ExecutionRow>;
+  unfinishedBefore: Stmt<Row>;
+  startRunning: Stmt<Row>;
+  jobReopen: Stmt<Row>;
+  finish: Stmt<{ job_id: string; fire_at: number }>;
+  leaseRenew: Stmt<Row>;
+  leaseRelease: Stmt<Row>;
+}
+
+/** Prepares every statement of the store on `db` (after its migrations ran), each run counted. */
+export function prepareStatements(db: Database.Database, counter: StatementCounter): Statements {
+  const p = <R>(sql: string) => counted<R>(db, sql, counter);
   return {
     jobGet: p<JobRow>(SQL.jobGet),
     jobInsert: p<Row>(SQL.jobInsert),

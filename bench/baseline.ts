@@ -137,3 +137,13 @@ async function nodeBaseline(): Promise<number> {
   await drop();
   return Math.round(n / SECONDS);
 }
+
+/** The baselines in words, for the table's head. */
+export function describeBaselines(b: Baselines): string {
+  const parts = [`SQLite ${b.sqliteTps.toLocaleString('en-US')} single-row UPDATEs/s`];
+  if (b.postgresTps !== undefined)
+    parts.push(
+      `Postgres ${b.postgresTps.toLocaleString('en-US')} single-row UPDATE transactions/s (${b.postgresHow ?? ''}, ${CLIENTS} clients)`,
+    );
+  return parts.join('; ');
+}

@@ -8,6 +8,8 @@ export interface Environment {
   date: string;
   command: string;
   machine: string;
+  /** The machine's pace measured in this run, in words. */
+  baseline?: string;
 }
 
 /** The SQLite library's version, if it loads. */

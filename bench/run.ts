@@ -24,16 +24,22 @@
  * burst2: the same burst on two scheduler processes sharing one store, both registered
  *         before the submission: the share of the burst each started, lags, last start
  *         and last outcome recorded. Not on the memory store.
- * drain:  20,000 executions already due; throughput to the last outcome recorded.
+ * drain:  20,000 executions already due; throughput to the last outcome recorded, and
+ *         statements, rows and (Postgres) WAL bytes written per fire.
+ * oneshots: 20,000 one-shot jobs submitted in one call, due at once, and run: submit time,
+ *         throughput, and what the whole of it wrote per job.
  * tick:   1,000 jobs `every('1s')`, two scheduler processes on one store, for
  *         --tick-seconds: missed, duplicated, lag over the whole run (the first second
  *         included), its tenths and after its first second. Not on the memory store.
  * idle:   100,000 jobs a month away, in a fresh process: store calls/s, CPU, RSS, bytes/job.
  *
+ * Every table heads with the machine's pace in the run (`baseline.ts`): throughputs are
+ * also given as ratios to it, and write costs (statements, rows, WAL bytes) do not drift.
  * The stores are made in `stores.ts`; the processes of burst2 and tick are
  * `worker.ts`; the table is printed by `table.ts`.
  */
 import { WallClock, round1 } from './lib.js';
+import { describeBaselines, measureBaselines, type Baselines } from './baseline.js';
 import { environment } from './environment.js';
 import { STORES, storeCases, type StoreCase } from './stores.js';
 import { checkTargets, medianFigures, type Result } from './summary.js';
@@ -44,10 +50,11 @@ import { burst2 } from './workloads/burst2.js';
 import { drain } from './workloads/drain.js';
 import { idle, idleHere } from './workloads/idle.js';
 import { lone } from './workloads/lone.js';
+import { oneshots } from './workloads/oneshots.js';
 import { tick } from './workloads/tick.js';
 
 /** Every workload, in the order they run and are printed. */
-const WORKLOADS: readonly Workload[] = [lone, burst, burst2, drain, tick, idle];
+const WORKLOADS: readonly Workload[] = [lone, burst, burst2, drain, oneshots, tick, idle];
 
 /** The value of `--name=value`, or undefined when the flag is absent. */
 function flag(name: string): string | undefined {
@@ -98,7 +105,12 @@ function parseOptions(): Options {
 }
 
 /** The runs of one workload on one store, summarised (or the note of why there are none). */
-async function runWorkload(workload: Workload, storeCase: StoreCase, opts: Options) {
+async function runWorkload(
+  workload: Workload,
+  storeCase: StoreCase,
+  opts: Options,
+  baselines: Baselines,
+) {
   const result: Result = { workload: workload.name, store: storeCase.name, runs: [], targets: [] };
   if (workload.shared && !storeCase.sharedTarget) {
     result.note = 'n/a: the memory store lives in one process';
@@ -108,7 +120,8 @@ async function runWorkload(workload: Workload, storeCase: StoreCase, opts: Optio
   for (let run = 1; run <= count; run++) {
     const started = performance.now();
     try {
-      result.runs.push(await workload.run(storeCase, { opts, run, wall: new WallClock() }));
+      const ctx = { opts, run, wall: new WallClock(), baselines };
+      result.runs.push(await workload.run(storeCase, ctx));
     } catch (err) {
       result.note = `run ${run} failed: ${err instanceof Error ? err.message : String(err)}`;
       console.warn(`${workload.name} on ${storeCase.name}: ${result.note}`);
@@ -138,10 +151,13 @@ async function main(): Promise<void> {
   const { cases, notes } = await storeCases(opts.stores);
   for (const note of notes) console.warn(note);
   const env = await environment();
+  const baselines = await measureBaselines(cases.some((c) => c.name === 'postgres'));
+  env.baseline = describeBaselines(baselines);
   const results: Result[] = [];
   const began = performance.now();
   for (const workload of WORKLOADS.filter((w) => opts.only.includes(w.name))) {
-    for (const storeCase of cases) results.push(await runWorkload(workload, storeCase, opts));
+    for (const storeCase of cases)
+      results.push(await runWorkload(workload, storeCase, opts, baselines));
   }
   console.warn(`total: ${round1((performance.now() - began) / 1000)} s`);
   if (opts.json) {

@@ -18,6 +18,7 @@ import pg from 'pg';
 import { memoryStore, postgresStore, sqliteStore, type Store } from '../src/index.js';
 import type { ExecutionRecord, JobRecord } from '../src/stores/store.js';
 import type { WorkerConfig } from './worker.js';
+import { postgresWrites, storeWrites, type Writes } from './write-cost.js';
 
 export const DATABASE_URL =
   process.env['CHIME_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -40,6 +41,8 @@ export interface Made {
    * the first through the store, the others the fastest way the backend allows.
    */
   insertExecutions: (template: ExecutionRecord, count: number, jobs: number) => Promise<void>;
+  /** What the store has written so far (`write-cost.ts`). */
+  writes: Writes;
 }
 
 /** A fresh store that the worker processes of one run meet on (tick, burst2). */
@@ -130,6 +133,7 @@ const memoryCase: StoreCase = {
           await store.executionInsert({ execution: copyOf(template, i, jobs) });
         }
       },
+      writes: async () => storeWrites(store),
     };
   },
 };
@@ -224,6 +228,7 @@ const sqliteCase: StoreCase = {
         sqliteInsertJobs(store, path, template, prefix, count),
       insertExecutions: (template, count, jobs) =>
         sqliteInsertExecutions(store, path, template, count, jobs),
+      writes: async () => storeWrites(store),
     };
   },
   sharedTarget: async () => {
@@ -392,5 +397,6 @@ async function makePostgres(): Promise<Made> {
       postgresInsertJobs(store, admin, schema, template, prefix, count),
     insertExecutions: (template, count, jobs) =>
       postgresInsertExecutions(store, admin, schema, template, count, jobs),
+    writes: (closed) => postgresWrites(admin, schema, store, closed),
   };
 }

@@ -24,6 +24,7 @@ export function printTable(
   console.log(`chime bench — ${env.date}`);
   console.log(`command: ${env.command}`);
   console.log(`machine: ${env.machine}`);
+  if (env.baseline) console.log(`baseline: ${env.baseline}`);
   for (const workload of workloads) {
     const group = results.filter((r) => r.workload === workload.name);
     if (group.length > 0) printWorkload(workload, group, opts);

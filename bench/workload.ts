@@ -5,6 +5,7 @@
  * `workloads/`; `run.ts` runs them in its order.
  */
 import { createScheduler, type Scheduler } from '../src/index.js';
+import type { Baselines } from './baseline.js';
 import { silent, type WallClock } from './lib.js';
 import type { Made, StoreCase } from './stores.js';
 
@@ -31,6 +32,23 @@ export interface RunContext {
   opts: Options;
   run: number;
   wall: WallClock;
+  /** The machine's pace in this run (`baseline.ts`). */
+  baselines: Baselines;
+}
+
+/** `perSecond` as a ratio to the store's baseline UPDATE rate of this run ('n/a' without one). */
+export function ofBaseline(
+  perSecond: number,
+  store: string,
+  baselines: Baselines,
+): number | string {
+  const base =
+    store === 'postgres'
+      ? baselines.postgresTps
+      : store === 'sqlite'
+        ? baselines.sqliteTps
+        : undefined;
+  return base ? Math.round((perSecond / base) * 100) / 100 : 'n/a';
 }
 
 /** A target of an issue, checked against the median figures (never asserted). */

@@ -1,9 +1,9 @@
 /**
  * burst: 10,000 one-shot jobs submitted ahead and all due at one instant T,
  * on one scheduler (concurrency 2,000, prefetch 10,000: the instance may
- * claim the whole burst ahead of T); submit time, lag of each start
- * (handler start − T), and last start − T. Its two-process twin is
- * `burst2.ts`.
+ * claim the whole burst ahead of T); the submit time (one `submitJobs`
+ * call), lag of each start (handler start − T), last start − T, and last
+ * outcome recorded − T. Its two-process twin is `burst2.ts`.
  */
 import { once, type Scheduler } from '../../src/index.js';
 import {
@@ -68,6 +68,13 @@ function cpuFrom(wall: WallClock, startAt: number, made: Made) {
 async function measure(storeCase: StoreCase, { wall, run, opts }: RunContext): Promise<Figures> {
   const limits = { concurrency: 2_000, prefetch: JOBS };
   return withScheduler(storeCase, limits, wall, async (scheduler, lags, made, lastStart) => {
+    let lastRecorded = Number.NaN;
+    let recorded = 0;
+    // Emitted once the finish write has returned: the outcome is recorded in the store.
+    scheduler.on('execution:succeeded', () => {
+      lastRecorded = wall.now();
+      recorded++;
+    });
     const submitStart = wall.now();
     const t = burstInstant(storeCase, burstSubmitMs.get(storeCase.name), submitStart);
     const hrAtT = hrtimeUs() + (t - wall.now()) * 1000;
@@ -78,7 +85,7 @@ async function measure(storeCase: StoreCase, { wall, run, opts }: RunContext): P
     const window = cpuFrom(wall, t - HORIZON_MS - 500, made);
     await window.ready;
     const deadline = t + 30_000;
-    while (lags.size < JOBS && Date.now() < deadline) await sleep(5);
+    while (recorded < JOBS && Date.now() < deadline) await sleep(5);
     const { cpu, serverMs, hasServer } = await window.end();
     writeMark(opts.marks, {
       workload: 'burst',
@@ -99,6 +106,7 @@ async function measure(storeCase: StoreCase, { wall, run, opts }: RunContext): P
       'T − submit end ms': Math.round(t - submitEnd),
       ...f,
       'last start − T': f['lag max'],
+      'last recorded − T': Math.round(lastRecorded - t),
       'submitted by': via,
     };
   });
@@ -120,8 +128,9 @@ export const burst: Workload = {
     '10,000 one-shot jobs due at one instant T, concurrency 2,000, prefetch 10,000; lag = handler start − T, ms',
   key: 'last start − T',
   targets: [
-    { figure: 'last start − T', op: '<=', value: 150, stores: ['sqlite', 'postgres'], unit: ' ms' },
-    { figure: 'lag p50', op: '<=', value: 50, stores: ['sqlite', 'postgres'], unit: ' ms' },
+    { figure: 'last recorded − T', op: '<=', value: 150, stores: ['sqlite'], unit: ' ms' },
+    { figure: 'last recorded − T', op: '<=', value: 300, stores: ['postgres'], unit: ' ms' },
+    { figure: 'submit ms', op: '<=', value: 300, stores: ['postgres'], unit: ' ms' },
     { figure: 'lag min', op: '<=', value: 2, stores: ['sqlite', 'postgres'], unit: ' ms' },
   ],
   runs: (opts) => opts.runs,

@@ -117,6 +117,7 @@ export const idle: Workload = {
   targets: [
     { figure: 'store queries/s', op: '<=', value: 1, unit: '' },
     { figure: 'instance CPU %', op: '<=', value: 1, unit: ' %' },
+    { figure: 'bytes/job', op: '<=', value: 220, stores: ['postgres'], unit: ' B' },
   ],
   runs: (opts) => opts.idleRuns,
   run: measure,

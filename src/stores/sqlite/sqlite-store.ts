@@ -82,8 +82,6 @@ interface Connection {
   db: Database.Database;
   s: Statements;
   registry: SqliteRegistry;
-  /** Statements run on this connection. */
-  counter: StatementCounter;
 }
 
 /**
@@ -97,6 +95,10 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly migrateAtOpen: boolean;
   private connection: Connection | undefined;
+  /** Statements run since the store was made, on all its connections. */
+  private readonly counter: StatementCounter = { statements: 0 };
+  /** Rows written by the connections already closed. */
+  private rowsWrittenBefore = 0;
   /** Pruning and staleness, over the same connection. */
   readonly maintenance = new SqliteMaintenance(() => this.connected());
 
@@ -126,7 +128,7 @@ export class SqliteStore implements Store {
   async open(): Promise<void> {
     for (let attempt = 1; !this.connection; attempt++) {
       try {
-        this.connection = connect(this.path, this.migrateAtOpen);
+        this.connection = connect(this.path, this.migrateAtOpen, this.counter);
       } catch (err) {
         // Processes opening one fresh file together can meet SQLITE_BUSY where the busy
         // timeout does not apply (switching to WAL, recovering a WAL): wait and retry, bounded.
@@ -139,7 +141,9 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     const connection = this.connection;
     this.connection = undefined;
-    if (connection?.db.open) connection.db.close();
+    if (!connection?.db.open) return;
+    this.rowsWrittenBefore += totalChanges(connection.db);
+    connection.db.close();
   }
 
   async jobGet({ id }: { id: string }): Promise<JobRecord | null> {
@@ -341,12 +345,11 @@ export class SqliteStore implements Store {
     return this.connected().registry.list();
   }
 
-  /** Statements run and rows written on this store's connection since it opened. */
+  /** Statements run and rows written by this store's connections since it was made. */
   usage(): StoreUsage {
-    const connection = this.connection;
-    if (!connection) return { statements: 0 };
-    const changes = connection.db.prepare('SELECT total_changes() AS n').get() as { n: number };
-    return { statements: connection.counter.statements, rowsWritten: changes.n };
+    const open = this.connection?.db;
+    const rowsWritten = this.rowsWrittenBefore + (open?.open ? totalChanges(open) : 0);
+    return { statements: this.counter.statements, rowsWritten };
   }
 
   private get statements(): Statements {
@@ -383,7 +386,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 }
 
 /** Opens the file, sets the connection up and brings its schema up to date. */
-function connect(path: string, migrateAtOpen: boolean): Connection {
+function connect(path: string, migrateAtOpen: boolean, counter: StatementCounter): Connection {
   let db: Database.Database;
   try {
     db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
@@ -398,17 +401,16 @@ function connect(path: string, migrateAtOpen: boolean): Connection {
     defineFunctions(db);
     if (migrateAtOpen) migrate(db, { location: path });
     else checkMigrated(db, { location: path });
-    const counter = { statements: 0 };
-    return {
-      db,
-      s: prepareStatements(db, counter),
-      registry: new SqliteRegistry(db, counter),
-      counter,
-    };
+    return { db, s: prepareStatements(db, counter), registry: new SqliteRegistry(db, counter) };
   } catch (err) {
     db.close();
     throw isChimeError(err) ? err : unavailable(path, err);
   }
+}
+
+/** Rows inserted, updated or deleted on this connection since it opened. */
+function totalChanges(db: Database.Database): number {
+  return (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
 }
 
 /** True when opening failed because another connection held a lock. */

@@ -2,14 +2,16 @@
  * Pausing and resuming a job around its last fire (regressions of the review
  * of commit 4d81d5b):
  *
- * - a one-shot (or a bounded interval) whose last fire was already planned is
- *   paused and resumed before the instant: the pause dropped the planned fire,
- *   so the job must be reopened and the fire must still happen, exactly once;
+ * - a one-shot (or a bounded interval) whose last fire was already planned and
+ *   claimed is paused and resumed before the instant: the claimed fire stays
+ *   (its holder runs it from memory at its instant) and happens exactly once,
+ *   and the job stays completed (a pause drops only the planned fires nobody
+ *   holds, and reopens the job then: the store conformance suite);
  * - a one-shot paused over its instant and resumed after it: its fire was
  *   paused, not missed, so the job is completed without firing late.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { every, once, type Scheduler } from '../src/index.js';
+import { every, memoryStore, once, type Scheduler } from '../src/index.js';
 import { testScheduler } from './helpers/scheduler.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -18,7 +20,7 @@ describe('pause and resume around a last fire', () => {
   let scheduler: Scheduler | undefined;
   afterEach(async () => scheduler?.stop({ timeoutMs: 0 }));
 
-  it('fires a one-shot (and a bounded interval’s last fire) exactly once when paused and resumed after the fire was planned, before its instant', async () => {
+  it('fires a one-shot (and a bounded interval’s last fire) exactly once when paused and resumed after the fire was claimed, before its instant', async () => {
     const t = testScheduler();
     scheduler = t.scheduler;
     const { clock } = t;
@@ -49,9 +51,10 @@ describe('pause and resume around a last fire', () => {
 
     for (const id of ['reminder', 'bounded']) await scheduler.pauseJob(id);
     for (const id of ['reminder', 'bounded']) {
-      // The pause dropped the planned fire: the job is open again, its fire still ahead.
+      // The claimed fire stays: the job is still done, its last fire still ahead.
       const resumed = await scheduler.resumeJob(id);
-      expect(resumed).toMatchObject({ paused: false, nextFireAt: iso(at), completedAt: null });
+      expect(resumed).toMatchObject({ paused: false, nextFireAt: null });
+      expect(resumed.completedAt).not.toBeNull();
     }
 
     await clock.advance(60_000);
@@ -106,5 +109,33 @@ describe('pause and resume around a last fire', () => {
 
     await clock.advance(60_000); // the interval's next slot does fire
     expect(runs).toEqual(['interval']);
+  });
+
+  it('records as skipped, without running it, a fire claimed before its job paused and handed back since', async () => {
+    const store = memoryStore();
+    const first = testScheduler({ store });
+    const t0 = first.clock.now();
+    const runs: string[] = [];
+    first.scheduler.handle('h', () => void runs.push('first'));
+    await first.scheduler.start();
+    await first.scheduler.ensureJob({
+      id: 'j',
+      schedule: every('1h', { startAt: new Date(t0 + 1_500) }),
+      target: { type: 'handler', name: 'h' },
+    });
+    await first.clock.advance(500); // claimed ahead
+    await first.scheduler.pauseJob('j');
+    await first.scheduler.stop({ timeoutMs: 0 }); // hands the claimed fire back
+
+    const second = testScheduler({ store, clock: first.clock });
+    scheduler = second.scheduler;
+    second.scheduler.handle('h', () => void runs.push('second'));
+    await second.scheduler.start();
+    await second.clock.advance(5_000);
+    expect(runs).toEqual([]);
+    const executions = (await second.scheduler.listExecutions({ jobId: 'j' })).items;
+    expect(executions.map((e) => [e.fireAt, e.status, e.attempts.length])).toEqual([
+      [iso(t0 + 1_500), 'skipped', 0],
+    ]);
   });
 });

@@ -13,7 +13,7 @@ import { Pruner } from './pruner.js';
 import type { ResolvedPolicies } from './policies.js';
 import { Reaper } from './reaper.js';
 import { Registry } from './registry.js';
-import { Runner, START_LEAD_MS } from './runner.js';
+import { Runner } from './runner.js';
 import { Timer } from './timer.js';
 
 /** The most an adaptive prefetch holds (see {@link Engine.prefetch}). */
@@ -81,7 +81,7 @@ export interface EngineDeps {
  */
 export class Engine {
   private readonly leases = new Leases(() => this.capacityFreed());
-  /** Claimed executions, handed to the runner a start's lead before their instant. */
+  /** Claimed executions, handed to the runner at their instant. */
   private readonly timer: Timer<HeldLease>;
   private readonly planner: Planner;
   private readonly claimer: Claimer;
@@ -116,12 +116,7 @@ export class Engine {
       trusted: (now) => this.registry.trusted(now),
       confirm: () => this.registry.confirm(),
     });
-    this.timer = new Timer(
-      clock,
-      settings.horizonMs,
-      (due) => this.runner.enqueue(due),
-      START_LEAD_MS,
-    );
+    this.timer = new Timer(clock, settings.horizonMs, (due) => this.runner.enqueue(due));
     const defaults = settings.policyDefaults;
     this.planner = new Planner({
       store,
@@ -172,9 +167,9 @@ export class Engine {
 
   /** What this instance holds: executions waiting for their instant, queued for a slot, running. */
   stats(): EngineStats {
-    const runner = this.runner.counts(this.deps.clock.now());
+    const runner = this.runner.counts();
     return {
-      waiting: this.timer.size + runner.waiting,
+      waiting: this.timer.size,
       queued: runner.queued,
       running: runner.running,
       held: this.leases.size,
@@ -370,9 +365,9 @@ export class Engine {
     }
   }
 
+  /** A lost lease's execution leaves the timer (the runner skips leases no longer held). */
   private forget(lease: HeldLease): void {
     this.timer.remove((held) => held === lease);
-    this.runner.forget(lease);
   }
 
   private async settleWithin(timeoutMs: number): Promise<boolean> {

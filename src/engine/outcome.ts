@@ -25,6 +25,8 @@ export interface AttemptFacts {
   leaseMs: number;
   policies: ResolvedPolicies;
   maxResultBytes: number;
+  /** The attempt a previous holder abandoned (a take-over), to be recorded with this end. */
+  abandoned: Attempt | undefined;
 }
 
 const MAX_ERROR_MESSAGE = 2_000;
@@ -75,7 +77,7 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
     ? 'timed_out'
     : 'failed';
   const permanent = result.error instanceof PermanentError;
-  const failures = failuresOf(claim.execution.attempts) + 1;
+  const failures = failuresOf(claim.execution.attempts) + (facts.abandoned ? 1 : 0) + 1;
   if (!permanent && failures < policies.maxAttempts) {
     const delay =
       result.error instanceof RetryAfterError
@@ -102,25 +104,18 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
  * The end of an execution whose attempts kept vanishing with their instance
  * (a handler that crashes its process): once as many attempts as the retry
  * policy allows were abandoned, it fails for good instead of being taken over
- * again, so it cannot bring down every instance in turn. `abandoned` is the
- * attempt its last holder lost, recorded with the end.
+ * again, so it cannot bring down every instance in turn. The attempt its last
+ * holder lost, if any, is recorded with the end.
  */
-export function decideAbandoned(
-  facts: Omit<AttemptFacts, 'attempt' | 'startedAt'>,
-  abandoned: Attempt | undefined,
-): Decision {
+export function decideAbandoned(facts: Omit<AttemptFacts, 'attempt' | 'startedAt'>): Decision {
+  const { abandoned } = facts;
   const n = failuresOf(facts.claim.execution.attempts) + (abandoned ? 1 : 0);
   const error: ErrorInfo = {
     message: `gave up after ${n} attempts that failed or whose instance vanished`,
     name: 'Error',
   };
-  const decision = dead(
-    { ...facts, attempt: facts.claim.execution.attempt, startedAt: facts.now },
-    error,
-    abandoned,
-  );
-  decision.finish.from = 'claimed';
-  return decision;
+  const unrun = { ...facts, attempt: facts.claim.execution.attempt, startedAt: facts.now };
+  return dead({ ...unrun, abandoned: undefined }, error, abandoned);
 }
 
 /**
@@ -131,10 +126,10 @@ export function decideAbandoned(
 export function decideUnrun(
   facts: Omit<AttemptFacts, 'attempt' | 'startedAt'>,
   kind: 'skipped' | 'missed',
-  abandoned: Attempt | undefined,
 ): Decision {
+  const unrun = { ...facts, attempt: facts.claim.execution.attempt, startedAt: facts.now };
   const finish = finishOf(
-    { ...facts, attempt: facts.claim.execution.attempt, startedAt: facts.now },
+    { ...unrun, abandoned: undefined },
     {
       status: kind,
       onFailure: null,
@@ -143,15 +138,16 @@ export function decideUnrun(
       stats: statsOf(kind, facts.claim.execution.fireAt, facts.now),
     },
   );
-  finish.from = 'claimed';
-  if (abandoned) finish.attempt = abandoned;
+  if (facts.abandoned) finish.attempt = facts.abandoned;
   return { kind, finish };
 }
 
 /**
  * The attempt a taken-over execution lost: the previous holder had started
- * it (the execution is `running` under its attempt number), and vanished —
- * declared dead, or its lease expired. Undefined when nothing was started.
+ * it, or may have (the execution is `running` under its attempt number: the
+ * holder marked it, or the store did when it voided the holder's leases), and
+ * vanished — declared dead, or its lease expired. Undefined when nothing was
+ * started.
  */
 export function abandonedAttempt(claim: Claim, now: number): Attempt | undefined {
   const { execution, takenFrom } = claim;
@@ -217,12 +213,13 @@ function finishOf(
   facts: AttemptFacts,
   end: Omit<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention'>,
 ): FinishRequest {
-  const fence: Pick<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention'> = {
+  const fence: Pick<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention' | 'abandoned'> = {
     id: facts.claim.execution.id,
     leaseToken: facts.leaseToken,
-    from: 'running',
+    from: 'claimed',
     retention: retentionOf(facts.policies),
   };
+  if (facts.abandoned) fence.abandoned = facts.abandoned;
   return Object.assign(fence, end);
 }
 

@@ -49,6 +49,8 @@ export class Registry {
   private handle: TimerHandle | undefined;
   private beating: Promise<void> | undefined;
   private stopped = false;
+  /** The next sign of life follows soon (the store could not vouch for this one). */
+  private soon = false;
   private readonly waiters: (() => void)[] = [];
 
   constructor(private readonly deps: RegistryDeps) {}
@@ -121,9 +123,15 @@ export class Registry {
     return this.deps.instance.id;
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.deps.heartbeatMs): void {
     if (this.stopped) return;
-    this.handle = this.deps.clock.setTimeout(() => this.beatNow(), this.deps.heartbeatMs);
+    if (this.handle !== undefined) this.deps.clock.clearTimeout(this.handle);
+    this.handle = this.deps.clock.setTimeout(() => this.beatNow(), delayMs);
+  }
+
+  /** The next sign of life in a tenth of a heartbeat (instead of a whole one). */
+  private retrySoon(): void {
+    this.soon = true;
   }
 
   /** Shows life now (unless a beat is under way), then schedules the next beat. */
@@ -132,7 +140,9 @@ export class Registry {
     if (this.handle !== undefined) this.deps.clock.clearTimeout(this.handle);
     this.beating = this.beat().finally(() => {
       this.beating = undefined;
-      this.schedule();
+      const soon = this.soon;
+      this.soon = false;
+      this.schedule(soon ? Math.ceil(this.deps.heartbeatMs / 10) : this.deps.heartbeatMs);
     });
   }
 
@@ -152,6 +162,11 @@ export class Registry {
       for (const id of result.declaredDead) this.announceDeath(id);
       if (!result.registered) {
         await this.reregister();
+        return;
+      }
+      if (!result.vouched) {
+        // Its store cannot vouch for it right now (a lock being taken again): soon again.
+        this.retrySoon();
         return;
       }
       this.confirmedAt = now;

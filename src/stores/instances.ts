@@ -59,6 +59,12 @@ export interface BeatResult {
   live: InstanceRecord[];
   /** The instances this beat declared dead (their leases are void). */
   declaredDead: string[];
+  /**
+   * False when the store cannot vouch, right now, that this registered
+   * instance is alive to the others (Postgres: its lock is not held while
+   * its connection is re-established): it must start nothing until a beat vouches.
+   */
+  vouched: boolean;
 }
 
 /**
@@ -95,15 +101,23 @@ export interface StoreRegistry {
    * A sign of life: records `now`, `held` and `running` for the instance,
    * declares dead every other instance the death rule finds, and answers the
    * live set. Declaring a death is one atomic step: the dead instance leaves
-   * the registry, and each execution it leased gets a new lease token (so
-   * anything it still writes is fenced out); the executions it had not
-   * started are released (claimable at once, no attempt counted), the others
-   * (running, or failed with an onFailure delivery pending) have their lease
-   * expire (`leaseUntil = now - 1`), for `executionsTakeOver` to take them over.
+   * the registry, and each execution it leased is voided as `rules.ts`
+   * voidLease says, with `ranBefore` from `mayHaveRunBefore` (its last sign
+   * of life, `now` and `deadBefore`): what it cannot have started is
+   * released (claimable at once, no attempt counted); what it may have
+   * started, or did, is marked running with an expired lease for
+   * `executionsTakeOver`, which hands the abandoned attempt to the engine.
    */
   instanceBeat(params: InstanceBeat): Promise<BeatResult>;
   /** Removes an instance (a clean stop), voiding any lease it still holds. */
   instanceDeregister(params: { id: string; now: number }): Promise<void>;
   /** The registered instances, by id. */
   instancesList(): Promise<InstanceRecord[]>;
+  /**
+   * Whether this process can vouch, right now, for an instance registered
+   * through it (answered from memory; absent: always). Postgres: false while
+   * the instance's lock is lost and not yet taken again — the others may be
+   * about to declare it dead, so it must start nothing.
+   */
+  instanceVouched?(params: { id: string }): boolean;
 }

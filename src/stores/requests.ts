@@ -32,7 +32,13 @@ export interface JobPlan {
   retention: Retention;
 }
 
-/** How a claimed execution starts. */
+/**
+ * How a claimed execution starts where its start is written first: its start
+ * must be checked against the store (`overlap: 'forbid'`), or it takes over
+ * an abandoned attempt (recorded now, so a second loss counts too). Other
+ * attempts start with no write at all, and are marked running only when they
+ * run long ({@link RunningMark}).
+ */
 export interface StartRequest extends LeaseRef {
   /**
    * The attempt number being started: the execution's recorded attempt count
@@ -60,6 +66,16 @@ export type StartResult =
   | 'rejected';
 
 /**
+ * An attempt that has run for a while, marked `running` so it shows: its
+ * number and start are recorded (fenced on the lease; an execution already
+ * running or ended is left alone).
+ */
+export interface RunningMark extends LeaseRef {
+  attempt: number;
+  startedAt: number;
+}
+
+/**
  * What a write adds to its job's statistics, decided by the engine: counts to
  * add, instants the last ones are raised to, and whether a staleness ends.
  */
@@ -77,24 +93,28 @@ export interface StatsDelta {
 }
 
 /**
- * The fenced write of an execution's end, or of an attempt's, or of an
- * onFailure delivery. It is accepted only while the lease and token hold and
- * the execution is in the state `from` names: `claimed` (held, its next
- * attempt not started: ended without running, skipped, missed or given up),
- * `running` for an attempt's end, `pending-delivery` (failed, onFailure
- * pending) for a delivery.
+ * The fenced write of an attempt's end, of an execution's end without an
+ * attempt (skipped, missed, given up), or of an onFailure delivery. It is
+ * accepted only while the lease and token hold and the execution is in the
+ * state `from` names: `claimed` (held, scheduled or running: an attempt
+ * needs no write to start, so one that ran may still be `scheduled`),
+ * `pending-delivery` (failed, onFailure pending) for a delivery.
  */
 export interface FinishRequest extends LeaseRef {
-  from: 'claimed' | 'running' | 'pending-delivery';
+  from: 'claimed' | 'pending-delivery';
   /** The new status: final, or `scheduled` for a retry or a hand-back. */
   status: ExecutionStatus;
   /** For a retry: when the execution is due again. */
   runAt?: number;
   /**
-   * The attempt record to append: the one that ended, or (from `claimed`) the
-   * one a previous holder abandoned; absent for an onFailure delivery.
+   * The attempt record to append: the one that ended, or the one a previous
+   * holder abandoned when the execution ends without an attempt; absent for
+   * an onFailure delivery. Its number becomes the execution's `attempt`, and
+   * its start the execution's `startedAt`.
    */
   attempt?: Attempt;
+  /** The attempt a previous holder abandoned, appended before `attempt` (a take-over's first end). */
+  abandoned?: Attempt;
   result?: unknown;
   error?: ErrorInfo;
   onFailure: OnFailureState | null;
@@ -120,10 +140,10 @@ export interface JobWrite {
   /** The version the job must still have; null: insert (the id must be free). */
   expectedVersion: number | null;
   /**
-   * For an update: delete the job's planned, never-started scheduled fires
-   * (its schedule changed or it was paused) — a holder's start is then
-   * rejected — and, when any were deleted, clear its `completedAt` (its last
-   * fire did not happen after all).
+   * For an update: delete the job's planned fires that nobody holds (its
+   * schedule changed or it was paused; rules.ts isDroppedByChange — claimed
+   * ones run at their instant) and, when any were deleted, clear its
+   * `completedAt` (its last fire did not happen after all).
    */
   dropPlanned: boolean;
 }

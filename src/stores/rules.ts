@@ -31,19 +31,50 @@ export function inShare(jobId: string, dueAt: number, share: Share | undefined):
 }
 
 /**
- * What declaring an instance dead does to an execution it leased: a new
- * token (its holder's writes are fenced out); released when it had not
- * started (claimable at once, no attempt counted), else its lease expires
- * (`now - 1`) for a take-over, which records the attempt as abandoned.
+ * Until when an instance declared dead at `now` may have started attempts: it
+ * starts none once it cannot be sure it is still registered — about
+ * `deadAfter` (`now - deadBefore`) after its last sign of life — nor after it
+ * was declared dead.
  */
-export function voidLease(e: ExecutionRecord, now: number): void {
+export function mayHaveRunBefore(lastSeenAt: number, now: number, deadBefore: number): number {
+  return Math.min(now, lastSeenAt + (now - deadBefore));
+}
+
+/**
+ * What declaring an instance dead does to an execution it leased: a new
+ * token (its holder's writes are fenced out). A planned execution whose
+ * instant came before `ranBefore` may have been run from memory (an attempt
+ * needs no write to start): it is marked started (`running`, the next
+ * attempt number, started at its `runAt`); so is one the holder marked
+ * itself. Those, and failed ones whose onFailure delivery is pending, have
+ * their lease expire (`now - 1`) for a take-over, which records the attempt
+ * as abandoned. A planned execution whose instant had not come is released:
+ * claimable at once, no attempt counted.
+ */
+export function voidLease(e: ExecutionRecord, now: number, ranBefore: number): void {
   e.leaseToken += 1;
-  if (e.status === 'scheduled') {
+  if (e.status === 'scheduled' && e.runAt >= ranBefore) {
     e.leaseOwner = null;
     e.leaseUntil = null;
-  } else {
-    e.leaseUntil = now - 1;
+    return;
   }
+  if (e.status === 'scheduled') markMayHaveRun(e);
+  e.leaseUntil = now - 1;
+}
+
+/**
+ * True when a take-over of an expired lease finds a planned execution whose
+ * instant came while the lease held: its holder may have run it from memory.
+ */
+export function mayHaveRunUnderLease(e: ExecutionRecord): boolean {
+  return e.status === 'scheduled' && e.leaseUntil !== null && e.runAt < e.leaseUntil;
+}
+
+/** Marks an execution that may have run unmarked as started at its `runAt` (the next attempt). */
+export function markMayHaveRun(e: ExecutionRecord): void {
+  e.status = 'running';
+  e.attempt += 1;
+  e.startedAt = e.runAt;
 }
 
 /** True when a job passes a listing filter (not the paging cursor). */
@@ -79,6 +110,16 @@ export function isUnfinishedForOverlap(
   );
 }
 
+/**
+ * True when a change of its job (paused, or its schedule changed) deletes a
+ * planned fire: nobody holds it. A claimed one stays and runs at its instant
+ * (its holder runs it from memory, and learns nothing of the change before):
+ * a run recorded is better than a run the ledger does not show.
+ */
+export function isDroppedByChange(e: ExecutionRecord): boolean {
+  return isPlannedFire(e) && e.leaseOwner === null;
+}
+
 /** Orders executions newest first by `(fireAt, id)`; positive when `a` is older than `b`. */
 export function compareNewestFirst(
   a: Pick<ExecutionRecord, 'fireAt' | 'id'>,
@@ -96,7 +137,6 @@ export function isStartable(e: ExecutionRecord): boolean {
 /** True when an execution is in the state a finish expects (see `FinishRequest.from`). */
 export function isFinishable(e: ExecutionRecord, finish: Pick<FinishRequest, 'from'>): boolean {
   if (finish.from === 'claimed') return isStartable(e);
-  if (finish.from === 'running') return e.status === 'running';
   return e.status === 'failed' && e.onFailure === 'pending';
 }
 

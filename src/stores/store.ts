@@ -30,6 +30,7 @@ import type {
   JobPlan,
   JobsListParams,
   JobWrite,
+  RunningMark,
   StartRequest,
   StartResult,
 } from './requests.js';
@@ -159,8 +160,13 @@ export interface Store extends StoreRegistry {
     leaseMs: number;
     limit: number;
   }): Promise<Claim[]>;
-  /** Marks claimed executions running (fenced); answers per request, in order. */
+  /**
+   * Marks claimed executions running where their start is written first
+   * (fenced; see {@link StartRequest}); answers per request, in order.
+   */
   executionsStart(params: { starts: StartRequest[] }): Promise<StartResult[]>;
+  /** Marks long-running attempts `running` (fenced, see {@link RunningMark}); returns the ids marked. */
+  executionsMarkRunning(params: { marks: RunningMark[] }): Promise<string[]>;
   /**
    * Records ends (fenced, see {@link FinishRequest}); answers per request
    * whether it was accepted. An accepted end adds its `stats` delta to the
@@ -230,6 +236,7 @@ export const STORE_METHODS = [
   'executionsClaim',
   'executionsTakeOver',
   'executionsStart',
+  'executionsMarkRunning',
   'executionsFinish',
   'leasesRenew',
   'leasesRelease',

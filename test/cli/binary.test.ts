@@ -203,6 +203,9 @@ describe('the chime binary', () => {
     expect(trigger.code, trigger.stderr).toBe(0);
     const execution = JSON.parse(trigger.stdout) as Execution;
     await waitFor(() => (existsSync(started) ? true : undefined), 'the slow attempt to start');
+    // An attempt is marked running once it has run for a second (a quick one writes nothing).
+    const startedAt = Number(readFileSync(started, 'utf8'));
+    await new Promise((resolve) => setTimeout(resolve, startedAt + 1_300 - Date.now()));
     const running = await cli(url, 'executions', 'get', execution.id, '--json');
     expect((JSON.parse(running.stdout) as Execution).status).toBe('running');
 
@@ -218,7 +221,7 @@ describe('the chime binary', () => {
     await store.open();
     try {
       const record = await store.executionGet({ id: execution.id });
-      expect(record).toMatchObject({ status: 'succeeded', attempt: 1, result: { slept: 1500 } });
+      expect(record).toMatchObject({ status: 'succeeded', attempt: 1, result: { slept: 3000 } });
     } finally {
       await store.close();
     }

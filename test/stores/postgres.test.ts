@@ -343,13 +343,16 @@ describe.skipIf(!available)('postgres', () => {
         statuses: ['succeeded', 'failed'],
         run_ats: [null, null],
         attempts: [null, null],
+        abandoneds: [null, null],
+        attempt_nos: [null, null],
+        attempt_started_ats: [null, null],
         results: [null, null],
         errors: [null, null],
         on_failures: [null, null],
         finished_ats: [T0, T0],
         keep_lease_untils: [null, null],
         last_outcomes: [null, null],
-        froms: ['running', 'claimed'],
+        froms: ['claimed', 'pending-delivery'],
         succeeded_deltas: [1, 0],
         failed_deltas: [0, 0],
         missed_deltas: [0, 1],
@@ -373,6 +376,13 @@ describe.skipIf(!available)('postgres', () => {
       expect(start).toContain('executions_pkey');
       // The overlap check reads the job's history by its index.
       expect(start).toContain('executions_job_recent');
+      const marks = await explain('executionsMarkRunning', {
+        ids: ['e-1', 'e-2'],
+        lease_tokens: [1, 1],
+        attempts: [1, 1],
+        started_ats: [T0, T0],
+      });
+      expect(marks).toContain('executions_pkey');
       const leases = { ids: ['e-1', 'e-2'], lease_tokens: [1, 1] };
       const renew = await explain('leasesRenew', { ...leases, until: T0, owner: 'o' });
       const release = await explain('leasesRelease', {
@@ -488,7 +498,7 @@ describe.skipIf(!available)('postgres', () => {
         const request: FinishRequest = {
           id: e.id,
           leaseToken: 1,
-          from: 'running',
+          from: 'claimed',
           status: 'succeeded',
           attempt: makeAttempt(),
           onFailure: null,
@@ -611,7 +621,7 @@ describe.skipIf(!available)('postgres', () => {
                     return {
                       id: e.id,
                       leaseToken: 1,
-                      from: 'running' as const,
+                      from: 'claimed' as const,
                       status,
                       attempt: makeAttempt(),
                       onFailure: null,
@@ -791,7 +801,7 @@ describe.skipIf(!available)('postgres', () => {
         const finishes = fires.map((f) => ({
           id: f.id,
           leaseToken: 1,
-          from: 'running' as const,
+          from: 'claimed' as const,
           status: 'succeeded' as const,
           result: { i: f.fireAt - T0 },
           onFailure: null,

@@ -9,6 +9,7 @@ import type {
   JobsListParams,
   JobWrite,
   LeaseRef,
+  RunningMark,
   StartRequest,
   StartResult,
   Store,
@@ -17,11 +18,13 @@ import {
   isFinishable,
   isStartable,
   matchesJobFilter,
-  isPlannedFire,
+  isDroppedByChange,
   isPrunable,
   isUnfinishedForOverlap,
   compareNewestFirst,
   inShare,
+  markMayHaveRun,
+  mayHaveRunUnderLease,
   pruneAfterAdding,
 } from '../rules.js';
 import { MemoryMaintenance } from './maintenance.js';
@@ -225,6 +228,7 @@ export class MemoryStore implements Store {
       .slice(0, params.limit);
     return expired.map((e) => {
       const takenFrom = e.leaseOwner ?? '';
+      if (mayHaveRunUnderLease(e)) markMayHaveRun(e);
       const claim = this.lease(e, params.owner, Math.max(e.runAt, params.now) + params.leaseMs);
       return Object.assign(claim, { takenFrom });
     });
@@ -245,6 +249,18 @@ export class MemoryStore implements Store {
     });
   }
 
+  async executionsMarkRunning({ marks }: { marks: RunningMark[] }): Promise<string[]> {
+    const marked: string[] = [];
+    for (const mark of marks) {
+      const e = this.state.executions.get(mark.id);
+      if (!e || e.leaseToken !== mark.leaseToken || e.leaseOwner === null) continue;
+      if (e.status !== 'scheduled') continue;
+      Object.assign(e, { status: 'running', attempt: mark.attempt, startedAt: mark.startedAt });
+      marked.push(mark.id);
+    }
+    return marked;
+  }
+
   async executionsFinish({ finishes }: { finishes: FinishRequest[] }): Promise<boolean[]> {
     this.state.nextDue = undefined;
     return finishes.map((finish) => {
@@ -253,7 +269,12 @@ export class MemoryStore implements Store {
       if (!isFinishable(e, finish)) return false;
       e.status = finish.status;
       if (finish.runAt !== undefined) e.runAt = finish.runAt;
-      if (finish.attempt) e.attempts.push(copy(finish.attempt));
+      if (finish.abandoned) e.attempts.push(copy(finish.abandoned));
+      if (finish.attempt) {
+        e.attempts.push(copy(finish.attempt));
+        e.attempt = finish.attempt.attempt;
+        e.startedAt = Date.parse(finish.attempt.startedAt);
+      }
       if (finish.result !== undefined) e.result = copy(finish.result);
       if (finish.error !== undefined) e.error = { ...finish.error };
       e.onFailure = finish.onFailure;
@@ -315,7 +336,7 @@ export class MemoryStore implements Store {
     this.state.nextDue = undefined;
     if (!dropPlanned) return;
     for (const execution of this.state.executions.values()) {
-      if (execution.jobId !== job.id || !isPlannedFire(execution)) continue;
+      if (execution.jobId !== job.id || !isDroppedByChange(execution)) continue;
       this.state.deleteExecution(execution);
       job.completedAt = null;
     }

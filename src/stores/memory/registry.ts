@@ -6,7 +6,7 @@ import type {
   InstanceRecord,
   StoreRegistry,
 } from '../instances.js';
-import { voidLease } from '../rules.js';
+import { mayHaveRunBefore, voidLease } from '../rules.js';
 import { compareIds, copy, type MemoryState } from './state.js';
 
 /** The memory store's registry of live instances. In one process, only silence tells a death. */
@@ -28,7 +28,8 @@ export class MemoryRegistry implements StoreRegistry {
         `a live instance is registered as "${instance.id}" (last sign of life ${now - current.lastSeenAt} ms ago)`,
       );
     }
-    if (current) this.declareDead(current.id, now);
+    if (current)
+      this.declareDead(current, now, mayHaveRunBefore(current.lastSeenAt, now, params.deadBefore));
     this.instances.set(instance.id, { ...instance, lastSeenAt: now, held: 0, running: 0 });
   }
 
@@ -38,14 +39,20 @@ export class MemoryRegistry implements StoreRegistry {
     const declaredDead: string[] = [];
     for (const other of [...this.instances.values()]) {
       if (other.id === beat.id || other.lastSeenAt >= beat.deadBefore) continue;
-      this.declareDead(other.id, beat.now);
+      this.declareDead(
+        other,
+        beat.now,
+        mayHaveRunBefore(other.lastSeenAt, beat.now, beat.deadBefore),
+      );
       declaredDead.push(other.id);
     }
-    return { registered: me !== undefined, live: await this.instancesList(), declaredDead };
+    const registered = me !== undefined;
+    return { registered, live: await this.instancesList(), declaredDead, vouched: registered };
   }
 
   async instanceDeregister({ id, now }: { id: string; now: number }): Promise<void> {
-    this.declareDead(id, now);
+    const instance = this.instances.get(id);
+    if (instance) this.declareDead(instance, now, now);
   }
 
   async instancesList(): Promise<InstanceRecord[]> {
@@ -53,9 +60,10 @@ export class MemoryRegistry implements StoreRegistry {
   }
 
   /** Removes an instance from the registry and voids its leases (rules.ts voidLease). */
-  private declareDead(id: string, now: number): void {
-    this.instances.delete(id);
+  private declareDead(instance: InstanceRecord, now: number, ranBefore: number): void {
+    this.instances.delete(instance.id);
     this.state.nextDue = undefined;
-    for (const e of this.state.executions.values()) if (e.leaseOwner === id) voidLease(e, now);
+    for (const e of this.state.executions.values())
+      if (e.leaseOwner === instance.id) voidLease(e, now, ranBefore);
   }
 }

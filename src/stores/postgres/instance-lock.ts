@@ -30,6 +30,8 @@ export class InstanceLocks {
   private closed = false;
   /** The lock key of each instance id: held, or to take again once reconnected. */
   private readonly keys = new Map<string, number>();
+  /** The ids whose lock the connection holds right now. */
+  private readonly held = new Set<string>();
 
   constructor(private readonly newClient: () => Client) {}
 
@@ -52,13 +54,20 @@ export class InstanceLocks {
   async settle(id: string, key: number): Promise<void> {
     const before = this.keys.get(id);
     this.keys.set(id, key);
+    this.held.add(id);
     if (before !== undefined && before !== key) await this.unlock(before);
+  }
+
+  /** Whether the connection holds the lock of `id` right now. */
+  holds(id: string): boolean {
+    return this.held.has(id);
   }
 
   /** Gives up the lock of `id`, if held. */
   async release(id: string): Promise<void> {
     const key = this.keys.get(id);
     this.keys.delete(id);
+    this.held.delete(id);
     if (key !== undefined) await this.unlock(key);
   }
 
@@ -80,6 +89,7 @@ export class InstanceLocks {
     this.client = undefined;
     this.connecting = undefined;
     this.keys.clear();
+    this.held.clear();
     await client?.end().catch(() => undefined);
   }
 
@@ -107,6 +117,7 @@ export class InstanceLocks {
   private lost(client: Client): void {
     if (this.client !== client) return;
     this.client = undefined;
+    this.held.clear();
     client.end().catch(() => undefined);
     this.relock();
   }
@@ -116,8 +127,12 @@ export class InstanceLocks {
     this.connected()
       .then(async (client) => {
         for (const [id, key] of [...this.keys]) {
-          // Someone else holds it: the instance will be declared dead and register anew.
-          if (!(await tryLock(client, key)) && this.keys.get(id) === key) this.keys.delete(id);
+          if (await tryLock(client, key)) {
+            if (this.keys.get(id) === key) this.held.add(id);
+          } else if (this.keys.get(id) === key) {
+            // Someone else holds it: the instance will be declared dead and register anew.
+            this.keys.delete(id);
+          }
         }
       })
       .catch(() => {

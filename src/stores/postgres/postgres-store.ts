@@ -23,6 +23,7 @@ import type {
   JobsListParams,
   JobWrite,
   LeaseRef,
+  RunningMark,
   StartRequest,
   StartResult,
   Store,
@@ -58,6 +59,7 @@ import {
   collectAdvance,
   executionFromRow,
   finishArrays,
+  markArrays,
   fireArrays,
   jobFromRow,
   jobParams,
@@ -353,6 +355,19 @@ export class PostgresStore implements Store {
     return results;
   }
 
+  async executionsMarkRunning({ marks }: { marks: RunningMark[] }): Promise<string[]> {
+    const marked: string[] = [];
+    const parts = segments(marks, (mark) => mark.id);
+    await this.db.batch('mark executions running', parts.length > 1, async (run) => {
+      marked.length = 0;
+      for (const part of parts) {
+        const { rows } = await run<{ id: string }>('executionsMarkRunning', markArrays(part.items));
+        for (const row of rows) marked.push(row.id);
+      }
+    });
+    return marked;
+  }
+
   async executionsFinish({ finishes }: { finishes: FinishRequest[] }): Promise<boolean[]> {
     const results = finishes.map(() => false);
     const parts = segments(finishes, (finish) => finish.id);
@@ -398,6 +413,10 @@ export class PostgresStore implements Store {
 
   async instanceDeregister(params: { id: string; now: number }): Promise<void> {
     return this.registry.deregister(params);
+  }
+
+  instanceVouched({ id }: { id: string }): boolean {
+    return this.registry.vouched(id);
   }
 
   async instancesList(): Promise<InstanceRecord[]> {

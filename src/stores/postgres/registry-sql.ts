@@ -27,14 +27,28 @@ const INSTANCE =
 
 /**
  * rules.ts voidLease for every execution leased by the instances of the
- * `gone` CTE: a new token; released when not started, else expired.
+ * `gone` CTE (`g`), `ranBefore` being rules.ts mayHaveRunBefore as SQL over
+ * `g`: a new token; a planned execution whose instant had not come is
+ * released; one whose instant came is marked started (it may have run from
+ * memory); those and the running ones have their lease expire. SET
+ * expressions read the row as it was.
  */
-const voidLeases = (s: string) => `voided AS (
+const voidLeases = (s: string, ranBefore: string) => {
+  const unrun = `e.status = 'scheduled' AND e.run_at >= ${ranBefore}`;
+  const mayHaveRun = `e.status = 'scheduled' AND e.run_at < ${ranBefore}`;
+  return `voided AS (
     UPDATE ${s}.executions e SET lease_token = e.lease_token + 1,
-      lease_owner = CASE WHEN e.status = 'scheduled' THEN NULL ELSE e.lease_owner END,
-      lease_until = CASE WHEN e.status = 'scheduled' THEN NULL ELSE @now::bigint - 1 END
-    WHERE e.lease_owner IN (SELECT id FROM gone)
+      lease_owner = CASE WHEN ${unrun} THEN NULL ELSE e.lease_owner END,
+      lease_until = CASE WHEN ${unrun} THEN NULL ELSE @now::bigint - 1 END,
+      attempt = CASE WHEN ${mayHaveRun} THEN e.attempt + 1 ELSE e.attempt END,
+      started_at = CASE WHEN ${mayHaveRun} THEN e.run_at ELSE e.started_at END,
+      status = CASE WHEN ${mayHaveRun} THEN 'running' ELSE e.status END
+    FROM gone g WHERE e.lease_owner = g.id
     RETURNING e.run_at, e.has_work, e.lease_owner)`;
+};
+
+/** rules.ts mayHaveRunBefore of the dead instance `g`. */
+const RAN_BEFORE = `least(@now::bigint, g.last_seen_at + (@now::bigint - @dead_before::bigint))`;
 
 /** The registry's statements for one (quoted) schema; `wake` is sql.ts's notification step. */
 export function registrySqlOf(s: string, wake: (src: string, due: string, cond: string) => string) {
@@ -59,14 +73,14 @@ export function registrySqlOf(s: string, wake: (src: string, due: string, cond: 
     // seen silent); one statement, so the registry and the leases change together.
     instancesDeclareDead: `WITH gone AS (
         DELETE FROM ${s}.instances i WHERE i.id = ANY(@ids::text[]) AND ${dead('i')}
-        RETURNING i.id
-      ), ${voidLeases(s)},
+        RETURNING i.id, i.last_seen_at
+      ), ${voidLeases(s, RAN_BEFORE)},
       ${wake('voided', 'run_at', 'lease_owner IS NULL AND has_work')}
       SELECT id, ${WOKE} FROM gone`,
     // A clean stop: the instance leaves, whatever it still leased is void.
     instanceDeregister: `WITH gone AS (
         DELETE FROM ${s}.instances WHERE id = @id RETURNING id
-      ), ${voidLeases(s)},
+      ), ${voidLeases(s, '@now::bigint')},
       ${wake('voided', 'run_at', 'lease_owner IS NULL AND has_work')}
       SELECT ${WOKE}`,
     instancesList: `SELECT ${INSTANCE} FROM ${s}.instances i ORDER BY i.id`,

@@ -102,7 +102,12 @@ export class PostgresRegistry {
     const live = rows
       .filter((row) => !declaredDead.includes(row.id) && (row.id !== beat.id || registered))
       .map((row) => recordOf(row, row.id === beat.id ? beat : undefined));
-    return { registered, live, declaredDead };
+    return { registered, live, declaredDead, vouched: registered && this.locks.holds(beat.id) };
+  }
+
+  /** Whether this process holds the instance's lock right now. */
+  vouched(id: string): boolean {
+    return this.locks.holds(id);
   }
 
   async deregister({ id, now }: { id: string; now: number }): Promise<void> {

@@ -15,6 +15,7 @@ import type {
   JobRecord,
   LeaseRef,
   Retention,
+  RunningMark,
   StartRequest,
   StatsDelta,
 } from '../store.js';
@@ -196,6 +197,9 @@ export function finishArrays(finishes: readonly FinishRequest[]): Record<string,
     statuses: column((f) => f.status),
     run_ats: column((f) => f.runAt ?? null),
     attempts: column((f) => jsonOrNull(f.attempt)),
+    abandoneds: column((f) => jsonOrNull(f.abandoned)),
+    attempt_nos: column((f) => f.attempt?.attempt ?? null),
+    attempt_started_ats: column((f) => (f.attempt ? Date.parse(f.attempt.startedAt) : null)),
     results: column((f) => jsonOrNull(f.result)),
     errors: column((f) => jsonOrNull(f.error)),
     on_failures: column((f) => f.onFailure),
@@ -231,6 +235,16 @@ export function startArrays(starts: readonly StartRequest[]): Record<string, Col
     started_ats: starts.map((s) => s.startedAt),
     unless_overlappings: starts.map((s) => s.unlessOverlapping),
     abandoned: starts.map((s) => jsonOrNull(s.abandoned)),
+  };
+}
+
+/** Running marks as the parallel arrays of their statement. */
+export function markArrays(marks: readonly RunningMark[]): Record<string, Column> {
+  return {
+    ids: marks.map((m) => m.id),
+    lease_tokens: marks.map((m) => m.leaseToken),
+    attempts: marks.map((m) => m.attempt),
+    started_ats: marks.map((m) => m.startedAt),
   };
 }
 

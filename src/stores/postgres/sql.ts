@@ -47,6 +47,12 @@ import { EXECUTION_COLUMNS, JOB_COLUMNS, TYPES } from './rows.js';
 const XLOCK_COLUMNS = `x.id, x.job_id, x.fire_at, x.trigger, x.status, x.attempt, x.lease_token,
   x.lease_owner, x.on_failure`;
 
+/** The executions named by `@ids`, locked in id order (the order every statement locks them in). */
+const xlock = (s: string) => `xlock AS MATERIALIZED (
+    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
+    ORDER BY x.id FOR NO KEY UPDATE
+  )`;
+
 /** A statement ready to bind: its prepared-statement name, its text and its parameters in `$n` order. */
 export interface Statement {
   readonly name: string;
@@ -169,10 +175,14 @@ const claim = (s: string) => `WITH due AS MATERIALIZED (
   FROM claimed c JOIN ${s}.jobs j ON j.id = c.job_id
   ORDER BY c.run_at, c.id`;
 
+/** rules.ts mayHaveRunUnderLease: a planned execution whose instant came while its lease held. */
+const MAY_HAVE_RUN = `e.status = 'scheduled' AND e.run_at < e.lease_until`;
+
 /**
  * Leases work whose lease expired before `@now`, oldest expiry first, like the
  * claim; each row names the previous holder (`taken_from`), whose lost attempt
- * the engine records.
+ * the engine records. A planned execution whose instant came while the lease
+ * held is marked started (rules.ts markMayHaveRun): it may have run from memory.
  */
 const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
     SELECT id, lease_owner FROM ${s}.executions
@@ -183,7 +193,10 @@ const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
   ), taken AS (
     UPDATE ${s}.executions e
     SET lease_owner = @owner, lease_until = greatest(e.run_at, @now::bigint) + @lease_ms::bigint,
-      lease_token = e.lease_token + 1
+      lease_token = e.lease_token + 1,
+      attempt = CASE WHEN ${MAY_HAVE_RUN} THEN e.attempt + 1 ELSE e.attempt END,
+      started_at = CASE WHEN ${MAY_HAVE_RUN} THEN e.run_at ELSE e.started_at END,
+      status = CASE WHEN ${MAY_HAVE_RUN} THEN 'running' ELSE e.status END
     FROM expired x WHERE e.id = x.id
     RETURNING e.*, x.lease_owner AS taken_from
   )
@@ -255,10 +268,7 @@ const executionsStart = (s: string) => `WITH req AS (
     SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @attempts::int[],
       @started_ats::bigint[], @unless_overlappings::boolean[], @abandoned::text[])
       WITH ORDINALITY AS r(id, lease_token, attempt, started_at, unless_overlapping, abandoned, ord)
-  ), xlock AS MATERIALIZED (
-    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
-    ORDER BY x.id FOR NO KEY UPDATE
-  ), fenced AS (
+  ), ${xlock(s)}, fenced AS (
     SELECT r.*, l.job_id, l.fire_at
     FROM req r JOIN xlock l ON l.id = r.id
     WHERE l.lease_token = r.lease_token AND l.lease_owner IS NOT NULL
@@ -280,6 +290,10 @@ const executionsStart = (s: string) => `WITH req AS (
   )
   SELECT ord, outcome FROM decided`;
 
+/** A JSON text or NULL as a jsonb array of it, or an empty one. */
+const asArray = (json: string) =>
+  `CASE WHEN ${json} IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(${json}::jsonb) END`;
+
 /** rules.ts isPrunable of the state a finish request `r` writes. */
 const prunableAfter = (r: string) =>
   `NOT (${r}.status IN ('scheduled', 'running')
@@ -296,13 +310,15 @@ const prunableAfter = (r: string) =>
  */
 const executionsFinish = (s: string) => `WITH req AS (
     SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[], @statuses::text[],
-      @run_ats::bigint[], @attempts::text[], @results::text[], @errors::text[],
+      @run_ats::bigint[], @attempts::text[], @abandoneds::text[], @attempt_nos::int[],
+      @attempt_started_ats::bigint[], @results::text[], @errors::text[],
       @on_failures::text[], @finished_ats::bigint[], @keep_lease_untils::bigint[],
       @last_outcomes::text[], @froms::text[], @keep_lasts::int[], @max_ages::bigint[],
       @succeeded_deltas::int[], @failed_deltas::int[], @missed_deltas::int[],
       @skipped_deltas::int[], @last_fire_ats::bigint[], @last_success_ats::bigint[],
       @last_failure_ats::bigint[], @freshes::boolean[])
-      WITH ORDINALITY AS r(id, lease_token, status, run_at, attempt, result, error, on_failure,
+      WITH ORDINALITY AS r(id, lease_token, status, run_at, attempt, abandoned, attempt_no,
+        attempt_started_at, result, error, on_failure,
         finished_at, keep_lease_until, last_outcome, from_state, keep_last, max_age,
         succeeded_delta, failed_delta, missed_delta, skipped_delta, last_fire_at,
         last_success_at, last_failure_at, fresh, ord)
@@ -317,8 +333,9 @@ const executionsFinish = (s: string) => `WITH req AS (
     ORDER BY x.id FOR NO KEY UPDATE
   ), done AS (
     UPDATE ${s}.executions e SET status = r.status, run_at = coalesce(r.run_at, e.run_at),
-      attempts = CASE WHEN r.attempt IS NULL THEN e.attempts
-        ELSE e.attempts || jsonb_build_array(r.attempt::jsonb) END,
+      attempts = e.attempts || ${asArray('r.abandoned')} || ${asArray('r.attempt')},
+      attempt = coalesce(r.attempt_no, e.attempt),
+      started_at = coalesce(r.attempt_started_at, e.started_at),
       result = coalesce(r.result::jsonb, e.result), error = coalesce(r.error::jsonb, e.error),
       on_failure = r.on_failure, finished_at = r.finished_at,
       lease_owner = CASE WHEN r.keep_lease_until IS NULL THEN NULL ELSE e.lease_owner END,
@@ -326,8 +343,7 @@ const executionsFinish = (s: string) => `WITH req AS (
     FROM req r JOIN xlock l ON l.id = r.id
     WHERE e.id = l.id AND l.lease_token = r.lease_token
       AND l.lease_owner IS NOT NULL
-      AND CASE r.from_state WHEN 'running' THEN l.status = 'running'
-        WHEN 'claimed' THEN l.status IN ('scheduled', 'running')
+      AND CASE r.from_state WHEN 'claimed' THEN l.status IN ('scheduled', 'running')
         ELSE l.status = 'failed' AND l.on_failure = 'pending' END
     RETURNING r.ord, e.job_id, r.status, r.last_outcome, r.keep_last, r.max_age,
       coalesce(r.finished_at, e.fire_at) AS at, r.succeeded_delta, r.failed_delta,
@@ -440,16 +456,16 @@ function sqlOf(s: string) {
         ON CONFLICT DO NOTHING RETURNING id, paused, next_fire_at
       ), ${wake('ins', 'next_fire_at', 'NOT paused')}
       SELECT id, ${WOKE} FROM ins`,
-    // With @drop_planned, the job's planned fires (rules.ts isPlannedFire) go with the same statement.
     // The job is locked first (compare-and-set on its version); with @drop_planned its planned
-    // fires (rules.ts isPlannedFire) are deleted, and when any were, it is no longer completed.
+    // fires nobody holds (rules.ts isDroppedByChange) are deleted, and when any were, it is no
+    // longer completed.
     // What the store keeps (statistics, stale_since, prune_after, kept_count) stays as it is.
     jobUpdate: `WITH locked AS (
         SELECT id FROM ${s}.jobs WHERE id = @id AND version = @expected_version FOR NO KEY UPDATE
       ), dropped AS (
         DELETE FROM ${s}.executions e USING locked
         WHERE @drop_planned::boolean AND e.job_id = locked.id AND e.trigger = 'schedule'
-          AND e.status = 'scheduled' AND e.attempt = 0
+          AND e.status = 'scheduled' AND e.attempt = 0 AND e.lease_owner IS NULL
         RETURNING e.id
       ), upd AS (
         UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash, paused = @paused,
@@ -528,20 +544,23 @@ function sqlOf(s: string) {
     pruneLock: `SELECT id FROM ${s}.jobs WHERE id = @job_id FOR NO KEY UPDATE`,
     executionsStart: executionsStart(s),
     executionsFinish: executionsFinish(s),
+    // Long-running attempts marked running (fenced; only a planned one is marked).
+    executionsMarkRunning: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[],
+        @attempts::int[], @started_ats::bigint[]) AS r(id, lease_token, attempt, started_at)),
+      ${xlock(s)}
+      UPDATE ${s}.executions e SET status = 'running', attempt = r.attempt, started_at = r.started_at
+      FROM r JOIN xlock l ON l.id = r.id
+      WHERE e.id = l.id AND l.lease_token = r.lease_token AND l.lease_owner IS NOT NULL
+        AND l.status = 'scheduled'
+      RETURNING e.id`,
     leasesRenew: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),
-      xlock AS MATERIALIZED (
-    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
-    ORDER BY x.id FOR NO KEY UPDATE
-  )
+      ${xlock(s)}
       UPDATE ${s}.executions e SET lease_until = @until::bigint
       FROM r JOIN xlock l ON l.id = r.id
       WHERE e.id = l.id AND l.lease_token = r.lease_token AND l.lease_owner = @owner::text
       RETURNING e.id`,
     leasesRelease: `WITH r AS (SELECT * FROM unnest(@ids::text[], @lease_tokens::bigint[]) AS r(id, lease_token)),
-      xlock AS MATERIALIZED (
-    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x WHERE x.id = ANY(@ids::text[])
-    ORDER BY x.id FOR NO KEY UPDATE
-  ), released AS (
+      ${xlock(s)}, released AS (
         UPDATE ${s}.executions e SET lease_owner = NULL, lease_until = NULL
         FROM r JOIN xlock l ON l.id = r.id
         WHERE e.id = l.id AND l.lease_token = r.lease_token

@@ -13,6 +13,7 @@ import type {
   JobPlan,
   JobRecord,
   Retention,
+  RunningMark,
   StartRequest,
   StartResult,
   StatsDelta,
@@ -70,6 +71,21 @@ export function insertExecution(s: Statements, execution: ExecutionRecord): bool
   return true;
 }
 
+/** Marks long-running attempts running (fenced); returns the ids marked. */
+export function markRunning(s: Statements, marks: RunningMark[]): string[] {
+  return marks
+    .filter(
+      (m) =>
+        s.markRunning.run({
+          id: m.id,
+          lease_token: m.leaseToken,
+          attempt: m.attempt,
+          started_at: m.startedAt,
+        }).changes === 1,
+    )
+    .map((m) => m.id);
+}
+
 /** Takes over the expired leases of up to `limit` executions; each claim names its previous holder. */
 export function takeOver(
   s: Statements,
@@ -124,6 +140,9 @@ export function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBa
     status: finish.status,
     run_at: finish.runAt ?? null,
     attempt: jsonOrNull(finish.attempt),
+    abandoned: jsonOrNull(finish.abandoned),
+    attempt_no: finish.attempt?.attempt ?? null,
+    attempt_started_at: finish.attempt ? Date.parse(finish.attempt.startedAt) : null,
     result: jsonOrNull(finish.result),
     error: jsonOrNull(finish.error),
     on_failure: finish.onFailure,

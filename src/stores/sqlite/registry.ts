@@ -9,11 +9,17 @@ import type Database from 'better-sqlite3';
 import { ChimeError } from '../../errors.js';
 import type { BeatResult, InstanceBeat, InstanceInfo, InstanceRecord } from '../instances.js';
 import { instanceFromRow, type InstanceRow as SqlInstanceRow } from '../sql-rows.js';
+import { mayHaveRunBefore } from '../rules.js';
 import { isGone, thisProcess } from './processes.js';
 import { counted, type StatementCounter, type Stmt } from './statements.js';
 
 /** A row of `instances`, with how its process is told apart on this host. */
 type InstanceRow = SqlInstanceRow & { boot_id: string | null; pid_start: number | null };
+
+/** A planned execution of the dead instance whose instant had not come before `@ran_before`. */
+const UNRUN = `status = 'scheduled' AND run_at >= @ran_before`;
+/** One whose instant came: it may have run from memory. */
+const MAY_HAVE_RUN = `status = 'scheduled' AND run_at < @ran_before`;
 
 const SQL = {
   get: 'SELECT * FROM instances WHERE id = @id',
@@ -24,10 +30,13 @@ const SQL = {
   beat: `UPDATE instances SET last_seen_at = @now, held = @held, running = @running
     WHERE id = @id`,
   remove: 'DELETE FROM instances WHERE id = @id',
-  // rules.ts voidLease: a new token; released when not started, else expired for a take-over.
+  // rules.ts voidLease (SET expressions read the row as it was).
   voidLeases: `UPDATE executions SET lease_token = lease_token + 1,
-      lease_owner = CASE WHEN status = 'scheduled' THEN NULL ELSE lease_owner END,
-      lease_until = CASE WHEN status = 'scheduled' THEN NULL ELSE @now - 1 END
+      lease_owner = CASE WHEN ${UNRUN} THEN NULL ELSE lease_owner END,
+      lease_until = CASE WHEN ${UNRUN} THEN NULL ELSE @now - 1 END,
+      attempt = CASE WHEN ${MAY_HAVE_RUN} THEN attempt + 1 ELSE attempt END,
+      started_at = CASE WHEN ${MAY_HAVE_RUN} THEN run_at ELSE started_at END,
+      status = CASE WHEN ${MAY_HAVE_RUN} THEN 'running' ELSE status END
     WHERE lease_owner = @id`,
 } as const;
 
@@ -55,7 +64,7 @@ export class SqliteRegistry {
           `a live instance is registered as "${instance.id}" (pid ${current.pid} on ${current.host}, last sign of life ${now - current.last_seen_at} ms ago)`,
         );
       }
-      if (current) this.declareDead(current.id, now);
+      if (current) this.declareDead(current.id, now, ranBefore(current, now, deadBefore));
       this.s.insert.run({
         id: instance.id,
         host: instance.host,
@@ -79,18 +88,18 @@ export class SqliteRegistry {
       const live: InstanceRecord[] = [];
       for (const row of this.s.all.all({})) {
         if (row.id !== beat.id && isDead(row, beat.deadBefore)) {
-          this.declareDead(row.id, beat.now);
+          this.declareDead(row.id, beat.now, ranBefore(row, beat.now, beat.deadBefore));
           declaredDead.push(row.id);
         } else {
           live.push(instanceFromRow(row));
         }
       }
-      return { registered, live, declaredDead };
+      return { registered, live, declaredDead, vouched: registered };
     });
   }
 
   deregister({ id, now }: { id: string; now: number }): void {
-    this.write(() => this.declareDead(id, now));
+    this.write(() => this.declareDead(id, now, now));
   }
 
   list(): InstanceRecord[] {
@@ -98,14 +107,19 @@ export class SqliteRegistry {
   }
 
   /** Removes the instance and voids its leases (rules.ts voidLease). */
-  private declareDead(id: string, now: number): void {
+  private declareDead(id: string, now: number, ranBefore: number): void {
     this.s.remove.run({ id });
-    this.s.voidLeases.run({ id, now });
+    this.s.voidLeases.run({ id, now, ran_before: ranBefore });
   }
 
   private write<R>(fn: () => R): R {
     return this.db.transaction(fn).immediate();
   }
+}
+
+/** Until when a dead instance may have started attempts (rules.ts mayHaveRunBefore). */
+function ranBefore(row: InstanceRow, now: number, deadBefore: number): number {
+  return mayHaveRunBefore(row.last_seen_at, now, deadBefore);
 }
 
 /** Silent since before `deadBefore`, or its process is gone from this host. */

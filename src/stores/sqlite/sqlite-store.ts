@@ -19,6 +19,7 @@ import type {
   JobsListParams,
   JobWrite,
   LeaseRef,
+  RunningMark,
   StartRequest,
   StartResult,
   Store,
@@ -39,6 +40,7 @@ import {
   finishOne,
   insertExecution,
   insertFires,
+  markRunning,
   startOne,
   takeOver,
   withJobs,
@@ -286,6 +288,10 @@ export class SqliteStore implements Store {
 
   async executionsStart({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
     return this.write((s) => starts.map((start) => startOne(s, start)));
+  }
+
+  async executionsMarkRunning({ marks }: { marks: RunningMark[] }): Promise<string[]> {
+    return this.write((s) => markRunning(s, marks));
   }
 
   async executionsFinish({ finishes }: { finishes: FinishRequest[] }): Promise<boolean[]> {

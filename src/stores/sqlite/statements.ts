@@ -88,6 +88,9 @@ export const EXECUTIONS_CLAIM = `UPDATE executions
     ORDER BY run_at LIMIT @limit)
   RETURNING ${EXECUTION_COLUMNS}`;
 
+/** rules.ts mayHaveRunUnderLease: a planned execution whose instant came while its lease held. */
+const MAY_HAVE_RUN_UNDER_LEASE = `status = 'scheduled' AND run_at < lease_until`;
+
 /** Leases whose holder let them expire, oldest expiry first. */
 export const EXECUTIONS_EXPIRED = `SELECT ${EXECUTION_COLUMNS} FROM executions INDEXED BY executions_leased
   WHERE lease_owner IS NOT NULL AND lease_until < @now
@@ -230,8 +233,10 @@ export const SQL = {
     WHERE id IN (SELECT value FROM json_each(@ids)) AND has_work = 0`,
   pruneOldest: PRUNE_OLDEST,
   pruneSet: 'UPDATE jobs SET kept_count = @kept_count, prune_after = @prune_after WHERE id = @id',
+  // rules.ts isDroppedByChange.
   dropPlanned: `DELETE FROM executions
-    WHERE job_id = @job_id AND trigger = 'schedule' AND status = 'scheduled' AND attempt = 0`,
+    WHERE job_id = @job_id AND trigger = 'schedule' AND status = 'scheduled' AND attempt = 0
+      AND lease_owner IS NULL`,
   // Its last fire was dropped: the job is not completed after all.
   jobReopen: 'UPDATE jobs SET completed_at = NULL WHERE id = @id',
   // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
@@ -243,8 +248,12 @@ export const SQL = {
   executionsListJob: `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE job_id = @job_id AND ${LIST_EXECUTIONS_WHERE}`,
   executionsClaim: EXECUTIONS_CLAIM,
   executionsExpired: EXECUTIONS_EXPIRED,
+  // rules.ts markMayHaveRun where mayHaveRunUnderLease (SET expressions read the row as it was).
   executionTakeOver: `UPDATE executions SET lease_owner = @owner, lease_until = @lease_until,
-      lease_token = lease_token + 1
+      lease_token = lease_token + 1,
+      attempt = CASE WHEN ${MAY_HAVE_RUN_UNDER_LEASE} THEN attempt + 1 ELSE attempt END,
+      started_at = CASE WHEN ${MAY_HAVE_RUN_UNDER_LEASE} THEN run_at ELSE started_at END,
+      status = CASE WHEN ${MAY_HAVE_RUN_UNDER_LEASE} THEN 'running' ELSE status END
     WHERE id = @id RETURNING ${EXECUTION_COLUMNS}`,
   // The overlap rule of rules.ts (isUnfinishedForOverlap), served by executions_job_recent.
   unfinishedBefore: `SELECT 1 FROM executions
@@ -259,16 +268,25 @@ export const SQL = {
         ELSE json_insert(attempts, '$[#]', json(@abandoned)) END
     WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
       AND status IN ('scheduled', 'running') AND attempt = @attempt - 1`,
-  // NULL @result / @error mean "unchanged"; JSON null arrives as the text 'null'.
+  // An attempt marked running when it has run a while (fenced; only a planned one is marked).
+  markRunning: `UPDATE executions SET status = 'running', attempt = @attempt, started_at = @started_at
+    WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL AND status = 'scheduled'`,
+  // NULL @result / @error mean "unchanged"; JSON null arrives as the text 'null'. The attempt
+  // record's number and start become the execution's (@attempt_no, @attempt_started_at).
   finish: `UPDATE executions SET status = @status, run_at = coalesce(@run_at, run_at),
-      attempts = CASE WHEN @attempt IS NULL THEN attempts ELSE json_insert(attempts, '$[#]', json(@attempt)) END,
+      attempts = CASE
+        WHEN @abandoned IS NOT NULL AND @attempt IS NOT NULL
+          THEN json_insert(attempts, '$[#]', json(@abandoned), '$[#]', json(@attempt))
+        WHEN @abandoned IS NOT NULL THEN json_insert(attempts, '$[#]', json(@abandoned))
+        WHEN @attempt IS NOT NULL THEN json_insert(attempts, '$[#]', json(@attempt))
+        ELSE attempts END,
+      attempt = coalesce(@attempt_no, attempt), started_at = coalesce(@attempt_started_at, started_at),
       result = coalesce(@result, result), error = coalesce(@error, error), on_failure = @on_failure,
       finished_at = @finished_at,
       lease_owner = CASE WHEN @keep_lease_until IS NULL THEN NULL ELSE lease_owner END,
       lease_until = @keep_lease_until
     WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
-      AND CASE @from WHEN 'running' THEN status = 'running'
-        WHEN 'claimed' THEN status IN ('scheduled', 'running')
+      AND CASE @from WHEN 'claimed' THEN status IN ('scheduled', 'running')
         ELSE status = 'failed' AND on_failure = 'pending' END
     RETURNING job_id, fire_at`,
   leaseRenew: `UPDATE executions SET lease_until = @until
@@ -345,6 +363,7 @@ export interface Statements {
   executionTakeOver: Stmt<ExecutionRow>;
   unfinishedBefore: Stmt<Row>;
   startRunning: Stmt<Row>;
+  markRunning: Stmt<Row>;
   jobReopen: Stmt<Row>;
   finish: Stmt<{ job_id: string; fire_at: number }>;
   leaseRenew: Stmt<Row>;
@@ -386,6 +405,7 @@ export function prepareStatements(db: Database.Database, counter: StatementCount
     executionTakeOver: p<ExecutionRow>(SQL.executionTakeOver),
     unfinishedBefore: p<Row>(SQL.unfinishedBefore),
     startRunning: p<Row>(SQL.startRunning),
+    markRunning: p<Row>(SQL.markRunning),
     jobReopen: p<Row>(SQL.jobReopen),
     finish: p<{ job_id: string; fire_at: number }>(SQL.finish),
     leaseRenew: p<Row>(SQL.leaseRenew),

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { ExecutionRecord } from '../../../src/stores/store.js';
-import { T0, makeAttempt, makeLastOutcome, makeStats } from '../records.js';
+import { T0, iso, makeAttempt, makeLastOutcome, makeStats } from '../records.js';
 import {
   MIN,
   LEASE,
@@ -9,6 +9,7 @@ import {
   addExecution,
   mustGet,
   runningBy,
+  leased,
   claim,
   start,
   finish,
@@ -31,7 +32,7 @@ export function finishTests(fx: Fixture): void {
 
     test('records a success, releases the lease and writes the last outcome', async () => {
       const { job, e } = await runningExecution();
-      const attempt = makeAttempt({ attempt: 1, owner: 'me' });
+      const attempt = makeAttempt({ attempt: 1, owner: 'me', startedAt: iso(T0 + 10) });
       const outcome = makeLastOutcome({ executionId: e.id });
       const request = finish(e, { attempt, result: { ok: true, n: [1, 2] }, lastOutcome: outcome });
       expect(await fx.store.executionsFinish({ finishes: [request] })).toEqual([true]);
@@ -53,6 +54,21 @@ export function finishTests(fx: Fixture): void {
       expect(await claim(fx.store, 'you', { now: T0 + MIN })).toEqual([]);
     });
 
+    test('an attempt that ran unmarked ends with its number and start; an abandoned one goes first', async () => {
+      const job = await addJob(fx.store);
+      const e = await addExecution(fx.store, { jobId: job.id, ...leased('me', 3) });
+      const abandoned = makeAttempt({ attempt: 1, outcome: 'abandoned', owner: 'gone' });
+      const attempt = makeAttempt({ attempt: 2, owner: 'me', startedAt: iso(T0 + 40) });
+      const request = finish(e, { abandoned, attempt });
+      expect(await fx.store.executionsFinish({ finishes: [request] })).toEqual([true]);
+      expect(await mustGet(fx.store, e.id)).toMatchObject({
+        status: 'succeeded',
+        attempt: 2,
+        startedAt: T0 + 40,
+        attempts: [abandoned, attempt],
+      });
+    });
+
     test('records a failure for good with its error', async () => {
       const { e } = await runningExecution();
       const error = { message: 'boom', name: 'PermanentError', code: 'X' };
@@ -70,7 +86,11 @@ export function finishTests(fx: Fixture): void {
     test('a retry reschedules the execution, releases the lease and is claimable at its runAt', async () => {
       const { store } = fx;
       const { job, e } = await runningExecution();
-      const attempt = makeAttempt({ outcome: 'failed', error: { message: 'flaky' } });
+      const attempt = makeAttempt({
+        outcome: 'failed',
+        error: { message: 'flaky' },
+        startedAt: iso(T0 + 10),
+      });
       const retry = finish(e, {
         status: 'scheduled',
         runAt: T0 + 10_000,

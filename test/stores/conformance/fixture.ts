@@ -161,7 +161,7 @@ export function finish(
   const request: FinishRequest = {
     id: e.id,
     leaseToken: e.leaseToken,
-    from: 'running',
+    from: 'claimed',
     status: 'succeeded',
     attempt: makeAttempt(),
     onFailure: null,

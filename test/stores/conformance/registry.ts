@@ -77,7 +77,12 @@ export function registryTests(fx: Fixture): void {
     test('an id whose instance went silent is registered again, and the old leases are void', async () => {
       const job = await addJob(fx.store);
       await register(fx.store, 'a');
-      const held = await addExecution(fx.store, { jobId: job.id, ...leased('a', 4) });
+      const later = T0 + 2 * DEAD_AFTER;
+      const held = await addExecution(fx.store, {
+        jobId: job.id,
+        fireAt: later,
+        ...leased('a', 4),
+      });
       await register(fx.store, 'a', T0 + DEAD_AFTER + 1);
       expect(await fx.store.instancesList()).toMatchObject([
         { id: 'a', lastSeenAt: T0 + DEAD_AFTER + 1 },
@@ -109,13 +114,15 @@ export function registryTests(fx: Fixture): void {
       expect(ids(result.live)).toEqual(['a', 'b']);
     });
 
-    test("a death voids the dead instance's leases: unstarted work is released, started work expires", async () => {
+    test("a death voids the dead instance's leases: work it cannot have started is released, the rest expires", async () => {
       const job = await addJob(fx.store);
       await register(fx.store, 'dead');
       await register(fx.store, 'alive');
       const add = (fireAt: number, overrides: object) =>
         addExecution(fx.store, { jobId: job.id, fireAt, ...overrides });
-      const unstarted = await add(T0 + 1, leased('dead', 3, T0 + LEASE));
+      // Its last sign of life was at T0: it started nothing due after T0 + DEAD_AFTER.
+      const unstarted = await add(T0 + DEAD_AFTER, leased('dead', 3, T0 + LEASE));
+      const maybeRun = await add(T0 + DEAD_AFTER - 1, leased('dead', 5, T0 + LEASE));
       const running = await add(T0 + 2, runningBy('dead', 7));
       const pending = await add(T0 + 3, {
         ...leased('dead', 2, T0 + LEASE),
@@ -135,8 +142,15 @@ export function registryTests(fx: Fixture): void {
         leaseUntil: null,
         leaseToken: 4,
       });
+      // Due while it was alive: it may have run from memory, so it counts as started.
+      expect(await mustGet(fx.store, maybeRun.id)).toMatchObject({
+        status: 'running',
+        attempt: 1,
+        startedAt: maybeRun.runAt,
+      });
       for (const [e, token] of [
         [running, 8],
+        [maybeRun, 6],
         [pending, 3],
       ] as const) {
         expect(await mustGet(fx.store, e.id)).toMatchObject({
@@ -158,7 +172,7 @@ export function registryTests(fx: Fixture): void {
         leaseMs: LEASE,
         limit: 10,
       });
-      expect(sorted(claimedIds(taken))).toEqual(sorted([running.id, pending.id]));
+      expect(sorted(claimedIds(taken))).toEqual(sorted([running.id, maybeRun.id, pending.id]));
       const retaken = taken.find((c) => c.execution.id === running.id);
       expect(retaken?.takenFrom).toBe('dead');
       expect(retaken?.execution).toMatchObject({ status: 'running', attempt: 1 });
@@ -205,10 +219,19 @@ export function registryTests(fx: Fixture): void {
     test('deregistering removes the instance and voids whatever it still leased', async () => {
       const job = await addJob(fx.store);
       await register(fx.store, 'a');
-      const held = await addExecution(fx.store, { jobId: job.id, ...leased('a', 1) });
+      const add = (fireAt: number) =>
+        addExecution(fx.store, { jobId: job.id, fireAt, ...leased('a', 1) });
+      const [held, due] = [await add(T0 + 5), await add(T0 + 4)];
       await fx.store.instanceDeregister({ id: 'a', now: T0 + 5 });
       expect(await fx.store.instancesList()).toEqual([]);
       expect(await mustGet(fx.store, held.id)).toMatchObject({ leaseOwner: null, leaseToken: 2 });
+      // What came due before it left may have run: it is taken over.
+      expect(await mustGet(fx.store, due.id)).toMatchObject({
+        status: 'running',
+        leaseOwner: 'a',
+        leaseUntil: T0 + 4,
+        leaseToken: 2,
+      });
       expect((await beat(fx.store, 'a', T0 + 10)).registered).toBe(false);
     });
   });

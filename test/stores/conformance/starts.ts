@@ -206,4 +206,37 @@ export function startTests(fx: Fixture): void {
       expect(results).toEqual(['started', 'overlapping']);
     });
   });
+
+  describe('executionsMarkRunning', () => {
+    test('marks attempts that run long running, fenced; answers the ids marked', async () => {
+      const { store } = fx;
+      const job = await addJob(store);
+      const add = (fireAt: number, overrides: Partial<ExecutionRecord>) =>
+        addExecution(store, { jobId: job.id, fireAt, ...overrides });
+      const held = await add(T0, leased('me', 2));
+      const stale = await add(T0 + 1, leased('me', 2));
+      const released = await add(T0 + 2, { leaseToken: 2 });
+      const running = await add(T0 + 3, runningBy('me', 2));
+      const ended = await add(T0 + 4, { ...leased('me', 2), status: 'succeeded', attempt: 1 });
+      const mark = (e: ExecutionRecord, leaseToken = e.leaseToken) => ({
+        id: e.id,
+        leaseToken,
+        attempt: e.attempt + 1,
+        startedAt: T0 + 50,
+      });
+      const marked = await store.executionsMarkRunning({
+        marks: [mark(held), mark(stale, 1), mark(released), mark(running), mark(ended)],
+      });
+      expect(marked).toEqual([held.id]);
+      expect(await mustGet(store, held.id)).toEqual({
+        ...held,
+        status: 'running',
+        attempt: 1,
+        startedAt: T0 + 50,
+      });
+      for (const e of [stale, released, running, ended])
+        expect(await mustGet(store, e.id)).toEqual(e);
+      expect(await store.executionsMarkRunning({ marks: [] })).toEqual([]);
+    });
+  });
 }

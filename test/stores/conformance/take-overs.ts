@@ -35,7 +35,11 @@ export function takeOverTests(fx: Fixture): void {
         leaseMs: LEASE,
         limit: 10,
       });
-      const taken = { ...expired, leaseOwner: 'new', leaseUntil: now + LEASE, leaseToken: 3 };
+      const taken = {
+        ...expired,
+        ...{ status: 'running' as const, attempt: 1, startedAt: expired.runAt },
+        ...{ leaseOwner: 'new', leaseUntil: now + LEASE, leaseToken: 3 },
+      };
       expect(claims).toEqual([{ execution: taken, job, takenFrom: 'old' }]);
       expect(await store.executionGet({ id: expired.id })).toEqual(taken);
       expect(
@@ -70,9 +74,37 @@ export function takeOverTests(fx: Fixture): void {
       expect(await mustGet(fx.store, running.id)).toEqual(c?.execution);
     });
 
-    test('takes over an execution that never started as it was', async () => {
+    test('marks started a planned execution whose instant came under the lease: it may have run from memory', async () => {
       const job = await addJob(fx.store);
-      const never = await addExecution(fx.store, { jobId: job.id, ...leased('old', 1, now - 1) });
+      const ran = await addExecution(fx.store, {
+        jobId: job.id,
+        fireAt: T0,
+        ...leased('old', 1, now - 1),
+      });
+      const [c] = await fx.store.executionsTakeOver({
+        owner: 'new',
+        now,
+        leaseMs: LEASE,
+        limit: 10,
+      });
+      expect(c?.takenFrom).toBe('old');
+      expect(c?.execution.attempts).toEqual([]);
+      expect(c?.execution).toMatchObject({
+        id: ran.id,
+        status: 'running',
+        attempt: 1,
+        startedAt: T0,
+      });
+      expect(await mustGet(fx.store, ran.id)).toEqual(c?.execution);
+    });
+
+    test('takes over as it was a planned execution whose instant its lease never reached', async () => {
+      const job = await addJob(fx.store);
+      const never = await addExecution(fx.store, {
+        jobId: job.id,
+        fireAt: now + 5_000,
+        ...leased('old', 1, now - 1),
+      });
       const [c] = await fx.store.executionsTakeOver({
         owner: 'new',
         now,
@@ -81,6 +113,7 @@ export function takeOverTests(fx: Fixture): void {
       });
       expect(c?.execution.attempts).toEqual([]);
       expect(c?.execution).toMatchObject({ id: never.id, status: 'scheduled', attempt: 0 });
+      expect(c?.execution.startedAt).toBeNull();
     });
 
     test('fences out the old holder', async () => {

@@ -228,6 +228,12 @@ describe('several scheduler processes on one SQLite file', () => {
     a.child.kill('SIGCONT');
     const resumedAt = Date.now();
     await a.waitFor((l) => l.event === 'instance:declared-dead', 10_000);
+    // It registers again and takes its share of later fires: waited for (a loaded machine
+    // delays it by seconds), at most until t0 + 30 s.
+    const sharing = () =>
+      readRecords([file('a')]).some((r) => r.instance === 'a' && r.fireAt > resumedAt + 2_000);
+    while (!sharing() && Date.now() < t0 + 30_000)
+      await new Promise((resolve) => setTimeout(resolve, 250));
     await new Promise((resolve) => setTimeout(resolve, t0 + 14_000 - Date.now()));
     await Promise.all(workers.map(stopWorker));
 

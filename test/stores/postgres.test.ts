@@ -305,7 +305,7 @@ describe.skipIf(!available)('postgres', () => {
           'executions_job_recent',
         );
         expect(await explain('executionsListAll', list)).toContain('executions_recent');
-        const metadata = await explain('jobsList', {
+        const metadata = await explain('jobsListMetadata', {
           after_id: '',
           paused: null,
           target_type: null,
@@ -334,7 +334,7 @@ describe.skipIf(!available)('postgres', () => {
         expected_prune_after: null,
         prune_delay_ms: 1,
       });
-      expect(prune).toContain('"executions_prunable"');
+      expect(prune).toContain('executions_job_recent');
       expect(prune).toContain('executions_prunable_age');
       expect(prune).toContain('jobs_pkey');
       const finish = await explain('executionsFinish', {

@@ -19,6 +19,7 @@ import { quoteSchema } from './identifiers.js';
 import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-retention.js';
 import { migration003 } from './migrations/003-instances.js';
+import { migration004 } from './migrations/004-leaner-writes.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -31,7 +32,12 @@ export interface Migration {
 }
 
 /** Every migration this code knows, oldest first. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+export const MIGRATIONS: readonly Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+];
 
 /** What the migrator needs of a pool or a client: one query at a time. */
 export interface Queryable {

@@ -235,14 +235,16 @@ export class PostgresStore implements Store {
   }
 
   async jobsList(params: JobsListParams): Promise<JobRecord[]> {
+    const filtered = Object.keys(params.metadata ?? {}).length > 0;
     const values = {
       after_id: params.afterId ?? '',
       paused: params.paused ?? null,
       target_type: params.targetType ?? null,
-      metadata: JSON.stringify(params.metadata ?? {}),
+      ...(filtered ? { metadata: JSON.stringify(params.metadata) } : {}),
       limit: params.limit,
     };
-    const { rows } = await this.db.query<JobRow>('list jobs', 'jobsList', values, true);
+    const statement = filtered ? 'jobsListMetadata' : 'jobsList';
+    const { rows } = await this.db.query<JobRow>('list jobs', statement, values, true);
     return rows.map(jobFromRow);
   }
 

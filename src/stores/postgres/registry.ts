@@ -99,8 +99,10 @@ export class PostgresRegistry {
       );
       declaredDead = result.rows.map((row) => row.id);
     }
+    // A silent one is out of the live set even when a concurrent beat declared it first.
     const live = rows
-      .filter((row) => !declaredDead.includes(row.id) && (row.id !== beat.id || registered))
+      .filter((row) => !declaredDead.includes(row.id) && !row.silent)
+      .filter((row) => row.id !== beat.id || registered)
       .map((row) => recordOf(row, row.id === beat.id ? beat : undefined));
     return { registered, live, declaredDead, vouched: registered && this.locks.holds(beat.id) };
   }

@@ -204,6 +204,14 @@ const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
   FROM taken t JOIN ${s}.jobs j ON j.id = t.job_id
   ORDER BY t.run_at, t.id`;
 
+/** Jobs by id after a cursor, filtered; `metadata` adds the metadata filter's conditions. */
+const jobsList = (s: string, metadata: string) => `SELECT ${list(JOB_COLUMNS, 'j')} FROM ${s}.jobs j
+      WHERE j.id > @after_id::text
+        AND (@paused::boolean IS NULL OR j.paused = @paused::boolean)
+        AND (@target_type::text IS NULL OR j.definition -> 'target' ->> 'type' = @target_type::text)
+        ${metadata}
+      ORDER BY j.id LIMIT @limit`;
+
 /**
  * Planning steps, each a compare-and-set of its job (read from the locked
  * row); the fires of the plans that hold are inserted (a fire that exists is
@@ -481,13 +489,14 @@ function sqlOf(s: string) {
     jobsGet: `SELECT ${JOB} FROM ${s}.jobs j WHERE j.id = ANY(@ids::text[])`,
     // One statement: the foreign key's ON DELETE CASCADE removes the executions with it.
     jobDelete: `DELETE FROM ${s}.jobs WHERE id = @id`,
-    // Metadata: containment of the wanted pairs (exact string values), served by jobs_metadata.
-    jobsList: `SELECT ${JOB} FROM ${s}.jobs j
-      WHERE j.id > @after_id::text
-        AND (@paused::boolean IS NULL OR j.paused = @paused::boolean)
-        AND (@target_type::text IS NULL OR j.definition -> 'target' ->> 'type' = @target_type::text)
-        AND j.definition -> 'metadata' @> @metadata::jsonb
-      ORDER BY j.id LIMIT @limit`,
+    jobsList: jobsList(s, ''),
+    // Metadata: containment of the wanted pairs (exact string values), served by jobs_metadata
+    // (whose predicate it states: a job with wanted pairs has metadata).
+    jobsListMetadata: jobsList(
+      s,
+      `AND j.definition -> 'metadata' @> @metadata::jsonb
+        AND j.definition -> 'metadata' <> '{}'::jsonb`,
+    ),
     jobsDue: `SELECT ${JOB} FROM ${s}.jobs j
       WHERE NOT j.paused AND j.next_fire_at IS NOT NULL AND j.next_fire_at <= @before::bigint
         AND ${inShare('j.id', 'j.next_fire_at')}

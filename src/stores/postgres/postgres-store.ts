@@ -62,6 +62,7 @@ import {
   markArrays,
   fireArrays,
   jobFromRow,
+  jobArrays,
   jobParams,
   leaseArrays,
   planArrays,
@@ -192,10 +193,10 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * The statements `jobInsert` and `jobUpdate` (their NOTIFY included, sent
-   * only on commit), one per write, in one transaction when there are several;
-   * jobs are written in id order, as every batch locks them. A failed write
-   * rolls the transaction back once all have been tried.
+   * The inserts in one `jobsInsert` statement, then one `jobUpdate` per update
+   * (their NOTIFY included, sent only on commit), in one transaction when there
+   * are several writes; each kind in id order, as every batch locks them. A
+   * failed write rolls the transaction back once all have been tried.
    */
   async jobsWrite({ writes }: { writes: JobWrite[] }): Promise<number[]> {
     if (writes.length === 0) return [];
@@ -208,18 +209,23 @@ export class PostgresStore implements Store {
     try {
       await this.db.batch('write jobs', writes.length > 1, async (run) => {
         failed.length = 0;
+        const inserts = order.filter((i) => writes[i]?.expectedVersion === null);
+        if (inserts.length > 0) {
+          const jobs = inserts.map((i) => (writes[i] as JobWrite).job);
+          const values = { ...jobArrays(jobs), ...this.notifyParams() };
+          const inserted = new Set((await run('jobsInsert', values)).rows.map((r) => r['id']));
+          // An id inserted once: a second write of it in the batch failed.
+          for (const i of inserts) if (!inserted.delete(idOf(i))) failed.push(i);
+        }
         for (const i of order) {
           const write = writes[i];
-          if (!write) continue;
-          const values = { ...jobParams(write.job), ...this.notifyParams() };
-          const { rows } =
-            write.expectedVersion === null
-              ? await run('jobInsert', values)
-              : await run('jobUpdate', {
-                  ...values,
-                  expected_version: write.expectedVersion,
-                  drop_planned: write.dropPlanned,
-                });
+          if (!write || write.expectedVersion === null) continue;
+          const { rows } = await run('jobUpdate', {
+            ...jobParams(write.job),
+            ...this.notifyParams(),
+            expected_version: write.expectedVersion,
+            drop_planned: write.dropPlanned,
+          });
           if (rows.length !== 1) failed.push(i);
         }
         if (failed.length > 0 && writes.length > 1) throw rejected;

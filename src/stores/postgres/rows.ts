@@ -22,6 +22,7 @@ import type {
 import {
   executionFromRow,
   jobFromRow as jobFromColumns,
+  jobParams,
   jsonOrNull,
   type ExecutionRow,
   type JobRow as SqlJobRow,
@@ -246,6 +247,12 @@ export function markArrays(marks: readonly RunningMark[]): Record<string, Column
     attempts: marks.map((m) => m.attempt),
     started_ats: marks.map((m) => m.startedAt),
   };
+}
+
+/** Job records as the parallel arrays of `jobsInsert`, one per column, named after it. */
+export function jobArrays(jobs: readonly JobRecord[]): Record<string, Column> {
+  const rows = jobs.map((job) => jobParams(job));
+  return Object.fromEntries(JOB_COLUMNS.map((column) => [column, rows.map((row) => row[column])]));
 }
 
 /** Leases as the parallel arrays of the renew and release statements. */

@@ -204,6 +204,30 @@ const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
   FROM taken t JOIN ${s}.jobs j ON j.id = t.job_id
   ORDER BY t.run_at, t.id`;
 
+/**
+ * New jobs, one row per array element (`rows.ts` jobArrays: an array per
+ * column, named after it), inserted in the
+ * arrays' order; an id taken — by a row, or by an earlier element — inserts
+ * nothing. Returns the ids inserted.
+ */
+const jobsInsert = (s: string) => `WITH ins AS (
+    INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')})
+    SELECT id, definition::jsonb, hash, paused, next_fire_at, version, created_at, updated_at,
+      completed_at, last_outcome::jsonb, stale_after_ms, last_fire_at, last_success_at,
+      last_failure_at, succeeded_count, failed_count, missed_count, skipped_count, stale_since,
+      prune_after
+    FROM unnest(@id::text[], @definition::text[], @hash::text[], @paused::boolean[],
+      @next_fire_at::bigint[], @version::int[], @created_at::bigint[], @updated_at::bigint[],
+      @completed_at::bigint[], @last_outcome::text[], @stale_after_ms::bigint[],
+      @last_fire_at::bigint[], @last_success_at::bigint[], @last_failure_at::bigint[],
+      @succeeded_count::bigint[], @failed_count::bigint[], @missed_count::bigint[],
+      @skipped_count::bigint[], @stale_since::bigint[], @prune_after::bigint[])
+      WITH ORDINALITY AS r(${JOB_COLUMNS.join(', ')}, ord)
+    ORDER BY r.ord
+    ON CONFLICT DO NOTHING RETURNING id, paused, next_fire_at
+  ), ${wake('ins', 'next_fire_at', 'NOT paused')}
+  SELECT id, ${WOKE} FROM ins`;
+
 /** Jobs by id after a cursor, filtered; `metadata` adds the metadata filter's conditions. */
 const jobsList = (s: string, metadata: string) => `SELECT ${list(JOB_COLUMNS, 'j')} FROM ${s}.jobs j
       WHERE j.id > @after_id::text
@@ -455,15 +479,7 @@ function sqlOf(s: string) {
   const JOB = list(JOB_COLUMNS, 'j');
   return {
     jobGet: `SELECT ${JOB} FROM ${s}.jobs j WHERE j.id = @id`,
-    jobInsert: `WITH ins AS (
-        INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')})
-        VALUES (@id, @definition::jsonb, @hash, @paused, @next_fire_at, @version, @created_at,
-          @updated_at, @completed_at, @last_outcome::jsonb, @stale_after_ms, @last_fire_at,
-          @last_success_at, @last_failure_at, @succeeded_count, @failed_count, @missed_count,
-          @skipped_count, @stale_since, @prune_after)
-        ON CONFLICT DO NOTHING RETURNING id, paused, next_fire_at
-      ), ${wake('ins', 'next_fire_at', 'NOT paused')}
-      SELECT id, ${WOKE} FROM ins`,
+    jobsInsert: jobsInsert(s),
     // The job is locked first (compare-and-set on its version); with @drop_planned its planned
     // fires nobody holds (rules.ts isDroppedByChange) are deleted, and when any were, it is no
     // longer completed.

@@ -10,6 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cron,
+  every,
   memoryStore,
   TestClock,
   type MisfirePolicy,
@@ -94,5 +95,36 @@ describe('misfire policy of fires taken over after an outage', () => {
     expect(missed).toEqual([]);
     const executions = (await scheduler.listExecutions({ jobId: 'daily' })).items;
     expect(executions.map((e) => [e.id, e.status])).toEqual([[id, 'succeeded']]);
+  });
+
+  it('under fire_once, records missed a fire taken over after a later one fell due: the newest runs once', async () => {
+    const store = memoryStore();
+    const a = testScheduler({ store, clock: new TestClock(T0), instanceId: 'A' });
+    a.scheduler.handle('h', () => undefined);
+    await a.scheduler.start();
+    await a.scheduler.ensureJob({
+      id: 'ten',
+      schedule: every('10s', { startAt: new Date(FIRE) }),
+      misfireGrace: '5s',
+      target: { type: 'handler', name: 'h' },
+    });
+    await a.clock.advance(500); // the FIRE fire is planned and leased to A, which then vanishes
+
+    // B comes 25 s after FIRE: the fires of +10 s and +20 s fell due meanwhile.
+    const b = testScheduler({ store, clock: new TestClock(FIRE + 25_000), instanceId: 'B' });
+    schedulers.push(b.scheduler);
+    const ran: number[] = [];
+    b.scheduler.handle('h', (ctx) => void ran.push(ctx.fireAt.getTime()));
+    await b.scheduler.start();
+    await b.clock.advance(3_000);
+
+    // The newest late fire (+20 s) runs once; FIRE (its attempt perhaps run by A) and +10 s
+    // are missed.
+    expect(ran).toEqual([FIRE + 20_000]);
+    const executions = (await b.scheduler.listExecutions({ jobId: 'ten' })).items;
+    const statusAt = new Map(executions.map((e) => [Date.parse(e.fireAt) - FIRE, e.status]));
+    expect(statusAt.get(0)).toBe('missed');
+    expect(statusAt.get(10_000)).toBe('missed');
+    expect(statusAt.get(20_000)).toBe('succeeded');
   });
 });

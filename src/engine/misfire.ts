@@ -83,3 +83,28 @@ export function planFires(
   plan.nextFireAt = fire;
   return plan;
 }
+
+/**
+ * Whether a late fire at `fireAt`, about to start at `now`, is one its policy
+ * runs (the rule of {@link planFires}, applied at the start of a fire planned
+ * on time and started late): under `skip` none; under `fire_once` only when
+ * no later fire is due by `now`; under `catch_up` when fewer than
+ * `maxCatchUp` later fires are late too.
+ */
+export function runsLate(
+  fires: Pick<FireSource, 'nextAfter'>,
+  fireAt: number,
+  now: number,
+  settings: MisfireSettings,
+): boolean {
+  if (settings.misfire === 'skip') return false;
+  const fireOnce = settings.misfire === 'fire_once';
+  const counts = (at: number) => (fireOnce ? at <= now : at < now - settings.misfireGraceMs);
+  const limit = fireOnce ? 1 : settings.maxCatchUp;
+  let later = 0;
+  for (let at = fires.nextAfter(fireAt); at !== null && counts(at) && later < limit;) {
+    later++;
+    at = fires.nextAfter(at);
+  }
+  return later < limit;
+}

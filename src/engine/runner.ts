@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import { ChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import type { Attempt } from '../model/execution.js';
-import { isPlannedFire } from '../stores/rules.js';
 import type { Claim, StartRequest, StartResult, Store } from '../stores/store.js';
 import { announceEnd, eventBase } from './announce.js';
 import type { Clock } from './clock.js';
@@ -14,10 +13,8 @@ import type { HeldLease, Leases } from './leases.js';
 import { nextTurn } from './next-turn.js';
 import {
   abandonedAttempt,
-  decideAbandoned,
   decideOutcome,
   decideUnrun,
-  failuresOf,
   type AttemptFacts,
   type AttemptResult,
   type Decision,
@@ -25,6 +22,7 @@ import {
 import { resolvePolicies, type ResolvedPolicies } from './policies.js';
 import { RunningMarks } from './running-marks.js';
 import { callTarget } from './target-call.js';
+import { notToRun } from './unrun.js';
 import { SLOT_WAIT_MS, Throughput } from './throughput.js';
 
 /**
@@ -419,29 +417,4 @@ export class Runner {
     this.deps.logger.error({ err, during }, 'store call failed');
     this.deps.events.emit('error', { error: toError(err), during });
   }
-}
-
-/**
- * The end of a claimed fire that must not run: it has no attempt left (its
- * attempts kept failing or vanishing), its job is paused, or — under `misfire: 'skip'` — a
- * scheduled fire would first run past its grace: planned before an outage and
- * taken over after it, its only attempt perhaps run by a holder that vanished
- * near its instant (recorded as abandoned; not run again late). Undefined: it
- * runs.
- */
-function notToRun(facts: AttemptFacts): Decision | undefined {
-  const { claim, policies, now, abandoned } = facts;
-  const { execution } = claim;
-  if (failuresOf(execution.attempts) + (abandoned ? 1 : 0) >= policies.maxAttempts)
-    return decideAbandoned(facts);
-  // Claimed when the job paused, and handed back since (see rules.ts isDroppedByChange).
-  if (isPlannedFire(execution) && claim.job.paused) return decideUnrun(facts, 'skipped');
-  if (policies.misfire !== 'skip') return undefined;
-  const late = execution.fireAt < Math.max(now, execution.runAt) - policies.misfireGraceMs;
-  const firstRun =
-    isPlannedFire(execution) ||
-    (execution.trigger === 'schedule' &&
-      abandoned !== undefined &&
-      execution.attempts.length === 0);
-  return late && firstRun ? decideUnrun(facts, 'missed') : undefined;
 }

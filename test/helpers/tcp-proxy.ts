@@ -4,12 +4,17 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
  * A TCP proxy the test controls, in front of a real service: `cut()` drops
  * every open connection (both sides) as a network fault would, while the
  * service itself keeps running; new connections go through again at once,
- * unless `block()` refuses them until `unblock()`.
+ * unless `block()` refuses them until `unblock()`. `blackHole()` drops every
+ * byte silently (no RST: connections hang, new ones are accepted and never
+ * answered) until `restore()`, which lets them all flow again.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private blocked = false;
+  private holed = false;
+  /** The pairs of sockets, to stop and restart their flow. */
+  private readonly pairs = new Set<{ client: Socket; upstream?: Socket }>();
   /** The port clients should connect to (after `start()`). */
   port = 0;
 
@@ -25,22 +30,62 @@ export class TcpProxy {
         client.destroy();
         return;
       }
-      const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
+      const pair: { client: Socket; upstream?: Socket } = { client };
+      this.pairs.add(pair);
+      this.track(client, pair);
+      if (!this.holed) this.connect(pair);
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     const address = this.server.address();
     this.port = typeof address === 'object' && address ? address.port : 0;
     return this;
+  }
+
+  /** Connects a pair upstream and lets bytes flow both ways. */
+  private connect(pair: { client: Socket; upstream?: Socket }): void {
+    const upstream = createConnection({ host: this.targetHost, port: this.targetPort });
+    pair.upstream = upstream;
+    this.track(upstream, pair);
+    pair.client.pipe(upstream);
+    upstream.pipe(pair.client);
+  }
+
+  private track(socket: Socket, pair: { client: Socket; upstream?: Socket }): void {
+    this.sockets.add(socket);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.pairs.delete(pair);
+    });
+    socket.on('error', () => {
+      pair.client.destroy();
+      pair.upstream?.destroy();
+    });
+  }
+
+  /** Drops every byte from now on without a word (see the class comment). */
+  blackHole(): void {
+    this.holed = true;
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe();
+      upstream?.unpipe();
+      client.pause();
+      upstream?.pause();
+    }
+  }
+
+  /** Ends the black hole: held connections flow again, waiting ones are connected. */
+  restore(): void {
+    this.holed = false;
+    for (const pair of this.pairs) {
+      if (!pair.upstream) {
+        this.connect(pair);
+        continue;
+      }
+      pair.client.pipe(pair.upstream);
+      pair.upstream.pipe(pair.client);
+      pair.client.resume();
+      pair.upstream.resume();
+    }
   }
 
   /** Connections currently open through the proxy (client side and upstream side). */

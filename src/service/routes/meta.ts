@@ -1,8 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import type { Schedule } from '../../model/schedule.js';
 import type { Api, RouteContext } from './context.js';
 import { checkedQuery } from './context.js';
+
+/** How long `/readyz` waits for the store to answer before it says not ready. */
+export const READY_TIMEOUT_MS = 2_000;
 
 const PreviewQuery = Type.Object(
   {
@@ -68,7 +72,11 @@ export function metaRoutes(
     '/readyz',
     { schema: { tags: ['meta'], summary: 'The store answers and the engine runs' } },
     async (_request, reply) => {
-      const ok = await ready().catch(() => false);
+      // A store that does not answer (a black-holed network) is not ready either.
+      const ok = await Promise.race([
+        ready(),
+        sleep(READY_TIMEOUT_MS, false, { ref: false }),
+      ]).catch(() => false);
       return reply
         .code(ok ? 200 : 503)
         .send({ status: ok ? 'ready' : 'not ready', ...scheduler.status() });

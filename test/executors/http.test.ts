@@ -1,10 +1,3 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ChimeError,
@@ -13,8 +6,6 @@ import {
   once,
   PermanentError,
   RetryAfterError,
-  type ExecutionContext,
-  type Job,
   type JobDefinition,
   type Scheduler,
 } from '../../src/index.js';
@@ -22,109 +13,8 @@ import { httpExecutor, HttpTargetSchema, type HttpTarget } from '../../src/execu
 import { parseRetryAfter } from '../../src/executors/http/http-executor.js';
 import { REDACTED, redactSecrets } from '../../src/model/secrets.js';
 import { waitFor } from '../helpers/events.js';
+import { context, httpJob, RecordingServer, rejection, within } from '../helpers/http.js';
 import { silent } from '../helpers/scheduler.js';
-
-/** One request as the test server saw it. */
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-  /** Resolves when the request's socket closes. */
-  socketClosed: Promise<void>;
-}
-
-type Reply = (res: ServerResponse, seen: Seen) => void;
-
-/** A real HTTP server on 127.0.0.1 that records every request and answers with `reply`. */
-class RecordingServer {
-  readonly seen: Seen[] = [];
-  reply: Reply = (res) => res.end('ok');
-  private readonly server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    const socketClosed = new Promise<void>((resolve) => req.socket.once('close', resolve));
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const seen: Seen = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-        at: Date.now(),
-        socketClosed,
-      };
-      this.seen.push(seen);
-      this.reply(res, seen);
-    });
-  });
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  url(path = '/hook'): string {
-    return `http://127.0.0.1:${this.port}${path}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** The scheduler's definitions type targets as the built-in union, which does not name http yet. */
-function httpJob(
-  definition: Omit<JobDefinition, 'target'> & { target: HttpTarget },
-): JobDefinition {
-  return definition as unknown as JobDefinition;
-}
-
-/** A hand-built attempt context for calling `executor.run` directly. */
-function context(
-  signal = new AbortController().signal,
-  payload: unknown = { n: 1 },
-): ExecutionContext {
-  return {
-    executionId: 'exec-1',
-    job: { id: 'job-1' } as Job,
-    payload,
-    fireAt: new Date('2026-03-02T10:00:00Z'),
-    attempt: 1,
-    signal,
-    logger: silent,
-  };
-}
-
-/** Resolves with `promise`, or rejects when it takes longer than `ms` (generous: what it waits for takes milliseconds). */
-async function within<T>(promise: Promise<T> | undefined, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([
-      promise ?? Promise.reject(new Error(`${what}: nothing to wait for`)),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err as Error,
-  );
-}
 
 let server: RecordingServer;
 beforeEach(async () => {

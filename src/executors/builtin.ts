@@ -22,16 +22,22 @@ export interface BuiltinExecutorDeps {
   /** Whether shell targets may be defined and run. */
   allowShell: boolean;
   /** Hosts HTTP targets may call (hostnames or `*.domain`); any when absent. */
-  httpAllowHosts?: string[];
+  httpAllowHosts?: string[] | undefined;
+  /** Whether HTTP targets may call link-local and cloud-metadata addresses. */
+  httpAllowLinkLocal: boolean;
+  /** Whether HTTP targets are refused loopback and private addresses. */
+  httpDenyPrivate: boolean;
 }
 
 /** The built-in executors, one per target type. */
 export function builtinExecutors(deps: BuiltinExecutorDeps): Executor[] {
   const executors: Executor[] = [
     handlerExecutor(deps.handlers) as Executor,
-    httpExecutor(
-      deps.httpAllowHosts === undefined ? {} : { allowHosts: deps.httpAllowHosts },
-    ) as Executor,
+    httpExecutor({
+      allowHosts: deps.httpAllowHosts,
+      allowLinkLocal: deps.httpAllowLinkLocal,
+      denyPrivate: deps.httpDenyPrivate,
+    }) as Executor,
     amqpExecutor() as Executor,
     natsExecutor() as Executor,
     emailExecutor() as Executor,

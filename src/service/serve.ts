@@ -70,6 +70,8 @@ export async function startService(
       pollIntervalMs: config.get('poll-interval'),
       horizonMs: config.get('horizon'),
       allowShell: config.get('allow-shell'),
+      httpAllowLinkLocal: config.get('http-allow-link-local'),
+      httpDenyPrivate: config.get('http-deny-private'),
       retention: { keepLast: config.get('keep-last'), maxAge: config.get('max-age') },
       stopTimeoutMs: shutdownTimeoutMs,
       ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),

@@ -22,8 +22,14 @@
  *   own `timeout`, `CHIME_ERR_ATTEMPT_TIMEOUT` (retried, recorded `timed_out`).
  *   When `ctx.signal` aborts (job timeout, lost lease, shutdown) the request
  *   is torn down at once and the signal's reason is thrown.
- * - Redirects are followed here, not by undici, so each hop's host passes the
- *   allow-list: at most 5; credential-like headers are dropped when a hop
+ * - Destinations (./destinations.ts): a host outside the allow-list, or an
+ *   address the address guard refuses (link-local and cloud-metadata ones by
+ *   default), fails the attempt at once (`PermanentError`); a name is judged
+ *   by the addresses it resolves to when a connection is opened, by the
+ *   lookup of the executor's own agent (a `dispatcher` given in the options
+ *   connects its own way: this last check is then the caller's).
+ * - Redirects are followed here, not by undici, so each hop's host is judged
+ *   like the target's: at most 5; credential-like headers are dropped when a hop
  *   leaves the origin; 303 turns the request into a GET without body, 301,
  *   302, 307 and 308 keep method and body (as undici and curl's --post30x do).
  * - Messages name the method and origin only: a URL's path, query and
@@ -32,14 +38,14 @@
 import { attemptSignal } from '../abort.js';
 import { TextDecoder } from 'node:util';
 import { Agent, request, type Dispatcher } from 'undici';
-import { ChimeError, PermanentError, RetryAfterError } from '../../errors.js';
+import { ChimeError, PermanentError, RetryAfterError, isChimeError } from '../../errors.js';
 import { parseDuration } from '../../model/duration.js';
 import { isSensitiveHeader } from '../../model/secrets.js';
 import type { ExecutionContext, Executor } from '../executor.js';
+import { destinations, type DestinationOptions, type Destinations } from './destinations.js';
 import {
   HttpTargetSchema,
   checkHttpTarget,
-  hostMatcher,
   parseAcceptStatus,
   type HttpTarget,
   type StatusRange,
@@ -55,7 +61,28 @@ export interface HttpExecutorOptions {
    */
   allowHosts?: string[];
   /**
-   * The undici dispatcher requests go through; the caller owns (and closes) it.
+   * Allow link-local addresses (169.254.0.0/16, fe80::/10) and cloud-metadata
+   * endpoints (169.254.169.254, fd00:ec2::254, 100.100.100.200,
+   * metadata.google.internal, metadata.goog), refused by default.
+   * @defaultValue false
+   */
+  allowLinkLocal?: boolean;
+  /**
+   * Refuse loopback and private addresses too (127.0.0.0/8, 10.0.0.0/8,
+   * 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, ::1, fc00::/7, …).
+   * @defaultValue false
+   */
+  denyPrivate?: boolean;
+  /**
+   * The DNS lookup of the executor's own agent; every address it answers is
+   * judged before a connection is opened.
+   * @defaultValue `dns.lookup`
+   */
+  lookup?: DestinationOptions['lookup'];
+  /**
+   * The undici dispatcher requests go through; the caller owns (and closes)
+   * it. It resolves names its own way: the check of the addresses a name
+   * resolves to is then the caller's.
    * @defaultValue an `Agent` owned by the executor, closed by `close()`
    */
   dispatcher?: Dispatcher;
@@ -92,27 +119,28 @@ interface Plan {
   redirect: 'follow' | 'error' | 'manual';
   maxBytes: number;
   timeoutMs: number | undefined;
-  hostAllowed: (hostname: string) => boolean;
+  destinations: Destinations;
 }
 
 /** The `http` executor: sends one request per attempt; see the module comment for the rules. */
 export function httpExecutor(options: HttpExecutorOptions = {}): Executor<HttpTarget> {
-  const hostAllowed = hostMatcher(options.allowHosts);
+  const allowed = destinations(options);
   let owned: Agent | undefined;
   return {
     type: 'http',
     schema: HttpTargetSchema,
     validate(target, path) {
-      checkHttpTarget(target, path, hostAllowed);
+      checkHttpTarget(target, path, allowed);
     },
     async run(target, ctx) {
       try {
-        checkHttpTarget(target, '', hostAllowed);
+        checkHttpTarget(target, '', allowed);
       } catch (err) {
         throw new PermanentError(`invalid http target: ${(err as Error).message}`, { cause: err });
       }
-      const dispatcher = options.dispatcher ?? (owned ??= new Agent());
-      return await attempt(plan(target, ctx, hostAllowed), dispatcher, ctx.signal);
+      const dispatcher =
+        options.dispatcher ?? (owned ??= new Agent({ connect: { lookup: allowed.lookup } }));
+      return await attempt(plan(target, ctx, allowed), dispatcher, ctx.signal);
     },
     async close() {
       const agent = owned;
@@ -141,6 +169,9 @@ async function attempt(
         { cause: err },
       );
     }
+    if (isChimeError(err, 'CHIME_ERR_TARGET_ADDRESS_BLOCKED')) {
+      throw new PermanentError(`${label(plan)} was not called: ${err.message}`, { cause: err });
+    }
     const ours = [ChimeError, PermanentError, RetryAfterError].some((type) => err instanceof type);
     if (ours) throw err;
     const code = (err as { code?: unknown }).code;
@@ -154,11 +185,7 @@ async function attempt(
   }
 }
 
-function plan(
-  target: HttpTarget,
-  ctx: ExecutionContext,
-  hostAllowed: (hostname: string) => boolean,
-): Plan {
+function plan(target: HttpTarget, ctx: ExecutionContext, allowed: Destinations): Plan {
   const url = new URL(target.url);
   const method = target.method ?? 'POST';
   const { body, contentType } = requestBody(target, ctx.payload, method);
@@ -183,7 +210,7 @@ function plan(
     redirect: target.redirect ?? 'follow',
     maxBytes: target.maxResponseBytes ?? 2048,
     timeoutMs: target.timeout === undefined ? undefined : parseDuration(target.timeout, '/timeout'),
-    hostAllowed,
+    destinations: allowed,
   };
 }
 
@@ -256,9 +283,14 @@ function redirectUrl(plan: Plan, location: string, base: URL): URL {
       `${label(plan)} redirected to a location that is not an http(s) URL`,
     );
   }
-  if (!plan.hostAllowed(next.hostname)) {
+  try {
+    plan.destinations.check(next.hostname);
+  } catch (err) {
     throw new PermanentError(
-      `${label(plan)} redirected to host "${next.hostname}", which is not in the allowed hosts of http targets`,
+      `${label(plan)} redirected to a refused destination: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
     );
   }
   next.username = '';

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import { DurationSchema, parseDuration } from '../../model/duration.js';
 import { Secret } from '../../model/secrets.js';
+import type { Destinations } from './destinations.js';
 
 /** The HTTP methods an http target may use. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -167,7 +168,7 @@ const RESERVED_HEADERS = new Set([
 
 /**
  * Checks an http target beyond its schema: a parsable URL whose host is
- * allowed, the credentials its `auth` type needs (and only one source of
+ * among the `destinations`, the credentials its `auth` type needs (and only one source of
  * credentials), no header chime sets itself, no body with GET or HEAD, a
  * positive timeout and ordered status ranges.
  * @throws ChimeError naming the offending field under `path`.
@@ -175,9 +176,9 @@ const RESERVED_HEADERS = new Set([
 export function checkHttpTarget(
   target: HttpTarget,
   path: string,
-  hostAllowed: (hostname: string) => boolean,
+  destinations: Destinations,
 ): void {
-  const url = checkUrl(target.url, `${path}/url`, hostAllowed);
+  const url = checkUrl(target.url, `${path}/url`, destinations);
   checkAuth(target, url, path);
   for (const name of Object.keys(target.headers ?? {})) {
     const lower = name.toLowerCase();
@@ -205,7 +206,7 @@ export function checkHttpTarget(
   parseAcceptStatus(target.acceptStatus, `${path}/acceptStatus`);
 }
 
-function checkUrl(text: string, path: string, hostAllowed: (hostname: string) => boolean): URL {
+function checkUrl(text: string, path: string, destinations: Destinations): URL {
   let url: URL;
   try {
     url = new URL(text);
@@ -219,13 +220,7 @@ function checkUrl(text: string, path: string, hostAllowed: (hostname: string) =>
       { path },
     );
   }
-  if (!hostAllowed(url.hostname)) {
-    throw new ChimeError(
-      'CHIME_ERR_INVALID_INPUT',
-      `host "${url.hostname}" is not in the allowed hosts of http targets`,
-      { path },
-    );
-  }
+  destinations.check(url.hostname, path);
   return url;
 }
 
@@ -257,45 +252,5 @@ function checkAuth(target: HttpTarget, url: URL, path: string): void {
     throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'a basic-auth username cannot contain ":"', {
       path: `${path}/auth/username`,
     });
-  }
-}
-
-/**
- * A predicate for `allowHosts`: exact hostnames, or `*.domain` for any
- * subdomain. Hostnames are compared as URLs normalize them (lower case,
- * punycode, IPv6 without brackets).
- * @throws ChimeError `CHIME_ERR_OPTION_INVALID` at `/allowHosts/<i>` for a pattern that is no hostname.
- */
-export function hostMatcher(patterns: string[] | undefined): (hostname: string) => boolean {
-  if (patterns === undefined) return () => true;
-  const exact = new Set<string>();
-  const suffixes: string[] = [];
-  patterns.forEach((pattern, i) => {
-    const wildcard = typeof pattern === 'string' && pattern.startsWith('*.');
-    const host = normalizeHost(wildcard ? pattern.slice(2) : pattern);
-    if (host === undefined) {
-      throw new ChimeError(
-        'CHIME_ERR_OPTION_INVALID',
-        `allowHosts entry ${JSON.stringify(pattern)} is neither a hostname nor "*.domain"`,
-        { path: `/allowHosts/${i}` },
-      );
-    }
-    if (wildcard) suffixes.push(`.${host}`);
-    else exact.add(host);
-  });
-  return (hostname) => {
-    const host = normalizeHost(hostname);
-    return host !== undefined && (exact.has(host) || suffixes.some((s) => host.endsWith(s)));
-  };
-}
-
-function normalizeHost(text: unknown): string | undefined {
-  if (typeof text !== 'string' || text === '' || /[/?#@\s]/.test(text)) return undefined;
-  const bare = text.replace(/^\[(.*)\]$/, '$1');
-  try {
-    const host = new URL(`http://${bare.includes(':') ? `[${bare}]` : bare}`).hostname;
-    return host.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
-  } catch {
-    return undefined;
   }
 }

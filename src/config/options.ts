@@ -220,6 +220,13 @@ export const OPTIONS = [
     doc: 'refuse HTTP targets on loopback and private addresses too (127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, ::1, fc00::/7)',
   }),
   option({
+    name: 'http-signing-secret',
+    kind: 'list',
+    doc: 'Standard Webhooks secret (whsec_…; several, comma-separated, while receivers rotate) signing every HTTP target without a signing of its own',
+    secret: 'value',
+    placeholder: 'secrets',
+  }),
+  option({
     name: 'handlers',
     kind: 'string',
     doc: 'a module whose exported functions become handler targets by name',

@@ -27,6 +27,8 @@ export interface BuiltinExecutorDeps {
   httpAllowLinkLocal: boolean;
   /** Whether HTTP targets are refused loopback and private addresses. */
   httpDenyPrivate: boolean;
+  /** The Standard Webhooks secret(s) of HTTP targets without their own. */
+  httpSigningSecret?: string | string[] | undefined;
 }
 
 /** The built-in executors, one per target type. */
@@ -37,6 +39,7 @@ export function builtinExecutors(deps: BuiltinExecutorDeps): Executor[] {
       allowHosts: deps.httpAllowHosts,
       allowLinkLocal: deps.httpAllowLinkLocal,
       denyPrivate: deps.httpDenyPrivate,
+      ...(deps.httpSigningSecret === undefined ? {} : { signingSecret: deps.httpSigningSecret }),
     }) as Executor,
     amqpExecutor() as Executor,
     natsExecutor() as Executor,

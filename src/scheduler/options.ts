@@ -128,6 +128,13 @@ export interface SchedulerOptions {
    */
   httpDenyPrivate?: boolean;
   /**
+   * A Standard Webhooks secret (`whsec_…`), or several while receivers rotate
+   * theirs, that signs the requests of every HTTP target without a `signing`
+   * of its own (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+   * @defaultValue none: such targets are not signed
+   */
+  httpSigningSecret?: string | string[];
+  /**
    * Executors of target types of your own, next to the built-in ones
    * (`handler`, `http`, `amqp`, `nats`, `email`, `shell`), or replacing the
    * built-in one of the same type; a type may be given once.
@@ -148,8 +155,8 @@ export interface SchedulerOptions {
 
 /** The options with every default applied. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<SchedulerOptions, 'httpAllowHosts' | 'prefetch'>> &
-    Pick<SchedulerOptions, 'httpAllowHosts' | 'prefetch'>
+  Required<Omit<SchedulerOptions, 'httpAllowHosts' | 'httpSigningSecret' | 'prefetch'>> &
+    Pick<SchedulerOptions, 'httpAllowHosts' | 'httpSigningSecret' | 'prefetch'>
 >;
 
 const OptionsSchema = Type.Object(
@@ -171,6 +178,9 @@ const OptionsSchema = Type.Object(
     httpAllowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     httpAllowLinkLocal: Type.Optional(Type.Boolean()),
     httpDenyPrivate: Type.Optional(Type.Boolean()),
+    httpSigningSecret: Type.Optional(
+      Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]),
+    ),
     executors: Type.Optional(Type.Array(Type.Object({ type: Type.String({ minLength: 1 }) }))),
     clock: Type.Optional(Type.Object({})),
     logger: Type.Optional(Type.Object({})),

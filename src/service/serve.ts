@@ -57,6 +57,7 @@ export async function startService(
   const schedulerId = config.get('scheduler-id');
   const prefetch = config.get('prefetch');
   const allowHosts = config.get('http-target-allow');
+  const signingSecret = config.get('http-signing-secret');
   const shutdownTimeoutMs = config.get('shutdown-timeout');
   let scheduler: Scheduler;
   try {
@@ -77,6 +78,7 @@ export async function startService(
       ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
       ...(prefetch === undefined ? {} : { prefetch }),
       ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
+      ...(signingSecret === undefined ? {} : { httpSigningSecret: signingSecret }),
     });
   } catch (err) {
     throw asConfigError(err);
@@ -144,6 +146,8 @@ const OPTION_OF: Record<string, OptionName> = {
   instanceId: 'scheduler-id',
   allowHosts: 'http-target-allow',
   httpAllowHosts: 'http-target-allow',
+  signingSecret: 'http-signing-secret',
+  httpSigningSecret: 'http-signing-secret',
 };
 
 /** A scheduler option the scheduler refused, as the service option (flag, variable) that set it. */

@@ -4,6 +4,10 @@
  * - Every request carries `Idempotency-Key: <executionId>` (the same on every
  *   attempt of an execution), `X-Chime-Job-Id`, `X-Chime-Fire-At` (ISO 8601),
  *   `X-Chime-Attempt` and `User-Agent: chime` (a target may override the last).
+ * - Signed (./signing.ts) with the target's `signing` secrets, or else the
+ *   executor's `signingSecret`: `webhook-id` (the execution id),
+ *   `webhook-timestamp` and `webhook-signature`, computed afresh for every
+ *   request sent (every attempt, every redirect) over the body it carries.
  * - Body: a string `body` as is; any other `body` as JSON; without `body`, the
  *   job payload as JSON — or no body when the payload is null (a JSON `null`
  *   makes strict JSON parsers answer 400). GET and HEAD send no body.
@@ -43,6 +47,7 @@ import { parseDuration } from '../../model/duration.js';
 import { isSensitiveHeader } from '../../model/secrets.js';
 import type { ExecutionContext, Executor } from '../executor.js';
 import { destinations, type DestinationOptions, type Destinations } from './destinations.js';
+import { signingKeys, webhookHeaders } from './signing.js';
 import {
   HttpTargetSchema,
   checkHttpTarget,
@@ -79,6 +84,12 @@ export interface HttpExecutorOptions {
    * @defaultValue `dns.lookup`
    */
   lookup?: DestinationOptions['lookup'];
+  /**
+   * Standard Webhooks secrets (`whsec_…`; several sign each request once per
+   * secret) of the targets that have no `signing` of their own.
+   * @defaultValue none: such targets are not signed
+   */
+  signingSecret?: string | string[];
   /**
    * The undici dispatcher requests go through; the caller owns (and closes)
    * it. It resolves names its own way: the check of the addresses a name
@@ -120,11 +131,17 @@ interface Plan {
   maxBytes: number;
   timeoutMs: number | undefined;
   destinations: Destinations;
+  /** The signing keys and the `webhook-id`; undefined when requests are not signed. */
+  signing: { keys: Buffer[]; id: string } | undefined;
 }
 
 /** The `http` executor: sends one request per attempt; see the module comment for the rules. */
 export function httpExecutor(options: HttpExecutorOptions = {}): Executor<HttpTarget> {
   const allowed = destinations(options);
+  const defaultKeys =
+    options.signingSecret === undefined
+      ? []
+      : signingKeys(options.signingSecret, '/signingSecret', 'CHIME_ERR_OPTION_INVALID');
   let owned: Agent | undefined;
   return {
     type: 'http',
@@ -140,7 +157,8 @@ export function httpExecutor(options: HttpExecutorOptions = {}): Executor<HttpTa
       }
       const dispatcher =
         options.dispatcher ?? (owned ??= new Agent({ connect: { lookup: allowed.lookup } }));
-      return await attempt(plan(target, ctx, allowed), dispatcher, ctx.signal);
+      const keys = target.signing ? signingKeys(target.signing.secret, '') : defaultKeys;
+      return await attempt(plan(target, ctx, allowed, keys), dispatcher, ctx.signal);
     },
     async close() {
       const agent = owned;
@@ -185,7 +203,12 @@ async function attempt(
   }
 }
 
-function plan(target: HttpTarget, ctx: ExecutionContext, allowed: Destinations): Plan {
+function plan(
+  target: HttpTarget,
+  ctx: ExecutionContext,
+  allowed: Destinations,
+  keys: Buffer[],
+): Plan {
   const url = new URL(target.url);
   const method = target.method ?? 'POST';
   const { body, contentType } = requestBody(target, ctx.payload, method);
@@ -211,6 +234,7 @@ function plan(target: HttpTarget, ctx: ExecutionContext, allowed: Destinations):
     maxBytes: target.maxResponseBytes ?? 2048,
     timeoutMs: target.timeout === undefined ? undefined : parseDuration(target.timeout, '/timeout'),
     destinations: allowed,
+    signing: keys.length > 0 ? { keys, id: ctx.executionId } : undefined,
   };
 }
 
@@ -248,7 +272,10 @@ async function send(
 ): Promise<Dispatcher.ResponseData> {
   let { url, method, headers, body } = plan;
   for (let hops = 0; ; hops++) {
-    const response = await request(url, { method, headers, body, signal, dispatcher });
+    const signed = plan.signing
+      ? { ...headers, ...webhookHeaders(plan.signing.keys, plan.signing.id, body) }
+      : headers;
+    const response = await request(url, { method, headers: signed, body, signal, dispatcher });
     const location = response.headers['location'];
     const status = response.statusCode;
     if (plan.redirect === 'manual' || !REDIRECTS.has(status) || typeof location !== 'string') {

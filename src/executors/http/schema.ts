@@ -3,6 +3,7 @@ import { ChimeError } from '../../errors.js';
 import { DurationSchema, parseDuration } from '../../model/duration.js';
 import { Secret } from '../../model/secrets.js';
 import type { Destinations } from './destinations.js';
+import { SIGNING_SECRET_PATTERN, signingKeys } from './signing.js';
 
 /** The HTTP methods an http target may use. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -36,6 +37,32 @@ export const HttpAuthSchema = Type.Object(
     ),
   },
   { additionalProperties: false, title: 'HttpAuth' },
+);
+
+const SIGNING_SECRET = Type.String({
+  pattern: SIGNING_SECRET_PATTERN,
+  maxLength: 100,
+  description: 'whsec_ and the base64 of a key of 24 to 64 bytes',
+});
+
+/**
+ * Standard Webhooks signing of the target's requests (`webhook-id`,
+ * `webhook-timestamp`, `webhook-signature`): one secret, or several (one
+ * signature each) while a receiver rotates. Replaces the scheduler's default.
+ */
+export const HttpSigningSchema = Type.Object(
+  {
+    secret: Secret(
+      Type.Union([SIGNING_SECRET, Type.Array(SIGNING_SECRET, { minItems: 1, maxItems: 5 })], {
+        description: 'A whsec_… secret, or a list of them (secret)',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    title: 'HttpSigning',
+    description: 'Standard Webhooks signatures (webhook-id, webhook-timestamp, webhook-signature)',
+  },
 );
 
 /**
@@ -81,6 +108,7 @@ export const HttpTargetSchema = Type.Object(
       }),
     ),
     auth: Type.Optional(HttpAuthSchema),
+    signing: Type.Optional(HttpSigningSchema),
     /** A cap on the request (more than 0), within the job timeout, which always applies. */
     timeout: Type.Optional(DurationSchema),
     acceptStatus: Type.Optional(
@@ -152,6 +180,9 @@ function statusRange(item: unknown): StatusRange | undefined {
 /** Headers chime sets itself, and hop-by-hop headers the HTTP client owns. */
 const RESERVED_HEADERS = new Set([
   'idempotency-key',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
   'x-chime-job-id',
   'x-chime-fire-at',
   'x-chime-attempt',
@@ -170,7 +201,7 @@ const RESERVED_HEADERS = new Set([
  * Checks an http target beyond its schema: a parsable URL whose host is
  * among the `destinations`, the credentials its `auth` type needs (and only one source of
  * credentials), no header chime sets itself, no body with GET or HEAD, a
- * positive timeout and ordered status ranges.
+ * positive timeout, ordered status ranges and signing secrets of a usable size.
  * @throws ChimeError naming the offending field under `path`.
  */
 export function checkHttpTarget(
@@ -204,6 +235,7 @@ export function checkHttpTarget(
     });
   }
   parseAcceptStatus(target.acceptStatus, `${path}/acceptStatus`);
+  if (target.signing) signingKeys(target.signing.secret, `${path}/signing/secret`);
 }
 
 function checkUrl(text: string, path: string, destinations: Destinations): URL {

@@ -29,6 +29,8 @@ export interface BuiltinExecutorDeps {
   httpDenyPrivate: boolean;
   /** The Standard Webhooks secret(s) of HTTP targets without their own. */
   httpSigningSecret?: string | string[] | undefined;
+  /** The cap on recorded results, which HTTP excerpts are cut to fit. */
+  maxResultBytes: number;
 }
 
 /** The built-in executors, one per target type. */
@@ -39,6 +41,7 @@ export function builtinExecutors(deps: BuiltinExecutorDeps): Executor[] {
       allowHosts: deps.httpAllowHosts,
       allowLinkLocal: deps.httpAllowLinkLocal,
       denyPrivate: deps.httpDenyPrivate,
+      maxResultBytes: deps.maxResultBytes,
       ...(deps.httpSigningSecret === undefined ? {} : { signingSecret: deps.httpSigningSecret }),
     }) as Executor,
     amqpExecutor() as Executor,

@@ -13,7 +13,8 @@
  *   makes strict JSON parsers answer 400). GET and HEAD send no body.
  * - An accepted status (default 2xx) succeeds with `{ status, headers, body,
  *   truncated }`: a few non-credential response headers and the first
- *   `maxResponseBytes` (default 2 KiB) of the body as text.
+ *   `maxResponseBytes` (default 2 KiB) of the body as text (./excerpt.ts),
+ *   cut further when the result would not fit the scheduler's result cap.
  * - Any other status fails the attempt with `CHIME_ERR_TARGET_REJECTED` (the
  *   message holds the status and a short excerpt) and is retried, except:
  *   429 and 503 with `Retry-After` (seconds or an HTTP date) ask for that
@@ -40,7 +41,6 @@
  *   userinfo, and the headers, may hold secrets. Nothing is logged.
  */
 import { attemptSignal } from '../abort.js';
-import { TextDecoder } from 'node:util';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ChimeError, PermanentError, RetryAfterError, isChimeError } from '../../errors.js';
 import { parseDuration } from '../../model/duration.js';
@@ -48,9 +48,11 @@ import { isSensitiveHeader } from '../../model/secrets.js';
 import type { ExecutionContext, Executor } from '../executor.js';
 import { destinations, type DestinationOptions, type Destinations } from './destinations.js';
 import { signingKeys, webhookHeaders } from './signing.js';
+import { DRAIN_BYTES, fitResult, readExcerpt, type Excerpt } from './excerpt.js';
 import {
   HttpTargetSchema,
   checkHttpTarget,
+  MAX_RECORDED_BYTES,
   parseAcceptStatus,
   type HttpTarget,
   type StatusRange,
@@ -91,6 +93,13 @@ export interface HttpExecutorOptions {
    */
   signingSecret?: string | string[];
   /**
+   * The scheduler's cap on recorded results, in bytes of JSON: the body
+   * excerpt is cut until the result fits it (else the scheduler would record
+   * a note instead).
+   * @defaultValue 65536, the scheduler's default
+   */
+  maxResultBytes?: number;
+  /**
    * The undici dispatcher requests go through; the caller owns (and closes)
    * it. It resolves names its own way: the check of the addresses a name
    * resolves to is then the caller's.
@@ -116,8 +125,6 @@ const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 422]);
 const RECORDED_HEADERS = ['content-type', 'content-length', 'retry-after', 'x-request-id'];
-/** Body bytes read past the excerpt so the connection can be reused; a longer body closes it. */
-const DRAIN_BYTES = 64 * 1024;
 const MESSAGE_EXCERPT = 200;
 
 /** One request as planned from the target and the attempt. */
@@ -129,6 +136,8 @@ interface Plan {
   accept: StatusRange[];
   redirect: 'follow' | 'error' | 'manual';
   maxBytes: number;
+  /** The scheduler's result cap, which the recorded result must fit. */
+  maxResultBytes: number;
   timeoutMs: number | undefined;
   destinations: Destinations;
   /** The signing keys and the `webhook-id`; undefined when requests are not signed. */
@@ -158,7 +167,14 @@ export function httpExecutor(options: HttpExecutorOptions = {}): Executor<HttpTa
       const dispatcher =
         options.dispatcher ?? (owned ??= new Agent({ connect: { lookup: allowed.lookup } }));
       const keys = target.signing ? signingKeys(target.signing.secret, '') : defaultKeys;
-      return await attempt(plan(target, ctx, allowed, keys), dispatcher, ctx.signal);
+      const planned = plan(
+        target,
+        ctx,
+        allowed,
+        keys,
+        options.maxResultBytes ?? MAX_RECORDED_BYTES,
+      );
+      return await attempt(planned, dispatcher, ctx.signal);
     },
     async close() {
       const agent = owned;
@@ -208,6 +224,7 @@ function plan(
   ctx: ExecutionContext,
   allowed: Destinations,
   keys: Buffer[],
+  maxResultBytes: number,
 ): Plan {
   const url = new URL(target.url);
   const method = target.method ?? 'POST';
@@ -232,6 +249,7 @@ function plan(
     accept: parseAcceptStatus(target.acceptStatus, '/acceptStatus'),
     redirect: target.redirect ?? 'follow',
     maxBytes: target.maxResponseBytes ?? 2048,
+    maxResultBytes,
     timeoutMs: target.timeout === undefined ? undefined : parseDuration(target.timeout, '/timeout'),
     destinations: allowed,
     signing: keys.length > 0 ? { keys, id: ctx.executionId } : undefined,
@@ -329,33 +347,7 @@ function withoutCredentials(headers: Record<string, string>): Record<string, str
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !isSensitiveHeader(name)));
 }
 
-/** Reads the first `maxBytes` of a body, then drains a little more so the connection can be reused. */
-async function readExcerpt(
-  body: AsyncIterable<Buffer>,
-  maxBytes: number,
-): Promise<{ text: string; truncated: boolean }> {
-  const decoder = new TextDecoder('utf-8');
-  let text = '';
-  let kept = 0;
-  let seen = 0;
-  for await (const chunk of body) {
-    seen += chunk.length;
-    if (kept < maxBytes) {
-      const part = chunk.subarray(0, maxBytes - kept);
-      kept += part.length;
-      // stream: true holds back a character cut at the end of the excerpt.
-      text += decoder.decode(part, { stream: true });
-    }
-    if (seen > maxBytes + DRAIN_BYTES) break; // the rest is not read: the connection closes
-  }
-  return { text, truncated: seen > kept };
-}
-
-function judge(
-  plan: Plan,
-  response: Dispatcher.ResponseData,
-  excerpt: { text: string; truncated: boolean },
-): HttpResult {
+function judge(plan: Plan, response: Dispatcher.ResponseData, excerpt: Excerpt): HttpResult {
   const status = response.statusCode;
   const headers: Record<string, string> = {};
   for (const name of RECORDED_HEADERS) {
@@ -363,7 +355,8 @@ function judge(
     if (typeof value === 'string') headers[name] = value;
   }
   if (plan.accept.some(([low, high]) => status >= low && status <= high)) {
-    return { status, headers, body: excerpt.text, truncated: excerpt.truncated };
+    const result = { status, headers, body: excerpt.text, truncated: excerpt.truncated };
+    return fitResult(result, plan.maxResultBytes);
   }
   const snippet = excerpt.text.replace(/\s+/g, ' ').trim().slice(0, MESSAGE_EXCERPT);
   const message = `${label(plan)} answered ${status}${snippet ? `: ${snippet}` : ''}`;

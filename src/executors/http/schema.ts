@@ -136,7 +136,8 @@ export const HttpTargetSchema = Type.Object(
         minimum: 0,
         maximum: MAX_RECORDED_BYTES,
         default: 2048,
-        description: 'Most bytes of the response body recorded in the result. Default 2048',
+        description:
+          "Most bytes of the response body recorded in the result (fewer when the result would not fit the scheduler's maxResultBytes). Default 2048",
       }),
     ),
   },

@@ -127,6 +127,14 @@ const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 422]);
 const RECORDED_HEADERS = ['content-type', 'content-length', 'retry-after', 'x-request-id'];
 const MESSAGE_EXCERPT = 200;
 
+/** What every attempt of one executor shares. */
+interface Settings {
+  destinations: Destinations;
+  /** The keys of the executor's `signingSecret` (none: targets without `signing` are not signed). */
+  keys: Buffer[];
+  maxResultBytes: number;
+}
+
 /** One request as planned from the target and the attempt. */
 interface Plan {
   url: URL;
@@ -146,11 +154,15 @@ interface Plan {
 
 /** The `http` executor: sends one request per attempt; see the module comment for the rules. */
 export function httpExecutor(options: HttpExecutorOptions = {}): Executor<HttpTarget> {
-  const allowed = destinations(options);
-  const defaultKeys =
-    options.signingSecret === undefined
-      ? []
-      : signingKeys(options.signingSecret, '/signingSecret', 'CHIME_ERR_OPTION_INVALID');
+  const settings: Settings = {
+    destinations: destinations(options),
+    keys:
+      options.signingSecret === undefined
+        ? []
+        : signingKeys(options.signingSecret, '/signingSecret', 'CHIME_ERR_OPTION_INVALID'),
+    maxResultBytes: options.maxResultBytes ?? MAX_RECORDED_BYTES,
+  };
+  const allowed = settings.destinations;
   let owned: Agent | undefined;
   return {
     type: 'http',
@@ -166,15 +178,7 @@ export function httpExecutor(options: HttpExecutorOptions = {}): Executor<HttpTa
       }
       const dispatcher =
         options.dispatcher ?? (owned ??= new Agent({ connect: { lookup: allowed.lookup } }));
-      const keys = target.signing ? signingKeys(target.signing.secret, '') : defaultKeys;
-      const planned = plan(
-        target,
-        ctx,
-        allowed,
-        keys,
-        options.maxResultBytes ?? MAX_RECORDED_BYTES,
-      );
-      return await attempt(planned, dispatcher, ctx.signal);
+      return await attempt(plan(target, ctx, settings), dispatcher, ctx.signal);
     },
     async close() {
       const agent = owned;
@@ -219,13 +223,7 @@ async function attempt(
   }
 }
 
-function plan(
-  target: HttpTarget,
-  ctx: ExecutionContext,
-  allowed: Destinations,
-  keys: Buffer[],
-  maxResultBytes: number,
-): Plan {
+function plan(target: HttpTarget, ctx: ExecutionContext, settings: Settings): Plan {
   const url = new URL(target.url);
   const method = target.method ?? 'POST';
   const { body, contentType } = requestBody(target, ctx.payload, method);
@@ -241,6 +239,9 @@ function plan(
   headers['x-chime-job-id'] = ctx.job.id;
   headers['x-chime-fire-at'] = ctx.fireAt.toISOString();
   headers['x-chime-attempt'] = String(ctx.attempt);
+  const keys = target.signing
+    ? signingKeys(target.signing.secret, '/signing/secret')
+    : settings.keys;
   return {
     url,
     method,
@@ -249,9 +250,9 @@ function plan(
     accept: parseAcceptStatus(target.acceptStatus, '/acceptStatus'),
     redirect: target.redirect ?? 'follow',
     maxBytes: target.maxResponseBytes ?? 2048,
-    maxResultBytes,
+    maxResultBytes: settings.maxResultBytes,
     timeoutMs: target.timeout === undefined ? undefined : parseDuration(target.timeout, '/timeout'),
-    destinations: allowed,
+    destinations: settings.destinations,
     signing: keys.length > 0 ? { keys, id: ctx.executionId } : undefined,
   };
 }

@@ -14,7 +14,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { ChimeError } from '../../errors.js';
 
-/** Which addresses the guard refuses besides link-local and metadata ones. */
+/** How the address guard departs from its defaults. */
 export interface AddressPolicy {
   /** Allow link-local addresses and cloud-metadata endpoints. */
   readonly allowLinkLocal: boolean;

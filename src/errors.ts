@@ -70,6 +70,11 @@ export const ERRORS = {
     description:
       'Shell targets are off: the scheduler was not created with allowShell (the service with --allow-shell).',
   },
+  CHIME_ERR_TARGET_ADDRESS_BLOCKED: {
+    status: 400,
+    description:
+      'An HTTP target names a host that is, or resolves to, a link-local or cloud-metadata address (see httpAllowLinkLocal), or a private one under httpDenyPrivate.',
+  },
   CHIME_ERR_TARGET_REJECTED: {
     status: 502,
     description:

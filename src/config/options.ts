@@ -208,6 +208,25 @@ export const OPTIONS = [
     placeholder: 'hosts',
   }),
   option({
+    name: 'http-allow-link-local',
+    kind: 'boolean',
+    default: 'false',
+    doc: 'let HTTP targets call link-local addresses (169.254.0.0/16, fe80::/10) and cloud-metadata endpoints (169.254.169.254, fd00:ec2::254, 100.100.100.200, metadata.google.internal), refused by default',
+  }),
+  option({
+    name: 'http-deny-private',
+    kind: 'boolean',
+    default: 'false',
+    doc: 'refuse HTTP targets on loopback and private addresses too (127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, ::1, fc00::/7)',
+  }),
+  option({
+    name: 'http-signing-secret',
+    kind: 'list',
+    doc: 'Standard Webhooks secret (whsec_…; several, comma-separated, while receivers rotate) signing every HTTP target without a signing of its own',
+    secret: 'value',
+    placeholder: 'secrets',
+  }),
+  option({
     name: 'handlers',
     kind: 'string',
     doc: 'a module whose exported functions become handler targets by name',

@@ -22,16 +22,28 @@ export interface BuiltinExecutorDeps {
   /** Whether shell targets may be defined and run. */
   allowShell: boolean;
   /** Hosts HTTP targets may call (hostnames or `*.domain`); any when absent. */
-  httpAllowHosts?: string[];
+  httpAllowHosts?: string[] | undefined;
+  /** Whether HTTP targets may call link-local and cloud-metadata addresses. */
+  httpAllowLinkLocal: boolean;
+  /** Whether HTTP targets are refused loopback and private addresses. */
+  httpDenyPrivate: boolean;
+  /** The Standard Webhooks secret(s) of HTTP targets without their own. */
+  httpSigningSecret?: string | string[] | undefined;
+  /** The cap on recorded results, which HTTP excerpts are cut to fit. */
+  maxResultBytes: number;
 }
 
 /** The built-in executors, one per target type. */
 export function builtinExecutors(deps: BuiltinExecutorDeps): Executor[] {
   const executors: Executor[] = [
     handlerExecutor(deps.handlers) as Executor,
-    httpExecutor(
-      deps.httpAllowHosts === undefined ? {} : { allowHosts: deps.httpAllowHosts },
-    ) as Executor,
+    httpExecutor({
+      allowHosts: deps.httpAllowHosts,
+      allowLinkLocal: deps.httpAllowLinkLocal,
+      denyPrivate: deps.httpDenyPrivate,
+      maxResultBytes: deps.maxResultBytes,
+      ...(deps.httpSigningSecret === undefined ? {} : { signingSecret: deps.httpSigningSecret }),
+    }) as Executor,
     amqpExecutor() as Executor,
     natsExecutor() as Executor,
     emailExecutor() as Executor,

@@ -111,6 +111,30 @@ export interface SchedulerOptions {
    */
   httpAllowHosts?: string[];
   /**
+   * Let HTTP targets call link-local addresses (169.254.0.0/16, fe80::/10)
+   * and cloud-metadata endpoints (169.254.169.254, fd00:ec2::254,
+   * 100.100.100.200, metadata.google.internal, metadata.goog), refused by
+   * default whatever `httpAllowHosts` says: when a job is submitted for an
+   * address or a metadata name, when a request is sent for a name that
+   * resolves to one.
+   * @defaultValue false
+   */
+  httpAllowLinkLocal?: boolean;
+  /**
+   * Refuse HTTP targets on loopback and private addresses too (127.0.0.0/8,
+   * 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, ::1,
+   * fc00::/7, …), checked like `httpAllowLinkLocal`'s.
+   * @defaultValue false
+   */
+  httpDenyPrivate?: boolean;
+  /**
+   * A Standard Webhooks secret (`whsec_…`), or several while receivers rotate
+   * theirs, that signs the requests of every HTTP target without a `signing`
+   * of its own (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+   * @defaultValue none: such targets are not signed
+   */
+  httpSigningSecret?: string | string[];
+  /**
    * Executors of target types of your own, next to the built-in ones
    * (`handler`, `http`, `amqp`, `nats`, `email`, `shell`), or replacing the
    * built-in one of the same type; a type may be given once.
@@ -131,8 +155,8 @@ export interface SchedulerOptions {
 
 /** The options with every default applied. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<SchedulerOptions, 'httpAllowHosts' | 'prefetch'>> &
-    Pick<SchedulerOptions, 'httpAllowHosts' | 'prefetch'>
+  Required<Omit<SchedulerOptions, 'httpAllowHosts' | 'httpSigningSecret' | 'prefetch'>> &
+    Pick<SchedulerOptions, 'httpAllowHosts' | 'httpSigningSecret' | 'prefetch'>
 >;
 
 const OptionsSchema = Type.Object(
@@ -152,6 +176,11 @@ const OptionsSchema = Type.Object(
     allowShell: Type.Optional(Type.Boolean()),
     retention: Type.Optional(RetentionPolicySchema),
     httpAllowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    httpAllowLinkLocal: Type.Optional(Type.Boolean()),
+    httpDenyPrivate: Type.Optional(Type.Boolean()),
+    httpSigningSecret: Type.Optional(
+      Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]),
+    ),
     executors: Type.Optional(Type.Array(Type.Object({ type: Type.String({ minLength: 1 }) }))),
     clock: Type.Optional(Type.Object({})),
     logger: Type.Optional(Type.Object({})),
@@ -179,6 +208,8 @@ export const OPTION_DEFAULTS = Object.freeze({
   maxResultBytes: 64 * 1024,
   stopTimeoutMs: 10_000,
   allowShell: false,
+  httpAllowLinkLocal: false,
+  httpDenyPrivate: false,
   retention: { keepLast: POLICY_DEFAULTS.keepLast, maxAge: POLICY_DEFAULTS.maxAgeMs },
 });
 

@@ -152,11 +152,7 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions = {}) {
     this.options = resolveOptions(options);
-    const builtin = builtinExecutors({
-      handlers: this.handlers,
-      allowShell: this.options.allowShell,
-      ...(this.options.httpAllowHosts ? { httpAllowHosts: this.options.httpAllowHosts } : {}),
-    });
+    const builtin = builtinExecutors({ ...this.options, handlers: this.handlers });
     this.executors = executorMap(builtin, this.options.executors);
     const retention = this.options.retention;
     this.policyDefaults = Object.freeze({

@@ -57,6 +57,7 @@ export async function startService(
   const schedulerId = config.get('scheduler-id');
   const prefetch = config.get('prefetch');
   const allowHosts = config.get('http-target-allow');
+  const signingSecret = config.get('http-signing-secret');
   const shutdownTimeoutMs = config.get('shutdown-timeout');
   let scheduler: Scheduler;
   try {
@@ -70,11 +71,14 @@ export async function startService(
       pollIntervalMs: config.get('poll-interval'),
       horizonMs: config.get('horizon'),
       allowShell: config.get('allow-shell'),
+      httpAllowLinkLocal: config.get('http-allow-link-local'),
+      httpDenyPrivate: config.get('http-deny-private'),
       retention: { keepLast: config.get('keep-last'), maxAge: config.get('max-age') },
       stopTimeoutMs: shutdownTimeoutMs,
       ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
       ...(prefetch === undefined ? {} : { prefetch }),
       ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
+      ...(signingSecret === undefined ? {} : { httpSigningSecret: signingSecret }),
     });
   } catch (err) {
     throw asConfigError(err);
@@ -142,6 +146,8 @@ const OPTION_OF: Record<string, OptionName> = {
   instanceId: 'scheduler-id',
   allowHosts: 'http-target-allow',
   httpAllowHosts: 'http-target-allow',
+  signingSecret: 'http-signing-secret',
+  httpSigningSecret: 'http-signing-secret',
 };
 
 /** A scheduler option the scheduler refused, as the service option (flag, variable) that set it. */

@@ -4,12 +4,17 @@
  * - Every request carries `Idempotency-Key: <executionId>` (the same on every
  *   attempt of an execution), `X-Chime-Job-Id`, `X-Chime-Fire-At` (ISO 8601),
  *   `X-Chime-Attempt` and `User-Agent: chime` (a target may override the last).
+ * - Signed (./signing.ts) with the target's `signing` secrets, or else the
+ *   executor's `signingSecret`: `webhook-id` (the execution id),
+ *   `webhook-timestamp` and `webhook-signature`, computed afresh for every
+ *   request sent (every attempt, every redirect) over the body it carries.
  * - Body: a string `body` as is; any other `body` as JSON; without `body`, the
  *   job payload as JSON — or no body when the payload is null (a JSON `null`
  *   makes strict JSON parsers answer 400). GET and HEAD send no body.
  * - An accepted status (default 2xx) succeeds with `{ status, headers, body,
  *   truncated }`: a few non-credential response headers and the first
- *   `maxResponseBytes` (default 2 KiB) of the body as text.
+ *   `maxResponseBytes` (default 2 KiB) of the body as text (./excerpt.ts),
+ *   cut further when the result would not fit the scheduler's result cap.
  * - Any other status fails the attempt with `CHIME_ERR_TARGET_REJECTED` (the
  *   message holds the status and a short excerpt) and is retried, except:
  *   429 and 503 with `Retry-After` (seconds or an HTTP date) ask for that
@@ -22,24 +27,32 @@
  *   own `timeout`, `CHIME_ERR_ATTEMPT_TIMEOUT` (retried, recorded `timed_out`).
  *   When `ctx.signal` aborts (job timeout, lost lease, shutdown) the request
  *   is torn down at once and the signal's reason is thrown.
- * - Redirects are followed here, not by undici, so each hop's host passes the
- *   allow-list: at most 5; credential-like headers are dropped when a hop
+ * - Destinations (./destinations.ts): a host outside the allow-list, or an
+ *   address the address guard refuses (link-local and cloud-metadata ones by
+ *   default), fails the attempt at once (`PermanentError`); a name is judged
+ *   by the addresses it resolves to when a connection is opened, by the
+ *   lookup of the executor's own agent (a `dispatcher` given in the options
+ *   connects its own way: this last check is then the caller's).
+ * - Redirects are followed here, not by undici, so each hop's host is judged
+ *   like the target's: at most 5; credential-like headers are dropped when a hop
  *   leaves the origin; 303 turns the request into a GET without body, 301,
  *   302, 307 and 308 keep method and body (as undici and curl's --post30x do).
  * - Messages name the method and origin only: a URL's path, query and
  *   userinfo, and the headers, may hold secrets. Nothing is logged.
  */
 import { attemptSignal } from '../abort.js';
-import { TextDecoder } from 'node:util';
 import { Agent, request, type Dispatcher } from 'undici';
-import { ChimeError, PermanentError, RetryAfterError } from '../../errors.js';
+import { ChimeError, PermanentError, RetryAfterError, isChimeError } from '../../errors.js';
 import { parseDuration } from '../../model/duration.js';
 import { isSensitiveHeader } from '../../model/secrets.js';
 import type { ExecutionContext, Executor } from '../executor.js';
+import { destinations, type DestinationOptions, type Destinations } from './destinations.js';
+import { signingKeys, webhookHeaders } from './signing.js';
+import { DRAIN_BYTES, fitResult, readExcerpt, type Excerpt } from './excerpt.js';
 import {
   HttpTargetSchema,
   checkHttpTarget,
-  hostMatcher,
+  MAX_RECORDED_BYTES,
   parseAcceptStatus,
   type HttpTarget,
   type StatusRange,
@@ -55,7 +68,41 @@ export interface HttpExecutorOptions {
    */
   allowHosts?: string[];
   /**
-   * The undici dispatcher requests go through; the caller owns (and closes) it.
+   * Allow link-local addresses (169.254.0.0/16, fe80::/10) and cloud-metadata
+   * endpoints (169.254.169.254, fd00:ec2::254, 100.100.100.200,
+   * metadata.google.internal, metadata.goog), refused by default.
+   * @defaultValue false
+   */
+  allowLinkLocal?: boolean;
+  /**
+   * Refuse loopback and private addresses too (127.0.0.0/8, 10.0.0.0/8,
+   * 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, ::1, fc00::/7, …).
+   * @defaultValue false
+   */
+  denyPrivate?: boolean;
+  /**
+   * The DNS lookup of the executor's own agent; every address it answers is
+   * judged before a connection is opened.
+   * @defaultValue `dns.lookup`
+   */
+  lookup?: DestinationOptions['lookup'];
+  /**
+   * Standard Webhooks secrets (`whsec_…`; several sign each request once per
+   * secret) of the targets that have no `signing` of their own.
+   * @defaultValue none: such targets are not signed
+   */
+  signingSecret?: string | string[];
+  /**
+   * The scheduler's cap on recorded results, in bytes of JSON: the body
+   * excerpt is cut until the result fits it (else the scheduler would record
+   * a note instead).
+   * @defaultValue 65536, the scheduler's default
+   */
+  maxResultBytes?: number;
+  /**
+   * The undici dispatcher requests go through; the caller owns (and closes)
+   * it. It resolves names its own way: the check of the addresses a name
+   * resolves to is then the caller's.
    * @defaultValue an `Agent` owned by the executor, closed by `close()`
    */
   dispatcher?: Dispatcher;
@@ -78,9 +125,15 @@ const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const PERMANENT = new Set([400, 401, 403, 404, 405, 410, 422]);
 const RECORDED_HEADERS = ['content-type', 'content-length', 'retry-after', 'x-request-id'];
-/** Body bytes read past the excerpt so the connection can be reused; a longer body closes it. */
-const DRAIN_BYTES = 64 * 1024;
 const MESSAGE_EXCERPT = 200;
+
+/** What every attempt of one executor shares. */
+interface Settings {
+  destinations: Destinations;
+  /** The keys of the executor's `signingSecret` (none: targets without `signing` are not signed). */
+  keys: Buffer[];
+  maxResultBytes: number;
+}
 
 /** One request as planned from the target and the attempt. */
 interface Plan {
@@ -91,28 +144,41 @@ interface Plan {
   accept: StatusRange[];
   redirect: 'follow' | 'error' | 'manual';
   maxBytes: number;
+  /** The scheduler's result cap, which the recorded result must fit. */
+  maxResultBytes: number;
   timeoutMs: number | undefined;
-  hostAllowed: (hostname: string) => boolean;
+  destinations: Destinations;
+  /** The signing keys and the `webhook-id`; undefined when requests are not signed. */
+  signing: { keys: Buffer[]; id: string } | undefined;
 }
 
 /** The `http` executor: sends one request per attempt; see the module comment for the rules. */
 export function httpExecutor(options: HttpExecutorOptions = {}): Executor<HttpTarget> {
-  const hostAllowed = hostMatcher(options.allowHosts);
+  const settings: Settings = {
+    destinations: destinations(options),
+    keys:
+      options.signingSecret === undefined
+        ? []
+        : signingKeys(options.signingSecret, '/signingSecret', 'CHIME_ERR_OPTION_INVALID'),
+    maxResultBytes: options.maxResultBytes ?? MAX_RECORDED_BYTES,
+  };
+  const allowed = settings.destinations;
   let owned: Agent | undefined;
   return {
     type: 'http',
     schema: HttpTargetSchema,
     validate(target, path) {
-      checkHttpTarget(target, path, hostAllowed);
+      checkHttpTarget(target, path, allowed);
     },
     async run(target, ctx) {
       try {
-        checkHttpTarget(target, '', hostAllowed);
+        checkHttpTarget(target, '', allowed);
       } catch (err) {
         throw new PermanentError(`invalid http target: ${(err as Error).message}`, { cause: err });
       }
-      const dispatcher = options.dispatcher ?? (owned ??= new Agent());
-      return await attempt(plan(target, ctx, hostAllowed), dispatcher, ctx.signal);
+      const dispatcher =
+        options.dispatcher ?? (owned ??= new Agent({ connect: { lookup: allowed.lookup } }));
+      return await attempt(plan(target, ctx, settings), dispatcher, ctx.signal);
     },
     async close() {
       const agent = owned;
@@ -141,6 +207,9 @@ async function attempt(
         { cause: err },
       );
     }
+    if (isChimeError(err, 'CHIME_ERR_TARGET_ADDRESS_BLOCKED')) {
+      throw new PermanentError(`${label(plan)} was not called: ${err.message}`, { cause: err });
+    }
     const ours = [ChimeError, PermanentError, RetryAfterError].some((type) => err instanceof type);
     if (ours) throw err;
     const code = (err as { code?: unknown }).code;
@@ -154,11 +223,7 @@ async function attempt(
   }
 }
 
-function plan(
-  target: HttpTarget,
-  ctx: ExecutionContext,
-  hostAllowed: (hostname: string) => boolean,
-): Plan {
+function plan(target: HttpTarget, ctx: ExecutionContext, settings: Settings): Plan {
   const url = new URL(target.url);
   const method = target.method ?? 'POST';
   const { body, contentType } = requestBody(target, ctx.payload, method);
@@ -174,6 +239,9 @@ function plan(
   headers['x-chime-job-id'] = ctx.job.id;
   headers['x-chime-fire-at'] = ctx.fireAt.toISOString();
   headers['x-chime-attempt'] = String(ctx.attempt);
+  const keys = target.signing
+    ? signingKeys(target.signing.secret, '/signing/secret')
+    : settings.keys;
   return {
     url,
     method,
@@ -182,8 +250,10 @@ function plan(
     accept: parseAcceptStatus(target.acceptStatus, '/acceptStatus'),
     redirect: target.redirect ?? 'follow',
     maxBytes: target.maxResponseBytes ?? 2048,
+    maxResultBytes: settings.maxResultBytes,
     timeoutMs: target.timeout === undefined ? undefined : parseDuration(target.timeout, '/timeout'),
-    hostAllowed,
+    destinations: settings.destinations,
+    signing: keys.length > 0 ? { keys, id: ctx.executionId } : undefined,
   };
 }
 
@@ -221,7 +291,10 @@ async function send(
 ): Promise<Dispatcher.ResponseData> {
   let { url, method, headers, body } = plan;
   for (let hops = 0; ; hops++) {
-    const response = await request(url, { method, headers, body, signal, dispatcher });
+    const signed = plan.signing
+      ? { ...headers, ...webhookHeaders(plan.signing.keys, plan.signing.id, body) }
+      : headers;
+    const response = await request(url, { method, headers: signed, body, signal, dispatcher });
     const location = response.headers['location'];
     const status = response.statusCode;
     if (plan.redirect === 'manual' || !REDIRECTS.has(status) || typeof location !== 'string') {
@@ -256,9 +329,14 @@ function redirectUrl(plan: Plan, location: string, base: URL): URL {
       `${label(plan)} redirected to a location that is not an http(s) URL`,
     );
   }
-  if (!plan.hostAllowed(next.hostname)) {
+  try {
+    plan.destinations.check(next.hostname);
+  } catch (err) {
     throw new PermanentError(
-      `${label(plan)} redirected to host "${next.hostname}", which is not in the allowed hosts of http targets`,
+      `${label(plan)} redirected to a refused destination: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
     );
   }
   next.username = '';
@@ -270,33 +348,7 @@ function withoutCredentials(headers: Record<string, string>): Record<string, str
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !isSensitiveHeader(name)));
 }
 
-/** Reads the first `maxBytes` of a body, then drains a little more so the connection can be reused. */
-async function readExcerpt(
-  body: AsyncIterable<Buffer>,
-  maxBytes: number,
-): Promise<{ text: string; truncated: boolean }> {
-  const decoder = new TextDecoder('utf-8');
-  let text = '';
-  let kept = 0;
-  let seen = 0;
-  for await (const chunk of body) {
-    seen += chunk.length;
-    if (kept < maxBytes) {
-      const part = chunk.subarray(0, maxBytes - kept);
-      kept += part.length;
-      // stream: true holds back a character cut at the end of the excerpt.
-      text += decoder.decode(part, { stream: true });
-    }
-    if (seen > maxBytes + DRAIN_BYTES) break; // the rest is not read: the connection closes
-  }
-  return { text, truncated: seen > kept };
-}
-
-function judge(
-  plan: Plan,
-  response: Dispatcher.ResponseData,
-  excerpt: { text: string; truncated: boolean },
-): HttpResult {
+function judge(plan: Plan, response: Dispatcher.ResponseData, excerpt: Excerpt): HttpResult {
   const status = response.statusCode;
   const headers: Record<string, string> = {};
   for (const name of RECORDED_HEADERS) {
@@ -304,7 +356,8 @@ function judge(
     if (typeof value === 'string') headers[name] = value;
   }
   if (plan.accept.some(([low, high]) => status >= low && status <= high)) {
-    return { status, headers, body: excerpt.text, truncated: excerpt.truncated };
+    const result = { status, headers, body: excerpt.text, truncated: excerpt.truncated };
+    return fitResult(result, plan.maxResultBytes);
   }
   const snippet = excerpt.text.replace(/\s+/g, ' ').trim().slice(0, MESSAGE_EXCERPT);
   const message = `${label(plan)} answered ${status}${snippet ? `: ${snippet}` : ''}`;

@@ -2,6 +2,8 @@ import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import { DurationSchema, parseDuration } from '../../model/duration.js';
 import { Secret } from '../../model/secrets.js';
+import type { Destinations } from './destinations.js';
+import { SIGNING_SECRET_PATTERN, signingKeys } from './signing.js';
 
 /** The HTTP methods an http target may use. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -35,6 +37,32 @@ export const HttpAuthSchema = Type.Object(
     ),
   },
   { additionalProperties: false, title: 'HttpAuth' },
+);
+
+const SIGNING_SECRET = Type.String({
+  pattern: SIGNING_SECRET_PATTERN,
+  maxLength: 100,
+  description: 'whsec_ and the base64 of a key of 24 to 64 bytes',
+});
+
+/**
+ * Standard Webhooks signing of the target's requests (`webhook-id`,
+ * `webhook-timestamp`, `webhook-signature`): one secret, or several (one
+ * signature each) while a receiver rotates. Replaces the scheduler's default.
+ */
+export const HttpSigningSchema = Type.Object(
+  {
+    secret: Secret(
+      Type.Union([SIGNING_SECRET, Type.Array(SIGNING_SECRET, { minItems: 1, maxItems: 5 })], {
+        description: 'A whsec_… secret, or a list of them (secret)',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    title: 'HttpSigning',
+    description: 'Standard Webhooks signatures (webhook-id, webhook-timestamp, webhook-signature)',
+  },
 );
 
 /**
@@ -80,6 +108,7 @@ export const HttpTargetSchema = Type.Object(
       }),
     ),
     auth: Type.Optional(HttpAuthSchema),
+    signing: Type.Optional(HttpSigningSchema),
     /** A cap on the request (more than 0), within the job timeout, which always applies. */
     timeout: Type.Optional(DurationSchema),
     acceptStatus: Type.Optional(
@@ -107,7 +136,8 @@ export const HttpTargetSchema = Type.Object(
         minimum: 0,
         maximum: MAX_RECORDED_BYTES,
         default: 2048,
-        description: 'Most bytes of the response body recorded in the result. Default 2048',
+        description:
+          "Most bytes of the response body recorded in the result (fewer when the result would not fit the scheduler's maxResultBytes). Default 2048",
       }),
     ),
   },
@@ -151,6 +181,9 @@ function statusRange(item: unknown): StatusRange | undefined {
 /** Headers chime sets itself, and hop-by-hop headers the HTTP client owns. */
 const RESERVED_HEADERS = new Set([
   'idempotency-key',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
   'x-chime-job-id',
   'x-chime-fire-at',
   'x-chime-attempt',
@@ -167,17 +200,17 @@ const RESERVED_HEADERS = new Set([
 
 /**
  * Checks an http target beyond its schema: a parsable URL whose host is
- * allowed, the credentials its `auth` type needs (and only one source of
+ * among the `destinations`, the credentials its `auth` type needs (and only one source of
  * credentials), no header chime sets itself, no body with GET or HEAD, a
- * positive timeout and ordered status ranges.
+ * positive timeout, ordered status ranges and signing secrets of a usable size.
  * @throws ChimeError naming the offending field under `path`.
  */
 export function checkHttpTarget(
   target: HttpTarget,
   path: string,
-  hostAllowed: (hostname: string) => boolean,
+  destinations: Destinations,
 ): void {
-  const url = checkUrl(target.url, `${path}/url`, hostAllowed);
+  const url = checkUrl(target.url, `${path}/url`, destinations);
   checkAuth(target, url, path);
   for (const name of Object.keys(target.headers ?? {})) {
     const lower = name.toLowerCase();
@@ -203,9 +236,10 @@ export function checkHttpTarget(
     });
   }
   parseAcceptStatus(target.acceptStatus, `${path}/acceptStatus`);
+  if (target.signing) signingKeys(target.signing.secret, `${path}/signing/secret`);
 }
 
-function checkUrl(text: string, path: string, hostAllowed: (hostname: string) => boolean): URL {
+function checkUrl(text: string, path: string, destinations: Destinations): URL {
   let url: URL;
   try {
     url = new URL(text);
@@ -219,13 +253,7 @@ function checkUrl(text: string, path: string, hostAllowed: (hostname: string) =>
       { path },
     );
   }
-  if (!hostAllowed(url.hostname)) {
-    throw new ChimeError(
-      'CHIME_ERR_INVALID_INPUT',
-      `host "${url.hostname}" is not in the allowed hosts of http targets`,
-      { path },
-    );
-  }
+  destinations.check(url.hostname, path);
   return url;
 }
 
@@ -257,45 +285,5 @@ function checkAuth(target: HttpTarget, url: URL, path: string): void {
     throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'a basic-auth username cannot contain ":"', {
       path: `${path}/auth/username`,
     });
-  }
-}
-
-/**
- * A predicate for `allowHosts`: exact hostnames, or `*.domain` for any
- * subdomain. Hostnames are compared as URLs normalize them (lower case,
- * punycode, IPv6 without brackets).
- * @throws ChimeError `CHIME_ERR_OPTION_INVALID` at `/allowHosts/<i>` for a pattern that is no hostname.
- */
-export function hostMatcher(patterns: string[] | undefined): (hostname: string) => boolean {
-  if (patterns === undefined) return () => true;
-  const exact = new Set<string>();
-  const suffixes: string[] = [];
-  patterns.forEach((pattern, i) => {
-    const wildcard = typeof pattern === 'string' && pattern.startsWith('*.');
-    const host = normalizeHost(wildcard ? pattern.slice(2) : pattern);
-    if (host === undefined) {
-      throw new ChimeError(
-        'CHIME_ERR_OPTION_INVALID',
-        `allowHosts entry ${JSON.stringify(pattern)} is neither a hostname nor "*.domain"`,
-        { path: `/allowHosts/${i}` },
-      );
-    }
-    if (wildcard) suffixes.push(`.${host}`);
-    else exact.add(host);
-  });
-  return (hostname) => {
-    const host = normalizeHost(hostname);
-    return host !== undefined && (exact.has(host) || suffixes.some((s) => host.endsWith(s)));
-  };
-}
-
-function normalizeHost(text: unknown): string | undefined {
-  if (typeof text !== 'string' || text === '' || /[/?#@\s]/.test(text)) return undefined;
-  const bare = text.replace(/^\[(.*)\]$/, '$1');
-  try {
-    const host = new URL(`http://${bare.includes(':') ? `[${bare}]` : bare}`).hostname;
-    return host.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
-  } catch {
-    return undefined;
   }
 }

@@ -3,11 +3,9 @@
  * process: the public-bind guard, `--handlers`, a graceful SIGTERM that lets
  * a running attempt finish, and the CLI's commands against the live process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import type { CliIo } from '../../src/cli/io.js';
@@ -16,62 +14,16 @@ import type { Execution } from '../../src/model/execution.js';
 import type { Job } from '../../src/model/job.js';
 import type { Page } from '../../src/scheduler/scheduler.js';
 import { sqliteStore } from '../../src/stores/sqlite/index.js';
+import { killAll, servingUrl, spawnChime as spawnChime_ } from '../helpers/chime-process.js';
 import { tempDir } from '../helpers/files.js';
 import { call, waitFor } from '../service/harness.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = join(ROOT, 'src/cli/main.ts');
 const HANDLERS = join('test', 'fixtures', 'handlers.mjs'); // relative: resolved against the cwd
 const TOKEN = 'binary-test-token-0123456789';
 
-/** A spawned `chime` process. */
-interface Chime {
-  child: ChildProcess;
-  /** JSON log lines printed on stdout so far. */
-  lines: Record<string, unknown>[];
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 const children: ChildProcess[] = [];
-
-function spawnChime(args: string[], env: Record<string, string> = {}): Chime {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: Record<string, unknown>[] = [];
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      // not a log line
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, lines, stderr: () => stderr, exited };
-}
-
-/** The URL a serving process announced (its `chime is serving` log line), loopback for a wildcard bind. */
-async function servingUrl(chime: Chime): Promise<string> {
-  const line = await Promise.race([
-    waitFor(
-      () => chime.lines.find((l) => l['msg'] === 'chime is serving'),
-      'chime to serve',
-      20_000,
-    ),
-    chime.exited.then(({ code }) => {
-      throw new Error(`chime exited with ${code}: ${chime.stderr()}`);
-    }),
-  ]);
-  return String(line['url']).replace('0.0.0.0', '127.0.0.1');
-}
+const spawnChime = (args: string[], env: Record<string, string> = {}) =>
+  spawnChime_(args, children, env);
 
 /** Runs a CLI command in-process against the live service. */
 async function cli(url: string, ...argv: string[]) {
@@ -89,8 +41,7 @@ async function cli(url: string, ...argv: string[]) {
 const { dir, cleanup } = tempDir('chime-binary-');
 
 afterAll(() => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killAll(children);
   cleanup();
 });
 

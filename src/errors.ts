@@ -82,11 +82,13 @@ export const ERRORS = {
   },
   CHIME_ERR_PAYLOAD_TOO_LARGE: {
     status: 413,
-    description: 'A payload, serialized as JSON, is larger than the configured limit.',
+    description:
+      'A payload (or a target body), serialized as JSON, is larger than its limit (docs/errors.md#limits).',
   },
   CHIME_ERR_PAYLOAD_NOT_JSON: {
     status: 400,
-    description: 'A payload cannot be serialized as JSON (a function, a cycle, a BigInt, …).',
+    description:
+      'A payload (or a target body) cannot be serialized as JSON (a function, a cycle, a BigInt, …).',
   },
   CHIME_ERR_CURSOR_INVALID: {
     status: 400,
@@ -179,6 +181,11 @@ export const ERRORS = {
     status: 409,
     description:
       'A live instance of the store is registered under this instance id (--scheduler-id); two instances must not share one.',
+  },
+  CHIME_ERR_JSON_TOO_DEEP: {
+    status: 400,
+    description:
+      'A JSON document (a request body, a job definition, a payload or body within it) nests objects and arrays deeper than 64 levels.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

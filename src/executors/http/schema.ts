@@ -1,6 +1,8 @@
 import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import { DurationSchema, parseDuration } from '../../model/duration.js';
+import { assertJsonField } from '../../model/json-value.js';
+import { MAX_TARGET_BODY_BYTES } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 /** The HTTP methods an http target may use. */
@@ -76,7 +78,8 @@ export const HttpTargetSchema = Type.Object(
       Type.Unknown({
         description:
           'The request body: a string is sent as is (text/plain unless a Content-Type header is given), ' +
-          'any other JSON value as JSON. Absent: the job payload as JSON. Not allowed with GET or HEAD, which send no body.',
+          `any other JSON value as JSON; at most ${MAX_TARGET_BODY_BYTES} bytes of JSON. Absent: the job payload as JSON. ` +
+          'Not allowed with GET or HEAD, which send no body.',
       }),
     ),
     auth: Type.Optional(HttpAuthSchema),
@@ -168,8 +171,9 @@ const RESERVED_HEADERS = new Set([
 /**
  * Checks an http target beyond its schema: a parsable URL whose host is
  * allowed, the credentials its `auth` type needs (and only one source of
- * credentials), no header chime sets itself, no body with GET or HEAD, a
- * positive timeout and ordered status ranges.
+ * credentials), no header chime sets itself, no body with GET or HEAD nor
+ * one over {@link MAX_TARGET_BODY_BYTES}, a positive timeout and ordered
+ * status ranges.
  * @throws ChimeError naming the offending field under `path`.
  */
 export function checkHttpTarget(
@@ -197,6 +201,7 @@ export function checkHttpTarget(
       path: `${path}/body`,
     });
   }
+  assertJsonField(target.body, `${path}/body`, { name: 'body', maxBytes: MAX_TARGET_BODY_BYTES });
   if (target.timeout !== undefined && parseDuration(target.timeout, `${path}/timeout`) === 0) {
     throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'the request timeout must be more than 0', {
       path: `${path}/timeout`,

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
+import { MAX_TARGET_BODY_BYTES } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 /** The headers chime sets on every NATS message; a target may not set them itself. */
@@ -60,7 +61,7 @@ export const NatsTargetSchema = Type.Object(
     ),
     body: Type.Optional(
       Type.String({
-        maxLength: 262_144,
+        maxLength: MAX_TARGET_BODY_BYTES,
         description: "The message body; default: the execution's payload as JSON",
       }),
     ),

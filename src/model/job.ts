@@ -16,10 +16,11 @@ import {
   METADATA_KEY_PATTERN,
 } from './limits.js';
 import { ScheduleSchema, type Schedule } from './schedule.js';
+import { StringMap } from './string-map.js';
 import type { TargetBase } from './target.js';
 
 /** Metadata: string → string, filterable by exact match (`listJobs({ metadata })`). */
-export const MetadataSchema = Type.Record(
+export const MetadataSchema = StringMap(
   Type.String({ pattern: METADATA_KEY_PATTERN }),
   Type.String({ maxLength: MAX_METADATA_VALUE_LENGTH }),
   {

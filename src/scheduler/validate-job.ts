@@ -23,7 +23,6 @@ export interface JobLimits {
 }
 
 const JOB_ID = new RegExp(JOB_ID_PATTERN);
-const METADATA_KEY = /^[A-Za-z0-9_.:/-]{1,128}$/;
 const SCHEDULE_CHECKS: Record<(typeof SCHEDULE_KINDS)[number], SchemaCheck> = {
   cron: schemaCheck(CronScheduleSchema),
   interval: schemaCheck(IntervalScheduleSchema),
@@ -76,15 +75,6 @@ export class JobValidator<T extends TargetBase = TargetBase> {
     this.validateSchedule(job.schedule, `${path}/schedule`);
     if (job.target !== undefined) this.validateTarget(job.target, `${path}/target`);
     if (job.onFailure !== undefined) this.validateTarget(job.onFailure, `${path}/onFailure`);
-    for (const key of Object.keys(job.metadata ?? {})) {
-      if (!METADATA_KEY.test(key)) {
-        throw new ChimeError(
-          'CHIME_ERR_INVALID_INPUT',
-          `metadata key ${JSON.stringify(key)} must match ${METADATA_KEY.source}`,
-          { path: `${path}/metadata/${key}` },
-        );
-      }
-    }
     for (const [field, value, min, max] of durationFields(job)) {
       if (value === undefined) continue;
       const ms = parseDuration(value, `${path}${field}`);

@@ -360,6 +360,18 @@ const CASES: BadRequest[] = [
     at: '/onFailure/url',
   },
   {
+    name: 'an HTTP header name that is no token',
+    method: 'POST',
+    path: '/v1/jobs',
+    body: {
+      schedule: interval,
+      target: { type: 'http', url: 'https://allowed.example.com/', headers: { 'Bad Header': 'v' } },
+    },
+    status: 400,
+    code: 'CHIME_ERR_INVALID_INPUT',
+    at: '/target/headers/Bad Header',
+  },
+  {
     name: 'an HTTP target without a url',
     method: 'POST',
     path: '/v1/jobs',

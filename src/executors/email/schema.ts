@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
+import { HeaderMap, HeaderText } from '../../model/headers.js';
 import { Secret } from '../../model/secrets.js';
 
 const AddressList = Type.Union(
@@ -72,13 +73,7 @@ export const EmailTargetSchema = Type.Object(
     ),
     html: Type.Optional(Type.String({ description: 'HTML body; placeholders HTML-escaped' })),
     headers: Type.Optional(
-      Secret(
-        Type.Record(Type.String(), Type.String(), {
-          maxProperties: 50,
-          description: 'Extra header lines; values are templates',
-        }),
-        'headers',
-      ),
+      Secret(HeaderMap('Extra header lines; values are templates', HeaderText()), 'headers'),
     ),
     timeout: Type.Optional(DurationSchema),
   },

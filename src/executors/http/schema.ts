@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import { DurationSchema, parseDuration } from '../../model/duration.js';
+import { HeaderMap, HeaderText } from '../../model/headers.js';
 import { assertJsonField } from '../../model/json-value.js';
 import { MAX_TARGET_BODY_BYTES } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
@@ -11,8 +12,6 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'O
 /** Most response body bytes an http target may ask to record (the scheduler's default result cap). */
 export const MAX_RECORDED_BYTES = 65_536;
 
-/** An RFC 9110 header field name (a token). */
-const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** `"2xx"` (a class of statuses) or `"200-299"` (an inclusive range). */
 const STATUS_PATTERN = '^([1-5]xx|[1-5][0-9]{2}-[1-5][0-9]{2})$';
 
@@ -63,14 +62,7 @@ export const HttpTargetSchema = Type.Object(
     ),
     headers: Type.Optional(
       Secret(
-        Type.Record(
-          Type.String({ pattern: HEADER_NAME }),
-          Type.String({ maxLength: 8192, pattern: '^[^\\r\\n\\u0000]*$' }),
-          {
-            maxProperties: 100,
-            description: 'Extra request headers; credential-like ones are secret',
-          },
-        ),
+        HeaderMap('Extra request headers; credential-like ones are secret', HeaderText()),
         'headers',
       ),
     ),

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
+import { HeaderMap, HeaderText } from '../../model/headers.js';
 import { MAX_TARGET_BODY_BYTES } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
@@ -50,14 +51,7 @@ export const NatsTargetSchema = Type.Object(
       description: 'Subject to publish to: dot-separated tokens, no wildcards, no whitespace',
     }),
     headers: Type.Optional(
-      Type.Record(
-        Type.String({ minLength: 1, maxLength: 255, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
-        Type.String({ maxLength: 4096, pattern: '^[^\\r\\n]*$' }),
-        {
-          maxProperties: 64,
-          description: 'Message headers; Nats-Msg-Id and Chime-* are set by chime',
-        },
-      ),
+      HeaderMap('Message headers; Nats-Msg-Id and Chime-* are set by chime', HeaderText()),
     ),
     body: Type.Optional(
       Type.String({

@@ -182,6 +182,24 @@ export const ERRORS = {
     description:
       'A live instance of the store is registered under this instance id (--scheduler-id); two instances must not share one.',
   },
+  CHIME_ERR_URL_TOO_LONG: {
+    status: 414,
+    description:
+      'A path segment of the request is longer than any id can be (600 characters: a job id of 200, percent-encoded).',
+  },
+  CHIME_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    description: 'The request line and headers are larger than the HTTP server accepts (16 KiB).',
+  },
+  CHIME_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    description: 'The whole request was not received within --web-read-timeout.',
+  },
+  CHIME_ERR_HTTP_INVALID: {
+    status: 400,
+    description:
+      'The request is not valid HTTP/1.1 (a malformed request line, header or body framing, an unknown method).',
+  },
   CHIME_ERR_JSON_TOO_DEEP: {
     status: 400,
     description:

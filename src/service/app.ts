@@ -7,14 +7,14 @@ import Value from 'typebox/value';
 import { ChimeError } from '../errors.js';
 import { schemaCheck } from '../model/check.js';
 import { assertJsonDepth } from '../model/json-value.js';
-import { JOB_ID_PATTERN } from '../model/limits.js';
+import { JOB_ID_PATTERN, MAX_PATH_PARAM_LENGTH } from '../model/limits.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { accessCheck, assertAllowed } from './auth.js';
 import { DASHBOARD_ROUTES, dashboardRoutes } from './dashboard.js';
 import { EventHub } from './live/event-hub.js';
 import { SSE_DEFAULTS, type SseLimits } from './live/sse-stream.js';
 import type { ServiceMetrics } from './metrics.js';
-import { notFoundHandler, problemHandler } from './problem.js';
+import { clientErrorHandler, notFoundHandler, problemHandler } from './problem.js';
 import { RecentStats } from './recent-stats.js';
 import { accessRoutes } from './routes/access.js';
 import { DEFERRED, type Api } from './routes/context.js';
@@ -66,8 +66,14 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     requestTimeout: options.readTimeoutMs,
     connectionTimeout: options.writeTimeoutMs,
     keepAliveTimeout: options.idleTimeoutMs,
-    return503OnClosing: true,
+    // Every id that can be created can be addressed; a longer segment is CHIME_ERR_URL_TOO_LONG.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Every error is a problem: fastify's own before routing, Node's parser's, and a close's.
+    frameworkErrors: problemHandler,
+    clientErrorHandler,
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  refuseWhileClosing(app);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(problemHandler);
@@ -114,6 +120,22 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   );
   await app.ready();
   return app;
+}
+
+/** Once the API closes, requests still arriving on open connections answer 503 as a problem. */
+function refuseWhileClosing(app: Api): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new ChimeError(
+        'CHIME_ERR_SCHEDULER_STOPPED',
+        'the service is shutting down and takes no more requests',
+      );
+    }
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ChimeError, ERRORS, type ErrorCode } from '../errors.js';
 import { MAX_PATH_PARAM_LENGTH } from '../model/limits.js';
+import { redactUrlsIn } from '../model/secrets.js';
 
 /** The body of every error answer: RFC 9457 problem details plus chime's code and path. */
 export interface Problem {
@@ -64,7 +65,8 @@ export function toProblem(err: unknown, instance: string): Problem {
     type: `https://github.com/chime/chime/blob/main/docs/errors.md#${chime.code.toLowerCase()}`,
     title: ERRORS[chime.code].description,
     status: chime.status,
-    detail: chime.message,
+    // A message may quote input: a password in a URL never leaves.
+    detail: redactUrlsIn(chime.message),
     code: chime.code,
     instance,
   };

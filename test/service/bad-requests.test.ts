@@ -641,10 +641,20 @@ const CASES: BadRequest[] = [
     name: 'PATCH to a disallowed host',
     method: 'PATCH',
     path: '/v1/jobs/seed',
-    body: { target: { url: 'http://127.0.0.1:22/' } },
+    // A new token: the stored one is kept only while the destination stays the same.
+    body: { target: { url: 'http://127.0.0.1:22/', auth: { type: 'bearer', token: 'new' } } },
     status: 400,
     code: 'CHIME_ERR_INVALID_INPUT',
     at: '/target/url',
+  },
+  {
+    name: 'PATCH moving a stored token to another host',
+    method: 'PATCH',
+    path: '/v1/jobs/seed',
+    body: { target: { url: 'https://x.allowed.example.net/hook' } },
+    status: 400,
+    code: 'CHIME_ERR_INVALID_INPUT',
+    at: '/target',
   },
   {
     name: 'PATCH changing the id',

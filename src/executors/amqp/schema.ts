@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
 import { HeaderMap, HeaderText } from '../../model/headers.js';
-import { MAX_TARGET_BODY_BYTES } from '../../model/limits.js';
+import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 /** The headers chime sets on every AMQP message; a target may not set them itself. */
@@ -23,7 +23,7 @@ export const AmqpTargetSchema = Type.Object(
     url: Secret(
       Type.String({
         pattern: '^amqps?://',
-        maxLength: 2048,
+        maxLength: MAX_URL_LENGTH,
         description:
           'amqp:// or amqps:// URL of the broker, with credentials and vhost: amqp://user:password@host:5672/vhost',
       }),

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
 import { HeaderMap, HeaderText } from '../../model/headers.js';
+import { MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 const AddressList = Type.Union(
@@ -30,6 +31,7 @@ export const EmailTargetSchema = Type.Object(
     smtp: Secret(
       Type.String({
         pattern: '^smtps?://',
+        maxLength: MAX_URL_LENGTH,
         description:
           'smtp://host[:port] (STARTTLS when offered) or smtps://host[:port] (TLS from the start); user:password@ allowed',
       }),

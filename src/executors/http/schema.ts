@@ -3,7 +3,7 @@ import { ChimeError } from '../../errors.js';
 import { DurationSchema, parseDuration } from '../../model/duration.js';
 import { HeaderMap, HeaderText } from '../../model/headers.js';
 import { assertJsonField } from '../../model/json-value.js';
-import { MAX_TARGET_BODY_BYTES } from '../../model/limits.js';
+import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 /** The HTTP methods an http target may use. */
@@ -52,7 +52,7 @@ export const HttpTargetSchema = Type.Object(
     url: Secret(
       Type.String({
         pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
-        maxLength: 8192,
+        maxLength: MAX_URL_LENGTH,
         description: 'An http:// or https:// URL; a password inside it is secret',
       }),
       'url',

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
 import { HeaderMap, HeaderText } from '../../model/headers.js';
-import { MAX_TARGET_BODY_BYTES } from '../../model/limits.js';
+import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 /** The headers chime sets on every NATS message; a target may not set them itself. */
@@ -17,7 +17,7 @@ function serverUrlSchema() {
   return Secret(
     Type.String({
       pattern: '^(nats|tls)://[^\\s/?#]+/?$',
-      maxLength: 2048,
+      maxLength: MAX_URL_LENGTH,
       description: 'nats://host:4222 or tls://host:4222, optionally nats://user:password@host',
     }),
     'url',

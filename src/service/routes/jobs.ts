@@ -91,7 +91,9 @@ export function jobRoutes(app: Api, { scheduler, views, schemas }: RouteContext)
     async (request) => {
       const { id } = request.params as { id: string };
       const stored = await mustGet(id);
-      const patched = mergePatch(definitionOf(stored), request.body);
+      // Merged into the job as GET shows it, then restored as a PUT is: a stored secret
+      // is kept only while its destination stays the same, whichever route changes it.
+      const patched = mergePatch(definitionOf(views.redact(stored)), request.body);
       const definition = withId(patched, id);
       return views.redact(await scheduler.ensureJob(views.restore(definition, stored)));
     },

@@ -109,17 +109,22 @@ export const LIMITS: readonly Limit[] = [
   {
     what: 'header name',
     limit: `${MAX_HEADER_NAME_LENGTH} characters`,
-    where: `an RFC 9110 token \`${HEADER_NAME_PATTERN}\` (http, amqp, nats and email headers)`,
+    where:
+      'an RFC 9110 token (`HEADER_NAME_PATTERN` of `src/model/limits.ts`), for http, amqp, nats and email headers (`CHIME_ERR_INVALID_INPUT`)',
   },
   {
     what: 'header value',
     limit: `${MAX_HEADER_VALUE_LENGTH} characters`,
-    where: 'no CR, LF or NUL',
+    where: 'no CR, LF or NUL (`CHIME_ERR_INVALID_INPUT`)',
   },
-  { what: 'headers', limit: `${MAX_HEADERS}`, where: 'headers of one target' },
+  {
+    what: 'headers',
+    limit: `${MAX_HEADERS}`,
+    where: 'headers of one target (`CHIME_ERR_INVALID_INPUT`)',
+  },
   {
     what: 'metadata',
     limit: `${MAX_METADATA_ENTRIES} entries`,
-    where: `keys \`${METADATA_KEY_PATTERN}\`, values at most ${MAX_METADATA_VALUE_LENGTH} characters`,
+    where: `keys \`${METADATA_KEY_PATTERN}\`, values at most ${MAX_METADATA_VALUE_LENGTH} characters (\`CHIME_ERR_INVALID_INPUT\`)`,
   },
 ];

@@ -684,6 +684,14 @@ const CASES: BadRequest[] = [
     at: '/cron',
   },
   {
+    name: 'an empty stats window',
+    method: 'GET',
+    path: '/v1/stats/recent?window=',
+    status: 400,
+    code: 'CHIME_ERR_DURATION_INVALID',
+    at: '/window',
+  },
+  {
     name: 'a preview with a bad zone',
     method: 'GET',
     path: '/v1/schedules/preview?cron=%40daily&tz=Nowhere',

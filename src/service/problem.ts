@@ -88,10 +88,10 @@ export function problemHandler(
 /**
  * Answers, as a problem, a request Node's HTTP parser refused before fastify
  * saw it: a malformed request, a request line and headers too large, a
- * request not received in time. Nothing is written once an answer has begun.
+ * request not received in time. The connection is closed after it.
  */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code !== 'ECONNRESET' && socket.writable && socket.bytesWritten === 0) {
+  if (err.code !== 'ECONNRESET' && socket.writable) {
     const chime =
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? new ChimeError('CHIME_ERR_REQUEST_TIMEOUT', 'the request was not received in time')

@@ -203,13 +203,30 @@ describe('errors of the framework and the HTTP server', () => {
     expect(expectProblem(status, answer.headers['content-type'], answer.body).code).toBe(code);
   });
 
+  it('a malformed request after a good one on the same connection → 400 CHIME_ERR_HTTP_INVALID', async () => {
+    const port = Number(new URL(svc.url).port);
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => socket.once('data', resolve));
+    socket.write('HELLO\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    const second = parseAnswer(text.slice(text.indexOf('HTTP/1.1 400')));
+    expect(text.startsWith('HTTP/1.1 200'), text).toBe(true);
+    expect(second.status, text).toBe(400);
+    expect(expectProblem(400, second.headers['content-type'], second.body).code).toBe(
+      'CHIME_ERR_HTTP_INVALID',
+    );
+  });
+
   it('a request not received in time → 408 CHIME_ERR_REQUEST_TIMEOUT', () => {
     // Node checks request deadlines every 30 s: the handler it calls is checked directly.
     let written = '';
     let destroyed = false;
     const socket = {
       writable: true,
-      bytesWritten: 0,
       write: (text: string) => (written += text),
       destroy: () => (destroyed = true),
     } as unknown as Socket;

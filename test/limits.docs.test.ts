@@ -20,6 +20,7 @@ import {
   MAX_METADATA_ENTRIES,
   MAX_METADATA_VALUE_LENGTH,
   MAX_PATH_PARAM_LENGTH,
+  MAX_TARGET_BODY_BYTES,
   MAX_URL_LENGTH,
   METADATA_KEY_PATTERN,
 } from '../src/model/limits.js';
@@ -94,6 +95,19 @@ describe('the served job JSON Schema', () => {
       }
     }
     expect(urls).toBeGreaterThanOrEqual(5);
+  });
+
+  it('states the body limit of every target body', () => {
+    const bodies = [
+      targets.get('amqp')?.properties['body'],
+      targets.get('nats')?.properties['body'],
+      targets.get('email')?.properties['text'],
+      targets.get('email')?.properties['html'],
+    ];
+    for (const body of bodies) expect(body).toMatchObject({ maxLength: MAX_TARGET_BODY_BYTES });
+    expect(targets.get('http')?.properties['body']?.['description']).toContain(
+      `${MAX_TARGET_BODY_BYTES} bytes of JSON`,
+    );
   });
 
   it('states one header rule for every target with headers', () => {

@@ -56,7 +56,7 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
 /** Default largest recorded result, in bytes of JSON (the scheduler's `maxResultBytes`). */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
 
-/** Largest target body: bytes of JSON for http, characters for the AMQP and NATS string bodies. */
+/** Largest target body: bytes of JSON for http, characters for AMQP and NATS bodies and e-mail texts. */
 export const MAX_TARGET_BODY_BYTES = 256 * 1024;
 
 /** One limit as `docs/errors.md` lists it. */
@@ -93,7 +93,7 @@ export const LIMITS: readonly Limit[] = [
     what: 'target body',
     limit: `${MAX_TARGET_BODY_BYTES} bytes`,
     where:
-      'bytes of JSON of an http body, characters of an AMQP or NATS body (`CHIME_ERR_PAYLOAD_TOO_LARGE`, `CHIME_ERR_INVALID_INPUT`)',
+      'bytes of JSON of an http body; characters of an AMQP or NATS body, of an e-mail `text` or `html` (`CHIME_ERR_PAYLOAD_TOO_LARGE`, `CHIME_ERR_INVALID_INPUT`)',
   },
   {
     what: 'job id',

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
 import { HeaderMap, HeaderText } from '../../model/headers.js';
-import { MAX_URL_LENGTH } from '../../model/limits.js';
+import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 const AddressList = Type.Union(
@@ -71,9 +71,17 @@ export const EmailTargetSchema = Type.Object(
     replyTo: Type.Optional(Type.String({ minLength: 1 })),
     subject: Type.String({ maxLength: 998 }),
     text: Type.Optional(
-      Type.String({ description: 'Plain-text body; placeholders inserted as they are' }),
+      Type.String({
+        maxLength: MAX_TARGET_BODY_BYTES,
+        description: 'Plain-text body; placeholders inserted as they are',
+      }),
     ),
-    html: Type.Optional(Type.String({ description: 'HTML body; placeholders HTML-escaped' })),
+    html: Type.Optional(
+      Type.String({
+        maxLength: MAX_TARGET_BODY_BYTES,
+        description: 'HTML body; placeholders HTML-escaped',
+      }),
+    ),
     headers: Type.Optional(
       Secret(HeaderMap('Extra header lines; values are templates', HeaderText()), 'headers'),
     ),

@@ -87,11 +87,13 @@ export const ERRORS = {
   },
   CHIME_ERR_PAYLOAD_TOO_LARGE: {
     status: 413,
-    description: 'A payload, serialized as JSON, is larger than the configured limit.',
+    description:
+      'A payload (or a target body), serialized as JSON, is larger than its limit (docs/errors.md#limits).',
   },
   CHIME_ERR_PAYLOAD_NOT_JSON: {
     status: 400,
-    description: 'A payload cannot be serialized as JSON (a function, a cycle, a BigInt, …).',
+    description:
+      'A payload (or a target body) cannot be serialized as JSON (a function, a cycle, a BigInt, …).',
   },
   CHIME_ERR_CURSOR_INVALID: {
     status: 400,
@@ -184,6 +186,29 @@ export const ERRORS = {
     status: 409,
     description:
       'A live instance of the store is registered under this instance id (--scheduler-id); two instances must not share one.',
+  },
+  CHIME_ERR_URL_TOO_LONG: {
+    status: 414,
+    description:
+      'A path segment of the request is longer than any id can be (600 characters: a job id of 200, percent-encoded).',
+  },
+  CHIME_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    description: 'The request line and headers are larger than the HTTP server accepts (16 KiB).',
+  },
+  CHIME_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    description: 'The whole request was not received within --web-read-timeout.',
+  },
+  CHIME_ERR_HTTP_INVALID: {
+    status: 400,
+    description:
+      'The request is not valid HTTP/1.1 (a malformed request line, header or body framing, an unknown method).',
+  },
+  CHIME_ERR_JSON_TOO_DEEP: {
+    status: 400,
+    description:
+      'A JSON document (a request body, a job definition, a payload or body within it) nests objects and arrays deeper than 64 levels.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { HttpTargetSchema } from '../src/executors/http/schema.js';
 import { NatsTargetSchema } from '../src/executors/nats/schema.js';
-import { REDACTED, redactSecrets, redactUrl, restoreSecrets } from '../src/model/secrets.js';
+import {
+  REDACTED,
+  redactSecrets,
+  redactUrl,
+  redactUrlsIn,
+  restoreSecrets,
+} from '../src/model/secrets.js';
 
 const stored = {
   type: 'http',
@@ -15,6 +21,17 @@ describe('secret fields', () => {
     expect(redactUrl('amqp://app:p%40ss@mq:5672/vh')).toBe(`amqp://app:${REDACTED}@mq:5672/vh`);
     expect(redactUrl('http://u:p@ss@host/x@y')).toBe(`http://u:${REDACTED}@host/x@y`);
     expect(redactUrl('nats://h:4222')).toBe('nats://h:4222');
+  });
+
+  it('redacts the password of a URL that does not parse, and of every URL in free text', () => {
+    expect(redactUrl('amqp://u:pw@h:99999/v')).toBe(`amqp://u:${REDACTED}@h:99999/v`);
+    expect(redactUrl('postgres://u:a/b@h/db')).toBe(`postgres://u:${REDACTED}@h/db`);
+    expect(redactUrl('nats://u:p w@h')).toBe(`nats://u:${REDACTED}@h`);
+    // A URL that parses keeps what its parser calls a path or a query.
+    expect(redactUrl('https://h:8443/x?to=a@b')).toBe('https://h:8443/x?to=a@b');
+    expect(redactUrlsIn('at amqp://u:pw@h:99999/v: refused, then smtp://x:y@z.')).toBe(
+      `at amqp://u:${REDACTED}@h:99999/v: refused, then smtp://x:${REDACTED}@z.`,
+    );
   });
 
   it('restores every placeholder a client sends back for an unchanged destination', () => {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { OPTIONS, type OptionSpec } from '../config/options.js';
 import { ChimeError } from '../errors.js';
+import { redactUrlsIn } from '../model/secrets.js';
 import { registerExecutions, registerInstances, registerJobs } from './api-commands.js';
 import { exitCodeOf } from './client.js';
 import { registerConfig } from './config-command.js';
@@ -72,11 +73,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    // A message may quote input (a file, a flag): a password in a URL is never printed.
     if (err instanceof ChimeError) {
-      io.stderr.write(`chime: ${err.message} [${err.code}]\n`);
+      io.stderr.write(`chime: ${redactUrlsIn(err.message)} [${err.code}]\n`);
       return exitCodeOf(err);
     }
-    io.stderr.write(`chime: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr.write(`chime: ${redactUrlsIn(err instanceof Error ? err.message : String(err))}\n`);
     return 1;
   }
 }

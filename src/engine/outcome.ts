@@ -1,6 +1,8 @@
 import { ChimeError, PermanentError, RetryAfterError, isChimeError } from '../errors.js';
 import type { Attempt, AttemptOutcome, ErrorInfo } from '../model/execution.js';
 import type { LastOutcome } from '../model/job.js';
+import { findTooDeep } from '../model/json-value.js';
+import { MAX_JSON_DEPTH } from '../model/limits.js';
 import type { Claim, FinishRequest, StatsDelta } from '../stores/store.js';
 import { retentionOf, retryDelay, type ResolvedPolicies } from './policies.js';
 
@@ -251,11 +253,18 @@ export function toErrorInfo(err: unknown): ErrorInfo {
 }
 
 /**
- * A handler's return value as recorded: JSON, at most `maxBytes` once
- * serialized; larger or unserializable values are replaced by a note saying so.
+ * A handler's return value as recorded: JSON nested within the limit, at most
+ * `maxBytes` once serialized; other values are replaced by a note saying so.
  */
 export function capResult(value: unknown, maxBytes: number): unknown {
   if (value === undefined) return undefined;
+  const deep = findTooDeep(value);
+  if (deep) {
+    const why = deep.cycle
+      ? 'it refers to itself'
+      : `it nests deeper than ${MAX_JSON_DEPTH} levels`;
+    return { unserializable: `the result is not recorded: ${why}` };
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(value);

@@ -21,7 +21,7 @@ export type Duration = number | string;
  * @throws ChimeError `CHIME_ERR_DURATION_INVALID` naming `path`.
  */
 export function parseDuration(value: Duration, path: string): number {
-  const parsed = typeof value === 'number' ? value : ms(value as ms.StringValue);
+  const parsed = typeof value === 'number' ? value : msOf(value);
   if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
     throw new ChimeError(
       'CHIME_ERR_DURATION_INVALID',
@@ -30,4 +30,13 @@ export function parseDuration(value: Duration, path: string): number {
     );
   }
   return Math.round(parsed);
+}
+
+/** `ms` of a text, or undefined where `ms` throws (an empty string). */
+function msOf(text: unknown): number | undefined {
+  try {
+    return ms(text as ms.StringValue);
+  } catch {
+    return undefined;
+  }
 }

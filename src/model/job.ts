@@ -7,17 +7,26 @@ import {
   RetryPolicySchema,
 } from './policies.js';
 import type { MisfirePolicy, OverlapPolicy, RetentionPolicy, RetryPolicy } from './policies.js';
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  JOB_ID_PATTERN,
+  MAX_JSON_DEPTH,
+  MAX_METADATA_ENTRIES,
+  MAX_METADATA_VALUE_LENGTH,
+  METADATA_KEY_PATTERN,
+} from './limits.js';
 import { ScheduleSchema, type Schedule } from './schedule.js';
+import { StringMap } from './string-map.js';
 import type { TargetBase } from './target.js';
 
-/** The job id pattern: a user slug, generated (UUID v7) when absent. */
-export const JOB_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$';
-
 /** Metadata: string → string, filterable by exact match (`listJobs({ metadata })`). */
-export const MetadataSchema = Type.Record(
-  Type.String({ pattern: '^[A-Za-z0-9_.:/-]{1,128}$' }),
-  Type.String({ maxLength: 1024 }),
-  { maxProperties: 64, description: 'Up to 64 string labels; keys [A-Za-z0-9_.:/-]{1,128}' },
+export const MetadataSchema = StringMap(
+  Type.String({ pattern: METADATA_KEY_PATTERN }),
+  Type.String({ maxLength: MAX_METADATA_VALUE_LENGTH }),
+  {
+    maxProperties: MAX_METADATA_ENTRIES,
+    description: `Up to ${MAX_METADATA_ENTRIES} string labels; keys ${METADATA_KEY_PATTERN}`,
+  },
 );
 
 /**
@@ -33,7 +42,11 @@ export function jobDefinitionSchema(
       id: Type.Optional(Type.String({ pattern: JOB_ID_PATTERN })),
       schedule: scheduleSchema,
       target: Type.Optional(targetSchema),
-      payload: Type.Optional(Type.Unknown({ description: 'Any JSON; handed to the target' })),
+      payload: Type.Optional(
+        Type.Unknown({
+          description: `Any JSON, handed to the target: at most the scheduler's maxPayloadBytes (default ${DEFAULT_MAX_PAYLOAD_BYTES}) bytes of JSON`,
+        }),
+      ),
       metadata: Type.Optional(MetadataSchema),
       retry: Type.Optional(RetryPolicySchema),
       timeout: Type.Optional(DurationSchema),
@@ -47,7 +60,11 @@ export function jobDefinitionSchema(
       staleAfter: Type.Optional(DurationSchema),
       paused: Type.Optional(Type.Boolean()),
     },
-    { additionalProperties: false, title: 'JobDefinition' },
+    {
+      additionalProperties: false,
+      title: 'JobDefinition',
+      description: `A job definition; as a JSON document it nests at most ${MAX_JSON_DEPTH} levels of objects and arrays (payload and target bodies included)`,
+    },
   );
 }
 

@@ -32,21 +32,39 @@ export function isSensitiveHeader(name: string): boolean {
   return SENSITIVE_HEADER.test(name);
 }
 
-/** A URL with its password (if any) replaced by {@link REDACTED}; unparsable text is returned as is. */
+/**
+ * A URL with its password (if any) replaced by {@link REDACTED}, whether the
+ * text parses as a URL or not: in a URL that parses, the password its parser
+ * sees; in one that does not (a port out of range, a `/` in the password),
+ * everything between the first `:` after `scheme://` and the last `@`.
+ */
 export function redactUrl(text: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(text);
+  if (!scheme) return text;
+  const start = scheme[0].length;
+  const at = userinfoEnd(text, start);
+  const colon = text.indexOf(':', start);
+  return colon >= 0 && colon < at
+    ? `${text.slice(0, colon + 1)}${REDACTED}${text.slice(at)}`
+    : text;
+}
+
+/** The `@` that ends the userinfo of a URL whose authority starts at `start`; -1 when it has no password. */
+function userinfoEnd(text: string, start: number): number {
+  let url: URL;
   try {
-    const { password } = new URL(text);
-    if (password === '') return text;
-    const start = text.indexOf('//') + 2;
-    const end = text.slice(start).search(/[/?#]/);
-    const at = text.lastIndexOf('@', end < 0 ? text.length : start + end);
-    const colon = text.indexOf(':', start);
-    return colon > 0 && colon < at
-      ? `${text.slice(0, colon + 1)}${REDACTED}${text.slice(at)}`
-      : text;
+    url = new URL(text);
   } catch {
-    return text;
+    return text.lastIndexOf('@');
   }
+  if (url.password === '') return -1;
+  const end = text.slice(start).search(/[/?#\\]/);
+  return text.lastIndexOf('@', end < 0 ? text.length : start + end);
+}
+
+/** Free text (an error message) with the password of every `scheme://user:password@` in it redacted. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/?#@]*:)\S*@/g, `$1${REDACTED}@`);
 }
 
 /**

@@ -10,6 +10,7 @@ import { STORE_METHODS, type Store } from '../stores/store.js';
 import type { Executor } from '../executors/executor.js';
 import { POLICY_DEFAULTS } from '../engine/policies.js';
 import { RetentionPolicySchema, type RetentionPolicy } from '../model/policies.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../model/limits.js';
 
 /** Options of `createScheduler`; all optional. */
 export interface SchedulerOptions {
@@ -204,8 +205,8 @@ export const OPTION_DEFAULTS = Object.freeze({
   heartbeatMs: 2_000,
   deadAfterMs: 10_000,
   pollIntervalMs: 2_000,
-  maxPayloadBytes: 256 * 1024,
-  maxResultBytes: 64 * 1024,
+  maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  maxResultBytes: DEFAULT_MAX_RESULT_BYTES,
   stopTimeoutMs: 10_000,
   allowShell: false,
   httpAllowLinkLocal: false,

@@ -94,9 +94,6 @@ const STOP_CHECK = schemaCheck(
     { additionalProperties: false },
   ),
 );
-const TRIGGER_CHECK = schemaCheck(
-  Type.Object({ payload: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
-);
 /** A job of a {@link Scheduler.submitJobs} / {@link Scheduler.ensureJobs} call, in its rounds. */
 interface PutItem {
   /** Its index in the batch. */
@@ -402,8 +399,7 @@ export class Scheduler {
 
   /** Runs the job now, once, outside its schedule; returns the new execution. */
   async triggerJob(id: string, params: { payload?: unknown } = {}): Promise<Execution> {
-    TRIGGER_CHECK.assert(params, '');
-    if ('payload' in params) this.validator.validatePayload(params.payload, '/payload');
+    this.validator.validateTrigger(params);
     await this.ready();
     const job = await this.options.store.jobGet({ id });
     if (!job) throw notFound(id);

@@ -5,7 +5,9 @@ import { validateSchedule } from '../schedules/validate.js';
 import { schemaCheck, type SchemaCheck } from '../model/check.js';
 import { parseDuration } from '../model/duration.js';
 import { parseInstant } from '../model/instant.js';
-import { JOB_ID_PATTERN, jobDefinitionSchema, type JobDefinition } from '../model/job.js';
+import { jobDefinitionSchema, type JobDefinition } from '../model/job.js';
+import { assertJsonDepth, assertJsonField } from '../model/json-value.js';
+import { JOB_ID_PATTERN } from '../model/limits.js';
 import {
   CronScheduleSchema,
   IntervalScheduleSchema,
@@ -21,19 +23,22 @@ export interface JobLimits {
 }
 
 const JOB_ID = new RegExp(JOB_ID_PATTERN);
-const METADATA_KEY = /^[A-Za-z0-9_.:/-]{1,128}$/;
 const SCHEDULE_CHECKS: Record<(typeof SCHEDULE_KINDS)[number], SchemaCheck> = {
   cron: schemaCheck(CronScheduleSchema),
   interval: schemaCheck(IntervalScheduleSchema),
   once: schemaCheck(OnceScheduleSchema),
 };
 const FIELDS_CHECK = schemaCheck(jobDefinitionSchema(Type.Unknown(), Type.Unknown()));
+const TRIGGER_CHECK = schemaCheck(
+  Type.Object({ payload: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+);
 
 /**
  * Validates job definitions against the model's schemas and the registered
  * executors' target schemas, field by field, so the error names the exact
- * field: unknown fields, types, the schedule (cron syntax, zone, interval,
- * dates), the target, durations, metadata and payload size.
+ * field: JSON nesting first (nothing walks a value nested too deep), then
+ * unknown fields, types, the schedule (cron syntax, zone, interval, dates),
+ * the target, durations, metadata and payload size.
  */
 export class JobValidator<T extends TargetBase = TargetBase> {
   private readonly targetChecks = new Map<string, SchemaCheck>();
@@ -56,6 +61,7 @@ export class JobValidator<T extends TargetBase = TargetBase> {
         path,
       });
     }
+    assertJsonDepth(input, path);
     const id = (input as { id?: unknown }).id;
     if (id !== undefined && (typeof id !== 'string' || !JOB_ID.test(id))) {
       throw new ChimeError(
@@ -69,15 +75,6 @@ export class JobValidator<T extends TargetBase = TargetBase> {
     this.validateSchedule(job.schedule, `${path}/schedule`);
     if (job.target !== undefined) this.validateTarget(job.target, `${path}/target`);
     if (job.onFailure !== undefined) this.validateTarget(job.onFailure, `${path}/onFailure`);
-    for (const key of Object.keys(job.metadata ?? {})) {
-      if (!METADATA_KEY.test(key)) {
-        throw new ChimeError(
-          'CHIME_ERR_INVALID_INPUT',
-          `metadata key ${JSON.stringify(key)} must match ${METADATA_KEY.source}`,
-          { path: `${path}/metadata/${key}` },
-        );
-      }
-    }
     for (const [field, value, min, max] of durationFields(job)) {
       if (value === undefined) continue;
       const ms = parseDuration(value, `${path}${field}`);
@@ -111,34 +108,17 @@ export class JobValidator<T extends TargetBase = TargetBase> {
     validateSchedule(schedule as JobDefinition['schedule'], path);
   }
 
-  /** Validates a payload on its own: JSON-serializable and within the size limit. */
+  /** Validates a payload on its own: nested within the limit, JSON-serializable, within the size limit. */
   validatePayload(payload: unknown, path: string): void {
-    if (payload === undefined) return;
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(payload);
-    } catch (err) {
-      throw new ChimeError(
-        'CHIME_ERR_PAYLOAD_NOT_JSON',
-        `the payload cannot be serialized as JSON: ${(err as Error).message}`,
-        { path },
-      );
-    }
-    if (json === undefined) {
-      throw new ChimeError(
-        'CHIME_ERR_PAYLOAD_NOT_JSON',
-        'the payload cannot be serialized as JSON',
-        { path },
-      );
-    }
-    const bytes = Buffer.byteLength(json);
-    if (bytes > this.limits.maxPayloadBytes) {
-      throw new ChimeError(
-        'CHIME_ERR_PAYLOAD_TOO_LARGE',
-        `the payload is ${bytes} bytes of JSON; the limit is ${this.limits.maxPayloadBytes}`,
-        { path },
-      );
-    }
+    assertJsonField(payload, path, { name: 'payload', maxBytes: this.limits.maxPayloadBytes });
+  }
+
+  /** Validates the parameters of a trigger: `{ payload? }`, nested within the limit as a whole. */
+  validateTrigger(params: unknown): void {
+    assertJsonDepth(params, '');
+    TRIGGER_CHECK.assert(params, '');
+    if ((params as { payload?: unknown }).payload !== undefined)
+      this.validatePayload((params as { payload?: unknown }).payload, '/payload');
   }
 
   /**

@@ -1,4 +1,4 @@
-import Fastify, { type FastifySchemaCompiler } from 'fastify';
+import Fastify, { type FastifyRequest, type FastifySchemaCompiler } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
@@ -6,14 +6,15 @@ import { IsOptional, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { ChimeError } from '../errors.js';
 import { schemaCheck } from '../model/check.js';
-import { JOB_ID_PATTERN } from '../model/job.js';
+import { assertJsonDepth } from '../model/json-value.js';
+import { JOB_ID_PATTERN, MAX_PATH_PARAM_LENGTH } from '../model/limits.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { accessCheck, assertAllowed } from './auth.js';
 import { DASHBOARD_ROUTES, dashboardRoutes } from './dashboard.js';
 import { EventHub } from './live/event-hub.js';
 import { SSE_DEFAULTS, type SseLimits } from './live/sse-stream.js';
 import type { ServiceMetrics } from './metrics.js';
-import { notFoundHandler, problemHandler } from './problem.js';
+import { clientErrorHandler, notFoundHandler, problemHandler } from './problem.js';
 import { RecentStats } from './recent-stats.js';
 import { accessRoutes } from './routes/access.js';
 import { DEFERRED, type Api } from './routes/context.js';
@@ -65,22 +66,19 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
     requestTimeout: options.readTimeoutMs,
     connectionTimeout: options.writeTimeoutMs,
     keepAliveTimeout: options.idleTimeoutMs,
-    return503OnClosing: true,
+    // Every id that can be created can be addressed; a longer segment is CHIME_ERR_URL_TOO_LONG.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Every error is a problem: fastify's own before routing, Node's parser's, and a close's.
+    frameworkErrors: problemHandler,
+    clientErrorHandler,
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  refuseWhileClosing(app);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler(notFoundHandler);
-  // Bodies are JSON (or a JSON merge patch): fastify's text/plain parser would hand a
-  // string to the routes, so such a body is refused as an unsupported media type.
-  app.removeContentTypeParser('text/plain');
-  // A merge patch is JSON, parsed as strictly as application/json: `__proto__` and
-  // `constructor.prototype` keys are refused rather than silently dropped.
-  app.addContentTypeParser(
-    'application/merge-patch+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  jsonBodies(app);
   const accessOf = accessCheck(options);
   if (options.token !== undefined) {
     // Decided by the matched route, not the raw URL: `/%761/jobs` routes to `/v1/jobs`
@@ -122,6 +120,52 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   );
   await app.ready();
   return app;
+}
+
+/** Once the API closes, requests still arriving on open connections answer 503 as a problem. */
+function refuseWhileClosing(app: Api): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) {
+      throw new ChimeError(
+        'CHIME_ERR_SCHEDULER_STOPPED',
+        'the service is shutting down and takes no more requests',
+      );
+    }
+  });
+}
+
+/**
+ * Bodies are JSON (or a JSON merge patch, parsed as strictly): `__proto__` and
+ * `constructor.prototype` keys are refused rather than silently dropped, and a
+ * document nested deeper than the JSON limit is refused before any route walks
+ * it. fastify's text/plain parser would hand a string to the routes, so such a
+ * body is refused as an unsupported media type.
+ */
+function jsonBodies(app: Api): void {
+  const parse = app.getDefaultJsonParser('error', 'error') as (
+    request: FastifyRequest,
+    body: string,
+    done: (err: Error | null, value?: unknown) => void,
+  ) => void;
+  const parseChecked = (request: FastifyRequest, body: string): Promise<unknown> =>
+    new Promise((resolve, reject) =>
+      parse(request, body, (err, value) => {
+        if (err) return reject(err);
+        try {
+          assertJsonDepth(value, '');
+          resolve(value);
+        } catch (error) {
+          reject(error as Error);
+        }
+      }),
+    );
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  for (const type of ['application/json', 'application/merge-patch+json'])
+    app.addContentTypeParser(type, { parseAs: 'string' }, parseChecked);
 }
 
 /**

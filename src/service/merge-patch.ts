@@ -1,6 +1,8 @@
 /**
  * JSON Merge Patch (RFC 7396), as `PATCH /v1/jobs/{id}` applies it: objects
- * merge key by key, `null` removes a key, anything else replaces.
+ * merge key by key, `null` removes a key, anything else replaces. It recurses
+ * as deep as the patch: both documents are within the JSON depth limit (the
+ * body parser refuses a deeper patch, the validator a deeper definition).
  */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return patch;

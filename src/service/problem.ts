@@ -1,5 +1,9 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ChimeError, ERRORS, type ErrorCode } from '../errors.js';
+import { MAX_PATH_PARAM_LENGTH } from '../model/limits.js';
+import { redactUrlsIn } from '../model/secrets.js';
 
 /** The body of every error answer: RFC 9457 problem details plus chime's code and path. */
 export interface Problem {
@@ -15,6 +19,14 @@ export interface Problem {
 /** Fastify's own errors, as chime errors. */
 function fromFastify(err: FastifyError): ChimeError | undefined {
   const code = err.code ?? '';
+  if (code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return new ChimeError(
+      'CHIME_ERR_URL_TOO_LONG',
+      `a path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters: no id is that long`,
+    );
+  }
+  if (code === 'FST_ERR_BAD_URL')
+    return new ChimeError('CHIME_ERR_INVALID_INPUT', 'the path is not valid percent-encoding');
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return new ChimeError('CHIME_ERR_BODY_TOO_LARGE', err.message);
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
@@ -53,7 +65,8 @@ export function toProblem(err: unknown, instance: string): Problem {
     type: `https://github.com/chime/chime/blob/main/docs/errors.md#${chime.code.toLowerCase()}`,
     title: ERRORS[chime.code].description,
     status: chime.status,
-    detail: chime.message,
+    // A message may quote input: a password in a URL never leaves.
+    detail: redactUrlsIn(chime.message),
     code: chime.code,
     instance,
   };
@@ -70,6 +83,32 @@ export function problemHandler(
   const problem = toProblem(err, request.url);
   if (problem.status >= 500) request.log.error({ err }, 'request failed');
   return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/**
+ * Answers, as a problem, a request Node's HTTP parser refused before fastify
+ * saw it: a malformed request, a request line and headers too large, a
+ * request not received in time. The connection is closed after it.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code !== 'ECONNRESET' && socket.writable) {
+    const chime =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new ChimeError('CHIME_ERR_REQUEST_TIMEOUT', 'the request was not received in time')
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? new ChimeError(
+              'CHIME_ERR_HEADERS_TOO_LARGE',
+              'the request line and headers are too large',
+            )
+          : new ChimeError('CHIME_ERR_HTTP_INVALID', 'the request is not valid HTTP/1.1');
+    const body = JSON.stringify(toProblem(chime, ''));
+    socket.write(
+      `HTTP/1.1 ${chime.status} ${STATUS_CODES[chime.status] ?? ''}\r\n` +
+        'Content-Type: application/problem+json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 /** Fastify's not-found handler. */

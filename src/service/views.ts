@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox';
 import type { Job, JobDefinition } from '../scheduler/scheduler.js';
 import { redactSecrets, restoreSecrets } from '../model/secrets.js';
+import { mergePatch } from './merge-patch.js';
 
 /**
  * How jobs cross the API boundary: secret fields of targets are write-only —
@@ -19,6 +20,15 @@ export class JobViews {
     if (job.onFailure !== undefined)
       out.onFailure = redactSecrets(this.targetSchema, job.onFailure) as Job['target'];
     return out;
+  }
+
+  /**
+   * A JSON merge patch applied to a job as the API shows it (secrets redacted),
+   * to be restored like a PUT's body: a stored secret is kept only while its
+   * destination stays the same, whichever route changes the job.
+   */
+  patch(stored: Job, patch: unknown): unknown {
+    return mergePatch(definitionOf(this.redact(stored)), patch);
   }
 
   /** An incoming definition with redaction placeholders replaced by the stored secrets. */
@@ -46,7 +56,7 @@ export class JobViews {
 }
 
 /** The definition part of a job (what `PATCH` merges into): its state fields removed. */
-export function definitionOf(job: Job): JobDefinition {
+function definitionOf(job: Job): JobDefinition {
   const {
     nextFireAt: _n,
     version: _v,

@@ -360,6 +360,18 @@ const CASES: BadRequest[] = [
     at: '/onFailure/url',
   },
   {
+    name: 'an HTTP header name that is no token',
+    method: 'POST',
+    path: '/v1/jobs',
+    body: {
+      schedule: interval,
+      target: { type: 'http', url: 'https://allowed.example.com/', headers: { 'Bad Header': 'v' } },
+    },
+    status: 400,
+    code: 'CHIME_ERR_INVALID_INPUT',
+    at: '/target/headers/Bad Header',
+  },
+  {
     name: 'an HTTP target without a url',
     method: 'POST',
     path: '/v1/jobs',
@@ -629,10 +641,20 @@ const CASES: BadRequest[] = [
     name: 'PATCH to a disallowed host',
     method: 'PATCH',
     path: '/v1/jobs/seed',
-    body: { target: { url: 'http://127.0.0.1:22/' } },
+    // A new token: the stored one is kept only while the destination stays the same.
+    body: { target: { url: 'http://127.0.0.1:22/', auth: { type: 'bearer', token: 'new' } } },
     status: 400,
     code: 'CHIME_ERR_INVALID_INPUT',
     at: '/target/url',
+  },
+  {
+    name: 'PATCH moving a stored token to another host',
+    method: 'PATCH',
+    path: '/v1/jobs/seed',
+    body: { target: { url: 'https://x.allowed.example.net/hook' } },
+    status: 400,
+    code: 'CHIME_ERR_INVALID_INPUT',
+    at: '/target',
   },
   {
     name: 'PATCH changing the id',
@@ -660,6 +682,14 @@ const CASES: BadRequest[] = [
     status: 400,
     code: 'CHIME_ERR_INVALID_INPUT',
     at: '/cron',
+  },
+  {
+    name: 'an empty stats window',
+    method: 'GET',
+    path: '/v1/stats/recent?window=',
+    status: 400,
+    code: 'CHIME_ERR_DURATION_INVALID',
+    at: '/window',
   },
   {
     name: 'a preview with a bad zone',

@@ -58,8 +58,15 @@ async function publish(
   return { exchange: target.exchange, routingKey: target.routingKey, messageId: ctx.executionId };
 }
 
-/** Checks beyond the schema: the timeout's syntax, and no header chime sets itself. */
+/** Checks beyond the schema: a URL that parses, the timeout's syntax, and no header chime sets itself. */
 export function validateAmqpTarget(target: AmqpTarget, path: string): void {
+  if (!URL.canParse(target.url) || new URL(target.url).hostname === '') {
+    throw new ChimeError(
+      'CHIME_ERR_INVALID_INPUT',
+      'the url must be a URL amqp://[user:password@]host[:port][/vhost] or amqps://…',
+      { path: `${path}/url` },
+    );
+  }
   if (target.timeout !== undefined) parseDuration(target.timeout, `${path}/timeout`);
   for (const name of Object.keys(target.headers ?? {})) {
     if ((AMQP_CHIME_HEADERS as readonly string[]).includes(name.toLowerCase())) {

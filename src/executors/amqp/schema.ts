@@ -1,16 +1,14 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
+import { HeaderMap, HeaderText } from '../../model/headers.js';
+import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 /** The headers chime sets on every AMQP message; a target may not set them itself. */
 export const AMQP_CHIME_HEADERS = ['x-chime-job-id', 'x-chime-fire-at', 'x-chime-attempt'] as const;
 
 /** An AMQP header value: AMQP tables carry typed values, chime passes these three kinds. */
-const HeaderValueSchema = Type.Union([
-  Type.String({ maxLength: 4096 }),
-  Type.Number(),
-  Type.Boolean(),
-]);
+const HeaderValueSchema = Type.Union([HeaderText(), Type.Number(), Type.Boolean()]);
 
 /**
  * Publishes one message per attempt to an AMQP 0-9-1 broker (RabbitMQ) on a
@@ -25,7 +23,7 @@ export const AmqpTargetSchema = Type.Object(
     url: Secret(
       Type.String({
         pattern: '^amqps?://',
-        maxLength: 2048,
+        maxLength: MAX_URL_LENGTH,
         description:
           'amqp:// or amqps:// URL of the broker, with credentials and vhost: amqp://user:password@host:5672/vhost',
       }),
@@ -38,10 +36,10 @@ export const AmqpTargetSchema = Type.Object(
     }),
     routingKey: Type.String({ maxLength: 255, description: 'Routing key of the message' }),
     headers: Type.Optional(
-      Type.Record(Type.String({ minLength: 1, maxLength: 255 }), HeaderValueSchema, {
-        maxProperties: 64,
-        description: 'Message headers (strings, numbers, booleans); x-chime-* are set by chime',
-      }),
+      HeaderMap(
+        'Message headers (strings, numbers, booleans); x-chime-* are set by chime',
+        HeaderValueSchema,
+      ),
     ),
     persistent: Type.Optional(
       Type.Boolean({
@@ -66,7 +64,7 @@ export const AmqpTargetSchema = Type.Object(
     ),
     body: Type.Optional(
       Type.String({
-        maxLength: 262_144,
+        maxLength: MAX_TARGET_BODY_BYTES,
         description: "The message body; default: the execution's payload as JSON",
       }),
     ),

@@ -1,5 +1,7 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
+import { HeaderMap, HeaderText } from '../../model/headers.js';
+import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 const AddressList = Type.Union(
@@ -29,6 +31,7 @@ export const EmailTargetSchema = Type.Object(
     smtp: Secret(
       Type.String({
         pattern: '^smtps?://',
+        maxLength: MAX_URL_LENGTH,
         description:
           'smtp://host[:port] (STARTTLS when offered) or smtps://host[:port] (TLS from the start); user:password@ allowed',
       }),
@@ -68,17 +71,19 @@ export const EmailTargetSchema = Type.Object(
     replyTo: Type.Optional(Type.String({ minLength: 1 })),
     subject: Type.String({ maxLength: 998 }),
     text: Type.Optional(
-      Type.String({ description: 'Plain-text body; placeholders inserted as they are' }),
+      Type.String({
+        maxLength: MAX_TARGET_BODY_BYTES,
+        description: 'Plain-text body; placeholders inserted as they are',
+      }),
     ),
-    html: Type.Optional(Type.String({ description: 'HTML body; placeholders HTML-escaped' })),
+    html: Type.Optional(
+      Type.String({
+        maxLength: MAX_TARGET_BODY_BYTES,
+        description: 'HTML body; placeholders HTML-escaped',
+      }),
+    ),
     headers: Type.Optional(
-      Secret(
-        Type.Record(Type.String(), Type.String(), {
-          maxProperties: 50,
-          description: 'Extra header lines; values are templates',
-        }),
-        'headers',
-      ),
+      Secret(HeaderMap('Extra header lines; values are templates', HeaderText()), 'headers'),
     ),
     timeout: Type.Optional(DurationSchema),
   },

@@ -1,6 +1,9 @@
 import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import { DurationSchema, parseDuration } from '../../model/duration.js';
+import { HeaderMap, HeaderText } from '../../model/headers.js';
+import { assertJsonField } from '../../model/json-value.js';
+import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 import type { Destinations } from './destinations.js';
 import { SIGNING_SECRET_PATTERN, signingKeys } from './signing.js';
@@ -11,8 +14,6 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'O
 /** Most response body bytes an http target may ask to record (the scheduler's default result cap). */
 export const MAX_RECORDED_BYTES = 65_536;
 
-/** An RFC 9110 header field name (a token). */
-const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** `"2xx"` (a class of statuses) or `"200-299"` (an inclusive range). */
 const STATUS_PATTERN = '^([1-5]xx|[1-5][0-9]{2}-[1-5][0-9]{2})$';
 
@@ -79,7 +80,7 @@ export const HttpTargetSchema = Type.Object(
     url: Secret(
       Type.String({
         pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
-        maxLength: 8192,
+        maxLength: MAX_URL_LENGTH,
         description: 'An http:// or https:// URL; a password inside it is secret',
       }),
       'url',
@@ -89,14 +90,7 @@ export const HttpTargetSchema = Type.Object(
     ),
     headers: Type.Optional(
       Secret(
-        Type.Record(
-          Type.String({ pattern: HEADER_NAME }),
-          Type.String({ maxLength: 8192, pattern: '^[^\\r\\n\\u0000]*$' }),
-          {
-            maxProperties: 100,
-            description: 'Extra request headers; credential-like ones are secret',
-          },
-        ),
+        HeaderMap('Extra request headers; credential-like ones are secret', HeaderText()),
         'headers',
       ),
     ),
@@ -104,7 +98,8 @@ export const HttpTargetSchema = Type.Object(
       Type.Unknown({
         description:
           'The request body: a string is sent as is (text/plain unless a Content-Type header is given), ' +
-          'any other JSON value as JSON. Absent: the job payload as JSON. Not allowed with GET or HEAD, which send no body.',
+          `any other JSON value as JSON; at most ${MAX_TARGET_BODY_BYTES} bytes of JSON. Absent: the job payload as JSON. ` +
+          'Not allowed with GET or HEAD, which send no body.',
       }),
     ),
     auth: Type.Optional(HttpAuthSchema),
@@ -201,8 +196,9 @@ const RESERVED_HEADERS = new Set([
 /**
  * Checks an http target beyond its schema: a parsable URL whose host is
  * among the `destinations`, the credentials its `auth` type needs (and only one source of
- * credentials), no header chime sets itself, no body with GET or HEAD, a
- * positive timeout, ordered status ranges and signing secrets of a usable size.
+ * credentials), no header chime sets itself, no body with GET or HEAD nor one over
+ * {@link MAX_TARGET_BODY_BYTES}, a positive timeout, ordered status ranges and signing
+ * secrets of a usable size.
  * @throws ChimeError naming the offending field under `path`.
  */
 export function checkHttpTarget(
@@ -230,6 +226,7 @@ export function checkHttpTarget(
       path: `${path}/body`,
     });
   }
+  assertJsonField(target.body, `${path}/body`, { name: 'body', maxBytes: MAX_TARGET_BODY_BYTES });
   if (target.timeout !== undefined && parseDuration(target.timeout, `${path}/timeout`) === 0) {
     throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'the request timeout must be more than 0', {
       path: `${path}/timeout`,

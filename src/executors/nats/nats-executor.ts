@@ -106,7 +106,8 @@ function validateServers(servers: NatsTarget['servers'], path: string): void {
     try {
       url = new URL(server);
     } catch {
-      throw invalid(`${JSON.stringify(server)} is not a server URL`, at(i));
+      // The text is not echoed: it may hold a password.
+      throw invalid('not a server URL: use nats://host:4222 or tls://host:4222', at(i));
     }
     if (url.hostname === '') throw invalid('a server URL must name a host', at(i));
     if (url.username !== '' && url.password === '') {

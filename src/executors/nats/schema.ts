@@ -1,5 +1,7 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
+import { HeaderMap, HeaderText } from '../../model/headers.js';
+import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 /** The headers chime sets on every NATS message; a target may not set them itself. */
@@ -15,7 +17,7 @@ function serverUrlSchema() {
   return Secret(
     Type.String({
       pattern: '^(nats|tls)://[^\\s/?#]+/?$',
-      maxLength: 2048,
+      maxLength: MAX_URL_LENGTH,
       description: 'nats://host:4222 or tls://host:4222, optionally nats://user:password@host',
     }),
     'url',
@@ -49,18 +51,11 @@ export const NatsTargetSchema = Type.Object(
       description: 'Subject to publish to: dot-separated tokens, no wildcards, no whitespace',
     }),
     headers: Type.Optional(
-      Type.Record(
-        Type.String({ minLength: 1, maxLength: 255, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
-        Type.String({ maxLength: 4096, pattern: '^[^\\r\\n]*$' }),
-        {
-          maxProperties: 64,
-          description: 'Message headers; Nats-Msg-Id and Chime-* are set by chime',
-        },
-      ),
+      HeaderMap('Message headers; Nats-Msg-Id and Chime-* are set by chime', HeaderText()),
     ),
     body: Type.Optional(
       Type.String({
-        maxLength: 262_144,
+        maxLength: MAX_TARGET_BODY_BYTES,
         description: "The message body; default: the execution's payload as JSON",
       }),
     ),

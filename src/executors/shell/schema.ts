@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { DurationSchema } from '../../model/duration.js';
 import { Secret } from '../../model/secrets.js';
+import { StringMap } from '../../model/string-map.js';
 
 /** How long a command that ignores SIGTERM is given before SIGKILL, unless the target says otherwise. */
 export const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -13,6 +14,9 @@ export const DEFAULT_KILL_GRACE_MS = 5_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024;
 
 /** The environment variables chime sets for every command; a target may not set them. */
+/** An environment variable name a target may set. */
+const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+
 export const CHIME_ENV = [
   'CHIME_EXECUTION_ID',
   'CHIME_JOB_ID',
@@ -57,9 +61,9 @@ export const ShellTargetSchema = Type.Object(
     ),
     env: Type.Optional(
       Secret(
-        Type.Record(Type.String(), Type.String(), {
+        StringMap(Type.String({ pattern: ENV_NAME_PATTERN }), Type.String(), {
           maxProperties: 256,
-          description: 'Variables added to the environment; secret as a whole',
+          description: `Variables added to the environment; names ${ENV_NAME_PATTERN}; secret as a whole`,
         }),
       ),
     ),

@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type TObject, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { schemaCheck } from '../../model/check.js';
-import { JOB_ID_PATTERN } from '../../model/job.js';
+import { JOB_ID_PATTERN } from '../../model/limits.js';
 import type { Scheduler } from '../../scheduler/scheduler.js';
 import type { JobViews } from '../views.js';
 

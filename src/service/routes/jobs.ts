@@ -3,8 +3,6 @@ import { ChimeError } from '../../errors.js';
 import { EXECUTION_STATUSES } from '../../model/execution.js';
 import type { JobDefinition } from '../../scheduler/scheduler.js';
 import { LAST_OUTCOMES, searchJobs } from '../job-search.js';
-import { definitionOf } from '../views.js';
-import { mergePatch } from '../merge-patch.js';
 import type { Api, RouteContext } from './context.js';
 import { checkedQuery, deferred, IdParams, PageQuery } from './context.js';
 
@@ -91,8 +89,7 @@ export function jobRoutes(app: Api, { scheduler, views, schemas }: RouteContext)
     async (request) => {
       const { id } = request.params as { id: string };
       const stored = await mustGet(id);
-      const patched = mergePatch(definitionOf(stored), request.body);
-      const definition = withId(patched, id);
+      const definition = withId(views.patch(stored, request.body), id);
       return views.redact(await scheduler.ensureJob(views.restore(definition, stored)));
     },
   );

@@ -1,6 +1,7 @@
 /**
- * `chime serve` on Postgres through a database that refuses connections for
- * 20 s (issue 18): the service stays up, `/readyz` answers 503 within 5 s of
+ * `chime serve` on Postgres through a database that refuses connections, one
+ * that black-holes them, and one that restarts (its backends terminated, then
+ * refused), for 20 s each (issue 18): the service stays up, `/readyz` answers 503 within 5 s of
  * the cut and 200 within 5 s of the return, no error escapes, and every fire
  * of the window is accounted for once — run within its misfire grace, or
  * recorded missed — with none run twice and none started beyond its grace.
@@ -31,17 +32,35 @@ describe.runIf(available)('a Postgres outage under chime serve', () => {
   const admin = new pg.Pool({ connectionString: SERVICES.postgres.url });
   const base = uniqueName('chime_outage');
   afterAll(async () => {
-    for (const fault of ['refused', 'black_holed'])
+    for (const fault of ['refused', 'black_holed', 'restarted'])
       await admin.query(
         `DROP SCHEMA IF EXISTS ${quoteIdentifier(`${base}_${fault}`, '/schema')} CASCADE`,
       );
     await admin.end();
   });
 
-  /** How the database goes away, and comes back. */
+  /**
+   * How the database goes away, and comes back. A restart: the server ends
+   * every backend of chime's connections (`pg_terminate_backend`, as a
+   * restart does), then refuses connections until it is back.
+   */
   const faults = {
     refused: { cut: (p: TcpProxy) => (p.block(), p.cut()), back: (p: TcpProxy) => p.unblock() },
     'black-holed': { cut: (p: TcpProxy) => p.blackHole(), back: (p: TcpProxy) => p.restore() },
+    restarted: {
+      cut: async (p: TcpProxy) => {
+        p.block();
+        const { rows } = await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE client_addr = '127.0.0.1' AND client_port = ANY($1::int[])`,
+          [p.upstreamPorts()],
+        );
+        // Its pool, its LISTEN connection and its instance lock's connection, at least.
+        expect(rows.length).toBeGreaterThanOrEqual(3);
+        p.cut();
+      },
+      back: (p: TcpProxy) => p.unblock(),
+    },
   };
 
   const schemaOf = (fault: string) => `${base}_${fault.replace('-', '_')}`;
@@ -69,7 +88,7 @@ describe.runIf(available)('a Postgres outage under chime serve', () => {
         }
         await new Promise((resolve) => setTimeout(resolve, t0 + 4_000 - Date.now()));
 
-        faults[fault].cut(proxy);
+        await faults[fault].cut(proxy);
         const cutAt = Date.now();
         const notReadyAfter = await readyzBecomes(chime.url, 503, 5_000);
         await new Promise((resolve) => setTimeout(resolve, cutAt + 20_000 - Date.now()));

@@ -88,6 +88,13 @@ export class TcpProxy {
     }
   }
 
+  /** The local ports of the open upstream connections (the database's `client_port`s). */
+  upstreamPorts(): number[] {
+    return [...this.pairs].flatMap(({ upstream }) =>
+      upstream?.localPort === undefined ? [] : [upstream.localPort],
+    );
+  }
+
   /** Connections currently open through the proxy (client side and upstream side). */
   get openSockets(): number {
     return this.sockets.size;

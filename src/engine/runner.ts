@@ -222,6 +222,12 @@ export class Runner {
     this.tasks.add(tracked);
   }
 
+  /** Puts an execution back at the head of the queue and frees its slot (the pump confirms first). */
+  private requeue(lease: HeldLease): void {
+    this.ready.splice(this.readyHead, 0, { lease, since: this.deps.clock.now() });
+    this.release();
+  }
+
   /** Frees a slot; `runTimeMs` when an attempt ran (for the measured pace). */
   private release(runTimeMs?: number): void {
     this.running--;
@@ -276,6 +282,10 @@ export class Runner {
     const lease = this.deps.leases.get(claim.execution.id);
     if (!lease || lease.leaseToken !== leaseToken) return this.release();
     const startedAt = this.deps.clock.now();
+    // Trust is checked again at the call itself: a process stopped (SIGSTOP, a stall) since
+    // the dispatch may have been declared dead meanwhile, and its fire run elsewhere. (A start
+    // just written proved the lease.)
+    if (!marked && !this.deps.trusted(startedAt)) return this.requeue(lease);
     if (this.deps.events.has('execution:started')) {
       this.deps.events.emit(
         'execution:started',

@@ -93,6 +93,9 @@ export class Engine {
   private cycling = false;
   /** The last cycle left due work behind for lack of room. */
   private starved = false;
+  /** A take-over found no room for all it could take: it goes on as room frees up. */
+  private takeOverPending = false;
+  private recovering = false;
   private again = false;
   private stopping = false;
   private pollHandle: TimerHandle | undefined;
@@ -287,8 +290,12 @@ export class Engine {
     };
   }
 
-  /** Called when a lease is dropped: a cycle that stopped for lack of room may go on. */
+  /**
+   * Called when a lease is dropped: a take-over that ran out of room goes on,
+   * and a cycle that stopped for lack of room may go on.
+   */
   private capacityFreed(): void {
+    if (this.takeOverPending && !this.recovering && this.budget() > 0) this.recover();
     if (!this.starved) return;
     this.starved = false;
     this.wake();
@@ -337,11 +344,18 @@ export class Engine {
 
   /**
    * Instances died: what they had not started is claimable now (a cycle
-   * claims it), and what they had started is taken over at once.
+   * claims it), and what they may have started is taken over at once — as far
+   * as there is room, and then as room frees up (not a reaper's period later).
    */
   private recover(): void {
     this.wake();
-    this.reaper.recover().catch((err: unknown) => this.report(err, 'takeOver'));
+    this.takeOverPending = false;
+    this.recovering = true;
+    this.reaper
+      .recover()
+      .then((more) => (this.takeOverPending ||= more))
+      .catch((err: unknown) => this.report(err, 'takeOver'))
+      .finally(() => (this.recovering = false));
   }
 
   /** Gives the leases of executions that have not started back to the store. */

@@ -64,10 +64,16 @@ export class Reaper {
     return this.loop.stop();
   }
 
-  /** Takes over, at once and up to the engine's budget, work whose holder vanished. */
-  async recover(): Promise<void> {
-    if (this.stopping) return;
-    this.deps.accept(await this.takeOver(this.deps.budget()));
+  /**
+   * Takes over, at once and up to the engine's budget, work whose holder
+   * vanished; true when the budget ran out first (more may be waiting).
+   */
+  async recover(): Promise<boolean> {
+    if (this.stopping) return false;
+    const limit = this.deps.budget();
+    const claims = await this.takeOver(limit);
+    this.deps.accept(claims);
+    return claims.length >= limit;
   }
 
   /** Renews held leases; reports the lost ones through `onLost`. */

@@ -20,7 +20,7 @@ import {
 } from '../src/index.js';
 import { newJobRecord } from '../src/scheduler/job-records.js';
 import { collect, waitFor } from './helpers/events.js';
-import { testScheduler } from './helpers/scheduler.js';
+import { stopOnTestClock, testScheduler } from './helpers/scheduler.js';
 import { insertJob } from './helpers/jobs.js';
 
 /** Advances the TestClock in steps until `done()` holds, at most `maxMs`. */
@@ -40,13 +40,7 @@ const T0 = Date.parse('2026-03-02T10:00:00Z');
 describe('abandoned attempts and interrupted dead letters', () => {
   const running: { scheduler: Scheduler; clock: TestClock }[] = [];
   afterEach(async () => {
-    // stop({ timeoutMs: 0 }) aborts what still runs at the TestClock's next turn.
-    for (const { scheduler, clock } of running.splice(0)) {
-      let stopped = false;
-      const stopping = scheduler.stop({ timeoutMs: 0 }).finally(() => (stopped = true));
-      await advanceUntil(clock, () => stopped, { stepMs: 10, maxMs: 5_000 });
-      await stopping;
-    }
+    for (const { scheduler, clock } of running.splice(0)) await stopOnTestClock(scheduler, clock);
   });
 
   it('ends an execution failed once its abandoned attempts reach maxAttempts, and runs onFailure once', async () => {

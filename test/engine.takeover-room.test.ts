@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryStore, once, TestClock, type Scheduler } from '../src/index.js';
-import { testScheduler } from './helpers/scheduler.js';
+import { stopOnTestClock, testScheduler } from './helpers/scheduler.js';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 const FIRES = 12;
@@ -13,13 +13,8 @@ const FIRES = 12;
 describe('taking over a dead instance’s work with little room', () => {
   const schedulers: { scheduler: Scheduler; clock: TestClock }[] = [];
   afterEach(async () => {
-    // stop({ timeoutMs: 0 }) aborts what still runs at the TestClock's next turn.
-    for (const { scheduler, clock } of schedulers.splice(0)) {
-      let stopped = false;
-      const stopping = scheduler.stop({ timeoutMs: 0 }).finally(() => (stopped = true));
-      while (!stopped) await clock.advance(10);
-      await stopping;
-    }
+    for (const { scheduler, clock } of schedulers.splice(0))
+      await stopOnTestClock(scheduler, clock);
   });
 
   it('runs all of it within a second or so, as its room frees up', async () => {

@@ -33,6 +33,17 @@ export function spawnChime(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, ...outputOf(child), exited };
+}
+
+/** What a child prints, as it prints it: its stdout's JSON lines (others skipped) and its stderr. */
+export function outputOf(child: ChildProcess): {
+  lines: Record<string, unknown>[];
+  stderr(): string;
+} {
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -40,13 +51,10 @@ export function spawnChime(
     try {
       lines.push(JSON.parse(text) as Record<string, unknown>);
     } catch {
-      // not a log line
+      // not a JSON line
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { child, lines, stderr: () => stderr, exited };
+  return { lines, stderr: () => stderr };
 }
 
 /** The URL a serving process announced (its `chime is serving` log line), loopback for a wildcard bind. */

@@ -3,10 +3,10 @@
  * (`workers/postgres-instance.ts`), and what the tests check of their runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { PostgresWorkerConfig } from '../workers/postgres-instance.js';
+import { outputOf } from './chime-process.js';
 import { until } from './events.js';
 import type { HandlerCall } from './takeover.js';
 
@@ -25,16 +25,7 @@ export function spawnWorker(config: PostgresWorkerConfig): Worker {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: Record<string, unknown>[] = [];
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-    try {
-      lines.push(JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      // not one of the worker's lines
-    }
-  });
+  const { lines, stderr } = outputOf(child);
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return {
     name: config.instanceId,
@@ -42,7 +33,7 @@ export function spawnWorker(config: PostgresWorkerConfig): Worker {
     lines,
     exited,
     waitFor: (predicate) =>
-      until(() => lines.some(predicate), 30_000, `worker ${config.instanceId}: ${stderr}`),
+      until(() => lines.some(predicate), 30_000, `worker ${config.instanceId}: ${stderr()}`),
   };
 }
 

@@ -22,3 +22,22 @@ export function testScheduler(options: SchedulerOptions = {}): {
   const scheduler = createScheduler({ store: memoryStore(), logger: silent, ...options, clock });
   return { scheduler, clock };
 }
+
+/**
+ * Stops a scheduler on a TestClock: `stop({ timeoutMs: 0 })` aborts what
+ * still runs at the clock's next turn, so the clock is advanced in 10 ms steps
+ * until the stop is done (at most `maxMs`).
+ */
+export async function stopOnTestClock(
+  scheduler: Scheduler,
+  clock: TestClock,
+  maxMs = 5_000,
+): Promise<void> {
+  let stopped = false;
+  const stopping = scheduler.stop({ timeoutMs: 0 }).finally(() => (stopped = true));
+  for (let spent = 0; !stopped; spent += 10) {
+    if (spent >= maxMs) throw new Error(`still not stopped after advancing ${maxMs} ms`);
+    await clock.advance(10);
+  }
+  await stopping;
+}

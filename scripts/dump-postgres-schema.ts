@@ -68,10 +68,15 @@ async function dumpTable(db: Queryable, schema: string, table: string): Promise<
     values: [qualified],
   });
   const indexes = await db.query<{ def: string }>({ text: INDEXES, values: [schema, table] });
+  const options = await db.query<{ options: string[] | null }>({
+    text: 'SELECT reloptions AS options FROM pg_class WHERE oid = $1::regclass',
+    values: [qualified],
+  });
+  const storage = options.rows[0]?.options;
   const lines = [
     `CREATE TABLE ${schema}.${table} (`,
     columns.rows.map((c) => `  ${columnDef(c)}`).join(',\n'),
-    ');',
+    storage ? `) WITH (${storage.join(', ')});` : ');',
     ...constraints.rows.map(
       (c) => `ALTER TABLE ${schema}.${table} ADD CONSTRAINT ${c.name} ${c.def};`,
     ),

@@ -5,13 +5,13 @@
  * distinct. Only `paused` differs: a boolean in Postgres, 0/1 in SQLite.
  */
 import type {
-  Attempt,
   ErrorInfo,
   ExecutionStatus,
   ExecutionTrigger,
   OnFailureState,
 } from '../model/execution.js';
 import type { LastOutcome } from '../model/job.js';
+import { attemptsFromText } from './attempt-text.js';
 import type { InstanceRecord, Share } from './instances.js';
 import type { ExecutionRecord, JobRecord, StoredDefinition } from './store.js';
 
@@ -140,7 +140,7 @@ export function executionFromRow(row: ExecutionRow): ExecutionRecord {
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until,
     leaseToken: row.lease_token,
-    attempts: parse<Attempt[]>(row.attempts),
+    attempts: attemptsFromText(row.attempts),
     onFailure: row.on_failure,
     createdAt: row.created_at,
     startedAt: row.started_at,

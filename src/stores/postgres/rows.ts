@@ -27,6 +27,7 @@ import {
   type ExecutionRow,
   type JobRow as SqlJobRow,
 } from '../sql-rows.js';
+import { attemptText, attemptsText } from '../attempt-text.js';
 
 export { executionFromRow, jobParams, jsonOrNull, type ExecutionRow } from '../sql-rows.js';
 
@@ -147,7 +148,7 @@ export function fireArrays(executions: readonly ExecutionRecord[]): Record<strin
     lease_owners: column((e) => e.leaseOwner),
     lease_untils: column((e) => e.leaseUntil),
     lease_tokens: column((e) => e.leaseToken),
-    attempt_lists: column((e) => JSON.stringify(e.attempts)),
+    attempt_lists: column((e) => attemptsText(e.attempts)),
     results: column((e) => jsonOrNull(e.result)),
     errors: column((e) => jsonOrNull(e.error)),
     on_failures: column((e) => e.onFailure),
@@ -197,8 +198,8 @@ export function finishArrays(finishes: readonly FinishRequest[]): Record<string,
     lease_tokens: column((f) => f.leaseToken),
     statuses: column((f) => f.status),
     run_ats: column((f) => f.runAt ?? null),
-    attempts: column((f) => jsonOrNull(f.attempt)),
-    abandoneds: column((f) => jsonOrNull(f.abandoned)),
+    attempts: column((f) => attemptText(f.attempt)),
+    abandoneds: column((f) => attemptText(f.abandoned)),
     attempt_nos: column((f) => f.attempt?.attempt ?? null),
     attempt_started_ats: column((f) => (f.attempt ? Date.parse(f.attempt.startedAt) : null)),
     results: column((f) => jsonOrNull(f.result)),
@@ -235,7 +236,7 @@ export function startArrays(starts: readonly StartRequest[]): Record<string, Col
     attempts: starts.map((s) => s.attempt),
     started_ats: starts.map((s) => s.startedAt),
     unless_overlappings: starts.map((s) => s.unlessOverlapping),
-    abandoned: starts.map((s) => jsonOrNull(s.abandoned)),
+    abandoned: starts.map((s) => attemptText(s.abandoned)),
   };
 }
 

@@ -5,6 +5,7 @@
  * (`jobTally`: the engine's statistics delta, the last outcome, the pruner's
  * next look).
  */
+import { attemptText } from '../attempt-text.js';
 import { PRUNE_DELAY_MS, isPrunable } from '../rules.js';
 import type {
   Claim,
@@ -122,7 +123,7 @@ export function startOne(s: Statements, start: StartRequest): StartResult {
     lease_token: start.leaseToken,
     attempt: start.attempt,
     started_at: start.startedAt,
-    abandoned: jsonOrNull(start.abandoned),
+    abandoned: attemptText(start.abandoned),
   });
   return started.changes === 1 ? 'started' : 'rejected';
 }
@@ -139,8 +140,8 @@ export function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBa
     lease_token: finish.leaseToken,
     status: finish.status,
     run_at: finish.runAt ?? null,
-    attempt: jsonOrNull(finish.attempt),
-    abandoned: jsonOrNull(finish.abandoned),
+    attempt: attemptText(finish.attempt),
+    abandoned: attemptText(finish.abandoned),
     attempt_no: finish.attempt?.attempt ?? null,
     attempt_started_at: finish.attempt ? Date.parse(finish.attempt.startedAt) : null,
     result: jsonOrNull(finish.result),

@@ -5,6 +5,7 @@
  * prepared once per connection by {@link prepareStatements}.
  */
 import type Database from 'better-sqlite3';
+import { attemptsText } from '../attempt-text.js';
 import { shardOf } from '../rules.js';
 import type { ExecutionRecord, JobRecord } from '../store.js';
 import {
@@ -429,7 +430,7 @@ export function executionParams(e: ExecutionRecord): Params {
     lease_owner: e.leaseOwner,
     lease_until: e.leaseUntil,
     lease_token: e.leaseToken,
-    attempts: JSON.stringify(e.attempts),
+    attempts: attemptsText(e.attempts),
     result: jsonOrNull(e.result),
     error: jsonOrNull(e.error),
     on_failure: e.onFailure,

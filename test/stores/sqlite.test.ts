@@ -346,10 +346,10 @@ describe('sqlite store', () => {
         expect(plan(db, JOBS_STALE, { now: T0, limit: 10 })).toContain('USING INDEX jobs_stale');
         expect(plan(db, SQL.jobMarkStale, { id: 'j', now: T0 })).toMatch(/SEARCH jobs .*\(id=\?\)/);
         expect(plan(db, PRUNE_BOUNDARY, { ...job, keep_last: 5 })).toContain(
-          'INDEX executions_prunable ',
+          'INDEX executions_job_recent (job_id=?)',
         );
         expect(plan(db, PRUNE_BEYOND, { ...job, fire_at: T0, id: 'x' })).toContain(
-          'INDEX executions_prunable (job_id=? AND',
+          'INDEX executions_job_recent (job_id=? AND',
         );
         expect(plan(db, PRUNE_AGED, { ...job, cutoff: T0 })).toContain(
           'INDEX executions_prunable_age (job_id=? AND finished_at<?)',

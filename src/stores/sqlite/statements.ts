@@ -148,12 +148,12 @@ export const JOBS_STALE = `SELECT id FROM jobs INDEXED BY jobs_stale
  */
 
 /** The newest prunable execution beyond the `@keep_last` newest: it and older ones go. */
-export const PRUNE_BOUNDARY = `SELECT fire_at, id FROM executions INDEXED BY executions_prunable
+export const PRUNE_BOUNDARY = `SELECT fire_at, id FROM executions INDEXED BY executions_job_recent
   WHERE job_id = @job_id AND has_work = 0
   ORDER BY fire_at DESC, id DESC LIMIT 1 OFFSET @keep_last`;
 
 /** Prunable executions at or before the boundary `(@fire_at, @id)`, oldest first. */
-export const PRUNE_BEYOND = `SELECT id, fire_at FROM executions INDEXED BY executions_prunable
+export const PRUNE_BEYOND = `SELECT id, fire_at FROM executions INDEXED BY executions_job_recent
   WHERE job_id = @job_id AND has_work = 0 AND (fire_at, id) <= (@fire_at, @id)
   ORDER BY fire_at, id LIMIT @limit`;
 

@@ -14,7 +14,6 @@ import { nextTurn } from './next-turn.js';
 import {
   abandonedAttempt,
   decideOutcome,
-  decideUnrun,
   type AttemptFacts,
   type AttemptResult,
   type Decision,
@@ -23,6 +22,7 @@ import { resolvePolicies, type ResolvedPolicies } from './policies.js';
 import { RunningMarks } from './running-marks.js';
 import { callTarget } from './target-call.js';
 import { notToRun } from './unrun.js';
+import { mayBeReplaced, replacedRetry, resolveOverlap } from './overlap.js';
 import { SLOT_WAIT_MS, Throughput } from './throughput.js';
 
 /**
@@ -69,8 +69,8 @@ interface Due {
  * at all (attempts left, the misfire grace); then it calls the executor under
  * the attempt's signal, straight from memory — a quick attempt costs no write
  * before its outcome: its claim was its plan's insert. Where a policy must
- * ask the store first (`overlap: 'forbid'`), a fenced start is written, and a
- * fire that overlaps is recorded as skipped. Attempts that run long are
+ * ask the store first (an overlap policy other than `allow`), a fenced start
+ * is written, and a fire that overlaps is settled by the policy (`overlap.ts`). Attempts that run long are
  * marked running (`running-marks.ts`). The outcome is written last
  * (`finish-writer.ts`; the slot is free before the write returns): done,
  * retry, or dead and then the job's onFailure target (`failure-delivery.ts`).
@@ -237,10 +237,11 @@ export class Runner {
 
   /**
    * Runs one claimed execution in its slot: decides whether the fire runs
-   * (attempts left, the misfire grace), writes its start where the overlap
-   * rule asks or where it takes over an abandoned attempt (so the store counts
-   * that attempt, and this one, should this instance vanish too), then runs
-   * its attempt; a fire that does not run gets its end.
+   * (attempts left, the misfire grace, a retry replaced since), writes its
+   * start where the overlap policy asks or where it takes over an abandoned
+   * attempt (so the store counts that attempt, and this one, should this
+   * instance vanish too), settles an overlap by the policy (`overlap.ts`),
+   * then runs its attempt; a fire that does not run gets its end.
    */
   private async run(lease: HeldLease): Promise<void> {
     const { claim } = lease;
@@ -251,18 +252,40 @@ export class Runner {
     const unrun = notToRun(facts);
     if (unrun) return this.endUnrun(claim, lease, unrun);
     const attempt = claim.execution.attempt + 1;
-    const forbid = policies.overlap === 'forbid';
-    if (forbid || facts.abandoned) {
-      const started = await this.writeStart(claim, lease, attempt, now, forbid, facts.abandoned);
-      if (started === 'overlapping')
-        return this.endUnrun(claim, lease, decideUnrun(facts, 'skipped'));
-      if (started !== 'started') return this.release();
-      // The start recorded the abandoned attempt, and marked the execution running.
-      facts.abandoned = undefined;
-      if (this.stopped) return this.handBack(facts, attempt);
-      return this.execute(facts, attempt, true);
+    const checked = policies.overlap !== 'allow';
+    if (!checked && !facts.abandoned) return this.execute(facts, attempt, false);
+    let started: StartResult | Decision;
+    try {
+      started = await this.checkedStart(facts, lease, attempt, checked);
+    } catch (err) {
+      this.report(err, 'overlap');
+      this.deps.leases.drop(claim.execution.id, lease);
+      await this.finishes.release([lease]);
+      return this.release();
     }
-    return this.execute(facts, attempt, false);
+    if (typeof started === 'object') return this.endUnrun(claim, lease, started);
+    if (started !== 'started') return this.release();
+    // The start recorded the abandoned attempt, and marked the execution running.
+    facts.abandoned = undefined;
+    if (this.stopped) return this.handBack(facts, attempt);
+    return this.execute(facts, attempt, true);
+  }
+
+  /** The start written first, an overlap settled by the policy: the store's answer, or the fire's end. */
+  private async checkedStart(
+    facts: AttemptFacts,
+    lease: HeldLease,
+    attempt: number,
+    checked: boolean,
+  ): Promise<StartResult | Decision> {
+    const { claim, now, abandoned } = facts;
+    const replaced = mayBeReplaced(facts) ? await replacedRetry(this.deps.store, facts) : undefined;
+    if (replaced) return replaced;
+    const started = await this.writeStart(claim, lease, attempt, now, checked, abandoned);
+    if (started !== 'overlapping') return started;
+    const verdict = await resolveOverlap(this.deps, facts);
+    if ('end' in verdict) return verdict.end;
+    return this.writeStart(claim, lease, attempt, now, false, abandoned);
   }
 
   /** Writes the end of a fire that did not run; a fenced-out one is dropped, as a rejected start is. */

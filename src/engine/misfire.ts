@@ -134,6 +134,6 @@ export function lateText(
   settings: Pick<MisfireSettings, 'misfireGraceMs'>,
   lateByMs: number,
 ): string {
-  const s = (ms: number) => `${Math.round(ms / 1000)} s`;
+  const s = (ms: number) => (ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(1)} s`);
   return `${s(lateByMs)} late, past its misfire grace of ${s(settings.misfireGraceMs)}`;
 }

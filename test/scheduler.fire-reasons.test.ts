@@ -132,5 +132,51 @@ for (const storeCase of STORE_CASES) {
       expect(second?.reason?.message).toContain('its job was busy until then');
       expect((await s.getJob('j'))?.stats).toMatchObject({ missed: 1, skipped: 0 });
     });
+
+    it('the fires of a pause are recorded skipped, reason paused, when the job resumes', async () => {
+      const s = await database()();
+      await s.ensureJob({ id: 'j', schedule: every('500ms'), paused: true });
+      const pausedAt = Date.parse((await s.getJob('j'))?.updatedAt ?? '');
+      await sleep(2_200);
+      await s.resumeJob('j');
+      const resumedAt = Date.now();
+      const executions = await ledger(s, (e) => e.length >= 4);
+      const paused = executions.filter((e) => Date.parse(e.fireAt) < resumedAt);
+      // Every 500 ms from the pause (its anchor) to the resume: 4 or 5 fires on a loaded machine.
+      expect(paused.length).toBeGreaterThanOrEqual(4);
+      expect(paused.length).toBe(Math.floor((resumedAt - pausedAt - 1) / 500) + 1);
+      for (const e of paused) {
+        expect(e.status).toBe('skipped');
+        expect(e.reason?.code).toBe('paused');
+        expect(Date.parse(e.fireAt)).toBeGreaterThanOrEqual(pausedAt);
+      }
+      expect((await s.getJob('j'))?.stats).toMatchObject({
+        skipped: paused.length,
+        succeeded: 0,
+      });
+      // The job runs again from its resume.
+      await ledger(s, (e) => e.some((x) => x.status === 'succeeded'));
+    });
+
+    it("a pause's record is bounded by the job's keepLast: the newest fires", async () => {
+      const s = await database()();
+      await s.ensureJob({
+        id: 'j',
+        schedule: every('200ms'),
+        paused: true,
+        retention: { keepLast: 2 },
+      });
+      await sleep(1_500);
+      const resuming = Date.now();
+      await s.resumeJob('j');
+      const resumedAt = Date.now();
+      const executions = await ledger(s, (e) => e.length >= 2);
+      const paused = executions.filter((e) => e.reason?.code === 'paused');
+      expect(paused).toHaveLength(2);
+      // The newest fire before the resume: within a period of the resume's instant.
+      const newest = Date.parse(paused[1]?.fireAt ?? '');
+      expect(newest).toBeGreaterThan(resuming - 200);
+      expect(newest).toBeLessThan(resumedAt);
+    });
   });
 }

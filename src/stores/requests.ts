@@ -26,7 +26,8 @@ export interface JobPlan {
   /**
    * The executions to insert. Those already leased (leaseOwner set) come back
    * as claims. An execution whose `(jobId, fireAt)` exists is not inserted.
-   * Missed ones inserted count in the job's `stats.missed`.
+   * Missed and skipped ones inserted count in the job's `stats.missed` and
+   * `stats.skipped` (skipped: the fires of a pause, recorded at its resume).
    */
   executions: ExecutionRecord[];
   retention: Retention;

@@ -67,8 +67,6 @@ export function decideOutcome(facts: AttemptFacts, result: AttemptResult): Decis
     };
   }
   if (isChimeError(result.error, 'CHIME_ERR_LEASE_LOST')) return undefined;
-  // A replaced attempt's end was written by the instance that replaced it.
-  if (isChimeError(result.error, 'CHIME_ERR_REPLACED')) return undefined;
   const error = toErrorInfo(result.error);
   if (isChimeError(result.error, 'CHIME_ERR_SHUTDOWN')) {
     return {

@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
-import { ChimeError } from '../errors.js';
+import { ChimeError, isChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import type { Attempt } from '../model/execution.js';
-import type { Claim, StartRequest, StartResult, Store } from '../stores/store.js';
+import type { Claim, StartResult, Store } from '../stores/store.js';
 import { announceEnd, eventBase } from './announce.js';
 import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
 import { FailureDelivery } from './failure-delivery.js';
-import { FinishWriter, WRITE_BATCH } from './finish-writer.js';
-import { GroupCommit } from './group-commit.js';
+import { FinishWriter } from './finish-writer.js';
 import type { HeldLease, Leases } from './leases.js';
 import { nextTurn } from './next-turn.js';
 import {
@@ -21,8 +20,8 @@ import {
 import { resolvePolicies, type ResolvedPolicies } from './policies.js';
 import { RunningMarks } from './running-marks.js';
 import { callTarget } from './target-call.js';
+import { StartWriter } from './start-writer.js';
 import { notToRun } from './unrun.js';
-import { mayBeReplaced, replacedRetry, resolveOverlap } from './overlap.js';
 import { SLOT_WAIT_MS, Throughput } from './throughput.js';
 
 /**
@@ -87,7 +86,7 @@ export class Runner {
   private confirming = false;
   private running = 0;
   private readonly tasks = new Set<Promise<void>>();
-  private readonly starts: GroupCommit<StartRequest, StartResult>;
+  private readonly starts: StartWriter;
   private readonly finishes: FinishWriter;
   private readonly throughput: Throughput;
   private readonly delivery: FailureDelivery;
@@ -96,13 +95,15 @@ export class Runner {
   constructor(private readonly deps: RunnerDeps) {
     const { clock, store } = deps;
     this.throughput = new Throughput(deps.concurrency, clock.now());
-    this.starts = new GroupCommit((starts) => store.executionsStart({ starts }), WRITE_BATCH);
     // Outcomes wait while a burst of attempts due now is being dispatched, a chunk per turn.
     this.finishes = new FinishWriter(
       store,
       clock,
       (err, during) => this.report(err, during),
       () => this.pumpScheduled,
+    );
+    this.starts = new StartWriter(store, deps.leases, this.finishes, (err, during) =>
+      this.report(err, during),
     );
     this.marks = new RunningMarks(store, clock, (err) => this.report(err, 'executionsMarkRunning'));
     this.delivery = new FailureDelivery({
@@ -256,7 +257,7 @@ export class Runner {
     if (!checked && !facts.abandoned) return this.execute(facts, attempt, false);
     let started: StartResult | Decision;
     try {
-      started = await this.checkedStart(facts, lease, attempt, checked);
+      started = await this.starts.start(facts, lease, attempt, checked);
     } catch (err) {
       this.report(err, 'overlap');
       this.deps.leases.drop(claim.execution.id, lease);
@@ -269,23 +270,6 @@ export class Runner {
     facts.abandoned = undefined;
     if (this.stopped) return this.handBack(facts, attempt);
     return this.execute(facts, attempt, true);
-  }
-
-  /** The start written first, an overlap settled by the policy: the store's answer, or the fire's end. */
-  private async checkedStart(
-    facts: AttemptFacts,
-    lease: HeldLease,
-    attempt: number,
-    checked: boolean,
-  ): Promise<StartResult | Decision> {
-    const { claim, now, abandoned } = facts;
-    const replaced = mayBeReplaced(facts) ? await replacedRetry(this.deps.store, facts) : undefined;
-    if (replaced) return replaced;
-    const started = await this.writeStart(claim, lease, attempt, now, checked, abandoned);
-    if (started !== 'overlapping') return started;
-    const verdict = await resolveOverlap(this.deps, facts);
-    if ('end' in verdict) return verdict.end;
-    return this.writeStart(claim, lease, attempt, now, false, abandoned);
   }
 
   /** Writes the end of a fire that did not run; a fenced-out one is dropped, as a rejected start is. */
@@ -320,6 +304,8 @@ export class Runner {
     this.marks.remove(running);
     const now = this.deps.clock.now();
     this.release(Math.max(0, now - startedAt)); // a clock stepped back reads as no time
+    // Replaced by a newer fire: its end was written by the instance that runs that fire.
+    if (!result.ok && isChimeError(result.error, 'CHIME_ERR_REPLACED')) return;
     // Outcomes wait for the next turn of the event loop: attempts due at the same instant go first.
     await nextTurn();
     const facts = Object.assign(base, { attempt, startedAt, now });
@@ -346,37 +332,6 @@ export class Runner {
     });
     if (decision) await this.finishes.write(decision.finish, lease);
     this.deps.leases.drop(facts.claim.execution.id, lease);
-  }
-
-  /** A fenced start; the store's answer ('rejected' too when the write failed: the lease is given back). */
-  private async writeStart(
-    claim: Claim,
-    lease: HeldLease,
-    attempt: number,
-    startedAt: number,
-    unlessOverlapping: boolean,
-    abandoned: Attempt | undefined,
-  ): Promise<StartResult> {
-    const request: StartRequest = {
-      id: claim.execution.id,
-      leaseToken: lease.leaseToken,
-      attempt,
-      startedAt,
-      unlessOverlapping,
-    };
-    if (abandoned) request.abandoned = abandoned;
-    let started: StartResult;
-    try {
-      started = await this.starts.add(request);
-    } catch (err) {
-      // The write failed: give the lease back so the fire is claimed again at once, not after expiry.
-      this.deps.leases.drop(claim.execution.id, lease);
-      this.report(err, 'executionsStart');
-      await this.finishes.release([lease]);
-      return 'rejected';
-    }
-    if (started === 'rejected') this.deps.leases.drop(claim.execution.id, lease);
-    return started;
   }
 
   /**

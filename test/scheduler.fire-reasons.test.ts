@@ -13,9 +13,8 @@ import {
   type JobDefinition,
   type Scheduler,
 } from '../src/index.js';
-import { until } from './helpers/events.js';
 import { silent } from './helpers/scheduler.js';
-import { STORE_CASES } from './helpers/stores.js';
+import { ledgerOf, STORE_CASES } from './helpers/stores.js';
 
 const final = (e: Execution) => e.status !== 'scheduled' && e.status !== 'running';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,20 +40,8 @@ for (const storeCase of STORE_CASES) {
     }
 
     /** Every execution of job `j`, oldest fire first, once `done` holds for them. */
-    async function ledger(s: Scheduler, done: (executions: Execution[]) => boolean) {
-      let executions: Execution[] = [];
-      await until(
-        async () => {
-          executions = (await s.listExecutions({ jobId: 'j', limit: 100 })).items.reverse();
-          return done(executions);
-        },
-        10_000,
-        'the ledger',
-      ).catch((err: unknown) => {
-        throw new Error(`${String(err)}: ${JSON.stringify(executions)}`);
-      });
-      return executions;
-    }
+    const ledger = (s: Scheduler, done: (executions: Execution[]) => boolean) =>
+      ledgerOf(s, 'j', done);
 
     /** Fires every 500 ms from 300 ms from now, `count` of them. */
     function fires(count: number): JobDefinition['schedule'] {

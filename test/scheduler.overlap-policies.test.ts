@@ -14,7 +14,7 @@ import {
 } from '../src/index.js';
 import { until } from './helpers/events.js';
 import { silent } from './helpers/scheduler.js';
-import { STORE_CASES } from './helpers/stores.js';
+import { ledgerOf, STORE_CASES } from './helpers/stores.js';
 
 for (const storeCase of STORE_CASES) {
   describe.skipIf(!storeCase.available)(`overlap policies on the ${storeCase.name} store`, () => {
@@ -32,19 +32,9 @@ for (const storeCase of STORE_CASES) {
       return s;
     }
 
-    /** Every execution of the job, oldest fire first, once `done` holds for them. */
-    async function ledger(s: Scheduler, done: (executions: Execution[]) => boolean) {
-      let executions: Execution[] = [];
-      await until(
-        async () => {
-          executions = (await s.listExecutions({ jobId: 'j', limit: 100 })).items.reverse();
-          return done(executions);
-        },
-        15_000,
-        'the ledger',
-      );
-      return executions;
-    }
+    /** Every execution of job `j`, oldest fire first, once `done` holds for them. */
+    const ledger = (s: Scheduler, done: (executions: Execution[]) => boolean) =>
+      ledgerOf(s, 'j', done);
 
     /** Three fires, 1 s apart, from 300 ms from now. */
     const threeFires = () => {

@@ -125,7 +125,7 @@ export function lateReason(settings: MisfireSettings, lateByMs: number): Reason 
   const rule =
     settings.misfire === 'skip'
       ? 'misfire skip runs no late fire'
-      : 'misfire fire_once runs only the newest late fire';
+      : 'misfire fire_once runs one fire of a backlog, the newest';
   return { code: 'downtime', message: `${late}; ${rule}` };
 }
 

@@ -5,8 +5,16 @@
  */
 import pg from 'pg';
 import { afterAll } from 'vitest';
-import { memoryStore, postgresStore, sqliteStore, type Store } from '../../src/index.js';
+import {
+  memoryStore,
+  postgresStore,
+  sqliteStore,
+  type Execution,
+  type Scheduler,
+  type Store,
+} from '../../src/index.js';
 import { quoteIdentifier } from '../../src/stores/postgres/identifiers.js';
+import { until } from './events.js';
 import { tempDir } from './files.js';
 import { SERVICES, serviceAvailable, uniqueName } from './services.js';
 
@@ -60,3 +68,27 @@ export const STORE_CASES: StoreCase[] = [
     },
   },
 ];
+
+/**
+ * Every execution of a job, oldest fire first, once `done` holds for them;
+ * what was last read is in the error when it never does (within `timeoutMs`).
+ */
+export async function ledgerOf(
+  s: Scheduler,
+  jobId: string,
+  done: (executions: Execution[]) => boolean,
+  timeoutMs = 15_000,
+): Promise<Execution[]> {
+  let executions: Execution[] = [];
+  await until(
+    async () => {
+      executions = (await s.listExecutions({ jobId, limit: 100 })).items.reverse();
+      return done(executions);
+    },
+    timeoutMs,
+    `the ledger of ${jobId}`,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}: ${JSON.stringify(executions)}`);
+  });
+  return executions;
+}

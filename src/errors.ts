@@ -122,6 +122,11 @@ export const ERRORS = {
     description:
       'The instance lost the lease of an execution; the attempt was aborted and its result rejected.',
   },
+  CHIME_ERR_REPLACED: {
+    status: 409,
+    description:
+      "A newer fire of the job replaced the execution (`overlap: 'replace'`): the attempt was aborted and the execution recorded `cancelled`.",
+  },
   CHIME_ERR_SHUTDOWN: {
     status: 503,
     description:

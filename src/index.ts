@@ -25,6 +25,7 @@ export type {
   ErrorInfo,
 } from './model/execution.js';
 export type { RetryPolicy, MisfirePolicy, OverlapPolicy } from './model/policies.js';
+export { REASON_CODES, type Reason, type ReasonCode } from './model/reason.js';
 export type { Duration } from './model/duration.js';
 export type { Target } from './executors/builtin.js';
 export type { HandlerTarget } from './executors/handler/schema.js';

@@ -137,5 +137,6 @@ describe('pause and resume around a last fire', () => {
     expect(executions.map((e) => [e.fireAt, e.status, e.attempts.length])).toEqual([
       [iso(t0 + 1_500), 'skipped', 0],
     ]);
+    expect(executions[0]?.reason).toEqual({ code: 'paused', message: 'its job was paused' });
   });
 });

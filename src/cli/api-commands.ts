@@ -197,9 +197,10 @@ export function registerExecutions(program: Command, io: CliIo): void {
           at(e.fireAt),
           e.status,
           String(e.attempt),
-          e.error?.message.slice(0, 60) ?? '',
+          (e.error?.message ?? e.reason?.message ?? '').slice(0, 60),
         ]);
-        io.stdout.write(table(['ID', 'JOB', 'FIRE AT', 'STATUS', 'ATTEMPT', 'ERROR'], rows));
+        const header = ['ID', 'JOB', 'FIRE AT', 'STATUS', 'ATTEMPT', 'ERROR OR REASON'];
+        io.stdout.write(table(header, rows));
         if (page.nextCursor) io.stdout.write(`more: --cursor ${page.nextCursor}\n`);
       },
     );

@@ -39,6 +39,9 @@ export function announceEnd(
     case 'missed':
       events.emit('fire:missed', { ...eventBase(claim), lateByMs: now - claim.execution.fireAt });
       return;
+    case 'cancelled':
+    case 'buffered':
+      return;
     default: {
       const base = { ...eventBase(claim), attempt };
       const error = decision.error ?? { message: 'unknown error' };

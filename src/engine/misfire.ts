@@ -1,4 +1,5 @@
 import type { MisfirePolicy } from '../model/policies.js';
+import type { Reason } from '../model/reason.js';
 
 /** The fire instants of one schedule (see `src/schedules/fire-times.ts`). */
 export interface FireSource {
@@ -107,4 +108,32 @@ export function runsLate(
     at = fires.nextAfter(at);
   }
   return later < limit;
+}
+
+/**
+ * Why a late fire is not run, by the policy that decided it: `catch_up`
+ * leaves out the fires beyond its `maxCatchUp` newest, `skip` and
+ * `fire_once` every late fire but (under `fire_once`) the job's one run.
+ */
+export function lateReason(settings: MisfireSettings, lateByMs: number): Reason {
+  const late = lateText(settings, lateByMs);
+  if (settings.misfire === 'catch_up')
+    return {
+      code: 'catch_up_limit',
+      message: `${late}; older than the newest ${settings.maxCatchUp} late fires (maxCatchUp) that catch_up runs`,
+    };
+  const rule =
+    settings.misfire === 'skip'
+      ? 'misfire skip runs no late fire'
+      : 'misfire fire_once runs one fire of a backlog, the newest';
+  return { code: 'downtime', message: `${late}; ${rule}` };
+}
+
+/** How late a fire is, against its grace, in words. */
+export function lateText(
+  settings: Pick<MisfireSettings, 'misfireGraceMs'>,
+  lateByMs: number,
+): string {
+  const s = (ms: number) => (ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(1)} s`);
+  return `${s(lateByMs)} late, past its misfire grace of ${s(settings.misfireGraceMs)}`;
 }

@@ -3,6 +3,7 @@ import type { Attempt, AttemptOutcome, ErrorInfo } from '../model/execution.js';
 import type { LastOutcome } from '../model/job.js';
 import { findTooDeep } from '../model/json-value.js';
 import { MAX_JSON_DEPTH } from '../model/limits.js';
+import { reasonAsError, type Reason } from '../model/reason.js';
 import type { Claim, FinishRequest, StatsDelta } from '../stores/store.js';
 import { retentionOf, retryDelay, type ResolvedPolicies } from './policies.js';
 
@@ -12,7 +13,15 @@ export type AttemptResult = { ok: true; value: unknown } | { ok: false; error: u
 /** An attempt's end, decided: the fenced write to make, and what to announce. */
 export interface Decision {
   finish: FinishRequest;
-  kind: 'succeeded' | 'retry' | 'dead' | 'handed-back' | 'skipped' | 'missed';
+  kind:
+    | 'succeeded'
+    | 'retry'
+    | 'dead'
+    | 'handed-back'
+    | 'skipped'
+    | 'missed'
+    | 'cancelled'
+    | 'buffered';
   error?: ErrorInfo;
 }
 
@@ -121,19 +130,22 @@ export function decideAbandoned(facts: Omit<AttemptFacts, 'attempt' | 'startedAt
 }
 
 /**
- * The end of a claimed fire that is not run: `skipped` (its job forbids
- * overlap and an earlier fire is unfinished) or `missed` (its start came past
- * the misfire grace). `abandoned`: the attempt a previous holder lost, if any.
+ * The end of a claimed fire that is not run, with its `reason`: `skipped` (an
+ * earlier fire of its job is unfinished, or its job is paused), `missed` (its
+ * start came past the misfire grace) or `cancelled` (a retry that a newer
+ * fire replaced). `abandoned`: the attempt a previous holder lost, if any.
  */
 export function decideUnrun(
   facts: Omit<AttemptFacts, 'attempt' | 'startedAt'>,
-  kind: 'skipped' | 'missed',
+  kind: 'skipped' | 'missed' | 'cancelled',
+  reason: Reason,
 ): Decision {
   const unrun = { ...facts, attempt: facts.claim.execution.attempt, startedAt: facts.now };
   const finish = finishOf(
     { ...unrun, abandoned: undefined },
     {
       status: kind,
+      error: reasonAsError(reason),
       onFailure: null,
       finishedAt: facts.now,
       lastOutcome: null,
@@ -142,6 +154,22 @@ export function decideUnrun(
   );
   if (facts.abandoned) finish.attempt = facts.abandoned;
   return { kind, finish };
+}
+
+/**
+ * A fire that waits for an earlier execution of its job (`buffer_one`):
+ * handed back, due again at `runAt`, its reason recorded.
+ */
+export function decideBuffered(facts: AttemptFacts, reason: Reason, runAt: number): Decision {
+  const finish = finishOf(facts, {
+    status: 'scheduled',
+    runAt,
+    error: reasonAsError(reason),
+    onFailure: null,
+    finishedAt: null,
+    lastOutcome: null,
+  });
+  return { kind: 'buffered', finish };
 }
 
 /**
@@ -168,7 +196,7 @@ export function abandonedAttempt(claim: Claim, now: number): Attempt | undefined
 
 /** What an end adds to its job's statistics. */
 export function statsOf(
-  kind: 'succeeded' | 'failed' | 'missed' | 'skipped',
+  kind: 'succeeded' | 'failed' | 'missed' | 'skipped' | 'cancelled',
   fireAt: number,
   at: number,
 ): StatsDelta {

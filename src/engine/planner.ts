@@ -1,9 +1,10 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
+import { reasonAsError, type Reason } from '../model/reason.js';
 import type { Share } from '../stores/instances.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { compileJobSchedule } from './job-schedule.js';
-import { planFires, type FirePlan } from './misfire.js';
+import { lateReason, planFires, type FirePlan } from './misfire.js';
 import { fireJitter, resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
 import { toError, type SchedulerEmitter } from './events.js';
 
@@ -88,7 +89,8 @@ export class Planner {
       };
     }
     const executions: ExecutionRecord[] = [];
-    for (const fireAt of fires.missed) executions.push(missedExecution(job.id, fireAt, now));
+    for (const fireAt of fires.missed)
+      executions.push(missedExecution(job.id, fireAt, now, lateReason(policies, now - fireAt)));
     fires.run.forEach((fireAt, i) => {
       const runAt = fireAt + fireJitter(job.id, fireAt, policies.jitterMs);
       const owner = i < leasable ? this.deps.owner : null;
@@ -184,10 +186,16 @@ function scheduledExecution(
   };
 }
 
-function missedExecution(jobId: string, fireAt: number, now: number): ExecutionRecord {
+function missedExecution(
+  jobId: string,
+  fireAt: number,
+  now: number,
+  reason: Reason,
+): ExecutionRecord {
   return {
     ...scheduledExecution(jobId, fireAt, fireAt, now, null, 0),
     status: 'missed',
+    error: reasonAsError(reason),
     finishedAt: now,
   };
 }

@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
 import { Leases, type HeldLease } from './leases.js';
 import { Periodic } from './periodic.js';
+import { reasonOf } from '../model/reason.js';
 
 /** What the reaper needs from the engine. */
 export interface ReaperDeps {
@@ -98,8 +99,23 @@ export class Reaper {
     }
     for (const lease of held) {
       if (renewed.has(lease.claim.execution.id)) lease.leaseUntil = until;
-      else if (this.deps.leases.get(lease.claim.execution.id) === lease) this.lose(lease);
+      else if (this.deps.leases.get(lease.claim.execution.id) === lease)
+        this.lose(lease, await this.lossOf(lease));
     }
+  }
+
+  /**
+   * Why a lease was not renewed: a newer fire replaced its execution
+   * (`overlap: 'replace'`, written by the instance that runs that fire), or
+   * the lease was lost.
+   */
+  private async lossOf(lease: HeldLease): Promise<ChimeError | undefined> {
+    const { execution, job } = lease.claim;
+    if (job.definition.overlap !== 'replace') return undefined;
+    const now = await this.deps.store.executionGet({ id: execution.id }).catch(() => null);
+    const reason = reasonOf(now?.error);
+    if (now?.status !== 'cancelled' || reason?.code !== 'replaced') return undefined;
+    return new ChimeError('CHIME_ERR_REPLACED', reason.message);
   }
 
   /** Leases executions whose lease expired, up to `limit`. */
@@ -131,16 +147,17 @@ export class Reaper {
     this.deps.events.emit('error', { error: toError(err), during });
   }
 
-  private lose(lease: HeldLease): void {
+  /** Drops a lease and aborts what uses it: with `replaced` when a newer fire replaced it, else as lost. */
+  private lose(lease: HeldLease, replaced?: ChimeError): void {
     const { execution, job } = lease.claim;
-    this.deps.leases.drop(execution.id, lease);
-    lease.abort?.abort(
-      new ChimeError(
-        'CHIME_ERR_LEASE_LOST',
-        `instance ${this.deps.owner} lost the lease of execution ${execution.id}`,
-      ),
+    if (!this.deps.leases.drop(execution.id, lease)) return;
+    const lost = new ChimeError(
+      'CHIME_ERR_LEASE_LOST',
+      `instance ${this.deps.owner} lost the lease of execution ${execution.id}`,
     );
+    lease.abort?.abort(replaced ?? lost);
     this.deps.onLost(lease);
+    if (replaced) return; // not lost: its end was written by the instance that replaced it
     this.deps.events.emit('lease:lost', {
       executionId: execution.id,
       jobId: job.id,

@@ -1,20 +1,18 @@
 import type { Logger } from 'pino';
-import { ChimeError } from '../errors.js';
+import { ChimeError, isChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import type { Attempt } from '../model/execution.js';
-import type { Claim, StartRequest, StartResult, Store } from '../stores/store.js';
+import type { Claim, StartResult, Store } from '../stores/store.js';
 import { announceEnd, eventBase } from './announce.js';
 import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
 import { FailureDelivery } from './failure-delivery.js';
-import { FinishWriter, WRITE_BATCH } from './finish-writer.js';
-import { GroupCommit } from './group-commit.js';
+import { FinishWriter } from './finish-writer.js';
 import type { HeldLease, Leases } from './leases.js';
 import { nextTurn } from './next-turn.js';
 import {
   abandonedAttempt,
   decideOutcome,
-  decideUnrun,
   type AttemptFacts,
   type AttemptResult,
   type Decision,
@@ -22,6 +20,7 @@ import {
 import { resolvePolicies, type ResolvedPolicies } from './policies.js';
 import { RunningMarks } from './running-marks.js';
 import { callTarget } from './target-call.js';
+import { StartWriter } from './start-writer.js';
 import { notToRun } from './unrun.js';
 import { SLOT_WAIT_MS, Throughput } from './throughput.js';
 
@@ -69,8 +68,8 @@ interface Due {
  * at all (attempts left, the misfire grace); then it calls the executor under
  * the attempt's signal, straight from memory — a quick attempt costs no write
  * before its outcome: its claim was its plan's insert. Where a policy must
- * ask the store first (`overlap: 'forbid'`), a fenced start is written, and a
- * fire that overlaps is recorded as skipped. Attempts that run long are
+ * ask the store first (an overlap policy other than `allow`), a fenced start
+ * is written, and a fire that overlaps is settled by the policy (`overlap.ts`). Attempts that run long are
  * marked running (`running-marks.ts`). The outcome is written last
  * (`finish-writer.ts`; the slot is free before the write returns): done,
  * retry, or dead and then the job's onFailure target (`failure-delivery.ts`).
@@ -87,7 +86,7 @@ export class Runner {
   private confirming = false;
   private running = 0;
   private readonly tasks = new Set<Promise<void>>();
-  private readonly starts: GroupCommit<StartRequest, StartResult>;
+  private readonly starts: StartWriter;
   private readonly finishes: FinishWriter;
   private readonly throughput: Throughput;
   private readonly delivery: FailureDelivery;
@@ -96,13 +95,15 @@ export class Runner {
   constructor(private readonly deps: RunnerDeps) {
     const { clock, store } = deps;
     this.throughput = new Throughput(deps.concurrency, clock.now());
-    this.starts = new GroupCommit((starts) => store.executionsStart({ starts }), WRITE_BATCH);
     // Outcomes wait while a burst of attempts due now is being dispatched, a chunk per turn.
     this.finishes = new FinishWriter(
       store,
       clock,
       (err, during) => this.report(err, during),
       () => this.pumpScheduled,
+    );
+    this.starts = new StartWriter(store, deps.leases, this.finishes, (err, during) =>
+      this.report(err, during),
     );
     this.marks = new RunningMarks(store, clock, (err) => this.report(err, 'executionsMarkRunning'));
     this.delivery = new FailureDelivery({
@@ -237,10 +238,11 @@ export class Runner {
 
   /**
    * Runs one claimed execution in its slot: decides whether the fire runs
-   * (attempts left, the misfire grace), writes its start where the overlap
-   * rule asks or where it takes over an abandoned attempt (so the store counts
-   * that attempt, and this one, should this instance vanish too), then runs
-   * its attempt; a fire that does not run gets its end.
+   * (attempts left, the misfire grace, a retry replaced since), writes its
+   * start where the overlap policy asks or where it takes over an abandoned
+   * attempt (so the store counts that attempt, and this one, should this
+   * instance vanish too), settles an overlap by the policy (`overlap.ts`),
+   * then runs its attempt; a fire that does not run gets its end.
    */
   private async run(lease: HeldLease): Promise<void> {
     const { claim } = lease;
@@ -251,18 +253,23 @@ export class Runner {
     const unrun = notToRun(facts);
     if (unrun) return this.endUnrun(claim, lease, unrun);
     const attempt = claim.execution.attempt + 1;
-    const forbid = policies.overlap === 'forbid';
-    if (forbid || facts.abandoned) {
-      const started = await this.writeStart(claim, lease, attempt, now, forbid, facts.abandoned);
-      if (started === 'overlapping')
-        return this.endUnrun(claim, lease, decideUnrun(facts, 'skipped'));
-      if (started !== 'started') return this.release();
-      // The start recorded the abandoned attempt, and marked the execution running.
-      facts.abandoned = undefined;
-      if (this.stopped) return this.handBack(facts, attempt);
-      return this.execute(facts, attempt, true);
+    const checked = policies.overlap !== 'allow';
+    if (!checked && !facts.abandoned) return this.execute(facts, attempt, false);
+    let started: StartResult | Decision;
+    try {
+      started = await this.starts.start(facts, lease, attempt, checked);
+    } catch (err) {
+      this.report(err, 'overlap');
+      this.deps.leases.drop(claim.execution.id, lease);
+      await this.finishes.release([lease]);
+      return this.release();
     }
-    return this.execute(facts, attempt, false);
+    if (typeof started === 'object') return this.endUnrun(claim, lease, started);
+    if (started !== 'started') return this.release();
+    // The start recorded the abandoned attempt, and marked the execution running.
+    facts.abandoned = undefined;
+    if (this.stopped) return this.handBack(facts, attempt);
+    return this.execute(facts, attempt, true);
   }
 
   /** Writes the end of a fire that did not run; a fenced-out one is dropped, as a rejected start is. */
@@ -297,6 +304,8 @@ export class Runner {
     this.marks.remove(running);
     const now = this.deps.clock.now();
     this.release(Math.max(0, now - startedAt)); // a clock stepped back reads as no time
+    // Replaced by a newer fire: its end was written by the instance that runs that fire.
+    if (!result.ok && isChimeError(result.error, 'CHIME_ERR_REPLACED')) return;
     // Outcomes wait for the next turn of the event loop: attempts due at the same instant go first.
     await nextTurn();
     const facts = Object.assign(base, { attempt, startedAt, now });
@@ -323,37 +332,6 @@ export class Runner {
     });
     if (decision) await this.finishes.write(decision.finish, lease);
     this.deps.leases.drop(facts.claim.execution.id, lease);
-  }
-
-  /** A fenced start; the store's answer ('rejected' too when the write failed: the lease is given back). */
-  private async writeStart(
-    claim: Claim,
-    lease: HeldLease,
-    attempt: number,
-    startedAt: number,
-    unlessOverlapping: boolean,
-    abandoned: Attempt | undefined,
-  ): Promise<StartResult> {
-    const request: StartRequest = {
-      id: claim.execution.id,
-      leaseToken: lease.leaseToken,
-      attempt,
-      startedAt,
-      unlessOverlapping,
-    };
-    if (abandoned) request.abandoned = abandoned;
-    let started: StartResult;
-    try {
-      started = await this.starts.add(request);
-    } catch (err) {
-      // The write failed: give the lease back so the fire is claimed again at once, not after expiry.
-      this.deps.leases.drop(claim.execution.id, lease);
-      this.report(err, 'executionsStart');
-      await this.finishes.release([lease]);
-      return 'rejected';
-    }
-    if (started === 'rejected') this.deps.leases.drop(claim.execution.id, lease);
-    return started;
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { Reason } from './reason.js';
+
 /**
  * Executions: the durable record of one fire (or one manual trigger). Exactly
  * one execution exists per `(jobId, fireAt)` of a schedule; it is claimed, run,
@@ -20,8 +22,9 @@ export const EXECUTION_STATUSES = [
  * - `running`: an attempt has started;
  * - `succeeded`, `failed` (for good): finished;
  * - `missed`: a fire the misfire policy did not run;
- * - `skipped`: a fire the overlap policy did not run;
- * - `cancelled`: withdrawn before it ran.
+ * - `skipped`: a fire the overlap policy (or its job's pause) did not run;
+ * - `cancelled`: replaced by a newer fire of its job (`overlap: 'replace'`).
+ * Each of the last three carries its `reason`.
  */
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
@@ -49,7 +52,7 @@ export interface ErrorInfo {
 
 /** How one attempt ended. */
 export type AttemptOutcome =
-  'succeeded' | 'failed' | 'timed_out' | 'lease_lost' | 'abandoned' | 'shutdown';
+  'succeeded' | 'failed' | 'timed_out' | 'lease_lost' | 'abandoned' | 'shutdown' | 'cancelled';
 
 /** One attempt of an execution. */
 export interface Attempt {
@@ -94,6 +97,8 @@ export interface Execution {
   result?: unknown;
   /** The last error, when it failed. */
   error?: ErrorInfo;
+  /** Why it did not run (missed, skipped, cancelled), or why it waits or waited (`buffered`). */
+  reason?: Reason;
   /** The instance holding its lease, if any. */
   leaseOwner: string | null;
   /** Delivery of the job's `onFailure` target, when it failed for good and one is set. */

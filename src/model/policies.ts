@@ -53,10 +53,25 @@ export const MisfirePolicySchema = Type.Union(
 /** A misfire policy. */
 export type MisfirePolicy = Type.Static<typeof MisfirePolicySchema>;
 
-/** `allow`: fires may run side by side; `forbid`: a fire while an earlier execution still runs is recorded as `skipped`. */
-export const OverlapPolicySchema = Type.Union([Type.Literal('allow'), Type.Literal('forbid')], {
-  description: 'allow | forbid',
-});
+/**
+ * What a fire does while an earlier execution of its job is unfinished
+ * (running, or waiting for a retry):
+ * - `allow`: it runs side by side;
+ * - `forbid`: it is recorded as `skipped`;
+ * - `replace`: the earlier one is cancelled (its attempt's signal aborts, it
+ *   is recorded `cancelled`) and this one runs;
+ * - `buffer_one`: it waits until the earlier one is finished, then runs; a
+ *   further fire while one waits is recorded as `skipped`.
+ */
+export const OverlapPolicySchema = Type.Union(
+  [
+    Type.Literal('allow'),
+    Type.Literal('forbid'),
+    Type.Literal('replace'),
+    Type.Literal('buffer_one'),
+  ],
+  { description: 'allow | forbid | replace | buffer_one' },
+);
 
 /** An overlap policy. */
 export type OverlapPolicy = Type.Static<typeof OverlapPolicySchema>;

@@ -27,6 +27,7 @@ import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
+import { recordPause } from './pause-record.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 
 /** A job definition as the library takes it: its targets are built-in ones (or a custom executor's, cast). */
@@ -390,11 +391,20 @@ export class Scheduler {
     );
   }
 
-  /** Resumes the job from now on (fires due while it was paused do not run). */
+  /**
+   * Resumes the job from now on: fires due while it was paused do not run;
+   * they are recorded `skipped`, reason `paused` (see `pause-record.ts`).
+   */
   async resumeJob(id: string): Promise<Job> {
-    return this.changeJob(id, (record, now) =>
-      record.paused ? { record: withPaused(record, false, now), dropPlanned: false } : undefined,
-    );
+    let paused: { record: JobRecord; now: number } | undefined;
+    const job = await this.changeJob(id, (record, now) => {
+      if (!record.paused) return undefined;
+      paused = { record, now };
+      return { record: withPaused(record, false, now), dropPlanned: false };
+    });
+    if (paused)
+      await recordPause(this.options.store, paused.record, paused.now, this.policyDefaults);
+    return job;
   }
 
   /** Runs the job now, once, outside its schedule; returns the new execution. */

@@ -26,7 +26,8 @@ export interface JobPlan {
   /**
    * The executions to insert. Those already leased (leaseOwner set) come back
    * as claims. An execution whose `(jobId, fireAt)` exists is not inserted.
-   * Missed ones inserted count in the job's `stats.missed`.
+   * Missed and skipped ones inserted count in the job's `stats.missed` and
+   * `stats.skipped` (skipped: the fires of a pause, recorded at its resume).
    */
   executions: ExecutionRecord[];
   retention: Retention;
@@ -98,7 +99,10 @@ export interface StatsDelta {
  * accepted only while the lease and token hold and the execution is in the
  * state `from` names: `claimed` (held, scheduled or running: an attempt
  * needs no write to start, so one that ran may still be `scheduled`),
- * `pending-delivery` (failed, onFailure pending) for a delivery.
+ * `pending-delivery` (failed, onFailure pending) for a delivery. The fence is
+ * the token and a held lease, not who holds it: under `overlap: 'replace'`
+ * an instance ends another's execution `cancelled` under the holder's token,
+ * which fences the holder out.
  */
 export interface FinishRequest extends LeaseRef {
   from: 'claimed' | 'pending-delivery';

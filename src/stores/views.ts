@@ -5,6 +5,7 @@
 import type { Execution } from '../model/execution.js';
 import type { Instance } from '../model/instance.js';
 import type { Job } from '../model/job.js';
+import { reasonOf } from '../model/reason.js';
 import type { TargetBase } from '../model/target.js';
 import type { InstanceRecord } from './instances.js';
 import type { ExecutionRecord, JobRecord } from './store.js';
@@ -63,7 +64,9 @@ export function toExecution(record: ExecutionRecord): Execution {
   };
   if (record.payload !== undefined) view.payload = record.payload;
   if (record.result !== undefined) view.result = record.result;
-  if (record.error !== undefined) view.error = record.error;
+  const reason = reasonOf(record.error);
+  if (reason) view.reason = reason;
+  else if (record.error !== undefined) view.error = record.error;
   return view;
 }
 

@@ -235,7 +235,14 @@ describe('chime jobs and executions', () => {
 
     const table = await api('executions', 'list');
     const [header, ...rows] = table.stdout.trimEnd().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual(['ID', 'JOB', 'FIRE AT', 'STATUS', 'ATTEMPT', 'ERROR']);
+    expect(header?.split(/\s{2,}/)).toEqual([
+      'ID',
+      'JOB',
+      'FIRE AT',
+      'STATUS',
+      'ATTEMPT',
+      'ERROR OR REASON',
+    ]);
     expect(rows.some((r) => r.startsWith(execution.id) && /\ssucceeded\s+1$/.test(r))).toBe(true);
     const byJob = await api('executions', 'list', '--job', 'cli-json', '--json');
     const page = JSON.parse(byJob.stdout) as Page<Execution>;

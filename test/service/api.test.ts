@@ -505,3 +505,42 @@ function registeredRoutes(tree: string): [string, string][] {
   }
   return routes;
 }
+
+describe('overlap policies and the reasons of fires that did not run', () => {
+  it('accepts every overlap policy, and refuses another at /overlap', async () => {
+    for (const overlap of ['allow', 'forbid', 'replace', 'buffer_one']) {
+      const put = await api<Job>('PUT', `/v1/jobs/overlap-${overlap}`, {
+        body: { schedule: daily, overlap },
+      });
+      expect(put.status, JSON.stringify(put.json)).toBe(200);
+      expect(put.json.overlap).toBe(overlap);
+    }
+    const bad = await api<Problem>('PUT', '/v1/jobs/overlap-queue', {
+      body: { schedule: daily, overlap: 'queue' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ path: '/overlap' });
+  });
+
+  it("an execution record says why its fire did not run: a pause's fires, at the resume", async () => {
+    await api('PUT', '/v1/jobs/reasons-paused', {
+      body: { schedule: { kind: 'interval', every: '200ms' }, paused: true },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await api('POST', '/v1/jobs/reasons-paused/resume');
+    const items = await executionsOf('reasons-paused', (all) =>
+      all.some((e) => e.status === 'skipped'),
+    );
+    const skipped = items.filter((e) => e.status === 'skipped');
+    expect(skipped.length).toBeGreaterThanOrEqual(3);
+    for (const e of skipped) {
+      expect(e.reason).toEqual({
+        code: 'paused',
+        message: expect.stringMatching(/^its job was paused \(since .*Z\)$/) as unknown,
+      });
+      expect(e).not.toHaveProperty('error');
+    }
+    const one = await api<Execution>('GET', `/v1/executions/${skipped[0]?.id ?? ''}`);
+    expect(one.json.reason?.code).toBe('paused');
+  });
+});

@@ -76,13 +76,20 @@ export interface ErrorInfo {
   code?: string;
 }
 
+/** Why a fire did not run (missed, skipped, cancelled), or waited (`buffered`). */
+export interface Reason {
+  code: string;
+  message: string;
+}
+
 /** One finished attempt. */
 export interface Attempt {
   attempt: number;
   owner: string;
   startedAt: string;
   finishedAt: string;
-  outcome: 'succeeded' | 'failed' | 'timed_out' | 'lease_lost' | 'abandoned' | 'shutdown';
+  outcome:
+    'succeeded' | 'failed' | 'timed_out' | 'lease_lost' | 'abandoned' | 'shutdown' | 'cancelled';
   error?: ErrorInfo;
 }
 
@@ -99,6 +106,7 @@ export interface Execution {
   attempts: Attempt[];
   result?: unknown;
   error?: ErrorInfo;
+  reason?: Reason;
   leaseOwner: string | null;
   onFailure: 'pending' | 'delivered' | 'failed' | null;
   createdAt: string;

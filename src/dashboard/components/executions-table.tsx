@@ -17,7 +17,7 @@ export function fireLag(e: Execution): number | null {
   return start ? Math.max(0, Date.parse(start) - Date.parse(e.fireAt)) : null;
 }
 
-/** Executions as a table: fire, (job,) status, trigger, attempts, duration, lag, error. */
+/** Executions as a table: fire, (job,) status, trigger, attempts, duration, lag, error or reason. */
 export function ExecutionsTable(props: {
   items: readonly Execution[];
   now: number;
@@ -36,7 +36,7 @@ export function ExecutionsTable(props: {
             <th scope="col">Attempts</th>
             <th scope="col">Duration</th>
             <th scope="col">Lag</th>
-            <th scope="col">Error</th>
+            <th scope="col">Error or reason</th>
           </tr>
         </thead>
         <tbody>
@@ -62,7 +62,13 @@ export function ExecutionsTable(props: {
                 <td>{e.attempts.length}</td>
                 <td>{ran === null ? '—' : duration(ran)}</td>
                 <td>{late === null ? '—' : duration(late)}</td>
-                <td class="error-text">{e.error?.message ?? ''}</td>
+                {e.reason && !e.error ? (
+                  <td class="reason" title={e.reason.code}>
+                    {e.reason.message}
+                  </td>
+                ) : (
+                  <td class="error-text">{e.error?.message ?? ''}</td>
+                )}
               </tr>
             );
           })}

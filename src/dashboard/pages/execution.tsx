@@ -65,7 +65,7 @@ export function ExecutionPage() {
   );
 }
 
-/** What an execution is and how it went: job, status, trigger, fire, duration, lag, error. */
+/** What an execution is and how it went: job, status, trigger, fire, duration, lag, error, reason. */
 function ExecutionFacts({ execution: e, now }: { execution: Execution; now: number }) {
   const ran = runTime(e, now);
   const late = fireLag(e);
@@ -102,6 +102,14 @@ function ExecutionFacts({ execution: e, now }: { execution: Execution; now: numb
           <dt>Error</dt>
           <dd class="error-text">
             {e.error.message} {e.error.code && <code>{e.error.code}</code>}
+          </dd>
+        </>
+      )}
+      {e.reason && (
+        <>
+          <dt>Reason</dt>
+          <dd>
+            {e.reason.message} <code>{e.reason.code}</code>
           </dd>
         </>
       )}

@@ -157,6 +157,7 @@ export class MemoryStore implements Store {
       for (const execution of plan.executions) {
         if (!this.state.insertExecution(execution)) continue;
         if (execution.status === 'missed') job.stats.missed += 1;
+        if (execution.status === 'skipped') job.stats.skipped += 1;
         // The insert counted it among the kept ones; pruneAfter follows.
         if (isPrunable(execution)) {
           const at = execution.finishedAt ?? execution.createdAt;

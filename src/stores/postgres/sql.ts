@@ -239,7 +239,7 @@ const jobsList = (s: string, metadata: string) => `SELECT ${list(JOB_COLUMNS, 'j
 /**
  * Planning steps, each a compare-and-set of its job (read from the locked
  * row); the fires of the plans that hold are inserted (a fire that exists is
- * skipped), then each such job advances, counting the missed fires inserted
+ * skipped), then each such job advances, counting the missed and skipped fires inserted
  * and planning the pruner's look for the prunable ones. One row per applied
  * plan and leased fire it inserted (or one with NULL execution columns).
  * Callers bind each job at most once per statement.
@@ -264,7 +264,8 @@ const jobsAdvance = (s: string) => `WITH plans AS (
         ORDER BY (SELECT min(f.ord) FROM fire f WHERE f.id = i.id)) AS nth
     FROM inserted i WHERE NOT i.has_work
   ), tally AS (
-    SELECT k.job_id, count(*) FILTER (WHERE k.status = 'missed') AS missed, count(*) AS kept,
+    SELECT k.job_id, count(*) FILTER (WHERE k.status = 'missed') AS missed,
+      count(*) FILTER (WHERE k.status = 'skipped') AS skipped, count(*) AS kept,
       min(${pruneLook('o.kept_count', 'k.nth', 'k.at', 'o.keep_last', 'o.max_age')}) AS due
     FROM kept k JOIN ok o ON o.job_id = k.job_id
     GROUP BY k.job_id
@@ -273,6 +274,7 @@ const jobsAdvance = (s: string) => `WITH plans AS (
       completed_at = coalesce(o.completed_at, j.completed_at),
       last_outcome = coalesce(o.last_outcome::jsonb, j.last_outcome),
       missed_count = j.missed_count + coalesce(t.missed, 0),
+      skipped_count = j.skipped_count + coalesce(t.skipped, 0),
       kept_count = j.kept_count + coalesce(t.kept, 0),
       prune_after = least(j.prune_after, t.due)
     FROM ok o LEFT JOIN tally t ON t.job_id = o.job_id

@@ -45,7 +45,7 @@ export function advanceJob(s: Statements, plan: JobPlan): boolean {
  * Inserts a plan's fires (a fire that exists is skipped); returns the leased
  * ones as claims, whose executions are the plan's records as inserted (the
  * planner hands them over; reading each row back cost as much as its insert).
- * Missed fires count in the job's statistics, and those that are prunable
+ * Missed and skipped fires count in the job's statistics, and those that are prunable
  * (all of them) plan the pruner's look, one after the other.
  */
 export function insertFires(s: Statements, plan: JobPlan): Claim[] {
@@ -56,7 +56,11 @@ export function insertFires(s: Statements, plan: JobPlan): Claim[] {
       s.jobTally.run(
         Object.assign(
           tally(plan.jobId, execution.finishedAt ?? execution.createdAt, plan.retention),
-          { missed: execution.status === 'missed' ? 1 : 0, prunable: 1 },
+          {
+            missed: execution.status === 'missed' ? 1 : 0,
+            skipped: execution.status === 'skipped' ? 1 : 0,
+            prunable: 1,
+          },
         ),
       );
     }

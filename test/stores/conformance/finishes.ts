@@ -54,6 +54,26 @@ export function finishTests(fx: Fixture): void {
       expect(await claim(fx.store, 'you', { now: T0 + MIN })).toEqual([]);
     });
 
+    test("an end written under the holder's token by another instance (a replace's cancel) fences the holder out", async () => {
+      const { e } = await runningExecution();
+      const cancelled = makeAttempt({ attempt: 1, owner: 'me', outcome: 'cancelled' });
+      const reason = { name: 'ChimeNotRun', code: 'replaced', message: 'replaced by a newer fire' };
+      const cancel = finish(e, { status: 'cancelled', attempt: cancelled, error: reason });
+      expect(await fx.store.executionsFinish({ finishes: [cancel] })).toEqual([true]);
+      expect(await fx.store.executionGet({ id: e.id })).toMatchObject({
+        status: 'cancelled',
+        attempts: [cancelled],
+        error: reason,
+        leaseOwner: null,
+      });
+      // The holder's renewal and its own end are rejected from then on.
+      const lease = [{ id: e.id, leaseToken: e.leaseToken }];
+      expect(
+        await fx.store.leasesRenew({ owner: 'me', leases: lease, until: T0 + 2 * LEASE }),
+      ).toEqual([]);
+      expect(await fx.store.executionsFinish({ finishes: [finish(e)] })).toEqual([false]);
+    });
+
     test('an attempt that ran unmarked ends with its number and start; an abandoned one goes first', async () => {
       const job = await addJob(fx.store);
       const e = await addExecution(fx.store, { jobId: job.id, ...leased('me', 3) });

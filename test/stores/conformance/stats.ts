@@ -272,6 +272,23 @@ export function statsTests(fx: Fixture): void {
       });
     });
 
+    test("skipped fires a plan inserts (a pause's record) count as skipped, beside the missed ones", async () => {
+      const { store } = fx;
+      const job = await addJob(store, { nextFireAt: T0 + MIN });
+      const unrun = (fireAt: number, status: 'missed' | 'skipped') =>
+        makeExecutionRecord({ jobId: job.id, fireAt, status, finishedAt: T0 });
+      const executions = [
+        unrun(T0 - 3 * MIN, 'skipped'),
+        unrun(T0 - 2 * MIN, 'skipped'),
+        unrun(T0 - MIN, 'missed'),
+      ];
+      const { applied } = await store.jobsAdvance({
+        plans: [plan(job, { nextFireAt: T0 + MIN, executions })],
+      });
+      expect(applied).toEqual([job.id]);
+      expect((await mustGetJob(store, job.id)).stats).toEqual(makeStats({ skipped: 2, missed: 1 }));
+    });
+
     test('jobUpdate keeps the statistics, staleSince and pruneAfter the store keeps', async () => {
       const { store } = fx;
       const job = await addJob(store, { staleAfterMs: HOUR, staleSince: T0 - 5 });

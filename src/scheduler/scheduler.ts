@@ -26,7 +26,10 @@ import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
 import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
+import { withPaused } from './job-records.js';
+import { writeFor, type PutItem } from './job-writes.js';
+import { applyJobs, type ApplyContext, type ApplyOptions, type ApplyReport } from './apply.js';
+import { checkSelector, type Selector } from '../model/selector.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 
 /** A job definition as the library takes it: its targets are built-in ones (or a custom executor's, cast). */
@@ -88,23 +91,28 @@ const LIST_EXECUTIONS_CHECK = schemaCheck(
 const DUE_JOBS_CHECK = schemaCheck(
   Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
 );
+const APPLY_CHECK = schemaCheck(
+  Type.Object(
+    { prune: Type.Optional(Type.Unknown()), dryRun: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+);
+const CLEAR_CHECK = schemaCheck(
+  Type.Object(
+    { selector: Type.Unknown(), dryRun: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+);
 const STOP_CHECK = schemaCheck(
   Type.Object(
     { timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })) },
     { additionalProperties: false },
   ),
 );
-/** A job of a {@link Scheduler.submitJobs} / {@link Scheduler.ensureJobs} call, in its rounds. */
-interface PutItem {
-  /** Its index in the batch. */
-  index: number;
-  job: JobDefinition;
-  /** Its id, or the one generated for it. */
-  id: string;
-  /** Its misfire grace: how far in the past a one-shot instant may lie. */
-  graceMs: number;
-  /** The prefix of its error paths: `/<index>`, or '' for a single job. */
-  path: string;
+/** What {@link Scheduler.clearJobs} removed (or, with `dryRun`, would remove): ids in order. */
+export interface ClearReport {
+  dryRun: boolean;
+  remove: string[];
 }
 
 /** Most compare-and-set rounds of one job change before giving up. */
@@ -338,6 +346,40 @@ export class Scheduler {
     return this.putJobs(jobs, 'submit', (i) => `/${i}`);
   }
 
+  /**
+   * Jobs as code: brings the store to these definitions (each with an id) in
+   * one store transaction — creates the missing jobs, updates the changed
+   * ones and, with `prune`, removes the jobs whose metadata matches that
+   * selector and that are not among them. Returns the drift it found: ids
+   * created, jobs changed with a field-level diff (secrets redacted), ids
+   * removed, ids unchanged. With `dryRun` it reports and writes nothing.
+   * Every item is validated before anything is read, errors naming the item
+   * by its index (`/3/schedule/expr`).
+   */
+  async apply(definitions: JobDefinition[], options: ApplyOptions = {}): Promise<ApplyReport> {
+    APPLY_CHECK.assert(options, '');
+    if (options.prune !== undefined) checkSelector(options.prune, '/prune');
+    const items = this.putItems(
+      this.validateBatch(definitions, { idRequired: true }),
+      (i) => `/${i}`,
+    );
+    await this.ready();
+    return applyJobs(this.applyContext(), items, options);
+  }
+
+  /**
+   * Removes every job whose metadata matches the selector (and their
+   * executions) in one store transaction; returns the ids removed — with
+   * `dryRun`, the ids it would remove, removing nothing.
+   */
+  async clearJobs(params: { selector: Selector; dryRun?: boolean }): Promise<ClearReport> {
+    CLEAR_CHECK.assert(params, '');
+    const prune = checkSelector(params.selector, '/selector');
+    await this.ready();
+    const report = await applyJobs(this.applyContext(), [], { prune, dryRun: params.dryRun });
+    return { dryRun: report.dryRun, remove: report.remove };
+  }
+
   /** The job, or null. */
   async getJob(id: string): Promise<Job | null> {
     await this.ready();
@@ -498,7 +540,7 @@ export class Scheduler {
    * The input of {@link submitJobs} and {@link ensureJobs}: an array of valid
    * definitions whose ids are distinct; errors name the item by its index.
    */
-  private validateBatch(definitions: unknown): JobDefinition[] {
+  private validateBatch(definitions: unknown, { idRequired = false } = {}): JobDefinition[] {
     if (!Array.isArray(definitions)) {
       throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'job definitions must be an array', {
         path: '',
@@ -507,6 +549,11 @@ export class Scheduler {
     const firstIndex = new Map<string, number>();
     return definitions.map((definition: unknown, i) => {
       const job = this.validator.validate(definition, `/${i}`);
+      if (job.id === undefined && idRequired) {
+        throw new ChimeError('CHIME_ERR_MISSING_FIELD', 'every applied job needs an id', {
+          path: `/${i}/id`,
+        });
+      }
       if (job.id === undefined) return job;
       const first = firstIndex.get(job.id);
       if (first !== undefined) {
@@ -537,11 +584,7 @@ export class Scheduler {
     const { store } = this.options;
     const results: Job[] = [];
     /** The items not settled yet: every one at first, then those of a round whose writes failed. */
-    let pending: PutItem[] = jobs.map((job, index) => {
-      const stored = { ...job, target: { type: 'handler' as const }, metadata: {} };
-      const graceMs = resolvePolicies(stored, this.policyDefaults).misfireGraceMs;
-      return { index, job, id: job.id ?? uuidv7(), graceMs, path: pathOf(index) };
-    });
+    let pending = this.putItems(jobs, pathOf);
     await this.ready();
     for (let round = 1; ; round++) {
       const now = this.now();
@@ -551,31 +594,13 @@ export class Scheduler {
       /** The item of each write. */
       const written: PutItem[] = [];
       for (const item of pending) {
-        const { job, id, graceMs, path } = item;
-        const current = existing.get(id);
-        if (current && mode === 'submit') throw jobExists(id, path);
-        if (!current) {
-          this.validator.assertNotInPast(job, now, graceMs, path);
-          writes.push({
-            job: newJobRecord(id, job, now),
-            expectedVersion: null,
-            dropPlanned: false,
-          });
+        const current = existing.get(item.id);
+        if (current && mode === 'submit') throw jobExists(item.id, item.path);
+        const write = writeFor(item, current, now, this.validator);
+        if (write) {
+          writes.push(write);
           written.push(item);
-          continue;
-        }
-        const unchanged =
-          current.hash === definitionHash(job) &&
-          (job.paused === undefined || job.paused === current.paused);
-        if (unchanged) {
-          results[item.index] = toJob(current);
-          continue;
-        }
-        const { record, scheduleChanged } = updatedJobRecord(current, job, now);
-        if (scheduleChanged) this.validator.assertNotInPast(job, now, graceMs, path);
-        const dropPlanned = scheduleChanged || (record.paused && !current.paused);
-        writes.push({ job: record, expectedVersion: current.version, dropPlanned });
-        written.push(item);
+        } else if (current) results[item.index] = toJob(current);
       }
       const failed = writes.length === 0 ? [] : await store.jobsWrite({ writes });
       if (failed.length === 0) {
@@ -594,6 +619,33 @@ export class Scheduler {
       if (round >= MAX_CAS_ROUNDS) throw conflict(first.id, first.path);
       pending = written;
     }
+  }
+
+  /** The jobs as items of a batch: ids generated where absent, misfire graces resolved. */
+  private putItems(jobs: JobDefinition[], pathOf: (i: number) => string): PutItem[] {
+    return jobs.map((job, index) => {
+      const stored = { ...job, target: { type: 'handler' as const }, metadata: {} };
+      const graceMs = resolvePolicies(stored, this.policyDefaults).misfireGraceMs;
+      return { index, job, id: job.id ?? uuidv7(), graceMs, path: pathOf(index) };
+    });
+  }
+
+  /** What {@link applyJobs} needs of this scheduler. */
+  private applyContext(): ApplyContext {
+    return {
+      store: this.options.store,
+      validator: this.validator,
+      targetSchema: this.schemas().target,
+      now: () => this.now(),
+      written: (writes) => {
+        for (const write of writes) {
+          if (write.remove) this.events.emit('job:removed', { jobId: write.job.id });
+          else this.announce(write.job, write.expectedVersion === null);
+        }
+        if (writes.some((write) => !write.remove && write.job.nextFireAt !== null))
+          this.engine?.wake();
+      },
+    };
   }
 
   private async changeJob(

@@ -8,7 +8,7 @@ import {
   type SchedulerEventName,
   type SchedulerEvents,
 } from '../engine/events.js';
-import { POLICY_DEFAULTS, resolvePolicies, type ResolvedPolicies } from '../engine/policies.js';
+import { POLICY_DEFAULTS, type ResolvedPolicies } from '../engine/policies.js';
 import { parseDuration } from '../model/duration.js';
 import { clockSkewMonitorFor, skewedClock, type ClockSkewMonitor } from '../engine/skewed-clock.js';
 import type { Executor } from '../executors/executor.js';
@@ -27,8 +27,8 @@ import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { withPaused } from './job-records.js';
-import { writeFor, type PutItem } from './job-writes.js';
-import { applyJobs, type ApplyContext, type ApplyOptions, type ApplyReport } from './apply.js';
+import { JobBatches, MAX_CAS_ROUNDS, conflict } from './job-batches.js';
+import type { ApplyOptions, ApplyReport } from './apply.js';
 import { checkSelector, type Selector } from '../model/selector.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 
@@ -115,9 +115,6 @@ export interface ClearReport {
   remove: string[];
 }
 
-/** Most compare-and-set rounds of one job change before giving up. */
-const MAX_CAS_ROUNDS = 20;
-
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** A scheduler's state and load (see {@link Scheduler.status}). */
@@ -145,6 +142,7 @@ export class Scheduler {
   private readonly validator: JobValidator<Target>;
   /** The policies of jobs that name none: {@link POLICY_DEFAULTS} with this scheduler's retention. */
   private readonly policyDefaults: Readonly<ResolvedPolicies>;
+  private readonly batches: JobBatches;
   private engine: Engine | undefined;
   private state: State = 'new';
   private readonly started: Promise<void>;
@@ -170,6 +168,15 @@ export class Scheduler {
     });
     this.validator = new JobValidator<Target>(this.executors, {
       maxPayloadBytes: this.options.maxPayloadBytes,
+    });
+    this.batches = new JobBatches({
+      store: this.options.store,
+      validator: this.validator,
+      targetSchema: this.schemas().target,
+      policyDefaults: this.policyDefaults,
+      now: () => this.now(),
+      ready: () => this.ready(),
+      written: (writes) => this.written(writes),
     });
     this.started = new Promise<void>((resolve, reject) => {
       this.markStarted = resolve;
@@ -310,13 +317,13 @@ export class Scheduler {
    */
   async ensureJob(definition: JobDefinition): Promise<Job> {
     const job = this.validator.validate(definition);
-    return onlyJob(await this.putJobs([job], 'ensure', () => ''));
+    return onlyJob(await this.batches.put([job], 'ensure', () => ''));
   }
 
   /** Creates the job; rejects with `CHIME_ERR_JOB_EXISTS` if its id is taken. */
   async submitJob(definition: JobDefinition): Promise<Job> {
     const job = this.validator.validate(definition);
-    return onlyJob(await this.putJobs([job], 'submit', () => ''));
+    return onlyJob(await this.batches.put([job], 'submit', () => ''));
   }
 
   /**
@@ -329,8 +336,7 @@ export class Scheduler {
    * An empty array resolves to `[]`.
    */
   async ensureJobs(definitions: JobDefinition[]): Promise<Job[]> {
-    const jobs = this.validateBatch(definitions);
-    return this.putJobs(jobs, 'ensure', (i) => `/${i}`);
+    return this.batches.put(this.batches.validate(definitions), 'ensure', (i) => `/${i}`);
   }
 
   /**
@@ -342,8 +348,7 @@ export class Scheduler {
    * — then none of the jobs is created. An empty array resolves to `[]`.
    */
   async submitJobs(definitions: JobDefinition[]): Promise<Job[]> {
-    const jobs = this.validateBatch(definitions);
-    return this.putJobs(jobs, 'submit', (i) => `/${i}`);
+    return this.batches.put(this.batches.validate(definitions), 'submit', (i) => `/${i}`);
   }
 
   /**
@@ -359,12 +364,10 @@ export class Scheduler {
   async apply(definitions: JobDefinition[], options: ApplyOptions = {}): Promise<ApplyReport> {
     APPLY_CHECK.assert(options, '');
     if (options.prune !== undefined) checkSelector(options.prune, '/prune');
-    const items = this.putItems(
-      this.validateBatch(definitions, { idRequired: true }),
-      (i) => `/${i}`,
-    );
+    const jobs = this.batches.validate(definitions, { idRequired: true });
+    const items = this.batches.items(jobs, (i) => `/${i}`);
     await this.ready();
-    return applyJobs(this.applyContext(), items, options);
+    return this.batches.apply(items, options);
   }
 
   /**
@@ -376,7 +379,7 @@ export class Scheduler {
     CLEAR_CHECK.assert(params, '');
     const prune = checkSelector(params.selector, '/selector');
     await this.ready();
-    const report = await applyJobs(this.applyContext(), [], { prune, dryRun: params.dryRun });
+    const report = await this.batches.apply([], { prune, dryRun: params.dryRun });
     return { dryRun: report.dryRun, remove: report.remove };
   }
 
@@ -536,118 +539,6 @@ export class Scheduler {
     return nextFireTimes(schedule, params);
   }
 
-  /**
-   * The input of {@link submitJobs} and {@link ensureJobs}: an array of valid
-   * definitions whose ids are distinct; errors name the item by its index.
-   */
-  private validateBatch(definitions: unknown, { idRequired = false } = {}): JobDefinition[] {
-    if (!Array.isArray(definitions)) {
-      throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'job definitions must be an array', {
-        path: '',
-      });
-    }
-    const firstIndex = new Map<string, number>();
-    return definitions.map((definition: unknown, i) => {
-      const job = this.validator.validate(definition, `/${i}`);
-      if (job.id === undefined && idRequired) {
-        throw new ChimeError('CHIME_ERR_MISSING_FIELD', 'every applied job needs an id', {
-          path: `/${i}/id`,
-        });
-      }
-      if (job.id === undefined) return job;
-      const first = firstIndex.get(job.id);
-      if (first !== undefined) {
-        throw new ChimeError(
-          'CHIME_ERR_INVALID_INPUT',
-          `job id "${job.id}" appears twice in the batch: at /${first} and /${i}`,
-          { path: `/${i}/id` },
-        );
-      }
-      firstIndex.set(job.id, i);
-      return job;
-    });
-  }
-
-  /**
-   * Creates (`submit`) or creates and updates (`ensure`) validated jobs with
-   * distinct ids, `pathOf(i)` prefixing the error paths of item `i`. Each
-   * round reads the jobs, checks what depends on them (a taken id, a one-shot
-   * instant in the past), and writes every change in one all-or-nothing
-   * store call; a compare-and-set that fails sends `ensure` to another round.
-   */
-  private async putJobs(
-    jobs: JobDefinition[],
-    mode: 'ensure' | 'submit',
-    pathOf: (i: number) => string,
-  ): Promise<Job[]> {
-    if (jobs.length === 0) return [];
-    const { store } = this.options;
-    const results: Job[] = [];
-    /** The items not settled yet: every one at first, then those of a round whose writes failed. */
-    let pending = this.putItems(jobs, pathOf);
-    await this.ready();
-    for (let round = 1; ; round++) {
-      const now = this.now();
-      const found = await store.jobsGet({ ids: pending.map((item) => item.id) });
-      const existing = new Map(found.map((record) => [record.id, record]));
-      const writes: JobWrite[] = [];
-      /** The item of each write. */
-      const written: PutItem[] = [];
-      for (const item of pending) {
-        const current = existing.get(item.id);
-        if (current && mode === 'submit') throw jobExists(item.id, item.path);
-        const write = writeFor(item, current, now, this.validator);
-        if (write) {
-          writes.push(write);
-          written.push(item);
-        } else if (current) results[item.index] = toJob(current);
-      }
-      const failed = writes.length === 0 ? [] : await store.jobsWrite({ writes });
-      if (failed.length === 0) {
-        writes.forEach((write, w) => {
-          const item = written[w];
-          if (item) results[item.index] = toJob(write.job);
-          this.announce(write.job, write.expectedVersion === null);
-        });
-        if (writes.some((write) => write.job.nextFireAt !== null)) this.engine?.wake();
-        return results;
-      }
-      // Nothing was written. A failed insert found its id taken since the read.
-      const first = written[failed[0] ?? 0];
-      if (!first) throw new Error(`the store failed write ${failed[0]} of ${writes.length}`);
-      if (mode === 'submit') throw jobExists(first.id, first.path);
-      if (round >= MAX_CAS_ROUNDS) throw conflict(first.id, first.path);
-      pending = written;
-    }
-  }
-
-  /** The jobs as items of a batch: ids generated where absent, misfire graces resolved. */
-  private putItems(jobs: JobDefinition[], pathOf: (i: number) => string): PutItem[] {
-    return jobs.map((job, index) => {
-      const stored = { ...job, target: { type: 'handler' as const }, metadata: {} };
-      const graceMs = resolvePolicies(stored, this.policyDefaults).misfireGraceMs;
-      return { index, job, id: job.id ?? uuidv7(), graceMs, path: pathOf(index) };
-    });
-  }
-
-  /** What {@link applyJobs} needs of this scheduler. */
-  private applyContext(): ApplyContext {
-    return {
-      store: this.options.store,
-      validator: this.validator,
-      targetSchema: this.schemas().target,
-      now: () => this.now(),
-      written: (writes) => {
-        for (const write of writes) {
-          if (write.remove) this.events.emit('job:removed', { jobId: write.job.id });
-          else this.announce(write.job, write.expectedVersion === null);
-        }
-        if (writes.some((write) => !write.remove && write.job.nextFireAt !== null))
-          this.engine?.wake();
-      },
-    };
-  }
-
   private async changeJob(
     id: string,
     change: (
@@ -671,6 +562,15 @@ export class Scheduler {
       if (failed.length === 0) return this.changed(next.record);
     }
     throw conflict(id);
+  }
+
+  /** Announces job writes this instance committed, and wakes the engine for what they make due. */
+  private written(writes: JobWrite[]): void {
+    for (const write of writes) {
+      if (write.remove) this.events.emit('job:removed', { jobId: write.job.id });
+      else this.announce(write.job, write.expectedVersion === null);
+    }
+    if (writes.some((write) => !write.remove && write.job.nextFireAt !== null)) this.engine?.wake();
   }
 
   /** Wakes the engine so it re-reads when work is next due, and announces the change. */
@@ -726,20 +626,6 @@ function executorMap(builtin: Executor[], custom: readonly Executor[]): Map<stri
 
 function notFound(id: string): ChimeError {
   return new ChimeError('CHIME_ERR_JOB_NOT_FOUND', `no job has id "${id}"`, { path: '/id' });
-}
-
-function conflict(id: string, prefix = ''): ChimeError {
-  return new ChimeError(
-    'CHIME_ERR_JOB_CONFLICT',
-    `job "${id}" kept changing under concurrent updates; try again`,
-    { path: `${prefix}/id` },
-  );
-}
-
-function jobExists(id: string, prefix: string): ChimeError {
-  return new ChimeError('CHIME_ERR_JOB_EXISTS', `a job with id "${id}" already exists`, {
-    path: `${prefix}/id`,
-  });
 }
 
 /** The one job of a batch of one. */

@@ -1,18 +1,9 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const EXAMPLE = fileURLToPath(new URL('./tracing.ts', import.meta.url));
+import { runExample } from '../test/helpers/example.js';
 
 describe('examples/tracing.ts (the README’s OpenTelemetry example)', () => {
   it('each call carries the traceparent of its attempt’s span, which the SDK then exports', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE, '2'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, out } = await runExample('tracing', ['2']);
     expect(code, out).toBe(0);
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^receiver on http:\/\/127\.0\.0\.1:\d+\/hooks\/traced$/);

@@ -8,7 +8,6 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  ChimeError,
   createScheduler,
   cron,
   every,
@@ -20,6 +19,7 @@ import {
 import { countingStore } from './helpers/counting-store.js';
 import { silent } from './helpers/scheduler.js';
 import { storeCases } from './helpers/store-cases.js';
+import { chimeRejection } from './helpers/rejection.js';
 
 const { cases, close } = await storeCases('chime_apply');
 afterAll(close);
@@ -35,15 +35,6 @@ function owned(i: number, extra: Partial<JobDefinition> = {}): JobDefinition {
     metadata: { ...OWNED, team: `t${i % 7}` },
     ...extra,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ChimeError> {
-  const outcome = await promise.then(
-    () => new Error('expected a rejection'),
-    (err: unknown) => err,
-  );
-  expect(outcome).toBeInstanceOf(ChimeError);
-  return outcome as ChimeError;
 }
 
 for (const storeCase of cases) {
@@ -207,22 +198,22 @@ for (const storeCase of cases) {
       const { s, calls } = await started();
       await s.apply([owned(1)]);
       const bad = [owned(2), owned(3, { schedule: cron('61 * * * *') }), owned(4)];
-      const invalid = await rejection(s.apply(bad, { prune: OWNED }));
+      const invalid = await chimeRejection(s.apply(bad, { prune: OWNED }));
       expect(invalid.code).toBe('CHIME_ERR_SCHEDULE_CRON_INVALID');
       expect(invalid.path).toBe('/1/schedule/expr');
-      const noId = await rejection(s.apply([owned(2), { schedule: every('1m') }]));
+      const noId = await chimeRejection(s.apply([owned(2), { schedule: every('1m') }]));
       expect([noId.code, noId.path]).toEqual(['CHIME_ERR_MISSING_FIELD', '/1/id']);
-      const twice = await rejection(s.apply([owned(2), owned(2)]));
+      const twice = await chimeRejection(s.apply([owned(2), owned(2)]));
       expect([twice.code, twice.path]).toEqual(['CHIME_ERR_INVALID_INPUT', '/1/id']);
       // A one-shot in the past is found while planning, before any write.
       const past = owned(5, { schedule: once(new Date(Date.now() - 3_600_000)) });
-      const late = await rejection(s.apply([owned(2), past], { prune: OWNED }));
+      const late = await chimeRejection(s.apply([owned(2), past], { prune: OWNED }));
       expect([late.code, late.path]).toEqual(['CHIME_ERR_SCHEDULE_IN_PAST', '/1/schedule/at']);
       for (const prune of [{}, { 'bad key!': 'x' }, 'managed-by=deploy-x']) {
-        const err = await rejection(s.apply([owned(2)], { prune } as never));
+        const err = await chimeRejection(s.apply([owned(2)], { prune } as never));
         expect(err.path).toMatch(/^\/prune/);
       }
-      expect((await rejection(s.apply([], { force: true } as never))).code).toBe(
+      expect((await chimeRejection(s.apply([], { force: true } as never))).code).toBe(
         'CHIME_ERR_UNKNOWN_FIELD',
       );
       expect(await allIds(s)).toEqual(['job-0001']);
@@ -249,7 +240,7 @@ for (const storeCase of cases) {
       expect(cleared.remove).toHaveLength(25);
       expect(await allIds(s)).toEqual(['keep']);
       expect(await s.clearJobs({ selector: OWNED })).toEqual({ dryRun: false, remove: [] });
-      const empty = await rejection(s.clearJobs({ selector: {} }));
+      const empty = await chimeRejection(s.clearJobs({ selector: {} }));
       expect([empty.code, empty.path]).toEqual(['CHIME_ERR_INVALID_INPUT', '/selector']);
       expect(await allIds(s)).toEqual(['keep']);
     });

@@ -174,6 +174,31 @@ describe('tracing', () => {
           expect(child.parentSpanContext?.spanId).toBe(attempt?.spanContext().spanId);
         expect(attempt?.attributes['chime.target.type']).toBe('handler');
       });
+
+      it("a timed-out attempt's span says timeout, with status ERROR and the error recorded", async () => {
+        const s = await started(storeCase);
+        s.handle(
+          'slow',
+          (ctx) =>
+            new Promise((_, reject) =>
+              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)),
+            ),
+        );
+        const job = {
+          id: 'slow',
+          schedule: paused,
+          target: { type: 'handler', name: 'slow' },
+          timeout: '100ms',
+          retry: { maxAttempts: 1 },
+        };
+        expect((await run(s, job as JobDefinition)).status).toBe('failed');
+        const [span, ...others] = attemptSpans();
+        expect(others).toEqual([]);
+        expect(span?.attributes['chime.outcome']).toBe('timeout');
+        expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+        expect(span?.status.message).toMatch(/past its timeout of 100 ms/);
+        expect(span?.events.map((e) => e.name)).toEqual(['exception']);
+      });
     });
   }
 

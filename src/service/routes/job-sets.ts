@@ -40,13 +40,18 @@ const ClearQuery = Type.Object(
  */
 export function jobSetRoutes(
   app: Api,
-  { scheduler, views, schemas }: RouteContext,
+  context: RouteContext,
   bulkBodyLimit = DEFAULT_BULK_BODY_LIMIT,
 ): void {
+  applyRoute(app, context, bulkBodyLimit);
+  clearRoute(app, context);
+}
+
+function applyRoute(app: Api, { scheduler, views, schemas }: RouteContext, bodyLimit: number) {
   app.put(
     '/v1/jobs',
     {
-      bodyLimit: bulkBodyLimit,
+      bodyLimit,
       schema: {
         tags: ['jobs'],
         summary:
@@ -61,24 +66,6 @@ export function jobSetRoutes(
       const definitions = await withSecretsKept(request.body);
       return scheduler.apply(definitions, {
         ...(prune === undefined ? {} : { prune }),
-        ...(query.dryRun === undefined ? {} : { dryRun: query.dryRun }),
-      });
-    },
-  );
-
-  app.delete(
-    '/v1/jobs',
-    {
-      schema: {
-        tags: ['jobs'],
-        summary: 'Remove every job a selector matches (and its executions) in one transaction',
-        querystring: ClearQuery,
-      },
-    },
-    async (request) => {
-      const query = checkedQuery(ClearQuery, request.query);
-      return scheduler.clearJobs({
-        selector: parseSelector(query.selector, '/selector'),
         ...(query.dryRun === undefined ? {} : { dryRun: query.dryRun }),
       });
     },
@@ -99,4 +86,24 @@ export function jobSetRoutes(
       }),
     );
   }
+}
+
+function clearRoute(app: Api, { scheduler }: RouteContext) {
+  app.delete(
+    '/v1/jobs',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Remove every job a selector matches (and its executions) in one transaction',
+        querystring: ClearQuery,
+      },
+    },
+    async (request) => {
+      const query = checkedQuery(ClearQuery, request.query);
+      return scheduler.clearJobs({
+        selector: parseSelector(query.selector, '/selector'),
+        ...(query.dryRun === undefined ? {} : { dryRun: query.dryRun }),
+      });
+    },
+  );
 }

@@ -11,12 +11,17 @@ import {
   createScheduler,
   cron,
   every,
+  memoryStore,
   once,
   type JobDefinition,
   type Scheduler,
   type Store,
 } from '../src/index.js';
+import type { JobWrite } from '../src/stores/store.js';
 import { countingStore } from './helpers/counting-store.js';
+import { collect } from './helpers/events.js';
+import { intercept } from './helpers/intercept.js';
+import { updateJob } from './helpers/jobs.js';
 import { silent } from './helpers/scheduler.js';
 import { storeCases } from './helpers/store-cases.js';
 import { chimeRejection } from './helpers/rejection.js';
@@ -246,3 +251,50 @@ for (const storeCase of cases) {
     });
   });
 }
+
+describe('apply under a concurrent writer (memory store)', () => {
+  it('a job changed between the read and the write sends the apply to another round on fresh reads', async () => {
+    const inner = memoryStore();
+    let races = 0;
+    const store = intercept(inner, {
+      jobsWrite: async (params: { writes: JobWrite[] }) => {
+        if (races > 0) {
+          races--;
+          // Another writer changes a job this apply is about to remove, and one it updates.
+          for (const id of ['job-0002', 'job-0003']) {
+            const job = await inner.jobGet({ id });
+            if (!job) throw new Error(`no job ${id}`);
+            const next = { ...job, version: job.version + 1, hash: 'other' };
+            await updateJob(inner, { job: next, expectedVersion: job.version, dropPlanned: false });
+          }
+        }
+        return inner.jobsWrite(params);
+      },
+    });
+    const s = createScheduler({ store, logger: silent });
+    await s.start();
+    try {
+      await s.apply([owned(1), owned(2), owned(3)]);
+      const events = {
+        created: collect(s, 'job:created'),
+        changed: collect(s, 'job:changed'),
+        removed: collect(s, 'job:removed'),
+      };
+      races = 1;
+      const report = await s.apply([owned(1), owned(3, { payload: 'v2' }), owned(4)], {
+        prune: OWNED,
+      });
+      expect(report.remove).toEqual(['job-0002']);
+      expect(report.create).toEqual(['job-0004']);
+      expect(report.change.map((c) => c.id)).toEqual(['job-0003']);
+      expect(await s.getJob('job-0002')).toBeNull();
+      // Version 1, 2 by the other writer, 3 by this apply's second round.
+      expect((await s.getJob('job-0003'))?.version).toBe(3);
+      expect(events.created.map((e) => e.jobId)).toEqual(['job-0004']);
+      expect(events.changed.map((e) => e.jobId)).toEqual(['job-0003']);
+      expect(events.removed.map((e) => e.jobId)).toEqual(['job-0002']);
+    } finally {
+      await s.stop({ timeoutMs: 0 });
+    }
+  });
+});

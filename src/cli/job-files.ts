@@ -6,7 +6,7 @@
  * error the service reports at `/<index>/<field>` names its file and field.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import YAML from 'yaml';
 import { ChimeError } from '../errors.js';
 
@@ -64,8 +64,7 @@ function filesUnder(path: string): string[] {
     .filter((name) => JOB_FILE.test(name))
     .sort()
     .map((name) => join(path, name))
-    .filter((file) => statSync(file).isFile())
-    .map((file) => relative(process.cwd(), file) || file);
+    .filter((file) => statSync(file).isFile());
 }
 
 /** The definitions of one file. */

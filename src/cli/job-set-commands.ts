@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { ChimeError } from '../errors.js';
-import { formatSelector, parseSelector } from '../model/selector.js';
+import { formatSelector, parseSelector, type Selector } from '../model/selector.js';
 import type { ApplyReport } from '../scheduler/apply.js';
 import type { ClearReport } from '../scheduler/scheduler.js';
 import { apiCommand, client, show, type ApiOptions } from './api-commands.js';
 import { ExitCode, EXIT_DRIFT } from './exit-code.js';
 import type { CliIo } from './io.js';
-import { locateError, readJobFiles } from './job-files.js';
+import { locateError, readJobFiles, type JobFiles } from './job-files.js';
 
 interface ApplyFlags extends ApiOptions {
   file: string[];
@@ -40,6 +40,7 @@ export function registerApply(program: Command, io: CliIo): void {
         });
       if (flags.dryRun) query.set('dryRun', 'true');
       const files = readJobFiles(flags.file);
+      if (flags.prune) warnUnowned(io, files, pruneSelector(flags));
       const report = await client(flags, io)
         .request<ApplyReport>('PUT', `/v1/jobs?${query}`, files.definitions)
         .catch((err: unknown) => Promise.reject(locateError(err, files)));
@@ -70,6 +71,20 @@ export function registerClear(jobs: Command, io: CliIo): void {
         );
       }
     });
+}
+
+/**
+ * Warns of definitions without the prune selector's metadata: a later apply
+ * whose files no longer hold them will not remove them.
+ */
+function warnUnowned(io: CliIo, files: JobFiles, selector: Selector): void {
+  files.definitions.forEach((definition, i) => {
+    const metadata = (definition as { metadata?: Record<string, unknown> }).metadata ?? {};
+    if (Object.entries(selector).every(([key, value]) => metadata[key] === value)) return;
+    io.stderr.write(
+      `chime: warning: ${files.sources[i]} lacks ${formatSelector(selector)}: once out of the files, --prune will not remove it\n`,
+    );
+  });
 }
 
 function pruneSelector(flags: ApplyFlags) {

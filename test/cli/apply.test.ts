@@ -163,6 +163,15 @@ for (const store of STORES) {
       const unparsable = await run('apply', '-f', bad);
       expect(unparsable.code).toBe(2);
       expect(unparsable.stderr).toContain('broken.yaml is not valid YAML');
+      const stray = join(root, store.name, 'stray');
+      mkdirSync(stray, { recursive: true });
+      const { metadata: _owned, ...unowned } = definition(3_000);
+      writeFileSync(join(stray, 'unowned.json'), JSON.stringify(unowned));
+      const warned = await run('apply', '-f', stray, ...prune, '--dry-run');
+      expect(warned.code).toBe(0);
+      expect(warned.stderr).toBe(
+        `chime: warning: ${join(stray, 'unowned.json')} lacks managed-by=deploy-x: once out of the files, --prune will not remove it\n`,
+      );
       const noSelector = await run('apply', '-f', dir, '--prune');
       expect(noSelector.code).toBe(2);
       expect(noSelector.stderr).toContain('--prune needs --selector');

@@ -1,18 +1,9 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const EXAMPLE = fileURLToPath(new URL('./signed-webhooks.ts', import.meta.url));
+import { runExample } from '../test/helpers/example.js';
 
 describe('examples/signed-webhooks.ts (the README’s receiver)', () => {
   it('refuses the forged request, verifies each signed call of the job, then stops', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE, '2'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, out } = await runExample('signed-webhooks', ['2']);
     expect(code, out).toBe(0);
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^receiver on http:\/\/127\.0\.0\.1:\d+\/hooks\/chime$/);

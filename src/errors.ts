@@ -170,6 +170,11 @@ export const ERRORS = {
     status: 503,
     description: 'The CLI could not reach the chime service at --url (CHIME_URL).',
   },
+  CHIME_ERR_CONFIRMATION_REQUIRED: {
+    status: 400,
+    description:
+      'The CLI refuses a command that removes jobs (jobs clear) without --yes; --dry-run shows what it would remove.',
+  },
   CHIME_ERR_INTERNAL: {
     status: 500,
     description: 'An unexpected error; the service log has the details.',

@@ -5,83 +5,28 @@
  * item by its index, jobs returned in input order. Then, on the memory store,
  * what concurrent writers do to a batch (the compare-and-set rounds).
  */
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  ChimeError,
   createScheduler,
   cron,
   every,
   memoryStore,
   once,
-  postgresStore,
-  sqliteStore,
   type JobDefinition,
   type Scheduler,
   type Store,
 } from '../src/index.js';
-import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { JobWrite } from '../src/stores/store.js';
 import { intercept } from './helpers/intercept.js';
 import { countingStore } from './helpers/counting-store.js';
 import { until } from './helpers/events.js';
-import { tempDir } from './helpers/files.js';
 import { silent } from './helpers/scheduler.js';
-import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
+import { storeCases } from './helpers/store-cases.js';
+import { chimeRejection } from './helpers/rejection.js';
 import { insertJob, updateJob } from './helpers/jobs.js';
 
-const postgresAvailable = await serviceAvailable('postgres');
-const admin = postgresAvailable
-  ? new pg.Pool({ connectionString: SERVICES.postgres.url, max: 2 })
-  : undefined;
-admin?.on('error', () => undefined);
-afterAll(() => admin?.end());
-
-interface StoreCase {
-  name: string;
-  available: boolean;
-  /** A fresh, empty store and what removes it once it is closed. */
-  make: () => { store: Store; cleanup: () => Promise<void> };
-}
-
-const STORES: StoreCase[] = [
-  {
-    name: 'memory',
-    available: true,
-    make: () => ({ store: memoryStore(), cleanup: async () => undefined }),
-  },
-  {
-    name: 'sqlite',
-    available: true,
-    make: () => {
-      const { dir, cleanup } = tempDir();
-      return { store: sqliteStore({ path: `${dir}/chime.db` }), cleanup: async () => cleanup() };
-    },
-  },
-  {
-    name: 'postgres',
-    available: postgresAvailable,
-    make: () => {
-      const schema = uniqueName('chime_bulk');
-      return {
-        store: postgresStore({ connectionString: SERVICES.postgres.url, schema }),
-        cleanup: async () => {
-          await admin?.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema, '/schema')} CASCADE`);
-        },
-      };
-    },
-  },
-];
-
-/** The error a promise rejects with (fails the test when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<ChimeError> {
-  const outcome = await promise.then(
-    () => new Error('expected a rejection'),
-    (err: unknown) => err,
-  );
-  expect(outcome).toBeInstanceOf(ChimeError);
-  return outcome as ChimeError;
-}
+const { cases: STORES, close } = await storeCases('chime_bulk');
+afterAll(close);
 
 const daily = (id: string, extra: Partial<JobDefinition> = {}): JobDefinition => ({
   id,
@@ -171,7 +116,7 @@ for (const storeCase of STORES) {
         { id: 'd', schedule: cron('61 * * * *') },
       ];
       for (const put of [s.submitJobs.bind(s), s.ensureJobs.bind(s)]) {
-        const err = await rejection(put(badCron));
+        const err = await chimeRejection(put(badCron));
         expect(err.code).toBe('CHIME_ERR_SCHEDULE_CRON_INVALID');
         expect(err.path).toBe('/3/schedule/expr');
       }
@@ -181,10 +126,10 @@ for (const storeCase of STORES) {
         daily('b'),
         { id: 'p', schedule: once(new Date(Date.now() - 3_600_000)) },
       ];
-      const err = await rejection(s.submitJobs(past));
+      const err = await chimeRejection(s.submitJobs(past));
       expect(err).toMatchObject({ code: 'CHIME_ERR_SCHEDULE_IN_PAST', path: '/2/schedule/at' });
       const unknownField = [daily('a'), { ...daily('b'), colour: 'red' }];
-      expect(await rejection(s.ensureJobs(unknownField as JobDefinition[]))).toMatchObject({
+      expect(await chimeRejection(s.ensureJobs(unknownField as JobDefinition[]))).toMatchObject({
         code: 'CHIME_ERR_UNKNOWN_FIELD',
         path: expect.stringMatching(/^\/1/),
       });
@@ -195,11 +140,11 @@ for (const storeCase of STORES) {
     it('refuses input that is not an array with CHIME_ERR_INVALID_INPUT at the root', async () => {
       const { s } = await started();
       for (const input of [daily('a'), null, 'jobs']) {
-        const err = await rejection(s.submitJobs(input as unknown as JobDefinition[]));
+        const err = await chimeRejection(s.submitJobs(input as unknown as JobDefinition[]));
         expect(err).toMatchObject({ code: 'CHIME_ERR_INVALID_INPUT', path: '' });
-        expect(await rejection(s.ensureJobs(input as never))).toMatchObject({ path: '' });
+        expect(await chimeRejection(s.ensureJobs(input as never))).toMatchObject({ path: '' });
       }
-      expect(await rejection(s.submitJobs([daily('a'), 'b' as never]))).toMatchObject({
+      expect(await chimeRejection(s.submitJobs([daily('a'), 'b' as never]))).toMatchObject({
         code: 'CHIME_ERR_INVALID_INPUT',
         path: '/1',
       });
@@ -209,7 +154,7 @@ for (const storeCase of STORES) {
       const { s } = await started();
       const batch = [daily('x'), daily('y'), daily('z'), daily('y', { payload: 2 })];
       for (const put of [s.submitJobs.bind(s), s.ensureJobs.bind(s)]) {
-        const err = await rejection(put(batch));
+        const err = await chimeRejection(put(batch));
         expect(err.code).toBe('CHIME_ERR_INVALID_INPUT');
         expect(err.path).toBe('/3/id');
         expect(err.message).toContain('/1');
@@ -226,7 +171,7 @@ for (const storeCase of STORES) {
         daily('taken', { payload: 'second' }),
         daily('new-3'),
       ];
-      const err = await rejection(s.submitJobs(batch));
+      const err = await chimeRejection(s.submitJobs(batch));
       expect(err).toMatchObject({ code: 'CHIME_ERR_JOB_EXISTS', path: '/2/id' });
       expect(err.message).toContain('"taken"');
       expect(await allJobIds(s)).toEqual(['taken']);
@@ -293,7 +238,7 @@ for (const storeCase of STORES) {
       expect(settled).toBe(false);
       // Validation does not wait for start().
       expect(
-        await rejection(s.submitJobs([{ id: 'bad id', schedule: cron('0 3 * * *') }])),
+        await chimeRejection(s.submitJobs([{ id: 'bad id', schedule: cron('0 3 * * *') }])),
       ).toMatchObject({
         code: 'CHIME_ERR_JOB_ID_INVALID',
         path: '/0/id',
@@ -312,7 +257,7 @@ for (const storeCase of STORES) {
     it('rejects calls after stop() with CHIME_ERR_SCHEDULER_STOPPED', async () => {
       const { s } = await started();
       await s.stop({ timeoutMs: 0 });
-      expect(await rejection(s.submitJobs([daily('late')]))).toMatchObject({
+      expect(await chimeRejection(s.submitJobs([daily('late')]))).toMatchObject({
         code: 'CHIME_ERR_SCHEDULER_STOPPED',
       });
     });
@@ -379,13 +324,13 @@ describe('bulk jobs under concurrent writers (memory store)', () => {
     });
     await s.ensureJobs([daily('a'), daily('b')]);
     racing = true;
-    const err = await rejection(
+    const err = await chimeRejection(
       s.ensureJobs([daily('a', { payload: 1 }), daily('b', { payload: 1 })]),
     );
     expect(err).toMatchObject({ code: 'CHIME_ERR_JOB_CONFLICT', path: '/1/id' });
     expect((await s.getJob('a'))?.version).toBe(1);
     // The single-job API shares the code path, with its paths unprefixed.
-    expect(await rejection(s.ensureJob(daily('b', { payload: 2 })))).toMatchObject({
+    expect(await chimeRejection(s.ensureJob(daily('b', { payload: 2 })))).toMatchObject({
       code: 'CHIME_ERR_JOB_CONFLICT',
       path: '/id',
     });
@@ -400,7 +345,7 @@ describe('bulk jobs under concurrent writers (memory store)', () => {
         return inner.jobsWrite(params);
       },
     });
-    const err = await rejection(s.submitJobs([daily('x'), daily('y'), daily('z')]));
+    const err = await chimeRejection(s.submitJobs([daily('x'), daily('y'), daily('z')]));
     expect(err).toMatchObject({ code: 'CHIME_ERR_JOB_EXISTS', path: '/1/id' });
     expect((await inner.jobsGet({ ids: ['x', 'y', 'z'] })).map((job) => job.hash)).toEqual([
       'theirs',

@@ -10,14 +10,15 @@ import { ApiClient } from './client.js';
 import type { CliIo } from './io.js';
 import { table } from './table.js';
 
-interface ApiOptions {
+/** The options every command that talks to a running service has. */
+export interface ApiOptions {
   url?: string;
   token?: string;
   json?: boolean;
 }
 
 /** Adds `--url`, `--token` and `--json` to a command that talks to a running service. */
-function apiCommand(parent: Command, name: string, description: string): Command {
+export function apiCommand(parent: Command, name: string, description: string): Command {
   return parent
     .command(name)
     .description(description)
@@ -26,7 +27,8 @@ function apiCommand(parent: Command, name: string, description: string): Command
     .option('--json', 'print JSON');
 }
 
-function client(options: ApiOptions, io: CliIo): ApiClient {
+/** The client of the service the options name. */
+export function client(options: ApiOptions, io: CliIo): ApiClient {
   const token = options.token ?? io.env['CHIME_TOKEN'];
   return new ApiClient({
     url: options.url ?? io.env['CHIME_URL'] ?? 'http://127.0.0.1:8000',
@@ -35,15 +37,15 @@ function client(options: ApiOptions, io: CliIo): ApiClient {
 }
 
 /** Prints one object: JSON with --json, else YAML (easier to read). */
-function show(io: CliIo, options: ApiOptions, value: unknown): void {
+export function show(io: CliIo, options: ApiOptions, value: unknown): void {
   io.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : YAML.stringify(value));
 }
 
 const at = (iso: string | null | undefined) => (iso ? iso.replace('.000Z', 'Z') : '-');
 const id = (value: string) => encodeURIComponent(value);
 
-/** `chime jobs list|get|put|rm|pause|resume|trigger` against a running service. */
-export function registerJobs(program: Command, io: CliIo): void {
+/** `chime jobs list|get|put|rm|pause|resume|trigger` against a running service; returns `jobs`. */
+export function registerJobs(program: Command, io: CliIo): Command {
   const jobs = program.command('jobs').description('manage the jobs of a running service');
 
   apiCommand(jobs, 'list', 'list jobs (a page; --cursor for the next)')
@@ -167,6 +169,7 @@ export function registerJobs(program: Command, io: CliIo): void {
         await client(options, io).request<Execution>('POST', `/v1/jobs/${id(jobId)}/trigger`, body),
       );
     });
+  return jobs;
 }
 
 /** `chime executions list|get` against a running service. */

@@ -4,6 +4,8 @@ import { ChimeError } from '../errors.js';
 import { redactUrlsIn } from '../model/secrets.js';
 import { registerExecutions, registerInstances, registerJobs } from './api-commands.js';
 import { exitCodeOf } from './client.js';
+import { EXIT_DRIFT, ExitCode } from './exit-code.js';
+import { registerApply, registerClear } from './job-set-commands.js';
 import { registerConfig } from './config-command.js';
 import type { CliIo } from './io.js';
 import { registerMigrate } from './migrate-command.js';
@@ -27,7 +29,8 @@ export function buildProgram(io: CliIo): Command {
   registerMigrate(program, io);
   registerConfig(program, io);
   registerNext(program, io);
-  registerJobs(program, io);
+  registerClear(registerJobs(program, io), io);
+  registerApply(program, io);
   registerExecutions(program, io);
   registerInstances(program, io);
   return program;
@@ -57,7 +60,8 @@ function helpEpilogue(): string {
     'http://127.0.0.1:8000) and --token (CHIME_TOKEN).',
     '',
     'Exit codes: 0 success, 2 bad input or usage, 3 not found, 4 conflict,',
-    '5 unauthorized, 1 anything else (such as an unreachable service).',
+    `5 unauthorized, ${EXIT_DRIFT} drift found (apply --exit-code), 1 anything else (such as an`,
+    'unreachable service).',
     '',
   ].join('\n');
 }
@@ -65,7 +69,7 @@ function helpEpilogue(): string {
 /**
  * Runs the CLI on `argv` (without node and the script) and returns the exit
  * code: 0 success, 2 bad input or usage, 3 not found, 4 conflict,
- * 5 unauthorized, 1 anything else. Errors print their chime code.
+ * 5 unauthorized, 6 drift found (`apply --exit-code`), 1 anything else. Errors print their chime code.
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
@@ -73,6 +77,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ExitCode) return err.exitCode;
     // A message may quote input (a file, a flag): a password in a URL is never printed.
     if (err instanceof ChimeError) {
       io.stderr.write(`chime: ${redactUrlsIn(err.message)} [${err.code}]\n`);

@@ -196,6 +196,13 @@ export const OPTIONS = [
     placeholder: 'size',
   }),
   option({
+    name: 'bulk-body-limit',
+    kind: 'bytes',
+    default: '32mb',
+    doc: 'largest body of PUT /v1/jobs, a list of jobs applied at once (chime apply)',
+    placeholder: 'size',
+  }),
+  option({
     name: 'allow-shell',
     kind: 'boolean',
     default: 'false',

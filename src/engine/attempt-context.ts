@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ExecutionContext } from '../executors/executor.js';
 import type { Job } from '../model/job.js';
@@ -22,6 +23,7 @@ export class AttemptContext implements ExecutionContext {
     readonly attempt: number,
     private readonly abort: AttemptAbort,
     private readonly parentLogger: Logger,
+    readonly traceContext: Context,
   ) {
     this.executionId = claim.execution.id;
     this.fireAt = new Date(claim.execution.fireAt);

@@ -4,6 +4,7 @@ import type { Executor } from '../executors/executor.js';
 import type { Claim } from '../stores/store.js';
 import { AttemptAbort } from './attempt-abort.js';
 import { AttemptContext } from './attempt-context.js';
+import { withAttemptSpan } from './attempt-span.js';
 import type { Clock } from './clock.js';
 import type { HeldLease } from './leases.js';
 import type { AttemptResult } from './outcome.js';
@@ -53,8 +54,15 @@ export async function callTarget(
       );
     }
     const payload = which === 'target' ? payloadOf(claim) : failurePayload(claim);
-    const ctx = new AttemptContext(claim, payload, attempt, abort, deps.logger);
-    return { ok: true, value: await abort.race(executor.run(target, ctx)) };
+    const facts = { claim, attempt, which, targetType: target.type, startedAt: deps.clock.now() };
+    return await withAttemptSpan(facts, async (traceContext) => {
+      const ctx = new AttemptContext(claim, payload, attempt, abort, deps.logger, traceContext);
+      try {
+        return { ok: true, value: await abort.race(executor.run(target, ctx)) };
+      } catch (error) {
+        return { ok: false, error: abort.aborted ? abort.reason : error };
+      }
+    });
   } catch (error) {
     return { ok: false, error: abort.aborted ? abort.reason : error };
   } finally {

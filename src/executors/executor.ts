@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { TSchema } from 'typebox';
 import type { Logger } from 'pino';
 import type { Job } from '../model/job.js';
@@ -22,6 +23,12 @@ export interface ExecutionContext {
   readonly signal: AbortSignal;
   /** A pino logger bound to the job and execution. */
   readonly logger: Logger;
+  /**
+   * The OpenTelemetry context of this attempt, holding its span (a no-op one
+   * when no SDK is registered): start spans of your own under it, or
+   * propagate it. The HTTP, AMQP and NATS targets send it as `traceparent`.
+   */
+  readonly traceContext?: Context;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   type SchedulerEventName,
   type SchedulerEvents,
 } from '../engine/events.js';
-import { POLICY_DEFAULTS, resolvePolicies, type ResolvedPolicies } from '../engine/policies.js';
+import { POLICY_DEFAULTS, type ResolvedPolicies } from '../engine/policies.js';
 import { parseDuration } from '../model/duration.js';
 import { clockSkewMonitorFor, skewedClock, type ClockSkewMonitor } from '../engine/skewed-clock.js';
 import type { Executor } from '../executors/executor.js';
@@ -26,8 +26,11 @@ import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
 import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
+import { withPaused } from './job-records.js';
 import { recordPause } from './pause-record.js';
+import { JobBatches, MAX_CAS_ROUNDS, conflict } from './job-batches.js';
+import type { ApplyOptions, ApplyReport } from './apply.js';
+import { checkSelector, type Selector } from '../model/selector.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 
 /** A job definition as the library takes it: its targets are built-in ones (or a custom executor's, cast). */
@@ -89,27 +92,29 @@ const LIST_EXECUTIONS_CHECK = schemaCheck(
 const DUE_JOBS_CHECK = schemaCheck(
   Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
 );
+const APPLY_CHECK = schemaCheck(
+  Type.Object(
+    { prune: Type.Optional(Type.Unknown()), dryRun: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+);
+const CLEAR_CHECK = schemaCheck(
+  Type.Object(
+    { selector: Type.Unknown(), dryRun: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+);
 const STOP_CHECK = schemaCheck(
   Type.Object(
     { timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })) },
     { additionalProperties: false },
   ),
 );
-/** A job of a {@link Scheduler.submitJobs} / {@link Scheduler.ensureJobs} call, in its rounds. */
-interface PutItem {
-  /** Its index in the batch. */
-  index: number;
-  job: JobDefinition;
-  /** Its id, or the one generated for it. */
-  id: string;
-  /** Its misfire grace: how far in the past a one-shot instant may lie. */
-  graceMs: number;
-  /** The prefix of its error paths: `/<index>`, or '' for a single job. */
-  path: string;
+/** What {@link Scheduler.clearJobs} removed (or, with `dryRun`, would remove): ids in order. */
+export interface ClearReport {
+  dryRun: boolean;
+  remove: string[];
 }
-
-/** Most compare-and-set rounds of one job change before giving up. */
-const MAX_CAS_ROUNDS = 20;
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -138,6 +143,7 @@ export class Scheduler {
   private readonly validator: JobValidator<Target>;
   /** The policies of jobs that name none: {@link POLICY_DEFAULTS} with this scheduler's retention. */
   private readonly policyDefaults: Readonly<ResolvedPolicies>;
+  private readonly batches: JobBatches;
   private engine: Engine | undefined;
   private state: State = 'new';
   private readonly started: Promise<void>;
@@ -163,6 +169,15 @@ export class Scheduler {
     });
     this.validator = new JobValidator<Target>(this.executors, {
       maxPayloadBytes: this.options.maxPayloadBytes,
+    });
+    this.batches = new JobBatches({
+      store: this.options.store,
+      validator: this.validator,
+      targetSchema: this.schemas().target,
+      policyDefaults: this.policyDefaults,
+      now: () => this.now(),
+      ready: () => this.ready(),
+      written: (writes) => this.written(writes),
     });
     this.started = new Promise<void>((resolve, reject) => {
       this.markStarted = resolve;
@@ -303,13 +318,13 @@ export class Scheduler {
    */
   async ensureJob(definition: JobDefinition): Promise<Job> {
     const job = this.validator.validate(definition);
-    return onlyJob(await this.putJobs([job], 'ensure', () => ''));
+    return onlyJob(await this.batches.put([job], 'ensure', () => ''));
   }
 
   /** Creates the job; rejects with `CHIME_ERR_JOB_EXISTS` if its id is taken. */
   async submitJob(definition: JobDefinition): Promise<Job> {
     const job = this.validator.validate(definition);
-    return onlyJob(await this.putJobs([job], 'submit', () => ''));
+    return onlyJob(await this.batches.put([job], 'submit', () => ''));
   }
 
   /**
@@ -322,8 +337,7 @@ export class Scheduler {
    * An empty array resolves to `[]`.
    */
   async ensureJobs(definitions: JobDefinition[]): Promise<Job[]> {
-    const jobs = this.validateBatch(definitions);
-    return this.putJobs(jobs, 'ensure', (i) => `/${i}`);
+    return this.batches.put(this.batches.validate(definitions), 'ensure', (i) => `/${i}`);
   }
 
   /**
@@ -335,8 +349,39 @@ export class Scheduler {
    * — then none of the jobs is created. An empty array resolves to `[]`.
    */
   async submitJobs(definitions: JobDefinition[]): Promise<Job[]> {
-    const jobs = this.validateBatch(definitions);
-    return this.putJobs(jobs, 'submit', (i) => `/${i}`);
+    return this.batches.put(this.batches.validate(definitions), 'submit', (i) => `/${i}`);
+  }
+
+  /**
+   * Jobs as code: brings the store to these definitions (each with an id) in
+   * one store transaction — creates the missing jobs, updates the changed
+   * ones and, with `prune`, removes the jobs whose metadata matches that
+   * selector and that are not among them. Returns the drift it found: ids
+   * created, jobs changed with a field-level diff (secrets redacted), ids
+   * removed, ids unchanged. With `dryRun` it reports and writes nothing.
+   * Every item is validated before anything is read, errors naming the item
+   * by its index (`/3/schedule/expr`).
+   */
+  async apply(definitions: JobDefinition[], options: ApplyOptions = {}): Promise<ApplyReport> {
+    APPLY_CHECK.assert(options, '');
+    if (options.prune !== undefined) checkSelector(options.prune, '/prune');
+    const jobs = this.batches.validate(definitions, { idRequired: true });
+    const items = this.batches.items(jobs, (i) => `/${i}`);
+    await this.ready();
+    return this.batches.apply(items, options);
+  }
+
+  /**
+   * Removes every job whose metadata matches the selector (and their
+   * executions) in one store transaction; returns the ids removed — with
+   * `dryRun`, the ids it would remove, removing nothing.
+   */
+  async clearJobs(params: { selector: Selector; dryRun?: boolean }): Promise<ClearReport> {
+    CLEAR_CHECK.assert(params, '');
+    const prune = checkSelector(params.selector, '/selector');
+    await this.ready();
+    const report = await this.batches.apply([], { prune, dryRun: params.dryRun });
+    return { dryRun: report.dryRun, remove: report.remove };
   }
 
   /** The job, or null. */
@@ -504,108 +549,6 @@ export class Scheduler {
     return nextFireTimes(schedule, params);
   }
 
-  /**
-   * The input of {@link submitJobs} and {@link ensureJobs}: an array of valid
-   * definitions whose ids are distinct; errors name the item by its index.
-   */
-  private validateBatch(definitions: unknown): JobDefinition[] {
-    if (!Array.isArray(definitions)) {
-      throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'job definitions must be an array', {
-        path: '',
-      });
-    }
-    const firstIndex = new Map<string, number>();
-    return definitions.map((definition: unknown, i) => {
-      const job = this.validator.validate(definition, `/${i}`);
-      if (job.id === undefined) return job;
-      const first = firstIndex.get(job.id);
-      if (first !== undefined) {
-        throw new ChimeError(
-          'CHIME_ERR_INVALID_INPUT',
-          `job id "${job.id}" appears twice in the batch: at /${first} and /${i}`,
-          { path: `/${i}/id` },
-        );
-      }
-      firstIndex.set(job.id, i);
-      return job;
-    });
-  }
-
-  /**
-   * Creates (`submit`) or creates and updates (`ensure`) validated jobs with
-   * distinct ids, `pathOf(i)` prefixing the error paths of item `i`. Each
-   * round reads the jobs, checks what depends on them (a taken id, a one-shot
-   * instant in the past), and writes every change in one all-or-nothing
-   * store call; a compare-and-set that fails sends `ensure` to another round.
-   */
-  private async putJobs(
-    jobs: JobDefinition[],
-    mode: 'ensure' | 'submit',
-    pathOf: (i: number) => string,
-  ): Promise<Job[]> {
-    if (jobs.length === 0) return [];
-    const { store } = this.options;
-    const results: Job[] = [];
-    /** The items not settled yet: every one at first, then those of a round whose writes failed. */
-    let pending: PutItem[] = jobs.map((job, index) => {
-      const stored = { ...job, target: { type: 'handler' as const }, metadata: {} };
-      const graceMs = resolvePolicies(stored, this.policyDefaults).misfireGraceMs;
-      return { index, job, id: job.id ?? uuidv7(), graceMs, path: pathOf(index) };
-    });
-    await this.ready();
-    for (let round = 1; ; round++) {
-      const now = this.now();
-      const found = await store.jobsGet({ ids: pending.map((item) => item.id) });
-      const existing = new Map(found.map((record) => [record.id, record]));
-      const writes: JobWrite[] = [];
-      /** The item of each write. */
-      const written: PutItem[] = [];
-      for (const item of pending) {
-        const { job, id, graceMs, path } = item;
-        const current = existing.get(id);
-        if (current && mode === 'submit') throw jobExists(id, path);
-        if (!current) {
-          this.validator.assertNotInPast(job, now, graceMs, path);
-          writes.push({
-            job: newJobRecord(id, job, now),
-            expectedVersion: null,
-            dropPlanned: false,
-          });
-          written.push(item);
-          continue;
-        }
-        const unchanged =
-          current.hash === definitionHash(job) &&
-          (job.paused === undefined || job.paused === current.paused);
-        if (unchanged) {
-          results[item.index] = toJob(current);
-          continue;
-        }
-        const { record, scheduleChanged } = updatedJobRecord(current, job, now);
-        if (scheduleChanged) this.validator.assertNotInPast(job, now, graceMs, path);
-        const dropPlanned = scheduleChanged || (record.paused && !current.paused);
-        writes.push({ job: record, expectedVersion: current.version, dropPlanned });
-        written.push(item);
-      }
-      const failed = writes.length === 0 ? [] : await store.jobsWrite({ writes });
-      if (failed.length === 0) {
-        writes.forEach((write, w) => {
-          const item = written[w];
-          if (item) results[item.index] = toJob(write.job);
-          this.announce(write.job, write.expectedVersion === null);
-        });
-        if (writes.some((write) => write.job.nextFireAt !== null)) this.engine?.wake();
-        return results;
-      }
-      // Nothing was written. A failed insert found its id taken since the read.
-      const first = written[failed[0] ?? 0];
-      if (!first) throw new Error(`the store failed write ${failed[0]} of ${writes.length}`);
-      if (mode === 'submit') throw jobExists(first.id, first.path);
-      if (round >= MAX_CAS_ROUNDS) throw conflict(first.id, first.path);
-      pending = written;
-    }
-  }
-
   private async changeJob(
     id: string,
     change: (
@@ -629,6 +572,15 @@ export class Scheduler {
       if (failed.length === 0) return this.changed(next.record);
     }
     throw conflict(id);
+  }
+
+  /** Announces job writes this instance committed, and wakes the engine for what they make due. */
+  private written(writes: JobWrite[]): void {
+    for (const write of writes) {
+      if (write.remove) this.events.emit('job:removed', { jobId: write.job.id });
+      else this.announce(write.job, write.expectedVersion === null);
+    }
+    if (writes.some((write) => !write.remove && write.job.nextFireAt !== null)) this.engine?.wake();
   }
 
   /** Wakes the engine so it re-reads when work is next due, and announces the change. */
@@ -684,20 +636,6 @@ function executorMap(builtin: Executor[], custom: readonly Executor[]): Map<stri
 
 function notFound(id: string): ChimeError {
   return new ChimeError('CHIME_ERR_JOB_NOT_FOUND', `no job has id "${id}"`, { path: '/id' });
-}
-
-function conflict(id: string, prefix = ''): ChimeError {
-  return new ChimeError(
-    'CHIME_ERR_JOB_CONFLICT',
-    `job "${id}" kept changing under concurrent updates; try again`,
-    { path: `${prefix}/id` },
-  );
-}
-
-function jobExists(id: string, prefix: string): ChimeError {
-  return new ChimeError('CHIME_ERR_JOB_EXISTS', `a job with id "${id}" already exists`, {
-    path: `${prefix}/id`,
-  });
 }
 
 /** The one job of a batch of one. */

@@ -22,6 +22,7 @@ import { eventRoutes } from './routes/events.js';
 import { executionRoutes } from './routes/executions.js';
 import { instanceRoutes } from './routes/instances.js';
 import { jobRoutes } from './routes/jobs.js';
+import { jobSetRoutes } from './routes/job-sets.js';
 import { metaRoutes } from './routes/meta.js';
 import { overviewRoutes } from './routes/overview.js';
 import { JobViews } from './views.js';
@@ -41,6 +42,8 @@ export interface ApiOptions {
   sse?: SseLimits;
   /** Largest request body, in bytes. */
   bodyLimit: number;
+  /** Largest body of `PUT /v1/jobs` (a list of jobs), in bytes. @defaultValue 32 MiB */
+  bulkBodyLimit?: number;
   /** Longest time to receive a whole request. */
   readTimeoutMs: number;
   /** Longest a connection may stay silent while a request is handled. */
@@ -102,6 +105,7 @@ export async function buildApi(options: ApiOptions): Promise<Api> {
   const schemas = options.scheduler.schemas();
   const context = { scheduler: options.scheduler, views: new JobViews(schemas.target), schemas };
   jobRoutes(app, context);
+  jobSetRoutes(app, context, options.bulkBodyLimit);
   executionRoutes(app, context);
   instanceRoutes(app, context);
   metaRoutes(app, context, options.ready);

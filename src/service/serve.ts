@@ -99,6 +99,7 @@ export async function startService(
       logger,
       metrics,
       bodyLimit: config.get('body-limit'),
+      bulkBodyLimit: config.get('bulk-body-limit'),
       readTimeoutMs: config.get('web-read-timeout'),
       writeTimeoutMs: config.get('web-write-timeout'),
       idleTimeoutMs: config.get('web-idle-timeout'),

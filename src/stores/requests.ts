@@ -135,9 +135,10 @@ export interface FinishRequest extends LeaseRef {
 
 /**
  * One job write of `Store.jobsWrite`: an insert (`expectedVersion` null: the
- * id must be free), or a compare-and-set update (the job must still have
+ * id must be free), a compare-and-set update (the job must still have
  * `expectedVersion`), which leaves the job's statistics, `staleSince` and
- * `pruneAfter` as the store has them.
+ * `pruneAfter` as the store has them, or — with `remove` — a compare-and-set
+ * delete of the job and all its executions.
  */
 export interface JobWrite {
   job: JobRecord;
@@ -150,6 +151,12 @@ export interface JobWrite {
    * `completedAt` (its last fire did not happen after all).
    */
   dropPlanned: boolean;
+  /**
+   * Deletes the job `job.id` and all its executions instead, if it still has
+   * `expectedVersion` (not null); fails like an update when its version moved
+   * or it is gone. The rest of `job` is not read.
+   */
+  remove?: boolean;
 }
 
 /** Listing filter of jobs. */

@@ -5,6 +5,7 @@ import { redactUrl } from '../../model/secrets.js';
 import type { ExecutionContext, Executor } from '../executor.js';
 import { AmqpConnections, type AmqpMessage, type Confirmation } from './connections.js';
 import { AMQP_CHIME_HEADERS, AmqpTargetSchema, type AmqpTarget } from './schema.js';
+import { traceHeaders } from '../trace-headers.js';
 
 /** What an amqp attempt records as its result. */
 export interface AmqpResult {
@@ -96,6 +97,7 @@ export function amqpMessage(target: AmqpTarget, ctx: ExecutionContext): AmqpMess
         'x-chime-job-id': ctx.job.id,
         'x-chime-fire-at': ctx.fireAt.toISOString(),
         'x-chime-attempt': ctx.attempt,
+        ...traceHeaders(ctx),
       },
     },
   };

@@ -57,6 +57,7 @@ import {
   type HttpTarget,
   type StatusRange,
 } from './schema.js';
+import { traceHeaders } from '../trace-headers.js';
 
 /** Options of {@link httpExecutor}. */
 export interface HttpExecutorOptions {
@@ -239,6 +240,7 @@ function plan(target: HttpTarget, ctx: ExecutionContext, settings: Settings): Pl
   headers['x-chime-job-id'] = ctx.job.id;
   headers['x-chime-fire-at'] = ctx.fireAt.toISOString();
   headers['x-chime-attempt'] = String(ctx.attempt);
+  Object.assign(headers, traceHeaders(ctx));
   const keys = target.signing
     ? signingKeys(target.signing.secret, '/signing/secret')
     : settings.keys;

@@ -6,6 +6,7 @@ import { parseDuration } from '../../model/duration.js';
 import type { ExecutionContext, Executor } from '../executor.js';
 import { natsEndpoint, NatsConnections, type NatsEndpoint, type NatsLink } from './connections.js';
 import { NATS_CHIME_HEADERS, NatsTargetSchema, type NatsTarget } from './schema.js';
+import { traceHeaders } from '../trace-headers.js';
 
 /**
  * How long a JetStream publish waits for the stream's ack when the target sets
@@ -148,6 +149,7 @@ function natsMessage(target: NatsTarget, ctx: ExecutionContext): NatsMessage {
   h.set('Chime-Job-Id', ctx.job.id);
   h.set('Chime-Fire-At', ctx.fireAt.toISOString());
   h.set('Chime-Attempt', String(ctx.attempt));
+  for (const [name, value] of Object.entries(traceHeaders(ctx))) h.set(name, value);
   const body = target.body ?? JSON.stringify(ctx.payload ?? null);
   return { subject: target.subject, data: Buffer.from(body), headers: h, msgId: ctx.executionId };
 }

@@ -80,12 +80,13 @@ export class MemoryStore implements Store {
       const ok =
         write.expectedVersion === null ? version === undefined : version === write.expectedVersion;
       if (!ok) failed.push(i);
-      else versions.set(id, write.job.version);
+      else versions.set(id, write.remove ? undefined : write.job.version);
     });
     if (failed.length > 0) return failed;
     // … then apply all, one after the other, with no other call in between.
     for (const write of writes) {
       if (write.expectedVersion === null) this.state.addJob(write.job);
+      else if (write.remove) this.state.removeJob(write.job.id);
       else this.replaceJob(write.job, write.dropPlanned);
     }
     return [];

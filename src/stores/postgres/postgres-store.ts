@@ -194,7 +194,7 @@ export class PostgresStore implements Store {
 
   /**
    * The inserts in one `jobsInsert` statement, then one `jobUpdate` per update
-   * (their NOTIFY included, sent only on commit), in one transaction when there
+   * (their NOTIFY included, sent only on commit) or `jobRemove` per removal, in one transaction when there
    * are several writes; each kind in id order, as every batch locks them. A
    * failed write rolls the transaction back once all have been tried.
    */
@@ -220,6 +220,11 @@ export class PostgresStore implements Store {
         for (const i of order) {
           const write = writes[i];
           if (!write || write.expectedVersion === null) continue;
+          if (write.remove) {
+            const params = { id: write.job.id, expected_version: write.expectedVersion };
+            if ((await run('jobRemove', params)).rows.length !== 1) failed.push(i);
+            continue;
+          }
           const { rows } = await run('jobUpdate', {
             ...jobParams(write.job),
             ...this.notifyParams(),

@@ -507,6 +507,8 @@ function sqlOf(s: string) {
     jobsGet: `SELECT ${JOB} FROM ${s}.jobs j WHERE j.id = ANY(@ids::text[])`,
     // One statement: the foreign key's ON DELETE CASCADE removes the executions with it.
     jobDelete: `DELETE FROM ${s}.jobs WHERE id = @id`,
+    // A compare-and-set delete (a removal of jobsWrite); ON DELETE CASCADE takes the executions.
+    jobRemove: `DELETE FROM ${s}.jobs WHERE id = @id AND version = @expected_version RETURNING id`,
     jobsList: jobsList(s, ''),
     // Metadata: containment of the wanted pairs (exact string values), served by jobs_metadata
     // (whose predicate it states: a job with wanted pairs has metadata).

@@ -163,12 +163,17 @@ export class SqliteStore implements Store {
     if (writes.length === 0) return [];
     try {
       return this.write((s) => {
-        // The statements of jobInsert and jobUpdate, each write in turn; every failure is collected.
+        // The statements of jobInsert, jobRemove and jobUpdate, each write in turn; every failure is collected.
         const failed: number[] = [];
         writes.forEach((write, i) => {
           const { job, expectedVersion } = write;
           if (expectedVersion === null) {
             if (s.jobInsert.run(jobParams(job)).changes !== 1) failed.push(i);
+            return;
+          }
+          if (write.remove) {
+            const removed = s.jobRemove.run({ id: job.id, expected_version: expectedVersion });
+            if (removed.changes !== 1) failed.push(i);
             return;
           }
           const bound = { ...jobParams(job), expected_version: expectedVersion };

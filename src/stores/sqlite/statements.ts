@@ -207,6 +207,8 @@ export const SQL = {
       completed_at = @completed_at, last_outcome = @last_outcome, stale_after_ms = @stale_after_ms
     WHERE id = @id AND version = @expected_version`,
   jobDelete: 'DELETE FROM jobs WHERE id = @id',
+  // A compare-and-set delete (a removal of jobsWrite); ON DELETE CASCADE takes the executions.
+  jobRemove: 'DELETE FROM jobs WHERE id = @id AND version = @expected_version',
   // @ids: a JSON array of distinct ids, each looked up by the primary key. CROSS JOIN keeps
   // json_each the outer loop: with `id IN (SELECT value FROM json_each(@ids))` the planner
   // scans a small analyzed jobs table instead.
@@ -337,6 +339,7 @@ export interface Statements {
   jobInsert: Stmt<Row>;
   jobUpdate: Stmt<Row>;
   jobDelete: Stmt<Row>;
+  jobRemove: Stmt<Row>;
   jobsGet: Stmt<JobRow>;
   jobsList: Stmt<JobRow>;
   jobsDue: Stmt<JobRow>;
@@ -379,6 +382,7 @@ export function prepareStatements(db: Database.Database, counter: StatementCount
     jobInsert: p<Row>(SQL.jobInsert),
     jobUpdate: p<Row>(SQL.jobUpdate),
     jobDelete: p<Row>(SQL.jobDelete),
+    jobRemove: p<Row>(SQL.jobRemove),
     jobsGet: p<JobRow>(SQL.jobsGet),
     jobsList: p<JobRow>(SQL.jobsList),
     jobsDue: p<JobRow>(SQL.jobsDue),

@@ -21,6 +21,10 @@ function updateOf(job: JobRecord, expectedVersion: number, dropPlanned = false):
   return { job, expectedVersion, dropPlanned };
 }
 
+function removalOf(job: JobRecord, expectedVersion = job.version): JobWrite {
+  return { job, expectedVersion, dropPlanned: false, remove: true };
+}
+
 function byId(jobs: readonly JobRecord[]): JobRecord[] {
   return [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -164,6 +168,40 @@ export function jobBatchTests(fx: Fixture): void {
       expect(await mustGetJob(store, job.id)).toEqual(paused);
       expect(await mustGetJob(store, done.id)).toEqual({ ...reopened, completedAt: null });
       expect(await mustGetJob(store, other.id)).toEqual(untouched);
+    });
+
+    test('a removal deletes the job and all its executions, beside inserts and updates', async () => {
+      const { store } = fx;
+      const gone = await addJob(store, { version: 3 });
+      const kept = await addJob(store);
+      const fires = [
+        await addExecution(store, { jobId: gone.id, fireAt: T0 }),
+        await addExecution(store, { jobId: gone.id, fireAt: T0 - MIN, status: 'succeeded' }),
+        await addExecution(store, { jobId: gone.id, fireAt: T0, trigger: 'manual' }),
+      ];
+      const keptFire = await addExecution(store, { jobId: kept.id, fireAt: T0 });
+      const fresh = makeJobRecord();
+      const next = { ...kept, hash: 'hash-2', version: 2 };
+      const writes = [insertOf(fresh), removalOf(gone), updateOf(next, 1)];
+      expect(await store.jobsWrite({ writes })).toEqual([]);
+      expect(await store.jobGet({ id: gone.id })).toBeNull();
+      for (const fire of fires) expect(await store.executionGet({ id: fire.id })).toBeNull();
+      expect(await store.executionGet({ id: keptFire.id })).toEqual(keptFire);
+      expect(byId(await store.jobsList({ limit: 10 }))).toEqual(byId([fresh, next]));
+    });
+
+    test('a removal whose version moved, or whose job is gone, fails and nothing is written', async () => {
+      const { store } = fx;
+      const a = await addJob(store, { version: 2 });
+      const b = await addJob(store);
+      const fire = await addExecution(store, { jobId: b.id, fireAt: T0 });
+      const fresh = makeJobRecord();
+      const writes = [removalOf(b), removalOf(a, 1), insertOf(fresh), removalOf(makeJobRecord())];
+      expect(await store.jobsWrite({ writes })).toEqual([1, 3]);
+      expect(await store.jobGet({ id: a.id })).toEqual(a);
+      expect(await store.jobGet({ id: b.id })).toEqual(b);
+      expect(await store.executionGet({ id: fire.id })).toEqual(fire);
+      expect(await store.jobGet({ id: fresh.id })).toBeNull();
     });
 
     test('jobsWrite leaves what the store keeps as it is, like jobUpdate', async () => {

@@ -402,8 +402,12 @@ export class Scheduler {
       paused = { record, now };
       return { record: withPaused(record, false, now), dropPlanned: false };
     });
+    // The job is resumed either way: a record that cannot be written is reported, not thrown.
     if (paused)
-      await recordPause(this.options.store, paused.record, paused.now, this.policyDefaults);
+      await recordPause(this.options.store, paused.record, paused.now, this.policyDefaults).catch(
+        (err: unknown) =>
+          this.options.logger.warn({ err, jobId: id }, 'the pause was not recorded'),
+      );
     return job;
   }
 

@@ -27,6 +27,7 @@ import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
+import { conflict, jobExists, notFound } from './job-errors.js';
 import { recordPause } from './pause-record.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 
@@ -684,24 +685,6 @@ function executorMap(builtin: Executor[], custom: readonly Executor[]): Map<stri
     map.set(executor.type, executor);
   });
   return map;
-}
-
-function notFound(id: string): ChimeError {
-  return new ChimeError('CHIME_ERR_JOB_NOT_FOUND', `no job has id "${id}"`, { path: '/id' });
-}
-
-function conflict(id: string, prefix = ''): ChimeError {
-  return new ChimeError(
-    'CHIME_ERR_JOB_CONFLICT',
-    `job "${id}" kept changing under concurrent updates; try again`,
-    { path: `${prefix}/id` },
-  );
-}
-
-function jobExists(id: string, prefix: string): ChimeError {
-  return new ChimeError('CHIME_ERR_JOB_EXISTS', `a job with id "${id}" already exists`, {
-    path: `${prefix}/id`,
-  });
 }
 
 /** The one job of a batch of one. */

@@ -12,6 +12,7 @@ import {
   type Execution,
   type JobDefinition,
   type Scheduler,
+  type SchedulerEvents,
 } from '../src/index.js';
 import { silent } from './helpers/scheduler.js';
 import { ledgerOf, STORE_CASES } from './helpers/stores.js';
@@ -30,9 +31,13 @@ for (const storeCase of STORE_CASES) {
     function database() {
       const db = storeCase.database();
       cleanups.push(db.cleanup);
-      return async (handler: () => unknown = () => undefined): Promise<Scheduler> => {
+      return async (
+        handler: () => unknown = () => undefined,
+        watch: (s: Scheduler) => void = () => undefined,
+      ): Promise<Scheduler> => {
         const s = createScheduler({ store: db.store(), logger: silent });
         s.setHandler(handler);
+        watch(s);
         cleanups.push(() => s.stop({ timeoutMs: 0 }));
         await s.start();
         return s;
@@ -61,6 +66,7 @@ for (const storeCase of STORE_CASES) {
       policies: Omit<JobDefinition, 'id' | 'schedule'>,
       upMs: number,
       downMs: number,
+      watch?: (s: Scheduler) => void,
     ) {
       const instance = database();
       const first = await instance(() => {
@@ -70,13 +76,16 @@ for (const storeCase of STORE_CASES) {
       await sleep(upMs);
       await first.stop({ timeoutMs: 0 });
       await sleep(downMs);
-      return instance();
+      return instance(undefined, watch);
     }
 
     it('a downtime past the grace under skip: every fire missed, reason downtime', async () => {
-      const s = await downtime(4, { misfire: 'skip', misfireGrace: '200ms' }, 0, 2_500);
+      const events: SchedulerEvents['fire:missed'][] = [];
+      const watch = (second: Scheduler) => second.on('fire:missed', (e) => void events.push(e));
+      const s = await downtime(4, { misfire: 'skip', misfireGrace: '200ms' }, 0, 2_500, watch);
       const executions = await ledger(s, (e) => e.length === 4 && e.every(final));
       expect(executions.map((e) => e.status)).toEqual(Array(4).fill('missed'));
+      expect(events.map((e) => e.reason.code)).toEqual(Array(4).fill('downtime'));
       for (const e of executions) {
         expect(e.reason?.code).toBe('downtime');
         expect(e.reason?.message).toMatch(

@@ -12,7 +12,7 @@ import {
   type Execution,
   type Scheduler,
 } from '../src/index.js';
-import { until } from './helpers/events.js';
+import { collect, until } from './helpers/events.js';
 import { silent } from './helpers/scheduler.js';
 import { ledgerOf, STORE_CASES } from './helpers/stores.js';
 
@@ -50,9 +50,11 @@ for (const storeCase of STORE_CASES) {
       s.setHandler(async () => {
         if (calls++ === 0) await blocked;
       });
+      const events = collect(s, 'fire:skipped');
       await s.ensureJob({ id: 'j', schedule: threeFires(), overlap: 'forbid' });
       const [, second] = await ledger(s, (e) => e[1]?.status === 'skipped');
       release();
+      expect(events.find((e) => e.executionId === second?.id)?.reason.code).toBe('overlap');
       expect(second?.reason).toEqual({
         code: 'overlap',
         message: 'an earlier execution of its job was unfinished (overlap forbid)',

@@ -34,11 +34,13 @@ export function announceEnd(
       );
       return;
     case 'skipped':
-      events.emit('fire:skipped', eventBase(claim));
+      events.emit('fire:skipped', { ...eventBase(claim), reason: decision.reason });
       return;
-    case 'missed':
-      events.emit('fire:missed', { ...eventBase(claim), lateByMs: now - claim.execution.fireAt });
+    case 'missed': {
+      const lateByMs = now - claim.execution.fireAt;
+      events.emit('fire:missed', { ...eventBase(claim), lateByMs, reason: decision.reason });
       return;
+    }
     case 'cancelled':
     case 'buffered':
       return;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorInfo } from '../model/execution.js';
+import type { Reason } from '../model/reason.js';
 
 /** What every execution event names. */
 export interface ExecutionEventBase {
@@ -31,12 +32,12 @@ export interface SchedulerEvents {
   'execution:dead': ExecutionEventBase & { attempt: number; error: ErrorInfo };
   /** The job's onFailure target ran for a dead execution. */
   'execution:on-failure': ExecutionEventBase & { delivered: boolean; error?: ErrorInfo };
-  /** A fire was not run by the misfire policy and is recorded as missed. */
-  'fire:missed': ExecutionEventBase & { lateByMs: number };
+  /** A fire was not run by the misfire policy and is recorded as missed, with its reason. */
+  'fire:missed': ExecutionEventBase & { lateByMs: number; reason: Reason };
   /** More fires were missed than recorded one by one (see MAX_MISSED_RECORDED). */
   'fire:missed-unrecorded': { jobId: string; before: Date };
-  /** A fire was not run by the overlap policy and is recorded as skipped. */
-  'fire:skipped': ExecutionEventBase;
+  /** A fire was not run (the overlap policy, its job paused) and is recorded as skipped, with its reason. */
+  'fire:skipped': ExecutionEventBase & { reason: Reason };
   /** This instance lost the lease of an execution; its attempt was aborted. */
   'lease:lost': ExecutionEventBase & { attempt: number };
   /** A job went without success for its `staleAfter` (reported once per episode, by one instance). */

@@ -10,20 +10,21 @@ import { retentionOf, retryDelay, type ResolvedPolicies } from './policies.js';
 /** How an attempt's code ended. */
 export type AttemptResult = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** An attempt's end, decided: the fenced write to make, and what to announce. */
-export interface Decision {
-  finish: FinishRequest;
-  kind:
-    | 'succeeded'
-    | 'retry'
-    | 'dead'
-    | 'handed-back'
-    | 'skipped'
-    | 'missed'
-    | 'cancelled'
-    | 'buffered';
-  error?: ErrorInfo;
-}
+/**
+ * An attempt's end, decided: the fenced write to make, and what to announce;
+ * a fire not run (or waiting) says why.
+ */
+export type Decision =
+  | {
+      finish: FinishRequest;
+      kind: 'succeeded' | 'retry' | 'dead' | 'handed-back';
+      error?: ErrorInfo;
+    }
+  | {
+      finish: FinishRequest;
+      kind: 'skipped' | 'missed' | 'cancelled' | 'buffered';
+      reason: Reason;
+    };
 
 /** What the decision needs to know about the attempt. */
 export interface AttemptFacts {
@@ -153,7 +154,7 @@ export function decideUnrun(
     },
   );
   if (facts.abandoned) finish.attempt = facts.abandoned;
-  return { kind, finish };
+  return { kind, finish, reason };
 }
 
 /**
@@ -169,7 +170,7 @@ export function decideBuffered(facts: AttemptFacts, reason: Reason, runAt: numbe
     finishedAt: null,
     lastOutcome: null,
   });
-  return { kind: 'buffered', finish };
+  return { kind: 'buffered', finish, reason };
 }
 
 /**

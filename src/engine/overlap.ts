@@ -131,7 +131,7 @@ async function bufferOrSkip(store: Store, facts: AttemptFacts): Promise<Decision
  * quarter of how long it has waited so far, from 1 s to 30 s — prompt after
  * a short run, a few requests a minute during a long one.
  */
-export function bufferWaitMs(waitedMs: number): number {
+function bufferWaitMs(waitedMs: number): number {
   return Math.min(BUFFER_WAIT_MAX_MS, Math.max(BUFFER_WAIT_MIN_MS, Math.floor(waitedMs / 4)));
 }
 

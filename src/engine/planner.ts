@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
-import { reasonAsError, type Reason } from '../model/reason.js';
+import { reasonAsError, reasonOf, type Reason } from '../model/reason.js';
 import type { Share } from '../stores/instances.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { compileJobSchedule } from './job-schedule.js';
@@ -148,12 +148,15 @@ export class Planner {
     }
     if (!this.deps.events.has('fire:missed')) return;
     for (const e of plan.executions) {
-      if (e.status !== 'missed') continue;
+      // Every missed fire of a plan has its reason (see missedExecution).
+      const reason = e.status === 'missed' ? reasonOf(e.error) : undefined;
+      if (!reason) continue;
       this.deps.events.emit('fire:missed', {
         executionId: e.id,
         jobId: job.id,
         fireAt: new Date(e.fireAt),
         lateByMs: now - e.fireAt,
+        reason,
       });
     }
   }

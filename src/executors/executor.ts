@@ -19,7 +19,10 @@ export interface ExecutionContext {
   readonly fireAt: Date;
   /** 1 for the first attempt, 2 for the first retry or take-over, … */
   readonly attempt: number;
-  /** Aborted on timeout, on a lost lease and at shutdown; `signal.reason` says which. */
+  /**
+   * Aborted on timeout, on a lost lease, when a newer fire replaces the
+   * execution (`overlap: 'replace'`) and at shutdown; `signal.reason` says which.
+   */
   readonly signal: AbortSignal;
   /** A pino logger bound to the job and execution. */
   readonly logger: Logger;

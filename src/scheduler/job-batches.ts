@@ -11,6 +11,7 @@ import type { Job, JobDefinition } from '../model/job.js';
 import { toJob } from '../stores/views.js';
 import type { JobWrite } from '../stores/store.js';
 import { applyJobs, type ApplyContext, type ApplyOptions, type ApplyReport } from './apply.js';
+import { conflict, jobExists } from './job-errors.js';
 import { writeFor, type PutItem } from './job-writes.js';
 
 /** What a batch needs of its scheduler. */
@@ -125,19 +126,4 @@ export class JobBatches {
       pending = written;
     }
   }
-}
-
-/** `CHIME_ERR_JOB_CONFLICT`: the job kept changing under concurrent updates. */
-export function conflict(id: string, prefix = ''): ChimeError {
-  return new ChimeError(
-    'CHIME_ERR_JOB_CONFLICT',
-    `job "${id}" kept changing under concurrent updates; try again`,
-    { path: `${prefix}/id` },
-  );
-}
-
-function jobExists(id: string, prefix: string): ChimeError {
-  return new ChimeError('CHIME_ERR_JOB_EXISTS', `a job with id "${id}" already exists`, {
-    path: `${prefix}/id`,
-  });
 }

@@ -27,8 +27,9 @@ import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { withPaused } from './job-records.js';
+import { conflict, notFound } from './job-errors.js';
 import { recordPause } from './pause-record.js';
-import { JobBatches, MAX_CAS_ROUNDS, conflict } from './job-batches.js';
+import { JobBatches, MAX_CAS_ROUNDS } from './job-batches.js';
 import type { ApplyOptions, ApplyReport } from './apply.js';
 import { checkSelector, type Selector } from '../model/selector.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
@@ -447,8 +448,12 @@ export class Scheduler {
       paused = { record, now };
       return { record: withPaused(record, false, now), dropPlanned: false };
     });
+    // The job is resumed either way: a record that cannot be written is reported, not thrown.
     if (paused)
-      await recordPause(this.options.store, paused.record, paused.now, this.policyDefaults);
+      await recordPause(this.options.store, paused.record, paused.now, this.policyDefaults).catch(
+        (err: unknown) =>
+          this.options.logger.warn({ err, jobId: id }, 'the pause was not recorded'),
+      );
     return job;
   }
 
@@ -632,10 +637,6 @@ function executorMap(builtin: Executor[], custom: readonly Executor[]): Map<stri
     map.set(executor.type, executor);
   });
   return map;
-}
-
-function notFound(id: string): ChimeError {
-  return new ChimeError('CHIME_ERR_JOB_NOT_FOUND', `no job has id "${id}"`, { path: '/id' });
 }
 
 /** The one job of a batch of one. */

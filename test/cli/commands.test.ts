@@ -171,6 +171,26 @@ describe('chime jobs and executions', () => {
     expect((await api('jobs', 'rm', 'cli-named')).code).toBe(0);
   });
 
+  it('jobs put -f takes the overlap policies; another is refused at /overlap (exit 2)', async () => {
+    const file = join(dir, 'overlap.yaml');
+    const write = (overlap: string) =>
+      writeFileSync(
+        file,
+        `id: cli-overlap\nschedule: { kind: interval, every: 1h }\noverlap: ${overlap}\n`,
+      );
+    for (const overlap of ['replace', 'buffer_one']) {
+      write(overlap);
+      const put = await api('jobs', 'put', '-f', file, '--json');
+      expect(put.code, put.stderr).toBe(0);
+      expect(JSON.parse(put.stdout)).toMatchObject({ id: 'cli-overlap', overlap });
+    }
+    write('queue');
+    const bad = await api('jobs', 'put', '-f', file);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('/overlap');
+    expect((await api('jobs', 'rm', 'cli-overlap')).code).toBe(0);
+  });
+
   it('jobs list prints a table, --json a page; filters apply', async () => {
     const table = await api('jobs', 'list');
     expect(table.code, table.stderr).toBe(0);

@@ -11,6 +11,7 @@ import type {
   JobRecord,
   JobsListParams,
   Retention,
+  StatsDelta,
 } from './store.js';
 
 /**
@@ -202,4 +203,28 @@ export function pruneAfterPass(
   if (limitReached) return now;
   if (kept > retention.keepLast) return now + PRUNE_DELAY_MS;
   return oldestFinishedAt === null ? null : agedOutAt(oldestFinishedAt, retention);
+}
+
+/** Adds a statistics delta to a job: counts added, last instants raised, staleness ended on `fresh`. */
+export function applyStats(job: JobRecord, delta: StatsDelta): void {
+  const { stats } = job;
+  stats.succeeded += delta.succeeded;
+  stats.failed += delta.failed;
+  stats.missed += delta.missed;
+  stats.skipped += delta.skipped;
+  stats.lastFireAt = latest(stats.lastFireAt, delta.lastFireAt);
+  stats.lastSuccessAt = latest(stats.lastSuccessAt, delta.lastSuccessAt);
+  stats.lastFailureAt = latest(stats.lastFailureAt, delta.lastFailureAt);
+  if (delta.fresh) job.staleSince = null;
+}
+
+function latest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/** When a job with `staleAfterMs` goes stale, or null when it cannot (or already did, or is paused or completed). */
+export function staleAt(job: JobRecord): number | null {
+  if (job.staleAfterMs === null || job.staleSince !== null) return null;
+  if (job.paused || job.completedAt !== null) return null;
+  return (job.stats.lastSuccessAt ?? job.createdAt) + job.staleAfterMs;
 }

@@ -26,10 +26,11 @@ import {
   markMayHaveRun,
   mayHaveRunUnderLease,
   pruneAfterAdding,
+  applyStats,
 } from '../rules.js';
 import { MemoryMaintenance } from './maintenance.js';
 import { MemoryRegistry } from './registry.js';
-import { MemoryState, applyStats, compareIds, copy } from './state.js';
+import { MemoryState, compareIds, copy } from './state.js';
 
 /**
  * The in-process store: state in maps, for tests and ephemeral use. Several

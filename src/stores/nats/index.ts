@@ -1,0 +1,1 @@
+export { natsStore, NatsStore, type NatsStoreOptions } from './nats-store.js';

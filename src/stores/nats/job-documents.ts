@@ -1,0 +1,136 @@
+/**
+ * The jobs bucket: one document per job (`documents.ts`), mirrored in memory
+ * (`mirror.ts`) for the scans, and changed only by compare-and-set on a
+ * document's KV revision — the one step that makes each job's writes atomic
+ * and fences every lease and outcome.
+ */
+import { JetStreamApiError } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { unavailable } from './connection.js';
+import { decode, dueOf, encode, keyOf, type JobDocument } from './documents.js';
+import { Mirror, type Entry } from './mirror.js';
+
+/** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
+const CAS_ATTEMPTS = 50;
+
+/** True when a write failed because the key's revision was not the expected one. */
+export function isConflict(err: unknown): boolean {
+  return (
+    (err instanceof JetStreamApiError && err.code === 10071) ||
+    (err instanceof Error && /wrong last sequence/i.test(err.message))
+  );
+}
+
+/** The jobs bucket and its mirror. */
+export class JobDocuments {
+  readonly mirror: Mirror<JobDocument>;
+  /** Called with the earliest due instant when a document makes work due sooner than it did. */
+  private readonly sooner = new Set<(dueAt: number) => void>();
+  /** Execution id to job id, for the executions with work the mirror holds. */
+  private readonly active = new Map<string, string>();
+
+  constructor(private readonly kv: KV) {
+    this.mirror = new Mirror<JobDocument>(
+      (doc) => doc,
+      (_key, before, after) => {
+        for (const e of before?.active ?? []) this.active.delete(e.id);
+        for (const e of after?.active ?? []) this.active.set(e.id, e.jobId);
+        const due = after && dueOf(after);
+        if (due === null || due === undefined) return;
+        const was = before && dueOf(before);
+        if (was === null || was === undefined || due < was) for (const f of this.sooner) f(due);
+      },
+    );
+  }
+
+  /** Subscribes to work made due sooner (by any instance's write). */
+  onSooner(listener: (dueAt: number) => void): () => void {
+    this.sooner.add(listener);
+    return () => this.sooner.delete(listener);
+  }
+
+  /** The job of an execution with work, as the mirror knows it. */
+  jobOfActive(id: string): string | undefined {
+    return this.active.get(id);
+  }
+
+  /** The job's document as the bucket holds it now, or null. */
+  async read(jobId: string): Promise<Entry<JobDocument> | null> {
+    const key = keyOf(jobId);
+    const entry = await this.kv.get(key).catch((err: unknown) => {
+      throw unavailable(err, 'reading a job');
+    });
+    if (!entry || entry.operation !== 'PUT') return null;
+    const doc = decode<JobDocument>(entry.value);
+    this.mirror.written(key, doc, entry.revision);
+    return { value: doc, revision: entry.revision };
+  }
+
+  /** Creates a job's document; false when the job exists. */
+  async create(doc: JobDocument): Promise<boolean> {
+    const key = keyOf(doc.job.id);
+    try {
+      this.mirror.written(key, doc, await this.kv.create(key, encode(doc)));
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw unavailable(err, 'creating a job');
+    }
+  }
+
+  /** Writes a document if the job is still at `revision`; false when it moved. */
+  async replace(doc: JobDocument, revision: number): Promise<boolean> {
+    const key = keyOf(doc.job.id);
+    try {
+      this.mirror.written(key, doc, await this.kv.update(key, encode(doc), revision));
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw unavailable(err, 'writing a job');
+    }
+  }
+
+  /** Deletes a job's document if it is still at `revision`; false when it moved. */
+  async remove(jobId: string, revision: number): Promise<boolean> {
+    const key = keyOf(jobId);
+    try {
+      await this.kv.delete(key, { previousSeq: revision });
+      this.mirror.deleted(key);
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw unavailable(err, 'deleting a job');
+    }
+  }
+
+  /**
+   * Changes a job's document by compare-and-set: `change` gets a copy of the
+   * document as last known and returns its answer and whether to write the
+   * copy; on a conflict it runs again on a fresh read. Returns the answer of
+   * the run that counted, with the document it left, or null when the job is absent.
+   * `prepare` runs before each write (what must be written before the document).
+   */
+  async change<R>(
+    jobId: string,
+    change: (doc: JobDocument) => { answer: R; write: boolean },
+    prepare?: (answer: R) => Promise<void>,
+  ): Promise<{ answer: R; doc: JobDocument } | null> {
+    // The mirror may lag another instance's write: a decision to write nothing
+    // is taken again on a fresh read, a write fails its compare-and-set.
+    let entry = this.mirror.get(keyOf(jobId));
+    let fresh = false;
+    if (!entry) [entry, fresh] = [(await this.read(jobId)) ?? undefined, true];
+    for (let attempt = 0; attempt < CAS_ATTEMPTS && entry; attempt++) {
+      const doc = structuredClone(entry.value);
+      const { answer, write } = change(doc);
+      if (!write && fresh) return { answer, doc: entry.value };
+      if (write) {
+        await prepare?.(answer);
+        if (await this.replace(doc, entry.revision)) return { answer, doc };
+      }
+      [entry, fresh] = [(await this.read(jobId)) ?? undefined, true];
+    }
+    if (!entry) return null;
+    throw unavailable(new Error(`job ${jobId} kept changing`), 'writing a job');
+  }
+}

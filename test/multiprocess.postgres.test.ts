@@ -24,6 +24,7 @@ import { newJobRecord } from '../src/scheduler/job-records.js';
 import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { StoreChange } from '../src/stores/store.js';
 import { until } from './helpers/events.js';
+import { watchChanges } from './helpers/store-changes.js';
 import { tempDir } from './helpers/files.js';
 import {
   callsByFire,
@@ -410,22 +411,3 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     expectNoLoss(await storedExecutions(schema), records);
   }, 60_000);
 });
-
-/** `store`, recording every change it announces (the proxy forwards everything else). */
-function watchChanges(store: Store, changes: StoreChange[]): Store {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'onChange') {
-        return (listener: (change: StoreChange) => void) =>
-          target.onChange?.((change) => {
-            changes.push(change);
-            listener(change);
-          });
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function'
-        ? (value as (...args: unknown[]) => unknown).bind(target)
-        : value;
-    },
-  });
-}

@@ -1,14 +1,25 @@
 /**
  * The NATS store: the conformance suite against the machine's NATS server,
  * each test on a bucket prefix of its own (its buckets deleted after), then
- * what only NATS has — provisioning by many instances at once, a server
- * without JetStream, and the KV watch that wakes another instance.
+ * what only NATS has — provisioning by ten instances at once on an empty
+ * server, a server without JetStream, the schema guards, and the KV watch
+ * that wakes another instance at a fire's instant.
  */
-import { describe } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { createScheduler, once, type Scheduler } from '../../src/index.js';
+import { isChimeError } from '../../src/errors.js';
 import { natsStore } from '../../src/stores/nats/index.js';
+import type { StoreChange } from '../../src/stores/store.js';
+import { until } from '../helpers/events.js';
+import { silent } from '../helpers/scheduler.js';
 import { serviceAvailable } from '../helpers/services.js';
+import { watchChanges } from '../helpers/store-changes.js';
 import { describeStoreConformance } from './conformance.js';
-import { NATS_URL, dropPrefix, freshPrefix } from './nats-fixture.js';
+import { NATS_URL, dropPrefix, freshPrefix, natsStores, streamsOf } from './nats-fixture.js';
 
 const available = await serviceAvailable('nats');
 
@@ -22,4 +33,157 @@ describe.skipIf(!available)('nats', () => {
       reopen: async () => natsStore({ servers: NATS_URL, prefix }),
     };
   });
+
+  describe('nats store', () => {
+    const { makeStore, cleanup } = natsStores();
+    const schedulers: Scheduler[] = [];
+    afterEach(async () => {
+      await Promise.all(schedulers.splice(0).map((s) => s.stop({ timeoutMs: 1_000 })));
+      await cleanup();
+    });
+
+    test('ten stores opening one empty prefix at once make one of each bucket, and all open', async () => {
+      const prefix = freshPrefix();
+      const stores = Array.from({ length: 10 }, () => makeStore({ prefix }));
+      const results = await Promise.allSettled(stores.map((store) => store.open()));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(await streamsOf(prefix)).toEqual(
+        ['history', 'instances', 'jobs', 'meta'].map((part) => `KV_${prefix}_${part}`),
+      );
+      const migrated = await Promise.all(stores.map((store) => store.migrate()));
+      expect(migrated.flat()).toEqual([]);
+      for (const store of stores) expect(await store.jobGet({ id: 'x' })).toBeNull();
+    });
+
+    test('migrate: false on an empty prefix fails clearly and creates nothing; migrate() then applies the schema', async () => {
+      const store = makeStore({ migrate: false });
+      await expect(store.open()).rejects.toMatchObject({ code: 'CHIME_ERR_STORE_SCHEMA_OUTDATED' });
+      expect(await streamsOf(store.prefix)).toEqual([]);
+      await expect(store.jobGet({ id: 'x' })).rejects.toMatchObject({
+        code: 'CHIME_ERR_STORE_UNAVAILABLE',
+      });
+      expect(await store.migrate()).toEqual([1]);
+      await store.open();
+      expect(await store.jobGet({ id: 'x' })).toBeNull();
+    });
+
+    test('a store holding a newer schema is refused with CHIME_ERR_STORE_SCHEMA_TOO_NEW', async () => {
+      const store = makeStore();
+      await store.open();
+      const nc = await connect({ servers: NATS_URL });
+      try {
+        const meta = await new Kvm(nc).open(`${store.prefix}_meta`);
+        await meta.put('schema', '999');
+      } finally {
+        await nc.close();
+      }
+      const newer = makeStore({ prefix: store.prefix });
+      await expect(newer.open()).rejects.toMatchObject({ code: 'CHIME_ERR_STORE_SCHEMA_TOO_NEW' });
+      await expect(newer.migrate()).rejects.toMatchObject({
+        code: 'CHIME_ERR_STORE_SCHEMA_TOO_NEW',
+      });
+    });
+
+    test.each([
+      [{ servers: [] }, '/servers'],
+      [{ servers: 'not a url' }, '/servers'],
+      [{ servers: NATS_URL, prefix: 'a.b' }, '/prefix'],
+      [{ servers: NATS_URL, replicas: 0 }, '/replicas'],
+      [{ servers: NATS_URL, timeoutMs: 5 }, '/timeoutMs'],
+    ])('the options %j are refused with CHIME_ERR_OPTION_INVALID at %s', (options, path) => {
+      expect(() => natsStore(options as never)).toThrow(
+        expect.objectContaining({ code: 'CHIME_ERR_OPTION_INVALID', path }),
+      );
+    });
+
+    test('a job ensured on instance A with a fire 300 ms ahead runs on B at its instant, though B polls every 30 s', async () => {
+      const prefix = freshPrefix();
+      // A cannot take the job: with concurrency 1 it holds at most 2 executions, and two
+      // long "hog" fires fill both. Only B can run it, and B, sleeping up to 30 s between
+      // polls, hears of it only through the store's KV watch.
+      const a = createScheduler({
+        store: makeStore({ prefix }),
+        instanceId: 'a',
+        concurrency: 1,
+        logger: silent,
+      });
+      schedulers.push(a);
+      let releaseHogs: () => void = () => undefined;
+      const hogs = new Promise<void>((resolve) => (releaseHogs = resolve));
+      a.handle('hog', () => hogs);
+      const ranOnA: string[] = [];
+      a.setHandler((ctx) => void ranOnA.push(ctx.job.id));
+      await a.start();
+      const hogAt = new Date(Date.now() + 200);
+      for (const id of ['hog-1', 'hog-2'])
+        await a.ensureJob({ id, schedule: once(hogAt), target: { type: 'handler', name: 'hog' } });
+      await until(() => a.status().running === 1 && a.status().held === 2, 5_000, 'A full');
+
+      const changes: StoreChange[] = [];
+      const b = createScheduler({
+        store: watchChanges(makeStore({ prefix }), changes),
+        instanceId: 'b',
+        pollIntervalMs: 30_000,
+        logger: silent,
+      });
+      schedulers.push(b);
+      const ranOnB: { jobId: string; lateMs: number }[] = [];
+      b.setHandler(
+        (ctx) => void ranOnB.push({ jobId: ctx.job.id, lateMs: Date.now() - ctx.fireAt.getTime() }),
+      );
+      await b.start();
+      await new Promise((resolve) => setTimeout(resolve, 500)); // B's start-up cycles are over: it sleeps
+
+      const fireAt = Date.now() + 300;
+      await a.ensureJob({ id: 'notify-me', schedule: once(new Date(fireAt)) });
+      await until(() => ranOnB.length > 0, 3_000, 'B fires the job');
+      expect(ranOnB).toEqual([{ jobId: 'notify-me', lateMs: expect.any(Number) }]);
+      expect(ranOnB[0]?.lateMs).toBeGreaterThanOrEqual(0);
+      expect(ranOnB[0]?.lateMs).toBeLessThanOrEqual(250);
+      expect(changes.some((c) => c.dueAt === fireAt)).toBe(true); // what B heard
+      expect(ranOnA).toEqual([]);
+      releaseHogs();
+    }, 30_000);
+  });
+
+  describe('a server without JetStream', () => {
+    let server: ChildProcess | undefined;
+    afterAll(() => void server?.kill('SIGKILL'));
+
+    test('fails open() at once with CHIME_ERR_STORE_JETSTREAM_UNAVAILABLE', async () => {
+      const port = await freePort();
+      server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+      const store = natsStore({ servers: `nats://127.0.0.1:${port}`, prefix: freshPrefix() });
+      let error: unknown;
+      const started = Date.now();
+      for (
+        let tries = 0;
+        tries < 50 && !isChimeError(error, 'CHIME_ERR_STORE_JETSTREAM_UNAVAILABLE');
+        tries++
+      ) {
+        error = await store.open().then(
+          () => null,
+          (err: unknown) => err,
+        );
+        if (isChimeError(error, 'CHIME_ERR_STORE_UNAVAILABLE'))
+          await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(error).toMatchObject({ code: 'CHIME_ERR_STORE_JETSTREAM_UNAVAILABLE' });
+      expect(String(error)).toMatch(/JetStream disabled.*nats-server 2\.9 or later/);
+      expect(Date.now() - started).toBeLessThan(6_000);
+      await store.close();
+    });
+  });
 });
+
+/** A TCP port free on the loopback interface right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

@@ -14,7 +14,7 @@ import {
   type NatsConnection,
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { ChimeError, isChimeError } from '../../errors.js';
 import { natsEndpoint } from '../../executors/nats/connections.js';
@@ -94,6 +94,8 @@ export interface Buckets {
 }
 
 const BUCKETS = ['jobs', 'history', 'instances', 'meta'] as const;
+/** JetStream's API error code of a stream that does not exist. */
+const STREAM_NOT_FOUND = 10059;
 
 /** Connects, checks the server and opens (creating unless `create` is false) the buckets. */
 export async function openBuckets(
@@ -105,9 +107,18 @@ export async function openBuckets(
     await checkServer(nc, settings);
     const kvm = new Kvm(jetstream(nc, { timeout: settings.timeoutMs }));
     const config = { history: 1, replicas: settings.replicas, timeout: settings.timeoutMs };
-    const open = (part: (typeof BUCKETS)[number]) => {
+    const open = async (part: (typeof BUCKETS)[number]) => {
       const name = `${settings.prefix}_${part}`;
-      return create ? kvm.create(name, config) : kvm.open(name, { bindOnly: true });
+      if (create) return kvm.create(name, config);
+      const kv = await kvm.open(name);
+      await kv.status().catch((err: unknown) => {
+        if (!(err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND)) throw err;
+        throw new ChimeError(
+          'CHIME_ERR_STORE_SCHEMA_OUTDATED',
+          `the NATS store with prefix ${settings.prefix} lacks its bucket ${name}: run chime migrate`,
+        );
+      });
+      return kv;
     };
     const [jobs, history, instances, meta] = await Promise.all(BUCKETS.map(open));
     if (!jobs || !history || !instances || !meta) throw new Error('a bucket did not open');
@@ -172,4 +183,11 @@ export function unavailable(err: unknown, doing: string): ChimeError {
       cause: err,
     },
   );
+}
+
+/** Removes every message of a bucket's key, its delete marker included (see `history.ts`). */
+export function purgeOf(nc: NatsConnection, bucket: string): (key: string) => Promise<unknown> {
+  const manager = jetstreamManager(nc);
+  return async (key) =>
+    (await manager).streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${key}`, keep: 0 });
 }

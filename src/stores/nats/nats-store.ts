@@ -36,6 +36,7 @@ import type {
 import { checkSchema, writeSchema } from './schema.js';
 import {
   openBuckets,
+  purgeOf,
   resolveOptions,
   unavailable,
   type Buckets,
@@ -112,7 +113,7 @@ export class NatsStore implements Store {
     const parts = await opening?.catch(() => undefined);
     if (!parts) return;
     parts.docs.mirror.stop();
-    parts.history.mirror.stop();
+    parts.history.stop();
     this.registry.stop();
     await parts.nc.close().catch(() => undefined);
   }
@@ -316,7 +317,7 @@ export class NatsStore implements Store {
       if (this.settings.migrate) await writeSchema(buckets);
       else await checkSchema(buckets, this.settings.prefix);
       const docs = new JobDocuments(buckets.jobs);
-      const history = new History(buckets.history);
+      const history = new History(buckets.history, purgeOf(nc, `${this.prefix}_history`));
       docs.onSooner((dueAt) => {
         for (const listener of this.listeners) listener({ dueAt });
       });

@@ -6,7 +6,7 @@
  * dropped afterwards; worker processes are killed even when a test fails.
  *
  * The handlers' own count (each call appends a line to its process's record
- * file, see `workers/postgres-instance.ts`) is checked against the store.
+ * file, see `workers/store-instance.ts`) is checked against the store.
  */
 import { join } from 'node:path';
 import pg from 'pg';
@@ -35,7 +35,7 @@ import {
 } from './helpers/takeover.js';
 import { silent } from './helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
-import type { PostgresWorkerConfig } from './workers/postgres-instance.js';
+import type { StoreWorkerConfig } from './workers/store-instance.js';
 import {
   errorsOf,
   expectContiguous,
@@ -44,7 +44,7 @@ import {
   spawnWorker,
   stopWorker,
   type Worker,
-} from './helpers/postgres-workers.js';
+} from './helpers/store-workers.js';
 import { insertJob } from './helpers/jobs.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
@@ -90,7 +90,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     cleanups.push(() => store.close());
     await store.open();
     const recordFile = (name: string) => join(dir, `${name}.jsonl`);
-    const start = (name: string, options: Partial<PostgresWorkerConfig> = {}) => {
+    const start = (name: string, options: Partial<StoreWorkerConfig> = {}) => {
       const worker = spawnWorker({
         connectionString: DATABASE_URL,
         schema,
@@ -274,7 +274,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     const ids = range(100).map((i) => `tick-${i}`);
     const names = ['a', 'b', 'c', 'd', 'e'];
     // Leases of 30 s (the default): a takeover within seconds is the registry's, not the lease's.
-    const events: PostgresWorkerConfig['events'] = ['error', 'instance:dead'];
+    const events: StoreWorkerConfig['events'] = ['error', 'instance:dead'];
     for (const name of names.slice(0, 4)) start(name, { events });
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;

@@ -6,7 +6,6 @@
  * that wakes another instance at a fire's instant.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
@@ -15,6 +14,7 @@ import { isChimeError } from '../../src/errors.js';
 import { natsStore } from '../../src/stores/nats/index.js';
 import type { StoreChange } from '../../src/stores/store.js';
 import { until } from '../helpers/events.js';
+import { freePort } from '../helpers/nats-cluster.js';
 import { silent } from '../helpers/scheduler.js';
 import { serviceAvailable } from '../helpers/services.js';
 import { watchChanges } from '../helpers/store-changes.js';
@@ -175,15 +175,3 @@ describe.skipIf(!available)('nats', () => {
     });
   });
 });
-
-/** A TCP port free on the loopback interface right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}

@@ -20,6 +20,12 @@ export interface JobDocument {
   fires: number[];
   /** How many finished (prunable) executions the job keeps in the history bucket. */
   kept: number;
+  /**
+   * A random id of the write that stored this version: two writers who make
+   * the same change still store different bytes, so a writer can tell its own
+   * write from another's (see `JobDocuments.replace`).
+   */
+  writeId?: string;
 }
 
 /** What the store remembers of a finished execution, from the history bucket's watch. */

@@ -11,6 +11,7 @@
  * `registry.ts`; pruning and staleness: `maintenance.ts`; the work on
  * executions: `executions.ts`; connection and buckets: `connection.ts`.
  */
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ChimeError } from '../../errors.js';
 import type { Share } from '../instances.js';
@@ -316,7 +317,11 @@ export class NatsStore implements Store {
     try {
       if (this.settings.migrate) await writeSchema(buckets);
       else await checkSchema(buckets, this.settings.prefix);
-      const docs = new JobDocuments(buckets.jobs);
+      const docs = new JobDocuments(
+        buckets.jobs,
+        jetstream(nc, { timeout: this.settings.timeoutMs }),
+        `${this.prefix}_jobs`,
+      );
       const history = new History(buckets.history, purgeOf(nc, `${this.prefix}_history`));
       docs.onSooner((dueAt) => {
         for (const listener of this.listeners) listener({ dueAt });

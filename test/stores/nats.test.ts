@@ -19,6 +19,7 @@ import { silent } from '../helpers/scheduler.js';
 import { serviceAvailable } from '../helpers/services.js';
 import { watchChanges } from '../helpers/store-changes.js';
 import { describeStoreConformance } from './conformance.js';
+import { makeJobRecord } from './records.js';
 import { NATS_URL, dropPrefix, freshPrefix, natsStores, streamsOf } from './nats-fixture.js';
 
 const available = await serviceAvailable('nats');
@@ -83,6 +84,30 @@ describe.skipIf(!available)('nats', () => {
         code: 'CHIME_ERR_STORE_SCHEMA_TOO_NEW',
       });
     });
+
+    test('an idle scheduler over 2,000 far-future jobs sends about one message a second to NATS', async () => {
+      const store = makeStore();
+      await store.open();
+      const far = Date.now() + 86_400_000;
+      const writes = Array.from({ length: 2_000 }, (_, i) => ({
+        job: makeJobRecord({ id: `far-${i}`, nextFireAt: far }),
+        expectedVersion: null,
+        dropPlanned: false,
+      }));
+      for (let i = 0; i < writes.length; i += 200)
+        expect(await store.jobsWrite({ writes: writes.slice(i, i + 200) })).toEqual([]);
+      const scheduler = createScheduler({ store, instanceId: 'idle', logger: silent });
+      schedulers.push(scheduler);
+      await scheduler.start();
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // its start-up is over
+      const before = store.usage().statements;
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      const perSecond = (store.usage().statements - before) / 6;
+      console.info(
+        `nats: an idle scheduler over 2,000 jobs sent ${perSecond.toFixed(2)} messages/s`,
+      );
+      expect(perSecond).toBeLessThanOrEqual(1.5);
+    }, 30_000);
 
     test.each([
       [{ servers: [] }, '/servers'],

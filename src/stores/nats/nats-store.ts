@@ -33,6 +33,7 @@ import type {
   Store,
   StoreCapabilities,
   StoreChange,
+  StoreUsage,
 } from '../store.js';
 import { checkSchema, writeSchema } from './schema.js';
 import {
@@ -75,6 +76,8 @@ export class NatsStore implements Store {
   private opening: Promise<Parts> | undefined;
   private opened: Parts | undefined;
   private nextDue: { generation: number; at: number | null } | undefined;
+  /** Messages sent by the connection closed last (for {@link usage} after close). */
+  private sentBeforeClose = 0;
 
   constructor(options: NatsStoreOptions) {
     this.settings = resolveOptions(options);
@@ -116,6 +119,7 @@ export class NatsStore implements Store {
     parts.docs.mirror.stop();
     parts.history.stop();
     this.registry.stop();
+    this.sentBeforeClose = parts.nc.stats().outMsgs;
     await parts.nc.close().catch(() => undefined);
   }
 
@@ -126,6 +130,11 @@ export class NatsStore implements Store {
     } finally {
       await nc.close().catch(() => undefined);
     }
+  }
+
+  /** Messages this store sent to NATS (requests and publishes), as its `statements`. */
+  usage(): StoreUsage {
+    return { statements: this.opened?.nc.stats().outMsgs ?? this.sentBeforeClose };
   }
 
   onChange(listener: (change: StoreChange) => void): () => void {

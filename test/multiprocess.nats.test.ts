@@ -9,10 +9,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { every, natsStore, type Store } from '../src/index.js';
-import { newJobRecord } from '../src/scheduler/job-records.js';
+import { natsStore } from '../src/index.js';
 import { tempDir } from './helpers/files.js';
-import { insertJob } from './helpers/jobs.js';
+import { insertEverySecond } from './helpers/jobs.js';
 import { startNatsCluster, type NatsCluster } from './helpers/nats-cluster.js';
 import {
   callsByFire,
@@ -89,7 +88,7 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
     const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0); // every instance up, every job in, before the first fire
     return { prefix, store, ids, t0, recordFile, start };
   }
@@ -166,19 +165,6 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
     expect(figures.lagAfterP99).toBeLessThan(LAG_AFTER_MS);
   }, 60_000);
 });
-
-/** Inserts jobs firing every second from `t0` straight into the store. */
-async function insertJobs(store: Store, ids: string[], t0: number): Promise<void> {
-  const now = Date.now();
-  await Promise.all(
-    ids.map((id) =>
-      insertJob(
-        store,
-        newJobRecord(id, { id, schedule: every('1s', { startAt: new Date(t0) }) }, now),
-      ),
-    ),
-  );
-}
 
 /**
  * Prints a run's figures: fires due by the end (less the last, which a stop

@@ -13,14 +13,11 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   createScheduler,
-  every,
   once,
   postgresStore,
   type Attempt,
   type Scheduler,
-  type Store,
 } from '../src/index.js';
-import { newJobRecord } from '../src/scheduler/job-records.js';
 import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { StoreChange } from '../src/stores/store.js';
 import { until } from './helpers/events.js';
@@ -45,7 +42,7 @@ import {
   stopWorker,
   type Worker,
 } from './helpers/store-workers.js';
-import { insertJob } from './helpers/jobs.js';
+import { insertEverySecond } from './helpers/jobs.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
 const available = await serviceAvailable('postgres');
@@ -105,19 +102,6 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     return { schema, store, recordFile, start };
   }
 
-  /** Inserts jobs firing every second from `t0` straight into the store (fast, and every instance hears of them). */
-  async function insertJobs(store: Store, ids: string[], t0: number): Promise<void> {
-    const now = Date.now();
-    await Promise.all(
-      ids.map((id) =>
-        insertJob(
-          store,
-          newJobRecord(id, { id, schedule: every('1s', { startAt: new Date(t0) }) }, now),
-        ),
-      ),
-    );
-  }
-
   async function storedExecutions(schema: string): Promise<StoredExecution[]> {
     const { rows } = await admin.query<StoredExecution>(
       `SELECT id, job_id, fire_at::float8 AS fire_at, status, attempt, attempts
@@ -154,7 +138,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
     const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0); // every instance was up, and every job in, before the first fire
     await sleepUntil(t0 + (FIRES - 1) * 1000 + 600);
     await Promise.all(workers.map(stopWorker));
@@ -180,7 +164,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
     const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0);
 
     // Kill the instance running the most handlers (of fires 5 and 6) at that moment: an
@@ -278,7 +262,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     for (const name of names.slice(0, 4)) start(name, { events });
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0);
 
     await sleepUntil(t0 + 5_000);
@@ -362,7 +346,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
     const t0 = Math.ceil((Date.now() + 2_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
 
     const terminate = async () => {
       const { rows } = await admin.query<{ pid: number }>(

@@ -228,3 +228,26 @@ export function staleAt(job: JobRecord): number | null {
   if (job.paused || job.completedAt !== null) return null;
   return (job.stats.lastSuccessAt ?? job.createdAt) + job.staleAfterMs;
 }
+
+/**
+ * Applies an accepted {@link FinishRequest} to its execution: the new status
+ * and due time, the attempts it appends, its result, error and onFailure
+ * state, and the lease it keeps or gives back. The caller checked the fence
+ * and {@link isFinishable}.
+ */
+export function applyFinish(e: ExecutionRecord, finish: FinishRequest): void {
+  e.status = finish.status;
+  if (finish.runAt !== undefined) e.runAt = finish.runAt;
+  if (finish.abandoned) e.attempts.push(structuredClone(finish.abandoned));
+  if (finish.attempt) {
+    e.attempts.push(structuredClone(finish.attempt));
+    e.attempt = finish.attempt.attempt;
+    e.startedAt = Date.parse(finish.attempt.startedAt);
+  }
+  if (finish.result !== undefined) e.result = structuredClone(finish.result);
+  if (finish.error !== undefined) e.error = { ...finish.error };
+  e.onFailure = finish.onFailure;
+  e.finishedAt = finish.finishedAt;
+  e.leaseOwner = finish.keepLeaseUntil === undefined ? null : e.leaseOwner;
+  e.leaseUntil = finish.keepLeaseUntil ?? null;
+}

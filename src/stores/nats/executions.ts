@@ -16,6 +16,7 @@ import {
   mayHaveRunUnderLease,
   pruneAfterAdding,
   applyStats,
+  applyFinish,
 } from '../rules.js';
 import type {
   Claim,
@@ -283,20 +284,7 @@ function finishOne(doc: JobDocument, finish: FinishRequest): boolean {
   const e = doc.active.find((x) => x.id === finish.id);
   if (!e || e.leaseToken !== finish.leaseToken || e.leaseOwner === null) return false;
   if (!isFinishable(e, finish)) return false;
-  e.status = finish.status;
-  if (finish.runAt !== undefined) e.runAt = finish.runAt;
-  if (finish.abandoned) e.attempts.push(structuredClone(finish.abandoned));
-  if (finish.attempt) {
-    e.attempts.push(structuredClone(finish.attempt));
-    e.attempt = finish.attempt.attempt;
-    e.startedAt = Date.parse(finish.attempt.startedAt);
-  }
-  if (finish.result !== undefined) e.result = structuredClone(finish.result);
-  if (finish.error !== undefined) e.error = { ...finish.error };
-  e.onFailure = finish.onFailure;
-  e.finishedAt = finish.finishedAt;
-  e.leaseOwner = finish.keepLeaseUntil === undefined ? null : e.leaseOwner;
-  e.leaseUntil = finish.keepLeaseUntil ?? null;
+  applyFinish(e, finish);
   const { job } = doc;
   if (finish.lastOutcome) job.lastOutcome = { ...finish.lastOutcome };
   if (finish.stats) applyStats(job, finish.stats);

@@ -11,17 +11,11 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  createScheduler,
-  once,
-  postgresStore,
-  type Attempt,
-  type Scheduler,
-} from '../src/index.js';
+import { postgresStore, type Attempt, type Scheduler } from '../src/index.js';
 import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { StoreChange } from '../src/stores/store.js';
 import { until } from './helpers/events.js';
-import { watchChanges } from './helpers/store-changes.js';
+import { expectWokenAcross } from './helpers/wake-across.js';
 import { tempDir } from './helpers/files.js';
 import {
   callsByFire,
@@ -30,7 +24,6 @@ import {
   takeoverMs,
   type HandlerCall,
 } from './helpers/takeover.js';
-import { silent } from './helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
 import type { StoreWorkerConfig } from './workers/store-instance.js';
 import {
@@ -287,53 +280,16 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
 
   it('a job ensured on instance A with a fire 300 ms ahead is fired by instance B, polling every 30 s, at its instant (NOTIFY)', async () => {
     const { schema } = await setup();
-    const store = (changes: StoreChange[] = []) =>
-      watchChanges(postgresStore({ connectionString: DATABASE_URL, schema }), changes);
-    // A cannot take the job: with concurrency 1 it holds at most 2 executions (one
-    // running, one queued behind it), and two long "hog" fires fill both. It still
-    // plans the job (unleased, for others to claim) — or B plans it first. Either
-    // way only B can run it, and B, sleeping up to 30 s between polls, hears of it
-    // only through the store's notification.
-    const a = createScheduler({ store: store(), instanceId: 'a', concurrency: 1, logger: silent });
-    schedulers.push(a);
-    let releaseHogs: () => void = () => undefined;
-    const hogs = new Promise<void>((resolve) => (releaseHogs = resolve));
-    cleanups.push(() => releaseHogs());
-    a.handle('hog', () => hogs);
-    const ranOnA: string[] = [];
-    a.setHandler((ctx) => void ranOnA.push(ctx.job.id));
-    await a.start();
-    const hogAt = new Date(Date.now() + 200);
-    for (const id of ['hog-1', 'hog-2']) {
-      await a.ensureJob({ id, schedule: once(hogAt), target: { type: 'handler', name: 'hog' } });
-    }
-    await until(() => a.status().running === 1 && a.status().held === 2, 5_000, 'A full');
-
-    const changes: StoreChange[] = [];
-    const b = createScheduler({
-      store: store(changes),
-      instanceId: 'b',
-      pollIntervalMs: 30_000,
-      logger: silent,
-    });
-    schedulers.push(b);
-    const ranOnB: { jobId: string; lateMs: number }[] = [];
-    b.setHandler(
-      (ctx) => void ranOnB.push({ jobId: ctx.job.id, lateMs: Date.now() - ctx.fireAt.getTime() }),
+    const listening = async (changes: StoreChange[]) => {
+      await until(() => changes.some((c) => c.dueAt === 0), 5_000, 'B listening');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // B's start-up cycles are over: it sleeps
+    };
+    await expectWokenAcross(
+      () => postgresStore({ connectionString: DATABASE_URL, schema }),
+      listening,
+      schedulers,
+      cleanups,
     );
-    await b.start();
-    await until(() => changes.some((c) => c.dueAt === 0), 5_000, 'B listening');
-    await new Promise((resolve) => setTimeout(resolve, 300)); // B's start-up cycles are over: it sleeps
-
-    const fireAt = Date.now() + 300;
-    await a.ensureJob({ id: 'notify-me', schedule: once(new Date(fireAt)) });
-    await until(() => ranOnB.length > 0, 3_000, 'B fires the job');
-    expect(ranOnB).toEqual([{ jobId: 'notify-me', lateMs: expect.any(Number) }]);
-    expect(ranOnB[0]?.lateMs).toBeGreaterThanOrEqual(0);
-    expect(ranOnB[0]?.lateMs).toBeLessThanOrEqual(250);
-    expect(changes.some((c) => c.dueAt === fireAt)).toBe(true); // what B heard
-    expect(ranOnA).toEqual([]);
-    releaseHogs();
   }, 30_000);
 
   it('pg_terminate_backend on every connection, twice, mid-run: the instances reconnect, no fire lost or duplicated', async () => {

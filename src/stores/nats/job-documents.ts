@@ -67,16 +67,16 @@ export class JobDocuments {
     return this.active.get(id);
   }
 
-  /** The job's document as the bucket holds it now, or null. */
+  /** The job's document as the bucket holds it now (the caller's own copy), or null. */
   async read(jobId: string): Promise<Entry<JobDocument> | null> {
     const key = keyOf(jobId);
     const entry = await this.kv.get(key).catch((err: unknown) => {
       throw unavailable(err, 'reading a job');
     });
     if (!entry || entry.operation !== 'PUT') return null;
-    const doc = decode<JobDocument>(entry.value);
-    this.mirror.written(key, doc, entry.revision);
-    return { value: doc, revision: entry.revision };
+    this.mirror.written(key, decode<JobDocument>(entry.value), entry.revision);
+    // A copy of its own for the caller: what it changes stays out of the mirror.
+    return { value: decode<JobDocument>(entry.value), revision: entry.revision };
   }
 
   /** Creates a job's document; false when the job exists. */

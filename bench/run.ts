@@ -2,7 +2,7 @@
  * chime's benchmarks, per store (issues 7 and 14). Prints a table per workload
  * — the median of N runs, with the issues' targets met or missed — and exits;
  * never asserts. Every run gets a fresh store: its own temporary SQLite file,
- * its own Postgres schema (dropped afterwards), a new memory store.
+ * its own Postgres schema or NATS bucket prefix (dropped afterwards), a new memory store.
  *
  *   npm run bench                                         # every workload on every store (~13 min)
  *   npm run bench -- --only=drain,idle --stores=postgres  # a selection

@@ -7,7 +7,7 @@
  * processes — makes a store the processes can share.
  *
  * Postgres: `CHIME_BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`). When it
- * is unreachable its cases are skipped with a note.
+ * is unreachable its cases are skipped with a note. NATS: `nats-store.ts`.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,12 +19,13 @@ import { memoryStore, postgresStore, sqliteStore, type Store } from '../src/inde
 import type { ExecutionRecord, JobRecord } from '../src/stores/store.js';
 import type { WorkerConfig } from './worker.js';
 import { postgresWrites, storeWrites, type Writes } from './write-cost.js';
+import { natsCase } from './nats-store.js';
 
 export const DATABASE_URL =
   process.env['CHIME_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** The stores, in the order of the table. */
-export const STORES = ['memory', 'sqlite', 'postgres'] as const;
+export const STORES = ['memory', 'sqlite', 'postgres', 'nats'] as const;
 
 /** A store made fresh for one run, with what only its backend can tell. */
 export interface Made {
@@ -67,7 +68,7 @@ export interface StoreCase {
  * The `i`th copy of a template execution: id `<id>-<i, 6 digits>`, job
  * `<jobId><i mod jobs>`, fire and run `i` ms after the template's.
  */
-function copyOf(template: ExecutionRecord, i: number, jobs: number): ExecutionRecord {
+export function copyOf(template: ExecutionRecord, i: number, jobs: number): ExecutionRecord {
   return {
     ...template,
     id: `${template.id}-${String(i).padStart(6, '0')}`,
@@ -87,6 +88,11 @@ export async function storeCases(
     const pgCase = await postgresCase();
     if (typeof pgCase === 'string') notes.push(pgCase);
     else cases.push(pgCase);
+  }
+  if (wanted.includes('nats')) {
+    const nats = await natsCase();
+    if (typeof nats === 'string') notes.push(nats);
+    else cases.push(nats);
   }
   return { cases, notes };
 }

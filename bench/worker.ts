@@ -24,6 +24,7 @@ import {
   createScheduler,
   every,
   once,
+  natsStore,
   postgresStore,
   sqliteStore,
   type Scheduler,
@@ -32,10 +33,10 @@ import {
 import { WallClock, silent, sleep, submitAll } from './lib.js';
 
 export interface WorkerConfig {
-  store: 'sqlite' | 'postgres';
+  store: 'sqlite' | 'postgres' | 'nats';
   /** SQLite: the database file. */
   path?: string;
-  /** Postgres: connection string and schema. */
+  /** Postgres: connection string and schema; NATS: server URL and bucket prefix. */
   databaseUrl?: string;
   schema?: string;
   instanceId: string;
@@ -79,6 +80,8 @@ const send = (message: Record<string, unknown>, then?: () => void) =>
 
 function makeStore(): Store {
   if (config.store === 'sqlite') return sqliteStore({ path: config.path ?? '' });
+  if (config.store === 'nats')
+    return natsStore({ servers: config.databaseUrl ?? '', prefix: config.schema ?? 'chime' });
   return postgresStore({
     connectionString: config.databaseUrl ?? '',
     schema: config.schema ?? 'chime',

@@ -192,6 +192,11 @@ export const ERRORS = {
     status: 503,
     description: 'The store cannot be reached or failed an operation.',
   },
+  CHIME_ERR_STORE_JETSTREAM_UNAVAILABLE: {
+    status: 503,
+    description:
+      'The NATS server of the NATS store has JetStream disabled or is older than 2.9: start nats-server 2.9 or later with JetStream (-js).',
+  },
   CHIME_ERR_INSTANCE_ID_TAKEN: {
     status: 409,
     description:

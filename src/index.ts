@@ -45,6 +45,7 @@ export type { Clock } from './engine/clock.js';
 export { memoryStore } from './stores/memory/index.js';
 export { sqliteStore } from './stores/sqlite/index.js';
 export { postgresStore, type PostgresStoreOptions } from './stores/postgres/index.js';
+export { natsStore, type NatsStoreOptions } from './stores/nats/index.js';
 export type { Store } from './stores/store.js';
 export type { SchedulerStatus, ClearReport } from './scheduler/scheduler.js';
 export type { ApplyOptions, ApplyReport, JobDrift } from './scheduler/apply.js';

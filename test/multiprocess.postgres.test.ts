@@ -6,24 +6,16 @@
  * dropped afterwards; worker processes are killed even when a test fails.
  *
  * The handlers' own count (each call appends a line to its process's record
- * file, see `workers/postgres-instance.ts`) is checked against the store.
+ * file, see `workers/store-instance.ts`) is checked against the store.
  */
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  createScheduler,
-  every,
-  once,
-  postgresStore,
-  type Attempt,
-  type Scheduler,
-  type Store,
-} from '../src/index.js';
-import { newJobRecord } from '../src/scheduler/job-records.js';
+import { postgresStore, type Attempt, type Scheduler } from '../src/index.js';
 import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { StoreChange } from '../src/stores/store.js';
 import { until } from './helpers/events.js';
+import { expectWokenAcross } from './helpers/wake-across.js';
 import { tempDir } from './helpers/files.js';
 import {
   callsByFire,
@@ -32,9 +24,8 @@ import {
   takeoverMs,
   type HandlerCall,
 } from './helpers/takeover.js';
-import { silent } from './helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
-import type { PostgresWorkerConfig } from './workers/postgres-instance.js';
+import type { StoreWorkerConfig } from './workers/store-instance.js';
 import {
   errorsOf,
   expectContiguous,
@@ -43,8 +34,8 @@ import {
   spawnWorker,
   stopWorker,
   type Worker,
-} from './helpers/postgres-workers.js';
-import { insertJob } from './helpers/jobs.js';
+} from './helpers/store-workers.js';
+import { insertEverySecond } from './helpers/jobs.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
 const available = await serviceAvailable('postgres');
@@ -89,7 +80,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     cleanups.push(() => store.close());
     await store.open();
     const recordFile = (name: string) => join(dir, `${name}.jsonl`);
-    const start = (name: string, options: Partial<PostgresWorkerConfig> = {}) => {
+    const start = (name: string, options: Partial<StoreWorkerConfig> = {}) => {
       const worker = spawnWorker({
         connectionString: DATABASE_URL,
         schema,
@@ -102,19 +93,6 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
       return worker;
     };
     return { schema, store, recordFile, start };
-  }
-
-  /** Inserts jobs firing every second from `t0` straight into the store (fast, and every instance hears of them). */
-  async function insertJobs(store: Store, ids: string[], t0: number): Promise<void> {
-    const now = Date.now();
-    await Promise.all(
-      ids.map((id) =>
-        insertJob(
-          store,
-          newJobRecord(id, { id, schedule: every('1s', { startAt: new Date(t0) }) }, now),
-        ),
-      ),
-    );
   }
 
   async function storedExecutions(schema: string): Promise<StoredExecution[]> {
@@ -153,7 +131,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
     const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0); // every instance was up, and every job in, before the first fire
     await sleepUntil(t0 + (FIRES - 1) * 1000 + 600);
     await Promise.all(workers.map(stopWorker));
@@ -179,7 +157,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
     const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0);
 
     // Kill the instance running the most handlers (of fires 5 and 6) at that moment: an
@@ -273,11 +251,11 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     const ids = range(100).map((i) => `tick-${i}`);
     const names = ['a', 'b', 'c', 'd', 'e'];
     // Leases of 30 s (the default): a takeover within seconds is the registry's, not the lease's.
-    const events: PostgresWorkerConfig['events'] = ['error', 'instance:dead'];
+    const events: StoreWorkerConfig['events'] = ['error', 'instance:dead'];
     for (const name of names.slice(0, 4)) start(name, { events });
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const t0 = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
     expect(Date.now()).toBeLessThan(t0);
 
     await sleepUntil(t0 + 5_000);
@@ -302,53 +280,16 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
 
   it('a job ensured on instance A with a fire 300 ms ahead is fired by instance B, polling every 30 s, at its instant (NOTIFY)', async () => {
     const { schema } = await setup();
-    const store = (changes: StoreChange[] = []) =>
-      watchChanges(postgresStore({ connectionString: DATABASE_URL, schema }), changes);
-    // A cannot take the job: with concurrency 1 it holds at most 2 executions (one
-    // running, one queued behind it), and two long "hog" fires fill both. It still
-    // plans the job (unleased, for others to claim) — or B plans it first. Either
-    // way only B can run it, and B, sleeping up to 30 s between polls, hears of it
-    // only through the store's notification.
-    const a = createScheduler({ store: store(), instanceId: 'a', concurrency: 1, logger: silent });
-    schedulers.push(a);
-    let releaseHogs: () => void = () => undefined;
-    const hogs = new Promise<void>((resolve) => (releaseHogs = resolve));
-    cleanups.push(() => releaseHogs());
-    a.handle('hog', () => hogs);
-    const ranOnA: string[] = [];
-    a.setHandler((ctx) => void ranOnA.push(ctx.job.id));
-    await a.start();
-    const hogAt = new Date(Date.now() + 200);
-    for (const id of ['hog-1', 'hog-2']) {
-      await a.ensureJob({ id, schedule: once(hogAt), target: { type: 'handler', name: 'hog' } });
-    }
-    await until(() => a.status().running === 1 && a.status().held === 2, 5_000, 'A full');
-
-    const changes: StoreChange[] = [];
-    const b = createScheduler({
-      store: store(changes),
-      instanceId: 'b',
-      pollIntervalMs: 30_000,
-      logger: silent,
-    });
-    schedulers.push(b);
-    const ranOnB: { jobId: string; lateMs: number }[] = [];
-    b.setHandler(
-      (ctx) => void ranOnB.push({ jobId: ctx.job.id, lateMs: Date.now() - ctx.fireAt.getTime() }),
+    const listening = async (changes: StoreChange[]) => {
+      await until(() => changes.some((c) => c.dueAt === 0), 5_000, 'B listening');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // B's start-up cycles are over: it sleeps
+    };
+    await expectWokenAcross(
+      () => postgresStore({ connectionString: DATABASE_URL, schema }),
+      listening,
+      schedulers,
+      cleanups,
     );
-    await b.start();
-    await until(() => changes.some((c) => c.dueAt === 0), 5_000, 'B listening');
-    await new Promise((resolve) => setTimeout(resolve, 300)); // B's start-up cycles are over: it sleeps
-
-    const fireAt = Date.now() + 300;
-    await a.ensureJob({ id: 'notify-me', schedule: once(new Date(fireAt)) });
-    await until(() => ranOnB.length > 0, 3_000, 'B fires the job');
-    expect(ranOnB).toEqual([{ jobId: 'notify-me', lateMs: expect.any(Number) }]);
-    expect(ranOnB[0]?.lateMs).toBeGreaterThanOrEqual(0);
-    expect(ranOnB[0]?.lateMs).toBeLessThanOrEqual(250);
-    expect(changes.some((c) => c.dueAt === fireAt)).toBe(true); // what B heard
-    expect(ranOnA).toEqual([]);
-    releaseHogs();
   }, 30_000);
 
   it('pg_terminate_backend on every connection, twice, mid-run: the instances reconnect, no fire lost or duplicated', async () => {
@@ -361,7 +302,7 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     await Promise.all(workers.map((w) => w.waitFor((l) => l.event === 'ready')));
     const ids = range(JOBS).map((i) => `tick-${i}`);
     const t0 = Math.ceil((Date.now() + 2_000) / 1000) * 1000;
-    await insertJobs(store, ids, t0);
+    await insertEverySecond(store, ids, t0);
 
     const terminate = async () => {
       const { rows } = await admin.query<{ pid: number }>(
@@ -410,22 +351,3 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
     expectNoLoss(await storedExecutions(schema), records);
   }, 60_000);
 });
-
-/** `store`, recording every change it announces (the proxy forwards everything else). */
-function watchChanges(store: Store, changes: StoreChange[]): Store {
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'onChange') {
-        return (listener: (change: StoreChange) => void) =>
-          target.onChange?.((change) => {
-            changes.push(change);
-            listener(change);
-          });
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function'
-        ? (value as (...args: unknown[]) => unknown).bind(target)
-        : value;
-    },
-  });
-}

@@ -8,7 +8,10 @@ export function registerMigrate(program: Command, io: CliIo): void {
   program
     .command('migrate')
     .description('apply pending store migrations (serve applies them too, unless --migrate=false)')
-    .option('--database-url <url>', 'a SQLite file path, or a postgres:// URL (CHIME_DATABASE_URL)')
+    .option(
+      '--database-url <url>',
+      'a SQLite file path, a postgres:// URL or a nats:// URL (CHIME_DATABASE_URL)',
+    )
     .action(async (options: { databaseUrl?: string }) => {
       const flags =
         options.databaseUrl === undefined ? {} : { 'database-url': options.databaseUrl };

@@ -82,7 +82,7 @@ export const OPTIONS = [
     name: 'database-url',
     kind: 'string',
     default: './chime.db',
-    doc: 'a SQLite file path, or a postgres:// URL',
+    doc: 'a SQLite file path, a postgres:// URL, or a nats:// URL (NATS JetStream, 2.9 or later)',
     secret: 'url',
     placeholder: 'url',
   }),

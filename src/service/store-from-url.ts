@@ -1,11 +1,13 @@
 import { ChimeError } from '../errors.js';
+import { natsStore, isNatsUrl, natsOptionsFromUrl } from '../stores/nats/index.js';
 import { postgresStore } from '../stores/postgres/index.js';
 import { sqliteStore } from '../stores/sqlite/index.js';
 import type { Store } from '../stores/store.js';
 
 /**
  * The store a `--database-url` names: `postgres://…` (or `postgresql://…`,
- * with an optional `?schema=<name>`, default `chime`), else a SQLite file path
+ * with an optional `?schema=<name>`, default `chime`), `nats://…` or
+ * `tls://…` (NATS servers, see `stores/nats/url.ts`), else a SQLite file path
  * (optionally `file:` prefixed).
  * @throws ChimeError `CHIME_ERR_CONFIG_INVALID` for a scheme chime has no store for.
  */
@@ -20,11 +22,12 @@ export function storeFromUrl(url: string, options: { migrate: boolean }): Store 
       migrate: options.migrate,
     });
   }
+  if (isNatsUrl(url)) return natsStore({ ...natsOptionsFromUrl(url), migrate: options.migrate });
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
   if (scheme !== undefined) {
     throw new ChimeError(
       'CHIME_ERR_CONFIG_INVALID',
-      `option --database-url (CHIME_DATABASE_URL): chime has no store for "${scheme}://" URLs; use a SQLite file path or a postgres:// URL`,
+      `option --database-url (CHIME_DATABASE_URL): chime has no store for "${scheme}://" URLs; use a SQLite file path, a postgres:// URL or a nats:// URL`,
       { path: '/database-url' },
     );
   }

@@ -11,6 +11,7 @@ import type {
   JobRecord,
   JobsListParams,
   Retention,
+  StatsDelta,
 } from './store.js';
 
 /**
@@ -202,4 +203,51 @@ export function pruneAfterPass(
   if (limitReached) return now;
   if (kept > retention.keepLast) return now + PRUNE_DELAY_MS;
   return oldestFinishedAt === null ? null : agedOutAt(oldestFinishedAt, retention);
+}
+
+/** Adds a statistics delta to a job: counts added, last instants raised, staleness ended on `fresh`. */
+export function applyStats(job: JobRecord, delta: StatsDelta): void {
+  const { stats } = job;
+  stats.succeeded += delta.succeeded;
+  stats.failed += delta.failed;
+  stats.missed += delta.missed;
+  stats.skipped += delta.skipped;
+  stats.lastFireAt = latest(stats.lastFireAt, delta.lastFireAt);
+  stats.lastSuccessAt = latest(stats.lastSuccessAt, delta.lastSuccessAt);
+  stats.lastFailureAt = latest(stats.lastFailureAt, delta.lastFailureAt);
+  if (delta.fresh) job.staleSince = null;
+}
+
+function latest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/** When a job with `staleAfterMs` goes stale, or null when it cannot (or already did, or is paused or completed). */
+export function staleAt(job: JobRecord): number | null {
+  if (job.staleAfterMs === null || job.staleSince !== null) return null;
+  if (job.paused || job.completedAt !== null) return null;
+  return (job.stats.lastSuccessAt ?? job.createdAt) + job.staleAfterMs;
+}
+
+/**
+ * Applies an accepted {@link FinishRequest} to its execution: the new status
+ * and due time, the attempts it appends, its result, error and onFailure
+ * state, and the lease it keeps or gives back. The caller checked the fence
+ * and {@link isFinishable}.
+ */
+export function applyFinish(e: ExecutionRecord, finish: FinishRequest): void {
+  e.status = finish.status;
+  if (finish.runAt !== undefined) e.runAt = finish.runAt;
+  if (finish.abandoned) e.attempts.push(structuredClone(finish.abandoned));
+  if (finish.attempt) {
+    e.attempts.push(structuredClone(finish.attempt));
+    e.attempt = finish.attempt.attempt;
+    e.startedAt = Date.parse(finish.attempt.startedAt);
+  }
+  if (finish.result !== undefined) e.result = structuredClone(finish.result);
+  if (finish.error !== undefined) e.error = { ...finish.error };
+  e.onFailure = finish.onFailure;
+  e.finishedAt = finish.finishedAt;
+  e.leaseOwner = finish.keepLeaseUntil === undefined ? null : e.leaseOwner;
+  e.leaseUntil = finish.keepLeaseUntil ?? null;
 }

@@ -1,5 +1,5 @@
 import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
-import { compareNewestFirst, isPrunable, pruneAfterPass } from '../rules.js';
+import { compareNewestFirst, isPrunable, pruneAfterPass, staleAt } from '../rules.js';
 import { compareIds, copy, type MemoryState } from './state.js';
 
 /** The memory store's maintenance part: pruning of history, staleness of jobs. */
@@ -64,11 +64,4 @@ export class MemoryMaintenance implements StoreMaintenance {
     for (const job of this.state.jobs.values()) if (test(job)) found.push(job);
     return found;
   }
-}
-
-/** When a job with `staleAfterMs` goes stale, or null when it cannot (or already did, or is paused or completed). */
-function staleAt(job: JobRecord): number | null {
-  if (job.staleAfterMs === null || job.staleSince !== null) return null;
-  if (job.paused || job.completedAt !== null) return null;
-  return (job.stats.lastSuccessAt ?? job.createdAt) + job.staleAfterMs;
 }

@@ -26,10 +26,12 @@ import {
   markMayHaveRun,
   mayHaveRunUnderLease,
   pruneAfterAdding,
+  applyStats,
+  applyFinish,
 } from '../rules.js';
 import { MemoryMaintenance } from './maintenance.js';
 import { MemoryRegistry } from './registry.js';
-import { MemoryState, applyStats, compareIds, copy } from './state.js';
+import { MemoryState, compareIds, copy } from './state.js';
 
 /**
  * The in-process store: state in maps, for tests and ephemeral use. Several
@@ -269,20 +271,7 @@ export class MemoryStore implements Store {
       const e = this.state.executions.get(finish.id);
       if (!e || e.leaseToken !== finish.leaseToken || e.leaseOwner === null) return false;
       if (!isFinishable(e, finish)) return false;
-      e.status = finish.status;
-      if (finish.runAt !== undefined) e.runAt = finish.runAt;
-      if (finish.abandoned) e.attempts.push(copy(finish.abandoned));
-      if (finish.attempt) {
-        e.attempts.push(copy(finish.attempt));
-        e.attempt = finish.attempt.attempt;
-        e.startedAt = Date.parse(finish.attempt.startedAt);
-      }
-      if (finish.result !== undefined) e.result = copy(finish.result);
-      if (finish.error !== undefined) e.error = { ...finish.error };
-      e.onFailure = finish.onFailure;
-      e.finishedAt = finish.finishedAt;
-      e.leaseOwner = finish.keepLeaseUntil === undefined ? null : e.leaseOwner;
-      e.leaseUntil = finish.keepLeaseUntil ?? null;
+      applyFinish(e, finish);
       const job = this.state.jobs.get(e.jobId);
       if (!job) return true;
       if (finish.lastOutcome) job.lastOutcome = { ...finish.lastOutcome };

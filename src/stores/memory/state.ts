@@ -1,4 +1,4 @@
-import type { ExecutionRecord, JobRecord, Retention, StatsDelta } from '../store.js';
+import type { ExecutionRecord, JobRecord, Retention } from '../store.js';
 import { isPrunable, pruneAfterAdding } from '../rules.js';
 
 /**
@@ -82,23 +82,6 @@ export class MemoryState {
     const kept = this.countKept(job.id, 1);
     job.pruneAfter = pruneAfterAdding(job.pruneAfter, kept, at, retention);
   }
-}
-
-/** Adds a statistics delta to a job: counts added, last instants raised, staleness ended on `fresh`. */
-export function applyStats(job: JobRecord, delta: StatsDelta): void {
-  const { stats } = job;
-  stats.succeeded += delta.succeeded;
-  stats.failed += delta.failed;
-  stats.missed += delta.missed;
-  stats.skipped += delta.skipped;
-  stats.lastFireAt = latest(stats.lastFireAt, delta.lastFireAt);
-  stats.lastSuccessAt = latest(stats.lastSuccessAt, delta.lastSuccessAt);
-  stats.lastFailureAt = latest(stats.lastFailureAt, delta.lastFailureAt);
-  if (delta.fresh) job.staleSince = null;
-}
-
-function latest(a: number | null, b: number | null): number | null {
-  return a === null ? b : b === null ? a : Math.max(a, b);
 }
 
 function fireKey(e: ExecutionRecord): string | null {

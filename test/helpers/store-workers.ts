@@ -1,16 +1,16 @@
 /**
- * Scheduler processes on a Postgres schema for the multi-process tests
- * (`workers/postgres-instance.ts`), and what the tests check of their runs.
+ * Scheduler processes on a Postgres schema or on NATS for the multi-process
+ * tests (`workers/store-instance.ts`), and what the tests check of their runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { PostgresWorkerConfig } from '../workers/postgres-instance.js';
+import type { StoreWorkerConfig } from '../workers/store-instance.js';
 import { outputOf } from './chime-process.js';
 import { until } from './events.js';
 import type { HandlerCall } from './takeover.js';
 
-const WORKER = fileURLToPath(new URL('../workers/postgres-instance.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('../workers/store-instance.ts', import.meta.url));
 
 /** A worker process and the JSON lines it printed. */
 export interface Worker {
@@ -21,7 +21,8 @@ export interface Worker {
   exited: Promise<void>;
 }
 
-export function spawnWorker(config: PostgresWorkerConfig): Worker {
+/** Starts a worker process. */
+export function spawnWorker(config: StoreWorkerConfig): Worker {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,6 @@
 /**
- * A scheduler instance on a Postgres schema in its own process, for the
- * multi-process Postgres tests (the Postgres twin of `instance.ts`).
+ * A scheduler instance on a Postgres schema or on NATS in its own process,
+ * for the multi-process Postgres and NATS tests (the twin of `instance.ts`).
  * Configured by one JSON argument; prints one JSON line per event on stdout
  * (`ready` once started, `stopped` after a SIGTERM stop); each handler call
  * appends `{instance, jobId, fireAt, executionId, attempt, startedAt}` to
@@ -10,15 +10,19 @@ import { appendFileSync } from 'node:fs';
 import { pino } from 'pino';
 import {
   createScheduler,
+  natsStore,
   postgresStore,
   type JobDefinition,
   type SchedulerEventName,
 } from '../../src/index.js';
 
 /** The worker's configuration (its one argument, as JSON). */
-export interface PostgresWorkerConfig {
-  connectionString: string;
-  schema: string;
+export interface StoreWorkerConfig {
+  /** The Postgres database and schema, unless `nats` is given. */
+  connectionString?: string;
+  schema?: string;
+  /** The NATS servers and bucket prefix (the NATS store instead of Postgres). */
+  nats?: { servers: string[]; prefix: string; replicas?: number; timeoutMs?: number };
   instanceId: string;
   recordFile: string;
   /** `application_name` of its connections (to find them in `pg_stat_activity`). */
@@ -36,18 +40,20 @@ export interface PostgresWorkerConfig {
   events?: SchedulerEventName[];
 }
 
-const config = JSON.parse(process.argv[2] ?? '{}') as PostgresWorkerConfig;
+const config = JSON.parse(process.argv[2] ?? '{}') as StoreWorkerConfig;
 const say = (event: string, data: Record<string, unknown> = {}) =>
   process.stdout.write(
     `${JSON.stringify({ event, instance: config.instanceId, at: Date.now(), ...data })}\n`,
   );
 
 const scheduler = createScheduler({
-  store: postgresStore({
-    connectionString: config.connectionString,
-    schema: config.schema,
-    applicationName: config.applicationName ?? 'chime',
-  }),
+  store: config.nats
+    ? natsStore(config.nats)
+    : postgresStore({
+        connectionString: config.connectionString ?? '',
+        ...(config.schema === undefined ? {} : { schema: config.schema }),
+        applicationName: config.applicationName ?? 'chime',
+      }),
   instanceId: config.instanceId,
   leaseMs: config.leaseMs ?? 30_000,
   ...(config.heartbeatMs === undefined ? {} : { heartbeatMs: config.heartbeatMs }),

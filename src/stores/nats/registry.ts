@@ -1,0 +1,152 @@
+/**
+ * The NATS store's registry of live instances: one key per instance in the
+ * instances bucket, mirrored from a KV watch. A sign of life is a
+ * compare-and-set of the instance's own key on the revision it last wrote —
+ * it fails once another instance declared it dead and deleted the key. Death
+ * is judged by the engine's clock (`lastSeenAt` against `deadBefore`), as on
+ * the SQL stores; declaring one is a compare-and-set delete of its key (so a
+ * late sign of life wins), then the voiding of its leases in every document
+ * that holds one (rules.ts voidLease).
+ */
+import { ChimeError } from '../../errors.js';
+import type {
+  BeatResult,
+  InstanceBeat,
+  InstanceInfo,
+  InstanceRecord,
+  StoreRegistry,
+} from '../instances.js';
+import { mayHaveRunBefore, voidLease } from '../rules.js';
+import { unavailable } from './connection.js';
+import { encode, keyOf } from './documents.js';
+import { isConflict } from './job-documents.js';
+import { Mirror } from './mirror.js';
+import type { Parts } from './nats-store.js';
+
+/** The registry part of the NATS store. */
+export class NatsRegistry implements StoreRegistry {
+  private mirror = new Mirror<InstanceRecord>((record) => record);
+
+  constructor(private readonly parts: () => Parts) {}
+
+  /** Starts the mirror of the instances bucket. */
+  async start(parts: Pick<Parts, 'buckets'>): Promise<void> {
+    this.mirror = new Mirror<InstanceRecord>((record) => record);
+    await this.mirror.start(parts.buckets.instances);
+  }
+
+  /** Stops the mirror. */
+  stop(): void {
+    this.mirror.stop();
+  }
+
+  async instanceRegister(params: {
+    instance: InstanceInfo;
+    now: number;
+    deadBefore: number;
+  }): Promise<void> {
+    const { instance, now, deadBefore } = params;
+    const record: InstanceRecord = { ...instance, lastSeenAt: now, held: 0, running: 0 };
+    for (;;) {
+      if (await this.write(record, 0)) return;
+      const current = await this.read(instance.id);
+      if (!current) continue;
+      if (current.value.lastSeenAt >= deadBefore)
+        throw new ChimeError(
+          'CHIME_ERR_INSTANCE_ID_TAKEN',
+          `a live instance is registered as "${instance.id}" (last sign of life ${now - current.value.lastSeenAt} ms ago)`,
+        );
+      const ranBefore = mayHaveRunBefore(current.value.lastSeenAt, now, deadBefore);
+      await this.declareDead(current.value, current.revision, now, ranBefore);
+    }
+  }
+
+  async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
+    const key = keyOf(beat.id);
+    const me = this.mirror.get(key) ?? (await this.read(beat.id)) ?? undefined;
+    const registered =
+      me !== undefined &&
+      (await this.write(
+        { ...me.value, lastSeenAt: beat.now, held: beat.held, running: beat.running },
+        me.revision,
+      ));
+    const declaredDead: string[] = [];
+    for (const [otherKey, other] of [...this.mirror.values()]) {
+      if (otherKey === key || other.lastSeenAt >= beat.deadBefore) continue;
+      const revision = this.mirror.get(otherKey)?.revision ?? 0;
+      const ranBefore = mayHaveRunBefore(other.lastSeenAt, beat.now, beat.deadBefore);
+      if (await this.declareDead(other, revision, beat.now, ranBefore)) declaredDead.push(other.id);
+    }
+    return { registered, live: await this.instancesList(), declaredDead, vouched: registered };
+  }
+
+  async instanceDeregister({ id, now }: { id: string; now: number }): Promise<void> {
+    const current = this.mirror.get(keyOf(id)) ?? (await this.read(id));
+    if (current) await this.declareDead(current.value, current.revision, now, now);
+  }
+
+  async instancesList(): Promise<InstanceRecord[]> {
+    return [...this.mirror.values()]
+      .map(([, record]) => structuredClone(record))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Deletes a silent instance's key (unless it showed life since `revision`), then voids its leases. */
+  private async declareDead(
+    instance: InstanceRecord,
+    revision: number,
+    now: number,
+    ranBefore: number,
+  ): Promise<boolean> {
+    const { buckets, docs } = this.parts();
+    const key = keyOf(instance.id);
+    try {
+      await buckets.instances.delete(key, { previousSeq: revision });
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw unavailable(err, 'declaring an instance dead');
+    }
+    this.mirror.deleted(key);
+    const holding = new Set<string>();
+    for (const [, doc] of docs.mirror.values())
+      if (doc.active.some((e) => e.leaseOwner === instance.id)) holding.add(doc.job.id);
+    await Promise.all(
+      [...holding].map((jobId) =>
+        docs.change(jobId, (doc) => {
+          const held = doc.active.filter((e) => e.leaseOwner === instance.id);
+          for (const e of held) voidLease(e, now, ranBefore);
+          return { answer: held.length, write: held.length > 0 };
+        }),
+      ),
+    );
+    return true;
+  }
+
+  /** Writes an instance's record on `revision` (0: a create); false when its key moved. */
+  private async write(record: InstanceRecord, revision: number): Promise<boolean> {
+    const { buckets } = this.parts();
+    const key = keyOf(record.id);
+    try {
+      const next =
+        revision === 0
+          ? await buckets.instances.create(key, encode(record))
+          : await buckets.instances.update(key, encode(record), revision);
+      this.mirror.written(key, record, next);
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw unavailable(err, 'writing an instance');
+    }
+  }
+
+  private async read(id: string): Promise<{ value: InstanceRecord; revision: number } | null> {
+    const { buckets } = this.parts();
+    const entry = await buckets.instances.get(keyOf(id)).catch((err: unknown) => {
+      throw unavailable(err, 'reading an instance');
+    });
+    if (!entry || entry.operation !== 'PUT') return null;
+    const value = entry.json<InstanceRecord>();
+    this.mirror.written(keyOf(id), value, entry.revision);
+    return { value, revision: entry.revision };
+  }
+}

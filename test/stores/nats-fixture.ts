@@ -1,0 +1,63 @@
+/**
+ * What the NATS store tests share: stores on the machine's NATS server, each
+ * on a prefix of its own, and the removal of that prefix's buckets after.
+ */
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { natsStore, type NatsStore, type NatsStoreOptions } from '../../src/stores/nats/index.js';
+import { SERVICES, uniqueName } from '../helpers/services.js';
+
+export const NATS_URL = SERVICES.nats.url;
+
+/** A fresh bucket-name prefix. */
+export function freshPrefix(): string {
+  return uniqueName('chime_t')
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, 32);
+}
+
+/** Deletes every stream (bucket) whose name holds `prefix`. */
+export async function dropPrefix(prefix: string, servers = NATS_URL): Promise<void> {
+  const nc = await connect({ servers });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names())
+      if (name.startsWith(`KV_${prefix}_`)) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The streams whose name holds `prefix`, sorted. */
+export async function streamsOf(prefix: string, servers = NATS_URL): Promise<string[]> {
+  const nc = await connect({ servers });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const names: string[] = [];
+    for await (const name of jsm.streams.names())
+      if (name.startsWith(`KV_${prefix}_`)) names.push(name);
+    return names.sort();
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Stores made by a test, closed and their prefixes dropped after it. */
+export function natsStores() {
+  const opened: NatsStore[] = [];
+  const prefixes = new Set<string>();
+  return {
+    makeStore(options: Partial<NatsStoreOptions> = {}): NatsStore {
+      const prefix = options.prefix ?? freshPrefix();
+      prefixes.add(prefix);
+      const store = natsStore({ servers: NATS_URL, ...options, prefix });
+      opened.push(store);
+      return store;
+    },
+    async cleanup(): Promise<void> {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      for (const prefix of prefixes) await dropPrefix(prefix);
+      prefixes.clear();
+    },
+  };
+}

@@ -147,7 +147,8 @@ export class NatsStore implements Store {
   }
 
   async jobsWrite({ writes }: { writes: JobWrite[] }): Promise<number[]> {
-    return writeJobs(this.parts().docs, writes);
+    const { docs, history } = this.parts();
+    return writeJobs(docs, history, writes);
   }
 
   async jobDelete({ id }: { id: string }): Promise<boolean> {
@@ -262,6 +263,7 @@ export class NatsStore implements Store {
             continue;
           }
           if (e.status === 'missed') job.stats.missed += 1;
+          if (e.status === 'skipped') job.stats.skipped += 1;
           countFinished(doc, e);
           job.pruneAfter = pruneAfterAdding(
             job.pruneAfter,

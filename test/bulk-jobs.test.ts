@@ -5,8 +5,7 @@
  * item by its index, jobs returned in input order. Then, on the memory store,
  * what concurrent writers do to a batch (the compare-and-set rounds).
  */
-import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   ChimeError,
   createScheduler,
@@ -14,64 +13,19 @@ import {
   every,
   memoryStore,
   once,
-  postgresStore,
-  sqliteStore,
   type JobDefinition,
   type Scheduler,
   type Store,
 } from '../src/index.js';
-import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { JobWrite } from '../src/stores/store.js';
 import { intercept } from './helpers/intercept.js';
 import { countingStore } from './helpers/counting-store.js';
 import { until } from './helpers/events.js';
-import { tempDir } from './helpers/files.js';
 import { silent } from './helpers/scheduler.js';
-import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
+import { storeCases } from './helpers/stores.js';
 import { insertJob, updateJob } from './helpers/jobs.js';
 
-const postgresAvailable = await serviceAvailable('postgres');
-const admin = postgresAvailable
-  ? new pg.Pool({ connectionString: SERVICES.postgres.url, max: 2 })
-  : undefined;
-admin?.on('error', () => undefined);
-afterAll(() => admin?.end());
-
-interface StoreCase {
-  name: string;
-  available: boolean;
-  /** A fresh, empty store and what removes it once it is closed. */
-  make: () => { store: Store; cleanup: () => Promise<void> };
-}
-
-const STORES: StoreCase[] = [
-  {
-    name: 'memory',
-    available: true,
-    make: () => ({ store: memoryStore(), cleanup: async () => undefined }),
-  },
-  {
-    name: 'sqlite',
-    available: true,
-    make: () => {
-      const { dir, cleanup } = tempDir();
-      return { store: sqliteStore({ path: `${dir}/chime.db` }), cleanup: async () => cleanup() };
-    },
-  },
-  {
-    name: 'postgres',
-    available: postgresAvailable,
-    make: () => {
-      const schema = uniqueName('chime_bulk');
-      return {
-        store: postgresStore({ connectionString: SERVICES.postgres.url, schema }),
-        cleanup: async () => {
-          await admin?.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema, '/schema')} CASCADE`);
-        },
-      };
-    },
-  },
-];
+const STORES = await storeCases('chime_bulk');
 
 /** The error a promise rejects with (fails the test when it resolves). */
 async function rejection(promise: Promise<unknown>): Promise<ChimeError> {

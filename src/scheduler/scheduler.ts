@@ -486,12 +486,15 @@ export class Scheduler {
     return { job: jobDefinitionSchema(target), target };
   }
 
-  /** The next fires of a schedule, in UTC and local time, DST-moved ones marked. */
+  /**
+   * The next fires of a schedule after `from` (default: now by this
+   * scheduler's clock), in UTC and local time, DST-moved ones marked.
+   */
   nextFireTimes(
     schedule: Schedule,
     params: { count?: number; from?: Date | string | number } = {},
   ): FirePreview[] {
-    return nextFireTimes(schedule, params);
+    return nextFireTimes(schedule, { from: this.now(), ...params });
   }
 
   /**

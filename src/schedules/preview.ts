@@ -34,7 +34,11 @@ export interface FirePreview {
 export interface NextFireTimesOptions {
   /** How many fires, 1 to 1000 (default 10). */
   count?: number;
-  /** Fires strictly after this instant are listed (default: now). */
+  /**
+   * Fires strictly after this instant are listed (default: now). An interval
+   * schedule without `startAt` or `anchorMs` is anchored here, and its first
+   * fire is this instant itself: a job created now fires at once.
+   */
   from?: Date | string | number;
   /** The anchor of an interval schedule without `startAt` (default: `from`). */
   anchorMs?: number;
@@ -74,7 +78,11 @@ export function nextFireTimes(
     times = compileSchedule(schedule, options.anchorMs ?? fromMs);
   }
   const out: FirePreview[] = [];
-  let cursor = fromMs;
+  const anchoredAtFrom =
+    schedule.kind === 'interval' &&
+    schedule.startAt === undefined &&
+    options.anchorMs === undefined;
+  let cursor = anchoredAtFrom ? fromMs - 1 : fromMs;
   while (out.length < count) {
     const fire = times.nextAfter(cursor);
     if (fire === null) break;

@@ -4,7 +4,7 @@
  * test/config.docs.test.ts fails when the two disagree.
  */
 import { writeFileSync } from 'node:fs';
-import { OPTIONS, type OptionSpec } from '../src/config/options.js';
+import { MIN_TOKEN_LENGTH, OPTIONS, type OptionSpec } from '../src/config/options.js';
 
 const rows = (OPTIONS as readonly OptionSpec[]).map(
   (o) =>
@@ -23,6 +23,16 @@ its variable, its value and where the value came from, secrets redacted.
 | flag | environment variable | default | meaning |
 |---|---|---|---|
 ${rows.join('\n')}
+
+A token (\`--token\`, \`--read-token\`, or the file of either) shorter than ${MIN_TOKEN_LENGTH} characters is
+refused at start. A read-only token is only accepted beside \`--token\` and must differ from it.
+The dashboard's files are public (they hold no data; the page asks for a token when the service
+has one); \`--dashboard=false\` leaves only the API. \`/v1/events\` streams are exempt from
+\`--web-write-timeout\` (their heartbeats keep them honest).
+
+\`--postgres-pool-size\` is the Postgres store's \`maxConnections\`: the pool its
+statements run on. Each instance holds one connection more for LISTEN and one for its
+instance lock.
 
 The web timeouts map onto Node's HTTP server: \`--web-read-timeout\` is \`requestTimeout\`,
 \`--web-write-timeout\` is the socket's \`connectionTimeout\`, \`--web-idle-timeout\` is

@@ -52,7 +52,10 @@ export async function startService(
   );
   const metrics = new ServiceMetrics();
   const store = metrics.timed(
-    storeFromUrl(config.get('database-url'), { migrate: config.get('migrate') }),
+    storeFromUrl(config.get('database-url'), {
+      migrate: config.get('migrate'),
+      maxConnections: config.get('postgres-pool-size'),
+    }),
   );
   const schedulerId = config.get('scheduler-id');
   const prefetch = config.get('prefetch');

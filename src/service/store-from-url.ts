@@ -6,10 +6,13 @@ import type { Store } from '../stores/store.js';
 /**
  * The store a `--database-url` names: `postgres://…` (or `postgresql://…`,
  * with an optional `?schema=<name>`, default `chime`), else a SQLite file path
- * (optionally `file:` prefixed).
+ * (optionally `file:` prefixed). `maxConnections` sizes a Postgres store's pool.
  * @throws ChimeError `CHIME_ERR_CONFIG_INVALID` for a scheme chime has no store for.
  */
-export function storeFromUrl(url: string, options: { migrate: boolean }): Store {
+export function storeFromUrl(
+  url: string,
+  options: { migrate: boolean; maxConnections?: number },
+): Store {
   if (/^postgres(ql)?:\/\//i.test(url)) {
     const parsed = new URL(url);
     const schema = parsed.searchParams.get('schema') ?? undefined;
@@ -18,6 +21,7 @@ export function storeFromUrl(url: string, options: { migrate: boolean }): Store 
       connectionString: parsed.toString(),
       ...(schema ? { schema } : {}),
       migrate: options.migrate,
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     });
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];

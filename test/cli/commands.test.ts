@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { OPTIONS } from '../../src/config/options.js';
+import { MIN_TOKEN_LENGTH, OPTIONS } from '../../src/config/options.js';
 import type { Execution } from '../../src/model/execution.js';
 import type { Job } from '../../src/model/job.js';
 import type { Page } from '../../src/scheduler/scheduler.js';
@@ -288,6 +288,9 @@ describe('exit codes', () => {
     expect((await chime(['frobnicate'])).code).toBe(2);
     expect((await chime(['next', '61 * * * *'])).code).toBe(2);
     expect((await chime(['config', '--port', 'abc'])).code).toBe(2);
+    const noPool = await chime(['config', '--postgres-pool-size', '0']);
+    expect(noPool.code).toBe(2);
+    expect(noPool.stderr).toContain('--postgres-pool-size (CHIME_POSTGRES_POOL_SIZE)');
   });
 
   it('3 for not found', async () => {
@@ -474,6 +477,9 @@ describe('chime migrate, next, help', () => {
       expect(serveHelp.stdout).toContain(`--${spec.name}`);
       expect(serveHelp.stdout.replace(/\s+/g, ' ')).toContain(spec.env);
     }
+    expect(serveHelp.stdout.replace(/\s+/g, ' ')).toMatch(
+      new RegExp(`--token <token>.*at least ${MIN_TOKEN_LENGTH} characters`),
+    );
     expect(top.stdout).toMatch(/Exit codes: 0 success, 2 bad input/);
     const jobsHelp = await chime(['jobs', 'put', '--help']);
     expect(jobsHelp.stdout).toContain('--create');

@@ -81,7 +81,8 @@ export function registerJobs(program: Command, io: CliIo): void {
         if (options.json) return show(io, options, page);
         const rows = page.items.map((j) => [
           j.id,
-          describeSchedule(j.schedule),
+          describeSchedule(j.schedule) +
+            (j.maxFires === undefined ? '' : `, ${j.fireCount} of ${j.maxFires} fires`),
           j.target.type,
           j.paused ? 'paused' : at(j.nextFireAt),
           j.lastOutcome?.status ?? '-',

@@ -4,6 +4,7 @@ import type { Share } from '../stores/instances.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { compileJobSchedule } from './job-schedule.js';
 import { planFires, type FirePlan } from './misfire.js';
+import { firesLeft, limitFires } from './fire-limit.js';
 import { fireJitter, resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
 import { toError, type SchedulerEmitter } from './events.js';
 
@@ -80,7 +81,8 @@ export class Planner {
     let fires: FirePlan;
     try {
       policies = resolvePolicies(job.definition, this.deps.defaults);
-      fires = planFires(compileJobSchedule(job), job.nextFireAt, now, horizonEnd, policies);
+      const planned = planFires(compileJobSchedule(job), job.nextFireAt, now, horizonEnd, policies);
+      fires = limitFires(planned, firesLeft(job.definition.maxFires, job.fireCount));
     } catch (err) {
       return {
         fires: { run: [], missed: [], missedTruncated: false, nextFireAt: null },
@@ -103,6 +105,7 @@ export class Planner {
         expectedNextFireAt: job.nextFireAt,
         nextFireAt: fires.nextFireAt,
         completedAt: fires.nextFireAt === null ? now : null,
+        fires: executions.length,
         lastOutcome: newestMissed
           ? { status: 'missed', executionId: newestMissed.id, at: new Date(now).toISOString() }
           : null,

@@ -59,6 +59,9 @@ export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
 /** Largest target body: bytes of JSON for http, characters for AMQP and NATS bodies and e-mail texts. */
 export const MAX_TARGET_BODY_BYTES = 256 * 1024;
 
+/** Largest `maxFires` of a job (a signed 32-bit integer). */
+export const MAX_FIRES = 2 ** 31 - 1;
+
 /** One limit as `docs/errors.md` lists it. */
 export interface Limit {
   /** What is limited. */

@@ -76,6 +76,7 @@ export function newJobRecord(id: string, job: JobDefinition, now: number): JobRe
     createdAt: now,
     updatedAt: now,
     completedAt: next === null && !paused ? now : null,
+    fireCount: 0,
     lastOutcome: null,
     staleAfterMs: staleAfterOf(definition),
     stats: { ...NO_STATS },

@@ -488,11 +488,12 @@ export class Scheduler {
 
   /**
    * The next fires of a schedule after `from` (default: now by this
-   * scheduler's clock), in UTC and local time, DST-moved ones marked.
+   * scheduler's clock), in UTC and local time, DST-moved ones marked; no
+   * more than `maxFires` (a job's fires left).
    */
   nextFireTimes(
     schedule: Schedule,
-    params: { count?: number; from?: Date | string | number } = {},
+    params: { count?: number; from?: Date | string | number; maxFires?: number } = {},
   ): FirePreview[] {
     return nextFireTimes(schedule, { from: this.now(), ...params });
   }

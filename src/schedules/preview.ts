@@ -4,6 +4,7 @@
  */
 import { ChimeError } from '../errors.js';
 import { formatInstant, parseInstant } from '../model/instant.js';
+import { MAX_FIRES } from '../model/limits.js';
 import type { Schedule } from '../model/schedule.js';
 import { compileCron, compileSchedule, type FireTimes } from './fire-times.js';
 import type { CronFireTimes } from './cron-fire-times.js';
@@ -42,6 +43,11 @@ export interface NextFireTimesOptions {
   from?: Date | string | number;
   /** The anchor of an interval schedule without `startAt` (default: `from`). */
   anchorMs?: number;
+  /**
+   * The fires left to a job with a `maxFires` (its `maxFires` less its
+   * `fireCount`; for a new job, `maxFires`): no more are listed.
+   */
+  maxFires?: number;
 }
 
 const DEFAULT_COUNT = 10;
@@ -58,14 +64,8 @@ export function nextFireTimes(
   options: NextFireTimesOptions = {},
 ): FirePreview[] {
   validateSchedule(schedule, '/schedule');
-  const count = options.count ?? DEFAULT_COUNT;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
-    throw new ChimeError(
-      'CHIME_ERR_INVALID_INPUT',
-      `count must be an integer from 1 to ${MAX_COUNT}, got ${String(count)}`,
-      { path: '/count' },
-    );
-  }
+  const count = checkedCount(options.count ?? DEFAULT_COUNT, 1, MAX_COUNT, 'count');
+  const limit = Math.min(count, checkedCount(options.maxFires ?? count, 0, MAX_FIRES, 'maxFires'));
   const fromMs = toMs(options.from);
   const tz = schedule.kind === 'cron' ? (schedule.tz ?? 'UTC') : 'UTC';
   const zone = getZone(tz);
@@ -83,7 +83,7 @@ export function nextFireTimes(
     schedule.startAt === undefined &&
     options.anchorMs === undefined;
   let cursor = anchoredAtFrom ? fromMs - 1 : fromMs;
-  while (out.length < count) {
+  while (out.length < limit) {
     const fire = times.nextAfter(cursor);
     if (fire === null) break;
     const shift = cronTimes?.describe(fire) ?? { dstShifted: false };
@@ -99,6 +99,15 @@ export function nextFireTimes(
     cursor = fire;
   }
   return out;
+}
+
+function checkedCount(value: number, min: number, max: number, name: string): number {
+  if (Number.isInteger(value) && value >= min && value <= max) return value;
+  throw new ChimeError(
+    'CHIME_ERR_INVALID_INPUT',
+    `${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
+    { path: `/${name}` },
+  );
 }
 
 function toMs(from: Date | string | number | undefined): number {

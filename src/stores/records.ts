@@ -28,6 +28,12 @@ export interface JobRecord {
   createdAt: number;
   updatedAt: number;
   completedAt: number | null;
+  /**
+   * The fires of its schedule planned so far (run or missed): what `maxFires`
+   * counts. Advanced only by plans (`JobPlan.fires`), in their compare-and-set;
+   * a job write leaves it as the store has it.
+   */
+  fireCount: number;
   lastOutcome: LastOutcome | null;
   /** `staleAfter` of the definition in ms, or null: the store judges staleness by it. */
   staleAfterMs: number | null;

@@ -23,6 +23,8 @@ export interface JobPlan {
   completedAt: number | null;
   /** Set when the plan records finished executions (missed fires). */
   lastOutcome: LastOutcome | null;
+  /** Fires of the schedule this plan makes (run or missed): added to the job's `fireCount` (absent: 0). */
+  fires?: number;
   /**
    * The executions to insert. Those already leased (leaseOwner set) come back
    * as claims. An execution whose `(jobId, fireAt)` exists is not inserted.
@@ -132,8 +134,8 @@ export interface FinishRequest extends LeaseRef {
 /**
  * One job write of `Store.jobsWrite`: an insert (`expectedVersion` null: the
  * id must be free), or a compare-and-set update (the job must still have
- * `expectedVersion`), which leaves the job's statistics, `staleSince` and
- * `pruneAfter` as the store has them.
+ * `expectedVersion`), which leaves the job's statistics, `fireCount`,
+ * `staleSince` and `pruneAfter` as the store has them.
  */
 export interface JobWrite {
   job: JobRecord;

@@ -26,6 +26,7 @@ export interface JobRow<Paused = boolean> {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+  fire_count: number;
   last_outcome: string | null;
   stale_after_ms: number | null;
   last_fire_at: number | null;
@@ -85,6 +86,7 @@ export function jobParams(
     created_at: job.createdAt,
     updated_at: job.updatedAt,
     completed_at: job.completedAt,
+    fire_count: job.fireCount,
     last_outcome: jsonOrNull(job.lastOutcome ?? undefined),
     stale_after_ms: job.staleAfterMs,
     last_fire_at: job.stats.lastFireAt,
@@ -111,6 +113,7 @@ export function jobFromRow(row: JobRow<unknown>, paused: boolean): JobRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
+    fireCount: row.fire_count,
     lastOutcome: row.last_outcome === null ? null : parse<LastOutcome>(row.last_outcome),
     staleAfterMs: row.stale_after_ms,
     stats: {

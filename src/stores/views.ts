@@ -29,6 +29,7 @@ export function toJob<T extends TargetBase = TargetBase>(record: JobRecord): Job
     createdAt: iso(record.createdAt),
     updatedAt: iso(record.updatedAt),
     completedAt: isoOrNull(record.completedAt),
+    fireCount: record.fireCount,
     lastOutcome: record.lastOutcome,
     stats: {
       lastFireAt: isoOrNull(stats.lastFireAt),

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { MIN_TOKEN_LENGTH, OPTIONS } from '../../src/config/options.js';
+import { MIGRATIONS } from '../../src/stores/sqlite/migrations.js';
 import type { Execution } from '../../src/model/execution.js';
 import type { Job } from '../../src/model/job.js';
 import type { Page } from '../../src/scheduler/scheduler.js';
@@ -442,7 +443,8 @@ describe('chime migrate, next, help', () => {
     const db = join(dir, 'migrate.db');
     const first = await chime(['migrate', '--database-url', db]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toBe('applied migration(s) 1, 2, 3\n');
+    const versions = MIGRATIONS.map((m) => m.version).join(', ');
+    expect(first.stdout).toBe(`applied migration(s) ${versions}\n`);
     const second = await chime(['migrate'], { CHIME_DATABASE_URL: db });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/up to date/);

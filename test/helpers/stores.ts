@@ -17,7 +17,16 @@ export interface StoreCase {
   /** False when its service is unreachable: skip its tests. */
   available: boolean;
   /** A fresh, empty store (not opened) and what removes its data once it is closed. */
-  make: () => { store: Store; cleanup: () => Promise<void> };
+  make: () => StoreMade;
+}
+
+/** A store made for a test. */
+export interface StoreMade {
+  store: Store;
+  /** Removes its data once every store on it is closed. */
+  cleanup: () => Promise<void>;
+  /** Another store on the same data (a second process's), or undefined for the memory store. */
+  another?: () => Store;
 }
 
 /**
@@ -43,7 +52,8 @@ export async function storeCases(prefix: string): Promise<StoreCase[]> {
       available: true,
       make: () => {
         const { dir, cleanup } = tempDir();
-        return { store: sqliteStore({ path: `${dir}/chime.db` }), cleanup: async () => cleanup() };
+        const another = () => sqliteStore({ path: `${dir}/chime.db` });
+        return { store: another(), cleanup: async () => cleanup(), another };
       },
     },
     {
@@ -51,8 +61,10 @@ export async function storeCases(prefix: string): Promise<StoreCase[]> {
       available: postgresAvailable,
       make: () => {
         const schema = uniqueName(prefix);
+        const another = () => postgresStore({ connectionString: SERVICES.postgres.url, schema });
         return {
-          store: postgresStore({ connectionString: SERVICES.postgres.url, schema }),
+          store: another(),
+          another,
           cleanup: async () => {
             await admin?.query(
               `DROP SCHEMA IF EXISTS ${quoteIdentifier(schema, '/schema')} CASCADE`,

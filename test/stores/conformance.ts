@@ -15,6 +15,7 @@ import { jobTests } from './conformance/jobs.js';
 import { jobBatchTests } from './conformance/job-batches.js';
 import { jobListingTests } from './conformance/job-listings.js';
 import { advanceTests } from './conformance/plans.js';
+import { fireCountTests } from './conformance/fire-count.js';
 import { executionTests } from './conformance/executions.js';
 import { claimTests } from './conformance/claims.js';
 import { takeOverTests } from './conformance/take-overs.js';
@@ -48,6 +49,7 @@ export function describeStoreConformance(
     jobBatchTests(fx);
     jobListingTests(fx);
     advanceTests(fx);
+    fireCountTests(fx);
     executionTests(fx);
     claimTests(fx);
     takeOverTests(fx);

@@ -48,6 +48,9 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** Fires of its schedule so far (run or missed): what `maxFires` counts. */
+  fireCount: number;
+  maxFires?: number;
   lastOutcome: LastOutcome | null;
   stats: JobStats;
   staleSince: string | null;

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
+import { MAX_FIRES } from '../../model/limits.js';
 import type { Schedule } from '../../model/schedule.js';
 import type { Api, RouteContext } from './context.js';
 import { checkedQuery } from './context.js';
@@ -21,6 +22,13 @@ const PreviewQuery = Type.Object(
     endAt: Type.Optional(Type.String({ description: 'no fire after (ISO 8601)' })),
     at: Type.Optional(Type.String({ description: 'a one-shot instant (ISO 8601)' })),
     count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    maxFires: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_FIRES,
+        description: "the fires left to a job's maxFires",
+      }),
+    ),
     from: Type.Optional(Type.String({ description: 'fires after this instant (default now)' })),
   },
   { additionalProperties: false },
@@ -52,9 +60,10 @@ export function metaRoutes(
       const schedule = scheduleOf(query);
       try {
         const from = query.from === undefined ? {} : { from: query.from };
+        const limit = query.maxFires === undefined ? {} : { maxFires: query.maxFires };
         return {
           schedule,
-          fires: scheduler.nextFireTimes(schedule, { count: query.count ?? 10, ...from }),
+          fires: scheduler.nextFireTimes(schedule, { count: query.count ?? 10, ...from, ...limit }),
         };
       } catch (err) {
         throw asQueryError(err);

@@ -20,6 +20,7 @@ import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-retention.js';
 import { migration003 } from './migrations/003-instances.js';
 import { migration004 } from './migrations/004-leaner-writes.js';
+import { migration005 } from './migrations/005-fire-count.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration002,
   migration003,
   migration004,
+  migration005,
 ];
 
 /** What the migrator needs of a pool or a client: one query at a time. */

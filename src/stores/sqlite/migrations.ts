@@ -12,6 +12,7 @@ import { ChimeError } from '../../errors.js';
 import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-retention.js';
 import { migration003 } from './migrations/003-instances.js';
+import { migration004 } from './migrations/004-fire-count.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -24,7 +25,12 @@ export interface Migration {
 }
 
 /** Every migration this code knows, oldest first. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+export const MIGRATIONS: readonly Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+];
 
 const CREATE_LEDGER = `
 CREATE TABLE IF NOT EXISTS chime_migrations (

@@ -176,9 +176,8 @@ export class SqliteStore implements Store {
             failed.push(i);
             return;
           }
-          if (write.dropPlanned && s.dropPlanned.run({ job_id: job.id }).changes > 0) {
-            s.jobReopen.run({ id: job.id });
-          }
+          const dropped = write.dropPlanned ? s.dropPlanned.run({ job_id: job.id }).changes : 0;
+          if (dropped > 0) s.jobReopen.run({ id: job.id, dropped });
         });
         // Throwing rolls the whole transaction back: all of the writes or none.
         if (failed.length > 0) throw new WritesRejected(failed);

@@ -107,6 +107,11 @@ export const ERRORS = {
     description:
       'A job kept changing under concurrent updates; the change was not applied. Try again.',
   },
+  CHIME_ERR_BACKFILL_TOO_LARGE: {
+    status: 400,
+    description:
+      "A backfill's window holds more fires of the job's schedule than the scheduler's maxBackfillFires (default 1000); nothing was added.",
+  },
   CHIME_ERR_EXECUTION_NOT_FOUND: { status: 404, description: 'No execution has this id.' },
   CHIME_ERR_HANDLER_NOT_FOUND: {
     status: 500,

@@ -47,3 +47,4 @@ export { postgresStore, type PostgresStoreOptions } from './stores/postgres/inde
 export type { Store } from './stores/store.js';
 export type { SchedulerStatus } from './scheduler/scheduler.js';
 export type { FirePreview } from './schedules/preview.js';
+export type { BackfillParams, BackfillResult } from './scheduler/backfill.js';

@@ -6,6 +6,7 @@ import type { Execution } from '../model/execution.js';
 import type { Instance } from '../model/instance.js';
 import type { Job } from '../scheduler/scheduler.js';
 import type { Page } from '../scheduler/scheduler.js';
+import type { BackfillResult } from '../scheduler/backfill.js';
 import { ApiClient } from './client.js';
 import type { CliIo } from './io.js';
 import { table } from './table.js';
@@ -168,6 +169,31 @@ export function registerJobs(program: Command, io: CliIo): void {
         await client(options, io).request<Execution>('POST', `/v1/jobs/${id(jobId)}/trigger`, body),
       );
     });
+
+  apiCommand(jobs, 'backfill', 'add the fires of a past window not yet in the ledger')
+    .argument('<id>')
+    .requiredOption('--from <instant>', 'the window’s first instant (ISO 8601 with an offset)')
+    .requiredOption('--to <instant>', 'the window’s last instant, not after now')
+    .option('--dry-run', 'list the fires it would add; add none')
+    .action(
+      async (
+        jobId: string,
+        options: ApiOptions & { from: string; to: string; dryRun?: boolean },
+      ) => {
+        const body = { from: options.from, to: options.to, dryRun: options.dryRun === true };
+        const result = await client(options, io).request<BackfillResult>(
+          'POST',
+          `/v1/jobs/${id(jobId)}/backfill`,
+          body,
+        );
+        if (options.json) return show(io, options, result);
+        const verb = result.dryRun ? 'would add' : 'added';
+        io.stdout.write(
+          `${verb} ${result.fires.length} fire(s); ${result.existing.length} already in the ledger\n`,
+        );
+        for (const fire of result.fires) io.stdout.write(`${fire}\n`);
+      },
+    );
 }
 
 /** `chime executions list|get` against a running service. */

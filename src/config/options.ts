@@ -171,6 +171,13 @@ export const OPTIONS = [
     placeholder: 'duration',
   }),
   option({
+    name: 'max-backfill-fires',
+    kind: 'integer',
+    default: '1000',
+    doc: 'most fires one backfill adds (POST /v1/jobs/{id}/backfill); a window holding more is refused',
+    placeholder: 'n',
+  }),
+  option({
     name: 'web-read-timeout',
     kind: 'duration',
     default: '5s',

@@ -19,7 +19,8 @@ import {
  *   it) and its job's policy does not run it now: under `skip` no late fire
  *   runs, under `fire_once` only the newest fire due by now, under `catch_up`
  *   the newest `maxCatchUp` late ones. This holds also for a fire whose only
- *   attempt was abandoned near its instant (it may never have run).
+ *   attempt was abandoned near its instant (it may never have run), and never
+ *   for a backfilled fire (late by design).
  */
 export function notToRun(facts: AttemptFacts): Decision | undefined {
   const { claim, policies, now, abandoned } = facts;
@@ -28,7 +29,9 @@ export function notToRun(facts: AttemptFacts): Decision | undefined {
     return decideAbandoned(facts);
   if (isPlannedFire(execution) && claim.job.paused) return decideUnrun(facts, 'skipped');
   const startsAt = Math.max(now, execution.runAt);
-  if (execution.fireAt >= startsAt - policies.misfireGraceMs) return undefined;
+  // A backfilled fire was asked for late: the misfire rule is not its.
+  if (execution.backfill || execution.fireAt >= startsAt - policies.misfireGraceMs)
+    return undefined;
   const firstRun =
     isPlannedFire(execution) ||
     (execution.trigger === 'schedule' &&

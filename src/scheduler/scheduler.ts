@@ -23,9 +23,10 @@ import { JobValidator } from './validate-job.js';
 import { toExecution, toInstance, toJob } from '../stores/views.js';
 import type { Instance } from '../model/instance.js';
 import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
-import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
+import type { JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { backfill, newExecution, type BackfillParams, type BackfillResult } from './backfill.js';
 import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 
@@ -87,6 +88,16 @@ const LIST_EXECUTIONS_CHECK = schemaCheck(
 );
 const DUE_JOBS_CHECK = schemaCheck(
   Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
+);
+const BACKFILL_CHECK = schemaCheck(
+  Type.Object(
+    {
+      from: Type.Unsafe<Date | string>({}),
+      to: Type.Unsafe<Date | string>({}),
+      dryRun: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
 );
 const STOP_CHECK = schemaCheck(
   Type.Object(
@@ -404,23 +415,7 @@ export class Scheduler {
     const job = await this.options.store.jobGet({ id });
     if (!job) throw notFound(id);
     const now = this.now();
-    const execution: ExecutionRecord = {
-      id: uuidv7(),
-      jobId: id,
-      fireAt: now,
-      runAt: now,
-      trigger: 'manual',
-      status: 'scheduled',
-      attempt: 0,
-      leaseOwner: null,
-      leaseUntil: null,
-      leaseToken: 0,
-      attempts: [],
-      onFailure: null,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-    };
+    const execution = newExecution(id, now, now, 'manual');
     if (params.payload !== undefined) execution.payload = params.payload;
     await this.options.store.executionInsert({ execution });
     this.engine?.wake();
@@ -430,6 +425,28 @@ export class Scheduler {
       fireAt: new Date(now),
     });
     return toExecution(execution);
+  }
+
+  /**
+   * Backfills a past window: every fire of the job's schedule in `[from, to]`
+   * not yet in its ledger becomes an execution marked `backfill`, due now
+   * (however late, whatever its misfire policy); fires in the ledger are left
+   * alone, so a second identical call adds nothing. `dryRun` lists the fires
+   * it would add. More fires in the window than `maxBackfillFires` reject
+   * with `CHIME_ERR_BACKFILL_TOO_LARGE`, adding none.
+   */
+  async backfillJob(id: string, params: BackfillParams): Promise<BackfillResult> {
+    BACKFILL_CHECK.assert(params, '');
+    await this.ready();
+    const job = await this.options.store.jobGet({ id });
+    if (!job) throw notFound(id);
+    const { store, maxBackfillFires } = this.options;
+    const result = await backfill(
+      { store, job, now: this.now(), maxFires: maxBackfillFires },
+      params,
+    );
+    if (result.fires.length > 0 && !result.dryRun) this.engine?.wake();
+    return result;
   }
 
   /**

@@ -100,6 +100,8 @@ export interface ExecutionRecord {
   /** When it is due: the planner's `fireAt + jitter`, a retry's time, or a trigger's. */
   runAt: number;
   trigger: ExecutionTrigger;
+  /** A fire added by a backfill: it runs however late, and a pause or a schedule change leaves it. */
+  backfill?: true;
   status: ExecutionStatus;
   /** Attempts started so far. */
   attempt: number;

@@ -50,6 +50,8 @@ export interface ExecutionRow {
   status: ExecutionStatus;
   attempt: number;
   payload: string | null;
+  /** A boolean in Postgres, 0/1 in SQLite. */
+  backfill: boolean | number;
   lease_owner: string | null;
   lease_until: number | null;
   lease_token: number;
@@ -149,6 +151,7 @@ export function executionFromRow(row: ExecutionRow): ExecutionRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
   };
+  if (row.backfill === true || row.backfill === 1) record.backfill = true;
   if (row.payload !== null) record.payload = parse<unknown>(row.payload);
   if (row.result !== null) record.result = parse<unknown>(row.result);
   if (row.error !== null) record.error = parse<ErrorInfo>(row.error);

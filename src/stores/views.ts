@@ -62,6 +62,7 @@ export function toExecution(record: ExecutionRecord): Execution {
     startedAt: isoOrNull(record.startedAt),
     finishedAt: isoOrNull(record.finishedAt),
   };
+  if (record.backfill) view.backfill = true;
   if (record.payload !== undefined) view.payload = record.payload;
   if (record.result !== undefined) view.result = record.result;
   if (record.error !== undefined) view.error = record.error;

@@ -254,6 +254,38 @@ describe('chime jobs and executions', () => {
     expect(JSON.parse(none.stdout)).toEqual({ items: [], nextCursor: null });
   });
 
+  it('jobs backfill --dry-run lists the fires, jobs backfill adds them, a second adds none', async () => {
+    const window = ['--from', '2026-03-27T00:00:00Z', '--to', '2026-03-30T00:00:00Z'];
+    const dry = await api('jobs', 'backfill', 'cli-json', ...window, '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    const fires = [
+      '2026-03-27T02:00:00.000Z',
+      '2026-03-28T02:00:00.000Z',
+      '2026-03-29T01:00:00.000Z',
+    ];
+    expect(dry.stdout).toBe(`would add 3 fire(s); 0 already in the ledger\n${fires.join('\n')}\n`);
+    const real = await api('jobs', 'backfill', 'cli-json', ...window, '--json');
+    expect(JSON.parse(real.stdout)).toEqual({
+      jobId: 'cli-json',
+      dryRun: false,
+      fires,
+      existing: [],
+    });
+    const again = await api('jobs', 'backfill', 'cli-json', ...window);
+    expect(again.stdout).toBe('added 0 fire(s); 3 already in the ledger\n');
+    const future = await api(
+      'jobs',
+      'backfill',
+      'cli-json',
+      '--from',
+      '2026-03-27T00:00:00Z',
+      '--to',
+      '2999-01-01T00:00:00Z',
+    );
+    expect(future.code).toBe(2);
+    expect(future.stderr).toContain('CHIME_ERR_INVALID_INPUT');
+  });
+
   it('jobs rm deletes a job; it is then not found (exit 3)', async () => {
     const rm = await api('jobs', 'rm', 'cli-yaml');
     expect(rm.code).toBe(0);

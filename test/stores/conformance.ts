@@ -16,6 +16,7 @@ import { jobBatchTests } from './conformance/job-batches.js';
 import { jobListingTests } from './conformance/job-listings.js';
 import { advanceTests } from './conformance/plans.js';
 import { fireCountTests } from './conformance/fire-count.js';
+import { backfillTests } from './conformance/backfills.js';
 import { executionTests } from './conformance/executions.js';
 import { claimTests } from './conformance/claims.js';
 import { takeOverTests } from './conformance/take-overs.js';
@@ -50,6 +51,7 @@ export function describeStoreConformance(
     jobListingTests(fx);
     advanceTests(fx);
     fireCountTests(fx);
+    backfillTests(fx);
     executionTests(fx);
     claimTests(fx);
     takeOverTests(fx);

@@ -96,6 +96,8 @@ export interface Execution {
   fireAt: string;
   runAt: string;
   trigger: 'schedule' | 'manual';
+  /** A fire added by a backfill. */
+  backfill?: true;
   status: ExecutionStatus;
   attempt: number;
   payload?: unknown;

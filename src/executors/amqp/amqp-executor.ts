@@ -96,6 +96,7 @@ export function amqpMessage(target: AmqpTarget, ctx: ExecutionContext): AmqpMess
         'x-chime-job-id': ctx.job.id,
         'x-chime-fire-at': ctx.fireAt.toISOString(),
         'x-chime-attempt': ctx.attempt,
+        ...(ctx.backfill === true ? { 'x-chime-backfill': true } : {}),
       },
     },
   };

@@ -239,6 +239,7 @@ function plan(target: HttpTarget, ctx: ExecutionContext, settings: Settings): Pl
   headers['x-chime-job-id'] = ctx.job.id;
   headers['x-chime-fire-at'] = ctx.fireAt.toISOString();
   headers['x-chime-attempt'] = String(ctx.attempt);
+  if (ctx.backfill === true) headers['x-chime-backfill'] = 'true';
   const keys = target.signing
     ? signingKeys(target.signing.secret, '/signing/secret')
     : settings.keys;

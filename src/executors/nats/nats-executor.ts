@@ -148,6 +148,7 @@ function natsMessage(target: NatsTarget, ctx: ExecutionContext): NatsMessage {
   h.set('Chime-Job-Id', ctx.job.id);
   h.set('Chime-Fire-At', ctx.fireAt.toISOString());
   h.set('Chime-Attempt', String(ctx.attempt));
+  if (ctx.backfill === true) h.set('Chime-Backfill', 'true');
   const body = target.body ?? JSON.stringify(ctx.payload ?? null);
   return { subject: target.subject, data: Buffer.from(body), headers: h, msgId: ctx.executionId };
 }

@@ -175,6 +175,10 @@ export class MemoryStore implements Store {
     this.state.insertExecution(execution);
   }
 
+  async executionsInsert({ executions }: { executions: ExecutionRecord[] }): Promise<string[]> {
+    return executions.filter((e) => this.state.insertExecution(e)).map((e) => e.id);
+  }
+
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {
     const execution = this.state.executions.get(id);
     return execution ? copy(execution) : null;

@@ -78,6 +78,7 @@ export const EXECUTION_COLUMNS = [
   'created_at',
   'started_at',
   'finished_at',
+  'backfill',
 ] as const;
 
 const OID = { int8: 20, json: 114, jsonb: 3802 } as const;
@@ -155,6 +156,7 @@ export function fireArrays(executions: readonly ExecutionRecord[]): Record<strin
     created_ats: column((e) => e.createdAt),
     started_ats: column((e) => e.startedAt),
     finished_ats: column((e) => e.finishedAt),
+    backfills: column((e) => e.backfill === true),
   };
 }
 

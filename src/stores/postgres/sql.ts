@@ -113,7 +113,7 @@ const FIRES = `fire AS (
       @triggers::text[], @statuses::text[], @attempts::int[], @payloads::text[], @lease_owners::text[],
       @lease_untils::bigint[], @lease_tokens::bigint[], @attempt_lists::text[], @results::text[],
       @errors::text[], @on_failures::text[], @created_ats::bigint[], @started_ats::bigint[],
-      @finished_ats::bigint[])
+      @finished_ats::bigint[], @backfills::boolean[])
       WITH ORDINALITY AS f(${EXECUTION_COLUMNS.join(', ')}, ord))`;
 
 /** Inserts the `fire` rows whose job passes `jobFilter`; a taken id or fire is skipped. */
@@ -121,7 +121,7 @@ const insertFires = (s: string, jobFilter: string) => `inserted AS (
     INSERT INTO ${s}.executions (${EXECUTION_COLUMNS.join(', ')})
     SELECT f.id, f.job_id, f.fire_at, f.run_at, f.trigger, f.status, f.attempt, f.payload::jsonb,
       f.lease_owner, f.lease_until, f.lease_token, f.attempts::jsonb, f.result::jsonb,
-      f.error::jsonb, f.on_failure, f.created_at, f.started_at, f.finished_at
+      f.error::jsonb, f.on_failure, f.created_at, f.started_at, f.finished_at, f.backfill
     FROM fire f WHERE ${jobFilter}
     ORDER BY f.ord
     ON CONFLICT DO NOTHING
@@ -490,7 +490,7 @@ function sqlOf(s: string) {
       ), dropped AS (
         DELETE FROM ${s}.executions e USING locked
         WHERE @drop_planned::boolean AND e.job_id = locked.id AND e.trigger = 'schedule'
-          AND e.status = 'scheduled' AND e.attempt = 0 AND e.lease_owner IS NULL
+          AND e.status = 'scheduled' AND e.attempt = 0 AND e.lease_owner IS NULL AND NOT e.backfill
         RETURNING e.id
       ), upd AS (
         UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash, paused = @paused,

@@ -13,6 +13,7 @@ import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-retention.js';
 import { migration003 } from './migrations/003-instances.js';
 import { migration004 } from './migrations/004-fire-count.js';
+import { migration005 } from './migrations/005-backfill.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration002,
   migration003,
   migration004,
+  migration005,
 ];
 
 const CREATE_LEDGER = `

@@ -241,6 +241,13 @@ export class SqliteStore implements Store {
     this.write((s) => insertExecution(s, execution));
   }
 
+  async executionsInsert({ executions }: { executions: ExecutionRecord[] }): Promise<string[]> {
+    if (executions.length === 0) return [];
+    return this.write((s) =>
+      executions.filter((execution) => insertExecution(s, execution)).map((e) => e.id),
+    );
+  }
+
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {
     const row = this.statements.executionGet.get({ id });
     return row ? executionFromRow(row) : null;

@@ -42,7 +42,7 @@ const JOB_COLUMNS =
   'failed_count, missed_count, skipped_count, stale_since, prune_after';
 const EXECUTION_COLUMNS =
   'id, job_id, fire_at, run_at, trigger, status, attempt, payload, lease_owner, lease_until, ' +
-  'lease_token, attempts, result, error, on_failure, created_at, started_at, finished_at';
+  'lease_token, attempts, result, error, on_failure, created_at, started_at, finished_at, backfill';
 const paramsOf = (columns: string) => columns.replace(/(\w+)/g, '@$1');
 /** The columns, each qualified by the table (or alias) `table`. */
 const qualified = (columns: string, table: string) => columns.replace(/(\w+)/g, `${table}.$1`);
@@ -236,7 +236,7 @@ export const SQL = {
   // rules.ts isDroppedByChange.
   dropPlanned: `DELETE FROM executions
     WHERE job_id = @job_id AND trigger = 'schedule' AND status = 'scheduled' AND attempt = 0
-      AND lease_owner IS NULL`,
+      AND lease_owner IS NULL AND backfill = 0`,
   // Its last fire was dropped: the job is not completed after all.
   // Planned fires dropped by a change did not happen: they leave the fire count.
   jobReopen: `UPDATE jobs SET completed_at = NULL, fire_count = max(0, fire_count - @dropped)
@@ -438,5 +438,6 @@ export function executionParams(e: ExecutionRecord): Params {
     created_at: e.createdAt,
     started_at: e.startedAt,
     finished_at: e.finishedAt,
+    backfill: e.backfill === true ? 1 : 0,
   };
 }

@@ -22,6 +22,7 @@ import {
 import { resolvePolicies, type ResolvedPolicies } from './policies.js';
 import { RunningMarks } from './running-marks.js';
 import { callTarget } from './target-call.js';
+import { applyDirective, readDirective, type JobDirective } from './job-directive.js';
 import { notToRun } from './unrun.js';
 import { SLOT_WAIT_MS, Throughput } from './throughput.js';
 
@@ -293,7 +294,8 @@ export class Runner {
       );
     }
     const running = this.marks.add(lease, attempt, startedAt, marked);
-    const result = await callTarget(this.deps, claim, lease, attempt, policies, 'target');
+    const called = await callTarget(this.deps, claim, lease, attempt, policies, 'target');
+    const { result, directive } = readDirective(claim.job, called);
     this.marks.remove(running);
     const now = this.deps.clock.now();
     this.release(Math.max(0, now - startedAt)); // a clock stepped back reads as no time
@@ -302,7 +304,18 @@ export class Runner {
     const facts = Object.assign(base, { attempt, startedAt, now });
     const decision = decideOutcome(facts, result);
     if (!decision) return this.lost(claim, lease, attempt, false);
-    return this.conclude(claim, lease, decision, attempt, startedAt, result);
+    await this.conclude(claim, lease, decision, attempt, startedAt, result);
+    if (directive && decision.kind === 'succeeded') await this.direct(claim, directive);
+  }
+
+  /** Applies what a handler's result asked of its job (see `job-directive.ts`). */
+  private async direct(claim: Claim, directive: JobDirective): Promise<void> {
+    try {
+      await applyDirective(this.deps.store, claim.job.id, directive, this.deps.clock.now());
+      this.deps.onRescheduled();
+    } catch (err) {
+      this.report(err, 'a job directive');
+    }
   }
 
   /**

@@ -14,10 +14,9 @@ import { clockSkewMonitorFor, skewedClock, type ClockSkewMonitor } from '../engi
 import type { Executor } from '../executors/executor.js';
 import { HandlerRegistry, type Handler } from '../executors/handler/handler-executor.js';
 import { builtinExecutors, type Target } from '../executors/builtin.js';
-import { schemaCheck } from '../model/check.js';
-import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from '../model/execution.js';
+import type { Execution, ExecutionStatus } from '../model/execution.js';
 import type { Job as JobOf, JobDefinition as JobDefinitionOf } from '../model/job.js';
-import { MetadataSchema, jobDefinitionSchema } from '../model/job.js';
+import { jobDefinitionSchema } from '../model/job.js';
 import type { Schedule } from '../model/schedule.js';
 import { JobValidator } from './validate-job.js';
 import { toExecution, toInstance, toJob } from '../stores/views.js';
@@ -26,6 +25,13 @@ import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
 import type { JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import {
+  BACKFILL_CHECK,
+  DUE_JOBS_CHECK,
+  LIST_EXECUTIONS_CHECK,
+  LIST_JOBS_CHECK,
+  STOP_CHECK,
+} from './checks.js';
 import { backfill, newExecution, type BackfillParams, type BackfillResult } from './backfill.js';
 import { definitionHash, newJobRecord, updatedJobRecord, withPaused } from './job-records.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
@@ -63,48 +69,6 @@ export interface ListExecutionsParams {
   cursor?: string;
 }
 
-const LIST_JOBS_CHECK = schemaCheck(
-  Type.Object(
-    {
-      metadata: Type.Optional(MetadataSchema),
-      paused: Type.Optional(Type.Boolean()),
-      targetType: Type.Optional(Type.String({ minLength: 1 })),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-      cursor: Type.Optional(Type.String()),
-    },
-    { additionalProperties: false },
-  ),
-);
-const LIST_EXECUTIONS_CHECK = schemaCheck(
-  Type.Object(
-    {
-      jobId: Type.Optional(Type.String({ minLength: 1 })),
-      status: Type.Optional(Type.Union(EXECUTION_STATUSES.map((s) => Type.Literal(s)))),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-      cursor: Type.Optional(Type.String()),
-    },
-    { additionalProperties: false },
-  ),
-);
-const DUE_JOBS_CHECK = schemaCheck(
-  Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
-);
-const BACKFILL_CHECK = schemaCheck(
-  Type.Object(
-    {
-      from: Type.Unsafe<Date | string>({}),
-      to: Type.Unsafe<Date | string>({}),
-      dryRun: Type.Optional(Type.Boolean()),
-    },
-    { additionalProperties: false },
-  ),
-);
-const STOP_CHECK = schemaCheck(
-  Type.Object(
-    { timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })) },
-    { additionalProperties: false },
-  ),
-);
 /** A job of a {@link Scheduler.submitJobs} / {@link Scheduler.ensureJobs} call, in its rounds. */
 interface PutItem {
   /** Its index in the batch. */

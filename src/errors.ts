@@ -39,7 +39,8 @@ export const ERRORS = {
   },
   CHIME_ERR_SCHEDULE_KIND_UNKNOWN: {
     status: 400,
-    description: 'A schedule kind is not one of cron, interval, once.',
+    description:
+      'A schedule kind is not one of cron, interval, once, custom, or a custom schedule names no schedule registered with scheduler.schedule(name, fn).',
   },
   CHIME_ERR_SCHEDULE_CRON_INVALID: {
     status: 400,

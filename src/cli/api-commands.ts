@@ -246,6 +246,7 @@ function describeSchedule(schedule: Job['schedule']): string {
   if (schedule.kind === 'cron')
     return `cron ${schedule.expr}${schedule.tz ? ` ${schedule.tz}` : ''}`;
   if (schedule.kind === 'interval') return `every ${String(schedule.every)}`;
+  if (schedule.kind === 'custom') return `custom ${schedule.name}`;
   return `once ${at(schedule.at)}`;
 }
 

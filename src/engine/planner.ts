@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Share } from '../stores/instances.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { compileJobSchedule } from './job-schedule.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import { planFires, type FirePlan } from './misfire.js';
 import { firesLeft, limitFires } from './fire-limit.js';
 import { fireJitter, resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
@@ -21,6 +22,8 @@ export interface PlannerDeps {
   leaseMs: number;
   /** The policies of jobs that name none. */
   defaults: Readonly<ResolvedPolicies>;
+  /** The custom schedules jobs may name. */
+  customs: CustomSchedules;
   events: SchedulerEmitter;
   logger: Logger;
 }
@@ -81,7 +84,13 @@ export class Planner {
     let fires: FirePlan;
     try {
       policies = resolvePolicies(job.definition, this.deps.defaults);
-      const planned = planFires(compileJobSchedule(job), job.nextFireAt, now, horizonEnd, policies);
+      const planned = planFires(
+        compileJobSchedule(job, this.deps.customs),
+        job.nextFireAt,
+        now,
+        horizonEnd,
+        policies,
+      );
       fires = limitFires(planned, firesLeft(job.definition.maxFires, job.fireCount));
     } catch (err) {
       return {

@@ -24,6 +24,7 @@ import { RunningMarks } from './running-marks.js';
 import { callTarget } from './target-call.js';
 import { applyDirective, readDirective, type JobDirective } from './job-directive.js';
 import { notToRun } from './unrun.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import { SLOT_WAIT_MS, Throughput } from './throughput.js';
 
 /**
@@ -43,6 +44,8 @@ export interface RunnerDeps {
   leaseMs: number;
   concurrency: number;
   maxResultBytes: number;
+  /** The custom schedules jobs may name (for the misfire rule at a start). */
+  customs: CustomSchedules;
   /** The policies of jobs that name none. */
   defaults: Readonly<ResolvedPolicies>;
   leases: Leases;
@@ -249,7 +252,7 @@ export class Runner {
     const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
     const facts = this.facts(claim, lease, policies, claim.execution.attempt, now, now);
     facts.abandoned = abandonedAttempt(claim, now);
-    const unrun = notToRun(facts);
+    const unrun = notToRun(facts, this.deps.customs);
     if (unrun) return this.endUnrun(claim, lease, unrun);
     const attempt = claim.execution.attempt + 1;
     const forbid = policies.overlap === 'forbid';

@@ -1,5 +1,6 @@
 import { isPlannedFire } from '../stores/rules.js';
 import { compileJobSchedule } from './job-schedule.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import { runsLate } from './misfire.js';
 import {
   decideAbandoned,
@@ -22,7 +23,7 @@ import {
  *   attempt was abandoned near its instant (it may never have run), and never
  *   for a backfilled fire (late by design).
  */
-export function notToRun(facts: AttemptFacts): Decision | undefined {
+export function notToRun(facts: AttemptFacts, customs?: CustomSchedules): Decision | undefined {
   const { claim, policies, now, abandoned } = facts;
   const { execution } = claim;
   if (failuresOf(execution.attempts) + (abandoned ? 1 : 0) >= policies.maxAttempts)
@@ -38,6 +39,7 @@ export function notToRun(facts: AttemptFacts): Decision | undefined {
       abandoned !== undefined &&
       execution.attempts.length === 0);
   if (!firstRun) return undefined;
-  const runs = runsLate(compileJobSchedule(claim.job), execution.fireAt, startsAt, policies);
+  const fires = compileJobSchedule(claim.job, customs);
+  const runs = runsLate(fires, execution.fireAt, startsAt, policies);
   return runs ? undefined : decideUnrun(facts, 'missed');
 }

@@ -10,6 +10,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { ChimeError } from '../errors.js';
 import { compileJobSchedule } from '../engine/job-schedule.js';
 import { parseInstant } from '../model/instant.js';
+import type { CustomSchedules } from '../schedules/custom.js';
+import type { FireTimes } from '../schedules/fire-times.js';
 import type { ExecutionRecord, JobRecord, Store } from '../stores/store.js';
 
 /** What a backfill is asked for. */
@@ -38,6 +40,8 @@ export interface BackfillDeps {
   job: JobRecord;
   now: number;
   maxFires: number;
+  /** The custom schedules a job may name. */
+  customs?: CustomSchedules;
 }
 
 /** Runs a backfill of `job` (see the module comment); wakes nothing itself. */
@@ -47,7 +51,7 @@ export async function backfill(
 ): Promise<BackfillResult> {
   const { store, job, now } = deps;
   const { fromMs, toMs } = windowOf(params, now);
-  const fires = firesIn(job, fromMs, toMs, deps.maxFires);
+  const fires = firesIn(compileJobSchedule(job, deps.customs), job.id, fromMs, toMs, deps.maxFires);
   const ledger = await ledgerFires(store, job.id, fromMs, toMs);
   const existing = fires.filter((fire) => ledger.has(fire));
   const missing = fires.filter((fire) => !ledger.has(fire));
@@ -105,14 +109,19 @@ function windowOf(params: BackfillParams, now: number): { fromMs: number; toMs: 
 }
 
 /** The fires of the job's schedule in `[fromMs, toMs]`, oldest first; at most `max`. */
-function firesIn(job: JobRecord, fromMs: number, toMs: number, max: number): number[] {
-  const times = compileJobSchedule(job);
+function firesIn(
+  times: FireTimes,
+  jobId: string,
+  fromMs: number,
+  toMs: number,
+  max: number,
+): number[] {
   const fires: number[] = [];
   for (let at = times.nextAfter(fromMs - 1); at !== null && at <= toMs; at = times.nextAfter(at)) {
     if (fires.length === max) {
       throw new ChimeError(
         'CHIME_ERR_BACKFILL_TOO_LARGE',
-        `the window holds more than ${max} fires of job "${job.id}"; backfill a shorter window (or raise maxBackfillFires)`,
+        `the window holds more than ${max} fires of job "${jobId}"; backfill a shorter window (or raise maxBackfillFires)`,
         { path: '/to' },
       );
     }

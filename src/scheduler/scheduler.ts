@@ -22,6 +22,7 @@ import { JobValidator } from './validate-job.js';
 import { toExecution, toInstance, toJob } from '../stores/views.js';
 import type { Instance } from '../model/instance.js';
 import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
+import type { CustomScheduleFn } from '../schedules/custom.js';
 import type { JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -108,6 +109,8 @@ export class Scheduler {
   private readonly options: ResolvedOptions;
   private readonly events = new SchedulerEmitter();
   private readonly handlers = new HandlerRegistry();
+  /** The custom schedules jobs may name, by name (`schedule()`). */
+  private readonly customs = new Map<string, CustomScheduleFn>();
   private readonly executors: Map<string, Executor>;
   private readonly validator: JobValidator<Target>;
   /** The policies of jobs that name none: {@link POLICY_DEFAULTS} with this scheduler's retention. */
@@ -135,9 +138,11 @@ export class Scheduler {
           ? POLICY_DEFAULTS.maxAgeMs
           : parseDuration(retention.maxAge, '/retention/maxAge'),
     });
-    this.validator = new JobValidator<Target>(this.executors, {
-      maxPayloadBytes: this.options.maxPayloadBytes,
-    });
+    this.validator = new JobValidator<Target>(
+      this.executors,
+      { maxPayloadBytes: this.options.maxPayloadBytes },
+      this.customs,
+    );
     this.started = new Promise<void>((resolve, reject) => {
       this.markStarted = resolve;
       this.markFailed = reject;
@@ -164,6 +169,24 @@ export class Scheduler {
   /** Registers the function that runs handler targets naming `name`. */
   handle(name: string, fn: Handler): this {
     this.handlers.handle(name, fn);
+    return this;
+  }
+
+  /**
+   * Registers a custom schedule kind, used as `{ kind: 'custom', name, params }`
+   * (`custom(name, params)`): `fn(after, params)` answers the first fire
+   * strictly after `after`, or null when there is none. Register it before
+   * jobs that name it are declared, and in every instance that runs them.
+   */
+  schedule(name: string, fn: CustomScheduleFn): this {
+    if (typeof name !== 'string' || name === '' || typeof fn !== 'function') {
+      throw new ChimeError(
+        'CHIME_ERR_INVALID_INPUT',
+        'schedule(name, fn) takes a non-empty name and a function',
+        { path: '/name' },
+      );
+    }
+    this.customs.set(name, fn);
     return this;
   }
 
@@ -210,6 +233,7 @@ export class Scheduler {
       ...this.options,
       prefetch: this.options.prefetch,
       policyDefaults: this.policyDefaults,
+      customSchedules: this.customs,
       identity: { host: hostname(), pid: process.pid, version: VERSION },
     };
     const engine = new Engine({
@@ -361,14 +385,18 @@ export class Scheduler {
   /** Pauses the job (it fires no more until resumed; survives restarts). */
   async pauseJob(id: string): Promise<Job> {
     return this.changeJob(id, (record, now) =>
-      record.paused ? undefined : { record: withPaused(record, true, now), dropPlanned: true },
+      record.paused
+        ? undefined
+        : { record: withPaused(record, true, now, false, this.customs), dropPlanned: true },
     );
   }
 
   /** Resumes the job from now on (fires due while it was paused do not run). */
   async resumeJob(id: string): Promise<Job> {
     return this.changeJob(id, (record, now) =>
-      record.paused ? { record: withPaused(record, false, now), dropPlanned: false } : undefined,
+      record.paused
+        ? { record: withPaused(record, false, now, false, this.customs), dropPlanned: false }
+        : undefined,
     );
   }
 
@@ -406,7 +434,7 @@ export class Scheduler {
     if (!job) throw notFound(id);
     const { store, maxBackfillFires } = this.options;
     const result = await backfill(
-      { store, job, now: this.now(), maxFires: maxBackfillFires },
+      { store, job, now: this.now(), maxFires: maxBackfillFires, customs: this.customs },
       params,
     );
     if (result.fires.length > 0 && !result.dryRun) this.engine?.wake();
@@ -476,7 +504,7 @@ export class Scheduler {
     schedule: Schedule,
     params: { count?: number; from?: Date | string | number; maxFires?: number } = {},
   ): FirePreview[] {
-    return nextFireTimes(schedule, { from: this.now(), ...params });
+    return nextFireTimes(schedule, { from: this.now(), ...params, customs: this.customs });
   }
 
   /**
@@ -542,7 +570,7 @@ export class Scheduler {
         if (!current) {
           this.validator.assertNotInPast(job, now, graceMs, path);
           writes.push({
-            job: newJobRecord(id, job, now),
+            job: newJobRecord(id, job, now, this.customs),
             expectedVersion: null,
             dropPlanned: false,
           });
@@ -556,7 +584,7 @@ export class Scheduler {
           results[item.index] = toJob(current);
           continue;
         }
-        const { record, scheduleChanged } = updatedJobRecord(current, job, now);
+        const { record, scheduleChanged } = updatedJobRecord(current, job, now, this.customs);
         if (scheduleChanged) this.validator.assertNotInPast(job, now, graceMs, path);
         const dropPlanned = scheduleChanged || (record.paused && !current.paused);
         writes.push({ job: record, expectedVersion: current.version, dropPlanned });

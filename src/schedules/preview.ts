@@ -9,6 +9,7 @@ import type { Schedule } from '../model/schedule.js';
 import { compileCron, compileSchedule, type FireTimes } from './fire-times.js';
 import type { CronFireTimes } from './cron-fire-times.js';
 import { validateSchedule } from './validate.js';
+import type { CustomSchedules } from './custom.js';
 import { formatLocal, getZone } from './zone.js';
 
 /** One upcoming fire as shown by previews (`nextFireTimes`, `chime next`). */
@@ -48,6 +49,8 @@ export interface NextFireTimesOptions {
    * `fireCount`; for a new job, `maxFires`): no more are listed.
    */
   maxFires?: number;
+  /** The custom schedules a `custom` schedule may name. */
+  customs?: CustomSchedules;
 }
 
 const DEFAULT_COUNT = 10;
@@ -63,7 +66,7 @@ export function nextFireTimes(
   schedule: Schedule,
   options: NextFireTimesOptions = {},
 ): FirePreview[] {
-  validateSchedule(schedule, '/schedule');
+  validateSchedule(schedule, '/schedule', options.customs);
   const count = checkedCount(options.count ?? DEFAULT_COUNT, 1, MAX_COUNT, 'count');
   const limit = Math.min(count, checkedCount(options.maxFires ?? count, 0, MAX_FIRES, 'maxFires'));
   const fromMs = toMs(options.from);
@@ -75,7 +78,7 @@ export function nextFireTimes(
     cronTimes = compileCron(schedule);
     times = cronTimes;
   } else {
-    times = compileSchedule(schedule, options.anchorMs ?? fromMs);
+    times = compileSchedule(schedule, options.anchorMs ?? fromMs, options.customs);
   }
   const out: FirePreview[] = [];
   const anchoredAtFrom =

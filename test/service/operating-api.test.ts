@@ -142,3 +142,37 @@ describe('POST /v1/jobs/{id}/backfill', () => {
     }
   });
 });
+
+describe('custom schedules over HTTP', () => {
+  it('a job names one registered in the library; the preview shows its fires; an unknown one is a problem', async () => {
+    svc.service.scheduler.schedule('every-two-hours', (after) => {
+      const ms = 2 * 3_600_000;
+      return new Date((Math.floor(after.getTime() / ms) + 1) * ms);
+    });
+    const put = await api<Job>('PUT', '/v1/jobs/two-hourly', {
+      body: { schedule: { kind: 'custom', name: 'every-two-hours' } },
+    });
+    expect(put.status).toBe(200);
+    expect(put.json.schedule).toEqual({ kind: 'custom', name: 'every-two-hours' });
+    const preview = await api<{ fires: FirePreview[] }>(
+      'GET',
+      '/v1/schedules/preview?custom=every-two-hours&params=%7B%7D&count=2&from=2030-01-01T01:00:00Z',
+    );
+    expect(preview.status).toBe(200);
+    expect(preview.json.fires.map((f) => f.utc)).toEqual([
+      '2030-01-01T02:00:00.000Z',
+      '2030-01-01T04:00:00.000Z',
+    ]);
+    const unknown = await api<Problem>('PUT', '/v1/jobs/holidays', {
+      body: { schedule: { kind: 'custom', name: 'holidays' } },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json).toMatchObject({
+      code: 'CHIME_ERR_SCHEDULE_KIND_UNKNOWN',
+      path: '/schedule/name',
+    });
+    const unknownPreview = await api<Problem>('GET', '/v1/schedules/preview?custom=holidays');
+    expect(unknownPreview.status).toBe(400);
+    expect(unknownPreview.json.path).toBe('/custom');
+  });
+});

@@ -8,7 +8,8 @@
 export type Schedule =
   | { kind: 'cron'; expr: string; tz?: string; startAt?: string; endAt?: string }
   | { kind: 'interval'; every: string | number; startAt?: string; endAt?: string }
-  | { kind: 'once'; at: string };
+  | { kind: 'once'; at: string }
+  | { kind: 'custom'; name: string; params?: unknown };
 
 /** A target: its `type` and its type's fields. */
 export interface Target {

@@ -19,6 +19,13 @@ export function previewQuery(job: Job, count: number): string {
       ...window,
       count,
     });
+  if (s.kind === 'custom')
+    return query({
+      custom: s.name,
+      params: s.params === undefined ? undefined : JSON.stringify(s.params),
+      ...window,
+      count,
+    });
   return query({ at: s.at, count });
 }
 

@@ -26,6 +26,8 @@ import type { CustomScheduleFn } from '../schedules/custom.js';
 import type { JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { conflict, jobExists, notFound } from './scheduler-errors.js';
+import { executorMap } from './executor-map.js';
 import {
   BACKFILL_CHECK,
   DUE_JOBS_CHECK,
@@ -665,42 +667,6 @@ export class Scheduler {
     }
     await this.started;
   }
-}
-
-/**
- * Executors by target type: the built-in ones, replaced by the caller's
- * executors of the same type; a type the caller defines twice is refused.
- */
-function executorMap(builtin: Executor[], custom: readonly Executor[]): Map<string, Executor> {
-  const map = new Map(builtin.map((executor) => [executor.type, executor]));
-  const seen = new Set<string>();
-  custom.forEach((executor, i) => {
-    if (seen.has(executor.type)) {
-      const message = `target type "${executor.type}" has two executors`;
-      throw new ChimeError('CHIME_ERR_OPTION_INVALID', message, { path: `/executors/${i}/type` });
-    }
-    seen.add(executor.type);
-    map.set(executor.type, executor);
-  });
-  return map;
-}
-
-function notFound(id: string): ChimeError {
-  return new ChimeError('CHIME_ERR_JOB_NOT_FOUND', `no job has id "${id}"`, { path: '/id' });
-}
-
-function conflict(id: string, prefix = ''): ChimeError {
-  return new ChimeError(
-    'CHIME_ERR_JOB_CONFLICT',
-    `job "${id}" kept changing under concurrent updates; try again`,
-    { path: `${prefix}/id` },
-  );
-}
-
-function jobExists(id: string, prefix: string): ChimeError {
-  return new ChimeError('CHIME_ERR_JOB_EXISTS', `a job with id "${id}" already exists`, {
-    path: `${prefix}/id`,
-  });
 }
 
 /** The one job of a batch of one. */

@@ -39,7 +39,8 @@ export const ERRORS = {
   },
   CHIME_ERR_SCHEDULE_KIND_UNKNOWN: {
     status: 400,
-    description: 'A schedule kind is not one of cron, interval, once.',
+    description:
+      'A schedule kind is not one of cron, interval, once, custom, or a custom schedule names no schedule registered with scheduler.schedule(name, fn).',
   },
   CHIME_ERR_SCHEDULE_CRON_INVALID: {
     status: 400,
@@ -106,6 +107,11 @@ export const ERRORS = {
     status: 409,
     description:
       'A job kept changing under concurrent updates; the change was not applied. Try again.',
+  },
+  CHIME_ERR_BACKFILL_TOO_LARGE: {
+    status: 400,
+    description:
+      "A backfill's window holds more fires of the job's schedule than the scheduler's maxBackfillFires (default 1000); nothing was added.",
   },
   CHIME_ERR_EXECUTION_NOT_FOUND: { status: 404, description: 'No execution has this id.' },
   CHIME_ERR_HANDLER_NOT_FOUND: {

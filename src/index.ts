@@ -5,11 +5,13 @@
 export { createScheduler, Scheduler } from './scheduler/scheduler.js';
 export type { Page, ListJobsParams, ListExecutionsParams } from './scheduler/scheduler.js';
 export type { SchedulerOptions } from './scheduler/options.js';
-export { cron, every, once } from './model/schedule.js';
+export { cron, custom, every, once } from './model/schedule.js';
+export type { CustomScheduleFn } from './schedules/custom.js';
 export type {
   Schedule,
   CronSchedule,
   IntervalSchedule,
+  CustomSchedule,
   OnceSchedule,
   ScheduleWindow,
 } from './model/schedule.js';
@@ -52,3 +54,4 @@ export type { ApplyOptions, ApplyReport, JobDrift } from './scheduler/apply.js';
 export type { FieldChange } from './scheduler/job-diff.js';
 export { parseSelector, formatSelector, type Selector } from './model/selector.js';
 export type { FirePreview } from './schedules/preview.js';
+export type { BackfillParams, BackfillResult } from './scheduler/backfill.js';

@@ -5,7 +5,7 @@
  * item by its index, jobs returned in input order. Then, on the memory store,
  * what concurrent writers do to a batch (the compare-and-set rounds).
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   createScheduler,
   cron,
@@ -25,8 +25,7 @@ import { storeCases } from './helpers/store-cases.js';
 import { chimeRejection } from './helpers/rejection.js';
 import { insertJob, updateJob } from './helpers/jobs.js';
 
-const { cases: STORES, close } = await storeCases('chime_bulk');
-afterAll(close);
+const STORES = await storeCases('chime_bulk');
 
 const daily = (id: string, extra: Partial<JobDefinition> = {}): JobDefinition => ({
   id,

@@ -6,7 +6,7 @@
  * transaction); the field-level diff with secrets redacted; ownership by
  * selector; bad input refused with nothing applied.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   createScheduler,
   cron,
@@ -26,8 +26,7 @@ import { silent } from './helpers/scheduler.js';
 import { storeCases } from './helpers/store-cases.js';
 import { chimeRejection } from './helpers/rejection.js';
 
-const { cases, close } = await storeCases('chime_apply');
-afterAll(close);
+const cases = await storeCases('chime_apply');
 
 const OWNED = { 'managed-by': 'deploy-x' };
 

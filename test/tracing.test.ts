@@ -30,7 +30,7 @@ import { silent } from './helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from './helpers/services.js';
 import { storeCases } from './helpers/store-cases.js';
 
-const { cases, close } = await storeCases('chime_trace');
+const cases = await storeCases('chime_trace');
 const rabbitUp = await serviceAvailable('rabbitmq');
 const natsUp = await serviceAvailable('nats');
 const exporter = new InMemorySpanExporter();
@@ -51,7 +51,6 @@ afterAll(async () => {
   propagation.disable();
   context.disable();
   await receiver.stop();
-  await close();
 });
 
 /** Registers the SDK: a tracer provider exporting to memory, the W3C propagator, a context manager. */

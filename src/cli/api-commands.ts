@@ -6,6 +6,7 @@ import type { Execution } from '../model/execution.js';
 import type { Instance } from '../model/instance.js';
 import type { Job } from '../scheduler/scheduler.js';
 import type { Page } from '../scheduler/scheduler.js';
+import type { BackfillResult } from '../scheduler/backfill.js';
 import { ApiClient } from './client.js';
 import type { CliIo } from './io.js';
 import { table } from './table.js';
@@ -83,7 +84,8 @@ export function registerJobs(program: Command, io: CliIo): Command {
         if (options.json) return show(io, options, page);
         const rows = page.items.map((j) => [
           j.id,
-          describeSchedule(j.schedule),
+          describeSchedule(j.schedule) +
+            (j.maxFires === undefined ? '' : `, ${j.fireCount} of ${j.maxFires} fires`),
           j.target.type,
           j.paused ? 'paused' : at(j.nextFireAt),
           j.lastOutcome?.status ?? '-',
@@ -169,6 +171,31 @@ export function registerJobs(program: Command, io: CliIo): Command {
         await client(options, io).request<Execution>('POST', `/v1/jobs/${id(jobId)}/trigger`, body),
       );
     });
+
+  apiCommand(jobs, 'backfill', 'add the fires of a past window not yet in the ledger')
+    .argument('<id>')
+    .requiredOption('--from <instant>', 'the window’s first instant (ISO 8601 with an offset)')
+    .requiredOption('--to <instant>', 'the window’s last instant, not after now')
+    .option('--dry-run', 'list the fires it would add; add none')
+    .action(
+      async (
+        jobId: string,
+        options: ApiOptions & { from: string; to: string; dryRun?: boolean },
+      ) => {
+        const body = { from: options.from, to: options.to, dryRun: options.dryRun === true };
+        const result = await client(options, io).request<BackfillResult>(
+          'POST',
+          `/v1/jobs/${id(jobId)}/backfill`,
+          body,
+        );
+        if (options.json) return show(io, options, result);
+        const verb = result.dryRun ? 'would add' : 'added';
+        io.stdout.write(
+          `${verb} ${result.fires.length} fire(s); ${result.existing.length} already in the ledger\n`,
+        );
+        for (const fire of result.fires) io.stdout.write(`${fire}\n`);
+      },
+    );
   return jobs;
 }
 
@@ -223,6 +250,7 @@ function describeSchedule(schedule: Job['schedule']): string {
   if (schedule.kind === 'cron')
     return `cron ${schedule.expr}${schedule.tz ? ` ${schedule.tz}` : ''}`;
   if (schedule.kind === 'interval') return `every ${String(schedule.every)}`;
+  if (schedule.kind === 'custom') return `custom ${schedule.name}`;
   return `once ${at(schedule.at)}`;
 }
 

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { ChimeError } from '../errors.js';
 import { parseDuration } from '../model/duration.js';
-import { OPTIONS, type OptionKind, type OptionName, type OptionSpec } from './options.js';
+import {
+  MIN_TOKEN_LENGTH,
+  OPTIONS,
+  type OptionKind,
+  type OptionName,
+  type OptionSpec,
+} from './options.js';
 
 /** The TypeScript type of each kind of option value. */
 interface KindValue {
@@ -121,8 +127,7 @@ function checkCombination(config: ServiceConfig, resolved: ResolvedOption[]): Se
   readTokenFile(config, resolved, 'token', 'token-file');
   readTokenFile(config, resolved, 'read-token', 'read-token-file');
   const token = config.get('token');
-  if (token !== undefined && token.length < 16)
-    throw invalid(spec('token'), 'a token must be at least 16 characters long');
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) throw tooShort(spec('token'));
   const readToken = config.get('read-token');
   if (readToken !== undefined) {
     if (token === undefined)
@@ -130,8 +135,7 @@ function checkCombination(config: ServiceConfig, resolved: ResolvedOption[]): Se
         spec('read-token'),
         'a read-only token needs --token (CHIME_TOKEN) as well: without one, anyone could write',
       );
-    if (readToken.length < 16)
-      throw invalid(spec('read-token'), 'a token must be at least 16 characters long');
+    if (readToken.length < MIN_TOKEN_LENGTH) throw tooShort(spec('read-token'));
     if (readToken === token)
       throw invalid(spec('read-token'), 'the read-only token must differ from --token');
   }
@@ -142,12 +146,18 @@ function checkCombination(config: ServiceConfig, resolved: ResolvedOption[]): Se
         'Set --token or --token-file (CHIME_TOKEN, CHIME_TOKEN_FILE), or bind to 127.0.0.1',
     );
   }
+  if (config.get('postgres-pool-size') < 1)
+    throw invalid(spec('postgres-pool-size'), 'a pool needs at least 1 connection');
   const port = config.get('port');
   if (port > 65_535) throw invalid(spec('port'), `${port} is not a port (0-65535)`);
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.get('log-level')))
     throw invalid(spec('log-level'), `use one of ${levels.join(', ')}`);
   return config;
+}
+
+function tooShort(spec: OptionSpec): ChimeError {
+  return invalid(spec, `a token must be at least ${MIN_TOKEN_LENGTH} characters long`);
 }
 
 /**

@@ -5,6 +5,9 @@
  * option has one name everywhere.
  */
 
+/** The shortest bearer token (`--token`, `--read-token`) the service accepts. */
+export const MIN_TOKEN_LENGTH = 16;
+
 /** The kinds of option values. */
 export type OptionKind = 'string' | 'integer' | 'duration' | 'boolean' | 'list' | 'bytes';
 
@@ -49,7 +52,7 @@ export const OPTIONS = [
   option({
     name: 'token',
     kind: 'string',
-    doc: 'bearer token required by /v1 and /metrics',
+    doc: `bearer token required by /v1 and /metrics, at least ${MIN_TOKEN_LENGTH} characters`,
     secret: 'value',
     placeholder: 'token',
   }),
@@ -62,7 +65,7 @@ export const OPTIONS = [
   option({
     name: 'read-token',
     kind: 'string',
-    doc: 'a second bearer token that may only read: GET routes and the dashboard without its actions; writes answer 403 (needs --token)',
+    doc: `a second bearer token that may only read: GET routes and the dashboard without its actions; writes answer 403 \`CHIME_ERR_FORBIDDEN\` (needs --token; at least ${MIN_TOKEN_LENGTH} characters, not the same)`,
     secret: 'value',
     placeholder: 'token',
   }),
@@ -85,6 +88,13 @@ export const OPTIONS = [
     doc: 'a SQLite file path, a postgres:// URL, or a nats:// URL (NATS JetStream, 2.9 or later)',
     secret: 'url',
     placeholder: 'url',
+  }),
+  option({
+    name: 'postgres-pool-size',
+    kind: 'integer',
+    default: '10',
+    doc: 'connections of the Postgres pool this instance runs its statements on (a postgres:// --database-url; its LISTEN client and its instance lock hold one more each)',
+    placeholder: 'n',
   }),
   option({
     name: 'migrate',
@@ -159,6 +169,13 @@ export const OPTIONS = [
     default: '7d',
     doc: 'finished executions older than this are pruned (a job’s own retention.maxAge wins)',
     placeholder: 'duration',
+  }),
+  option({
+    name: 'max-backfill-fires',
+    kind: 'integer',
+    default: '1000',
+    doc: 'most fires one backfill adds (POST /v1/jobs/{id}/backfill); a window holding more is refused',
+    placeholder: 'n',
   }),
   option({
     name: 'web-read-timeout',

@@ -14,6 +14,7 @@ import type { AttemptAbort } from './attempt-abort.js';
 export class AttemptContext implements ExecutionContext {
   readonly executionId: string;
   readonly fireAt: Date;
+  readonly backfill: boolean;
   private jobView: Job | undefined;
   private childLogger: Logger | undefined;
 
@@ -27,6 +28,7 @@ export class AttemptContext implements ExecutionContext {
   ) {
     this.executionId = claim.execution.id;
     this.fireAt = new Date(claim.execution.fireAt);
+    this.backfill = claim.execution.backfill === true;
   }
 
   /** Made on first use too (see {@link AttemptAbort}). */

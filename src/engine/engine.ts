@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CustomSchedules } from '../schedules/custom.js';
 import { ChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import type { InstanceRecord } from '../stores/instances.js';
@@ -46,6 +47,8 @@ export interface EngineSettings {
   identity: { host: string; pid: number; version: string };
   /** The policies of jobs that name none (the scheduler's retention among them). */
   policyDefaults: Readonly<ResolvedPolicies>;
+  /** The custom schedules jobs may name (`scheduler.schedule`). */
+  customSchedules: CustomSchedules;
 }
 
 /** Counts of what one instance holds (see {@link Engine.stats}). */
@@ -111,6 +114,7 @@ export class Engine {
       concurrency: settings.concurrency,
       maxResultBytes: settings.maxResultBytes,
       defaults: settings.policyDefaults,
+      customs: settings.customSchedules,
       leases: this.leases,
       executors,
       events,
@@ -126,6 +130,7 @@ export class Engine {
       owner,
       leaseMs: settings.leaseMs,
       defaults,
+      customs: settings.customSchedules,
       events,
       logger,
     });

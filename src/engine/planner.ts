@@ -4,7 +4,9 @@ import { reasonAsError, reasonOf, type Reason } from '../model/reason.js';
 import type { Share } from '../stores/instances.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { compileJobSchedule } from './job-schedule.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import { lateReason, planFires, type FirePlan } from './misfire.js';
+import { firesLeft, limitFires } from './fire-limit.js';
 import { fireJitter, resolvePolicies, retentionOf, type ResolvedPolicies } from './policies.js';
 import { toError, type SchedulerEmitter } from './events.js';
 
@@ -21,6 +23,8 @@ export interface PlannerDeps {
   leaseMs: number;
   /** The policies of jobs that name none. */
   defaults: Readonly<ResolvedPolicies>;
+  /** The custom schedules jobs may name. */
+  customs: CustomSchedules;
   events: SchedulerEmitter;
   logger: Logger;
 }
@@ -81,7 +85,14 @@ export class Planner {
     let fires: FirePlan;
     try {
       policies = resolvePolicies(job.definition, this.deps.defaults);
-      fires = planFires(compileJobSchedule(job), job.nextFireAt, now, horizonEnd, policies);
+      const planned = planFires(
+        compileJobSchedule(job, this.deps.customs),
+        job.nextFireAt,
+        now,
+        horizonEnd,
+        policies,
+      );
+      fires = limitFires(planned, firesLeft(job.definition.maxFires, job.fireCount));
     } catch (err) {
       return {
         fires: { run: [], missed: [], missedTruncated: false, nextFireAt: null },
@@ -105,6 +116,7 @@ export class Planner {
         expectedNextFireAt: job.nextFireAt,
         nextFireAt: fires.nextFireAt,
         completedAt: fires.nextFireAt === null ? now : null,
+        fires: executions.length,
         lastOutcome: newestMissed
           ? { status: 'missed', executionId: newestMissed.id, at: new Date(now).toISOString() }
           : null,

@@ -21,7 +21,9 @@ import { resolvePolicies, type ResolvedPolicies } from './policies.js';
 import { RunningMarks } from './running-marks.js';
 import { callTarget } from './target-call.js';
 import { StartWriter } from './start-writer.js';
+import { applyDirective, readDirective, type JobDirective } from './job-directive.js';
 import { notToRun } from './unrun.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import { SLOT_WAIT_MS, Throughput } from './throughput.js';
 
 /**
@@ -41,6 +43,8 @@ export interface RunnerDeps {
   leaseMs: number;
   concurrency: number;
   maxResultBytes: number;
+  /** The custom schedules jobs may name (for the misfire rule at a start). */
+  customs: CustomSchedules;
   /** The policies of jobs that name none. */
   defaults: Readonly<ResolvedPolicies>;
   leases: Leases;
@@ -250,7 +254,7 @@ export class Runner {
     const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
     const facts = this.facts(claim, lease, policies, claim.execution.attempt, now, now);
     facts.abandoned = abandonedAttempt(claim, now);
-    const unrun = notToRun(facts);
+    const unrun = notToRun(facts, this.deps.customs);
     if (unrun) return this.endUnrun(claim, lease, unrun);
     const attempt = claim.execution.attempt + 1;
     const checked = policies.overlap !== 'allow';
@@ -300,7 +304,8 @@ export class Runner {
       );
     }
     const running = this.marks.add(lease, attempt, startedAt, marked);
-    const result = await callTarget(this.deps, claim, lease, attempt, policies, 'target');
+    const called = await callTarget(this.deps, claim, lease, attempt, policies, 'target');
+    const { result, directive } = readDirective(claim.job, called);
     this.marks.remove(running);
     const now = this.deps.clock.now();
     this.release(Math.max(0, now - startedAt)); // a clock stepped back reads as no time
@@ -311,7 +316,18 @@ export class Runner {
     const facts = Object.assign(base, { attempt, startedAt, now });
     const decision = decideOutcome(facts, result);
     if (!decision) return this.lost(claim, lease, attempt, false);
-    return this.conclude(claim, lease, decision, attempt, startedAt, result);
+    await this.conclude(claim, lease, decision, attempt, startedAt, result);
+    if (directive && decision.kind === 'succeeded') await this.direct(claim, directive);
+  }
+
+  /** Applies what a handler's result asked of its job (see `job-directive.ts`). */
+  private async direct(claim: Claim, directive: JobDirective): Promise<void> {
+    try {
+      await applyDirective(this.deps.store, claim.job.id, directive, this.deps.clock.now());
+      this.deps.onRescheduled();
+    } catch (err) {
+      this.report(err, 'a job directive');
+    }
   }
 
   /**

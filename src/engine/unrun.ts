@@ -1,6 +1,7 @@
 import { reasonOf, type Reason } from '../model/reason.js';
 import { isPlannedFire } from '../stores/rules.js';
 import { compileJobSchedule } from './job-schedule.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import { lateReason, lateText, runsLate } from './misfire.js';
 import {
   decideAbandoned,
@@ -21,9 +22,10 @@ import {
  *   runs, under `fire_once` only the newest fire due by now, under `catch_up`
  *   the newest `maxCatchUp` late ones. This holds also for a fire whose only
  *   attempt was abandoned near its instant (it may never have run), not for
- *   one that waited for an earlier fire under `buffer_one`.
+ *   one that waited for an earlier fire under `buffer_one`, and never for a
+ *   backfilled fire (late by design).
  */
-export function notToRun(facts: AttemptFacts): Decision | undefined {
+export function notToRun(facts: AttemptFacts, customs?: CustomSchedules): Decision | undefined {
   const { claim, policies, now, abandoned } = facts;
   const { execution } = claim;
   if (failuresOf(execution.attempts) + (abandoned ? 1 : 0) >= policies.maxAttempts)
@@ -31,7 +33,9 @@ export function notToRun(facts: AttemptFacts): Decision | undefined {
   if (isPlannedFire(execution) && claim.job.paused)
     return decideUnrun(facts, 'skipped', { code: 'paused', message: 'its job was paused' });
   const startsAt = Math.max(now, execution.runAt);
-  if (execution.fireAt >= startsAt - policies.misfireGraceMs) return undefined;
+  // A backfilled fire was asked for late: the misfire rule is not its.
+  if (execution.backfill || execution.fireAt >= startsAt - policies.misfireGraceMs)
+    return undefined;
   // A fire that waited for an earlier one under `buffer_one` is late by design.
   if (reasonOf(execution.error)?.code === 'buffered') return undefined;
   const firstRun =
@@ -40,7 +44,8 @@ export function notToRun(facts: AttemptFacts): Decision | undefined {
       abandoned !== undefined &&
       execution.attempts.length === 0);
   if (!firstRun) return undefined;
-  const runs = runsLate(compileJobSchedule(claim.job), execution.fireAt, startsAt, policies);
+  const fires = compileJobSchedule(claim.job, customs);
+  const runs = runsLate(fires, execution.fireAt, startsAt, policies);
   return runs
     ? undefined
     : decideUnrun(facts, 'missed', lateReason(policies, startsAt - execution.fireAt));

@@ -17,6 +17,8 @@ export interface ExecutionContext {
   readonly payload: unknown;
   /** The instant this fire was due (for a manual trigger, when it was triggered). */
   readonly fireAt: Date;
+  /** True for a fire added by a backfill (`backfillJob`): targets get a backfill header. */
+  readonly backfill?: boolean;
   /** 1 for the first attempt, 2 for the first retry or take-over, … */
   readonly attempt: number;
   /**

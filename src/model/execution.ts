@@ -85,6 +85,8 @@ export interface Execution {
   runAt: string;
   /** A scheduled fire or a manual trigger. */
   trigger: ExecutionTrigger;
+  /** True for a fire of the schedule added by a backfill (`backfillJob`); absent otherwise. */
+  backfill?: true;
   /** Where it stands. */
   status: ExecutionStatus;
   /** Attempts started so far. */

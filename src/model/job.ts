@@ -10,6 +10,7 @@ import type { MisfirePolicy, OverlapPolicy, RetentionPolicy, RetryPolicy } from 
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   JOB_ID_PATTERN,
+  MAX_FIRES,
   MAX_JSON_DEPTH,
   MAX_METADATA_ENTRIES,
   MAX_METADATA_VALUE_LENGTH,
@@ -53,6 +54,14 @@ export function jobDefinitionSchema(
       misfire: Type.Optional(MisfirePolicySchema),
       misfireGrace: Type.Optional(DurationSchema),
       maxCatchUp: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+      maxFires: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          maximum: MAX_FIRES,
+          description:
+            'After this many fires of its schedule (run or missed) the job is completed, like a one-shot',
+        }),
+      ),
       overlap: Type.Optional(OverlapPolicySchema),
       jitter: Type.Optional(DurationSchema),
       onFailure: Type.Optional(targetSchema),
@@ -111,6 +120,12 @@ export interface JobDefinition<T extends TargetBase = TargetBase> {
    */
   maxCatchUp?: number;
   /**
+   * After this many fires of its schedule (each one run, skipped or missed:
+   * `fireCount`), the job is completed like a one-shot. Backfilled and
+   * manually triggered executions do not count.
+   */
+  maxFires?: number;
+  /**
    * Whether fires may run side by side.
    * @defaultValue 'allow'
    */
@@ -160,8 +175,10 @@ export interface Job<T extends TargetBase = TargetBase> extends JobDefinition<T>
   createdAt: string;
   /** When the definition last changed (ISO 8601). */
   updatedAt: string;
-  /** When the schedule ran out of fires (a `once` job after its fire), else null. */
+  /** When the schedule ran out of fires (a `once` job after its fire, or `maxFires` reached), else null. */
   completedAt: string | null;
+  /** The fires of its schedule so far, run or missed: what `maxFires` counts. */
+  fireCount: number;
   /** The latest finished execution's outcome, if any. */
   lastOutcome: LastOutcome | null;
   /** Run statistics, kept through the pruning of executions. */

@@ -59,6 +59,12 @@ export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
 /** Largest target body: bytes of JSON for http, characters for AMQP and NATS bodies and e-mail texts. */
 export const MAX_TARGET_BODY_BYTES = 256 * 1024;
 
+/** Default most fires one backfill adds (the scheduler's `maxBackfillFires`). */
+export const DEFAULT_MAX_BACKFILL_FIRES = 1000;
+
+/** Largest `maxFires` of a job (a signed 32-bit integer). */
+export const MAX_FIRES = 2 ** 31 - 1;
+
 /** One limit as `docs/errors.md` lists it. */
 export interface Limit {
   /** What is limited. */
@@ -121,6 +127,12 @@ export const LIMITS: readonly Limit[] = [
     what: 'headers',
     limit: `${MAX_HEADERS}`,
     where: 'headers of one target (`CHIME_ERR_INVALID_INPUT`)',
+  },
+  {
+    what: 'backfill',
+    limit: `${DEFAULT_MAX_BACKFILL_FIRES} fires`,
+    where:
+      "fires of a job's schedule in one backfill's window, added or listed by a dry run; the scheduler's `maxBackfillFires` (`CHIME_ERR_BACKFILL_TOO_LARGE`)",
   },
   {
     what: 'metadata',

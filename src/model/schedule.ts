@@ -40,11 +40,26 @@ export const OnceScheduleSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A custom schedule: the fires of a function registered in the library by
+ * `scheduler.schedule(name, fn)`, with `params` handed to it, for what cron
+ * cannot express (business days, holidays, …).
+ */
+export const CustomScheduleSchema = Type.Object(
+  {
+    kind: Type.Literal('custom'),
+    name: Type.String({ minLength: 1, maxLength: 200, description: 'A registered schedule' }),
+    params: Type.Optional(Type.Unknown({ description: 'JSON handed to the schedule function' })),
+  },
+  { additionalProperties: false },
+);
+
 /** Any schedule, discriminated by `kind`. */
 export const ScheduleSchema = Type.Union(
-  [CronScheduleSchema, IntervalScheduleSchema, OnceScheduleSchema],
+  [CronScheduleSchema, IntervalScheduleSchema, OnceScheduleSchema, CustomScheduleSchema],
   {
-    description: 'When a job fires: a cron expression, a fixed interval, or once.',
+    description:
+      'When a job fires: a cron expression, a fixed interval, once, or a custom schedule registered in the library.',
   },
 );
 
@@ -54,11 +69,13 @@ export type CronSchedule = Type.Static<typeof CronScheduleSchema>;
 export type IntervalSchedule = Type.Static<typeof IntervalScheduleSchema>;
 /** A one-shot schedule. */
 export type OnceSchedule = Type.Static<typeof OnceScheduleSchema>;
+/** A custom schedule. */
+export type CustomSchedule = Type.Static<typeof CustomScheduleSchema>;
 /** Any schedule. */
-export type Schedule = CronSchedule | IntervalSchedule | OnceSchedule;
+export type Schedule = CronSchedule | IntervalSchedule | OnceSchedule | CustomSchedule;
 
 /** The schedule kinds, for validation messages. */
-export const SCHEDULE_KINDS = ['cron', 'interval', 'once'] as const;
+export const SCHEDULE_KINDS = ['cron', 'interval', 'once', 'custom'] as const;
 
 /** Bounds of a recurring schedule, as `Date`s or ISO text. */
 export interface ScheduleWindow {
@@ -103,4 +120,12 @@ export function every(duration: Duration, options: ScheduleWindow = {}): Interva
  */
 export function once(at: Date | string): OnceSchedule {
   return { kind: 'once', at: toIso(at) };
+}
+
+/**
+ * Builds a custom schedule: the fires of the function registered as `name`.
+ * @example custom('business-days', { at: '09:00', tz: 'Europe/Berlin' })
+ */
+export function custom(name: string, params?: unknown): CustomSchedule {
+  return params === undefined ? { kind: 'custom', name } : { kind: 'custom', name, params };
 }

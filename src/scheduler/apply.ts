@@ -10,6 +10,7 @@ import type { TSchema } from 'typebox';
 import { ChimeError } from '../errors.js';
 import { redactSecrets } from '../model/secrets.js';
 import type { Selector } from '../model/selector.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import type { JobRecord, JobWrite, Store } from '../stores/store.js';
 import { diffJson, valueAt, type FieldChange } from './job-diff.js';
 import { writeFor, type PutItem } from './job-writes.js';
@@ -47,6 +48,8 @@ export interface ApplyReport {
 export interface ApplyContext {
   store: Store;
   validator: JobValidator;
+  /** The custom schedules jobs may name. */
+  customs: CustomSchedules;
   /** The union of the target schemas: secret fields are redacted in diffs. */
   targetSchema: TSchema;
   /** Now, by the engine's clock. */
@@ -104,7 +107,7 @@ function plan(
   const writes: JobWrite[] = [];
   for (const item of items) {
     const current = existing.get(item.id);
-    const write = writeFor(item, current, now, context.validator);
+    const write = writeFor(item, current, now, context.validator, context.customs);
     if (!write) report.unchanged.push(item.id);
     else if (!current) report.create.push(item.id);
     else report.change.push({ id: item.id, changes: drift(context, current, write.job) });

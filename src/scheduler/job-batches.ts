@@ -103,7 +103,7 @@ export class JobBatches {
       for (const item of pending) {
         const current = existing.get(item.id);
         if (current && mode === 'submit') throw jobExists(item.id, item.path);
-        const write = writeFor(item, current, now, validator);
+        const write = writeFor(item, current, now, validator, this.context.customs);
         if (write) {
           writes.push(write);
           written.push(item);

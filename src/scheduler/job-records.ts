@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { compileJobSchedule } from '../engine/job-schedule.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import type { JobDefinition } from '../model/job.js';
 import { NO_STATS, type JobRecord, type StoredDefinition } from '../stores/store.js';
 import { parseDuration } from '../model/duration.js';
@@ -56,16 +57,25 @@ export function storedDefinition(
 }
 
 /** The first fire at or after `from`; a one-shot's instant even when just past (the planner judges lateness). */
-export function firstFireAt(definition: StoredDefinition, from: number): number | null {
+export function firstFireAt(
+  definition: StoredDefinition,
+  from: number,
+  customs?: CustomSchedules,
+): number | null {
   if (definition.schedule.kind === 'once') return Date.parse(definition.schedule.at);
-  return compileJobSchedule({ definition }).nextAfter(from - 1);
+  return compileJobSchedule({ definition }, customs).nextAfter(from - 1);
 }
 
 /** A new job record. */
-export function newJobRecord(id: string, job: JobDefinition, now: number): JobRecord {
+export function newJobRecord(
+  id: string,
+  job: JobDefinition,
+  now: number,
+  customs?: CustomSchedules,
+): JobRecord {
   const definition = storedDefinition(job, now);
   const paused = job.paused ?? false;
-  const next = paused ? null : firstFireAt(definition, now);
+  const next = paused ? null : firstFireAt(definition, now, customs);
   return {
     id,
     definition,
@@ -76,6 +86,7 @@ export function newJobRecord(id: string, job: JobDefinition, now: number): JobRe
     createdAt: now,
     updatedAt: now,
     completedAt: next === null && !paused ? now : null,
+    fireCount: 0,
     lastOutcome: null,
     staleAfterMs: staleAfterOf(definition),
     stats: { ...NO_STATS },
@@ -96,6 +107,7 @@ export function updatedJobRecord(
   existing: JobRecord,
   job: JobDefinition,
   now: number,
+  customs?: CustomSchedules,
 ): { record: JobRecord; scheduleChanged: boolean } {
   const scheduleChanged = !sameSchedule(existing.definition.schedule, job.schedule);
   const definition = storedDefinition(job, now, existing.definition);
@@ -105,6 +117,7 @@ export function updatedJobRecord(
     paused,
     now,
     scheduleChanged,
+    customs,
   );
   return { record, scheduleChanged };
 }
@@ -119,13 +132,14 @@ export function withPaused(
   paused: boolean,
   now: number,
   replan = false,
+  customs?: CustomSchedules,
 ): JobRecord {
   const resumed = existing.paused && !paused;
   let nextFireAt = existing.nextFireAt;
   let completedAt = existing.completedAt;
   if (paused) nextFireAt = null;
   else if (replan || (resumed && existing.completedAt === null)) {
-    nextFireAt = firstFireAt(existing.definition, now);
+    nextFireAt = firstFireAt(existing.definition, now, customs);
     // A one-shot whose instant passed while it was paused was paused, not missed: it is done.
     if (resumed && !replan && nextFireAt !== null && nextFireAt < now) nextFireAt = null;
     completedAt = nextFireAt === null ? now : null;

@@ -3,6 +3,7 @@
  * update, or nothing. `ensureJobs`, `submitJobs` and `apply` decide it alike.
  */
 import type { JobDefinition } from '../model/job.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import type { TargetBase } from '../model/target.js';
 import type { JobRecord, JobWrite } from '../stores/store.js';
 import { definitionHash, newJobRecord, updatedJobRecord } from './job-records.js';
@@ -32,17 +33,18 @@ export function writeFor(
   current: JobRecord | undefined,
   now: number,
   validator: JobValidator,
+  customs: CustomSchedules,
 ): JobWrite | null {
   const { job, id, graceMs, path } = item;
   if (!current) {
     validator.assertNotInPast(job, now, graceMs, path);
-    return { job: newJobRecord(id, job, now), expectedVersion: null, dropPlanned: false };
+    return { job: newJobRecord(id, job, now, customs), expectedVersion: null, dropPlanned: false };
   }
   const unchanged =
     current.hash === definitionHash(job) &&
     (job.paused === undefined || job.paused === current.paused);
   if (unchanged) return null;
-  const { record, scheduleChanged } = updatedJobRecord(current, job, now);
+  const { record, scheduleChanged } = updatedJobRecord(current, job, now, customs);
   if (scheduleChanged) validator.assertNotInPast(job, now, graceMs, path);
   const dropPlanned = scheduleChanged || (record.paused && !current.paused);
   return { job: record, expectedVersion: current.version, dropPlanned };

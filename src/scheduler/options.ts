@@ -10,7 +10,11 @@ import { STORE_METHODS, type Store } from '../stores/store.js';
 import type { Executor } from '../executors/executor.js';
 import { POLICY_DEFAULTS } from '../engine/policies.js';
 import { RetentionPolicySchema, type RetentionPolicy } from '../model/policies.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_RESULT_BYTES } from '../model/limits.js';
+import {
+  DEFAULT_MAX_BACKFILL_FIRES,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_MAX_RESULT_BYTES,
+} from '../model/limits.js';
 
 /** Options of `createScheduler`; all optional. */
 export interface SchedulerOptions {
@@ -101,6 +105,12 @@ export interface SchedulerOptions {
    */
   retention?: RetentionPolicy;
   /**
+   * Most fires one backfill (`backfillJob`) adds; a window holding more is
+   * refused with `CHIME_ERR_BACKFILL_TOO_LARGE`.
+   * @defaultValue 1000
+   */
+  maxBackfillFires?: number;
+  /**
    * Allow shell targets (commands run on this host). Off unless set.
    * @defaultValue false
    */
@@ -174,6 +184,7 @@ const OptionsSchema = Type.Object(
     maxPayloadBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     maxResultBytes: Type.Optional(Type.Integer({ minimum: 1 })),
     stopTimeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxBackfillFires: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     allowShell: Type.Optional(Type.Boolean()),
     retention: Type.Optional(RetentionPolicySchema),
     httpAllowHosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
@@ -208,6 +219,7 @@ export const OPTION_DEFAULTS = Object.freeze({
   maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
   maxResultBytes: DEFAULT_MAX_RESULT_BYTES,
   stopTimeoutMs: 10_000,
+  maxBackfillFires: DEFAULT_MAX_BACKFILL_FIRES,
   allowShell: false,
   httpAllowLinkLocal: false,
   httpDenyPrivate: false,

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { v7 as uuidv7 } from 'uuid';
 import Type, { type TSchema } from 'typebox';
 import { ChimeError } from '../errors.js';
 import { Engine, type EngineStats } from '../engine/engine.js';
@@ -14,16 +13,15 @@ import { clockSkewMonitorFor, skewedClock, type ClockSkewMonitor } from '../engi
 import type { Executor } from '../executors/executor.js';
 import { HandlerRegistry, type Handler } from '../executors/handler/handler-executor.js';
 import { builtinExecutors, type Target } from '../executors/builtin.js';
-import { schemaCheck } from '../model/check.js';
-import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from '../model/execution.js';
+import type { Execution, ExecutionStatus } from '../model/execution.js';
 import type { Job as JobOf, JobDefinition as JobDefinitionOf } from '../model/job.js';
-import { MetadataSchema, jobDefinitionSchema } from '../model/job.js';
+import { jobDefinitionSchema } from '../model/job.js';
 import type { Schedule } from '../model/schedule.js';
 import { JobValidator } from './validate-job.js';
 import { toExecution, toInstance, toJob } from '../stores/views.js';
 import type { Instance } from '../model/instance.js';
 import { nextFireTimes, type FirePreview } from '../schedules/preview.js';
-import type { ExecutionRecord, JobRecord, JobWrite } from '../stores/store.js';
+import type { JobRecord, JobWrite } from '../stores/store.js';
 import { VERSION } from '../version.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { withPaused } from './job-records.js';
@@ -32,6 +30,18 @@ import { recordPause } from './pause-record.js';
 import { JobBatches, MAX_CAS_ROUNDS } from './job-batches.js';
 import type { ApplyOptions, ApplyReport } from './apply.js';
 import { checkSelector, type Selector } from '../model/selector.js';
+import type { CustomScheduleFn } from '../schedules/custom.js';
+import { executorMap } from './executor-map.js';
+import {
+  APPLY_CHECK,
+  BACKFILL_CHECK,
+  CLEAR_CHECK,
+  DUE_JOBS_CHECK,
+  LIST_EXECUTIONS_CHECK,
+  LIST_JOBS_CHECK,
+  STOP_CHECK,
+} from './checks.js';
+import { backfill, newExecution, type BackfillParams, type BackfillResult } from './backfill.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 
 /** A job definition as the library takes it: its targets are built-in ones (or a custom executor's, cast). */
@@ -67,50 +77,6 @@ export interface ListExecutionsParams {
   cursor?: string;
 }
 
-const LIST_JOBS_CHECK = schemaCheck(
-  Type.Object(
-    {
-      metadata: Type.Optional(MetadataSchema),
-      paused: Type.Optional(Type.Boolean()),
-      targetType: Type.Optional(Type.String({ minLength: 1 })),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-      cursor: Type.Optional(Type.String()),
-    },
-    { additionalProperties: false },
-  ),
-);
-const LIST_EXECUTIONS_CHECK = schemaCheck(
-  Type.Object(
-    {
-      jobId: Type.Optional(Type.String({ minLength: 1 })),
-      status: Type.Optional(Type.Union(EXECUTION_STATUSES.map((s) => Type.Literal(s)))),
-      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-      cursor: Type.Optional(Type.String()),
-    },
-    { additionalProperties: false },
-  ),
-);
-const DUE_JOBS_CHECK = schemaCheck(
-  Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }),
-);
-const APPLY_CHECK = schemaCheck(
-  Type.Object(
-    { prune: Type.Optional(Type.Unknown()), dryRun: Type.Optional(Type.Boolean()) },
-    { additionalProperties: false },
-  ),
-);
-const CLEAR_CHECK = schemaCheck(
-  Type.Object(
-    { selector: Type.Unknown(), dryRun: Type.Optional(Type.Boolean()) },
-    { additionalProperties: false },
-  ),
-);
-const STOP_CHECK = schemaCheck(
-  Type.Object(
-    { timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })) },
-    { additionalProperties: false },
-  ),
-);
 /** What {@link Scheduler.clearJobs} removed (or, with `dryRun`, would remove): ids in order. */
 export interface ClearReport {
   dryRun: boolean;
@@ -141,6 +107,8 @@ export class Scheduler {
   private readonly events = new SchedulerEmitter();
   private readonly handlers = new HandlerRegistry();
   private readonly executors: Map<string, Executor>;
+  /** The custom schedules jobs may name, by name (`schedule()`). */
+  private readonly customs = new Map<string, CustomScheduleFn>();
   private readonly validator: JobValidator<Target>;
   /** The policies of jobs that name none: {@link POLICY_DEFAULTS} with this scheduler's retention. */
   private readonly policyDefaults: Readonly<ResolvedPolicies>;
@@ -168,14 +136,17 @@ export class Scheduler {
           ? POLICY_DEFAULTS.maxAgeMs
           : parseDuration(retention.maxAge, '/retention/maxAge'),
     });
-    this.validator = new JobValidator<Target>(this.executors, {
-      maxPayloadBytes: this.options.maxPayloadBytes,
-    });
+    this.validator = new JobValidator<Target>(
+      this.executors,
+      { maxPayloadBytes: this.options.maxPayloadBytes },
+      this.customs,
+    );
     this.batches = new JobBatches({
       store: this.options.store,
       validator: this.validator,
       targetSchema: this.schemas().target,
       policyDefaults: this.policyDefaults,
+      customs: this.customs,
       now: () => this.now(),
       ready: () => this.ready(),
       written: (writes) => this.written(writes),
@@ -201,6 +172,24 @@ export class Scheduler {
   /** This instance's id (in leases, logs and attempt records). */
   get instanceId(): string {
     return this.options.instanceId;
+  }
+
+  /**
+   * Registers a custom schedule kind, used as `{ kind: 'custom', name, params }`
+   * (`custom(name, params)`): `fn(after, params)` answers the first fire
+   * strictly after `after`, or null when there is none. Register it before
+   * jobs that name it are declared, and in every instance that runs them.
+   */
+  schedule(name: string, fn: CustomScheduleFn): this {
+    if (typeof name !== 'string' || name === '' || typeof fn !== 'function') {
+      throw new ChimeError(
+        'CHIME_ERR_INVALID_INPUT',
+        'schedule(name, fn) takes a non-empty name and a function',
+        { path: '/name' },
+      );
+    }
+    this.customs.set(name, fn);
+    return this;
   }
 
   /** Registers the function that runs handler targets naming `name`. */
@@ -252,6 +241,7 @@ export class Scheduler {
       ...this.options,
       prefetch: this.options.prefetch,
       policyDefaults: this.policyDefaults,
+      customSchedules: this.customs,
       identity: { host: hostname(), pid: process.pid, version: VERSION },
     };
     const engine = new Engine({
@@ -433,7 +423,9 @@ export class Scheduler {
   /** Pauses the job (it fires no more until resumed; survives restarts). */
   async pauseJob(id: string): Promise<Job> {
     return this.changeJob(id, (record, now) =>
-      record.paused ? undefined : { record: withPaused(record, true, now), dropPlanned: true },
+      record.paused
+        ? undefined
+        : { record: withPaused(record, true, now, false, this.customs), dropPlanned: true },
     );
   }
 
@@ -446,7 +438,7 @@ export class Scheduler {
     const job = await this.changeJob(id, (record, now) => {
       if (!record.paused) return undefined;
       paused = { record, now };
-      return { record: withPaused(record, false, now), dropPlanned: false };
+      return { record: withPaused(record, false, now, false, this.customs), dropPlanned: false };
     });
     // The job is resumed either way: a record that cannot be written is reported, not thrown.
     if (paused)
@@ -464,23 +456,7 @@ export class Scheduler {
     const job = await this.options.store.jobGet({ id });
     if (!job) throw notFound(id);
     const now = this.now();
-    const execution: ExecutionRecord = {
-      id: uuidv7(),
-      jobId: id,
-      fireAt: now,
-      runAt: now,
-      trigger: 'manual',
-      status: 'scheduled',
-      attempt: 0,
-      leaseOwner: null,
-      leaseUntil: null,
-      leaseToken: 0,
-      attempts: [],
-      onFailure: null,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-    };
+    const execution = newExecution(id, now, now, 'manual');
     if (params.payload !== undefined) execution.payload = params.payload;
     await this.options.store.executionInsert({ execution });
     this.engine?.wake();
@@ -490,6 +466,28 @@ export class Scheduler {
       fireAt: new Date(now),
     });
     return toExecution(execution);
+  }
+
+  /**
+   * Backfills a past window: every fire of the job's schedule in `[from, to]`
+   * not yet in its ledger becomes an execution marked `backfill`, due now
+   * (however late, whatever its misfire policy); fires in the ledger are left
+   * alone, so a second identical call adds nothing. `dryRun` lists the fires
+   * it would add. More fires in the window than `maxBackfillFires` reject
+   * with `CHIME_ERR_BACKFILL_TOO_LARGE`, adding none.
+   */
+  async backfillJob(id: string, params: BackfillParams): Promise<BackfillResult> {
+    BACKFILL_CHECK.assert(params, '');
+    await this.ready();
+    const job = await this.options.store.jobGet({ id });
+    if (!job) throw notFound(id);
+    const { store, maxBackfillFires } = this.options;
+    const result = await backfill(
+      { store, job, now: this.now(), maxFires: maxBackfillFires, customs: this.customs },
+      params,
+    );
+    if (result.fires.length > 0 && !result.dryRun) this.engine?.wake();
+    return result;
   }
 
   /**
@@ -546,12 +544,16 @@ export class Scheduler {
     return { job: jobDefinitionSchema(target), target };
   }
 
-  /** The next fires of a schedule, in UTC and local time, DST-moved ones marked. */
+  /**
+   * The next fires of a schedule after `from` (default: now by this
+   * scheduler's clock), in UTC and local time, DST-moved ones marked; no
+   * more than `maxFires` (a job's fires left).
+   */
   nextFireTimes(
     schedule: Schedule,
-    params: { count?: number; from?: Date | string | number } = {},
+    params: { count?: number; from?: Date | string | number; maxFires?: number } = {},
   ): FirePreview[] {
-    return nextFireTimes(schedule, params);
+    return nextFireTimes(schedule, { from: this.now(), ...params, customs: this.customs });
   }
 
   private async changeJob(
@@ -619,24 +621,6 @@ export class Scheduler {
     }
     await this.started;
   }
-}
-
-/**
- * Executors by target type: the built-in ones, replaced by the caller's
- * executors of the same type; a type the caller defines twice is refused.
- */
-function executorMap(builtin: Executor[], custom: readonly Executor[]): Map<string, Executor> {
-  const map = new Map(builtin.map((executor) => [executor.type, executor]));
-  const seen = new Set<string>();
-  custom.forEach((executor, i) => {
-    if (seen.has(executor.type)) {
-      const message = `target type "${executor.type}" has two executors`;
-      throw new ChimeError('CHIME_ERR_OPTION_INVALID', message, { path: `/executors/${i}/type` });
-    }
-    seen.add(executor.type);
-    map.set(executor.type, executor);
-  });
-  return map;
 }
 
 /** The one job of a batch of one. */

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { ChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import { validateSchedule } from '../schedules/validate.js';
+import type { CustomSchedules } from '../schedules/custom.js';
 import { schemaCheck, type SchemaCheck } from '../model/check.js';
 import { parseDuration } from '../model/duration.js';
 import { parseInstant } from '../model/instant.js';
@@ -10,6 +11,7 @@ import { assertJsonDepth, assertJsonField } from '../model/json-value.js';
 import { JOB_ID_PATTERN } from '../model/limits.js';
 import {
   CronScheduleSchema,
+  CustomScheduleSchema,
   IntervalScheduleSchema,
   OnceScheduleSchema,
   SCHEDULE_KINDS,
@@ -27,6 +29,7 @@ const SCHEDULE_CHECKS: Record<(typeof SCHEDULE_KINDS)[number], SchemaCheck> = {
   cron: schemaCheck(CronScheduleSchema),
   interval: schemaCheck(IntervalScheduleSchema),
   once: schemaCheck(OnceScheduleSchema),
+  custom: schemaCheck(CustomScheduleSchema),
 };
 const FIELDS_CHECK = schemaCheck(jobDefinitionSchema(Type.Unknown(), Type.Unknown()));
 const TRIGGER_CHECK = schemaCheck(
@@ -46,6 +49,7 @@ export class JobValidator<T extends TargetBase = TargetBase> {
   constructor(
     private readonly executors: ReadonlyMap<string, Executor>,
     private readonly limits: JobLimits,
+    private readonly customs?: CustomSchedules,
   ) {
     for (const [type, executor] of executors)
       this.targetChecks.set(type, schemaCheck(executor.schema));
@@ -105,7 +109,7 @@ export class JobValidator<T extends TargetBase = TargetBase> {
       );
     }
     check.assert(schedule, path);
-    validateSchedule(schedule as JobDefinition['schedule'], path);
+    validateSchedule(schedule as JobDefinition['schedule'], path, this.customs);
   }
 
   /** Validates a payload on its own: nested within the limit, JSON-serializable, within the size limit. */

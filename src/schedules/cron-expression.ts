@@ -37,6 +37,10 @@ export interface CronExpression {
   matches(wallMs: number): boolean;
 }
 
+/** What an expression may be, said by every refusal of its shape. */
+const FIELDS_RULE =
+  'a cron expression has 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first, or is a macro such as @daily, and no ":"';
+
 const CACHE_LIMIT = 512;
 const cache = new Map<string, CronExpression>();
 
@@ -73,9 +77,13 @@ class CronerExpression implements CronExpression {
 
   constructor(expr: string) {
     this.source = expr;
-    // croner reads a string with ':' as a one-shot ISO date, not a pattern.
-    if (expr.includes(':')) {
-      throw invalid(expr, 'a cron expression has 5 or 6 fields and no ":"');
+    // croner reads a string with ':' as a one-shot ISO date, not a pattern, and its own
+    // message for a wrong count of fields offers seven (a year field), which chime refuses.
+    const count = expr.trim().split(/\s+/).length;
+    if (expr.includes(':')) throw invalid(expr, `${FIELDS_RULE}; this one has a ":"`);
+    if (!expr.trim().startsWith('@') && count !== 5 && count !== 6) {
+      const year = count === 7 ? ' (a seventh field, the year, is not supported)' : '';
+      throw invalid(expr, `${FIELDS_RULE}; this one has ${count}${year}`);
     }
     try {
       this.cron = new Cron(expr, { utcOffset: 0, mode: '5-or-6-parts' });

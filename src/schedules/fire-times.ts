@@ -10,6 +10,7 @@ import type { CronSchedule, IntervalSchedule, Schedule } from '../model/schedule
 import { compileCronExpression } from './cron-expression.js';
 import { CronFireTimes } from './cron-fire-times.js';
 import { getZone } from './zone.js';
+import { CustomFireTimes, customScheduleFn, type CustomSchedules } from './custom.js';
 
 /** The fire instants of one schedule, in epoch ms (UTC). */
 export interface FireTimes {
@@ -21,12 +22,19 @@ export interface FireTimes {
 
 /**
  * Compiles a (validated) schedule. For interval schedules `anchorMs` is the
- * resolved startAt (required when schedule.startAt is absent).
+ * resolved startAt (required when schedule.startAt is absent); a custom
+ * schedule's function comes from `customs`.
  * @throws ChimeError for an invalid expression, zone, interval or date; TypeError
  *   for an interval schedule with neither `startAt` nor `anchorMs`.
  */
-export function compileSchedule(schedule: Schedule, anchorMs?: number): FireTimes {
+export function compileSchedule(
+  schedule: Schedule,
+  anchorMs?: number,
+  customs?: CustomSchedules,
+): FireTimes {
   switch (schedule.kind) {
+    case 'custom':
+      return new CustomFireTimes(schedule, customScheduleFn(schedule, customs, '/schedule'));
     case 'cron':
       return compileCron(schedule);
     case 'interval':

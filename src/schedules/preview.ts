@@ -4,10 +4,12 @@
  */
 import { ChimeError } from '../errors.js';
 import { formatInstant, parseInstant } from '../model/instant.js';
+import { MAX_FIRES } from '../model/limits.js';
 import type { Schedule } from '../model/schedule.js';
 import { compileCron, compileSchedule, type FireTimes } from './fire-times.js';
 import type { CronFireTimes } from './cron-fire-times.js';
 import { validateSchedule } from './validate.js';
+import type { CustomSchedules } from './custom.js';
 import { formatLocal, getZone } from './zone.js';
 
 /** One upcoming fire as shown by previews (`nextFireTimes`, `chime next`). */
@@ -34,10 +36,21 @@ export interface FirePreview {
 export interface NextFireTimesOptions {
   /** How many fires, 1 to 1000 (default 10). */
   count?: number;
-  /** Fires strictly after this instant are listed (default: now). */
+  /**
+   * Fires strictly after this instant are listed (default: now). An interval
+   * schedule without `startAt` or `anchorMs` is anchored here, and its first
+   * fire is this instant itself: a job created now fires at once.
+   */
   from?: Date | string | number;
   /** The anchor of an interval schedule without `startAt` (default: `from`). */
   anchorMs?: number;
+  /**
+   * The fires left to a job with a `maxFires` (its `maxFires` less its
+   * `fireCount`; for a new job, `maxFires`): no more are listed.
+   */
+  maxFires?: number;
+  /** The custom schedules a `custom` schedule may name. */
+  customs?: CustomSchedules;
 }
 
 const DEFAULT_COUNT = 10;
@@ -53,15 +66,9 @@ export function nextFireTimes(
   schedule: Schedule,
   options: NextFireTimesOptions = {},
 ): FirePreview[] {
-  validateSchedule(schedule, '/schedule');
-  const count = options.count ?? DEFAULT_COUNT;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
-    throw new ChimeError(
-      'CHIME_ERR_INVALID_INPUT',
-      `count must be an integer from 1 to ${MAX_COUNT}, got ${String(count)}`,
-      { path: '/count' },
-    );
-  }
+  validateSchedule(schedule, '/schedule', options.customs);
+  const count = checkedCount(options.count ?? DEFAULT_COUNT, 1, MAX_COUNT, 'count');
+  const limit = Math.min(count, checkedCount(options.maxFires ?? count, 0, MAX_FIRES, 'maxFires'));
   const fromMs = toMs(options.from);
   const tz = schedule.kind === 'cron' ? (schedule.tz ?? 'UTC') : 'UTC';
   const zone = getZone(tz);
@@ -71,11 +78,15 @@ export function nextFireTimes(
     cronTimes = compileCron(schedule);
     times = cronTimes;
   } else {
-    times = compileSchedule(schedule, options.anchorMs ?? fromMs);
+    times = compileSchedule(schedule, options.anchorMs ?? fromMs, options.customs);
   }
   const out: FirePreview[] = [];
-  let cursor = fromMs;
-  while (out.length < count) {
+  const anchoredAtFrom =
+    schedule.kind === 'interval' &&
+    schedule.startAt === undefined &&
+    options.anchorMs === undefined;
+  let cursor = anchoredAtFrom ? fromMs - 1 : fromMs;
+  while (out.length < limit) {
     const fire = times.nextAfter(cursor);
     if (fire === null) break;
     const shift = cronTimes?.describe(fire) ?? { dstShifted: false };
@@ -91,6 +102,15 @@ export function nextFireTimes(
     cursor = fire;
   }
   return out;
+}
+
+function checkedCount(value: number, min: number, max: number, name: string): number {
+  if (Number.isInteger(value) && value >= min && value <= max) return value;
+  throw new ChimeError(
+    'CHIME_ERR_INVALID_INPUT',
+    `${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
+    { path: `/${name}` },
+  );
 }
 
 function toMs(from: Date | string | number | undefined): number {

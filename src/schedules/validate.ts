@@ -7,7 +7,8 @@
 import { ChimeError } from '../errors.js';
 import { parseDuration, type Duration } from '../model/duration.js';
 import { parseInstant } from '../model/instant.js';
-import { SCHEDULE_KINDS, type Schedule } from '../model/schedule.js';
+import { SCHEDULE_KINDS, type CustomSchedule, type Schedule } from '../model/schedule.js';
+import { CustomFireTimes, customScheduleFn, type CustomSchedules } from './custom.js';
 import { compileCronExpression } from './cron-expression.js';
 import { isValidTimeZone } from './zone.js';
 
@@ -21,8 +22,15 @@ const PROBE_WALL = Date.UTC(2000, 0, 1);
  *   `CHIME_ERR_SCHEDULE_TZ_INVALID`, `CHIME_ERR_SCHEDULE_INTERVAL_INVALID`,
  *   `CHIME_ERR_DATE_INVALID` or `CHIME_ERR_SCHEDULE_RANGE_INVALID`.
  */
-export function validateSchedule(schedule: Schedule, path: string): void {
+export function validateSchedule(
+  schedule: Schedule,
+  path: string,
+  customs?: CustomSchedules,
+): void {
   switch (schedule.kind) {
+    case 'custom':
+      validateCustom(schedule, path, customs);
+      return;
     case 'cron':
       validateCronExpr(schedule.expr, `${path}/expr`);
       if (schedule.tz !== undefined && !isValidTimeZone(schedule.tz)) {
@@ -49,6 +57,25 @@ export function validateSchedule(schedule: Schedule, path: string): void {
         { path: `${path}/kind` },
       );
     }
+  }
+}
+
+/** A registered custom schedule whose function answers for its params (asked once, at a fixed instant). */
+function validateCustom(
+  schedule: CustomSchedule,
+  path: string,
+  customs: CustomSchedules | undefined,
+): void {
+  const fn = customScheduleFn(schedule, customs, path);
+  try {
+    new CustomFireTimes(schedule, fn).nextAfter(PROBE_WALL);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ChimeError(
+      'CHIME_ERR_INVALID_INPUT',
+      `custom schedule ${JSON.stringify(schedule.name)} refused its params: ${message}`,
+      { path: `${path}/params`, cause: err },
+    );
   }
 }
 

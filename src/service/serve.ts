@@ -52,7 +52,10 @@ export async function startService(
   );
   const metrics = new ServiceMetrics();
   const store = metrics.timed(
-    storeFromUrl(config.get('database-url'), { migrate: config.get('migrate') }),
+    storeFromUrl(config.get('database-url'), {
+      migrate: config.get('migrate'),
+      maxConnections: config.get('postgres-pool-size'),
+    }),
   );
   const schedulerId = config.get('scheduler-id');
   const prefetch = config.get('prefetch');
@@ -75,6 +78,7 @@ export async function startService(
       httpDenyPrivate: config.get('http-deny-private'),
       retention: { keepLast: config.get('keep-last'), maxAge: config.get('max-age') },
       stopTimeoutMs: shutdownTimeoutMs,
+      maxBackfillFires: config.get('max-backfill-fires'),
       ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
       ...(prefetch === undefined ? {} : { prefetch }),
       ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
@@ -144,6 +148,7 @@ const OPTION_OF: Record<string, OptionName> = {
   pollIntervalMs: 'poll-interval',
   horizonMs: 'horizon',
   stopTimeoutMs: 'shutdown-timeout',
+  maxBackfillFires: 'max-backfill-fires',
   instanceId: 'scheduler-id',
   allowHosts: 'http-target-allow',
   httpAllowHosts: 'http-target-allow',

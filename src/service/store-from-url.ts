@@ -8,10 +8,13 @@ import type { Store } from '../stores/store.js';
  * The store a `--database-url` names: `postgres://…` (or `postgresql://…`,
  * with an optional `?schema=<name>`, default `chime`), `nats://…` or
  * `tls://…` (NATS servers, see `stores/nats/url.ts`), else a SQLite file path
- * (optionally `file:` prefixed).
+ * (optionally `file:` prefixed). `maxConnections` sizes a Postgres store's pool.
  * @throws ChimeError `CHIME_ERR_CONFIG_INVALID` for a scheme chime has no store for.
  */
-export function storeFromUrl(url: string, options: { migrate: boolean }): Store {
+export function storeFromUrl(
+  url: string,
+  options: { migrate: boolean; maxConnections?: number },
+): Store {
   if (/^postgres(ql)?:\/\//i.test(url)) {
     const parsed = new URL(url);
     const schema = parsed.searchParams.get('schema') ?? undefined;
@@ -20,6 +23,7 @@ export function storeFromUrl(url: string, options: { migrate: boolean }): Store 
       connectionString: parsed.toString(),
       ...(schema ? { schema } : {}),
       migrate: options.migrate,
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     });
   }
   if (isNatsUrl(url)) return natsStore({ ...natsOptionsFromUrl(url), migrate: options.migrate });

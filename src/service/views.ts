@@ -63,6 +63,7 @@ function definitionOf(job: Job): JobDefinition {
     createdAt: _c,
     updatedAt: _u,
     completedAt: _d,
+    fireCount: _f,
     lastOutcome: _l,
     stats: _s,
     staleSince: _t,

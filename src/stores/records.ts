@@ -28,6 +28,12 @@ export interface JobRecord {
   createdAt: number;
   updatedAt: number;
   completedAt: number | null;
+  /**
+   * The fires of its schedule planned so far (run or missed): what `maxFires`
+   * counts. Advanced only by plans (`JobPlan.fires`), in their compare-and-set;
+   * a job write leaves it as the store has it.
+   */
+  fireCount: number;
   lastOutcome: LastOutcome | null;
   /** `staleAfter` of the definition in ms, or null: the store judges staleness by it. */
   staleAfterMs: number | null;
@@ -94,6 +100,8 @@ export interface ExecutionRecord {
   /** When it is due: the planner's `fireAt + jitter`, a retry's time, or a trigger's. */
   runAt: number;
   trigger: ExecutionTrigger;
+  /** A fire added by a backfill: it runs however late, and a pause or a schedule change leaves it. */
+  backfill?: true;
   status: ExecutionStatus;
   /** Attempts started so far. */
   attempt: number;

@@ -23,6 +23,8 @@ export interface JobPlan {
   completedAt: number | null;
   /** Set when the plan records finished executions (missed fires). */
   lastOutcome: LastOutcome | null;
+  /** Fires of the schedule this plan makes (run or missed): added to the job's `fireCount` (absent: 0). */
+  fires?: number;
   /**
    * The executions to insert. Those already leased (leaseOwner set) come back
    * as claims. An execution whose `(jobId, fireAt)` exists is not inserted.
@@ -136,9 +138,9 @@ export interface FinishRequest extends LeaseRef {
 /**
  * One job write of `Store.jobsWrite`: an insert (`expectedVersion` null: the
  * id must be free), a compare-and-set update (the job must still have
- * `expectedVersion`), which leaves the job's statistics, `staleSince` and
- * `pruneAfter` as the store has them, or — with `remove` — a compare-and-set
- * delete of the job and all its executions.
+ * `expectedVersion`), which leaves the job's statistics, `fireCount`,
+ * `staleSince` and `pruneAfter` as the store has them, or — with `remove` —
+ * a compare-and-set delete of the job and all its executions.
  */
 export interface JobWrite {
   job: JobRecord;

@@ -91,7 +91,8 @@ export function matchesJobFilter(job: JobRecord, filter: JobsListParams): boolea
 
 /**
  * A planned fire: a scheduled execution of a schedule that never started. Such
- * executions are dropped when their job is paused or its schedule changes.
+ * executions are dropped when their job is paused or its schedule changes
+ * (unless held, or added by a backfill: isDroppedByChange).
  */
 export function isPlannedFire(e: ExecutionRecord): boolean {
   return e.trigger === 'schedule' && e.status === 'scheduled' && e.attempt === 0;
@@ -118,7 +119,7 @@ export function isUnfinishedForOverlap(
  * a run recorded is better than a run the ledger does not show.
  */
 export function isDroppedByChange(e: ExecutionRecord): boolean {
-  return isPlannedFire(e) && e.leaseOwner === null;
+  return isPlannedFire(e) && e.leaseOwner === null && e.backfill !== true;
 }
 
 /** Orders executions newest first by `(fireAt, id)`; positive when `a` is older than `b`. */

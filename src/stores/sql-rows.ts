@@ -26,6 +26,7 @@ export interface JobRow<Paused = boolean> {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+  fire_count: number;
   last_outcome: string | null;
   stale_after_ms: number | null;
   last_fire_at: number | null;
@@ -49,6 +50,8 @@ export interface ExecutionRow {
   status: ExecutionStatus;
   attempt: number;
   payload: string | null;
+  /** A boolean in Postgres, 0/1 in SQLite. */
+  backfill: boolean | number;
   lease_owner: string | null;
   lease_until: number | null;
   lease_token: number;
@@ -85,6 +88,7 @@ export function jobParams(
     created_at: job.createdAt,
     updated_at: job.updatedAt,
     completed_at: job.completedAt,
+    fire_count: job.fireCount,
     last_outcome: jsonOrNull(job.lastOutcome ?? undefined),
     stale_after_ms: job.staleAfterMs,
     last_fire_at: job.stats.lastFireAt,
@@ -111,6 +115,7 @@ export function jobFromRow(row: JobRow<unknown>, paused: boolean): JobRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
+    fireCount: row.fire_count,
     lastOutcome: row.last_outcome === null ? null : parse<LastOutcome>(row.last_outcome),
     staleAfterMs: row.stale_after_ms,
     stats: {
@@ -146,6 +151,7 @@ export function executionFromRow(row: ExecutionRow): ExecutionRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
   };
+  if (row.backfill === true || row.backfill === 1) record.backfill = true;
   if (row.payload !== null) record.payload = parse<unknown>(row.payload);
   if (row.result !== null) record.result = parse<unknown>(row.result);
   if (row.error !== null) record.error = parse<ErrorInfo>(row.error);

@@ -129,6 +129,13 @@ export interface Store extends StoreRegistry {
 
   /** Inserts an execution (a manual trigger). */
   executionInsert(params: { execution: ExecutionRecord }): Promise<void>;
+  /**
+   * Inserts executions in one transaction (a backfill's fires), skipping each
+   * whose `(jobId, fireAt)` of a schedule exists or whose job is gone; returns
+   * the ids inserted, in input order. A store with `capabilities.notify`
+   * announces the work they make due.
+   */
+  executionsInsert(params: { executions: ExecutionRecord[] }): Promise<string[]>;
   /** One execution, or null. */
   executionGet(params: { id: string }): Promise<ExecutionRecord | null>;
   /** Executions newest first by `(fireAt, id)`. */
@@ -231,6 +238,7 @@ export const STORE_METHODS = [
   'jobsDue',
   'jobsAdvance',
   'executionInsert',
+  'executionsInsert',
   'executionGet',
   'executionsList',
   'executionsClaim',

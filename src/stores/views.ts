@@ -30,6 +30,7 @@ export function toJob<T extends TargetBase = TargetBase>(record: JobRecord): Job
     createdAt: iso(record.createdAt),
     updatedAt: iso(record.updatedAt),
     completedAt: isoOrNull(record.completedAt),
+    fireCount: record.fireCount,
     lastOutcome: record.lastOutcome,
     stats: {
       lastFireAt: isoOrNull(stats.lastFireAt),
@@ -62,6 +63,7 @@ export function toExecution(record: ExecutionRecord): Execution {
     startedAt: isoOrNull(record.startedAt),
     finishedAt: isoOrNull(record.finishedAt),
   };
+  if (record.backfill) view.backfill = true;
   if (record.payload !== undefined) view.payload = record.payload;
   if (record.result !== undefined) view.result = record.result;
   const reason = reasonOf(record.error);

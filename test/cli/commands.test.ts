@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { OPTIONS } from '../../src/config/options.js';
+import { MIN_TOKEN_LENGTH, OPTIONS } from '../../src/config/options.js';
+import { MIGRATIONS } from '../../src/stores/sqlite/migrations.js';
 import type { Execution } from '../../src/model/execution.js';
 import type { Job } from '../../src/model/job.js';
 import type { Page } from '../../src/scheduler/scheduler.js';
@@ -280,6 +281,38 @@ describe('chime jobs and executions', () => {
     expect(JSON.parse(none.stdout)).toEqual({ items: [], nextCursor: null });
   });
 
+  it('jobs backfill --dry-run lists the fires, jobs backfill adds them, a second adds none', async () => {
+    const window = ['--from', '2026-03-27T00:00:00Z', '--to', '2026-03-30T00:00:00Z'];
+    const dry = await api('jobs', 'backfill', 'cli-json', ...window, '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    const fires = [
+      '2026-03-27T02:00:00.000Z',
+      '2026-03-28T02:00:00.000Z',
+      '2026-03-29T01:00:00.000Z',
+    ];
+    expect(dry.stdout).toBe(`would add 3 fire(s); 0 already in the ledger\n${fires.join('\n')}\n`);
+    const real = await api('jobs', 'backfill', 'cli-json', ...window, '--json');
+    expect(JSON.parse(real.stdout)).toEqual({
+      jobId: 'cli-json',
+      dryRun: false,
+      fires,
+      existing: [],
+    });
+    const again = await api('jobs', 'backfill', 'cli-json', ...window);
+    expect(again.stdout).toBe('added 0 fire(s); 3 already in the ledger\n');
+    const future = await api(
+      'jobs',
+      'backfill',
+      'cli-json',
+      '--from',
+      '2026-03-27T00:00:00Z',
+      '--to',
+      '2999-01-01T00:00:00Z',
+    );
+    expect(future.code).toBe(2);
+    expect(future.stderr).toContain('CHIME_ERR_INVALID_INPUT');
+  });
+
   it('jobs rm deletes a job; it is then not found (exit 3)', async () => {
     const rm = await api('jobs', 'rm', 'cli-yaml');
     expect(rm.code).toBe(0);
@@ -315,6 +348,9 @@ describe('exit codes', () => {
     expect((await chime(['frobnicate'])).code).toBe(2);
     expect((await chime(['next', '61 * * * *'])).code).toBe(2);
     expect((await chime(['config', '--port', 'abc'])).code).toBe(2);
+    const noPool = await chime(['config', '--postgres-pool-size', '0']);
+    expect(noPool.code).toBe(2);
+    expect(noPool.stderr).toContain('--postgres-pool-size (CHIME_POSTGRES_POOL_SIZE)');
   });
 
   it('3 for not found', async () => {
@@ -466,7 +502,8 @@ describe('chime migrate, next, help', () => {
     const db = join(dir, 'migrate.db');
     const first = await chime(['migrate', '--database-url', db]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toBe('applied migration(s) 1, 2, 3\n');
+    const versions = MIGRATIONS.map((m) => m.version).join(', ');
+    expect(first.stdout).toBe(`applied migration(s) ${versions}\n`);
     const second = await chime(['migrate'], { CHIME_DATABASE_URL: db });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/up to date/);
@@ -501,6 +538,9 @@ describe('chime migrate, next, help', () => {
       expect(serveHelp.stdout).toContain(`--${spec.name}`);
       expect(serveHelp.stdout.replace(/\s+/g, ' ')).toContain(spec.env);
     }
+    expect(serveHelp.stdout.replace(/\s+/g, ' ')).toMatch(
+      new RegExp(`--token <token>.*at least ${MIN_TOKEN_LENGTH} characters`),
+    );
     expect(top.stdout).toMatch(/Exit codes: 0 success, 2 bad input/);
     const jobsHelp = await chime(['jobs', 'put', '--help']);
     expect(jobsHelp.stdout).toContain('--create');

@@ -100,11 +100,11 @@ describe('nextFireTimes', () => {
     ]);
   });
 
-  it('previews interval schedules in UTC, anchored at startAt, anchorMs or from', () => {
+  it('previews interval schedules in UTC, anchored at startAt, anchorMs or from (whose own instant is the first fire)', () => {
     const from = '2026-01-01T00:00:00.500Z';
     expect(
       nextFireTimes({ kind: 'interval', every: '1h' }, { from, count: 2 }).map((f) => f.utc),
-    ).toEqual(['2026-01-01T01:00:00.500Z', '2026-01-01T02:00:00.500Z']);
+    ).toEqual(['2026-01-01T00:00:00.500Z', '2026-01-01T01:00:00.500Z']);
     const anchored = nextFireTimes(
       { kind: 'interval', every: '1h' },
       { from, count: 1, anchorMs: Date.parse('2025-12-31T23:20:00Z') },
@@ -122,7 +122,7 @@ describe('nextFireTimes', () => {
         { from, count: 1, anchorMs: 0 },
       )[0]?.utc,
     ).toBe('2026-01-01T00:01:30.000Z');
-    expect(nextFireTimes({ kind: 'interval', every: 250 }, { from, count: 1 })[0]?.local).toBe(
+    expect(nextFireTimes({ kind: 'interval', every: 250 }, { from, count: 2 })[1]?.local).toBe(
       '2026-01-01T00:00:00.750+00:00',
     );
   });

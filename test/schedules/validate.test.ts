@@ -201,6 +201,16 @@ describe('validateSchedule', () => {
     expect(err.message).toContain('60 * * * *');
   });
 
+  it.each(['* * * *', '0 0 0 * * * 2030', '0 0 0 ? * MON 2030 *'])(
+    'says what a cron expression may be when %j has another count of fields (never that seven are allowed)',
+    (expr) => {
+      const { message } = failure({ kind: 'cron', expr });
+      expect(message).toContain('5 fields (minute hour day-of-month month day-of-week), or 6');
+      expect(message).toContain(`this one has ${expr.split(' ').length}`);
+      expect(message).not.toMatch(/five, six, or seven|7 parts/);
+    },
+  );
+
   it('says why an expression that parses is refused when it never fires', () => {
     expect(failure({ kind: 'cron', expr: '0 0 30 2 *' }).message).toContain('never fires');
   });

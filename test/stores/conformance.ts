@@ -15,6 +15,8 @@ import { jobTests } from './conformance/jobs.js';
 import { jobBatchTests } from './conformance/job-batches.js';
 import { jobListingTests } from './conformance/job-listings.js';
 import { advanceTests } from './conformance/plans.js';
+import { fireCountTests } from './conformance/fire-count.js';
+import { backfillTests } from './conformance/backfills.js';
 import { executionTests } from './conformance/executions.js';
 import { claimTests } from './conformance/claims.js';
 import { takeOverTests } from './conformance/take-overs.js';
@@ -48,6 +50,8 @@ export function describeStoreConformance(
     jobBatchTests(fx);
     jobListingTests(fx);
     advanceTests(fx);
+    fireCountTests(fx);
+    backfillTests(fx);
     executionTests(fx);
     claimTests(fx);
     takeOverTests(fx);

@@ -38,6 +38,7 @@ export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     createdAt: T0 - 60_000,
     updatedAt: T0 - 60_000,
     completedAt: null,
+    fireCount: 0,
     lastOutcome: null,
     staleAfterMs: null,
     stats: { ...NO_STATS },

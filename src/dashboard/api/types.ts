@@ -8,7 +8,8 @@
 export type Schedule =
   | { kind: 'cron'; expr: string; tz?: string; startAt?: string; endAt?: string }
   | { kind: 'interval'; every: string | number; startAt?: string; endAt?: string }
-  | { kind: 'once'; at: string };
+  | { kind: 'once'; at: string }
+  | { kind: 'custom'; name: string; params?: unknown };
 
 /** A target: its `type` and its type's fields. */
 export interface Target {
@@ -48,6 +49,9 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** Fires of its schedule so far (run or missed): what `maxFires` counts. */
+  fireCount: number;
+  maxFires?: number;
   lastOutcome: LastOutcome | null;
   stats: JobStats;
   staleSince: string | null;
@@ -100,6 +104,8 @@ export interface Execution {
   fireAt: string;
   runAt: string;
   trigger: 'schedule' | 'manual';
+  /** A fire added by a backfill. */
+  backfill?: true;
   status: ExecutionStatus;
   attempt: number;
   payload?: unknown;

@@ -11,6 +11,11 @@ export function runTime(e: Execution, now: number): number | null {
   return end === null ? null : Math.max(0, end - Date.parse(start));
 }
 
+/** Why an execution exists: `schedule`, `manual`, or `schedule (backfill)`. */
+export function triggerText(e: Execution): string {
+  return e.backfill ? `${e.trigger} (backfill)` : e.trigger;
+}
+
 /** How late its first attempt started after the fire instant. */
 export function fireLag(e: Execution): number | null {
   const start = e.attempts[0]?.startedAt ?? e.startedAt;
@@ -58,7 +63,7 @@ export function ExecutionsTable(props: {
                 <td>
                   <StatusBadge status={e.status} />
                 </td>
-                <td>{e.trigger}</td>
+                <td>{triggerText(e)}</td>
                 <td>{e.attempts.length}</td>
                 <td>{ran === null ? '—' : duration(ran)}</td>
                 <td>{late === null ? '—' : duration(late)}</td>

@@ -7,6 +7,7 @@ const STATE_FIELDS = [
   'createdAt',
   'updatedAt',
   'completedAt',
+  'fireCount',
   'lastOutcome',
   'stats',
   'staleSince',

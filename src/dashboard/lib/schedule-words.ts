@@ -15,6 +15,8 @@ export function scheduleWords(schedule: Schedule): string {
       return `Every ${typeof schedule.every === 'number' ? `${schedule.every} ms` : schedule.every}`;
     case 'once':
       return `Once, at ${utcTime(schedule.at)}`;
+    case 'custom':
+      return `Custom: ${schedule.name}`;
   }
 }
 
@@ -32,6 +34,8 @@ export function scheduleText(schedule: Schedule): string {
       return String(schedule.every);
     case 'once':
       return schedule.at;
+    case 'custom':
+      return schedule.params === undefined ? schedule.name : JSON.stringify(schedule.params);
   }
 }
 

@@ -1,7 +1,7 @@
 import { useRoute } from 'preact-iso';
 import { api, segment } from '../api/client';
 import type { Execution } from '../api/types';
-import { fireLag, runTime } from '../components/executions-table';
+import { fireLag, runTime, triggerText } from '../components/executions-table';
 import { JsonView } from '../components/json-view';
 import { ErrorNotice, isNotFound } from '../components/problem';
 import { StatusBadge } from '../components/status';
@@ -80,7 +80,7 @@ function ExecutionFacts({ execution: e, now }: { execution: Execution; now: numb
         <StatusBadge status={e.status} />
       </dd>
       <dt>Trigger</dt>
-      <dd>{e.trigger}</dd>
+      <dd>{triggerText(e)}</dd>
       <dt>Fire</dt>
       <dd>
         <Instant iso={e.fireAt} now={now} />

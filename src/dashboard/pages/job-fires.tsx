@@ -7,7 +7,8 @@ import { FireList } from '../components/fire-list';
 /** The preview query of a job's schedule: the same schedule code the scheduler fires with. */
 export function previewQuery(job: Job, count: number): string {
   const s = job.schedule;
-  const window = { endAt: 'endAt' in s ? s.endAt : undefined };
+  const left = job.maxFires === undefined ? undefined : Math.max(0, job.maxFires - job.fireCount);
+  const window = { endAt: 'endAt' in s ? s.endAt : undefined, maxFires: left };
   if (s.kind === 'cron')
     return query({ cron: s.expr, tz: s.tz, startAt: s.startAt, ...window, count });
   if (s.kind === 'interval')
@@ -15,6 +16,13 @@ export function previewQuery(job: Job, count: number): string {
     return query({
       every: String(s.every),
       startAt: s.startAt ?? job.nextFireAt ?? undefined,
+      ...window,
+      count,
+    });
+  if (s.kind === 'custom')
+    return query({
+      custom: s.name,
+      params: s.params === undefined ? undefined : JSON.stringify(s.params),
       ...window,
       count,
     });

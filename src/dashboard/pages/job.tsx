@@ -94,6 +94,7 @@ function JobState({ job, now, onChanged }: { job: Job; now: number; onChanged: (
         <PausedBadge paused={job.paused} /> · {scheduleWords(job.schedule)} (
         {scheduleZone(job.schedule)}) · <code>{scheduleText(job.schedule)}</code> · target{' '}
         <code>{job.target.type}</code>
+        {job.maxFires !== undefined && ` · fire ${job.fireCount} of at most ${job.maxFires}`}
       </p>
       {canWrite && <JobActions job={job} onChanged={onChanged} />}
       <div class="grid">

@@ -98,6 +98,7 @@ export function amqpMessage(target: AmqpTarget, ctx: ExecutionContext): AmqpMess
         'x-chime-fire-at': ctx.fireAt.toISOString(),
         'x-chime-attempt': ctx.attempt,
         ...traceHeaders(ctx),
+        ...(ctx.backfill === true ? { 'x-chime-backfill': true } : {}),
       },
     },
   };

@@ -5,7 +5,12 @@ import { MAX_TARGET_BODY_BYTES, MAX_URL_LENGTH } from '../../model/limits.js';
 import { Secret } from '../../model/secrets.js';
 
 /** The headers chime sets on every AMQP message; a target may not set them itself. */
-export const AMQP_CHIME_HEADERS = ['x-chime-job-id', 'x-chime-fire-at', 'x-chime-attempt'] as const;
+export const AMQP_CHIME_HEADERS = [
+  'x-chime-job-id',
+  'x-chime-fire-at',
+  'x-chime-attempt',
+  'x-chime-backfill',
+] as const;
 
 /** An AMQP header value: AMQP tables carry typed values, chime passes these three kinds. */
 const HeaderValueSchema = Type.Union([HeaderText(), Type.Number(), Type.Boolean()]);

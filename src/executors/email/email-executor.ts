@@ -221,6 +221,7 @@ function buildMessage(target: EmailTarget, ctx: ExecutionContext): SendMailOptio
       'X-Chime-Job-Id': ctx.job.id,
       'X-Chime-Fire-At': ctx.fireAt.toISOString(),
       'X-Chime-Attempt': String(ctx.attempt),
+      ...(ctx.backfill === true ? { 'X-Chime-Backfill': 'true' } : {}),
     },
   };
   if (target.replyTo !== undefined) message.replyTo = line(target.replyTo);

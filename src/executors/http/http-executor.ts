@@ -241,6 +241,7 @@ function plan(target: HttpTarget, ctx: ExecutionContext, settings: Settings): Pl
   headers['x-chime-fire-at'] = ctx.fireAt.toISOString();
   headers['x-chime-attempt'] = String(ctx.attempt);
   Object.assign(headers, traceHeaders(ctx));
+  if (ctx.backfill === true) headers['x-chime-backfill'] = 'true';
   const keys = target.signing
     ? signingKeys(target.signing.secret, '/signing/secret')
     : settings.keys;

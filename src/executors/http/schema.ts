@@ -70,7 +70,7 @@ export const HttpSigningSchema = Type.Object(
  * Sends one HTTP request per attempt. Every request carries
  * `Idempotency-Key: <executionId>` (the same on every attempt of an
  * execution), `X-Chime-Job-Id`, `X-Chime-Fire-At` (ISO 8601) and
- * `X-Chime-Attempt`. The attempt succeeds when the status is accepted; the
+ * `X-Chime-Attempt` (and `X-Chime-Backfill: true` for a backfilled fire). The attempt succeeds when the status is accepted; the
  * recorded result is `{ status, headers, body, truncated }` with a capped
  * excerpt of the response body.
  */
@@ -182,6 +182,7 @@ const RESERVED_HEADERS = new Set([
   'x-chime-job-id',
   'x-chime-fire-at',
   'x-chime-attempt',
+  'x-chime-backfill',
   'host',
   'content-length',
   'transfer-encoding',

@@ -150,6 +150,7 @@ function natsMessage(target: NatsTarget, ctx: ExecutionContext): NatsMessage {
   h.set('Chime-Fire-At', ctx.fireAt.toISOString());
   h.set('Chime-Attempt', String(ctx.attempt));
   for (const [name, value] of Object.entries(traceHeaders(ctx))) h.set(name, value);
+  if (ctx.backfill === true) h.set('Chime-Backfill', 'true');
   const body = target.body ?? JSON.stringify(ctx.payload ?? null);
   return { subject: target.subject, data: Buffer.from(body), headers: h, msgId: ctx.executionId };
 }

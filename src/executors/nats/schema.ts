@@ -10,6 +10,7 @@ export const NATS_CHIME_HEADERS = [
   'Chime-Job-Id',
   'Chime-Fire-At',
   'Chime-Attempt',
+  'Chime-Backfill',
 ] as const;
 
 /** A server URL: `nats://` or `tls://`, with optional credentials (`user:password@`); tokens go in `auth`. */

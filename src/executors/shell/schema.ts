@@ -22,6 +22,7 @@ export const CHIME_ENV = [
   'CHIME_JOB_ID',
   'CHIME_FIRE_AT',
   'CHIME_ATTEMPT',
+  'CHIME_BACKFILL',
 ] as const;
 
 /**

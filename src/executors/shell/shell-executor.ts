@@ -124,6 +124,7 @@ function commandEnv(target: ShellTarget, ctx: ExecutionContext): NodeJS.ProcessE
     CHIME_JOB_ID: ctx.job.id,
     CHIME_FIRE_AT: ctx.fireAt.toISOString(),
     CHIME_ATTEMPT: String(ctx.attempt),
+    ...(ctx.backfill === true ? { CHIME_BACKFILL: 'true' } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
 import { EXECUTION_STATUSES } from '../../model/execution.js';
+import type { BackfillParams } from '../../scheduler/backfill.js';
 import type { JobDefinition } from '../../scheduler/scheduler.js';
 import { LAST_OUTCOMES, searchJobs } from '../job-search.js';
 import type { Api, RouteContext } from './context.js';
@@ -13,7 +14,16 @@ const TriggerBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** The job routes: create, ensure, list, get, patch, delete, pause, resume, trigger, a job's executions. */
+const BackfillBody = Type.Object(
+  {
+    from: Type.String({ description: "the window's first instant (ISO 8601 with an offset)" }),
+    to: Type.String({ description: "the window's last instant, not after now" }),
+    dryRun: Type.Optional(Type.Boolean({ description: 'list the fires it would add; add none' })),
+  },
+  { additionalProperties: false },
+);
+
+/** The job routes: create, ensure, list, get, patch, delete, pause, resume, trigger, backfill, a job's executions. */
 export function jobRoutes(app: Api, { scheduler, views, schemas }: RouteContext): void {
   const body = deferred(schemas.job);
 
@@ -138,6 +148,23 @@ export function jobRoutes(app: Api, { scheduler, views, schemas }: RouteContext)
         .send(
           await scheduler.triggerJob(id, 'payload' in params ? { payload: params.payload } : {}),
         );
+    },
+  );
+
+  app.post(
+    '/v1/jobs/:id/backfill',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: 'Add the fires of a past window not yet in the ledger (dryRun: list them)',
+        params: IdParams,
+        body: BackfillBody,
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const result = await scheduler.backfillJob(id, request.body as BackfillParams);
+      return reply.code(result.dryRun ? 200 : 202).send(result);
     },
   );
 

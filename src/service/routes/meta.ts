@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Type from 'typebox';
 import { ChimeError } from '../../errors.js';
+import { MAX_FIRES } from '../../model/limits.js';
 import type { Schedule } from '../../model/schedule.js';
 import type { Api, RouteContext } from './context.js';
 import { checkedQuery } from './context.js';
@@ -20,7 +21,18 @@ const PreviewQuery = Type.Object(
     ),
     endAt: Type.Optional(Type.String({ description: 'no fire after (ISO 8601)' })),
     at: Type.Optional(Type.String({ description: 'a one-shot instant (ISO 8601)' })),
+    custom: Type.Optional(
+      Type.String({ minLength: 1, description: 'a custom schedule registered in the library' }),
+    ),
+    params: Type.Optional(Type.String({ description: "the custom schedule's params (JSON)" })),
     count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    maxFires: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_FIRES,
+        description: "the fires left to a job's maxFires",
+      }),
+    ),
     from: Type.Optional(Type.String({ description: 'fires after this instant (default now)' })),
   },
   { additionalProperties: false },
@@ -52,9 +64,10 @@ export function metaRoutes(
       const schedule = scheduleOf(query);
       try {
         const from = query.from === undefined ? {} : { from: query.from };
+        const limit = query.maxFires === undefined ? {} : { maxFires: query.maxFires };
         return {
           schedule,
-          fires: scheduler.nextFireTimes(schedule, { count: query.count ?? 10, ...from }),
+          fires: scheduler.nextFireTimes(schedule, { count: query.count ?? 10, ...from, ...limit }),
         };
       } catch (err) {
         throw asQueryError(err);
@@ -92,6 +105,8 @@ const QUERY_PATHS: Record<string, string> = {
   '/schedule/startAt': '/startAt',
   '/schedule/endAt': '/endAt',
   '/schedule/at': '/at',
+  '/schedule/name': '/custom',
+  '/schedule/params': '/params',
 };
 
 function asQueryError(err: unknown): unknown {
@@ -104,12 +119,15 @@ function asQueryError(err: unknown): unknown {
 }
 
 function scheduleOf(query: Type.Static<typeof PreviewQuery>): Schedule {
-  const kinds = [query.cron, query.every, query.at].filter((v) => v !== undefined).length;
+  const kinds = [query.cron, query.every, query.at, query.custom].filter(
+    (v) => v !== undefined,
+  ).length;
   if (kinds !== 1) {
-    throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'give exactly one of cron, every, at', {
+    throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'give exactly one of cron, every, at, custom', {
       path: '/cron',
     });
   }
+  if (query.custom !== undefined) return customOf(query.custom, query.params);
   const window = {
     ...(query.startAt ? { startAt: query.startAt } : {}),
     ...(query.endAt ? { endAt: query.endAt } : {}),
@@ -118,4 +136,13 @@ function scheduleOf(query: Type.Static<typeof PreviewQuery>): Schedule {
     return { kind: 'cron', expr: query.cron, ...(query.tz ? { tz: query.tz } : {}), ...window };
   if (query.every !== undefined) return { kind: 'interval', every: query.every, ...window };
   return { kind: 'once', at: query.at as string };
+}
+
+function customOf(name: string, params: string | undefined): Schedule {
+  if (params === undefined) return { kind: 'custom', name };
+  try {
+    return { kind: 'custom', name, params: JSON.parse(params) as unknown };
+  } catch {
+    throw new ChimeError('CHIME_ERR_INVALID_INPUT', 'params is not JSON', { path: '/params' });
+  }
 }

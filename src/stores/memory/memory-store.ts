@@ -155,6 +155,7 @@ export class MemoryStore implements Store {
       applied.push(job.id);
       this.state.nextDue = undefined;
       job.nextFireAt = plan.nextFireAt;
+      job.fireCount += plan.fires ?? 0;
       if (plan.completedAt !== null) job.completedAt = plan.completedAt;
       if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
       for (const execution of plan.executions) {
@@ -176,6 +177,10 @@ export class MemoryStore implements Store {
 
   async executionInsert({ execution }: { execution: ExecutionRecord }): Promise<void> {
     this.state.insertExecution(execution);
+  }
+
+  async executionsInsert({ executions }: { executions: ExecutionRecord[] }): Promise<string[]> {
+    return executions.filter((e) => this.state.insertExecution(e)).map((e) => e.id);
   }
 
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {
@@ -311,8 +316,9 @@ export class MemoryStore implements Store {
 
   /**
    * A compare-and-set update (checked by the caller): what the store keeps
-   * itself — statistics, staleness, the pruner's next look — stays, so an end
-   * written since the caller read the job is not lost.
+   * itself — statistics, the fire count, staleness, the pruner's next look —
+   * stays, so an end or a plan written since the caller read the job is not
+   * lost. A planned fire dropped did not happen: it leaves the fire count.
    */
   private replaceJob(next: JobRecord, dropPlanned: boolean): void {
     const current = this.state.jobs.get(next.id);
@@ -320,6 +326,7 @@ export class MemoryStore implements Store {
     const job: JobRecord = {
       ...copy(next),
       stats: current.stats,
+      fireCount: current.fireCount,
       staleSince: current.staleSince,
       pruneAfter: current.pruneAfter,
     };
@@ -330,6 +337,7 @@ export class MemoryStore implements Store {
       if (execution.jobId !== job.id || !isDroppedByChange(execution)) continue;
       this.state.deleteExecution(execution);
       job.completedAt = null;
+      job.fireCount = Math.max(0, job.fireCount - 1);
     }
   }
 

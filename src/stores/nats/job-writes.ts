@@ -74,17 +74,19 @@ function newDocument(job: JobRecord): JobDocument {
 }
 
 /**
- * A compare-and-set update: what the store keeps itself — statistics,
- * staleness, the pruner's next look — stays; `dropPlanned` deletes the
+ * A compare-and-set update: what the store keeps itself — statistics, the
+ * fire count, staleness, the pruner's next look — stays; `dropPlanned` deletes the
  * planned fires nobody holds.
  */
 function replaced(current: JobDocument, write: JobWrite): JobDocument {
-  const { stats, staleSince, pruneAfter } = current.job;
-  const job = { ...structuredClone(write.job), stats, staleSince, pruneAfter };
+  const { stats, fireCount, staleSince, pruneAfter } = current.job;
+  const job = { ...structuredClone(write.job), stats, fireCount, staleSince, pruneAfter };
   const doc = { ...current, job };
   if (!write.dropPlanned) return doc;
   const kept = current.active.filter((e) => !isDroppedByChange(e));
-  if (kept.length < current.active.length) job.completedAt = null;
+  const dropped = current.active.length - kept.length;
+  // A planned fire dropped did not happen: it leaves the fire count.
+  if (dropped > 0) [job.completedAt, job.fireCount] = [null, Math.max(0, fireCount - dropped)];
   return { ...doc, active: kept };
 }
 

@@ -233,6 +233,51 @@ export class NatsStore implements Store {
     if (final && changed?.answer !== true && changed !== null) await history.remove([execution]);
   }
 
+  async executionsInsert({ executions }: { executions: ExecutionRecord[] }): Promise<string[]> {
+    const inserted = new Set<string>();
+    const byJob = new Map<string, ExecutionRecord[]>();
+    for (const e of executions) byJob.set(e.jobId, [...(byJob.get(e.jobId) ?? []), e]);
+    for (const [jobId, group] of byJob) {
+      for (const id of await this.insertOfJob(jobId, group)) inserted.add(id);
+    }
+    return executions.filter((e) => inserted.has(e.id)).map((e) => e.id);
+  }
+
+  /** Inserts executions of one job by one compare-and-set of its document; returns the ids inserted. */
+  private async insertOfJob(jobId: string, group: ExecutionRecord[]): Promise<string[]> {
+    const { docs, history } = this.parts();
+    const fresh = group.filter(
+      (e) => docs.jobOfActive(e.id) === undefined && !history.summary(e.id),
+    );
+    const finals = fresh.filter(isPrunable);
+    const put = new Set<ExecutionRecord>();
+    const changed = await docs.change(
+      jobId,
+      (doc) => {
+        const taken = new Set<number>();
+        const ids: string[] = [];
+        for (const e of fresh) {
+          if (e.trigger === 'schedule' && (firesAt(doc, e.fireAt) || taken.has(e.fireAt))) continue;
+          if (e.trigger === 'schedule') taken.add(e.fireAt);
+          if (isPrunable(e)) countFinished(doc, e);
+          else doc.active.push(structuredClone(e));
+          ids.push(e.id);
+        }
+        return { answer: ids, write: ids.length > 0 };
+      },
+      async (ids) => {
+        const now = finals.filter((e) => ids.includes(e.id));
+        for (const e of now) put.add(e);
+        await history.put(now);
+      },
+    );
+    const ids = changed?.answer ?? [];
+    // A final one put before a write that lost its compare-and-set, and not inserted since.
+    const orphans = [...put].filter((e) => !ids.includes(e.id));
+    if (orphans.length > 0) await history.remove(orphans);
+    return ids;
+  }
+
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {
     return this.executions.get(id);
   }
@@ -254,6 +299,7 @@ export class NatsStore implements Store {
         job.nextFireAt = plan.nextFireAt;
         if (plan.completedAt !== null) job.completedAt = plan.completedAt;
         if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
+        job.fireCount += plan.fires ?? 0;
         const inserted: ExecutionRecord[] = [];
         for (const e of plan.executions) {
           if (firesAt(doc, e.fireAt) || docs.jobOfActive(e.id) !== undefined) continue;

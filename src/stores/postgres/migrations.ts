@@ -21,6 +21,8 @@ import { migration002 } from './migrations/002-retention.js';
 import { migration003 } from './migrations/003-instances.js';
 import { migration004 } from './migrations/004-leaner-writes.js';
 import { migration005 } from './migrations/005-updates-in-place.js';
+import { migration006 } from './migrations/006-fire-count.js';
+import { migration007 } from './migrations/007-backfill.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -39,6 +41,8 @@ export const MIGRATIONS: readonly Migration[] = [
   migration003,
   migration004,
   migration005,
+  migration006,
+  migration007,
 ];
 
 /** What the migrator needs of a pool or a client: one query at a time. */

@@ -295,6 +295,18 @@ export class PostgresStore implements Store {
     await this.db.query('insert an execution', 'executionInsert', values);
   }
 
+  async executionsInsert({ executions }: { executions: ExecutionRecord[] }): Promise<string[]> {
+    if (executions.length === 0) return [];
+    const values = { ...fireArrays(executions), ...this.notifyParams() };
+    const { rows } = await this.db.query<{ id: string }>(
+      'insert executions',
+      'executionInsert',
+      values,
+    );
+    const inserted = new Set(rows.map((row) => row.id));
+    return executions.map((e) => e.id).filter((id) => inserted.has(id));
+  }
+
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {
     const what = 'read an execution';
     const { rows } = await this.db.query<ExecutionRow>(what, 'executionGet', { id }, true);

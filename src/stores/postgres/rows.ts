@@ -45,6 +45,7 @@ export const JOB_COLUMNS = [
   'created_at',
   'updated_at',
   'completed_at',
+  'fire_count',
   'last_outcome',
   'stale_after_ms',
   'last_fire_at',
@@ -78,6 +79,7 @@ export const EXECUTION_COLUMNS = [
   'created_at',
   'started_at',
   'finished_at',
+  'backfill',
 ] as const;
 
 const OID = { int8: 20, json: 114, jsonb: 3802 } as const;
@@ -155,6 +157,7 @@ export function fireArrays(executions: readonly ExecutionRecord[]): Record<strin
     created_ats: column((e) => e.createdAt),
     started_ats: column((e) => e.startedAt),
     finished_ats: column((e) => e.finishedAt),
+    backfills: column((e) => e.backfill === true),
   };
 }
 
@@ -169,6 +172,7 @@ export function planArrays(plans: readonly JobPlan[]): Record<string, Column> {
     expected_next_fire_ats: plans.map((p) => p.expectedNextFireAt),
     next_fire_ats: plans.map((p) => p.nextFireAt),
     completed_ats: plans.map((p) => p.completedAt),
+    fires: plans.map((p) => p.fires ?? 0),
     last_outcomes: plans.map((p) => jsonOrNull(p.lastOutcome ?? undefined)),
     ...retentionArrays(plans.map((p) => p.retention)),
     ...fireArrays(plans.flatMap((p) => p.executions)),

@@ -113,7 +113,7 @@ const FIRES = `fire AS (
       @triggers::text[], @statuses::text[], @attempts::int[], @payloads::text[], @lease_owners::text[],
       @lease_untils::bigint[], @lease_tokens::bigint[], @attempt_lists::text[], @results::text[],
       @errors::text[], @on_failures::text[], @created_ats::bigint[], @started_ats::bigint[],
-      @finished_ats::bigint[])
+      @finished_ats::bigint[], @backfills::boolean[])
       WITH ORDINALITY AS f(${EXECUTION_COLUMNS.join(', ')}, ord))`;
 
 /** Inserts the `fire` rows whose job passes `jobFilter`; a taken id or fire is skipped. */
@@ -121,7 +121,7 @@ const insertFires = (s: string, jobFilter: string) => `inserted AS (
     INSERT INTO ${s}.executions (${EXECUTION_COLUMNS.join(', ')})
     SELECT f.id, f.job_id, f.fire_at, f.run_at, f.trigger, f.status, f.attempt, f.payload::jsonb,
       f.lease_owner, f.lease_until, f.lease_token, f.attempts::jsonb, f.result::jsonb,
-      f.error::jsonb, f.on_failure, f.created_at, f.started_at, f.finished_at
+      f.error::jsonb, f.on_failure, f.created_at, f.started_at, f.finished_at, f.backfill
     FROM fire f WHERE ${jobFilter}
     ORDER BY f.ord
     ON CONFLICT DO NOTHING
@@ -213,12 +213,12 @@ const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
 const jobsInsert = (s: string) => `WITH ins AS (
     INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')})
     SELECT id, definition::jsonb, hash, paused, next_fire_at, version, created_at, updated_at,
-      completed_at, last_outcome::jsonb, stale_after_ms, last_fire_at, last_success_at,
+      completed_at, fire_count, last_outcome::jsonb, stale_after_ms, last_fire_at, last_success_at,
       last_failure_at, succeeded_count, failed_count, missed_count, skipped_count, stale_since,
       prune_after
     FROM unnest(@id::text[], @definition::text[], @hash::text[], @paused::boolean[],
       @next_fire_at::bigint[], @version::int[], @created_at::bigint[], @updated_at::bigint[],
-      @completed_at::bigint[], @last_outcome::text[], @stale_after_ms::bigint[],
+      @completed_at::bigint[], @fire_count::bigint[], @last_outcome::text[], @stale_after_ms::bigint[],
       @last_fire_at::bigint[], @last_success_at::bigint[], @last_failure_at::bigint[],
       @succeeded_count::bigint[], @failed_count::bigint[], @missed_count::bigint[],
       @skipped_count::bigint[], @stale_since::bigint[], @prune_after::bigint[])
@@ -247,9 +247,9 @@ const jobsList = (s: string, metadata: string) => `SELECT ${list(JOB_COLUMNS, 'j
 const jobsAdvance = (s: string) => `WITH plans AS (
     SELECT * FROM unnest(@plan_job_ids::text[], @expected_versions::int[],
       @expected_next_fire_ats::bigint[], @next_fire_ats::bigint[], @completed_ats::bigint[],
-      @last_outcomes::text[], @keep_lasts::int[], @max_ages::bigint[])
+      @fires::bigint[], @last_outcomes::text[], @keep_lasts::int[], @max_ages::bigint[])
       WITH ORDINALITY AS p(job_id, expected_version, expected_next_fire_at, next_fire_at,
-        completed_at, last_outcome, keep_last, max_age, ord)
+        completed_at, fires, last_outcome, keep_last, max_age, ord)
   ), locked AS MATERIALIZED (
     SELECT j.id, j.version, j.next_fire_at, j.kept_count FROM ${s}.jobs j
     WHERE j.id IN (SELECT job_id FROM plans)
@@ -271,7 +271,7 @@ const jobsAdvance = (s: string) => `WITH plans AS (
     GROUP BY k.job_id
   ), advanced AS (
     UPDATE ${s}.jobs j SET next_fire_at = o.next_fire_at,
-      completed_at = coalesce(o.completed_at, j.completed_at),
+      completed_at = coalesce(o.completed_at, j.completed_at), fire_count = j.fire_count + o.fires,
       last_outcome = coalesce(o.last_outcome::jsonb, j.last_outcome),
       missed_count = j.missed_count + coalesce(t.missed, 0),
       skipped_count = j.skipped_count + coalesce(t.skipped, 0),
@@ -485,20 +485,22 @@ function sqlOf(s: string) {
     // The job is locked first (compare-and-set on its version); with @drop_planned its planned
     // fires nobody holds (rules.ts isDroppedByChange) are deleted, and when any were, it is no
     // longer completed.
-    // What the store keeps (statistics, stale_since, prune_after, kept_count) stays as it is.
+    // What the store keeps (statistics, fire_count, stale_since, prune_after, kept_count) stays
+    // as it is; planned fires dropped did not happen: they leave the fire count.
     jobUpdate: `WITH locked AS (
         SELECT id FROM ${s}.jobs WHERE id = @id AND version = @expected_version FOR NO KEY UPDATE
       ), dropped AS (
         DELETE FROM ${s}.executions e USING locked
         WHERE @drop_planned::boolean AND e.job_id = locked.id AND e.trigger = 'schedule'
-          AND e.status = 'scheduled' AND e.attempt = 0 AND e.lease_owner IS NULL
+          AND e.status = 'scheduled' AND e.attempt = 0 AND e.lease_owner IS NULL AND NOT e.backfill
         RETURNING e.id
       ), upd AS (
         UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash, paused = @paused,
           next_fire_at = @next_fire_at, version = @version, created_at = @created_at,
           updated_at = @updated_at, last_outcome = @last_outcome::jsonb,
           stale_after_ms = @stale_after_ms::bigint,
-          completed_at = CASE WHEN EXISTS (SELECT 1 FROM dropped) THEN NULL ELSE @completed_at::bigint END
+          completed_at = CASE WHEN EXISTS (SELECT 1 FROM dropped) THEN NULL ELSE @completed_at::bigint END,
+          fire_count = greatest(0, j.fire_count - (SELECT count(*) FROM dropped))
         FROM locked WHERE j.id = locked.id
         RETURNING j.id, j.paused, j.next_fire_at
       ), ${wake('upd', 'next_fire_at', 'NOT paused')}

@@ -36,6 +36,7 @@ export function advanceJob(s: Statements, plan: JobPlan): boolean {
     expected_next_fire_at: plan.expectedNextFireAt,
     next_fire_at: plan.nextFireAt,
     completed_at: plan.completedAt,
+    fires: plan.fires ?? 0,
     last_outcome: plan.lastOutcome === null ? null : JSON.stringify(plan.lastOutcome),
   });
   return result.changes === 1;

@@ -13,6 +13,8 @@ import { migration001 } from './migrations/001-initial.js';
 import { migration002 } from './migrations/002-retention.js';
 import { migration003 } from './migrations/003-instances.js';
 import { migration004 } from './migrations/004-leaner-finish.js';
+import { migration005 } from './migrations/005-fire-count.js';
+import { migration006 } from './migrations/006-backfill.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -30,6 +32,8 @@ export const MIGRATIONS: readonly Migration[] = [
   migration002,
   migration003,
   migration004,
+  migration005,
+  migration006,
 ];
 
 const CREATE_LEDGER = `

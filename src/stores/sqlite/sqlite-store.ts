@@ -181,9 +181,8 @@ export class SqliteStore implements Store {
             failed.push(i);
             return;
           }
-          if (write.dropPlanned && s.dropPlanned.run({ job_id: job.id }).changes > 0) {
-            s.jobReopen.run({ id: job.id });
-          }
+          const dropped = write.dropPlanned ? s.dropPlanned.run({ job_id: job.id }).changes : 0;
+          if (dropped > 0) s.jobReopen.run({ id: job.id, dropped });
         });
         // Throwing rolls the whole transaction back: all of the writes or none.
         if (failed.length > 0) throw new WritesRejected(failed);
@@ -245,6 +244,13 @@ export class SqliteStore implements Store {
       return;
     }
     this.write((s) => insertExecution(s, execution));
+  }
+
+  async executionsInsert({ executions }: { executions: ExecutionRecord[] }): Promise<string[]> {
+    if (executions.length === 0) return [];
+    return this.write((s) =>
+      executions.filter((execution) => insertExecution(s, execution)).map((e) => e.id),
+    );
   }
 
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {

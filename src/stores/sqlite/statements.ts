@@ -38,12 +38,12 @@ export function jobFromRow(row: JobRow): JobRecord {
 
 /** The columns of a job record; `kept_count` and the generated `stale_at` are the store's own. */
 const JOB_COLUMNS =
-  'id, definition, hash, paused, next_fire_at, version, created_at, updated_at, completed_at, ' +
+  'id, definition, hash, paused, next_fire_at, version, created_at, updated_at, completed_at, fire_count, ' +
   'last_outcome, stale_after_ms, last_fire_at, last_success_at, last_failure_at, succeeded_count, ' +
   'failed_count, missed_count, skipped_count, stale_since, prune_after';
 const EXECUTION_COLUMNS =
   'id, job_id, fire_at, run_at, trigger, status, attempt, payload, lease_owner, lease_until, ' +
-  'lease_token, attempts, result, error, on_failure, created_at, started_at, finished_at';
+  'lease_token, attempts, result, error, on_failure, created_at, started_at, finished_at, backfill';
 const paramsOf = (columns: string) => columns.replace(/(\w+)/g, '@$1');
 /** The columns, each qualified by the table (or alias) `table`. */
 const qualified = (columns: string, table: string) => columns.replace(/(\w+)/g, `${table}.$1`);
@@ -201,7 +201,7 @@ const JOB_TALLY = `UPDATE jobs SET
 export const SQL = {
   jobGet: `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = @id`,
   jobInsert: `INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${paramsOf(JOB_COLUMNS)}) ON CONFLICT DO NOTHING`,
-  // Leaves what the store keeps (statistics, stale_since, prune_after, kept_count) as it is.
+  // Leaves what the store keeps (statistics, fire_count, stale_since, prune_after, kept_count) as it is.
   jobUpdate: `UPDATE jobs SET definition = @definition, hash = @hash, paused = @paused,
       next_fire_at = @next_fire_at, version = @version, created_at = @created_at, updated_at = @updated_at,
       completed_at = @completed_at, last_outcome = @last_outcome, stale_after_ms = @stale_after_ms
@@ -217,7 +217,7 @@ export const SQL = {
   jobsList: JOBS_LIST,
   jobsDue: JOBS_DUE,
   nextDueAt: NEXT_DUE_AT,
-  jobAdvance: `UPDATE jobs SET next_fire_at = @next_fire_at,
+  jobAdvance: `UPDATE jobs SET next_fire_at = @next_fire_at, fire_count = fire_count + @fires,
       completed_at = coalesce(@completed_at, completed_at), last_outcome = coalesce(@last_outcome, last_outcome)
     WHERE id = @id AND version = @expected_version AND next_fire_at = @expected_next_fire_at`,
   jobTally: JOB_TALLY,
@@ -239,9 +239,11 @@ export const SQL = {
   // rules.ts isDroppedByChange.
   dropPlanned: `DELETE FROM executions
     WHERE job_id = @job_id AND trigger = 'schedule' AND status = 'scheduled' AND attempt = 0
-      AND lease_owner IS NULL`,
+      AND lease_owner IS NULL AND backfill = 0`,
   // Its last fire was dropped: the job is not completed after all.
-  jobReopen: 'UPDATE jobs SET completed_at = NULL WHERE id = @id',
+  // Planned fires dropped by a change did not happen: they leave the fire count.
+  jobReopen: `UPDATE jobs SET completed_at = NULL, fire_count = max(0, fire_count - @dropped)
+    WHERE id = @id`,
   // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
   executionInsert: `INSERT INTO executions (${EXECUTION_COLUMNS})
     SELECT ${paramsOf(EXECUTION_COLUMNS)} WHERE EXISTS (SELECT 1 FROM jobs WHERE id = @job_id)
@@ -441,5 +443,6 @@ export function executionParams(e: ExecutionRecord): Params {
     created_at: e.createdAt,
     started_at: e.startedAt,
     finished_at: e.finishedAt,
+    backfill: e.backfill === true ? 1 : 0,
   };
 }

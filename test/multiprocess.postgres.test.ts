@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { postgresStore, type Attempt, type Scheduler } from '../src/index.js';
+import { attemptsFromText } from '../src/stores/attempt-text.js';
 import { quoteIdentifier } from '../src/stores/postgres/identifiers.js';
 import type { StoreChange } from '../src/stores/store.js';
 import { until } from './helpers/events.js';
@@ -96,11 +97,12 @@ describe.skipIf(!available)('several scheduler processes on one Postgres schema'
   }
 
   async function storedExecutions(schema: string): Promise<StoredExecution[]> {
-    const { rows } = await admin.query<StoredExecution>(
-      `SELECT id, job_id, fire_at::float8 AS fire_at, status, attempt, attempts
+    const { rows } = await admin.query<Omit<StoredExecution, 'attempts'> & { attempts: string }>(
+      `SELECT id, job_id, fire_at::float8 AS fire_at, status, attempt, attempts::text AS attempts
        FROM ${quoteIdentifier(schema, '/schema')}.executions`,
     );
-    return rows;
+    // Attempts as the store reads them (it stores them compactly: attempt-text.ts).
+    return rows.map((row) => ({ ...row, attempts: attemptsFromText(row.attempts) }));
   }
 
   /** Every stored execution succeeded or is still to come (never missed, failed or skipped). */

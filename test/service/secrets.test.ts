@@ -263,6 +263,7 @@ describe('secrets in targets', () => {
         createdAt: _c,
         updatedAt: _u,
         completedAt: _d,
+        fireCount: _f,
         lastOutcome: _l,
         stats: _s,
         staleSince: _t,

@@ -11,9 +11,10 @@ import { createScheduler, every, isChimeError, type Scheduler } from '../src/ind
 import { shardOf } from '../src/stores/rules.js';
 import { until } from './helpers/events.js';
 import { silent } from './helpers/scheduler.js';
-import { STORE_CASES } from './helpers/stores.js';
+import { storeCases } from './helpers/store-cases.js';
+import { databaseOf } from './helpers/stores.js';
 
-const postgres = STORE_CASES.find((c) => c.name === 'postgres');
+const postgres = (await storeCases('chime_replace')).find((c) => c.name === 'postgres');
 const LEASE_MS = 3_000;
 
 /** A job id in the upper half of the shards: the second of two instances (by id) plans it. */
@@ -28,7 +29,7 @@ describe.skipIf(!postgres?.available)('overlap replace across two Postgres insta
   });
 
   it('cancels the attempt running on the other instance through its signal and records it cancelled', async () => {
-    const database = (postgres as NonNullable<typeof postgres>).database();
+    const database = databaseOf(postgres as NonNullable<typeof postgres>);
     cleanups.push(database.cleanup);
     const instance = (id: string): Scheduler => {
       const s = createScheduler({

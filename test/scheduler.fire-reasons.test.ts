@@ -15,7 +15,10 @@ import {
   type SchedulerEvents,
 } from '../src/index.js';
 import { silent } from './helpers/scheduler.js';
-import { ledgerOf, STORE_CASES } from './helpers/stores.js';
+import { storeCases } from './helpers/store-cases.js';
+import { databaseOf, ledgerOf } from './helpers/stores.js';
+
+const STORE_CASES = await storeCases('chime_reasons');
 
 const final = (e: Execution) => e.status !== 'scheduled' && e.status !== 'running';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,7 +32,7 @@ for (const storeCase of STORE_CASES) {
 
     /** Instances on one database, one after the other (a downtime between them). */
     function database() {
-      const db = storeCase.database();
+      const db = databaseOf(storeCase);
       cleanups.push(db.cleanup);
       return async (
         handler: () => unknown = () => undefined,

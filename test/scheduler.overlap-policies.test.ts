@@ -14,7 +14,10 @@ import {
 } from '../src/index.js';
 import { collect, until } from './helpers/events.js';
 import { silent } from './helpers/scheduler.js';
-import { ledgerOf, STORE_CASES } from './helpers/stores.js';
+import { storeCases } from './helpers/store-cases.js';
+import { databaseOf, ledgerOf } from './helpers/stores.js';
+
+const STORE_CASES = await storeCases('chime_overlap');
 
 for (const storeCase of STORE_CASES) {
   describe.skipIf(!storeCase.available)(`overlap policies on the ${storeCase.name} store`, () => {
@@ -24,7 +27,7 @@ for (const storeCase of STORE_CASES) {
     });
 
     async function started(): Promise<Scheduler> {
-      const database = storeCase.database();
+      const database = databaseOf(storeCase);
       cleanups.push(database.cleanup);
       const s = createScheduler({ store: database.store(), logger: silent });
       cleanups.push(() => s.stop({ timeoutMs: 0 }));

@@ -1,73 +1,32 @@
 /**
- * The real stores a scheduler test runs against — memory, SQLite on a file
- * of its own, Postgres on a schema of its own (skipped with a visible reason
- * when Postgres is unreachable) — each removed after use.
+ * What the scheduler tests of overlaps and fire reasons share beyond the
+ * store cases (`store-cases.ts`): a database of a case that several
+ * instances open one after another or at once, and a job's ledger read once
+ * it is settled.
  */
-import pg from 'pg';
-import { afterAll } from 'vitest';
-import {
-  memoryStore,
-  postgresStore,
-  sqliteStore,
-  type Execution,
-  type Scheduler,
-  type Store,
-} from '../../src/index.js';
-import { quoteIdentifier } from '../../src/stores/postgres/identifiers.js';
+import type { Execution, Scheduler, Store } from '../../src/index.js';
 import { until } from './events.js';
-import { tempDir } from './files.js';
-import { SERVICES, serviceAvailable, uniqueName } from './services.js';
+import type { StoreCase } from './store-cases.js';
 
-/** One kind of store: `open` makes the store (several calls share one database), `cleanup` removes the database. */
-export interface StoreCase {
-  name: 'memory' | 'sqlite' | 'postgres';
-  available: boolean;
-  /** A database of its own: stores on it (as many as asked: instances sharing it), and its removal. */
-  database: () => { store: () => Store; cleanup: () => Promise<void> };
+/** A database of a store case: `store()` gives its first store, then others on the same data; `cleanup` removes it. */
+export function databaseOf(storeCase: StoreCase): {
+  store: () => Store;
+  cleanup: () => Promise<void>;
+} {
+  const made = storeCase.make();
+  let given = false;
+  return {
+    store: () => {
+      if (!given) {
+        given = true;
+        return made.store;
+      }
+      // The memory store has no other store on its data: its instances share the one store.
+      return made.another?.() ?? made.store;
+    },
+    cleanup: made.cleanup,
+  };
 }
-
-const postgresAvailable = await serviceAvailable('postgres');
-const admin = postgresAvailable
-  ? new pg.Pool({ connectionString: SERVICES.postgres.url, max: 2 })
-  : undefined;
-admin?.on('error', () => undefined);
-afterAll(() => admin?.end());
-
-/** Memory, SQLite and Postgres. */
-export const STORE_CASES: StoreCase[] = [
-  {
-    name: 'memory',
-    available: true,
-    database: () => {
-      const store = memoryStore();
-      return { store: () => store, cleanup: async () => undefined };
-    },
-  },
-  {
-    name: 'sqlite',
-    available: true,
-    database: () => {
-      const { dir, cleanup } = tempDir();
-      return {
-        store: () => sqliteStore({ path: `${dir}/chime.db` }),
-        cleanup: async () => cleanup(),
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    available: postgresAvailable,
-    database: () => {
-      const schema = uniqueName('chime_ops');
-      return {
-        store: () => postgresStore({ connectionString: SERVICES.postgres.url, schema }),
-        cleanup: async () => {
-          await admin?.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema, '/schema')} CASCADE`);
-        },
-      };
-    },
-  },
-];
 
 /**
  * Every execution of a job, oldest fire first, once `done` holds for them;

@@ -99,6 +99,28 @@ for (const storeCase of STORES) {
       expect(calls).toHaveLength(4);
     });
 
+    it('under overlap forbid: the fires run one after another, none skipped', async () => {
+      const { store, cleanup } = storeCase.make();
+      const s = createScheduler({ store, logger: silent });
+      cleanups.push(cleanup, () => s.stop({ timeoutMs: 0 }));
+      let running = 0;
+      let most = 0;
+      s.setHandler(async () => {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        running -= 1;
+      });
+      await s.start();
+      await s.ensureJob({ id: 'serial', schedule: NIGHTLY, overlap: 'forbid' });
+      const { fires } = await s.backfillJob('serial', { from: FROM, to: TO });
+      expect(fires).toHaveLength(4);
+      await until(async () => (await succeeded(s, 'serial')).length === 4, 20_000, 'four run');
+      expect(await succeeded(s, 'serial')).toEqual(fires);
+      const { items } = await s.listExecutions({ jobId: 'serial' });
+      expect(items.map((e) => e.status)).toEqual(Array(4).fill('succeeded'));
+      expect(most).toBe(1);
+    });
+
     it('refuses a window of more fires than maxBackfillFires, one in the future, and an unknown job, adding nothing', async () => {
       const { s } = await started(3);
       await s.ensureJob({ id: 'nightly', schedule: NIGHTLY });

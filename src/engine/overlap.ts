@@ -34,12 +34,16 @@ const iso = (ms: number) => new Date(ms).toISOString();
  *   renewal fails — and the fire starts;
  * - `buffer_one`: it waits (handed back, due again a little later) unless an
  *   earlier fire already waits: then it is skipped.
+ * A backfilled fire is asked for explicitly, and a backfill's fires are all
+ * due at once: under any policy but `allow` it waits for the earlier ones,
+ * so they run one after another and none is skipped or replaced.
  */
 export async function resolveOverlap(
   deps: OverlapDeps,
   facts: AttemptFacts,
 ): Promise<OverlapVerdict> {
   const { overlap } = facts.policies;
+  if (facts.claim.execution.backfill) return { end: buffered(facts) };
   if (overlap === 'replace') {
     await cancelEarlier(deps, facts);
     return { replaced: true };
@@ -119,11 +123,20 @@ async function bufferOrSkip(store: Store, facts: AttemptFacts): Promise<Decision
       return overlapping(facts, { code: 'buffer_full', message });
     }
   }
+  return buffered(facts);
+}
+
+/** The fire waits for the earlier execution of its job, and its start is checked again later. */
+function buffered(facts: AttemptFacts): Decision {
+  const { overlap } = facts.policies;
   const reason: Reason = {
     code: 'buffered',
-    message: 'waited for an earlier execution of its job to finish (overlap buffer_one)',
+    message: `waited for an earlier execution of its job to finish (overlap ${overlap})`,
   };
-  return decideBuffered(facts, reason, facts.now + bufferWaitMs(facts.now - execution.fireAt));
+  // Waited since its instant, or since it was made (a backfilled fire: long after its instant).
+  const { fireAt, createdAt } = facts.claim.execution;
+  const waitedMs = facts.now - Math.max(fireAt, createdAt);
+  return decideBuffered(facts, reason, facts.now + bufferWaitMs(waitedMs));
 }
 
 /**

@@ -10,6 +10,7 @@
 import { createScheduler, once, type Store } from '../../src/index.js';
 import { newJobRecord } from '../../src/scheduler/job-records.js';
 import type { ExecutionRecord } from '../../src/stores/store.js';
+import { newExecution } from '../../src/stores/records.js';
 import {
   cpuUsedMs,
   giveUpAfter,
@@ -40,23 +41,14 @@ async function insertDue(made: Made, n: number): Promise<void> {
     made.store,
     Array.from({ length: JOBS }, (_, j) => ({ ...template, id: `drain-${j}` })),
   );
-  const trigger: ExecutionRecord = {
+  const trigger = newExecution({
     id: 'trigger',
     jobId: 'drain-',
     fireAt: now - 60_000,
     runAt: now - 60_000,
+    now,
     trigger: 'manual',
-    status: 'scheduled',
-    attempt: 0,
-    leaseOwner: null,
-    leaseUntil: null,
-    leaseToken: 0,
-    attempts: [],
-    onFailure: null,
-    createdAt: now,
-    startedAt: null,
-    finishedAt: null,
-  };
+  });
   await made.insertExecutions(trigger, n, JOBS);
 }
 

@@ -1,8 +1,8 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import { reasonAsError, reasonOf, type Reason } from '../model/reason.js';
 import type { Share } from '../stores/instances.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
+import { newExecution } from '../stores/records.js';
 import { compileJobSchedule } from './job-schedule.js';
 import type { CustomSchedules } from '../schedules/custom.js';
 import { lateReason, planFires, type FirePlan } from './misfire.js';
@@ -104,8 +104,20 @@ export class Planner {
       executions.push(missedExecution(job.id, fireAt, now, lateReason(policies, now - fireAt)));
     fires.run.forEach((fireAt, i) => {
       const runAt = fireAt + fireJitter(job.id, fireAt, policies.jitterMs);
-      const owner = i < leasable ? this.deps.owner : null;
-      executions.push(scheduledExecution(job.id, fireAt, runAt, now, owner, this.deps.leaseMs));
+      const lease =
+        i < leasable
+          ? { owner: this.deps.owner, until: Math.max(runAt, now) + this.deps.leaseMs }
+          : undefined;
+      executions.push(
+        newExecution({
+          jobId: job.id,
+          fireAt,
+          runAt,
+          now,
+          trigger: 'schedule',
+          ...(lease && { lease }),
+        }),
+      );
     });
     const newestMissed = executions.findLast((e) => e.status === 'missed');
     return {
@@ -174,33 +186,6 @@ export class Planner {
   }
 }
 
-function scheduledExecution(
-  jobId: string,
-  fireAt: number,
-  runAt: number,
-  now: number,
-  owner: string | null,
-  leaseMs: number,
-): ExecutionRecord {
-  return {
-    id: uuidv7(),
-    jobId,
-    fireAt,
-    runAt,
-    trigger: 'schedule',
-    status: 'scheduled',
-    attempt: 0,
-    leaseOwner: owner,
-    leaseUntil: owner === null ? null : Math.max(runAt, now) + leaseMs,
-    leaseToken: owner === null ? 0 : 1,
-    attempts: [],
-    onFailure: null,
-    createdAt: now,
-    startedAt: null,
-    finishedAt: null,
-  };
-}
-
 function missedExecution(
   jobId: string,
   fireAt: number,
@@ -208,7 +193,7 @@ function missedExecution(
   reason: Reason,
 ): ExecutionRecord {
   return {
-    ...scheduledExecution(jobId, fireAt, fireAt, now, null, 0),
+    ...newExecution({ jobId, fireAt, runAt: fireAt, now, trigger: 'schedule' }),
     status: 'missed',
     error: reasonAsError(reason),
     finishedAt: now,

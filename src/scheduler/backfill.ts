@@ -6,13 +6,13 @@
  * a dry run lists the fires it would add. The window is bounded by the
  * scheduler's `maxBackfillFires`.
  */
-import { v7 as uuidv7 } from 'uuid';
 import { ChimeError } from '../errors.js';
 import { compileJobSchedule } from '../engine/job-schedule.js';
 import { parseInstant } from '../model/instant.js';
 import type { CustomSchedules } from '../schedules/custom.js';
 import type { FireTimes } from '../schedules/fire-times.js';
 import type { ExecutionRecord, JobRecord, Store } from '../stores/store.js';
+import { newExecution } from '../stores/records.js';
 
 /** What a backfill is asked for. */
 export interface BackfillParams {
@@ -66,34 +66,11 @@ export async function backfill(
   return { jobId: job.id, dryRun, fires: added.map(iso), existing: existing.map(iso) };
 }
 
-/** A new execution, due at `runAt`, nobody holding it. */
-export function newExecution(
-  jobId: string,
-  fireAt: number,
-  now: number,
-  trigger: ExecutionRecord['trigger'],
-): ExecutionRecord {
-  return {
-    id: uuidv7(),
-    jobId,
-    fireAt,
-    runAt: now,
-    trigger,
-    status: 'scheduled',
-    attempt: 0,
-    leaseOwner: null,
-    leaseUntil: null,
-    leaseToken: 0,
-    attempts: [],
-    onFailure: null,
-    createdAt: now,
-    startedAt: null,
-    finishedAt: null,
-  };
-}
-
 function backfilledExecution(jobId: string, fireAt: number, now: number): ExecutionRecord {
-  return { ...newExecution(jobId, fireAt, now, 'schedule'), backfill: true };
+  return {
+    ...newExecution({ jobId, fireAt, runAt: now, now, trigger: 'schedule' }),
+    backfill: true,
+  };
 }
 
 /** The window in epoch ms: instants, `from` not after `to`, `to` not after now. */

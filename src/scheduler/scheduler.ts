@@ -41,7 +41,8 @@ import {
   LIST_JOBS_CHECK,
   STOP_CHECK,
 } from './checks.js';
-import { backfill, newExecution, type BackfillParams, type BackfillResult } from './backfill.js';
+import { backfill, type BackfillParams, type BackfillResult } from './backfill.js';
+import { newExecution } from '../stores/records.js';
 import { resolveOptions, type ResolvedOptions, type SchedulerOptions } from './options.js';
 
 /** A job definition as the library takes it: its targets are built-in ones (or a custom executor's, cast). */
@@ -456,7 +457,7 @@ export class Scheduler {
     const job = await this.options.store.jobGet({ id });
     if (!job) throw notFound(id);
     const now = this.now();
-    const execution = newExecution(id, now, now, 'manual');
+    const execution = newExecution({ jobId: id, fireAt: now, runAt: now, now, trigger: 'manual' });
     if (params.payload !== undefined) execution.payload = params.payload;
     await this.options.store.executionInsert({ execution });
     this.engine?.wake();

@@ -3,6 +3,7 @@
  * store keeps them, in epoch milliseconds and plain JSON, and the claim of
  * an execution with its job.
  */
+import { v7 as uuidv7 } from 'uuid';
 import type { JobDefinition, LastOutcome } from '../model/job.js';
 import type {
   Attempt,
@@ -118,6 +119,40 @@ export interface ExecutionRecord {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+}
+
+/** What a new execution is made of: its job, instants, trigger, and the lease it starts with, if any. */
+export interface NewExecution {
+  jobId: string;
+  fireAt: number;
+  runAt: number;
+  now: number;
+  trigger: ExecutionTrigger;
+  /** Held from its creation (a plan's own fires); none leaves it for any claimer. */
+  lease?: { owner: string; until: number };
+  /** A fixed id (the bench's templates); a new UUIDv7 when absent. */
+  id?: string;
+}
+
+/** A new scheduled execution with no attempt yet: the one shape every maker of executions uses. */
+export function newExecution(made: NewExecution): ExecutionRecord {
+  return {
+    id: made.id ?? uuidv7(),
+    jobId: made.jobId,
+    fireAt: made.fireAt,
+    runAt: made.runAt,
+    trigger: made.trigger,
+    status: 'scheduled',
+    attempt: 0,
+    leaseOwner: made.lease?.owner ?? null,
+    leaseUntil: made.lease?.until ?? null,
+    leaseToken: made.lease ? 1 : 0,
+    attempts: [],
+    onFailure: null,
+    createdAt: made.now,
+    startedAt: null,
+    finishedAt: null,
+  };
 }
 
 /** A claimed execution with the job it belongs to, as the claim saw it. */

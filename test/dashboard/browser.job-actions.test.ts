@@ -120,8 +120,9 @@ describe.skipIf(!available)("a job's page", () => {
     const { page } = await session.open('/jobs/live-4');
     await page.getByRole('button', { name: 'Delete…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete live-4?' });
-    // Focus starts on the safe choice.
-    expect(await inPage(page, 'document.activeElement?.textContent')).toBe('Keep it');
+    // Focus starts on the safe choice (moved there once the dialog has opened).
+    await dialog.waitFor();
+    await expect.poll(() => inPage(page, 'document.activeElement?.textContent')).toBe('Keep it');
     await dialog.getByRole('button', { name: 'Keep it' }).click();
     expect((await api('GET', '/v1/jobs/live-4')).status).toBe(200);
     await page.getByRole('button', { name: 'Delete…' }).click();

@@ -1,15 +1,19 @@
 /**
  * The JSON shapes the dashboard reads from the chime API (`/openapi.json`
- * describes them). Times are ISO 8601 text. Only the fields the dashboard
- * uses are spelled out; the rest passes through as unknown.
+ * describes them): the library's own views (times as ISO 8601 text), named
+ * here once, types only — plus the shapes only the API has.
  */
+import type { Job as ModelJob, LastOutcome, JobStatsView } from '../../model/job.js';
+import type { Schedule } from '../../model/schedule.js';
+import type { RecentSummary } from '../../service/recent-stats.js';
 
-/** A schedule as the API shows it. */
-export type Schedule =
-  | { kind: 'cron'; expr: string; tz?: string; startAt?: string; endAt?: string }
-  | { kind: 'interval'; every: string | number; startAt?: string; endAt?: string }
-  | { kind: 'once'; at: string }
-  | { kind: 'custom'; name: string; params?: unknown };
+export type { LagSummary, RecentCounts } from '../../service/recent-stats.js';
+
+export type { Schedule, LastOutcome, JobStatsView as JobStats };
+export { EXECUTION_STATUSES } from '../../model/execution.js';
+export type { Attempt, ErrorInfo, Execution, ExecutionStatus } from '../../model/execution.js';
+export type { Reason } from '../../model/reason.js';
+export type { Instance } from '../../model/instance.js';
 
 /** A target: its `type` and its type's fields. */
 export interface Target {
@@ -17,108 +21,8 @@ export interface Target {
   [field: string]: unknown;
 }
 
-/** The last finished execution of a job. */
-export interface LastOutcome {
-  status: 'succeeded' | 'failed' | 'missed' | 'skipped' | 'cancelled';
-  executionId: string;
-  at: string;
-  error?: string;
-}
-
-/** A job's run statistics, kept through pruning. */
-export interface JobStats {
-  lastFireAt: string | null;
-  lastSuccessAt: string | null;
-  lastFailureAt: string | null;
-  succeeded: number;
-  failed: number;
-  missed: number;
-  skipped: number;
-}
-
-/** A job (secrets redacted by the API). */
-export interface Job {
-  id: string;
-  schedule: Schedule;
-  target: Target;
-  payload?: unknown;
-  metadata: Record<string, string>;
-  paused: boolean;
-  nextFireAt: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-  /** Fires of its schedule so far (run or missed): what `maxFires` counts. */
-  fireCount: number;
-  maxFires?: number;
-  lastOutcome: LastOutcome | null;
-  stats: JobStats;
-  staleSince: string | null;
-  onFailure?: Target;
-  [policy: string]: unknown;
-}
-
-/** The statuses of an execution. */
-export const EXECUTION_STATUSES = [
-  'scheduled',
-  'running',
-  'succeeded',
-  'failed',
-  'missed',
-  'skipped',
-  'cancelled',
-] as const;
-
-/** An execution status. */
-export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
-
-/** A recorded error. */
-export interface ErrorInfo {
-  message: string;
-  name?: string;
-  code?: string;
-}
-
-/** Why a fire did not run (missed, skipped, cancelled), or waited (`buffered`). */
-export interface Reason {
-  code: string;
-  message: string;
-}
-
-/** One finished attempt. */
-export interface Attempt {
-  attempt: number;
-  owner: string;
-  startedAt: string;
-  finishedAt: string;
-  outcome:
-    'succeeded' | 'failed' | 'timed_out' | 'lease_lost' | 'abandoned' | 'shutdown' | 'cancelled';
-  error?: ErrorInfo;
-}
-
-/** An execution: one fire or one manual trigger. */
-export interface Execution {
-  id: string;
-  jobId: string;
-  fireAt: string;
-  runAt: string;
-  trigger: 'schedule' | 'manual';
-  /** A fire added by a backfill. */
-  backfill?: true;
-  status: ExecutionStatus;
-  attempt: number;
-  payload?: unknown;
-  attempts: Attempt[];
-  result?: unknown;
-  error?: ErrorInfo;
-  reason?: Reason;
-  leaseOwner: string | null;
-  onFailure: 'pending' | 'delivered' | 'failed' | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+/** A job (secrets redacted by the API), its policies readable by name. */
+export type Job = ModelJob<Target> & { [policy: string]: unknown };
 
 /** A page of a listing. */
 export interface Page<T> {
@@ -150,47 +54,8 @@ export interface UpcomingFires {
   truncated: boolean;
 }
 
-/** Lag quantiles, ms. */
-export interface LagSummary {
-  p50: number | null;
-  p99: number | null;
-  max: number | null;
-  count: number;
-}
-
-/** Counts of a stats bucket. */
-export interface RecentCounts {
-  started: number;
-  succeeded: number;
-  failed: number;
-  missed: number;
-  skipped: number;
-  lag: LagSummary;
-}
-
 /** `GET /v1/stats/recent`. */
-export interface RecentStats {
-  instanceId: string;
-  from: string;
-  to: string;
-  bucketMs: number;
-  throughputPerMinute: number;
-  total: RecentCounts;
-  buckets: (RecentCounts & { at: string })[];
-}
-
-/** A live instance (`GET /v1/instances`). */
-export interface Instance {
-  id: string;
-  host: string;
-  pid: number;
-  version: string;
-  startedAt: string;
-  lastSeenAt: string;
-  capacity: number;
-  held: number;
-  running: number;
-}
+export type RecentStats = RecentSummary & { instanceId: string };
 
 /** An API error body (RFC 9457 problem details plus chime's code and path). */
 export interface Problem {

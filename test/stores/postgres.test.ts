@@ -277,14 +277,16 @@ describe.skipIf(!available)('postgres', () => {
       test('the due, claim and take-over queries are served by their indexes on a large table', async () => {
         const store = await openStore();
         await seedHistory(store.schema);
-        await admin.query(`ANALYZE "${store.schema}".jobs, "${store.schema}".executions`);
+        await admin.query(
+          `ANALYZE "${store.schema}".jobs, "${store.schema}".executions, "${store.schema}".work`,
+        );
         const explain = planOf(store.schema);
         const common = { now: T0, limit: 10, notify_within_ms: 0, channel: 'x' };
         const share = { share_from: 0, share_to: 32_768, others_before: T0 - 1_000 };
         expect(await explain('jobsDue', { before: T0, limit: 10, ...share })).toContain('jobs_due');
         const next = await explain('nextDueAt', {});
         expect(next).toContain('jobs_due');
-        expect(next).toContain('executions_claimable');
+        expect(next).toContain('work_due');
         const claim = await explain('executionsClaim', {
           ...common,
           ...share,
@@ -292,14 +294,14 @@ describe.skipIf(!available)('postgres', () => {
           until: T0,
           lease_ms: 1_000,
         });
-        expect(claim).toContain('executions_claimable');
+        expect(claim).toContain('work_due');
         const takeOver = await explain('executionsTakeOver', {
           ...common,
           owner: 'o',
           now_iso: '',
           lease_ms: 1_000,
         });
-        expect(takeOver).toContain('executions_leased');
+        expect(takeOver).toContain('work_leased');
         const list = { status: null, before_fire_at: T0, before_id: '', limit: 10 };
         expect(await explain('executionsListJob', { ...list, job_id: 'job-7' })).toContain(
           'executions_job_recent',
@@ -319,10 +321,12 @@ describe.skipIf(!available)('postgres', () => {
     test('the pruning, staleness, start and finish statements are served by indexes on a large table', async () => {
       const store = await openStore();
       await seedHistory(store.schema);
-      await admin.query(`ANALYZE "${store.schema}".jobs, "${store.schema}".executions`);
+      await admin.query(
+        `ANALYZE "${store.schema}".jobs, "${store.schema}".executions, "${store.schema}".work`,
+      );
       const explain = planOf(store.schema);
       const retention = { keep_lasts: [3, 3], max_ages: [60_000, 60_000], prune_delay_ms: 1 };
-      expect(await explain('jobsToPrune', { now: T0, limit: 10 })).toContain('jobs_prune');
+      expect(await explain('jobsToPrune', { now: T0, limit: 10 })).toContain('jobs_prune_look');
       expect(await explain('jobsStale', { now: T0, limit: 10 })).toContain('jobs_stale');
       const prune = await explain('executionsPrune', {
         job_id: 'job-7',
@@ -334,8 +338,8 @@ describe.skipIf(!available)('postgres', () => {
         expected_prune_after: null,
         prune_delay_ms: 1,
       });
+      // Since migration 8 the aged ones too: by the job's history, not by finish time.
       expect(prune).toContain('executions_job_recent');
-      expect(prune).toContain('executions_prunable_age');
       expect(prune).toContain('jobs_pkey');
       const finish = await explain('executionsFinish', {
         ids: ['e-1', 'e-2'],
@@ -365,6 +369,7 @@ describe.skipIf(!available)('postgres', () => {
       });
       expect(finish).toContain('executions_pkey');
       expect(finish).toContain('jobs_pkey');
+      expect(finish).toContain('work_pkey');
       const start = await explain('executionsStart', {
         ids: ['e-1', 'e-2'],
         lease_tokens: [1, 1],
@@ -393,8 +398,9 @@ describe.skipIf(!available)('postgres', () => {
       // The fenced writes find their rows by id: statistics that saw few leases make the
       // partial index of leases look like one row, when it holds every lease of a busy instance.
       for (const plan of [start, finish, renew, release]) {
-        expect(plan).not.toContain('executions_leased');
+        expect(plan).not.toContain('work_leased');
       }
+      for (const plan of [renew, release]) expect(plan).toContain('work_pkey');
     });
 
     /** EXPLAINs a store statement with bound values; fails on a sequential scan of a store table. */
@@ -412,7 +418,7 @@ describe.skipIf(!available)('postgres', () => {
       };
     }
 
-    /** 20,000 jobs and 100,000 executions, mostly finished; a little due, a few leases. */
+    /** 20,000 jobs and 100,000 executions, mostly finished; a tenth with work (due), a few leases. */
     async function seedHistory(schema: string): Promise<void> {
       await admin.query(
         `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version, created_at,
@@ -431,11 +437,15 @@ describe.skipIf(!available)('postgres', () => {
         `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status, attempt,
            lease_owner, lease_until, lease_token, attempts, created_at, finished_at)
          SELECT 'e-' || i, 'job-' || (1 + i % 20000), $1::bigint - i * 1000, $1::bigint - i * 1000, 'schedule',
-           CASE WHEN i % 500 = 0 THEN 'scheduled' ELSE 'succeeded' END, 1,
+           CASE WHEN i % 10 = 0 THEN 'scheduled' ELSE 'succeeded' END, 1,
            CASE WHEN i % 1000 = 1 THEN 'x' END, CASE WHEN i % 1000 = 1 THEN $1 + 30000 END, 1,
-           '[]', $1, CASE WHEN i % 500 <> 0 THEN $1::bigint - i * 1000 + 500 END
+           '[]', $1, CASE WHEN i % 10 <> 0 THEN $1::bigint - i * 1000 + 500 END
          FROM generate_series(1, 100000) i`,
         [T0],
+      );
+      await admin.query(
+        `INSERT INTO "${schema}".work (id, job_id, run_at, lease_owner, lease_until)
+         SELECT id, job_id, run_at, lease_owner, lease_until FROM "${schema}".executions WHERE has_work`,
       );
     }
 
@@ -855,7 +865,7 @@ function seqScans(node: unknown): string[] {
   const record = node as Record<string, unknown>;
   const own =
     record['Node Type'] === 'Seq Scan' &&
-    /^(jobs|executions)$/.test(String(record['Relation Name']))
+    /^(jobs|executions|work)$/.test(String(record['Relation Name']))
       ? [String(record['Relation Name'])]
       : [];
   return [...own, ...Object.values(record).flatMap(seqScans)];

@@ -79,8 +79,12 @@ export type { PostgresStoreOptions } from './connection.js';
 /** The executions-list cursor when none is given: admits every row. */
 const NO_CURSOR = { before_fire_at: Number.MAX_SAFE_INTEGER, before_id: '' };
 
-/** The constant of rules.ts the statements that plan the pruner's looks bind. */
-const PRUNE_PARAMS = { prune_delay_ms: PRUNE_DELAY_MS } as const;
+/**
+ * What the statements that plan the pruner's looks bind: rules.ts's delay,
+ * and the granularity a plan rounds its look down to (`sql.ts` plannedLook):
+ * a finish up to that long before its due time still plans a later look.
+ */
+const PRUNE_PARAMS = { prune_delay_ms: PRUNE_DELAY_MS, prune_granularity_ms: 10_000 } as const;
 
 /**
  * A {@link Store} on one Postgres schema. Open it before use; several

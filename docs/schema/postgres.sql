@@ -29,7 +29,7 @@ CREATE TABLE chime.executions (
   finished_at bigint,
   has_work boolean NOT NULL GENERATED ALWAYS AS (((status = ANY (ARRAY['scheduled'::text, 'running'::text])) OR ((status = 'failed'::text) AND (NOT (on_failure IS DISTINCT FROM 'pending'::text))))) STORED,
   backfill boolean NOT NULL DEFAULT false
-) WITH (fillfactor=50);
+) WITH (fillfactor=35);
 ALTER TABLE chime.executions ADD CONSTRAINT executions_pkey PRIMARY KEY (id);
 ALTER TABLE chime.executions ADD CONSTRAINT executions_job_id_fkey FOREIGN KEY (job_id) REFERENCES chime.jobs(id) ON DELETE CASCADE;
 ALTER TABLE chime.executions ADD CONSTRAINT executions_attempts_check CHECK ((jsonb_typeof(attempts) = 'array'::text));
@@ -93,9 +93,9 @@ CREATE TABLE chime.work (
   id text COLLATE "C" NOT NULL,
   job_id text COLLATE "C" NOT NULL,
   run_at bigint NOT NULL,
-  lease_owner text,
+  held boolean NOT NULL,
   lease_until bigint
 ) WITH (fillfactor=50);
 ALTER TABLE chime.work ADD CONSTRAINT work_pkey PRIMARY KEY (id);
-CREATE INDEX work_due ON chime.work USING btree (run_at) WHERE (lease_owner IS NULL);
-CREATE INDEX work_leased ON chime.work USING btree (lease_until) WHERE (lease_owner IS NOT NULL);
+CREATE INDEX work_due ON chime.work USING btree (run_at) WHERE (NOT held);
+CREATE INDEX work_leased ON chime.work USING btree (lease_until) WHERE held;

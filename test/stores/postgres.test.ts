@@ -444,8 +444,9 @@ describe.skipIf(!available)('postgres', () => {
         [T0],
       );
       await admin.query(
-        `INSERT INTO "${schema}".work (id, job_id, run_at, lease_owner, lease_until)
-         SELECT id, job_id, run_at, lease_owner, lease_until FROM "${schema}".executions WHERE has_work`,
+        `INSERT INTO "${schema}".work (id, job_id, run_at, held, lease_until)
+         SELECT id, job_id, run_at, lease_owner IS NOT NULL, lease_until FROM "${schema}".executions
+         WHERE has_work`,
       );
     }
 

@@ -40,7 +40,7 @@ describe.skipIf(!available)('postgres table of work', () => {
   type WorkRow = {
     id: string;
     run_at: number;
-    lease_owner: string | null;
+    held: boolean;
     lease_until: number | null;
   };
 
@@ -49,8 +49,8 @@ describe.skipIf(!available)('postgres table of work', () => {
     const read = async (sql: string) =>
       (await admin.query<WorkRow>({ text: sql, types: { getTypeParser: numberParser } })).rows;
     return [
-      await read(`SELECT id, run_at, lease_owner, lease_until FROM "${schema}".work ORDER BY id`),
-      await read(`SELECT id, run_at, lease_owner, lease_until FROM "${schema}".executions
+      await read(`SELECT id, run_at, held, lease_until FROM "${schema}".work ORDER BY id`),
+      await read(`SELECT id, run_at, lease_owner IS NOT NULL AS held, lease_until FROM "${schema}".executions
         WHERE has_work ORDER BY id`),
     ];
   }

@@ -43,11 +43,11 @@ const voidLeases = (s: string, ranBefore: string) => {
       attempt = CASE WHEN ${mayHaveRun} THEN e.attempt + 1 ELSE e.attempt END,
       started_at = CASE WHEN ${mayHaveRun} THEN e.run_at ELSE e.started_at END,
       status = CASE WHEN ${mayHaveRun} THEN 'running' ELSE e.status END
-    FROM gone g JOIN ${s}.work w ON w.lease_owner = g.id
-    WHERE e.id = w.id AND e.lease_owner = g.id
+    FROM gone g, ${s}.work w
+    WHERE w.held AND e.id = w.id AND e.lease_owner = g.id
     RETURNING e.id, e.run_at, e.has_work, e.lease_owner, e.lease_until
   ), revoked AS (
-    UPDATE ${s}.work w SET lease_owner = v.lease_owner, lease_until = v.lease_until
+    UPDATE ${s}.work w SET held = v.lease_owner IS NOT NULL, lease_until = v.lease_until
     FROM voided v WHERE w.id = v.id)`;
 };
 

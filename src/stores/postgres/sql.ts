@@ -31,7 +31,7 @@
  * and the take-over, which find their rows through `work`, lock the work row
  * and its execution together with `SKIP LOCKED` and so never wait.
  *
- * Fenced batch writes (start, finish, lease renewal and release) read the
+ * Fenced batch writes (start, lease renewal and release) read the
  * fence — token, owner, status, attempt — from the rows they lock (`xlock`,
  * {@link XLOCK_COLUMNS}: the newest versions) and then update those rows by id
  * alone. A predicate such as `lease_owner IS NOT NULL` on the updated table
@@ -144,8 +144,9 @@ const insertFires = (s: string, jobFilter: string) => `inserted AS (
 
 /** Queues the inserted executions that have work in the table of work (migration 8). */
 const queueFires = (s: string) => `queued AS (
-    INSERT INTO ${s}.work (id, job_id, run_at, lease_owner, lease_until)
-    SELECT i.id, i.job_id, i.run_at, i.lease_owner, i.lease_until FROM inserted i WHERE i.has_work)`;
+    INSERT INTO ${s}.work (id, job_id, run_at, held, lease_until)
+    SELECT i.id, i.job_id, i.run_at, i.lease_owner IS NOT NULL, i.lease_until
+    FROM inserted i WHERE i.has_work)`;
 
 /**
  * The pruner's look a plan sets for a job whose first fire with work is due
@@ -202,14 +203,14 @@ const unfinishedBefore = (s: string, v: string) => `EXISTS (
  */
 const claim = (s: string) => `WITH due AS MATERIALIZED (
     SELECT w.id FROM ${s}.work w JOIN ${s}.executions e ON e.id = w.id
-    WHERE w.lease_owner IS NULL AND w.run_at <= @until::bigint
+    WHERE NOT w.held AND w.run_at <= @until::bigint
       AND ${inShare('w.job_id', 'w.run_at')}
     ORDER BY w.run_at
     LIMIT @limit
     FOR NO KEY UPDATE OF w, e SKIP LOCKED
   ), leased AS (
     UPDATE ${s}.work w
-    SET lease_owner = @owner, lease_until = greatest(w.run_at, @now::bigint) + @lease_ms::bigint
+    SET held = true, lease_until = greatest(w.run_at, @now::bigint) + @lease_ms::bigint
     FROM due WHERE w.id = due.id
   ), claimed AS (
     UPDATE ${s}.executions e
@@ -232,14 +233,13 @@ const MAY_HAVE_RUN = `e.status = 'scheduled' AND e.run_at < e.lease_until`;
  * held is marked started (rules.ts markMayHaveRun): it may have run from memory.
  */
 const takeOver = (s: string) => `WITH expired AS MATERIALIZED (
-    SELECT w.id, w.lease_owner FROM ${s}.work w JOIN ${s}.executions e ON e.id = w.id
-    WHERE w.lease_owner IS NOT NULL AND w.lease_until < @now::bigint
+    SELECT w.id, e.lease_owner FROM ${s}.work w JOIN ${s}.executions e ON e.id = w.id
+    WHERE w.held AND w.lease_until < @now::bigint
     ORDER BY w.lease_until
     LIMIT @limit
     FOR NO KEY UPDATE OF w, e SKIP LOCKED
   ), retaken AS (
-    UPDATE ${s}.work w
-    SET lease_owner = @owner, lease_until = greatest(w.run_at, @now::bigint) + @lease_ms::bigint
+    UPDATE ${s}.work w SET lease_until = greatest(w.run_at, @now::bigint) + @lease_ms::bigint
     FROM expired x WHERE w.id = x.id
   ), taken AS (
     UPDATE ${s}.executions e
@@ -390,7 +390,11 @@ const prunableAfter = (r: string) =>
 /**
  * Fenced finishes, answered per request by `ord`: accepted while the lease and
  * token hold and the execution is in the state `from` names (rules.ts
- * isFinishable). Per job, in one write: the latest accepted last outcome, the
+ * isFinishable). The fence is a condition of the UPDATE itself, which
+ * Postgres checks again on the newest version of a row it waited for: no
+ * lock record per execution before its update, and since migration 8 no
+ * partial index of `executions` names the lease for the planner to misjudge.
+ * Requests are taken in id order, the order every statement locks them in. Per job, in one write: the latest accepted last outcome, the
  * sum of the engine's statistics deltas (counts added, last instants raised,
  * staleness ended by a fresh one), and the pruner's look for the executions
  * that became prunable (a finish starts from a state that is not prunable).
@@ -415,10 +419,6 @@ const executionsFinish = (s: string) => `WITH req AS (
     WHERE j.id IN (SELECT x.job_id FROM ${s}.executions x JOIN req r ON r.id = x.id AND x.id = ANY(@ids::text[])
       WHERE r.status <> 'scheduled' OR r.last_outcome IS NOT NULL)
     ORDER BY j.id FOR NO KEY UPDATE
-  ), xlock AS MATERIALIZED (
-    SELECT ${XLOCK_COLUMNS} FROM ${s}.executions x
-    WHERE x.id = ANY(@ids::text[]) AND ${after('jlock')}
-    ORDER BY x.id FOR NO KEY UPDATE
   ), done AS (
     UPDATE ${s}.executions e SET status = r.status, run_at = coalesce(r.run_at, e.run_at),
       attempts = e.attempts || ${asArray('r.abandoned')} || ${asArray('r.attempt')},
@@ -428,19 +428,19 @@ const executionsFinish = (s: string) => `WITH req AS (
       on_failure = r.on_failure, finished_at = r.finished_at,
       lease_owner = CASE WHEN r.keep_lease_until IS NULL THEN NULL ELSE e.lease_owner END,
       lease_until = r.keep_lease_until
-    FROM req r JOIN xlock l ON l.id = r.id
-    WHERE e.id = l.id AND l.lease_token = r.lease_token
-      AND l.lease_owner IS NOT NULL
-      AND CASE r.from_state WHEN 'claimed' THEN l.status IN ('scheduled', 'running')
-        ELSE l.status = 'failed' AND l.on_failure = 'pending' END
+    FROM (SELECT * FROM req ORDER BY id) r
+    WHERE e.id = r.id AND ${after('jlock')} AND e.lease_token = r.lease_token
+      AND e.lease_owner IS NOT NULL
+      AND CASE r.from_state WHEN 'claimed' THEN e.status IN ('scheduled', 'running')
+        ELSE e.status = 'failed' AND e.on_failure = 'pending' END
     RETURNING r.ord, e.id, e.job_id, r.status, r.last_outcome, r.keep_last, r.max_age,
-      e.has_work, e.run_at AS work_run_at, e.lease_owner AS work_owner, e.lease_until AS work_until,
+      e.has_work, e.run_at AS work_run_at, e.lease_owner IS NOT NULL AS work_held,
+      e.lease_until AS work_until,
       coalesce(r.finished_at, e.fire_at) AS at, r.succeeded_delta, r.failed_delta,
       r.missed_delta, r.skipped_delta, r.last_fire_at, r.last_success_at, r.last_failure_at,
       r.fresh, ${prunableAfter('r')} AS prunable
   ), requeued AS (
-    UPDATE ${s}.work w SET run_at = d.work_run_at, lease_owner = d.work_owner,
-      lease_until = d.work_until
+    UPDATE ${s}.work w SET run_at = d.work_run_at, held = d.work_held, lease_until = d.work_until
     FROM done d WHERE w.id = d.id AND d.has_work
   ), dequeued AS (
     DELETE FROM ${s}.work w USING done d WHERE w.id = d.id AND NOT d.has_work
@@ -595,8 +595,7 @@ function sqlOf(s: string) {
     nextDueAt: `SELECT least(
         (SELECT next_fire_at FROM ${s}.jobs WHERE NOT paused AND next_fire_at IS NOT NULL
           ORDER BY next_fire_at LIMIT 1),
-        (SELECT run_at FROM ${s}.work WHERE lease_owner IS NULL
-          ORDER BY run_at LIMIT 1)) AS due_at`,
+        (SELECT run_at FROM ${s}.work WHERE NOT held ORDER BY run_at LIMIT 1)) AS due_at`,
     jobsAdvance: jobsAdvance(s),
     // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
     // An execution inserted prunable counts among its job's kept ones.
@@ -671,7 +670,7 @@ function sqlOf(s: string) {
         WHERE e.id = l.id AND l.lease_token = r.lease_token
         RETURNING e.id, e.run_at, e.has_work
       ), requeued AS (
-        UPDATE ${s}.work w SET lease_owner = NULL, lease_until = NULL
+        UPDATE ${s}.work w SET held = false, lease_until = NULL
         FROM released d WHERE w.id = d.id
       ), ${wake('released', 'run_at', 'has_work')}
       SELECT ${WOKE}`,

@@ -381,7 +381,14 @@ async function postgresInsertExecutions(
      FROM ${executions}, generate_series(1, $5::int - 1) AS g WHERE id = $4`,
     [template.id, template.jobId, jobs, first.id, count],
   );
-  await admin.query(`ANALYZE ${executions}`);
+  // The store keeps the copies that have work in its table of work too (migration 8).
+  await admin.query(
+    `INSERT INTO "${schema}".work (id, job_id, run_at, held, lease_until)
+     SELECT e.id, e.job_id, e.run_at, e.lease_owner IS NOT NULL, e.lease_until FROM ${executions} e
+     WHERE e.has_work AND e.id <> $1 AND e.id LIKE $2 || '-%'`,
+    [first.id, template.id],
+  );
+  await admin.query(`ANALYZE ${executions}, "${schema}".work`);
 }
 
 async function makePostgres(): Promise<Made> {

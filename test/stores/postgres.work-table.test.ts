@@ -269,6 +269,50 @@ describe.skipIf(!available)('postgres table of work', () => {
       { relname: 'jobs', n_tup_upd: '2', n_tup_hot_upd: '1' },
     ]);
   });
+  test("the pruner's look follows pruneAfter through a job update and a pruning pass", async () => {
+    const store = await openStore();
+    const lookAndAfter = async () =>
+      (
+        await admin.query<{ look: string | null; after: string | null }>(
+          `SELECT prune_look::text AS look, prune_after::text AS after FROM "${store.schema}".jobs`,
+        )
+      ).rows[0];
+    const job = makeJobRecord({ nextFireAt: T0 });
+    expect(await insertJob(store, job)).toBe(true);
+    const planned = makeExecutionRecord({ jobId: job.id, fireAt: T0 });
+    await store.jobsAdvance({ plans: [plan(job, { executions: [planned] })] });
+    expect((await lookAndAfter())?.look).not.toBeNull();
+    // The planned fire is dropped by a schedule change: its look goes with it.
+    const moved = { ...job, version: 2, nextFireAt: T0 + MIN };
+    await updateJob(store, { job: moved, expectedVersion: 1, dropPlanned: true });
+    expect(await lookAndAfter()).toEqual({ look: null, after: null });
+
+    // A pass plans the next look from what it kept, and the look follows.
+    const [claimed] = await store
+      .jobsAdvance({
+        plans: [
+          plan(moved, {
+            executions: [
+              makeExecutionRecord({ jobId: job.id, fireAt: T0 + MIN, ...leased('me', 1) }),
+            ],
+          }),
+        ],
+      })
+      .then((r) => r.claims);
+    const done = finish(claimed?.execution ?? planned, { finishedAt: T0 + MIN + 5 });
+    expect(await store.executionsFinish({ finishes: [done] })).toEqual([true]);
+    const pruneAfter = agedOut(T0 + MIN + 5);
+    expect((await lookAndAfter())?.after).toBe(String(pruneAfter));
+    const pruned = await maintenanceOf(store).executionsPrune({
+      jobId: job.id,
+      retention: RETENTION,
+      now: pruneAfter,
+      limit: 100,
+      expectedPruneAfter: pruneAfter,
+    });
+    expect(pruned).toBe(1);
+    expect(await lookAndAfter()).toEqual({ look: null, after: null });
+  });
 });
 
 /** BIGINT as a number, as the store reads it. */

@@ -38,7 +38,6 @@ import {
   type PostgresStoreOptions,
   type Settings,
 } from './connection.js';
-import { ChimeError } from '../../errors.js';
 import type {
   BeatResult,
   InstanceBeat,
@@ -49,6 +48,7 @@ import type {
 import { InstanceLocks } from './instance-lock.js';
 import { PostgresRegistry } from './registry.js';
 import { PostgresMaintenance } from './maintenance.js';
+import { WritesRejected } from './writes-rejected.js';
 import { shareParams } from '../sql-rows.js';
 import { channelName } from './identifiers.js';
 import { PRUNE_DELAY_MS } from '../rules.js';
@@ -490,17 +490,6 @@ export class PostgresStore implements Store {
       },
     });
     this.listener.start();
-  }
-}
-
-/**
- * Thrown inside {@link PostgresStore.jobsWrite}'s transaction to roll it back;
- * never escapes it. A ChimeError, because the transaction runner takes any
- * other error for a connection fault and discards the connection.
- */
-class WritesRejected extends ChimeError {
-  constructor() {
-    super('CHIME_ERR_JOB_CONFLICT', 'job writes could not be applied; none was');
   }
 }
 

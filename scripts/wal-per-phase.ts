@@ -63,6 +63,21 @@ async function phase(label: string, from: string, to: string): Promise<void> {
   }
 }
 
+/** Bytes per job of each table of the schema (heap only, and with its indexes) once all finished. */
+async function sizes(): Promise<void> {
+  const { rows } = await admin.query<{ name: string; heap: string; total: string }>(
+    `SELECT relname AS name, pg_relation_size(oid)::text AS heap,
+       pg_total_relation_size(oid)::text AS total
+     FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'r' ORDER BY relname`,
+    [`"${schema}"`],
+  );
+  console.log('\nstored, per job: heap / with indexes');
+  for (const { name, heap, total } of rows) {
+    const perJob = (bytes: string) => Math.round(Number(bytes) / JOBS);
+    console.log(`  ${name.padEnd(20)} ${perJob(heap)} B / ${perJob(total)} B`);
+  }
+}
+
 const store = postgresStore({ connectionString: URL, schema });
 const scheduler = createScheduler({ store, concurrency: JOBS + 10 });
 let release!: () => void;
@@ -100,6 +115,7 @@ try {
   await phase('plan and claim', l1, l2);
   await phase('finish', l2, l3);
   await phase('all', l0, l3);
+  await sizes();
 } finally {
   await scheduler.stop();
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

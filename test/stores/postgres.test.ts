@@ -1,36 +1,26 @@
 /**
  * The Postgres store: the conformance suite, each test in a schema of its own
- * (dropped afterwards), then what only Postgres has — the migration ledger and
- * its advisory lock, the schema-too-new and migrate-false guards, the
- * validating quoter, query plans on a large table, concurrent claimers on
- * separate connections, the lock order of the statements that change a job
- * and its executions, migration 2 on a schema with history, LISTEN/NOTIFY,
- * connection faults and the clock skew.
+ * (dropped afterwards), then what only Postgres has — the validating quoter,
+ * query plans on a large table, concurrent claimers on separate connections,
+ * the lock order of the statements that change a job and its executions.
+ * Migrations: `postgres.migrations.test.ts`; the table of work:
+ * `postgres.work-table.test.ts`; connections: `postgres.connections.test.ts`.
  */
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { statsOf } from '../../src/engine/outcome.js';
-import { isChimeError } from '../../src/errors.js';
 import { channelName, quoteIdentifier } from '../../src/stores/postgres/identifiers.js';
-import { MIGRATIONS, migrate, type Migration } from '../../src/stores/postgres/migrations.js';
 import { postgresStore, type PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import { bind, statementsFor, type StatementName } from '../../src/stores/postgres/sql.js';
 import { dumpSchema } from '../../scripts/dump-postgres-schema.js';
 import { SERVICES, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { until } from '../helpers/events.js';
 import { describeStoreConformance } from './conformance.js';
-import { dropSchema, failure, postgresStores } from './postgres-fixture.js';
+import { dropSchema, postgresStores } from './postgres-fixture.js';
 import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import type { FinishRequest } from '../../src/stores/store.js';
-import {
-  T0,
-  makeAttempt,
-  makeExecutionRecord,
-  makeJobRecord,
-  makeRetention,
-  makeStats,
-} from './records.js';
+import { T0, makeAttempt, makeExecutionRecord, makeJobRecord, makeRetention } from './records.js';
 import { insertJob, updateJob, maintenanceOf } from '../helpers/jobs.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
@@ -52,185 +42,7 @@ describe.skipIf(!available)('postgres', () => {
   });
 
   describe('postgres store', () => {
-    const { freshSchema, makeStore, openStore, opened, cleanups } = postgresStores(admin);
-
-    async function ledger(schema: string) {
-      const { rows } = await admin.query(
-        `SELECT version, name, applied_at FROM "${schema}".chime_migrations ORDER BY version`,
-      );
-      return rows as { version: number; name: string; applied_at: string }[];
-    }
-
-    async function schemaExists(schema: string): Promise<boolean> {
-      const { rows } = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-      return rows.length === 1;
-    }
-
-    describe('migrations', () => {
-      test('the ledger holds one row per migration, and reopening applies none again', async () => {
-        const store = await openStore();
-        const first = await ledger(store.schema);
-        expect(first).toEqual(
-          MIGRATIONS.map((m) => ({
-            version: m.version,
-            name: m.name,
-            applied_at: expect.any(String),
-          })),
-        );
-        await store.close();
-
-        const again = await openStore({ schema: store.schema });
-        expect(await again.migrate()).toEqual([]);
-        expect(await ledger(store.schema)).toEqual(first);
-      });
-
-      test('20 stores opening one fresh schema at once all succeed and apply each migration once', async () => {
-        const schema = freshSchema();
-        const stores = Array.from({ length: 20 }, () =>
-          postgresStore({ connectionString: DATABASE_URL, schema, maxConnections: 1 }),
-        );
-        opened.push(...stores);
-        const results = await Promise.allSettled(stores.map((store) => store.open()));
-        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-        expect((await ledger(schema)).map((row) => row.version)).toEqual(
-          MIGRATIONS.map((m) => m.version),
-        );
-        for (const store of stores) expect(await store.jobGet({ id: 'x' })).toBeNull();
-      });
-
-      test('20 migrators with further migrations on 20 pools: each migration runs exactly once', async () => {
-        const schema = freshSchema();
-        // Not idempotent on purpose: applying one twice would fail its migrator.
-        const next = MIGRATIONS.length + 1;
-        const extra: Migration[] = [
-          { version: next, name: 'probe', sql: 'CREATE TABLE {{schema}}.probe (n integer)' },
-          { version: next + 1, name: 'probe-row', sql: 'INSERT INTO {{schema}}.probe VALUES (1)' },
-        ];
-        const migrations = [...MIGRATIONS, ...extra];
-        const pools = Array.from({ length: 20 }, () => {
-          const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
-          pool.on('error', () => undefined);
-          return pool;
-        });
-        cleanups.push(async () => {
-          await Promise.all(pools.map((pool) => pool.end()));
-        });
-        const applied = await Promise.all(
-          pools.map((pool) => migrate(pool, { schema, migrations })),
-        );
-        expect(applied.flat().sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version));
-        expect((await ledger(schema)).map((row) => row.name)).toEqual(
-          migrations.map((m) => m.name),
-        );
-        const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".probe`);
-        expect(rows).toEqual([{ n: 1 }]);
-      });
-
-      test('a schema newer than the code is refused with CHIME_ERR_STORE_SCHEMA_TOO_NEW', async () => {
-        const store = await openStore();
-        await store.close();
-        await admin.query(
-          `INSERT INTO "${store.schema}".chime_migrations VALUES (999, 'future', 0)`,
-        );
-        for (const migrateOnOpen of [true, false]) {
-          const newer = makeStore({ schema: store.schema, migrate: migrateOnOpen });
-          const error = await failure(newer.open());
-          expect(isChimeError(error, 'CHIME_ERR_STORE_SCHEMA_TOO_NEW')).toBe(true);
-          expect(String(error)).toMatch(
-            new RegExp(`schema version 999.*up to ${MIGRATIONS.length}:`),
-          );
-          await expect(newer.jobGet({ id: 'x' })).rejects.toMatchObject({
-            code: 'CHIME_ERR_STORE_UNAVAILABLE',
-          });
-          await expect(newer.migrate()).rejects.toMatchObject({
-            code: 'CHIME_ERR_STORE_SCHEMA_TOO_NEW',
-          });
-        }
-      });
-
-      test('migrate: false on an unmigrated schema fails clearly and writes nothing', async () => {
-        const store = makeStore({ migrate: false });
-        const error = await failure(store.open());
-        expect(isChimeError(error, 'CHIME_ERR_STORE_SCHEMA_OUTDATED')).toBe(true);
-        expect(String(error)).toContain(store.schema);
-        expect(String(error)).toMatch(/chime migrate/);
-        expect(await schemaExists(store.schema)).toBe(false);
-
-        expect(await store.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
-        await store.open();
-        expect(await store.jobGet({ id: 'x' })).toBeNull();
-      });
-    });
-
-    describe('migration 2', () => {
-      test('gives the jobs of a schema with history their statistics and a pruner look', async () => {
-        const schema = freshSchema();
-        expect(await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 1) })).toEqual([1]);
-        await admin.query(
-          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
-           VALUES ('busy', '{"metadata":{}}', 'h', false, 1, 1, 1),
-                  ('idle', '{"metadata":{}}', 'h', false, 1, 2, 2)`,
-        );
-        const history: [string, number, string, string | null, number | null][] = [
-          ['e1', T0, 'succeeded', null, T0 + 10],
-          ['e2', T0 + 1, 'failed', null, T0 + 20],
-          ['e3', T0 + 2, 'failed', 'pending', T0 + 30],
-          ['e4', T0 + 3, 'succeeded', null, T0 + 40],
-          ['e5', T0 + 4, 'missed', null, T0 + 50],
-          ['e6', T0 + 5, 'skipped', null, T0 + 60],
-          ['e7', T0 + 6, 'running', null, null],
-          ['e8', T0 + 7, 'scheduled', null, null],
-        ];
-        for (const [id, fireAt, status, onFailure, finishedAt] of history) {
-          await admin.query(
-            `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status,
-               attempt, lease_token, attempts, on_failure, created_at, finished_at)
-             VALUES ($1, 'busy', $2, $2, 'schedule', $3, 1, 0, '[]', $4, $2, $5)`,
-            [id, fireAt, status, onFailure, finishedAt],
-          );
-        }
-
-        const store = await openStore({ schema });
-        expect((await ledger(schema)).map((row) => row.version)).toEqual(
-          MIGRATIONS.map((m) => m.version),
-        );
-        expect(await store.jobGet({ id: 'busy' })).toMatchObject({
-          staleAfterMs: null,
-          staleSince: null,
-          pruneAfter: 0,
-          stats: makeStats({
-            succeeded: 2,
-            failed: 2,
-            missed: 1,
-            skipped: 1,
-            lastSuccessAt: T0 + 40,
-            lastFailureAt: T0 + 30,
-            lastFireAt: T0 + 3,
-          }),
-        });
-        expect(await store.jobGet({ id: 'idle' })).toMatchObject({
-          pruneAfter: null,
-          stats: makeStats(),
-        });
-        expect(
-          (await maintenanceOf(store).jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id),
-        ).toEqual(['busy']);
-        const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
-        const pruned = await maintenanceOf(store).executionsPrune({
-          jobId: 'busy',
-          retention,
-          now: T0 + 1_000,
-          limit: 100,
-          expectedPruneAfter: 0,
-        });
-        expect(pruned).toBe(3);
-        const left = await store.executionsList({ jobId: 'busy', limit: 10 });
-        expect(left.map((e) => e.id).sort()).toEqual(['e3', 'e5', 'e6', 'e7', 'e8']);
-        expect((await store.jobGet({ id: 'busy' }))?.pruneAfter).toBe(
-          T0 + 50 + 3_600_000 + PRUNE_DELAY_MS,
-        );
-      });
-    });
+    const { openStore, cleanups } = postgresStores(admin);
 
     describe('identifiers', () => {
       test.each([
@@ -277,14 +89,16 @@ describe.skipIf(!available)('postgres', () => {
       test('the due, claim and take-over queries are served by their indexes on a large table', async () => {
         const store = await openStore();
         await seedHistory(store.schema);
-        await admin.query(`ANALYZE "${store.schema}".jobs, "${store.schema}".executions`);
+        await admin.query(
+          `ANALYZE "${store.schema}".jobs, "${store.schema}".executions, "${store.schema}".work`,
+        );
         const explain = planOf(store.schema);
         const common = { now: T0, limit: 10, notify_within_ms: 0, channel: 'x' };
         const share = { share_from: 0, share_to: 32_768, others_before: T0 - 1_000 };
         expect(await explain('jobsDue', { before: T0, limit: 10, ...share })).toContain('jobs_due');
         const next = await explain('nextDueAt', {});
         expect(next).toContain('jobs_due');
-        expect(next).toContain('executions_claimable');
+        expect(next).toContain('work_due');
         const claim = await explain('executionsClaim', {
           ...common,
           ...share,
@@ -292,14 +106,14 @@ describe.skipIf(!available)('postgres', () => {
           until: T0,
           lease_ms: 1_000,
         });
-        expect(claim).toContain('executions_claimable');
+        expect(claim).toContain('work_due');
         const takeOver = await explain('executionsTakeOver', {
           ...common,
           owner: 'o',
           now_iso: '',
           lease_ms: 1_000,
         });
-        expect(takeOver).toContain('executions_leased');
+        expect(takeOver).toContain('work_leased');
         const list = { status: null, before_fire_at: T0, before_id: '', limit: 10 };
         expect(await explain('executionsListJob', { ...list, job_id: 'job-7' })).toContain(
           'executions_job_recent',
@@ -319,10 +133,12 @@ describe.skipIf(!available)('postgres', () => {
     test('the pruning, staleness, start and finish statements are served by indexes on a large table', async () => {
       const store = await openStore();
       await seedHistory(store.schema);
-      await admin.query(`ANALYZE "${store.schema}".jobs, "${store.schema}".executions`);
+      await admin.query(
+        `ANALYZE "${store.schema}".jobs, "${store.schema}".executions, "${store.schema}".work`,
+      );
       const explain = planOf(store.schema);
       const retention = { keep_lasts: [3, 3], max_ages: [60_000, 60_000], prune_delay_ms: 1 };
-      expect(await explain('jobsToPrune', { now: T0, limit: 10 })).toContain('jobs_prune');
+      expect(await explain('jobsToPrune', { now: T0, limit: 10 })).toContain('jobs_prune_look');
       expect(await explain('jobsStale', { now: T0, limit: 10 })).toContain('jobs_stale');
       const prune = await explain('executionsPrune', {
         job_id: 'job-7',
@@ -334,8 +150,8 @@ describe.skipIf(!available)('postgres', () => {
         expected_prune_after: null,
         prune_delay_ms: 1,
       });
+      // Since migration 8 the aged ones too: by the job's history, not by finish time.
       expect(prune).toContain('executions_job_recent');
-      expect(prune).toContain('executions_prunable_age');
       expect(prune).toContain('jobs_pkey');
       const finish = await explain('executionsFinish', {
         ids: ['e-1', 'e-2'],
@@ -365,6 +181,7 @@ describe.skipIf(!available)('postgres', () => {
       });
       expect(finish).toContain('executions_pkey');
       expect(finish).toContain('jobs_pkey');
+      expect(finish).toContain('work_pkey');
       const start = await explain('executionsStart', {
         ids: ['e-1', 'e-2'],
         lease_tokens: [1, 1],
@@ -393,8 +210,9 @@ describe.skipIf(!available)('postgres', () => {
       // The fenced writes find their rows by id: statistics that saw few leases make the
       // partial index of leases look like one row, when it holds every lease of a busy instance.
       for (const plan of [start, finish, renew, release]) {
-        expect(plan).not.toContain('executions_leased');
+        expect(plan).not.toContain('work_leased');
       }
+      for (const plan of [renew, release]) expect(plan).toContain('work_pkey');
     });
 
     /** EXPLAINs a store statement with bound values; fails on a sequential scan of a store table. */
@@ -412,7 +230,7 @@ describe.skipIf(!available)('postgres', () => {
       };
     }
 
-    /** 20,000 jobs and 100,000 executions, mostly finished; a little due, a few leases. */
+    /** 20,000 jobs and 100,000 executions, mostly finished; a tenth with work (due), a few leases. */
     async function seedHistory(schema: string): Promise<void> {
       await admin.query(
         `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version, created_at,
@@ -431,11 +249,16 @@ describe.skipIf(!available)('postgres', () => {
         `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status, attempt,
            lease_owner, lease_until, lease_token, attempts, created_at, finished_at)
          SELECT 'e-' || i, 'job-' || (1 + i % 20000), $1::bigint - i * 1000, $1::bigint - i * 1000, 'schedule',
-           CASE WHEN i % 500 = 0 THEN 'scheduled' ELSE 'succeeded' END, 1,
+           CASE WHEN i % 10 = 0 THEN 'scheduled' ELSE 'succeeded' END, 1,
            CASE WHEN i % 1000 = 1 THEN 'x' END, CASE WHEN i % 1000 = 1 THEN $1 + 30000 END, 1,
-           '[]', $1, CASE WHEN i % 500 <> 0 THEN $1::bigint - i * 1000 + 500 END
+           '[]', $1, CASE WHEN i % 10 <> 0 THEN $1::bigint - i * 1000 + 500 END
          FROM generate_series(1, 100000) i`,
         [T0],
+      );
+      await admin.query(
+        `INSERT INTO "${schema}".work (id, job_id, run_at, held, lease_until)
+         SELECT id, job_id, run_at, lease_owner IS NOT NULL, lease_until FROM "${schema}".executions
+         WHERE has_work`,
       );
     }
 
@@ -855,7 +678,7 @@ function seqScans(node: unknown): string[] {
   const record = node as Record<string, unknown>;
   const own =
     record['Node Type'] === 'Seq Scan' &&
-    /^(jobs|executions)$/.test(String(record['Relation Name']))
+    /^(jobs|executions|work)$/.test(String(record['Relation Name']))
       ? [String(record['Relation Name'])]
       : [];
   return [...own, ...Object.values(record).flatMap(seqScans)];

@@ -23,6 +23,7 @@ import { migration004 } from './migrations/004-leaner-writes.js';
 import { migration005 } from './migrations/005-updates-in-place.js';
 import { migration006 } from './migrations/006-fire-count.js';
 import { migration007 } from './migrations/007-backfill.js';
+import { migration008 } from './migrations/008-work-table.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
 ];
 
 /** What the migrator needs of a pool or a client: one query at a time. */

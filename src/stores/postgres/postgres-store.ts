@@ -38,7 +38,6 @@ import {
   type PostgresStoreOptions,
   type Settings,
 } from './connection.js';
-import { ChimeError } from '../../errors.js';
 import type {
   BeatResult,
   InstanceBeat,
@@ -49,6 +48,7 @@ import type {
 import { InstanceLocks } from './instance-lock.js';
 import { PostgresRegistry } from './registry.js';
 import { PostgresMaintenance } from './maintenance.js';
+import { WritesRejected } from './writes-rejected.js';
 import { shareParams } from '../sql-rows.js';
 import { channelName } from './identifiers.js';
 import { PRUNE_DELAY_MS } from '../rules.js';
@@ -79,8 +79,12 @@ export type { PostgresStoreOptions } from './connection.js';
 /** The executions-list cursor when none is given: admits every row. */
 const NO_CURSOR = { before_fire_at: Number.MAX_SAFE_INTEGER, before_id: '' };
 
-/** The constant of rules.ts the statements that plan the pruner's looks bind. */
-const PRUNE_PARAMS = { prune_delay_ms: PRUNE_DELAY_MS } as const;
+/**
+ * What the statements that plan the pruner's looks bind: rules.ts's delay,
+ * and the granularity a plan rounds its look down to (`sql.ts` plannedLook):
+ * a finish up to that long before its due time still plans a later look.
+ */
+const PRUNE_PARAMS = { prune_delay_ms: PRUNE_DELAY_MS, prune_granularity_ms: 10_000 } as const;
 
 /**
  * A {@link Store} on one Postgres schema. Open it before use; several
@@ -486,17 +490,6 @@ export class PostgresStore implements Store {
       },
     });
     this.listener.start();
-  }
-}
-
-/**
- * Thrown inside {@link PostgresStore.jobsWrite}'s transaction to roll it back;
- * never escapes it. A ChimeError, because the transaction runner takes any
- * other error for a connection fault and discards the connection.
- */
-class WritesRejected extends ChimeError {
-  constructor() {
-    super('CHIME_ERR_JOB_CONFLICT', 'job writes could not be applied; none was');
   }
 }
 

@@ -43,8 +43,12 @@ const voidLeases = (s: string, ranBefore: string) => {
       attempt = CASE WHEN ${mayHaveRun} THEN e.attempt + 1 ELSE e.attempt END,
       started_at = CASE WHEN ${mayHaveRun} THEN e.run_at ELSE e.started_at END,
       status = CASE WHEN ${mayHaveRun} THEN 'running' ELSE e.status END
-    FROM gone g WHERE e.lease_owner = g.id
-    RETURNING e.run_at, e.has_work, e.lease_owner)`;
+    FROM gone g, ${s}.work w
+    WHERE w.held AND e.id = w.id AND e.lease_owner = g.id
+    RETURNING e.id, e.run_at, e.has_work, e.lease_owner, e.lease_until
+  ), revoked AS (
+    UPDATE ${s}.work w SET held = v.lease_owner IS NOT NULL, lease_until = v.lease_until
+    FROM voided v WHERE w.id = v.id)`;
 };
 
 /** rules.ts mayHaveRunBefore of the dead instance `g`. */

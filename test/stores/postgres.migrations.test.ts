@@ -1,0 +1,198 @@
+/**
+ * The Postgres store's migrations: the ledger and its advisory lock (many
+ * stores and migrators on one fresh schema), the schema-too-new and
+ * migrate-false guards, and migration 2 on a schema with history. Migration 8
+ * on a schema with rows: `postgres.work-table.test.ts`.
+ */
+import pg from 'pg';
+import { afterAll, describe, expect, test } from 'vitest';
+import { isChimeError } from '../../src/errors.js';
+import { MIGRATIONS, migrate, type Migration } from '../../src/stores/postgres/migrations.js';
+import { postgresStore } from '../../src/stores/postgres/postgres-store.js';
+import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
+import { SERVICES, serviceAvailable } from '../helpers/services.js';
+import { maintenanceOf } from '../helpers/jobs.js';
+import { failure, postgresStores } from './postgres-fixture.js';
+import { T0, makeRetention, makeStats } from './records.js';
+
+const DATABASE_URL = SERVICES.postgres.url;
+const available = await serviceAvailable('postgres');
+
+describe.skipIf(!available)('postgres migrations', () => {
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
+  admin.on('error', () => undefined);
+  afterAll(() => admin.end());
+  const { freshSchema, makeStore, openStore, opened, cleanups } = postgresStores(admin);
+
+  async function ledger(schema: string) {
+    const { rows } = await admin.query(
+      `SELECT version, name, applied_at FROM "${schema}".chime_migrations ORDER BY version`,
+    );
+    return rows as { version: number; name: string; applied_at: string }[];
+  }
+
+  async function schemaExists(schema: string): Promise<boolean> {
+    const { rows } = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    return rows.length === 1;
+  }
+
+  describe('migrations', () => {
+    test('the ledger holds one row per migration, and reopening applies none again', async () => {
+      const store = await openStore();
+      const first = await ledger(store.schema);
+      expect(first).toEqual(
+        MIGRATIONS.map((m) => ({
+          version: m.version,
+          name: m.name,
+          applied_at: expect.any(String),
+        })),
+      );
+      await store.close();
+
+      const again = await openStore({ schema: store.schema });
+      expect(await again.migrate()).toEqual([]);
+      expect(await ledger(store.schema)).toEqual(first);
+    });
+
+    test('20 stores opening one fresh schema at once all succeed and apply each migration once', async () => {
+      const schema = freshSchema();
+      const stores = Array.from({ length: 20 }, () =>
+        postgresStore({ connectionString: DATABASE_URL, schema, maxConnections: 1 }),
+      );
+      opened.push(...stores);
+      const results = await Promise.allSettled(stores.map((store) => store.open()));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect((await ledger(schema)).map((row) => row.version)).toEqual(
+        MIGRATIONS.map((m) => m.version),
+      );
+      for (const store of stores) expect(await store.jobGet({ id: 'x' })).toBeNull();
+    });
+
+    test('20 migrators with further migrations on 20 pools: each migration runs exactly once', async () => {
+      const schema = freshSchema();
+      // Not idempotent on purpose: applying one twice would fail its migrator.
+      const next = MIGRATIONS.length + 1;
+      const extra: Migration[] = [
+        { version: next, name: 'probe', sql: 'CREATE TABLE {{schema}}.probe (n integer)' },
+        { version: next + 1, name: 'probe-row', sql: 'INSERT INTO {{schema}}.probe VALUES (1)' },
+      ];
+      const migrations = [...MIGRATIONS, ...extra];
+      const pools = Array.from({ length: 20 }, () => {
+        const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+        pool.on('error', () => undefined);
+        return pool;
+      });
+      cleanups.push(async () => {
+        await Promise.all(pools.map((pool) => pool.end()));
+      });
+      const applied = await Promise.all(pools.map((pool) => migrate(pool, { schema, migrations })));
+      expect(applied.flat().sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version));
+      expect((await ledger(schema)).map((row) => row.name)).toEqual(migrations.map((m) => m.name));
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".probe`);
+      expect(rows).toEqual([{ n: 1 }]);
+    });
+
+    test('a schema newer than the code is refused with CHIME_ERR_STORE_SCHEMA_TOO_NEW', async () => {
+      const store = await openStore();
+      await store.close();
+      await admin.query(`INSERT INTO "${store.schema}".chime_migrations VALUES (999, 'future', 0)`);
+      for (const migrateOnOpen of [true, false]) {
+        const newer = makeStore({ schema: store.schema, migrate: migrateOnOpen });
+        const error = await failure(newer.open());
+        expect(isChimeError(error, 'CHIME_ERR_STORE_SCHEMA_TOO_NEW')).toBe(true);
+        expect(String(error)).toMatch(
+          new RegExp(`schema version 999.*up to ${MIGRATIONS.length}:`),
+        );
+        await expect(newer.jobGet({ id: 'x' })).rejects.toMatchObject({
+          code: 'CHIME_ERR_STORE_UNAVAILABLE',
+        });
+        await expect(newer.migrate()).rejects.toMatchObject({
+          code: 'CHIME_ERR_STORE_SCHEMA_TOO_NEW',
+        });
+      }
+    });
+
+    test('migrate: false on an unmigrated schema fails clearly and writes nothing', async () => {
+      const store = makeStore({ migrate: false });
+      const error = await failure(store.open());
+      expect(isChimeError(error, 'CHIME_ERR_STORE_SCHEMA_OUTDATED')).toBe(true);
+      expect(String(error)).toContain(store.schema);
+      expect(String(error)).toMatch(/chime migrate/);
+      expect(await schemaExists(store.schema)).toBe(false);
+
+      expect(await store.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
+      await store.open();
+      expect(await store.jobGet({ id: 'x' })).toBeNull();
+    });
+  });
+
+  describe('migration 2', () => {
+    test('gives the jobs of a schema with history their statistics and a pruner look', async () => {
+      const schema = freshSchema();
+      expect(await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 1) })).toEqual([1]);
+      await admin.query(
+        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+           VALUES ('busy', '{"metadata":{}}', 'h', false, 1, 1, 1),
+                  ('idle', '{"metadata":{}}', 'h', false, 1, 2, 2)`,
+      );
+      const history: [string, number, string, string | null, number | null][] = [
+        ['e1', T0, 'succeeded', null, T0 + 10],
+        ['e2', T0 + 1, 'failed', null, T0 + 20],
+        ['e3', T0 + 2, 'failed', 'pending', T0 + 30],
+        ['e4', T0 + 3, 'succeeded', null, T0 + 40],
+        ['e5', T0 + 4, 'missed', null, T0 + 50],
+        ['e6', T0 + 5, 'skipped', null, T0 + 60],
+        ['e7', T0 + 6, 'running', null, null],
+        ['e8', T0 + 7, 'scheduled', null, null],
+      ];
+      for (const [id, fireAt, status, onFailure, finishedAt] of history) {
+        await admin.query(
+          `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status,
+               attempt, lease_token, attempts, on_failure, created_at, finished_at)
+             VALUES ($1, 'busy', $2, $2, 'schedule', $3, 1, 0, '[]', $4, $2, $5)`,
+          [id, fireAt, status, onFailure, finishedAt],
+        );
+      }
+
+      const store = await openStore({ schema });
+      expect((await ledger(schema)).map((row) => row.version)).toEqual(
+        MIGRATIONS.map((m) => m.version),
+      );
+      expect(await store.jobGet({ id: 'busy' })).toMatchObject({
+        staleAfterMs: null,
+        staleSince: null,
+        pruneAfter: 0,
+        stats: makeStats({
+          succeeded: 2,
+          failed: 2,
+          missed: 1,
+          skipped: 1,
+          lastSuccessAt: T0 + 40,
+          lastFailureAt: T0 + 30,
+          lastFireAt: T0 + 3,
+        }),
+      });
+      expect(await store.jobGet({ id: 'idle' })).toMatchObject({
+        pruneAfter: null,
+        stats: makeStats(),
+      });
+      expect(
+        (await maintenanceOf(store).jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id),
+      ).toEqual(['busy']);
+      const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
+      const pruned = await maintenanceOf(store).executionsPrune({
+        jobId: 'busy',
+        retention,
+        now: T0 + 1_000,
+        limit: 100,
+        expectedPruneAfter: 0,
+      });
+      expect(pruned).toBe(3);
+      const left = await store.executionsList({ jobId: 'busy', limit: 10 });
+      expect(left.map((e) => e.id).sort()).toEqual(['e3', 'e5', 'e6', 'e7', 'e8']);
+      expect((await store.jobGet({ id: 'busy' }))?.pruneAfter).toBe(
+        T0 + 50 + 3_600_000 + PRUNE_DELAY_MS,
+      );
+    });
+  });
+});

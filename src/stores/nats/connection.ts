@@ -172,6 +172,27 @@ async function checkServer(nc: NatsConnection, settings: Settings): Promise<void
   }
 }
 
+/**
+ * Calls `listener` when a server the store's watches may have used was lost:
+ * the connection came back (on another server), the cluster's servers changed
+ * (the client's `update` status, at once when one is killed), or one of the
+ * prefix's streams elected a new leader (JetStream's `LEADER_ELECTED`
+ * advisory, which every client of the account receives). Ends with the connection.
+ */
+export function onServerLost(nc: NatsConnection, prefix: string, listener: () => void): void {
+  const streams = new Set(BUCKETS.map((part) => `KV_${prefix}_${part}`));
+  // A wildcard is a whole token: every stream's election comes, the prefix's own count.
+  nc.subscribe('$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.*', {
+    callback: (_err, msg) => {
+      if (streams.has(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))) listener();
+    },
+  });
+  void (async () => {
+    for await (const { type } of nc.status())
+      if (type === 'reconnect' || type === 'update') listener();
+  })();
+}
+
 /** A client error as `CHIME_ERR_STORE_UNAVAILABLE` (a ChimeError passes unchanged). */
 export function unavailable(err: unknown, doing: string): ChimeError {
   if (isChimeError(err)) return err;

@@ -21,11 +21,21 @@ export interface Entry<T> {
 
 /** Revision of a tombstone whose delete the watch has not brought yet. */
 const PENDING = Number.MAX_SAFE_INTEGER;
+/** Pause before a watch that failed to restart (no stream leader yet) is tried again. */
+const RESTART_RETRY_MS = 500;
 
 /** A watched mirror of one bucket; `project` turns a stored value into what is kept. */
 export class Mirror<S, T = S> {
   private readonly entries = new Map<string, Entry<T> | { value: null; revision: number }>();
+  private kv: KV | undefined;
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
+  /** The last revision the watch brought: a restarted watch resumes after it. */
+  private cursor = 0;
+  /** Called with each revision the watch brings until the mirror has caught up at start. */
+  private onRevision: (revision: number) => void = () => undefined;
+  private restarting: Promise<void> | undefined;
+  private restartAgain = false;
+  private stopped = false;
   /** Bumped by every change, so derived answers can be cached until the next one. */
   generation = 0;
 
@@ -37,25 +47,78 @@ export class Mirror<S, T = S> {
 
   /** Starts the watch and resolves once the mirror holds what the bucket held at the call. */
   async start(kv: KV): Promise<void> {
+    this.kv = kv;
+    this.stopped = false;
     const last = (await kv.status()).streamInfo.state.last_seq;
-    const watcher = await kv.watch();
-    this.watcher = watcher;
-    let caughtUp!: () => void;
-    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (last === 0) caughtUp();
-    void (async () => {
-      for await (const entry of watcher) {
-        this.fromWatch(entry);
-        if (entry.revision >= last) caughtUp();
-      }
-    })();
+    const ready = new Promise<void>((resolve) => {
+      this.onRevision = (revision) => {
+        if (revision < last) return;
+        this.onRevision = () => undefined;
+        resolve();
+      };
+    });
+    if (last === 0) this.onRevision(0);
+    await this.watch(kv);
     await ready;
+  }
+
+  /**
+   * Starts the watch again after the last revision it brought: when its
+   * server may be lost (a reconnect, a stream's new leader), a watch is silent
+   * until its consumer's heartbeats are missed (10 s). The old watch runs
+   * until the new one has started; a start that fails (no meta or stream
+   * leader yet) is tried again every {@link RESTART_RETRY_MS}, and restarts
+   * asked for meanwhile make one more.
+   */
+  restart(): void {
+    if (!this.kv || this.stopped) return;
+    if (this.restarting) {
+      this.restartAgain = true;
+      return;
+    }
+    const kv = this.kv;
+    this.restarting = (async () => {
+      do {
+        this.restartAgain = false;
+        while (
+          !this.stopped &&
+          !(await this.watch(kv).then(
+            () => true,
+            () => false,
+          ))
+        )
+          await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_MS));
+      } while (this.restartAgain && !this.stopped);
+    })().finally(() => (this.restarting = undefined));
   }
 
   /** Stops the watch. */
   stop(): void {
+    this.stopped = true;
     this.watcher?.stop();
     this.watcher = undefined;
+  }
+
+  /** Starts a watch from the revision after {@link cursor} (all last values at first). */
+  private async watch(kv: KV): Promise<void> {
+    const from = this.cursor + 1;
+    const watcher = await kv.watch(from > 1 ? { resumeFromRevision: from } : {});
+    if (this.stopped) {
+      watcher.stop();
+      return;
+    }
+    // The watch replaced, if any, ends at its next entry; the new one brings it again.
+    this.watcher?.stop();
+    this.watcher = watcher;
+    void (async () => {
+      for await (const entry of watcher) {
+        // A watch replaced by a restart: the new one brings what this one held back.
+        if (this.watcher !== watcher) break;
+        this.cursor = Math.max(this.cursor, entry.revision);
+        this.fromWatch(entry);
+        this.onRevision(entry.revision);
+      }
+    })();
   }
 
   /** The key's value and revision, or undefined when absent. */

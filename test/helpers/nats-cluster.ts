@@ -35,6 +35,8 @@ export interface NatsCluster {
   restart(name: string): Promise<void>;
   /** The name of the node leading a stream. */
   leaderOf(stream: string): Promise<string>;
+  /** The names of the nodes serving a stream's consumers (a KV watch is one), one per consumer. */
+  consumerNodesOf(stream: string): Promise<string[]>;
   /** Kills every node and removes the store directories. */
   stop(): Promise<void>;
 }
@@ -104,6 +106,17 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       try {
         const info = await (await jetstreamManager(nc)).streams.info(stream);
         return info.cluster?.leader ?? '';
+      } finally {
+        await nc.close();
+      }
+    },
+    async consumerNodesOf(stream) {
+      const nc = await connect({ servers });
+      try {
+        const nodes: string[] = [];
+        for await (const info of (await jetstreamManager(nc)).consumers.list(stream))
+          nodes.push(info.cluster?.leader ?? '');
+        return nodes;
       } finally {
         await nc.close();
       }

@@ -21,7 +21,13 @@ export interface Entry<T> {
 
 /** Revision of a tombstone whose delete the watch has not brought yet. */
 const PENDING = Number.MAX_SAFE_INTEGER;
-/** Pause before a watch that failed to restart (no stream leader yet) is tried again. */
+/**
+ * Longest wait for a restarted watch to start before another start is tried:
+ * no consumer is created until the cluster and the stream have leaders, and a
+ * start meanwhile waits for the store's `timeoutMs` (it may still start later).
+ */
+const RESTART_WAIT_MS = 1_500;
+/** Pause before a watch that failed to restart is tried again. */
 const RESTART_RETRY_MS = 500;
 
 /** A watched mirror of one bucket; `project` turns a stored value into what is kept. */
@@ -65,10 +71,9 @@ export class Mirror<S, T = S> {
   /**
    * Starts the watch again after the last revision it brought: when its
    * server may be lost (a reconnect, a stream's new leader), a watch is silent
-   * until its consumer's heartbeats are missed (10 s). The old watch runs
-   * until the new one has started; a start that fails (no meta or stream
-   * leader yet) is tried again every {@link RESTART_RETRY_MS}, and restarts
-   * asked for meanwhile make one more.
+   * until its consumer's heartbeats are missed (10 s and more). The old watch
+   * runs until a new one has started; starts are tried until one does, and
+   * restarts asked for meanwhile make one more.
    */
   restart(): void {
     if (!this.kv || this.stopped) return;
@@ -80,13 +85,7 @@ export class Mirror<S, T = S> {
     this.restarting = (async () => {
       do {
         this.restartAgain = false;
-        while (
-          !this.stopped &&
-          !(await this.watch(kv).then(
-            () => true,
-            () => false,
-          ))
-        )
+        while (!this.stopped && !(await this.tryWatch(kv)))
           await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_MS));
       } while (this.restartAgain && !this.stopped);
     })().finally(() => (this.restarting = undefined));
@@ -99,7 +98,27 @@ export class Mirror<S, T = S> {
     this.watcher = undefined;
   }
 
-  /** Starts a watch from the revision after {@link cursor} (all last values at first). */
+  /** True once a watch started within {@link RESTART_WAIT_MS}. */
+  private async tryWatch(kv: KV): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), RESTART_WAIT_MS);
+    });
+    const started = this.watch(kv).then(
+      () => true,
+      () => false,
+    );
+    const result = await Promise.race([started, waited]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /**
+   * Starts a watch from the revision after {@link cursor} (all last values at
+   * first) in place of the one running. What the replaced one had not brought
+   * comes from the new one, and twice is harmless: a bucket keeps one revision
+   * per key, and one older than the mirror's is ignored.
+   */
   private async watch(kv: KV): Promise<void> {
     const from = this.cursor + 1;
     const watcher = await kv.watch(from > 1 ? { resumeFromRevision: from } : {});
@@ -107,12 +126,11 @@ export class Mirror<S, T = S> {
       watcher.stop();
       return;
     }
-    // The watch replaced, if any, ends at its next entry; the new one brings it again.
     this.watcher?.stop();
     this.watcher = watcher;
     void (async () => {
       for await (const entry of watcher) {
-        // A watch replaced by a restart: the new one brings what this one held back.
+        // Replaced by a restart: the new watch brings what this one held back.
         if (this.watcher !== watcher) break;
         this.cursor = Math.max(this.cursor, entry.revision);
         this.fromWatch(entry);

@@ -29,7 +29,11 @@ export interface NatsStoreOptions {
   replicas?: number;
   /** Create the buckets at open(); when false, open() only checks they exist. @defaultValue true */
   migrate?: boolean;
-  /** Longest time connecting and each request to the server may take, ms. @defaultValue 10000 */
+  /**
+   * Longest time connecting and each request to the server may take, ms (each
+   * send of a job's write waits at most 2 s, and is sent again for up to 20 s).
+   * @defaultValue 10000
+   */
   timeoutMs?: number;
   /** A user name (with `pass`), when the URL carries none. */
   user?: string;

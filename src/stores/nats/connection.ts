@@ -187,8 +187,10 @@ export function onServerLost(nc: NatsConnection, prefix: string, listener: () =>
   const streams = new Set(BUCKETS.map((part) => `KV_${prefix}_${part}`));
   // A wildcard is a whole token: every stream's election comes, the prefix's own count.
   nc.subscribe('$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.*', {
-    callback: (_err, msg) => {
-      if (streams.has(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))) listener();
+    callback: (err, msg) => {
+      // A subscription refused (an account without the permission) ends with an error.
+      if (err === null && streams.has(msg.subject.slice(msg.subject.lastIndexOf('.') + 1)))
+        listener();
     },
   });
   void (async () => {

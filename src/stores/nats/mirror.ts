@@ -26,9 +26,9 @@ const PENDING = Number.MAX_SAFE_INTEGER;
  * no consumer is created until the cluster and the stream have leaders, and a
  * start meanwhile waits for the store's `timeoutMs` (it may still start later).
  */
-const RESTART_WAIT_MS = 1_500;
+const RESTART_WAIT_MS = 1_000;
 /** Pause before a watch that failed to restart is tried again. */
-const RESTART_RETRY_MS = 500;
+const RESTART_RETRY_MS = 250;
 
 /** A watched mirror of one bucket; `project` turns a stored value into what is kept. */
 export class Mirror<S, T = S> {
@@ -78,7 +78,9 @@ export class Mirror<S, T = S> {
   restart(): void {
     if (!this.kv || this.stopped) return;
     if (this.restarting) {
+      // What asks again may tell that a start can succeed now (a leader elected): one at once.
       this.restartAgain = true;
+      void this.watch(this.kv).catch(() => undefined);
       return;
     }
     const kv = this.kv;

@@ -24,15 +24,8 @@ const UNKNOWN_OUTCOME_MS = 20_000;
  * none, and is sent again after this rather than after `timeoutMs`.
  */
 export const ACK_TIMEOUT_MS = 2_000;
-/**
- * Pauses before a write of unknown outcome is sent again, the last repeated.
- * While a stream elects a leader every send is refused at once, and resends
- * load the cluster that elects (the test cluster's elections, four runs each
- * on a loaded 2-core machine: 5.4–13.3 s resending every 250 ms, 5.5–8.2 s
- * with these pauses; 4.4–6.6 s without clients). A stream's new leader cuts
- * the pause short ({@link JobDocuments.resendNow}).
- */
-const RESEND_AFTER_MS = [250, 500, 1_000];
+/** Pause before a write of unknown outcome is sent again. */
+const RESEND_AFTER_MS = 250;
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
 const CAS_ATTEMPTS = 50;
 
@@ -48,13 +41,6 @@ export function isConflict(err: unknown): boolean {
   );
 }
 
-/** A promise and what fulfils it. */
-function signal(): { fired: Promise<void>; fire: () => void } {
-  let fire!: () => void;
-  const fired = new Promise<void>((resolve) => (fire = resolve));
-  return { fired, fire };
-}
-
 /** The jobs bucket and its mirror. */
 export class JobDocuments {
   readonly mirror: Mirror<JobDocument>;
@@ -64,8 +50,6 @@ export class JobDocuments {
   private readonly active = new Map<string, string>();
   /** Per job key, the last of this process's writes to it (they go one after the other). */
   private readonly writing = new Map<string, Promise<unknown>>();
-  /** Fired, and replaced, when the writes waiting to be sent again are to go at once. */
-  private resend = signal();
 
   constructor(
     private readonly kv: KV,
@@ -139,7 +123,7 @@ export class JobDocuments {
         expect: { lastSubjectSequence: revision },
       });
     const giveUpAt = Date.now() + UNKNOWN_OUTCOME_MS;
-    for (let sends = 1; ; sends++) {
+    for (;;) {
       try {
         const ack = await this.inTurn(key, publish);
         const ours = !ack.duplicate || (await this.holds(ack.seq, bytes));
@@ -150,20 +134,9 @@ export class JobDocuments {
         // The outcome is unknown (a server lost mid-write, a timeout): the same message
         // again is written now, or answered as the duplicate of the one that was.
         if (Date.now() >= giveUpAt) throw unavailable(err, 'writing a job');
-        const pause = RESEND_AFTER_MS[Math.min(sends, RESEND_AFTER_MS.length) - 1];
-        await Promise.race([
-          new Promise((resolve) => setTimeout(resolve, pause)),
-          this.resend.fired,
-        ]);
+        await new Promise((resolve) => setTimeout(resolve, RESEND_AFTER_MS));
       }
     }
-  }
-
-  /** Sends the writes waiting to be sent again at once (a stream elected a leader, a server came back). */
-  resendNow(): void {
-    const { fire } = this.resend;
-    this.resend = signal();
-    fire();
   }
 
   /** True when the bucket's message `seq` is `bytes` (a duplicate that was this process's own write). */

@@ -351,7 +351,6 @@ export class NatsStore implements Store {
       const parts = { nc, buckets, docs, history };
       await this.registry.start(parts);
       onServerLost(nc, this.prefix, () => {
-        docs.resendNow();
         docs.mirror.restart();
         history.mirror.restart();
         this.registry.restart();

@@ -14,8 +14,9 @@ import { Mirror, type Entry } from './mirror.js';
 /**
  * How long a write whose outcome is unknown (a lost server, a stream without
  * a leader, a timeout) is sent again before it fails: longer than a JetStream
- * stream's leader election (5–7 s measured on nats-server 2.9.10). A write
- * given up on may still be applied: its fires would wait for their lease.
+ * stream's leader election (4–7 s measured on nats-server 2.9.10, 13 s once
+ * under load). A write given up on may still be applied: its fires would wait
+ * for their lease.
  */
 const UNKNOWN_OUTCOME_MS = 20_000;
 /**

@@ -31,6 +31,7 @@ import type {
 } from '../store.js';
 import { checkSchema, writeSchema } from './schema.js';
 import {
+  onServerLost,
   openBuckets,
   purgeOf,
   resolveOptions,
@@ -42,7 +43,7 @@ import {
 import { countFinished, dueOf, firesAt } from './documents.js';
 import { Executions } from './executions.js';
 import { History } from './history.js';
-import { JobDocuments } from './job-documents.js';
+import { ACK_TIMEOUT_MS, JobDocuments } from './job-documents.js';
 import { writeJobs } from './job-writes.js';
 import { NatsMaintenance } from './maintenance.js';
 import { NatsRegistry } from './registry.js';
@@ -339,7 +340,7 @@ export class NatsStore implements Store {
       else await checkSchema(buckets, this.settings.prefix);
       const docs = new JobDocuments(
         buckets.jobs,
-        jetstream(nc, { timeout: this.settings.timeoutMs }),
+        jetstream(nc, { timeout: Math.min(this.settings.timeoutMs, ACK_TIMEOUT_MS) }),
         `${this.prefix}_jobs`,
       );
       const history = new History(buckets.history, purgeOf(nc, `${this.prefix}_history`));
@@ -349,6 +350,11 @@ export class NatsStore implements Store {
       await Promise.all([docs.mirror.start(buckets.jobs), history.mirror.start(buckets.history)]);
       const parts = { nc, buckets, docs, history };
       await this.registry.start(parts);
+      onServerLost(nc, this.prefix, () => {
+        docs.mirror.restart();
+        history.mirror.restart();
+        this.registry.restart();
+      });
       return parts;
     } catch (err) {
       await nc.close().catch(() => undefined);

@@ -53,7 +53,7 @@ export interface Settings {
 }
 
 /** The schema version this code writes (the meta bucket's `schema` key). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
 

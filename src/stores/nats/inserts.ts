@@ -1,0 +1,146 @@
+/**
+ * The NATS store's inserts of executions: a plan's fires (`jobsAdvance`) and
+ * executions inserted directly (`executionInsert(s)`: manual triggers,
+ * backfills). Each execution is a KV create of its own key, which fails when
+ * the key exists: for a schedule's fire the key is made of its instant, so
+ * one execution per `(jobId, fireAt)` needs no read.
+ *
+ * A plan creates its fires first, then writes the job's document
+ * (compare-and-set on the version and next fire it was made on), which
+ * counts the fires and applies what the finished ones (missed, skipped) owe.
+ * Each fire carries the plan's tag (`planTag`): a planner that finds a fire
+ * of its own tag already there (another planner of the same job, or one that
+ * crashed before its document write) takes it as part of its plan. A plan
+ * whose document write fails for good deletes the fires it created — unless
+ * the document shows a plan of the same tag applied, which counted them.
+ */
+import { isPrunable } from '../rules.js';
+import type { Claim, ExecutionRecord, JobPlan, JobRecord } from '../store.js';
+import {
+  isWork,
+  keyOf,
+  planTag,
+  recordOf,
+  workKey,
+  type JobDocument,
+  type Work,
+} from './documents.js';
+import type { Parts } from './nats-store.js';
+import { addOwed, applyOwed, settle } from './settle.js';
+
+/** Creates of one call in flight at once. */
+export const IN_FLIGHT = 128;
+
+/** Runs `each` on every item, {@link IN_FLIGHT} at a time; the answers in order. */
+export async function inFlight<T, R>(
+  items: readonly T[],
+  each: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const answers: R[] = [];
+  for (let i = 0; i < items.length; i += IN_FLIGHT)
+    answers.push(...(await Promise.all(items.slice(i, i + IN_FLIGHT).map(each))));
+  return answers;
+}
+
+/** One plan; null when it did not apply. */
+export async function advance(
+  parts: Parts,
+  plan: JobPlan,
+): Promise<{ jobId: string; claims: Claim[] } | null> {
+  const { docs } = parts;
+  const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
+  const holds = (doc: JobDocument) =>
+    doc.job.version === plan.expectedVersion && doc.job.nextFireAt === plan.expectedNextFireAt;
+  let known = docs.known(plan.jobId) ?? undefined;
+  if (!known || !holds(known.value)) known = (await docs.read(plan.jobId)) ?? undefined;
+  if (!known || !holds(known.value)) return null;
+  const created: { work: Work; revision: number }[] = [];
+  const ours: Work[] = [];
+  await inFlight(plan.executions, async (e) => {
+    const work: Work = { ...structuredClone(e), plan: tag };
+    if (e.status === 'missed' || e.status === 'skipped' || isPrunable(e)) owePlanned(work, plan);
+    const revision = await docs.create(workKey(e), work);
+    if (revision !== null) {
+      created.push({ work, revision });
+      ours.push(work);
+      return;
+    }
+    const there = await docs.readKey(workKey(e));
+    if (there && isWork(there.value) && there.value.plan === tag) ours.push(there.value);
+  });
+  const changed = await docs.changeDocument(plan.jobId, (doc) => {
+    if (!holds(doc)) return { answer: false, write: false };
+    const { job } = doc;
+    job.nextFireAt = plan.nextFireAt;
+    if (plan.completedAt !== null) job.completedAt = plan.completedAt;
+    if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
+    job.fireCount += plan.fires ?? 0;
+    doc.plan = tag;
+    const kept = docs.work.kept(keyOf(plan.jobId));
+    for (const work of ours) applyOwed(doc, work, kept);
+    return { answer: true, write: true };
+  });
+  if (!changed?.answer) {
+    if (changed?.doc.plan !== tag)
+      await Promise.all(
+        created.map(({ work, revision }) => docs.replace(workKey(work), null, revision)),
+      );
+    return null;
+  }
+  const settling = ours.filter((w) => (w.owed?.length ?? 0) > 0 || isPrunable(w));
+  if (settling.length > 0) await settle(parts, plan.jobId, settling);
+  const claims = created
+    .filter(({ work }) => work.leaseOwner !== null && !isPrunable(work))
+    .map(({ work }) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));
+  return { jobId: plan.jobId, claims };
+}
+
+/** What a plan's finished fire owes its job: its missed or skipped count, the pruner's look. */
+function owePlanned(work: Work, plan: JobPlan): void {
+  const stats = {
+    succeeded: 0,
+    failed: 0,
+    missed: work.status === 'missed' ? 1 : 0,
+    skipped: work.status === 'skipped' ? 1 : 0,
+    lastFireAt: null,
+    lastSuccessAt: null,
+    lastFailureAt: null,
+    fresh: false,
+  };
+  addOwed(work, {
+    stats,
+    prune: { at: work.finishedAt ?? work.createdAt, retention: plan.retention },
+  });
+}
+
+/**
+ * Inserts executions, each by a create of its key; skips one whose key (a
+ * schedule's fire) or id exists, or whose job is gone. A finished one is
+ * then settled (its record moved to the history bucket). Returns the ids inserted.
+ */
+export async function insertExecutions(
+  parts: Parts,
+  executions: readonly ExecutionRecord[],
+): Promise<string[]> {
+  const { docs, history } = parts;
+  const jobs = new Map<string, JobRecord | null>();
+  for (const jobId of new Set(executions.map((e) => e.jobId)))
+    jobs.set(jobId, (docs.known(jobId) ?? (await docs.read(jobId)))?.value.job ?? null);
+  const firsts = new Map<string, ExecutionRecord>();
+  for (const e of executions) if (!firsts.has(workKey(e))) firsts.set(workKey(e), e);
+  const fresh = [...firsts.values()].filter(
+    (e) => jobs.get(e.jobId) && docs.work.keyOf(e.id) === undefined && !history.summary(e.id),
+  );
+  const inserted = new Set<string>();
+  const finals: Work[] = [];
+  await inFlight(fresh, async (e) => {
+    const work: Work = structuredClone(e);
+    if ((await docs.create(workKey(e), work)) === null) return;
+    inserted.add(e.id);
+    if (isPrunable(e)) finals.push(work);
+  });
+  const byJob = new Map<string, Work[]>();
+  for (const w of finals) byJob.set(w.jobId, [...(byJob.get(w.jobId) ?? []), w]);
+  await Promise.all([...byJob].map(([jobId, works]) => settle(parts, jobId, works)));
+  return executions.filter((e) => inserted.has(e.id)).map((e) => e.id);
+}

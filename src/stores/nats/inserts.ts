@@ -26,7 +26,7 @@ import {
   type Work,
 } from './documents.js';
 import type { Parts } from './nats-store.js';
-import { addOwed, applyOwed, settle } from './settle.js';
+import { addOwed, applyOwed, forgetSettled, settle } from './settle.js';
 
 /** Creates of one call in flight at once. */
 export const IN_FLIGHT = 128;
@@ -78,6 +78,7 @@ export async function advance(
     doc.plan = tag;
     const kept = docs.work.kept(keyOf(plan.jobId));
     for (const work of ours) applyOwed(doc, work, kept);
+    forgetSettled(parts, doc);
     return { answer: true, write: true };
   });
   if (!changed?.answer) {

@@ -12,14 +12,14 @@
  * 3. the execution is completed: a finished one's record is put in the
  *    history bucket (idempotent) and its key becomes a stub (a dropped fire's
  *    key is deleted); one with work left has its debt cleared;
- * 4. the document forgets the debt's id.
+ * 4. the document forgets the debt's id (at its next write, `forgetSettled`).
  *
  * Anyone may run steps 2–4 again for a key still holding a debt or a
  * finished record ({@link Settler.sweep}, at each take-over pass): step 2 is
  * skipped for a debt the document has applied, step 3 writes only a key
  * still holding that debt, and step 4 forgets only ids no key owes.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { applyStats, isPrunable, pruneAfterAdding } from '../rules.js';
 import {
   isDocument,
@@ -54,7 +54,7 @@ export function applyOwed(doc: JobDocument, work: Work, kept: number): boolean {
 
 /** Adds a debt to an execution (after those it still has). */
 export function addOwed(work: Work, owed: Omit<Owed, 'id'>): void {
-  work.owed = [...(work.owed ?? []), { id: randomUUID(), ...owed }];
+  work.owed = [...(work.owed ?? []), { id: randomBytes(9).toString('base64url'), ...owed }];
 }
 
 /** True when a work value must be settled: it owes its job, or is finished and not yet moved. */
@@ -64,8 +64,20 @@ export function isUnsettled(value: Stored): value is Work {
   );
 }
 
-/** Steps 2–4 for executions of one job whose step 1 is written. */
+/**
+ * Executions settled by one write of their job's document: the debts it
+ * names in `applied` keep it small (about 50 bytes each), whatever the size
+ * of a batch of ends.
+ */
+const SETTLE_BATCH = 32;
+
+/** Steps 2–4 for executions of one job whose step 1 is written, {@link SETTLE_BATCH} at a time. */
 export async function settle(parts: Parts, jobId: string, works: Work[]): Promise<void> {
+  for (let i = 0; i < works.length; i += SETTLE_BATCH)
+    await settleBatch(parts, jobId, works.slice(i, i + SETTLE_BATCH));
+}
+
+async function settleBatch(parts: Parts, jobId: string, works: Work[]): Promise<void> {
   const { docs, history } = parts;
   const debts = works.flatMap((w) => w.owed ?? []);
   if (debts.length > 0)
@@ -73,20 +85,35 @@ export async function settle(parts: Parts, jobId: string, works: Work[]): Promis
       const kept = docs.work.kept(keyOf(jobId));
       let wrote = false;
       for (const w of works) wrote = applyOwed(doc, w, kept) || wrote;
+      if (wrote) forgetSettled(parts, doc);
       return { answer: null, write: wrote };
     });
   const finals = works.filter((w) => !w.dropped && isPrunable(w));
   if (finals.length > 0) await history.put(finals.map(recordOf));
   await Promise.all(works.map((w) => complete(parts, w)));
-  if (debts.length > 0)
-    await docs.changeDocument(jobId, (doc) => {
-      const done = debts.filter((owed) => doc.applied[owed.id] !== undefined);
-      doc.applied = without(
-        doc.applied,
-        done.map((owed) => owed.id),
-      );
-      return { answer: null, write: done.length > 0 };
-    });
+}
+
+/**
+ * Step 4, done by the next write of the document: forgets the debts of
+ * executions whose key the mirror shows as a stub (written only once every
+ * debt of the execution is settled). What no later write forgets — the last
+ * batch of a job that is never written again, a dropped fire's key deleted —
+ * is forgotten by {@link Settler.sweep}, or stays, a few bytes.
+ */
+export function forgetSettled(parts: Parts, doc: JobDocument): void {
+  const settled = Object.entries(doc.applied).filter(([, id]) => isStubbed(parts, id));
+  if (settled.length > 0)
+    doc.applied = without(
+      doc.applied,
+      settled.map(([owedId]) => owedId),
+    );
+}
+
+/** True when the mirror holds the stub of this execution. */
+function isStubbed(parts: Parts, id: string): boolean {
+  const key = parts.docs.work.keyOf(id);
+  const value = key === undefined ? undefined : parts.docs.mirror.get(key)?.value;
+  return value !== undefined && 'stub' in value && value.id === id;
 }
 
 /** Step 3 for one execution: its key, if it still holds it, drops the debts settled and becomes what is left of it. */
@@ -137,6 +164,7 @@ export class Settler {
         const holder = docs.work.keyOf(id);
         const current = holder === undefined ? undefined : docs.mirror.get(holder)?.value;
         if (current && isWork(current) && current.owed?.some((o) => o.id === owedId)) continue;
+        if (current && !isWork(current)) continue; // a stub: forgotten by the next write
         const mark = `${key}#${id}@${owedId}`;
         now.add(mark);
         if (this.seen.has(mark))

@@ -78,7 +78,7 @@ export async function advance(
     doc.plan = tag;
     const kept = docs.work.kept(keyOf(plan.jobId));
     for (const work of ours) applyOwed(doc, work, kept);
-    forgetSettled(parts, doc);
+    forgetSettled(docs, doc);
     return { answer: true, write: true };
   });
   if (!changed?.answer) {

@@ -47,7 +47,8 @@ import { JobDocuments } from './job-documents.js';
 import { removeExecutions, writeJobs } from './job-writes.js';
 import { NatsMaintenance } from './maintenance.js';
 import { NatsRegistry } from './registry.js';
-import { Settler } from './settle.js';
+import { applyDebts, Settler } from './settle.js';
+import { DebtQueue } from './debt-queue.js';
 
 export type { NatsStoreOptions } from './connection.js';
 
@@ -57,6 +58,7 @@ export interface Parts {
   readonly buckets: Buckets;
   readonly docs: JobDocuments;
   readonly history: History;
+  readonly debts: DebtQueue;
 }
 
 /** A {@link Store} on NATS JetStream KV. Open it before use; any number of instances may share a prefix. */
@@ -258,7 +260,8 @@ export class NatsStore implements Store {
         for (const listener of this.listeners) listener({ dueAt });
       });
       await Promise.all([docs.mirror.start(buckets.jobs), history.mirror.start(buckets.history)]);
-      const parts = { nc, buckets, docs, history };
+      const debts = new DebtQueue(docs, (doc, works, kept) => applyDebts(docs, doc, works, kept));
+      const parts = { nc, buckets, docs, history, debts };
       await this.registry.start(parts);
       return parts;
     } catch (err) {

@@ -24,7 +24,6 @@ import { applyStats, isPrunable, pruneAfterAdding } from '../rules.js';
 import {
   isDocument,
   isWork,
-  keyOf,
   recordOf,
   stubOf,
   workKey,
@@ -34,6 +33,8 @@ import {
   type Stored,
   type Work,
 } from './documents.js';
+import { SETTLE_BATCH } from './debt-queue.js';
+import type { JobDocuments } from './job-documents.js';
 import type { Parts } from './nats-store.js';
 
 /** Applies the debts of an execution its job's document has not applied; `kept`: the finished executions the job keeps. */
@@ -65,32 +66,38 @@ export function isUnsettled(value: Stored): value is Work {
 }
 
 /**
- * Executions settled by one write of their job's document: the debts it
- * names in `applied` keep it small (about 50 bytes each), whatever the size
- * of a batch of ends.
+ * Steps 2–4 for executions of one job whose step 1 is written, a batch at a
+ * time: a batch's debts are forgotten by the document once its keys are
+ * rewritten, so the document names at most a few batches' debts.
  */
-const SETTLE_BATCH = 32;
-
-/** Steps 2–4 for executions of one job whose step 1 is written, {@link SETTLE_BATCH} at a time. */
 export async function settle(parts: Parts, jobId: string, works: Work[]): Promise<void> {
   for (let i = 0; i < works.length; i += SETTLE_BATCH)
     await settleBatch(parts, jobId, works.slice(i, i + SETTLE_BATCH));
 }
 
 async function settleBatch(parts: Parts, jobId: string, works: Work[]): Promise<void> {
-  const { docs, history } = parts;
-  const debts = works.flatMap((w) => w.owed ?? []);
-  if (debts.length > 0)
-    await docs.changeDocument(jobId, (doc) => {
-      const kept = docs.work.kept(keyOf(jobId));
-      let wrote = false;
-      for (const w of works) wrote = applyOwed(doc, w, kept) || wrote;
-      if (wrote) forgetSettled(parts, doc);
-      return { answer: null, write: wrote };
-    });
+  const { debts, history } = parts;
   const finals = works.filter((w) => !w.dropped && isPrunable(w));
-  if (finals.length > 0) await history.put(finals.map(recordOf));
+  const owing = works.filter((w) => (w.owed?.length ?? 0) > 0);
+  // Step 2 and the history put of step 3 both come before the key is rewritten; not one before the other.
+  await Promise.all([
+    owing.length > 0 && debts.add(jobId, owing),
+    finals.length > 0 && history.put(finals.map(recordOf)),
+  ]);
   await Promise.all(works.map((w) => complete(parts, w)));
+}
+
+/** Step 2 on a copy of a document: applies what `works` owe; true when it changed it. */
+export function applyDebts(
+  docs: JobDocuments,
+  doc: JobDocument,
+  works: Work[],
+  kept: number,
+): boolean {
+  let wrote = false;
+  for (const w of works) wrote = applyOwed(doc, w, kept) || wrote;
+  if (wrote) forgetSettled(docs, doc);
+  return wrote;
 }
 
 /**
@@ -100,8 +107,8 @@ async function settleBatch(parts: Parts, jobId: string, works: Work[]): Promise<
  * batch of a job that is never written again, a dropped fire's key deleted —
  * is forgotten by {@link Settler.sweep}, or stays, a few bytes.
  */
-export function forgetSettled(parts: Parts, doc: JobDocument): void {
-  const settled = Object.entries(doc.applied).filter(([, id]) => isStubbed(parts, id));
+export function forgetSettled(docs: JobDocuments, doc: JobDocument): void {
+  const settled = Object.entries(doc.applied).filter(([, id]) => isStubbed(docs, id));
   if (settled.length > 0)
     doc.applied = without(
       doc.applied,
@@ -110,9 +117,9 @@ export function forgetSettled(parts: Parts, doc: JobDocument): void {
 }
 
 /** True when the mirror holds the stub of this execution. */
-function isStubbed(parts: Parts, id: string): boolean {
-  const key = parts.docs.work.keyOf(id);
-  const value = key === undefined ? undefined : parts.docs.mirror.get(key)?.value;
+function isStubbed(docs: JobDocuments, id: string): boolean {
+  const key = docs.work.keyOf(id);
+  const value = key === undefined ? undefined : docs.mirror.get(key)?.value;
   return value !== undefined && 'stub' in value && value.id === id;
 }
 

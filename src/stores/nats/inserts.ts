@@ -16,17 +16,9 @@
  */
 import { isPrunable } from '../rules.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord } from '../store.js';
-import {
-  isWork,
-  keyOf,
-  planTag,
-  recordOf,
-  workKey,
-  type JobDocument,
-  type Work,
-} from './documents.js';
+import { isWork, planTag, recordOf, workKey, type JobDocument, type Work } from './documents.js';
 import type { Parts } from './nats-store.js';
-import { addOwed, applyOwed, forgetSettled, settle } from './settle.js';
+import { addOwed, forgetSettled, settle } from './settle.js';
 
 /** Creates of one call in flight at once. */
 export const IN_FLIGHT = 128;
@@ -48,17 +40,53 @@ export async function advance(
   plan: JobPlan,
 ): Promise<{ jobId: string; claims: Claim[] } | null> {
   const { docs } = parts;
-  const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
   const holds = (doc: JobDocument) =>
     doc.job.version === plan.expectedVersion && doc.job.nextFireAt === plan.expectedNextFireAt;
   let known = docs.known(plan.jobId) ?? undefined;
   if (!known || !holds(known.value)) known = (await docs.read(plan.jobId)) ?? undefined;
   if (!known || !holds(known.value)) return null;
+  const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
+  const { created, ours } = await createFires(parts, plan, tag);
+  // The plan's own fields only: the debts of its finished fires are settled after, a batch at a time.
+  const changed = await docs.changeDocument(plan.jobId, (doc) => {
+    if (!holds(doc)) return { answer: false, write: false };
+    const { job } = doc;
+    job.nextFireAt = plan.nextFireAt;
+    if (plan.completedAt !== null) job.completedAt = plan.completedAt;
+    if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
+    job.fireCount += plan.fires ?? 0;
+    doc.plan = tag;
+    forgetSettled(docs, doc);
+    return { answer: true, write: true };
+  });
+  if (!changed?.answer) {
+    if (changed?.doc.plan !== tag)
+      await inFlight(created, ({ work, revision }) => docs.replace(workKey(work), null, revision));
+    return null;
+  }
+  const settling = ours.filter((w) => (w.owed?.length ?? 0) > 0 || isPrunable(w));
+  if (settling.length > 0) await settle(parts, plan.jobId, settling);
+  const claims = created
+    .filter(({ work }) => work.leaseOwner !== null && !isPrunable(work))
+    .map(({ work }) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));
+  return { jobId: plan.jobId, claims };
+}
+
+/**
+ * Creates a plan's fires, each tagged; returns those it created (with their
+ * revision) and all that are the plan's: created, or found with its tag.
+ */
+async function createFires(
+  parts: Parts,
+  plan: JobPlan,
+  tag: string,
+): Promise<{ created: { work: Work; revision: number }[]; ours: Work[] }> {
+  const { docs } = parts;
   const created: { work: Work; revision: number }[] = [];
   const ours: Work[] = [];
   await inFlight(plan.executions, async (e) => {
     const work: Work = { ...structuredClone(e), plan: tag };
-    if (e.status === 'missed' || e.status === 'skipped' || isPrunable(e)) owePlanned(work, plan);
+    if (isPrunable(e)) owePlanned(work, plan);
     const revision = await docs.create(workKey(e), work);
     if (revision !== null) {
       created.push({ work, revision });
@@ -68,32 +96,7 @@ export async function advance(
     const there = await docs.readKey(workKey(e));
     if (there && isWork(there.value) && there.value.plan === tag) ours.push(there.value);
   });
-  const changed = await docs.changeDocument(plan.jobId, (doc) => {
-    if (!holds(doc)) return { answer: false, write: false };
-    const { job } = doc;
-    job.nextFireAt = plan.nextFireAt;
-    if (plan.completedAt !== null) job.completedAt = plan.completedAt;
-    if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
-    job.fireCount += plan.fires ?? 0;
-    doc.plan = tag;
-    const kept = docs.work.kept(keyOf(plan.jobId));
-    for (const work of ours) applyOwed(doc, work, kept);
-    forgetSettled(docs, doc);
-    return { answer: true, write: true };
-  });
-  if (!changed?.answer) {
-    if (changed?.doc.plan !== tag)
-      await Promise.all(
-        created.map(({ work, revision }) => docs.replace(workKey(work), null, revision)),
-      );
-    return null;
-  }
-  const settling = ours.filter((w) => (w.owed?.length ?? 0) > 0 || isPrunable(w));
-  if (settling.length > 0) await settle(parts, plan.jobId, settling);
-  const claims = created
-    .filter(({ work }) => work.leaseOwner !== null && !isPrunable(work))
-    .map(({ work }) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));
-  return { jobId: plan.jobId, claims };
+  return { created, ours };
 }
 
 /** What a plan's finished fire owes its job: its missed or skipped count, the pruner's look. */

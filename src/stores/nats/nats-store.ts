@@ -1,10 +1,13 @@
 /**
  * The NATS store: many instances without a database, on JetStream KV (NATS
- * 2.9 or later). Each job is one KV document holding its record and its
- * executions that have work (`documents.ts`); a compare-and-set on its
- * revision makes every write of one job atomic — one execution per
- * `(jobId, fireAt)`, fenced leases and outcomes, the overlap check.
- * Finished executions move to a history bucket (`history.ts`). Every
+ * 2.9 or later). Each job is a small KV document and each of its executions
+ * with work a key of its own (`documents.ts`), every write a compare-and-set
+ * on a key's revision: one execution per `(jobId, fireAt)` is the create of
+ * a fire's key (`inserts.ts`), leases and outcomes are fenced by the
+ * execution's key (`executions.ts`), what an end owes its job reaches the
+ * job's document in an order a crash cannot break (`settle.ts`), the overlap
+ * check meets in the job's document (`overlap.ts`). Finished executions move
+ * to a history bucket (`history.ts`). Every
  * instance mirrors the jobs bucket from a KV watch (`mirror.ts`), so finding
  * due work reads no bucket, and the watch tells the engine at once about work
  * another instance made due (`capabilities.notify`). The registry:

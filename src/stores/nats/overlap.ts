@@ -22,7 +22,6 @@
 import { isStartable, isUnfinishedForOverlap } from '../rules.js';
 import type { StartRequest, StartResult } from '../store.js';
 import { hasWork, isWork, keyOf, without, type JobDocument, type Work } from './documents.js';
-import type { Entry } from './mirror.js';
 import type { Parts } from './nats-store.js';
 
 /** Looks at an unconfirmed start this many times, this far apart, before fencing it out. */
@@ -116,9 +115,9 @@ async function look(
 ): Promise<'unfinished' | 'finished'> {
   const { docs } = parts;
   for (let looks = 0; ; looks++) {
-    const entry: Entry<unknown> | null = await docs.readKey(key);
-    if (!entry || !isWork(entry.value as never)) return 'finished';
-    const e = entry.value as Work;
+    const entry = await docs.readKey(key);
+    if (!entry || !isWork(entry.value)) return 'finished';
+    const e = entry.value;
     if (isUnfinishedForOverlap(e, mine)) return 'unfinished';
     if (revision === null || entry.revision !== revision) return 'finished';
     if (looks < IN_FLIGHT_LOOKS) {

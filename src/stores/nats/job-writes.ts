@@ -1,6 +1,7 @@
 /**
  * The NATS store's batch of job writes (`Store.jobsWrite`): every write is
- * checked first, each seeing what the ones before it leave; then each job's
+ * checked first, each seeing what the ones before it leave (a job whose
+ * first write is an insert is taken as absent, unread); then each job's
  * document is written once, by create or compare-and-set, many in flight at
  * once. KV has no transaction across keys: when a job moved between the
  * check and its write, the writes done are put back (a job another write
@@ -24,12 +25,55 @@ import type { JobDocuments } from './job-documents.js';
 import type { Parts } from './nats-store.js';
 import { addOwed, settle } from './settle.js';
 
-/** Applies a batch of job writes; returns the indexes of those that could not be applied (then nothing was written). */
-export async function writeJobs(parts: Parts, writes: JobWrite[]): Promise<number[]> {
+/**
+ * Applies a batch of job writes; returns the indexes of those that could not
+ * be applied (then nothing was written). With `readAll`, jobs inserted are
+ * read too (the check again after an insert found its id taken, for the full answer).
+ */
+export async function writeJobs(
+  parts: Parts,
+  writes: JobWrite[],
+  readAll = false,
+): Promise<number[]> {
   const { docs } = parts;
-  // Check all first, each write seeing what the earlier ones leave …
-  const ids = [...new Set(writes.map((w) => w.job.id))];
-  const entries = await inFlight(ids, (id) => docs.read(id));
+  const { planned, failed } = await check(docs, writes, readAll);
+  // Nothing is written: the answer names every write that fails, inserts unread too.
+  if (failed.length > 0) return readAll ? failed : (await check(docs, writes, true)).failed;
+  // … then write each job once; a job moved meanwhile undoes the writes done.
+  const changing = [...planned.values()].filter((p) => p.doc !== null || p.before !== null);
+  const done = await inFlight(changing, async (p) => ((await writeOne(docs, p)) ? p : null));
+  const moved = changing.find((_, i) => done[i] === null);
+  if (moved) {
+    await undo(
+      docs,
+      done.filter((p) => p !== null),
+    );
+    if (!readAll && moved.revision === null) return writeJobs(parts, writes, true);
+    const id = (moved.doc ?? moved.before)?.job.id;
+    return [writes.findIndex((w) => w.job.id === id)];
+  }
+  for (const p of changing) {
+    if (p.doc === null && p.before) await removeExecutions(parts, p.before.job.id);
+    else if (p.drop && p.doc) await dropPlanned(parts, p.doc.job.id);
+  }
+  return [];
+}
+
+/**
+ * Checks every write, each seeing what the earlier ones leave. A job whose
+ * first write is an insert is not read (unless `readAll`): its create fails if it exists.
+ */
+async function check(
+  docs: JobDocuments,
+  writes: JobWrite[],
+  readAll: boolean,
+): Promise<{ planned: Map<string, Planned>; failed: number[] }> {
+  const firsts = new Map<string, JobWrite>();
+  for (const w of writes) if (!firsts.has(w.job.id)) firsts.set(w.job.id, w);
+  const ids = [...firsts.keys()];
+  const entries = await inFlight(ids, async (id) =>
+    !readAll && firsts.get(id)?.expectedVersion === null ? null : docs.read(id),
+  );
   const planned = new Map<string, Planned>();
   ids.forEach((id, i) => {
     const entry = entries[i] ?? null;
@@ -48,24 +92,7 @@ export async function writeJobs(parts: Parts, writes: JobWrite[]): Promise<numbe
     else current.doc = current.doc ? replaced(current.doc, write) : newDocument(write.job);
     if (ok && write.dropPlanned && !write.remove) current.drop = true;
   }
-  if (failed.length > 0) return failed;
-  // … then write each job once; a job moved meanwhile undoes the writes done.
-  const changing = [...planned.values()].filter((p) => p.doc !== null || p.before !== null);
-  const done = await inFlight(changing, async (p) => ((await writeOne(docs, p)) ? p : null));
-  const moved = changing.find((_, i) => done[i] === null);
-  if (moved) {
-    await undo(
-      docs,
-      done.filter((p) => p !== null),
-    );
-    const id = (moved.doc ?? moved.before)?.job.id;
-    return [writes.findIndex((w) => w.job.id === id)];
-  }
-  for (const p of changing) {
-    if (p.doc === null && p.before) await removeExecutions(parts, p.before.job.id);
-    else if (p.drop && p.doc) await dropPlanned(parts, p.doc.job.id);
-  }
-  return [];
+  return { planned, failed };
 }
 
 /** Deletes a removed job's executions, with work or finished, and their history. */

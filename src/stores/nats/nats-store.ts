@@ -192,12 +192,16 @@ export class NatsStore implements Store {
   }
 
   async nextDueAt(): Promise<number | null> {
-    const { mirror } = this.parts().docs;
+    const { docs } = this.parts();
+    const { mirror } = docs;
     if (this.nextDue?.generation === mirror.generation) return this.nextDue.at;
     let at: number | null = null;
     for (const [, value] of mirror.values()) {
-      const due = isDocument(value) ? dueOfDocument(value) : dueOfWork(value);
-      if (due !== null && (at === null || due < at)) at = due;
+      // Work of a job the mirror does not hold (removed mid-way by a crash) is not claimed: not due either.
+      const due = isDocument(value)
+        ? dueOfDocument(value)
+        : docs.known(value.jobId) && dueOfWork(value);
+      if (typeof due === 'number' && (at === null || due < at)) at = due;
     }
     this.nextDue = { generation: mirror.generation, at };
     return at;

@@ -260,6 +260,49 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     expect(await store.executionsStart({ starts: [start(first)] })).toEqual(['started']);
   });
 
+  test('checked starts of one job raced by two instances: a start is written only when no earlier execution had started before it', async () => {
+    const store = makeStore();
+    const other = makeStore({ prefix: store.prefix });
+    await Promise.all([store.open(), other.open()]);
+    const nc = await connect({ servers: NATS_URL });
+    connections.push(nc);
+    const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
+    const leased = { leaseOwner: 'a', leaseUntil: T0 + 600_000, leaseToken: 1 };
+    let started = 0;
+    for (let round = 0; round < 5; round++) {
+      const job = makeJobRecord();
+      await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+      const fires = Array.from({ length: 8 }, (_, i) =>
+        makeExecutionRecord({ jobId: job.id, fireAt: T0 + i * 60_000, ...leased }),
+      );
+      await store.executionsInsert({ executions: fires });
+      for (const e of fires) await other.executionGet({ id: e.id }); // both mirrors know them
+      const results = await Promise.all(
+        fires.map(async (e, i) => {
+          const [result] = await (i % 2 === 0 ? store : other).executionsStart({
+            starts: [
+              { id: e.id, leaseToken: 1, attempt: 1, startedAt: T0, unlessOverlapping: true },
+            ],
+          });
+          return result;
+        }),
+      );
+      const revisions = await Promise.all(
+        fires.map(async (e) => (await kv.get(workKey(e)))?.revision ?? 0),
+      );
+      // Of two started, the later fire's start was written first (it saw no earlier one running).
+      const ran = fires.map((_, i) => i).filter((i) => results[i] === 'started');
+      for (const a of ran)
+        for (const b of ran)
+          if (a < b)
+            expect(revisions[b], JSON.stringify({ results, revisions })).toBeLessThan(
+              revisions[a] ?? 0,
+            );
+      started += ran.length;
+    }
+    expect(started).toBeGreaterThanOrEqual(5);
+  });
+
   test('a store of schema version 1 (a job and its executions in one document) is refused with a clear error', async () => {
     const store = makeStore();
     await store.open();

@@ -29,8 +29,10 @@ import type {
 import {
   hasWork,
   isWork,
+  jobKeyOf,
   recordOf,
   type HistorySummary,
+  type JobDocument,
   type Stored,
   type Work,
 } from './documents.js';
@@ -38,11 +40,19 @@ import type { Parts } from './nats-store.js';
 import { checkedStart } from './overlap.js';
 import { addOwed, settle } from './settle.js';
 
+/** True for a finished execution whose debts its job's document (as the mirror knows it) has not applied. */
+function isUncounted(e: Work, doc: JobDocument | undefined): boolean {
+  return isPrunable(e) && (e.owed ?? []).some((owed) => doc?.applied[owed.id] === undefined);
+}
+
 /** Candidates of a claim or take-over, picked from the mirror. */
 type Pick = (e: Work) => boolean;
 
 /** The executions part of the NATS store. */
 export class Executions {
+  /** Per job key, the last of this process's start calls (they go one after the other). */
+  private readonly starting = new Map<string, Promise<unknown>>();
+
   constructor(private readonly parts: () => Parts) {}
 
   async claim(params: {
@@ -93,23 +103,49 @@ export class Executions {
     );
   }
 
+  /**
+   * Starts of one job one after the other, in the order they came (a checked
+   * start sees the ones before it, as the SQL stores' lock of the job's row
+   * orders them); jobs at once.
+   */
   async start({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
-    return Promise.all(
-      starts.map(async (start) => {
-        if (start.unlessOverlapping) return checkedStart(this.parts(), start);
-        const started = await this.fenced(start, (e) => {
-          if (!isStartable(e) || e.attempt !== start.attempt - 1) return false;
-          if (start.abandoned) e.attempts.push(structuredClone(start.abandoned));
-          Object.assign(e, {
-            status: 'running',
-            attempt: start.attempt,
-            startedAt: start.startedAt,
-          });
-          return true;
-        });
-        return started ? 'started' : 'rejected';
-      }),
+    const { docs } = this.parts();
+    const results: StartResult[] = starts.map(() => 'rejected');
+    const byJob = new Map<string, number[]>();
+    starts.forEach((start, i) => {
+      const job = jobKeyOf(docs.work.keyOf(start.id) ?? '');
+      byJob.set(job, [...(byJob.get(job) ?? []), i]);
+    });
+    await Promise.all(
+      [...byJob].map(([job, indexes]) =>
+        this.inOrder(job, async () => {
+          for (const i of indexes) results[i] = await this.startOne(starts[i] as StartRequest);
+        }),
+      ),
     );
+    return results;
+  }
+
+  /** Runs this process's starts of one job one call after the other, in the order they came. */
+  private inOrder(job: string, run: () => Promise<void>): Promise<void> {
+    const next = (this.starting.get(job) ?? Promise.resolve()).then(run);
+    const settled = next.catch(() => undefined);
+    this.starting.set(job, settled);
+    void settled.then(() => {
+      if (this.starting.get(job) === settled) this.starting.delete(job);
+    });
+    return next;
+  }
+
+  private async startOne(start: StartRequest): Promise<StartResult> {
+    if (start.unlessOverlapping) return checkedStart(this.parts(), start);
+    const started = await this.fenced(start, (e) => {
+      if (!isStartable(e) || e.attempt !== start.attempt - 1) return false;
+      if (start.abandoned) e.attempts.push(structuredClone(start.abandoned));
+      Object.assign(e, { status: 'running', attempt: start.attempt, startedAt: start.startedAt });
+      return true;
+    });
+    return started ? 'started' : 'rejected';
   }
 
   async markRunning({ marks }: { marks: RunningMark[] }): Promise<string[]> {
@@ -128,27 +164,31 @@ export class Executions {
   /** Each end is written to its execution's key with its debt to the job, then settled per job. */
   async finish({ finishes }: { finishes: FinishRequest[] }): Promise<boolean[]> {
     const ended = new Map<string, Work[]>();
-    const accepted = await Promise.all(
-      finishes.map(async (finish) => {
-        let written: Work | undefined;
-        const ok = await this.fenced(finish, (e) => {
-          if (!isFinishable(e, finish)) return false;
-          applyFinish(e, finish);
-          const prunable = isPrunable(e);
-          if (finish.lastOutcome || finish.stats || prunable)
-            addOwed(e, {
-              ...(finish.lastOutcome ? { lastOutcome: finish.lastOutcome } : {}),
-              ...(finish.stats ? { stats: finish.stats } : {}),
-              ...(prunable
-                ? { prune: { at: finish.finishedAt ?? e.fireAt, retention: finish.retention } }
-                : {}),
-            });
-          written = e;
-          return true;
-        });
-        if (ok && written) ended.set(written.jobId, [...(ended.get(written.jobId) ?? []), written]);
-        return ok;
-      }),
+    const { docs } = this.parts();
+    const accepted = await docs.together(() =>
+      Promise.all(
+        finishes.map(async (finish) => {
+          let written: Work | undefined;
+          const ok = await this.fenced(finish, (e) => {
+            if (!isFinishable(e, finish)) return false;
+            applyFinish(e, finish);
+            const prunable = isPrunable(e);
+            if (finish.lastOutcome || finish.stats || prunable)
+              addOwed(e, {
+                ...(finish.lastOutcome ? { lastOutcome: finish.lastOutcome } : {}),
+                ...(finish.stats ? { stats: finish.stats } : {}),
+                ...(prunable
+                  ? { prune: { at: finish.finishedAt ?? e.fireAt, retention: finish.retention } }
+                  : {}),
+              });
+            written = e;
+            return true;
+          });
+          if (ok && written)
+            ended.set(written.jobId, [...(ended.get(written.jobId) ?? []), written]);
+          return ok;
+        }),
+      ),
     );
     const parts = this.parts();
     await Promise.all([...ended].map(([jobId, works]) => settle(parts, jobId, works)));
@@ -207,9 +247,14 @@ export class Executions {
     const found = new Map<string, Work | HistorySummary>();
     for (const [, summary] of history.mirror.values())
       if (admits(summary)) found.set(summary.id, summary);
-    // An execution whose record is being moved to the history bucket is listed once, from its key.
-    for (const [, value] of docs.work.entries())
-      if (isWork(value) && !value.dropped && admits(value)) found.set(value.id, value);
+    // An execution whose record is being moved to the history bucket is listed once, from its
+    // key; a finished one whose job has not counted it yet is not listed (as in one transaction).
+    for (const [, value] of docs.work.entries()) {
+      if (!isWork(value) || !admits(value)) continue;
+      if (value.dropped || isUncounted(value, docs.known(value.jobId)?.value))
+        found.delete(value.id);
+      else found.set(value.id, value);
+    }
     const page = [...found.values()].sort(compareNewestFirst).slice(0, params.limit);
     const records = await Promise.all(
       page.map((e) => ('leaseToken' in e ? recordOf(e) : history.get(e.jobId, e.id))),
@@ -245,7 +290,10 @@ export class Executions {
     const found: Work[] = [];
     for (const [, value] of docs.work.entries())
       if (hasWork(value) && pick(value) && docs.known(value.jobId)) found.push(value);
-    return found.sort((a, b) => order(a) - order(b)).slice(0, limit);
+    // Ties in fire order, as the SQL stores' index order gives them (a backfill's fires, due at once, start in order).
+    const byOrder = (a: Work, b: Work) =>
+      order(a) - order(b) || a.fireAt - b.fireAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    return found.sort(byOrder).slice(0, limit);
   }
 
   /**

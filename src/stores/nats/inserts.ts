@@ -16,9 +16,18 @@
  */
 import { isPrunable } from '../rules.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord } from '../store.js';
-import { isWork, planTag, recordOf, workKey, type JobDocument, type Work } from './documents.js';
+import {
+  isWork,
+  keyOf,
+  planTag,
+  recordOf,
+  workKey,
+  type JobDocument,
+  type Work,
+} from './documents.js';
 import type { Parts } from './nats-store.js';
-import { addOwed, forgetSettled, settle } from './settle.js';
+import { SETTLE_BATCH } from './debt-queue.js';
+import { addOwed, applyDebts, forgetSettled, settle } from './settle.js';
 
 /** Creates of one call in flight at once. */
 export const IN_FLIGHT = 128;
@@ -47,7 +56,9 @@ export async function advance(
   if (!known || !holds(known.value)) return null;
   const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
   const { created, ours } = await createFires(parts, plan, tag);
-  // The plan's own fields only: the debts of its finished fires are settled after, a batch at a time.
+  // The plan with the debts of its first finished fires (listed once counted: with the plan,
+  // as one transaction would show them); the others are settled after, a batch at a time.
+  const first = ours.filter((w) => (w.owed?.length ?? 0) > 0).slice(0, SETTLE_BATCH);
   const changed = await docs.changeDocument(plan.jobId, (doc) => {
     if (!holds(doc)) return { answer: false, write: false };
     const { job } = doc;
@@ -56,6 +67,7 @@ export async function advance(
     if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
     job.fireCount += plan.fires ?? 0;
     doc.plan = tag;
+    applyDebts(docs, doc, first, docs.work.kept(keyOf(plan.jobId)));
     forgetSettled(docs, doc);
     return { answer: true, write: true };
   });

@@ -57,6 +57,9 @@ export class JobDocuments {
   /** Per key, the last of this process's writes to it (they go one after the other). */
   private readonly writing = new Map<string, Promise<unknown>>();
   private readonly markers: Markers;
+  /** Batches of writes in progress ({@link together}), and the earliest due instant they hold back. */
+  private holding = 0;
+  private held: number | null = null;
 
   constructor(
     private readonly kv: KV,
@@ -72,9 +75,33 @@ export class JobDocuments {
         const due = after && (isDocument(after) ? dueOfDocument(after) : dueOfWork(after));
         if (due === null || due === undefined) return;
         const was = before && (isDocument(before) ? dueOfDocument(before) : dueOfWork(before));
-        if (was === null || was === undefined || due < was) for (const f of this.sooner) f(due);
+        if (was === null || was === undefined || due < was) this.announce(due);
       },
     );
+  }
+
+  /**
+   * Runs `writes` with the announcements of work made due held back until
+   * they are all done: a batch of writes to many keys is then seen by the
+   * engine at once, as one transaction's would be, not key by key.
+   */
+  async together<T>(writes: () => Promise<T>): Promise<T> {
+    this.holding += 1;
+    try {
+      return await writes();
+    } finally {
+      this.holding -= 1;
+      const held = this.held;
+      if (this.holding === 0 && held !== null) {
+        this.held = null;
+        for (const f of this.sooner) f(held);
+      }
+    }
+  }
+
+  private announce(due: number): void {
+    if (this.holding > 0) this.held = this.held === null ? due : Math.min(this.held, due);
+    else for (const f of this.sooner) f(due);
   }
 
   /** Subscribes to work made due sooner (by any instance's write). */

@@ -228,7 +228,9 @@ export class NatsStore implements Store {
     plans: JobPlan[];
   }): Promise<{ claims: Claim[]; applied: string[] }> {
     const parts = this.parts();
-    const results = await Promise.all(plans.map((plan) => advance(parts, plan)));
+    const results = await parts.docs.together(() =>
+      Promise.all(plans.map((plan) => advance(parts, plan))),
+    );
     return {
       claims: results.flatMap((r) => r?.claims ?? []),
       applied: results.filter((r) => r !== null).map((r) => r.jobId),
@@ -236,11 +238,13 @@ export class NatsStore implements Store {
   }
 
   async executionInsert({ execution }: { execution: ExecutionRecord }): Promise<void> {
-    await insertExecutions(this.parts(), [execution]);
+    const parts = this.parts();
+    await parts.docs.together(() => insertExecutions(parts, [execution]));
   }
 
   async executionsInsert({ executions }: { executions: ExecutionRecord[] }): Promise<string[]> {
-    return insertExecutions(this.parts(), executions);
+    const parts = this.parts();
+    return parts.docs.together(() => insertExecutions(parts, executions));
   }
 
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {

@@ -111,12 +111,14 @@ export class NatsRegistry implements StoreRegistry {
     const held = [...docs.work.entries()].filter(
       ([, value]) => hasWork(value) && value.leaseOwner === instance.id,
     );
-    await inFlight(held, ([key]) =>
-      docs.change<Stored, null>(key, (value) => {
-        if (!hasWork(value) || value.leaseOwner !== instance.id) return { answer: null };
-        voidLease(value, now, ranBefore);
-        return { answer: null, write: value };
-      }),
+    await docs.together(() =>
+      inFlight(held, ([key]) =>
+        docs.change<Stored, null>(key, (value) => {
+          if (!hasWork(value) || value.leaseOwner !== instance.id) return { answer: null };
+          voidLease(value, now, ranBefore);
+          return { answer: null, write: value };
+        }),
+      ),
     );
     return true;
   }

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { createScheduler, once, type Scheduler } from '../../src/index.js';
+import { createScheduler, cron, once, type Scheduler } from '../../src/index.js';
 import { newJobRecord } from '../../src/scheduler/job-records.js';
 import {
   encode,
@@ -21,6 +21,7 @@ import {
 } from '../../src/stores/nats/documents.js';
 import type { NatsStore } from '../../src/stores/nats/index.js';
 import type { ExecutionRecord, StatsDelta } from '../../src/stores/store.js';
+import { until } from '../helpers/events.js';
 import { silent } from '../helpers/scheduler.js';
 import { serviceAvailable } from '../helpers/services.js';
 import { NATS_URL, natsStores } from './nats-fixture.js';
@@ -301,6 +302,33 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
       started += ran.length;
     }
     expect(started).toBeGreaterThanOrEqual(5);
+  });
+
+  test('a backfill of a forbid job runs its fires one after another: a batch of ends is seen at once, starts go in the order they came', async () => {
+    const store = makeStore();
+    const s = createScheduler({ store, logger: silent });
+    schedulers.push(s);
+    let running = 0;
+    let most = 0;
+    s.setHandler(async () => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      running -= 1;
+    });
+    await s.start();
+    await s.ensureJob({ id: 'serial', schedule: cron('30 2 * * *'), overlap: 'forbid' });
+    const { fires } = await s.backfillJob('serial', {
+      from: '2026-03-27T00:00:00Z',
+      to: '2026-03-31T00:00:00Z',
+    });
+    expect(fires).toHaveLength(4);
+    await until(
+      async () =>
+        (await s.listExecutions({ jobId: 'serial', status: 'succeeded' })).items.length === 4,
+      20_000,
+      'four run',
+    );
+    expect(most).toBe(1);
   });
 
   test('a store of schema version 1 (a job and its executions in one document) is refused with a clear error', async () => {

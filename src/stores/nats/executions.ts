@@ -30,6 +30,7 @@ import {
   hasWork,
   isWork,
   jobKeyOf,
+  planTag,
   recordOf,
   type HistorySummary,
   type JobDocument,
@@ -40,9 +41,18 @@ import type { Parts } from './nats-store.js';
 import { checkedStart } from './overlap.js';
 import { addOwed, settle } from './settle.js';
 
-/** True for a finished execution whose debts its job's document (as the mirror knows it) has not applied. */
-function isUncounted(e: Work, doc: JobDocument | undefined): boolean {
-  return isPrunable(e) && (e.owed ?? []).some((owed) => doc?.applied[owed.id] === undefined);
+/**
+ * True for an execution not yet listed, as the mirror knows its job's
+ * document: one its plan created whose document write has not applied yet
+ * (the job is still at the version and next fire the plan was made on, and
+ * names another plan as its last), or
+ * a finished one whose debts the document has not applied.
+ */
+function isPending(e: Work, doc: JobDocument | undefined): boolean {
+  if (!doc) return false;
+  const tag = planTag(doc.job.version, doc.job.nextFireAt ?? NaN);
+  if (e.plan !== undefined && e.plan === tag && doc.plan !== tag) return true;
+  return isPrunable(e) && (e.owed ?? []).some((owed) => doc.applied[owed.id] === undefined);
 }
 
 /** Candidates of a claim or take-over, picked from the mirror. */
@@ -248,11 +258,10 @@ export class Executions {
     for (const [, summary] of history.mirror.values())
       if (admits(summary)) found.set(summary.id, summary);
     // An execution whose record is being moved to the history bucket is listed once, from its
-    // key; a finished one whose job has not counted it yet is not listed (as in one transaction).
+    // key; one whose plan or end its job has not applied yet is not listed (as in one transaction).
     for (const [, value] of docs.work.entries()) {
       if (!isWork(value) || !admits(value)) continue;
-      if (value.dropped || isUncounted(value, docs.known(value.jobId)?.value))
-        found.delete(value.id);
+      if (value.dropped || isPending(value, docs.known(value.jobId)?.value)) found.delete(value.id);
       else found.set(value.id, value);
     }
     const page = [...found.values()].sort(compareNewestFirst).slice(0, params.limit);

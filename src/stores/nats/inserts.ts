@@ -72,8 +72,9 @@ export async function advance(
     return { answer: true, write: true };
   });
   if (!changed?.answer) {
-    if (changed?.doc.plan !== tag)
-      await inFlight(created, ({ work, revision }) => docs.replace(workKey(work), null, revision));
+    const covered = coveredBy(changed?.doc ?? null, plan, tag);
+    const orphans = created.filter(({ work }) => !covered(work.fireAt));
+    await inFlight(orphans, ({ work, revision }) => docs.replace(workKey(work), null, revision));
     return null;
   }
   const settling = ours.filter((w) => (w.owed?.length ?? 0) > 0 || isPrunable(w));
@@ -82,6 +83,22 @@ export async function advance(
     .filter(({ work }) => work.leaseOwner !== null && !isPrunable(work))
     .map(({ work }) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));
   return { jobId: plan.jobId, claims };
+}
+
+/**
+ * Which fires of a plan that did not apply stay: those another plan from the
+ * same version and next fire (another planner of the job) applied over — it
+ * planned the same window, from the next fire to its new one, and counted
+ * them (its create of one of ours found it there). Any other fire is deleted.
+ */
+function coveredBy(
+  doc: JobDocument | null,
+  plan: JobPlan,
+  tag: string,
+): (fireAt: number) => boolean {
+  if (!doc || doc.plan !== tag || doc.job.version !== plan.expectedVersion) return () => false;
+  const end = doc.job.nextFireAt ?? Number.POSITIVE_INFINITY;
+  return (fireAt) => fireAt >= plan.expectedNextFireAt && fireAt < end;
 }
 
 /**

@@ -11,8 +11,8 @@
  * Each fire carries the plan's tag (`planTag`): a planner that finds a fire
  * of its own tag already there (another planner of the same job, or one that
  * crashed before its document write) takes it as part of its plan. A plan
- * whose document write fails for good deletes the fires it created — unless
- * the document shows a plan of the same tag applied, which counted them.
+ * whose document write fails for good deletes the fires it created, but
+ * those another plan of the same tag applied over ({@link coveredBy}).
  */
 import { isPrunable } from '../rules.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord } from '../store.js';
@@ -23,6 +23,7 @@ import {
   recordOf,
   workKey,
   type JobDocument,
+  type Stored,
   type Work,
 } from './documents.js';
 import type { Parts } from './nats-store.js';
@@ -79,10 +80,45 @@ export async function advance(
   }
   const settling = ours.filter((w) => (w.owed?.length ?? 0) > 0 || isPrunable(w));
   if (settling.length > 0) await settle(parts, plan.jobId, settling);
-  const claims = created
-    .filter(({ work }) => work.leaseOwner !== null && !isPrunable(work))
-    .map(({ work }) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));
+  const mine = new Set(created.map(({ work }) => work.id));
+  const taken = await takeOver(
+    parts,
+    plan,
+    tag,
+    ours.filter((w) => !mine.has(w.id)),
+  );
+  const claims = [...created.map(({ work }) => work), ...taken]
+    .filter((work) => work.leaseOwner !== null && !isPrunable(work))
+    .map((work) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));
   return { jobId: plan.jobId, claims };
+}
+
+/**
+ * The planned fires of this plan's tag that another planner created and
+ * leased, whose plan did not apply (this one did: they had the same version
+ * and next fire) — so that planner will not run them. Each is leased as this
+ * plan leases its fire of that instant (or released, when this plan leaves it
+ * unleased), with a new token, so it runs now rather than after a take-over.
+ */
+async function takeOver(parts: Parts, plan: JobPlan, tag: string, found: Work[]): Promise<Work[]> {
+  const wanted = new Map(plan.executions.map((e) => [e.fireAt, e]));
+  const taken = await inFlight(found, async (w) => {
+    const own = wanted.get(w.fireAt);
+    if (!own || w.status !== 'scheduled' || w.attempt !== 0 || w.leaseOwner === own.leaseOwner)
+      return null;
+    const changed = await parts.docs.change<Stored, Work | null>(workKey(w), (value) => {
+      if (!isWork(value) || value.id !== w.id || value.plan !== tag) return { answer: null };
+      if (value.status !== 'scheduled' || value.attempt !== 0) return { answer: null };
+      Object.assign(value, {
+        leaseOwner: own.leaseOwner,
+        leaseUntil: own.leaseOwner === null ? null : own.leaseUntil,
+        leaseToken: value.leaseToken + 1,
+      });
+      return { answer: value, write: value };
+    });
+    return changed?.answer ?? null;
+  });
+  return taken.filter((w) => w !== null);
 }
 
 /**

@@ -316,7 +316,6 @@ export class Executions {
     limit: number,
     take: (e: Work) => { takenFrom?: string },
   ): Promise<Claim[]> {
-    const { docs } = this.parts();
     const claims: Claim[] = [];
     const tried = new Set<string>();
     while (claims.length < limit) {
@@ -327,28 +326,33 @@ export class Executions {
       );
       if (found.length === 0) break;
       for (const e of found) tried.add(e.id);
-      const taken = await Promise.all(
-        found.map(async (candidate): Promise<Claim | null> => {
-          const key = docs.work.keyOf(candidate.id);
-          if (key === undefined) return null;
-          const changed = await docs.change<Stored, { takenFrom?: string } | null>(key, (value) => {
-            if (!hasWork(value) || value.id !== candidate.id || !pick(value))
-              return { answer: null };
-            return { answer: take(value), write: value };
-          });
-          const taken = changed?.answer;
-          const work = changed?.value;
-          if (!taken || !work || !isWork(work)) return null;
-          const job = (docs.known(work.jobId) ?? (await docs.read(work.jobId)))?.value.job;
-          if (!job) return null;
-          const claim: Claim = { execution: recordOf(work), job: structuredClone(job) };
-          return taken.takenFrom === undefined
-            ? claim
-            : Object.assign(claim, { takenFrom: taken.takenFrom });
-        }),
-      );
+      const taken = await Promise.all(found.map((e) => this.leaseOne(e, pick, take)));
       claims.push(...taken.filter((c) => c !== null));
     }
     return claims;
+  }
+
+  /** One lease by compare-and-set of the candidate's key, if `pick` still accepts it: its claim, or null. */
+  private async leaseOne(
+    candidate: Work,
+    pick: Pick,
+    take: (e: Work) => { takenFrom?: string },
+  ): Promise<Claim | null> {
+    const { docs } = this.parts();
+    const key = docs.work.keyOf(candidate.id);
+    if (key === undefined) return null;
+    const changed = await docs.change<Stored, { takenFrom?: string } | null>(key, (value) => {
+      if (!hasWork(value) || value.id !== candidate.id || !pick(value)) return { answer: null };
+      return { answer: take(value), write: value };
+    });
+    const taken = changed?.answer;
+    const work = changed?.value;
+    if (!taken || !work || !isWork(work)) return null;
+    const job = (docs.known(work.jobId) ?? (await docs.read(work.jobId)))?.value.job;
+    if (!job) return null;
+    const claim: Claim = { execution: recordOf(work), job: structuredClone(job) };
+    return taken.takenFrom === undefined
+      ? claim
+      : Object.assign(claim, { takenFrom: taken.takenFrom });
   }
 }

@@ -57,21 +57,7 @@ export async function advance(
   if (!known || !holds(known.value)) return null;
   const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
   const { created, ours } = await createFires(parts, plan, tag);
-  // The plan with the debts of its first finished fires (listed once counted: with the plan,
-  // as one transaction would show them); the others are settled after, a batch at a time.
-  const first = ours.filter((w) => (w.owed?.length ?? 0) > 0).slice(0, SETTLE_BATCH);
-  const changed = await docs.changeDocument(plan.jobId, (doc) => {
-    if (!holds(doc)) return { answer: false, write: false };
-    const { job } = doc;
-    job.nextFireAt = plan.nextFireAt;
-    if (plan.completedAt !== null) job.completedAt = plan.completedAt;
-    if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
-    job.fireCount += plan.fires ?? 0;
-    doc.plan = tag;
-    applyDebts(docs, doc, first, docs.work.kept(keyOf(plan.jobId)));
-    forgetSettled(docs, doc);
-    return { answer: true, write: true };
-  });
+  const changed = await writePlan(parts, plan, tag, ours);
   if (!changed?.answer) {
     const covered = coveredBy(changed?.doc ?? null, plan, tag);
     const orphans = created.filter(({ work }) => !covered(work.fireAt));
@@ -119,6 +105,30 @@ async function takeOver(parts: Parts, plan: JobPlan, tag: string, found: Work[])
     return changed?.answer ?? null;
   });
   return taken.filter((w) => w !== null);
+}
+
+/**
+ * The plan's document write (compare-and-set on the version and next fire it
+ * was made on), with the debts of its first finished fires — listed once
+ * counted, with the plan, as one transaction would show them; the others are
+ * settled after, a batch at a time. Its answer: whether the plan applied.
+ */
+function writePlan(parts: Parts, plan: JobPlan, tag: string, ours: Work[]) {
+  const { docs } = parts;
+  const first = ours.filter((w) => (w.owed?.length ?? 0) > 0).slice(0, SETTLE_BATCH);
+  return docs.changeDocument(plan.jobId, (doc) => {
+    const { job } = doc;
+    if (job.version !== plan.expectedVersion || job.nextFireAt !== plan.expectedNextFireAt)
+      return { answer: false, write: false };
+    job.nextFireAt = plan.nextFireAt;
+    if (plan.completedAt !== null) job.completedAt = plan.completedAt;
+    if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
+    job.fireCount += plan.fires ?? 0;
+    doc.plan = tag;
+    applyDebts(docs, doc, first, docs.work.kept(keyOf(plan.jobId)));
+    forgetSettled(docs, doc);
+    return { answer: true, write: true };
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A three-node NATS cluster for tests: `nats-server` processes on loopback,
- * each with its own client and cluster port and its own `-sd` store
+ * each with its own client, cluster and monitoring port and its own `-sd` store
  * directory in a temp dir, JetStream on, routed to each other. Nodes can be
  * SIGKILLed and started again one by one (same ports, same store); `stop()`
  * kills them all and removes the directories.
@@ -19,6 +19,7 @@ interface Node {
   name: string;
   port: number;
   clusterPort: number;
+  monitorPort: number;
   dir: string;
   process: ChildProcess | undefined;
 }
@@ -35,6 +36,10 @@ export interface NatsCluster {
   restart(name: string): Promise<void>;
   /** The name of the node leading a stream. */
   leaderOf(stream: string): Promise<string>;
+  /** The name of the node leading the cluster's JetStream meta group (it creates consumers), as a live node reports it. */
+  metaLeader(): Promise<string>;
+  /** The names of the nodes serving a stream's consumers (a KV watch is one), one per consumer. */
+  consumerNodesOf(stream: string): Promise<string[]>;
   /** Kills every node and removes the store directories. */
   stop(): Promise<void>;
 }
@@ -50,6 +55,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       name: `n${i}`,
       port: await freePort(),
       clusterPort: await freePort(),
+      monitorPort: await freePort(),
       dir: nodeDir,
       process: undefined,
     });
@@ -64,6 +70,8 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         '127.0.0.1',
         '-p',
         String(node.port),
+        '-m',
+        String(node.monitorPort),
         '-n',
         node.name,
         '-js',
@@ -104,6 +112,25 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       try {
         const info = await (await jetstreamManager(nc)).streams.info(stream);
         return info.cluster?.leader ?? '';
+      } finally {
+        await nc.close();
+      }
+    },
+    async metaLeader() {
+      const live = nodes.find((n) => n.process !== undefined);
+      if (!live) return '';
+      const jsz = (await (await fetch(`http://127.0.0.1:${live.monitorPort}/jsz`)).json()) as {
+        meta_cluster?: { leader?: string };
+      };
+      return jsz.meta_cluster?.leader ?? '';
+    },
+    async consumerNodesOf(stream) {
+      const nc = await connect({ servers });
+      try {
+        const nodes: string[] = [];
+        for await (const info of (await jetstreamManager(nc)).consumers.list(stream))
+          nodes.push(info.cluster?.leader ?? '');
+        return nodes;
       } finally {
         await nc.close();
       }

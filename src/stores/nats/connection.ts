@@ -29,7 +29,11 @@ export interface NatsStoreOptions {
   replicas?: number;
   /** Create the buckets at open(); when false, open() only checks they exist. @defaultValue true */
   migrate?: boolean;
-  /** Longest time connecting and each request to the server may take, ms. @defaultValue 10000 */
+  /**
+   * Longest time connecting and each request to the server may take, ms (each
+   * send of a job's write waits at most 2 s, and is sent again for up to 20 s).
+   * @defaultValue 10000
+   */
   timeoutMs?: number;
   /** A user name (with `pass`), when the URL carries none. */
   user?: string;
@@ -178,6 +182,29 @@ async function checkServer(nc: NatsConnection, settings: Settings): Promise<void
   } catch (err) {
     throw jetstreamUnavailable(`does not answer JetStream requests (${String(err)})`);
   }
+}
+
+/**
+ * Calls `listener` when a server the store's watches may have used was lost:
+ * the connection came back (on another server), the cluster's servers changed
+ * (the client's `update` status, at once when one is killed), or one of the
+ * prefix's streams elected a new leader (JetStream's `LEADER_ELECTED`
+ * advisory, which every client of the account receives). Ends with the connection.
+ */
+export function onServerLost(nc: NatsConnection, prefix: string, listener: () => void): void {
+  const streams = new Set(BUCKETS.map((part) => `KV_${prefix}_${part}`));
+  // A wildcard is a whole token: every stream's election comes, the prefix's own count.
+  nc.subscribe('$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.*', {
+    callback: (err, msg) => {
+      // A subscription refused (an account without the permission) ends with an error.
+      if (err === null && streams.has(msg.subject.slice(msg.subject.lastIndexOf('.') + 1)))
+        listener();
+    },
+  });
+  void (async () => {
+    for await (const { type } of nc.status())
+      if (type === 'reconnect' || type === 'update') listener();
+  })();
 }
 
 /** A client error as `CHIME_ERR_STORE_UNAVAILABLE` (a ChimeError passes unchanged). */

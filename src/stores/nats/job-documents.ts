@@ -24,8 +24,22 @@ import { Markers } from './markers.js';
 import { Mirror, type Entry } from './mirror.js';
 import { WorkIndex } from './work-index.js';
 
-/** Sends of one write whose outcome was unknown (a lost server, a timeout) before it fails. */
-const UNKNOWN_OUTCOME_RETRIES = 8;
+/**
+ * How long a write whose outcome is unknown (a lost server, a stream without
+ * a leader, a timeout) is sent again before it fails: longer than a JetStream
+ * stream's leader election (4–7 s measured on nats-server 2.9.10, 13 s once
+ * under load). A write given up on may still be applied: its fires would wait
+ * for their lease.
+ */
+const UNKNOWN_OUTCOME_MS = 20_000;
+/**
+ * Longest wait for the acknowledgement of one send of a write (the store's
+ * `timeoutMs` when shorter): a send to a server lost meanwhile is answered by
+ * none, and is sent again after this rather than after `timeoutMs`.
+ */
+export const ACK_TIMEOUT_MS = 2_000;
+/** Pause before a write of unknown outcome is sent again. */
+const RESEND_AFTER_MS = 250;
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
 const CAS_ATTEMPTS = 50;
 /**
@@ -168,7 +182,8 @@ export class JobDocuments {
       ...(value === null ? { headers: deleteHeaders() } : {}),
     };
     const publish = () => this.js.publish(`$KV.${this.bucket}.${key}`, bytes, options);
-    for (let attempt = 0; ; attempt++) {
+    const giveUpAt = Date.now() + UNKNOWN_OUTCOME_MS;
+    for (;;) {
       try {
         const ack = await this.inTurn(key, publish);
         const ours = !ack.duplicate || (await this.holds(ack.seq, bytes));
@@ -182,8 +197,8 @@ export class JobDocuments {
         if (isConflict(err)) return null;
         // The outcome is unknown (a server lost mid-write, a timeout): the same message
         // again is written now, or answered as the duplicate of the one that was.
-        if (attempt >= UNKNOWN_OUTCOME_RETRIES) throw unavailable(err, 'writing a job');
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        if (Date.now() >= giveUpAt) throw unavailable(err, 'writing a job');
+        await new Promise((resolve) => setTimeout(resolve, RESEND_AFTER_MS));
       }
     }
   }

@@ -21,11 +21,27 @@ export interface Entry<T> {
 
 /** Revision of a tombstone whose delete the watch has not brought yet. */
 const PENDING = Number.MAX_SAFE_INTEGER;
+/**
+ * Longest wait for a restarted watch to start before another start is tried:
+ * no consumer is created until the cluster and the stream have leaders, and a
+ * start meanwhile waits for the store's `timeoutMs` (it may still start later).
+ */
+const RESTART_WAIT_MS = 1_000;
+/** Pause before a watch that failed to restart is tried again. */
+const RESTART_RETRY_MS = 250;
 
 /** A watched mirror of one bucket; `project` turns a stored value into what is kept. */
 export class Mirror<S, T = S> {
   private readonly entries = new Map<string, Entry<T> | { value: null; revision: number }>();
+  private kv: KV | undefined;
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
+  /** The last revision the watch brought: a restarted watch resumes after it. */
+  private cursor = 0;
+  /** Called with each revision the watch brings until the mirror has caught up at start. */
+  private onRevision: (revision: number) => void = () => undefined;
+  private restarting: Promise<void> | undefined;
+  private restartAgain = false;
+  private stopped = false;
   /** Bumped by every change, so derived answers can be cached until the next one. */
   generation = 0;
 
@@ -37,25 +53,92 @@ export class Mirror<S, T = S> {
 
   /** Starts the watch and resolves once the mirror holds what the bucket held at the call. */
   async start(kv: KV): Promise<void> {
+    this.kv = kv;
+    this.stopped = false;
     const last = (await kv.status()).streamInfo.state.last_seq;
-    const watcher = await kv.watch();
-    this.watcher = watcher;
-    let caughtUp!: () => void;
-    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (last === 0) caughtUp();
-    void (async () => {
-      for await (const entry of watcher) {
-        this.fromWatch(entry);
-        if (entry.revision >= last) caughtUp();
-      }
-    })();
+    const ready = new Promise<void>((resolve) => {
+      this.onRevision = (revision) => {
+        if (revision < last) return;
+        this.onRevision = () => undefined;
+        resolve();
+      };
+    });
+    if (last === 0) this.onRevision(0);
+    await this.watch(kv);
     await ready;
+  }
+
+  /**
+   * Starts the watch again after the last revision it brought: when its
+   * server may be lost (a reconnect, a stream's new leader), a watch is silent
+   * until its consumer's heartbeats are missed (10 s and more). The old watch
+   * runs until a new one has started; starts are tried until one does, and
+   * restarts asked for meanwhile make one more.
+   */
+  restart(): void {
+    if (!this.kv || this.stopped) return;
+    if (this.restarting) {
+      // What asks again may tell that a start can succeed now (a leader elected): one at once.
+      this.restartAgain = true;
+      void this.watch(this.kv).catch(() => undefined);
+      return;
+    }
+    const kv = this.kv;
+    this.restarting = (async () => {
+      do {
+        this.restartAgain = false;
+        while (!this.stopped && !(await this.tryWatch(kv)))
+          await new Promise((resolve) => setTimeout(resolve, RESTART_RETRY_MS));
+      } while (this.restartAgain && !this.stopped);
+    })().finally(() => (this.restarting = undefined));
   }
 
   /** Stops the watch. */
   stop(): void {
+    this.stopped = true;
     this.watcher?.stop();
     this.watcher = undefined;
+  }
+
+  /** True once a watch started within {@link RESTART_WAIT_MS}. */
+  private async tryWatch(kv: KV): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), RESTART_WAIT_MS);
+    });
+    const started = this.watch(kv).then(
+      () => true,
+      () => false,
+    );
+    const result = await Promise.race([started, waited]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /**
+   * Starts a watch from the revision after {@link cursor} (all last values at
+   * first) in place of the one running. What the replaced one had not brought
+   * comes from the new one, and twice is harmless: a bucket keeps one revision
+   * per key, and one older than the mirror's is ignored.
+   */
+  private async watch(kv: KV): Promise<void> {
+    const from = this.cursor + 1;
+    const watcher = await kv.watch(from > 1 ? { resumeFromRevision: from } : {});
+    if (this.stopped) {
+      watcher.stop();
+      return;
+    }
+    this.watcher?.stop();
+    this.watcher = watcher;
+    void (async () => {
+      for await (const entry of watcher) {
+        // Replaced by a restart: the new watch brings what this one held back.
+        if (this.watcher !== watcher) break;
+        this.cursor = Math.max(this.cursor, entry.revision);
+        this.fromWatch(entry);
+        this.onRevision(entry.revision);
+      }
+    })();
   }
 
   /** The key's value and revision, or undefined when absent. */

@@ -34,6 +34,7 @@ import type {
 } from '../store.js';
 import { checkSchema, writeSchema } from './schema.js';
 import {
+  onServerLost,
   openBuckets,
   purgeOf,
   resolveOptions,
@@ -46,7 +47,7 @@ import { dueOfDocument, dueOfWork, isDocument, keyOf } from './documents.js';
 import { Executions } from './executions.js';
 import { advance, inFlight, insertExecutions } from './inserts.js';
 import { History } from './history.js';
-import { JobDocuments } from './job-documents.js';
+import { ACK_TIMEOUT_MS, JobDocuments } from './job-documents.js';
 import { removeExecutions, writeJobs } from './job-writes.js';
 import { NatsMaintenance } from './maintenance.js';
 import { NatsRegistry } from './registry.js';
@@ -262,7 +263,7 @@ export class NatsStore implements Store {
       else await checkSchema(buckets, this.settings.prefix);
       const docs = new JobDocuments(
         buckets.jobs,
-        jetstream(nc, { timeout: this.settings.timeoutMs }),
+        jetstream(nc, { timeout: Math.min(this.settings.timeoutMs, ACK_TIMEOUT_MS) }),
         `${this.prefix}_jobs`,
         purgeOf(nc, `${this.prefix}_jobs`),
       );
@@ -274,6 +275,11 @@ export class NatsStore implements Store {
       const debts = new DebtQueue(docs, (doc, works, kept) => applyDebts(docs, doc, works, kept));
       const parts = { nc, buckets, docs, history, debts };
       await this.registry.start(parts);
+      onServerLost(nc, this.prefix, () => {
+        docs.mirror.restart();
+        history.mirror.restart();
+        this.registry.restart();
+      });
       return parts;
     } catch (err) {
       await nc.close().catch(() => undefined);

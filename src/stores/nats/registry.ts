@@ -36,6 +36,11 @@ export class NatsRegistry implements StoreRegistry {
     await this.mirror.start(parts.buckets.instances);
   }
 
+  /** Restarts the mirror's watch (see `Mirror.restart`). */
+  restart(): void {
+    this.mirror.restart();
+  }
+
   /** Stops the mirror. */
   stop(): void {
     this.mirror.stop();

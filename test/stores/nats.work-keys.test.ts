@@ -231,42 +231,6 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     expect(list.map((x) => x.id)).toEqual([missed.id]);
   });
 
-  test('a planned fire another planner of the same plan created and leased, whose plan did not apply, is leased by the plan that did', async () => {
-    const store = makeStore();
-    await store.open();
-    const job = makeJobRecord({ nextFireAt: T0 });
-    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
-    const theirs = makeExecutionRecord({
-      jobId: job.id,
-      fireAt: T0,
-      leaseOwner: 'crashed',
-      leaseUntil: T0 + 30_000,
-      leaseToken: 1,
-    });
-    await putRaw(store, workKey(theirs), { ...theirs, plan: planTag(job.version, T0) });
-    const mine = { ...theirs, id: 'mine', leaseOwner: 'planner', leaseUntil: T0 + 20_000 };
-    const { claims, applied } = await store.jobsAdvance({
-      plans: [
-        {
-          jobId: job.id,
-          expectedVersion: job.version,
-          expectedNextFireAt: T0,
-          nextFireAt: T0 + 60_000,
-          completedAt: null,
-          lastOutcome: null,
-          fires: 1,
-          executions: [mine],
-          retention: makeRetention(),
-        },
-      ],
-    });
-    expect(applied).toEqual([job.id]);
-    expect(claims.map((c) => c.execution)).toEqual([
-      expect.objectContaining({ id: theirs.id, leaseOwner: 'planner', leaseToken: 2 }),
-    ]);
-    expect((await store.jobGet({ id: job.id }))?.fireCount).toBe(1);
-  });
-
   test('a checked start written to its job but not to its execution (a crash) is fenced out, and the next checked start runs', async () => {
     const store = makeStore();
     await store.open();

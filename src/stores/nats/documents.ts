@@ -59,6 +59,11 @@ export interface Work extends ExecutionRecord {
   owed?: Owed[];
   /** The tag of the plan that inserted it (`planTag`). */
   plan?: string;
+  /**
+   * The instance its plan leased it to: while that instance holds it at the
+   * plan's lease token (1), no claim or take-over has leased it since.
+   */
+  planLease?: string;
   /** A dropped planned fire: its key is deleted once its debt is applied. */
   dropped?: boolean;
   /** A random id of the write that stored this version (see `JobDocument.writeId`). */
@@ -131,7 +136,14 @@ export function isWork(value: Stored): value is Work {
 
 /** The execution record of a work value, without the store's bookkeeping. */
 export function recordOf(work: Work): ExecutionRecord {
-  const { owed: _o, plan: _p, dropped: _d, writeId: _w, ...record } = structuredClone(work);
+  const {
+    owed: _o,
+    plan: _p,
+    planLease: _l,
+    dropped: _d,
+    writeId: _w,
+    ...record
+  } = structuredClone(work);
   return record;
 }
 

@@ -10,7 +10,9 @@
  * counts the fires and applies what the finished ones (missed, skipped) owe.
  * Each fire carries the plan's tag (`planTag`): a planner that finds a fire
  * of its own tag already there (another planner of the same job, or one that
- * crashed before its document write) takes it as part of its plan. A plan
+ * crashed before its document write) takes it as part of its plan; one of
+ * an older plan's tag it writes again as its own ({@link adopt}). Either is
+ * taken only while no claim has leased it since ({@link untouched}). A plan
  * whose document write fails for good deletes the fires it created, but
  * those another plan of the same tag applied over ({@link coveredBy}).
  */
@@ -80,21 +82,22 @@ export async function advance(
 }
 
 /**
- * The planned fires of this plan's tag that another planner created and
- * leased, whose plan did not apply (this one did: they had the same version
- * and next fire) — so that planner will not run them. Each is leased as this
- * plan leases its fire of that instant (or released, when this plan leaves it
- * unleased), with a new token, so it runs now rather than after a take-over.
+ * The planned fires of this plan's tag that another planner (or this
+ * instance, in an earlier call) created, whose plan did not apply (this one
+ * did: they had the same version and next fire) — so that planner will not
+ * run them. Each one still {@link untouched} is leased as this plan leases
+ * its fire of that instant (or released, when this plan leaves it unleased),
+ * with a new token, so it runs now rather than after its lease expires; one
+ * a claim leased since is its claimer's to run.
  */
 async function takeOver(parts: Parts, plan: JobPlan, tag: string, found: Work[]): Promise<Work[]> {
   const wanted = new Map(plan.executions.map((e) => [e.fireAt, e]));
   const taken = await inFlight(found, async (w) => {
     const own = wanted.get(w.fireAt);
-    if (!own || w.status !== 'scheduled' || w.attempt !== 0 || w.leaseOwner === own.leaseOwner)
-      return null;
+    if (!own || (w.leaseOwner === null && own.leaseOwner === null)) return null;
     const changed = await parts.docs.change<Stored, Work | null>(workKey(w), (value) => {
       if (!isWork(value) || value.id !== w.id || value.plan !== tag) return { answer: null };
-      if (value.status !== 'scheduled' || value.attempt !== 0) return { answer: null };
+      if (!untouched(value)) return { answer: null };
       Object.assign(value, {
         leaseOwner: own.leaseOwner,
         leaseUntil: own.leaseOwner === null ? null : own.leaseUntil,
@@ -149,29 +152,85 @@ function coveredBy(
 
 /**
  * Creates a plan's fires, each tagged; returns those it created (with their
- * revision) and all that are the plan's: created, or found with its tag.
+ * revision) and all that are the plan's: created, found with its tag, or
+ * adopted from an older plan that cannot apply ({@link adopt}).
  */
 async function createFires(
   parts: Parts,
   plan: JobPlan,
   tag: string,
 ): Promise<{ created: { work: Work; revision: number }[]; ours: Work[] }> {
-  const { docs } = parts;
   const created: { work: Work; revision: number }[] = [];
   const ours: Work[] = [];
   await inFlight(plan.executions, async (e) => {
     const work: Work = { ...structuredClone(e), plan: tag };
+    if (e.leaseOwner !== null) work.planLease = e.leaseOwner;
     if (isPrunable(e)) owePlanned(work, plan);
-    const revision = await docs.create(workKey(e), work);
-    if (revision !== null) {
-      created.push({ work, revision });
-      ours.push(work);
+    for (let attempt = 0; attempt < ADOPT_ATTEMPTS; attempt++) {
+      const revision = await parts.docs.create(workKey(e), work);
+      if (revision !== null) {
+        created.push({ work, revision });
+        ours.push(work);
+        return;
+      }
+      const found = await adopt(parts, plan, work);
+      if (found === 'gone') continue;
+      if (found && 'adopted' in found) created.push({ work, revision: found.adopted });
+      if (found) ours.push('ours' in found ? found.ours : work);
       return;
     }
-    const there = await docs.readKey(workKey(e));
-    if (there && isWork(there.value) && there.value.plan === tag) ours.push(there.value);
   });
   return { created, ours };
+}
+
+/** Creates of a planned fire tried while its key is deleted between the create and the read. */
+const ADOPT_ATTEMPTS = 3;
+
+/**
+ * The fire at a planned fire's key, which its create found there: the plan's
+ * own when it has the plan's tag (another planner of the job made it). One
+ * with the tag of an older plan (an earlier version, or the same version and
+ * an earlier next fire), untouched (scheduled, never started), is rewritten as
+ * this plan's: that plan cannot apply any more (the job's document moved past
+ * the state it was made on), and its planner deletes the fires it created
+ * when its document write fails — this plan, had it left the fire as
+ * another's, would have counted a fire no one runs. 'gone' when the key was
+ * deleted meanwhile (create it again); null: another's fire.
+ */
+async function adopt(
+  parts: Parts,
+  plan: JobPlan,
+  work: Work,
+): Promise<{ ours: Work } | { adopted: number } | 'gone' | null> {
+  const changed = await parts.docs.change<Stored, Work | 'adopt' | null>(workKey(work), (value) => {
+    if (!isWork(value) || value.plan === undefined) return { answer: null };
+    if (value.plan === work.plan) return { answer: value };
+    if (!isOlder(value.plan, plan) || !untouched(value)) return { answer: null };
+    return { answer: 'adopt', write: work };
+  });
+  if (changed === null) return 'gone';
+  if (changed.answer === 'adopt') return { adopted: changed.revision };
+  return changed.answer && { ours: changed.answer };
+}
+
+/**
+ * True for a planned fire as its plan left it: not started, and unleased and
+ * never claimed, or still under the plan's own lease. No instance runs it, so
+ * another plan may lease it or write it again; one a claim or take-over
+ * leased since is left to that lease's holder, which runs it without writing
+ * its start when the job allows overlaps (else two instances run it).
+ */
+function untouched(w: Work): boolean {
+  if (w.status !== 'scheduled' || w.attempt !== 0) return false;
+  if (w.leaseOwner === null) return w.leaseToken === 0;
+  return w.leaseToken === 1 && w.leaseOwner === w.planLease;
+}
+
+/** True when the plan of `tag` was made on an older state of the job than `plan`. */
+function isOlder(tag: string, plan: JobPlan): boolean {
+  const [version = 0, nextFireAt = 0] = tag.split(':').map(Number);
+  if (version !== plan.expectedVersion) return version < plan.expectedVersion;
+  return nextFireAt < plan.expectedNextFireAt;
 }
 
 /** What a plan's finished fire owes its job: its missed or skipped count, the pruner's look. */

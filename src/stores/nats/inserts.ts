@@ -189,12 +189,11 @@ const ADOPT_ATTEMPTS = 3;
 /**
  * The fire at a planned fire's key, which its create found there: the plan's
  * own when it has the plan's tag (another planner of the job made it). One
- * with the tag of an older plan (an earlier version, or the same version and
- * an earlier next fire), untouched (scheduled, never started), is rewritten as
- * this plan's: that plan cannot apply any more (the job's document moved past
- * the state it was made on), and its planner deletes the fires it created
- * when its document write fails — this plan, had it left the fire as
- * another's, would have counted a fire no one runs. 'gone' when the key was
+ * with the tag of an older plan ({@link isOlder}), {@link untouched}, is
+ * written again as this plan's: that plan cannot apply any more, and its
+ * planner deletes the fires it created when its document write fails — this
+ * plan, had it left the fire as another's, would have counted a fire no one
+ * runs. 'gone' when the key was
  * deleted meanwhile (create it again); null: another's fire.
  */
 async function adopt(
@@ -226,11 +225,16 @@ function untouched(w: Work): boolean {
   return w.leaseToken === 1 && w.leaseOwner === w.planLease;
 }
 
-/** True when the plan of `tag` was made on an older state of the job than `plan`. */
+/**
+ * True when the plan of `tag` was made on the same version of the job as
+ * `plan`, and an earlier next fire: it cannot apply any more, and had it
+ * applied, its fires would lie before that next fire (the next fire moves
+ * only forward within a version). A fire of an earlier version's plan may
+ * have been counted (the job moved back by a write since): it is left.
+ */
 function isOlder(tag: string, plan: JobPlan): boolean {
-  const [version = 0, nextFireAt = 0] = tag.split(':').map(Number);
-  if (version !== plan.expectedVersion) return version < plan.expectedVersion;
-  return nextFireAt < plan.expectedNextFireAt;
+  const [version, nextFireAt = 0] = tag.split(':').map(Number);
+  return version === plan.expectedVersion && nextFireAt < plan.expectedNextFireAt;
 }
 
 /** What a plan's finished fire owes its job: its missed or skipped count, the pruner's look. */

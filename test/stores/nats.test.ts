@@ -63,7 +63,7 @@ describe.skipIf(!available)('nats', () => {
       await expect(store.jobGet({ id: 'x' })).rejects.toMatchObject({
         code: 'CHIME_ERR_STORE_UNAVAILABLE',
       });
-      expect(await store.migrate()).toEqual([1]);
+      expect(await store.migrate()).toEqual([2]);
       await store.open();
       expect(await store.jobGet({ id: 'x' })).toBeNull();
     });

@@ -57,7 +57,7 @@ export interface Settings {
 }
 
 /** The schema version this code writes (the meta bucket's `schema` key). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -113,7 +113,15 @@ export async function openBuckets(
     const config = { history: 1, replicas: settings.replicas, timeout: settings.timeoutMs };
     const open = async (part: (typeof BUCKETS)[number]) => {
       const name = `${settings.prefix}_${part}`;
-      if (create) return kvm.create(name, config);
+      // Two clients' creates of one stream at once can answer "subjects overlap" (nats-server 2.9):
+      // the stream exists then, and a second create of the same configuration returns it.
+      if (create)
+        return kvm.create(name, config).catch(async (err: unknown) => {
+          if (!(err instanceof JetStreamApiError && /subjects overlap/i.test(err.message)))
+            throw err;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return kvm.create(name, config);
+        });
       const kv = await kvm.open(name);
       await kv.status().catch((err: unknown) => {
         if (!(err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND)) throw err;

@@ -1,25 +1,36 @@
 /**
- * What the NATS store keeps in its KV buckets. A job is one document: the
- * job record, its executions that still have work (scheduled, running, or
- * failed with an onFailure delivery pending) and what it must know of its
- * finished ones — the fires they answered and how many it keeps. Every write
- * that touches a job and the work it holds is one compare-and-set of that one
- * key (its KV revision), so the store contract's per-job atomicity needs no
- * transaction. A finished execution moves to the history bucket, written
- * once, deleted by the pruner.
+ * What the NATS store keeps in its jobs bucket. A job is a small document
+ * under its own key (the job record and the bookkeeping of writes that span
+ * keys); each of its executions that has work, and a stub of each finished
+ * one still kept, is a key of its own under the job's (`<job key>.<execution
+ * key>`), so a write costs the same whatever a job's backlog. A schedule's
+ * fire is keyed by its instant (`f<fireAt>`): a KV create of that key is the
+ * one execution per `(jobId, fireAt)`. A finished execution's record moves
+ * to the history bucket, written once, deleted by the pruner with its stub.
+ *
+ * What an execution's write owes its job (statistics, last outcome, fire
+ * count, the pruner's next look) is written into the execution's key first
+ * (`owed`), then applied to the job's document, which names the debts it has
+ * applied (`applied`), so applying one twice is seen and a crash between the
+ * two writes loses nothing (`settle.ts`).
  */
 import { isPrunable } from '../rules.js';
-import type { ExecutionRecord, JobRecord } from '../store.js';
+import type { LastOutcome } from '../../model/job.js';
+import type { ExecutionRecord, JobRecord, Retention, StatsDelta } from '../store.js';
 
 /** A job's document in the jobs bucket. */
 export interface JobDocument {
   job: JobRecord;
-  /** The job's executions that have work, in insertion order. */
-  active: ExecutionRecord[];
-  /** `fireAt` of the job's finished schedule executions still kept (one execution per fire). */
-  fires: number[];
-  /** How many finished (prunable) executions the job keeps in the history bucket. */
-  kept: number;
+  /** Debts applied (`Owed.id` to the execution's id), until the execution's key drops them. */
+  applied: Record<string, string>;
+  /**
+   * The starts checked for overlap that may still be unfinished, by
+   * execution id: its fire and the revision its key had before the start
+   * was written (see `overlap.ts`).
+   */
+  starts: Record<string, { fireAt: number; revision: number }>;
+  /** The tag of the last plan applied (`planTag`). */
+  plan?: string;
   /**
    * A random id of the write that stored this version: two writers who make
    * the same change still store different bytes, so a writer can tell its own
@@ -27,6 +38,49 @@ export interface JobDocument {
    */
   writeId?: string;
 }
+
+/** What an execution's write owes its job's document. */
+export interface Owed {
+  /** A random id, recorded in the document's `applied` once applied. */
+  id: string;
+  stats?: StatsDelta;
+  lastOutcome?: LastOutcome;
+  /** Added to the job's fire count (a dropped planned fire: -1). */
+  fires?: number;
+  /** The job is reopened (`completedAt` cleared). */
+  reopen?: boolean;
+  /** The execution became prunable at `at`: the pruner's next look is planned by `retention`. */
+  prune?: { at: number; retention: Retention };
+}
+
+/** An execution in its key: its record, what it owes its job, the plan that made it. */
+export interface Work extends ExecutionRecord {
+  /** Its debts to its job not yet settled, oldest first. */
+  owed?: Owed[];
+  /** The tag of the plan that inserted it (`planTag`). */
+  plan?: string;
+  /**
+   * The instance its plan leased it to: while that instance holds it at the
+   * plan's lease token (1), no claim or take-over has leased it since.
+   */
+  planLease?: string;
+  /** A dropped planned fire: its key is deleted once its debt is applied. */
+  dropped?: boolean;
+  /** A random id of the write that stored this version (see `JobDocument.writeId`). */
+  writeId?: string;
+}
+
+/** A finished execution whose record is in the history bucket: what its key keeps. */
+export interface Stub {
+  stub: true;
+  id: string;
+  jobId: string;
+  fireAt: number;
+  trigger: ExecutionRecord['trigger'];
+}
+
+/** A value of the jobs bucket. */
+export type Stored = JobDocument | Work | Stub;
 
 /** What the store remembers of a finished execution, from the history bucket's watch. */
 export interface HistorySummary {
@@ -43,6 +97,18 @@ export function keyOf(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
 
+/** The jobs bucket's key of an execution: its job's key, a dot, `f<fireAt>` for a schedule's fire, else `x<id key>`. */
+export function workKey(e: Pick<ExecutionRecord, 'id' | 'jobId' | 'fireAt' | 'trigger'>): string {
+  const own = e.trigger === 'schedule' ? `f${e.fireAt}` : `x${keyOf(e.id)}`;
+  return `${keyOf(e.jobId)}.${own}`;
+}
+
+/** The job key of a jobs-bucket key (a job's own key, or an execution's under it). */
+export function jobKeyOf(key: string): string {
+  const dot = key.indexOf('.');
+  return dot < 0 ? key : key.slice(0, dot);
+}
+
 /** The history bucket's key of an execution: its job's key, a dot, its own. */
 export function historyKey(jobId: string, executionId: string): string {
   return `${keyOf(jobId)}.${keyOf(executionId)}`;
@@ -53,33 +119,70 @@ export function idOf(key: string): string {
   return Buffer.from(key, 'base64url').toString('utf8');
 }
 
+/** The tag of a plan: the job's version and next fire it was made on (two planners of one job make one tag). */
+export function planTag(expectedVersion: number, expectedNextFireAt: number): string {
+  return `${expectedVersion}:${expectedNextFireAt}`;
+}
+
+/** True for a job's document (not an execution's key). */
+export function isDocument(value: Stored): value is JobDocument {
+  return 'job' in value;
+}
+
+/** True for an execution with its record (not a stub). */
+export function isWork(value: Stored): value is Work {
+  return !('job' in value) && !('stub' in value);
+}
+
+/** The execution record of a work value, without the store's bookkeeping. */
+export function recordOf(work: Work): ExecutionRecord {
+  const {
+    owed: _o,
+    plan: _p,
+    planLease: _l,
+    dropped: _d,
+    writeId: _w,
+    ...record
+  } = structuredClone(work);
+  return record;
+}
+
+/** The stub a finished execution leaves in its key. */
+export function stubOf(e: ExecutionRecord): Stub {
+  const { id, jobId, fireAt, trigger } = e;
+  return { stub: true, id, jobId, fireAt, trigger };
+}
+
 /** The summary of a finished execution. */
 export function summaryOf(e: ExecutionRecord): HistorySummary {
   const { id, jobId, fireAt, status, trigger, finishedAt } = e;
   return { id, jobId, fireAt, status, trigger, finishedAt };
 }
 
-/** Counts a finished execution in its job's document (its record goes to the history bucket). */
-export function countFinished(doc: JobDocument, e: ExecutionRecord): void {
-  if (!isPrunable(e)) return;
-  doc.kept += 1;
-  if (e.trigger === 'schedule') doc.fires.push(e.fireAt);
+/** A copy of a record without some of its keys. */
+export function without<V>(record: Record<string, V>, keys: Iterable<string>): Record<string, V> {
+  const drop = new Set(keys);
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !drop.has(key)));
 }
 
-/** True when a document holds an execution of the schedule for `fireAt`, active or finished. */
-export function firesAt(doc: JobDocument, fireAt: number): boolean {
-  return (
-    doc.fires.includes(fireAt) ||
-    doc.active.some((e) => e.trigger === 'schedule' && e.fireAt === fireAt)
-  );
+/** A new job's document. */
+export function newDocument(job: JobRecord): JobDocument {
+  return { job: structuredClone(job), applied: {}, starts: {} };
 }
 
-/** The earliest instant a document makes work due (unpaused next fire, unleased work), or null. */
-export function dueOf(doc: JobDocument): number | null {
-  let due = !doc.job.paused ? doc.job.nextFireAt : null;
-  for (const e of doc.active)
-    if (e.leaseOwner === null && (due === null || e.runAt < due)) due = e.runAt;
-  return due;
+/** True when a work value still has work (scheduled, running, or an onFailure delivery pending). */
+export function hasWork(value: Stored): value is Work {
+  return isWork(value) && !value.dropped && !isPrunable(value);
+}
+
+/** The instant a work value makes work due (unleased work), or null. */
+export function dueOfWork(value: Stored): number | null {
+  return hasWork(value) && value.leaseOwner === null ? value.runAt : null;
+}
+
+/** The instant a document makes work due (an unpaused next fire), or null. */
+export function dueOfDocument(doc: JobDocument): number | null {
+  return doc.job.paused ? null : doc.job.nextFireAt;
 }
 
 const encoder = new TextEncoder();

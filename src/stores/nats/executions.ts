@@ -1,8 +1,9 @@
 /**
  * The NATS store's work on executions: claims, take-overs, starts, ends and
- * leases, each one compare-and-set per job document touched (all of a
- * request's executions of one job in one write); and the reads of executions,
- * from the documents (work) and the history bucket (finished ones).
+ * leases, each a compare-and-set of the execution's own key (an end then
+ * settles what it owes its job, `settle.ts`; a start checked for overlap
+ * goes through its job's document, `overlap.ts`); and the reads of
+ * executions, from the mirror (work) and the history bucket (finished ones).
  */
 import type { Share } from '../instances.js';
 import {
@@ -11,11 +12,8 @@ import {
   isFinishable,
   isPrunable,
   isStartable,
-  isUnfinishedForOverlap,
   markMayHaveRun,
   mayHaveRunUnderLease,
-  pruneAfterAdding,
-  applyStats,
   applyFinish,
 } from '../rules.js';
 import type {
@@ -28,14 +26,43 @@ import type {
   StartRequest,
   StartResult,
 } from '../store.js';
+import {
+  hasWork,
+  isWork,
+  jobKeyOf,
+  planTag,
+  recordOf,
+  type HistorySummary,
+  type JobDocument,
+  type Stored,
+  type Work,
+} from './documents.js';
 import type { Parts } from './nats-store.js';
-import { countFinished, type HistorySummary, type JobDocument } from './documents.js';
+import { checkedStart } from './overlap.js';
+import { addOwed, settle } from './settle.js';
+
+/**
+ * True for an execution not yet listed, as the mirror knows its job's
+ * document: one its plan created whose document write has not applied yet
+ * (the job is still at the version and next fire the plan was made on, and
+ * names another plan as its last), or
+ * a finished one whose debts the document has not applied.
+ */
+function isPending(e: Work, doc: JobDocument | undefined): boolean {
+  if (!doc) return false;
+  const tag = planTag(doc.job.version, doc.job.nextFireAt ?? NaN);
+  if (e.plan !== undefined && e.plan === tag && doc.plan !== tag) return true;
+  return isPrunable(e) && (e.owed ?? []).some((owed) => doc.applied[owed.id] === undefined);
+}
 
 /** Candidates of a claim or take-over, picked from the mirror. */
-type Pick = (e: ExecutionRecord) => boolean;
+type Pick = (e: Work) => boolean;
 
 /** The executions part of the NATS store. */
 export class Executions {
+  /** Per job key, the last of this process's start calls (they go one after the other). */
+  private readonly starting = new Map<string, Promise<unknown>>();
+
   constructor(private readonly parts: () => Parts) {}
 
   async claim(params: {
@@ -86,85 +113,134 @@ export class Executions {
     );
   }
 
+  /**
+   * Starts of one job one after the other, in the order they came (a checked
+   * start sees the ones before it, as the SQL stores' lock of the job's row
+   * orders them); jobs at once.
+   */
   async start({ starts }: { starts: StartRequest[] }): Promise<StartResult[]> {
-    return this.perJob(
-      starts,
-      'rejected' as StartResult,
-      (doc, start) => {
-        const e = doc.active.find((x) => x.id === start.id);
-        if (!e || e.leaseToken !== start.leaseToken || e.leaseOwner === null) return 'rejected';
-        if (!isStartable(e) || e.attempt !== start.attempt - 1) return 'rejected';
-        if (
-          start.unlessOverlapping &&
-          doc.active.some((o) => o.id !== e.id && isUnfinishedForOverlap(o, e))
-        )
-          return 'overlapping';
-        if (start.abandoned) e.attempts.push(structuredClone(start.abandoned));
-        Object.assign(e, { status: 'running', attempt: start.attempt, startedAt: start.startedAt });
-        return 'started';
-      },
-      (r) => r === 'started',
+    const { docs } = this.parts();
+    const results: StartResult[] = starts.map(() => 'rejected');
+    const byJob = new Map<string, number[]>();
+    starts.forEach((start, i) => {
+      const job = jobKeyOf(docs.work.keyOf(start.id) ?? '');
+      byJob.set(job, [...(byJob.get(job) ?? []), i]);
+    });
+    await Promise.all(
+      [...byJob].map(([job, indexes]) =>
+        this.inOrder(job, async () => {
+          for (const i of indexes) results[i] = await this.startOne(starts[i] as StartRequest);
+        }),
+      ),
     );
+    return results;
+  }
+
+  /** Runs this process's starts of one job one call after the other, in the order they came. */
+  private inOrder(job: string, run: () => Promise<void>): Promise<void> {
+    const next = (this.starting.get(job) ?? Promise.resolve()).then(run);
+    const settled = next.catch(() => undefined);
+    this.starting.set(job, settled);
+    void settled.then(() => {
+      if (this.starting.get(job) === settled) this.starting.delete(job);
+    });
+    return next;
+  }
+
+  private async startOne(start: StartRequest): Promise<StartResult> {
+    if (start.unlessOverlapping) return checkedStart(this.parts(), start);
+    const started = await this.fenced(start, (e) => {
+      if (!isStartable(e) || e.attempt !== start.attempt - 1) return false;
+      if (start.abandoned) e.attempts.push(structuredClone(start.abandoned));
+      Object.assign(e, { status: 'running', attempt: start.attempt, startedAt: start.startedAt });
+      return true;
+    });
+    return started ? 'started' : 'rejected';
   }
 
   async markRunning({ marks }: { marks: RunningMark[] }): Promise<string[]> {
-    const marked = await this.perJob(marks, false, (doc, mark) => {
-      const e = doc.active.find((x) => x.id === mark.id);
-      if (!e || e.leaseToken !== mark.leaseToken || e.leaseOwner === null) return false;
-      if (e.status !== 'scheduled') return false;
-      Object.assign(e, { status: 'running', attempt: mark.attempt, startedAt: mark.startedAt });
-      return true;
-    });
+    const marked = await Promise.all(
+      marks.map((mark) =>
+        this.fenced(mark, (e) => {
+          if (e.status !== 'scheduled') return false;
+          Object.assign(e, { status: 'running', attempt: mark.attempt, startedAt: mark.startedAt });
+          return true;
+        }),
+      ),
+    );
     return marks.filter((_, i) => marked[i]).map((m) => m.id);
   }
 
+  /** Each end is written to its execution's key with its debt to the job, then settled per job. */
   async finish({ finishes }: { finishes: FinishRequest[] }): Promise<boolean[]> {
-    const { history } = this.parts();
-    const written = new Map<string, ExecutionRecord>();
-    const accepted = await this.perJob(
-      finishes,
-      false,
-      (doc, finish) => finishOne(doc, finish),
-      (ok) => ok,
-      async (finals) => {
-        const fresh = finals.filter((e) => !written.has(e.id));
-        await history.put(fresh);
-        for (const e of fresh) written.set(e.id, e);
-      },
+    const ended = new Map<string, Work[]>();
+    const { docs } = this.parts();
+    const accepted = await docs.together(() =>
+      Promise.all(
+        finishes.map(async (finish) => {
+          let written: Work | undefined;
+          const ok = await this.fenced(finish, (e) => {
+            if (!isFinishable(e, finish)) return false;
+            applyFinish(e, finish);
+            const prunable = isPrunable(e);
+            if (finish.lastOutcome || finish.stats || prunable)
+              addOwed(e, {
+                ...(finish.lastOutcome ? { lastOutcome: finish.lastOutcome } : {}),
+                ...(finish.stats ? { stats: finish.stats } : {}),
+                ...(prunable
+                  ? { prune: { at: finish.finishedAt ?? e.fireAt, retention: finish.retention } }
+                  : {}),
+              });
+            written = e;
+            return true;
+          });
+          if (ok && written)
+            ended.set(written.jobId, [...(ended.get(written.jobId) ?? []), written]);
+          return ok;
+        }),
+      ),
     );
-    // Records written for a write that then failed its fence are not history.
-    const kept = new Set(finishes.filter((_, i) => accepted[i]).map((f) => f.id));
-    const orphans = [...written.values()].filter((e) => !kept.has(e.id));
-    if (orphans.length > 0) await history.remove(orphans);
+    const parts = this.parts();
+    await Promise.all([...ended].map(([jobId, works]) => settle(parts, jobId, works)));
     return accepted;
   }
 
   async renew(params: { owner: string; leases: LeaseRef[]; until: number }): Promise<string[]> {
-    const renewed = await this.perJob(params.leases, false, (doc, lease) => {
-      const e = doc.active.find((x) => x.id === lease.id);
-      if (!e || e.leaseToken !== lease.leaseToken || e.leaseOwner !== params.owner) return false;
-      e.leaseUntil = params.until;
-      return true;
-    });
+    const renewed = await Promise.all(
+      params.leases.map((lease) =>
+        this.fenced(lease, (e) => {
+          if (e.leaseOwner !== params.owner) return false;
+          e.leaseUntil = params.until;
+          return true;
+        }),
+      ),
+    );
     return params.leases.filter((_, i) => renewed[i]).map((l) => l.id);
   }
 
   async release({ leases }: { leases: LeaseRef[] }): Promise<void> {
-    await this.perJob(leases, false, (doc, lease) => {
-      const e = doc.active.find((x) => x.id === lease.id);
-      if (!e || e.leaseToken !== lease.leaseToken) return false;
-      Object.assign(e, { leaseOwner: null, leaseUntil: null });
-      return true;
-    });
+    await Promise.all(
+      leases.map((lease) =>
+        this.fenced(
+          lease,
+          (e) => {
+            Object.assign(e, { leaseOwner: null, leaseUntil: null });
+            return true;
+          },
+          false,
+        ),
+      ),
+    );
   }
 
-  /** One execution, from its job's document or the history bucket. */
+  /** One execution, from its key or the history bucket. */
   async get(id: string): Promise<ExecutionRecord | null> {
     const { docs, history } = this.parts();
-    const jobId = docs.jobOfActive(id);
-    if (jobId !== undefined) {
-      const active = (await docs.read(jobId))?.value.active.find((e) => e.id === id);
-      if (active) return active;
+    const key = docs.work.keyOf(id);
+    if (key !== undefined) {
+      const entry = await docs.readKey(key);
+      if (entry && isWork(entry.value) && entry.value.id === id && !entry.value.dropped)
+        return recordOf(entry.value);
     }
     const finishedJob = await history.jobOf(id);
     return finishedJob === null ? null : history.get(finishedJob, id);
@@ -178,39 +254,67 @@ export class Executions {
       (jobId === undefined || e.jobId === jobId) &&
       (status === undefined || e.status === status) &&
       (before === undefined || compareNewestFirst(e, before) > 0);
-    const found: (ExecutionRecord | HistorySummary)[] = [];
-    for (const [, doc] of docs.mirror.values())
-      if (jobId === undefined || doc.job.id === jobId) found.push(...doc.active.filter(admits));
-    for (const [, summary] of history.mirror.values()) if (admits(summary)) found.push(summary);
-    const page = found.sort(compareNewestFirst).slice(0, params.limit);
+    const found = new Map<string, Work | HistorySummary>();
+    for (const [, summary] of history.mirror.values())
+      if (admits(summary)) found.set(summary.id, summary);
+    // An execution whose record is being moved to the history bucket is listed once, from its
+    // key; one whose plan or end its job has not applied yet is not listed (as in one transaction).
+    for (const [, value] of docs.work.entries()) {
+      if (!isWork(value) || !admits(value)) continue;
+      if (value.dropped || isPending(value, docs.known(value.jobId)?.value)) found.delete(value.id);
+      else found.set(value.id, value);
+    }
+    const page = [...found.values()].sort(compareNewestFirst).slice(0, params.limit);
     const records = await Promise.all(
-      page.map((e) => ('leaseToken' in e ? structuredClone(e) : history.get(e.jobId, e.id))),
+      page.map((e) => ('leaseToken' in e ? recordOf(e) : history.get(e.jobId, e.id))),
     );
     return records.filter((e) => e !== null);
   }
 
-  /** Up to `limit` executions of the mirror that `pick` accepts, ordered by `order`. */
-  private candidates(
-    pick: Pick,
-    order: (e: ExecutionRecord) => number,
-    limit: number,
-  ): ExecutionRecord[] {
-    const found: ExecutionRecord[] = [];
-    for (const [, doc] of this.parts().docs.mirror.values())
-      for (const e of doc.active) if (pick(e)) found.push(e);
-    return found.sort((a, b) => order(a) - order(b)).slice(0, limit);
+  /**
+   * Changes an execution by compare-and-set of its key, if the lease named
+   * is still held with its token (`held`: and by someone); false otherwise or
+   * when `apply` declines.
+   */
+  private async fenced(
+    lease: LeaseRef,
+    apply: (e: Work) => boolean,
+    held = true,
+  ): Promise<boolean> {
+    const { docs } = this.parts();
+    const key = docs.work.keyOf(lease.id);
+    if (key === undefined) return false;
+    const changed = await docs.change<Stored, boolean>(key, (value) => {
+      if (!hasWork(value) || value.id !== lease.id || value.leaseToken !== lease.leaseToken)
+        return { answer: false };
+      if (held && value.leaseOwner === null) return { answer: false };
+      return apply(value) ? { answer: true, write: value } : { answer: false };
+    });
+    return changed?.answer ?? false;
+  }
+
+  /** Up to `limit` executions with work of the mirror that `pick` accepts (of jobs it knows), ordered by `order`. */
+  private candidates(pick: Pick, order: (e: Work) => number, limit: number): Work[] {
+    const { docs } = this.parts();
+    const found: Work[] = [];
+    for (const [, value] of docs.work.entries())
+      if (hasWork(value) && pick(value) && docs.known(value.jobId)) found.push(value);
+    // Ties in fire order, as the SQL stores' index order gives them (a backfill's fires, due at once, start in order).
+    const byOrder = (a: Work, b: Work) =>
+      order(a) - order(b) || a.fireAt - b.fireAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    return found.sort(byOrder).slice(0, limit);
   }
 
   /**
    * Leases up to `limit` of what `pick` accepts, oldest by `order` first, one
-   * write per job; each is checked again against its job's document, and what
-   * another claimer took first is replaced by the next candidates.
+   * compare-and-set per execution; each is checked again against its key, and
+   * what another claimer took first is replaced by the next candidates.
    */
   private async lease(
     pick: Pick,
-    order: (e: ExecutionRecord) => number,
+    order: (e: Work) => number,
     limit: number,
-    take: (e: ExecutionRecord) => { takenFrom?: string },
+    take: (e: Work) => { takenFrom?: string },
   ): Promise<Claim[]> {
     const claims: Claim[] = [];
     const tried = new Set<string>();
@@ -222,80 +326,33 @@ export class Executions {
       );
       if (found.length === 0) break;
       for (const e of found) tried.add(e.id);
-      const taken = await this.perJob(
-        found,
-        null as Claim | null,
-        (doc, candidate) => {
-          const e = doc.active.find((x) => x.id === candidate.id);
-          if (!e || !pick(e)) return null;
-          const { takenFrom } = take(e);
-          const claim: Claim = { execution: structuredClone(e), job: structuredClone(doc.job) };
-          return takenFrom === undefined ? claim : Object.assign(claim, { takenFrom });
-        },
-        (c) => c !== null,
-      );
+      const taken = await Promise.all(found.map((e) => this.leaseOne(e, pick, take)));
       claims.push(...taken.filter((c) => c !== null));
     }
     return claims;
   }
 
-  /**
-   * Applies `apply` to each item in its job's document, one compare-and-set per
-   * job (items of one job in request order); answers per item, in order
-   * (`none` for an execution the mirror does not know). `wrote` says which
-   * answers changed the document; `prepare` gets, before each write, the
-   * executions that write makes finished.
-   */
-  private async perJob<T extends { id: string }, R>(
-    items: readonly T[],
-    none: R,
-    apply: (doc: JobDocument, item: T) => R,
-    wrote: (answer: R) => boolean = (answer) => answer === true,
-    prepare?: (finals: ExecutionRecord[]) => Promise<void>,
-  ): Promise<R[]> {
+  /** One lease by compare-and-set of the candidate's key, if `pick` still accepts it: its claim, or null. */
+  private async leaseOne(
+    candidate: Work,
+    pick: Pick,
+    take: (e: Work) => { takenFrom?: string },
+  ): Promise<Claim | null> {
     const { docs } = this.parts();
-    const answers = items.map(() => none);
-    const groups = new Map<string, number[]>();
-    items.forEach((item, i) => {
-      const jobId = docs.jobOfActive(item.id);
-      if (jobId !== undefined) groups.set(jobId, [...(groups.get(jobId) ?? []), i]);
+    const key = docs.work.keyOf(candidate.id);
+    if (key === undefined) return null;
+    const changed = await docs.change<Stored, { takenFrom?: string } | null>(key, (value) => {
+      if (!hasWork(value) || value.id !== candidate.id || !pick(value)) return { answer: null };
+      return { answer: take(value), write: value };
     });
-    await Promise.all(
-      [...groups].map(async ([jobId, indexes]) => {
-        const changed = await docs.change(
-          jobId,
-          (doc) => {
-            const got = indexes.map((i) => apply(doc, items[i] as T));
-            const finals = doc.active.filter((e) => isPrunable(e));
-            doc.active = doc.active.filter((e) => !isPrunable(e));
-            return { answer: { got, finals }, write: got.some(wrote) };
-          },
-          prepare && (async ({ finals }) => (finals.length > 0 ? prepare(finals) : undefined)),
-        );
-        changed?.answer.got.forEach((answer, k) => (answers[indexes[k] ?? 0] = answer));
-      }),
-    );
-    return answers;
+    const taken = changed?.answer;
+    const work = changed?.value;
+    if (!taken || !work || !isWork(work)) return null;
+    const job = (docs.known(work.jobId) ?? (await docs.read(work.jobId)))?.value.job;
+    if (!job) return null;
+    const claim: Claim = { execution: recordOf(work), job: structuredClone(job) };
+    return taken.takenFrom === undefined
+      ? claim
+      : Object.assign(claim, { takenFrom: taken.takenFrom });
   }
-}
-
-/** One fenced end in its job's document; the execution stays in `active` until perJob moves it. */
-function finishOne(doc: JobDocument, finish: FinishRequest): boolean {
-  const e = doc.active.find((x) => x.id === finish.id);
-  if (!e || e.leaseToken !== finish.leaseToken || e.leaseOwner === null) return false;
-  if (!isFinishable(e, finish)) return false;
-  applyFinish(e, finish);
-  const { job } = doc;
-  if (finish.lastOutcome) job.lastOutcome = { ...finish.lastOutcome };
-  if (finish.stats) applyStats(job, finish.stats);
-  if (isPrunable(e)) {
-    countFinished(doc, e);
-    job.pruneAfter = pruneAfterAdding(
-      job.pruneAfter,
-      doc.kept,
-      finish.finishedAt ?? e.fireAt,
-      finish.retention,
-    );
-  }
-  return true;
 }

@@ -18,13 +18,9 @@ import {
 } from './documents.js';
 import { Mirror } from './mirror.js';
 import { isConflict } from './job-documents.js';
+import { Markers } from './markers.js';
 
-/**
- * How often the delete markers of pruned executions are purged. A KV delete
- * leaves a marker in the stream (every watcher must see the delete); this
- * store purges its own markers one to two periods later, when every mirror
- * has long seen them, so the bucket does not grow by one marker per execution.
- */
+/** How often the delete markers of pruned executions are purged (`markers.ts`). */
 const PURGE_EVERY_MS = 30_000;
 
 /** The history bucket and its mirror. */
@@ -32,15 +28,13 @@ export class History {
   readonly mirror: Mirror<ExecutionRecord, HistorySummary>;
   /** Execution id to history key, for the executions the mirror holds. */
   private readonly keys = new Map<string, string>();
-  /** Keys deleted since the last purge, and in the period before. */
-  private markers: { recent: string[]; older: string[] } = { recent: [], older: [] };
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly markers: Markers;
 
   constructor(
     private readonly kv: KV,
-    private readonly purge: (key: string) => Promise<unknown>,
+    purge: (key: string) => Promise<unknown>,
   ) {
-    this.sweeper = setInterval(() => void this.sweep(), PURGE_EVERY_MS).unref();
+    this.markers = new Markers(purge, PURGE_EVERY_MS);
     this.mirror = new Mirror<ExecutionRecord, HistorySummary>(summaryOf, (key, before, after) => {
       if (after) this.keys.set(after.id, key);
       else if (before) this.keys.delete(before.id);
@@ -108,7 +102,7 @@ export class History {
           throw unavailable(err, 'deleting an execution');
         }
         this.mirror.deleted(key);
-        this.markers.recent.push(key);
+        this.markers.deleted([key]);
         return e;
       }),
     );
@@ -126,22 +120,12 @@ export class History {
       throw unavailable(err, 'deleting a job’s executions');
     }
     for (const key of keys) this.mirror.deleted(key);
-    this.markers.recent.push(...keys);
+    this.markers.deleted(keys);
   }
 
   /** Stops the mirror and the purging of markers. */
   stop(): void {
     this.mirror.stop();
-    clearInterval(this.sweeper);
-  }
-
-  /** Purges the markers deleted in the period before the last (a failed purge leaves a marker, no more). */
-  private async sweep(): Promise<void> {
-    const { older, recent } = this.markers;
-    this.markers = { recent: [], older: recent };
-    for (let i = 0; i < older.length; i += 100)
-      await Promise.all(
-        older.slice(i, i + 100).map((key) => this.purge(key).catch(() => undefined)),
-      );
+    this.markers.stop();
   }
 }

@@ -1,15 +1,28 @@
 /**
- * The jobs bucket: one document per job (`documents.ts`), mirrored in memory
- * (`mirror.ts`) for the scans, and changed only by compare-and-set on a
- * document's KV revision — the one step that makes each job's writes atomic
- * and fences every lease and outcome.
+ * The jobs bucket: a document per job and a key per execution under it
+ * (`documents.ts`), mirrored in memory (`mirror.ts`) for the scans, and
+ * changed only by compare-and-set on a key's KV revision — the step that
+ * fences every lease and outcome and makes each key's writes atomic.
  */
 import { randomUUID } from 'node:crypto';
 import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
+import { Empty, headers } from '@nats-io/transport-node';
 import { unavailable } from './connection.js';
-import { decode, dueOf, encode, keyOf, type JobDocument } from './documents.js';
+import {
+  decode,
+  dueOfDocument,
+  dueOfWork,
+  encode,
+  isDocument,
+  jobKeyOf,
+  keyOf,
+  type JobDocument,
+  type Stored,
+} from './documents.js';
+import { Markers } from './markers.js';
 import { Mirror, type Entry } from './mirror.js';
+import { WorkIndex } from './work-index.js';
 
 /**
  * How long a write whose outcome is unknown (a lost server, a stream without
@@ -29,6 +42,13 @@ export const ACK_TIMEOUT_MS = 2_000;
 const RESEND_AFTER_MS = 250;
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
 const CAS_ATTEMPTS = 50;
+/**
+ * How often the delete markers of the bucket's keys are purged (`markers.ts`):
+ * at least the stream's duplicate window (2 minutes) after the delete, so a
+ * key created again is not refused as a duplicate of its first create
+ * (message id `<key>@0`, see {@link JobDocuments.replace}).
+ */
+const PURGE_EVERY_MS = 120_000;
 
 /**
  * True when a write failed because the key's revision was not the expected
@@ -42,32 +62,60 @@ export function isConflict(err: unknown): boolean {
   );
 }
 
-/** The jobs bucket and its mirror. */
+/** The jobs bucket, its mirror and the mirror's index of executions. */
 export class JobDocuments {
-  readonly mirror: Mirror<JobDocument>;
-  /** Called with the earliest due instant when a document makes work due sooner than it did. */
+  readonly mirror: Mirror<Stored>;
+  readonly work = new WorkIndex();
+  /** Called with the earliest due instant when a write makes work due sooner than it did. */
   private readonly sooner = new Set<(dueAt: number) => void>();
-  /** Execution id to job id, for the executions with work the mirror holds. */
-  private readonly active = new Map<string, string>();
-  /** Per job key, the last of this process's writes to it (they go one after the other). */
+  /** Per key, the last of this process's writes to it (they go one after the other). */
   private readonly writing = new Map<string, Promise<unknown>>();
+  private readonly markers: Markers;
+  /** Batches of writes in progress ({@link together}), and the earliest due instant they hold back. */
+  private holding = 0;
+  private held: number | null = null;
 
   constructor(
     private readonly kv: KV,
     private readonly js: JetStreamClient,
     private readonly bucket: string,
+    purge: (key: string) => Promise<unknown>,
   ) {
-    this.mirror = new Mirror<JobDocument>(
-      (doc) => doc,
-      (_key, before, after) => {
-        for (const e of before?.active ?? []) this.active.delete(e.id);
-        for (const e of after?.active ?? []) this.active.set(e.id, e.jobId);
-        const due = after && dueOf(after);
+    this.markers = new Markers(purge, PURGE_EVERY_MS);
+    this.mirror = new Mirror<Stored>(
+      (value) => value,
+      (key, before, after) => {
+        this.work.change(key, before, after);
+        const due = after && (isDocument(after) ? dueOfDocument(after) : dueOfWork(after));
         if (due === null || due === undefined) return;
-        const was = before && dueOf(before);
-        if (was === null || was === undefined || due < was) for (const f of this.sooner) f(due);
+        const was = before && (isDocument(before) ? dueOfDocument(before) : dueOfWork(before));
+        if (was === null || was === undefined || due < was) this.announce(due);
       },
     );
+  }
+
+  /**
+   * Runs `writes` with the announcements of work made due held back until
+   * they are all done: a batch of writes to many keys is then seen by the
+   * engine at once, as one transaction's would be, not key by key.
+   */
+  async together<T>(writes: () => Promise<T>): Promise<T> {
+    this.holding += 1;
+    try {
+      return await writes();
+    } finally {
+      this.holding -= 1;
+      const held = this.held;
+      if (this.holding === 0 && held !== null) {
+        this.held = null;
+        for (const f of this.sooner) f(held);
+      }
+    }
+  }
+
+  private announce(due: number): void {
+    if (this.holding > 0) this.held = this.held === null ? due : Math.min(this.held, due);
+    else for (const f of this.sooner) f(due);
   }
 
   /** Subscribes to work made due sooner (by any instance's write). */
@@ -76,62 +124,77 @@ export class JobDocuments {
     return () => this.sooner.delete(listener);
   }
 
-  /** The job of an execution with work, as the mirror knows it. */
-  jobOfActive(id: string): string | undefined {
-    return this.active.get(id);
+  /** A job's document as the mirror knows it, or undefined. */
+  known(jobId: string): Entry<JobDocument> | undefined {
+    const entry = this.mirror.get(keyOf(jobId));
+    return entry && isDocument(entry.value) ? (entry as Entry<JobDocument>) : undefined;
   }
 
-  /** The job's document as the bucket holds it now (the caller's own copy), or null. */
+  /** A job's document as the bucket holds it now (the caller's own copy), or null. */
   async read(jobId: string): Promise<Entry<JobDocument> | null> {
-    const key = keyOf(jobId);
+    const entry = await this.readKey(keyOf(jobId));
+    return entry && isDocument(entry.value) ? (entry as Entry<JobDocument>) : null;
+  }
+
+  /** A key's value as the bucket holds it now (the caller's own copy), or null. */
+  async readKey(key: string): Promise<Entry<Stored> | null> {
     const entry = await this.kv.get(key).catch((err: unknown) => {
       throw unavailable(err, 'reading a job');
     });
     if (!entry || entry.operation !== 'PUT') return null;
-    this.mirror.written(key, decode<JobDocument>(entry.value), entry.revision);
+    this.mirror.written(key, decode<Stored>(entry.value), entry.revision);
     // A copy of its own for the caller: what it changes stays out of the mirror.
-    return { value: decode<JobDocument>(entry.value), revision: entry.revision };
+    return { value: decode<Stored>(entry.value), revision: entry.revision };
   }
 
-  /** Creates a job's document; false when the job exists. */
-  async create(doc: JobDocument): Promise<boolean> {
-    const key = keyOf(doc.job.id);
-    try {
-      this.mirror.written(key, doc, await this.inTurn(key, () => this.kv.create(key, encode(doc))));
-      return true;
-    } catch (err) {
-      if (isConflict(err)) return false;
-      throw unavailable(err, 'creating a job');
+  /** Creates a key; its revision, or null when it exists. */
+  async create(key: string, value: Stored): Promise<number | null> {
+    let expected = 0;
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const revision = await this.replace(key, value, expected);
+      if (revision !== null) return revision;
+      // A deleted key keeps its delete marker: the create expects the marker's revision.
+      const entry = await this.kv.get(key).catch((err: unknown) => {
+        throw unavailable(err, 'creating a key');
+      });
+      if (entry === null || entry.operation === 'PUT') return null;
+      expected = entry.revision;
     }
+    throw unavailable(new Error(`key ${key} kept changing`), 'creating a key');
   }
 
   /**
-   * Writes a document if the job is still at `revision`; false when it moved.
-   * The write names its revision twice: as the expected last sequence of the
-   * key, and in its message id (`<key>@<revision>`). On a NATS cluster before
-   * 2.9.21 the leader checks the expected sequence against what it has
-   * applied, so two writes in flight from one revision can both pass
-   * (nats-server#4320); the message id is staged by the leader before it
-   * proposes, so the second is refused as a duplicate.
+   * Writes a key (null: deletes it) if it is still at `revision` (0: absent);
+   * the new revision, or null when it moved. The write names its revision
+   * twice: as the expected last sequence of the key, and in its message id
+   * (`<key>@<revision>`). On a NATS cluster before 2.9.21 the leader checks
+   * the expected sequence against what it has applied, so two writes in
+   * flight from one revision can both pass (nats-server#4320); the message id
+   * is staged by the leader before it proposes, so the second is refused as a
+   * duplicate.
    */
-  async replace(doc: JobDocument, revision: number): Promise<boolean> {
-    const key = keyOf(doc.job.id);
-    doc.writeId = randomUUID();
-    const bytes = encode(doc);
-    const publish = () =>
-      this.js.publish(`$KV.${this.bucket}.${key}`, bytes, {
-        msgID: `${key}@${revision}`,
-        expect: { lastSubjectSequence: revision },
-      });
+  async replace(key: string, value: Stored | null, revision: number): Promise<number | null> {
+    if (value !== null && !('stub' in value)) value.writeId = randomUUID();
+    const bytes = value === null ? Empty : encode(value);
+    const options = {
+      msgID: `${key}@${revision}`,
+      expect: { lastSubjectSequence: revision },
+      ...(value === null ? { headers: deleteHeaders() } : {}),
+    };
+    const publish = () => this.js.publish(`$KV.${this.bucket}.${key}`, bytes, options);
     const giveUpAt = Date.now() + UNKNOWN_OUTCOME_MS;
     for (;;) {
       try {
         const ack = await this.inTurn(key, publish);
         const ours = !ack.duplicate || (await this.holds(ack.seq, bytes));
-        if (ours) this.mirror.written(key, doc, ack.seq);
-        return ours;
+        if (!ours) return null;
+        if (value === null) {
+          this.mirror.deleted(key);
+          this.markers.deleted([key]);
+        } else this.mirror.written(key, value, ack.seq);
+        return ack.seq;
       } catch (err) {
-        if (isConflict(err)) return false;
+        if (isConflict(err)) return null;
         // The outcome is unknown (a server lost mid-write, a timeout): the same message
         // again is written now, or answered as the duplicate of the one that was.
         if (Date.now() >= giveUpAt) throw unavailable(err, 'writing a job');
@@ -147,48 +210,77 @@ export class JobDocuments {
     return stored !== null && Buffer.compare(Buffer.from(stored.data), Buffer.from(bytes)) === 0;
   }
 
-  /** Deletes a job's document if it is still at `revision`; false when it moved. */
-  async remove(jobId: string, revision: number): Promise<boolean> {
-    const key = keyOf(jobId);
-    try {
-      await this.inTurn(key, () => this.kv.delete(key, { previousSeq: revision }));
-      this.mirror.deleted(key);
-      return true;
-    } catch (err) {
-      if (isConflict(err)) return false;
-      throw unavailable(err, 'deleting a job');
-    }
-  }
-
   /**
-   * Changes a job's document by compare-and-set: `change` gets a copy of the
-   * document as last known and returns its answer and whether to write the
-   * copy; on a conflict it runs again on a fresh read. Returns the answer of
-   * the run that counted, with the document it left, or null when the job is absent.
-   * `prepare` runs before each write (what must be written before the document).
+   * Changes a key by compare-and-set: `change` gets a copy of the value as
+   * last known and returns its answer and the value to write (undefined:
+   * none, null: a delete); on a conflict it runs again on a fresh read.
+   * Returns the answer of the run that counted, with the value it left and
+   * its revision, or null when the key is absent.
    */
-  async change<R>(
-    jobId: string,
-    change: (doc: JobDocument) => { answer: R; write: boolean },
-    prepare?: (answer: R) => Promise<void>,
-  ): Promise<{ answer: R; doc: JobDocument } | null> {
+  async change<V extends Stored, R>(
+    key: string,
+    change: (value: V) => { answer: R; write?: V | null },
+  ): Promise<{ answer: R; value: V | null; revision: number } | null> {
     // The mirror may lag another instance's write: a decision to write nothing
     // is taken again on a fresh read, a write fails its compare-and-set.
-    let entry = this.mirror.get(keyOf(jobId));
+    let entry = this.mirror.get(key);
     let fresh = false;
-    if (!entry) [entry, fresh] = [(await this.read(jobId)) ?? undefined, true];
+    if (!entry) [entry, fresh] = [(await this.readKey(key)) ?? undefined, true];
     for (let attempt = 0; attempt < CAS_ATTEMPTS && entry; attempt++) {
-      const doc = structuredClone(entry.value);
-      const { answer, write } = change(doc);
-      if (!write && fresh) return { answer, doc: entry.value };
-      if (write) {
-        await prepare?.(answer);
-        if (await this.replace(doc, entry.revision)) return { answer, doc };
+      const { answer, write } = change(structuredClone(entry.value) as V);
+      if (write === undefined && fresh)
+        return { answer, value: entry.value as V, revision: entry.revision };
+      if (write !== undefined) {
+        const revision = await this.replace(key, write, entry.revision);
+        if (revision !== null) return { answer, value: write, revision };
       }
-      [entry, fresh] = [(await this.read(jobId)) ?? undefined, true];
+      [entry, fresh] = [(await this.readKey(key)) ?? undefined, true];
     }
     if (!entry) return null;
-    throw unavailable(new Error(`job ${jobId} kept changing`), 'writing a job');
+    throw unavailable(new Error(`key ${key} kept changing`), 'writing a job');
+  }
+
+  /** Changes a job's document by compare-and-set (see {@link change}); null when the job is absent. */
+  async changeDocument<R>(
+    jobId: string,
+    change: (doc: JobDocument) => { answer: R; write: boolean },
+  ): Promise<{ answer: R; doc: JobDocument } | null> {
+    const changed = await this.change<JobDocument, R>(keyOf(jobId), (doc) => {
+      const { answer, write } = change(doc);
+      return write ? { answer, write: doc } : { answer };
+    });
+    return changed && changed.value ? { answer: changed.answer, doc: changed.value } : null;
+  }
+
+  /** Deletes keys whatever their revision (the executions of a job removed). */
+  async removeKeys(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 128)
+      await Promise.all(
+        keys.slice(i, i + 128).map((key) =>
+          this.kv.delete(key).catch((err: unknown) => {
+            throw unavailable(err, 'deleting an execution');
+          }),
+        ),
+      );
+    for (const key of keys) this.mirror.deleted(key);
+    this.markers.deleted(keys);
+  }
+
+  /** Stops the mirror and the purging of markers. */
+  stop(): void {
+    this.mirror.stop();
+    this.markers.stop();
+  }
+
+  /** Every key under a job's (its executions), also those the mirror does not hold yet. */
+  async keysOf(jobId: string): Promise<string[]> {
+    const keys = new Set(this.work.keysOf(keyOf(jobId)));
+    try {
+      for await (const key of await this.kv.keys(`${keyOf(jobId)}.>`)) keys.add(key);
+    } catch (err) {
+      throw unavailable(err, 'listing a job’s executions');
+    }
+    return [...keys].filter((key) => jobKeyOf(key) === keyOf(jobId));
   }
 
   /**
@@ -208,4 +300,11 @@ export class JobDocuments {
     });
     return next;
   }
+}
+
+/** The headers of a KV delete. */
+function deleteHeaders() {
+  const h = headers();
+  h.set('KV-Operation', 'DEL');
+  return h;
 }

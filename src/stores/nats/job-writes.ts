@@ -1,35 +1,88 @@
 /**
  * The NATS store's batch of job writes (`Store.jobsWrite`): every write is
- * checked first, each seeing what the ones before it leave; then each job's
- * document is written once, by create or compare-and-set. KV has no
- * transaction across keys: when a job moved between the check and its write,
- * the writes already done are put back (a job another write moved since is
- * left as it is). A removal deletes the job's document by compare-and-set and,
- * once every write of the batch is done, its history.
+ * checked first, each seeing what the ones before it leave (a job whose
+ * first write is an insert is taken as absent, unread); then each job's
+ * document is written once, by create or compare-and-set, many in flight at
+ * once. KV has no transaction across keys: when a job moved between the
+ * check and its write, the writes done are put back (a job another write
+ * moved since is left as it is). Then, for the jobs whose planned fires a
+ * write drops, each fire nobody holds is dropped by its own key (settling the
+ * fire count it gives back, `settle.ts`); a removal deletes the job's
+ * executions and history.
  */
 import { isDroppedByChange } from '../rules.js';
 import type { JobRecord, JobWrite } from '../store.js';
-import type { JobDocument } from './documents.js';
-import type { History } from './history.js';
+import {
+  hasWork,
+  keyOf,
+  newDocument,
+  type JobDocument,
+  type Stored,
+  type Work,
+} from './documents.js';
+import { inFlight } from './inserts.js';
 import type { JobDocuments } from './job-documents.js';
+import type { Parts } from './nats-store.js';
+import { addOwed, settle } from './settle.js';
 
-/** Applies a batch of job writes; returns the indexes of those that could not be applied (then nothing was written). */
+/**
+ * Applies a batch of job writes; returns the indexes of those that could not
+ * be applied (then nothing was written). With `readAll`, jobs inserted are
+ * read too (the check again after an insert found its id taken, for the full answer).
+ */
 export async function writeJobs(
-  docs: JobDocuments,
-  history: History,
+  parts: Parts,
   writes: JobWrite[],
+  readAll = false,
 ): Promise<number[]> {
-  // Check all first, each write seeing what the earlier ones leave …
+  const { docs } = parts;
+  const { planned, failed } = await check(docs, writes, readAll);
+  // Nothing is written: the answer names every write that fails, inserts unread too.
+  if (failed.length > 0) return readAll ? failed : (await check(docs, writes, true)).failed;
+  // … then write each job once; a job moved meanwhile undoes the writes done.
+  const changing = [...planned.values()].filter((p) => p.doc !== null || p.before !== null);
+  const done = await inFlight(changing, async (p) => ((await writeOne(docs, p)) ? p : null));
+  const moved = changing.find((_, i) => done[i] === null);
+  if (moved) {
+    await undo(
+      docs,
+      done.filter((p) => p !== null),
+    );
+    if (!readAll && moved.revision === null) return writeJobs(parts, writes, true);
+    const id = (moved.doc ?? moved.before)?.job.id;
+    return [writes.findIndex((w) => w.job.id === id)];
+  }
+  for (const p of changing) {
+    if (p.doc === null && p.before) await removeExecutions(parts, p.before.job.id);
+    else if (p.drop && p.doc) await dropPlanned(parts, p.doc.job.id);
+  }
+  return [];
+}
+
+/**
+ * Checks every write, each seeing what the earlier ones leave. A job whose
+ * first write is an insert is not read (unless `readAll`): its create fails if it exists.
+ */
+async function check(
+  docs: JobDocuments,
+  writes: JobWrite[],
+  readAll: boolean,
+): Promise<{ planned: Map<string, Planned>; failed: number[] }> {
+  const firsts = new Map<string, JobWrite>();
+  for (const w of writes) if (!firsts.has(w.job.id)) firsts.set(w.job.id, w);
+  const ids = [...firsts.keys()];
+  const entries = await inFlight(ids, async (id) =>
+    !readAll && firsts.get(id)?.expectedVersion === null ? null : docs.read(id),
+  );
   const planned = new Map<string, Planned>();
+  ids.forEach((id, i) => {
+    const entry = entries[i] ?? null;
+    const before = entry?.value ?? null;
+    planned.set(id, { before, doc: before, revision: entry?.revision ?? null, drop: false });
+  });
   const failed: number[] = [];
   for (const [i, write] of writes.entries()) {
-    const { id } = write.job;
-    if (!planned.has(id)) {
-      const entry = await docs.read(id);
-      const before = entry?.value ?? null;
-      planned.set(id, { before, doc: before, revision: entry?.revision ?? null, removed: false });
-    }
-    const current = planned.get(id);
+    const current = planned.get(write.job.id);
     if (!current) continue;
     const version = current.doc?.job.version;
     const ok =
@@ -37,68 +90,74 @@ export async function writeJobs(
     if (!ok) failed.push(i);
     else if (write.remove) current.doc = null;
     else current.doc = current.doc ? replaced(current.doc, write) : newDocument(write.job);
-    current.removed = current.doc === null && current.before !== null;
+    if (ok && write.dropPlanned && !write.remove) current.drop = true;
   }
-  if (failed.length > 0) return failed;
-  // … then write each job once; a job moved meanwhile undoes the writes before it.
-  const done: Planned[] = [];
-  for (const [id, write] of planned) {
-    const { doc, revision } = write;
-    if (!doc && !write.removed) continue;
-    const ok = await writeOne(docs, id, doc, revision);
-    if (!ok) {
-      await undo(docs, done);
-      return [writes.findIndex((w) => w.job.id === id)];
-    }
-    done.push(write);
-  }
-  for (const { removed, before } of done)
-    if (removed && before) await history.removeJob(before.job.id);
-  return [];
+  return { planned, failed };
+}
+
+/** Deletes a removed job's executions, with work or finished, and their history. */
+export async function removeExecutions(parts: Parts, jobId: string): Promise<void> {
+  const { docs, history } = parts;
+  await docs.removeKeys(await docs.keysOf(jobId));
+  await history.removeJob(jobId);
+}
+
+/**
+ * Drops the job's planned fires nobody holds, as its mirror knows them: each
+ * is marked dropped, owing the fire count back, by compare-and-set of its key
+ * (a fire claimed meanwhile stays), then settled (its key deleted).
+ */
+async function dropPlanned(parts: Parts, jobId: string): Promise<void> {
+  const { docs } = parts;
+  const doomed = [...docs.work.of(keyOf(jobId))].filter(
+    ([, value]) => hasWork(value) && isDroppedByChange(value),
+  );
+  const dropped = await inFlight(doomed, async ([key]) => {
+    const changed = await docs.change<Stored, Work | null>(key, (value) => {
+      if (!hasWork(value) || !isDroppedByChange(value)) return { answer: null };
+      value.dropped = true;
+      // A planned fire dropped did not happen: it leaves the fire count, and reopens a completed job.
+      addOwed(value, { fires: -1, reopen: true });
+      return { answer: value, write: value };
+    });
+    return changed?.answer ?? null;
+  });
+  const works = dropped.filter((w) => w !== null);
+  if (works.length > 0) await settle(parts, jobId, works);
 }
 
 /** Writes a job's new document, or removes it (`doc` null), by compare-and-set. */
-async function writeOne(
-  docs: JobDocuments,
-  id: string,
-  doc: JobDocument | null,
-  revision: number | null,
-): Promise<boolean> {
-  if (doc === null) return revision !== null && docs.remove(id, revision);
-  return revision === null ? docs.create(doc) : docs.replace(doc, revision);
-}
-
-/** A new job's document. */
-function newDocument(job: JobRecord): JobDocument {
-  return { job: structuredClone(job), active: [], fires: [], kept: 0 };
+async function writeOne(docs: JobDocuments, p: Planned): Promise<boolean> {
+  const key = keyOf((p.doc ?? p.before)?.job.id ?? '');
+  if (p.revision === null) return p.doc !== null && (await docs.create(key, p.doc)) !== null;
+  return (await docs.replace(key, p.doc, p.revision)) !== null;
 }
 
 /**
  * A compare-and-set update: what the store keeps itself — statistics, the
- * fire count, staleness, the pruner's next look — stays; `dropPlanned` deletes the
- * planned fires nobody holds.
+ * fire count, staleness, the pruner's next look, its bookkeeping — stays.
  */
 function replaced(current: JobDocument, write: JobWrite): JobDocument {
   const { stats, fireCount, staleSince, pruneAfter } = current.job;
-  const job = { ...structuredClone(write.job), stats, fireCount, staleSince, pruneAfter };
-  const doc = { ...current, job };
-  if (!write.dropPlanned) return doc;
-  const kept = current.active.filter((e) => !isDroppedByChange(e));
-  const dropped = current.active.length - kept.length;
-  // A planned fire dropped did not happen: it leaves the fire count.
-  if (dropped > 0) [job.completedAt, job.fireCount] = [null, Math.max(0, fireCount - dropped)];
-  return { ...doc, active: kept };
+  const job: JobRecord = {
+    ...structuredClone(write.job),
+    stats,
+    fireCount,
+    staleSince,
+    pruneAfter,
+  };
+  return { ...current, job };
 }
 
 /**
  * A job write of a batch: the document before, the one to write, the
- * revision it replaces (null: a create), and whether the job is removed.
+ * revision it replaces (null: a create), and whether its unheld planned fires are dropped.
  */
 interface Planned {
   before: JobDocument | null;
   doc: JobDocument | null;
   revision: number | null;
-  removed: boolean;
+  drop: boolean;
 }
 
 /**
@@ -106,14 +165,14 @@ interface Planned {
  * (a job another write moved since is left as it is).
  */
 async function undo(docs: JobDocuments, done: Planned[]): Promise<void> {
-  for (const { before, doc } of done.reverse()) {
+  await inFlight(done, async ({ before, doc }) => {
+    const id = (doc ?? before)?.job.id ?? '';
     if (!doc) {
-      if (before) await docs.create(before);
-      continue;
+      if (before) await docs.create(keyOf(id), before);
+      return;
     }
-    const entry = await docs.read(doc.job.id);
-    if (!entry || entry.value.job.version !== doc.job.version) continue;
-    if (before) await docs.replace(before, entry.revision);
-    else await docs.remove(doc.job.id, entry.revision);
-  }
+    const entry = await docs.read(id);
+    if (!entry || entry.value.job.version !== doc.job.version) return;
+    await docs.replace(keyOf(id), before, entry.revision);
+  });
 }

@@ -1,11 +1,13 @@
 /**
  * The NATS store's maintenance part: pruning of finished executions (the
- * history bucket's keys, found from its mirror) and staleness of jobs, each
- * decided on the mirror and written by compare-and-set of the job's document.
+ * history bucket's keys, found from its mirror, and their stubs in the jobs
+ * bucket) and staleness of jobs, each decided on the mirror and written by
+ * compare-and-set of the job's document.
  */
 import { compareNewestFirst, pruneAfterPass, staleAt } from '../rules.js';
 import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
-import { keyOf, type HistorySummary } from './documents.js';
+import { isDocument, keyOf, workKey, type HistorySummary, type Stored } from './documents.js';
+import { inFlight } from './inserts.js';
 import type { Parts } from './nats-store.js';
 
 /** The maintenance part of the NATS store. */
@@ -28,7 +30,7 @@ export class NatsMaintenance implements StoreMaintenance {
   }): Promise<number> {
     const { jobId, retention, now, limit } = params;
     const { docs, history } = this.parts();
-    if (limit <= 0 || !docs.mirror.get(keyOf(jobId))) return 0;
+    if (limit <= 0 || !docs.known(jobId)) return 0;
     const prunable: HistorySummary[] = [];
     for (const [, summary] of history.mirror.values())
       if (summary.jobId === jobId) prunable.push(summary);
@@ -40,26 +42,22 @@ export class NatsMaintenance implements StoreMaintenance {
       )
       .reverse()
       .slice(0, limit);
+    // The stub first: a crash between leaves a record the pruner still lists, never a stub it does not.
+    await inFlight(doomed, (e) =>
+      docs.change<Stored, null>(workKey(e), (value) =>
+        'stub' in value && value.id === e.id ? { answer: null, write: null } : { answer: null },
+      ),
+    );
     const deleted = await history.remove(doomed, true);
     const gone = new Set(doomed);
     let oldest: number | null = null;
     for (const e of prunable)
       if (!gone.has(e) && e.finishedAt !== null && (oldest === null || e.finishedAt < oldest))
         oldest = e.finishedAt;
-    await docs.change(jobId, (doc) => {
-      doc.kept = Math.max(0, doc.kept - deleted.length);
-      for (const e of deleted) {
-        const at = e.trigger === 'schedule' ? doc.fires.indexOf(e.fireAt) : -1;
-        if (at >= 0) doc.fires.splice(at, 1);
-      }
-      if (doc.job.pruneAfter === params.expectedPruneAfter)
-        doc.job.pruneAfter = pruneAfterPass(
-          now,
-          doomed.length === limit,
-          doc.kept,
-          oldest,
-          retention,
-        );
+    await docs.changeDocument(jobId, (doc) => {
+      if (doc.job.pruneAfter !== params.expectedPruneAfter) return { answer: null, write: false };
+      const kept = docs.work.kept(keyOf(jobId));
+      doc.job.pruneAfter = pruneAfterPass(now, doomed.length === limit, kept, oldest, retention);
       return { answer: null, write: true };
     });
     return deleted.length;
@@ -73,7 +71,7 @@ export class NatsMaintenance implements StoreMaintenance {
     ).slice(0, limit);
     const marked = await Promise.all(
       due.map(async (candidate) => {
-        const changed = await docs.change(candidate.id, (doc) => {
+        const changed = await docs.changeDocument(candidate.id, (doc) => {
           const at = staleAt(doc.job);
           if (at === null || at > now) return { answer: null, write: false };
           doc.job.staleSince = now;
@@ -91,7 +89,8 @@ export class NatsMaintenance implements StoreMaintenance {
     order: (job: JobRecord) => number,
   ): JobRecord[] {
     const found: JobRecord[] = [];
-    for (const [, { job }] of this.parts().docs.mirror.values()) if (test(job)) found.push(job);
+    for (const [, value] of this.parts().docs.mirror.values())
+      if (isDocument(value) && test(value.job)) found.push(value.job);
     return found
       .sort((a, b) => order(a) - order(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((job) => structuredClone(job));

@@ -1,10 +1,13 @@
 /**
  * The NATS store: many instances without a database, on JetStream KV (NATS
- * 2.9 or later). Each job is one KV document holding its record and its
- * executions that have work (`documents.ts`); a compare-and-set on its
- * revision makes every write of one job atomic — one execution per
- * `(jobId, fireAt)`, fenced leases and outcomes, the overlap check.
- * Finished executions move to a history bucket (`history.ts`). Every
+ * 2.9 or later). Each job is a small KV document and each of its executions
+ * with work a key of its own (`documents.ts`), every write a compare-and-set
+ * on a key's revision: one execution per `(jobId, fireAt)` is the create of
+ * a fire's key (`inserts.ts`), leases and outcomes are fenced by the
+ * execution's key (`executions.ts`), what an end owes its job reaches the
+ * job's document in an order a crash cannot break (`settle.ts`), the overlap
+ * check meets in the job's document (`overlap.ts`). Finished executions move
+ * to a history bucket (`history.ts`). Every
  * instance mirrors the jobs bucket from a KV watch (`mirror.ts`), so finding
  * due work reads no bucket, and the watch tells the engine at once about work
  * another instance made due (`capabilities.notify`). The registry:
@@ -15,7 +18,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ChimeError } from '../../errors.js';
 import type { Share } from '../instances.js';
-import { inShare, isPrunable, matchesJobFilter, pruneAfterAdding } from '../rules.js';
+import { inShare, matchesJobFilter } from '../rules.js';
 import type {
   Claim,
   ExecutionRecord,
@@ -40,13 +43,16 @@ import {
   type NatsStoreOptions,
   type Settings,
 } from './connection.js';
-import { countFinished, dueOf, firesAt } from './documents.js';
+import { dueOfDocument, dueOfWork, isDocument, keyOf } from './documents.js';
 import { Executions } from './executions.js';
+import { advance, inFlight, insertExecutions } from './inserts.js';
 import { History } from './history.js';
 import { ACK_TIMEOUT_MS, JobDocuments } from './job-documents.js';
-import { writeJobs } from './job-writes.js';
+import { removeExecutions, writeJobs } from './job-writes.js';
 import { NatsMaintenance } from './maintenance.js';
 import { NatsRegistry } from './registry.js';
+import { applyDebts, Settler } from './settle.js';
+import { DebtQueue } from './debt-queue.js';
 
 export type { NatsStoreOptions } from './connection.js';
 
@@ -56,6 +62,7 @@ export interface Parts {
   readonly buckets: Buckets;
   readonly docs: JobDocuments;
   readonly history: History;
+  readonly debts: DebtQueue;
 }
 
 /** A {@link Store} on NATS JetStream KV. Open it before use; any number of instances may share a prefix. */
@@ -68,6 +75,7 @@ export class NatsStore implements Store {
   private readonly settings: Settings;
   private readonly registry: NatsRegistry;
   private readonly executions: Executions;
+  private readonly settler: Settler;
   private readonly listeners = new Set<(change: StoreChange) => void>();
   private opening: Promise<Parts> | undefined;
   private opened: Parts | undefined;
@@ -82,6 +90,7 @@ export class NatsStore implements Store {
     this.registry = new NatsRegistry(parts);
     this.maintenance = new NatsMaintenance(parts);
     this.executions = new Executions(parts);
+    this.settler = new Settler(parts);
   }
 
   readonly instanceRegister: NatsRegistry['instanceRegister'] = (p) =>
@@ -91,7 +100,11 @@ export class NatsStore implements Store {
     this.registry.instanceDeregister(p);
   readonly instancesList: NatsRegistry['instancesList'] = () => this.registry.instancesList();
   readonly executionsClaim: Executions['claim'] = (p) => this.executions.claim(p);
-  readonly executionsTakeOver: Executions['takeOver'] = (p) => this.executions.takeOver(p);
+  /** Also settles what crashed writers left unsettled (`settle.ts`): this runs on every instance, every few seconds. */
+  readonly executionsTakeOver: Executions['takeOver'] = async (p) => {
+    await this.settler.sweep();
+    return this.executions.takeOver(p);
+  };
   readonly executionsStart: Executions['start'] = (p) => this.executions.start(p);
   readonly executionsMarkRunning: Executions['markRunning'] = (p) => this.executions.markRunning(p);
   readonly executionsFinish: Executions['finish'] = (p) => this.executions.finish(p);
@@ -112,7 +125,7 @@ export class NatsStore implements Store {
     this.opened = undefined;
     const parts = await opening?.catch(() => undefined);
     if (!parts) return;
-    parts.docs.mirror.stop();
+    parts.docs.stop();
     parts.history.stop();
     this.registry.stop();
     this.sentBeforeClose = parts.nc.stats().outMsgs;
@@ -143,22 +156,21 @@ export class NatsStore implements Store {
   }
 
   async jobsGet({ ids }: { ids: string[] }): Promise<JobRecord[]> {
-    const jobs = await Promise.all([...new Set(ids)].map((id) => this.jobGet({ id })));
+    const jobs = await inFlight([...new Set(ids)], (id) => this.jobGet({ id }));
     return jobs.filter((job) => job !== null);
   }
 
   async jobsWrite({ writes }: { writes: JobWrite[] }): Promise<number[]> {
-    const { docs, history } = this.parts();
-    return writeJobs(docs, history, writes);
+    return writeJobs(this.parts(), writes);
   }
 
   async jobDelete({ id }: { id: string }): Promise<boolean> {
-    const { docs, history } = this.parts();
+    const parts = this.parts();
     for (;;) {
-      const entry = await docs.read(id);
+      const entry = await parts.docs.read(id);
       if (!entry) return false;
-      if (!(await docs.remove(id, entry.revision))) continue;
-      await history.removeJob(id);
+      if ((await parts.docs.replace(keyOf(id), null, entry.revision)) === null) continue;
+      await removeExecutions(parts, id);
       return true;
     }
   }
@@ -166,6 +178,7 @@ export class NatsStore implements Store {
   async jobsList(params: JobsListParams): Promise<JobRecord[]> {
     const jobs: JobRecord[] = [];
     for (const [, doc] of this.parts().docs.mirror.values()) {
+      if (!isDocument(doc)) continue;
       const { job } = doc;
       if (
         (params.afterId === undefined || job.id > params.afterId) &&
@@ -180,12 +193,16 @@ export class NatsStore implements Store {
   }
 
   async nextDueAt(): Promise<number | null> {
-    const { mirror } = this.parts().docs;
+    const { docs } = this.parts();
+    const { mirror } = docs;
     if (this.nextDue?.generation === mirror.generation) return this.nextDue.at;
     let at: number | null = null;
-    for (const [, doc] of mirror.values()) {
-      const due = dueOf(doc);
-      if (due !== null && (at === null || due < at)) at = due;
+    for (const [, value] of mirror.values()) {
+      // Work of a job the mirror does not hold (removed mid-way by a crash) is not claimed: not due either.
+      const due = isDocument(value)
+        ? dueOfDocument(value)
+        : docs.known(value.jobId) && dueOfWork(value);
+      if (typeof due === 'number' && (at === null || due < at)) at = due;
     }
     this.nextDue = { generation: mirror.generation, at };
     return at;
@@ -194,7 +211,9 @@ export class NatsStore implements Store {
   async jobsDue(params: { before: number; limit: number; share?: Share }): Promise<JobRecord[]> {
     const { before, limit, share } = params;
     const due: JobRecord[] = [];
-    for (const [, { job }] of this.parts().docs.mirror.values()) {
+    for (const [, value] of this.parts().docs.mirror.values()) {
+      if (!isDocument(value)) continue;
+      const { job } = value;
       const at = job.nextFireAt;
       if (!job.paused && at !== null && at <= before && inShare(job.id, at, share)) due.push(job);
     }
@@ -209,7 +228,10 @@ export class NatsStore implements Store {
   }: {
     plans: JobPlan[];
   }): Promise<{ claims: Claim[]; applied: string[] }> {
-    const results = await Promise.all(plans.map((plan) => this.advance(plan)));
+    const parts = this.parts();
+    const results = await parts.docs.together(() =>
+      Promise.all(plans.map((plan) => advance(parts, plan))),
+    );
     return {
       claims: results.flatMap((r) => r?.claims ?? []),
       applied: results.filter((r) => r !== null).map((r) => r.jobId),
@@ -217,66 +239,13 @@ export class NatsStore implements Store {
   }
 
   async executionInsert({ execution }: { execution: ExecutionRecord }): Promise<void> {
-    const { docs, history } = this.parts();
-    if (docs.jobOfActive(execution.id) !== undefined || history.summary(execution.id)) return;
-    const final = isPrunable(execution);
-    const changed = await docs.change(
-      execution.jobId,
-      (doc) => {
-        if (execution.trigger === 'schedule' && firesAt(doc, execution.fireAt))
-          return { answer: false, write: false };
-        if (final) countFinished(doc, execution);
-        else doc.active.push(structuredClone(execution));
-        return { answer: true, write: true };
-      },
-      async () => (final ? history.put([execution]) : undefined),
-    );
-    if (final && changed?.answer !== true && changed !== null) await history.remove([execution]);
+    const parts = this.parts();
+    await parts.docs.together(() => insertExecutions(parts, [execution]));
   }
 
   async executionsInsert({ executions }: { executions: ExecutionRecord[] }): Promise<string[]> {
-    const inserted = new Set<string>();
-    const byJob = new Map<string, ExecutionRecord[]>();
-    for (const e of executions) byJob.set(e.jobId, [...(byJob.get(e.jobId) ?? []), e]);
-    for (const [jobId, group] of byJob) {
-      for (const id of await this.insertOfJob(jobId, group)) inserted.add(id);
-    }
-    return executions.filter((e) => inserted.has(e.id)).map((e) => e.id);
-  }
-
-  /** Inserts executions of one job by one compare-and-set of its document; returns the ids inserted. */
-  private async insertOfJob(jobId: string, group: ExecutionRecord[]): Promise<string[]> {
-    const { docs, history } = this.parts();
-    const fresh = group.filter(
-      (e) => docs.jobOfActive(e.id) === undefined && !history.summary(e.id),
-    );
-    const finals = fresh.filter(isPrunable);
-    const put = new Set<ExecutionRecord>();
-    const changed = await docs.change(
-      jobId,
-      (doc) => {
-        const taken = new Set<number>();
-        const ids: string[] = [];
-        for (const e of fresh) {
-          if (e.trigger === 'schedule' && (firesAt(doc, e.fireAt) || taken.has(e.fireAt))) continue;
-          if (e.trigger === 'schedule') taken.add(e.fireAt);
-          if (isPrunable(e)) countFinished(doc, e);
-          else doc.active.push(structuredClone(e));
-          ids.push(e.id);
-        }
-        return { answer: ids, write: ids.length > 0 };
-      },
-      async (ids) => {
-        const now = finals.filter((e) => ids.includes(e.id));
-        for (const e of now) put.add(e);
-        await history.put(now);
-      },
-    );
-    const ids = changed?.answer ?? [];
-    // A final one put before a write that lost its compare-and-set, and not inserted since.
-    const orphans = [...put].filter((e) => !ids.includes(e.id));
-    if (orphans.length > 0) await history.remove(orphans);
-    return ids;
+    const parts = this.parts();
+    return parts.docs.together(() => insertExecutions(parts, executions));
   }
 
   async executionGet({ id }: { id: string }): Promise<ExecutionRecord | null> {
@@ -285,52 +254,6 @@ export class NatsStore implements Store {
 
   async executionsList(params: ExecutionsListParams): Promise<ExecutionRecord[]> {
     return this.executions.list(params);
-  }
-
-  /** One plan: compare-and-set of its job, with the fires it inserts; null when it did not apply. */
-  private async advance(plan: JobPlan): Promise<{ jobId: string; claims: Claim[] } | null> {
-    const { docs, history } = this.parts();
-    const finals = plan.executions.filter(isPrunable);
-    const changed = await docs.change(
-      plan.jobId,
-      (doc) => {
-        const { job } = doc;
-        if (job.version !== plan.expectedVersion || job.nextFireAt !== plan.expectedNextFireAt)
-          return { answer: null, write: false };
-        job.nextFireAt = plan.nextFireAt;
-        if (plan.completedAt !== null) job.completedAt = plan.completedAt;
-        if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
-        job.fireCount += plan.fires ?? 0;
-        const inserted: ExecutionRecord[] = [];
-        for (const e of plan.executions) {
-          if (firesAt(doc, e.fireAt) || docs.jobOfActive(e.id) !== undefined) continue;
-          inserted.push(e);
-          if (!isPrunable(e)) {
-            doc.active.push(structuredClone(e));
-            continue;
-          }
-          if (e.status === 'missed') job.stats.missed += 1;
-          if (e.status === 'skipped') job.stats.skipped += 1;
-          countFinished(doc, e);
-          job.pruneAfter = pruneAfterAdding(
-            job.pruneAfter,
-            doc.kept,
-            e.finishedAt ?? e.createdAt,
-            plan.retention,
-          );
-        }
-        return { answer: inserted, write: true };
-      },
-      async () => (finals.length > 0 ? history.put(finals) : undefined),
-    );
-    const inserted = changed?.answer ?? [];
-    const orphans = finals.filter((e) => !inserted.includes(e));
-    if (orphans.length > 0) await history.remove(orphans);
-    if (!changed?.answer) return null;
-    const claims = inserted
-      .filter((e) => e.leaseOwner !== null)
-      .map((e) => ({ execution: structuredClone(e), job: structuredClone(changed.doc.job) }));
-    return { jobId: plan.jobId, claims };
   }
 
   private async connect(): Promise<Parts> {
@@ -342,13 +265,15 @@ export class NatsStore implements Store {
         buckets.jobs,
         jetstream(nc, { timeout: Math.min(this.settings.timeoutMs, ACK_TIMEOUT_MS) }),
         `${this.prefix}_jobs`,
+        purgeOf(nc, `${this.prefix}_jobs`),
       );
       const history = new History(buckets.history, purgeOf(nc, `${this.prefix}_history`));
       docs.onSooner((dueAt) => {
         for (const listener of this.listeners) listener({ dueAt });
       });
       await Promise.all([docs.mirror.start(buckets.jobs), history.mirror.start(buckets.history)]);
-      const parts = { nc, buckets, docs, history };
+      const debts = new DebtQueue(docs, (doc, works, kept) => applyDebts(docs, doc, works, kept));
+      const parts = { nc, buckets, docs, history, debts };
       await this.registry.start(parts);
       onServerLost(nc, this.prefix, () => {
         docs.mirror.restart();

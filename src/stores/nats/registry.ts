@@ -5,8 +5,8 @@
  * it fails once another instance declared it dead and deleted the key. Death
  * is judged by the engine's clock (`lastSeenAt` against `deadBefore`), as on
  * the SQL stores; declaring one is a compare-and-set delete of its key (so a
- * late sign of life wins), then the voiding of its leases in every document
- * that holds one (rules.ts voidLease).
+ * late sign of life wins), then the voiding of its leases, each in its
+ * execution's key (rules.ts voidLease).
  */
 import { ChimeError } from '../../errors.js';
 import type {
@@ -18,7 +18,8 @@ import type {
 } from '../instances.js';
 import { mayHaveRunBefore, voidLease } from '../rules.js';
 import { unavailable } from './connection.js';
-import { encode, keyOf } from './documents.js';
+import { encode, hasWork, keyOf, type Stored } from './documents.js';
+import { inFlight } from './inserts.js';
 import { isConflict } from './job-documents.js';
 import { Mirror } from './mirror.js';
 import type { Parts } from './nats-store.js';
@@ -112,15 +113,15 @@ export class NatsRegistry implements StoreRegistry {
       throw unavailable(err, 'declaring an instance dead');
     }
     this.mirror.deleted(key);
-    const holding = new Set<string>();
-    for (const [, doc] of docs.mirror.values())
-      if (doc.active.some((e) => e.leaseOwner === instance.id)) holding.add(doc.job.id);
-    await Promise.all(
-      [...holding].map((jobId) =>
-        docs.change(jobId, (doc) => {
-          const held = doc.active.filter((e) => e.leaseOwner === instance.id);
-          for (const e of held) voidLease(e, now, ranBefore);
-          return { answer: held.length, write: held.length > 0 };
+    const held = [...docs.work.entries()].filter(
+      ([, value]) => hasWork(value) && value.leaseOwner === instance.id,
+    );
+    await docs.together(() =>
+      inFlight(held, ([key]) =>
+        docs.change<Stored, null>(key, (value) => {
+          if (!hasWork(value) || value.leaseOwner !== instance.id) return { answer: null };
+          voidLease(value, now, ranBefore);
+          return { answer: null, write: value };
         }),
       ),
     );

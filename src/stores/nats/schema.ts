@@ -2,6 +2,9 @@
  * The NATS store's schema version: the meta bucket's `schema` key, created
  * once (a KV create, so of many instances opening an empty server one writes
  * it) and checked at every open. Buckets are created by `connection.ts`.
+ * Version 2 keeps each execution with work under a key of its own; a store
+ * of version 1 (a job's executions inside its document) is refused with a
+ * clear error, not converted (see docs/design-notes.md, "The NATS store").
  */
 import { ChimeError } from '../../errors.js';
 import { SCHEMA_VERSION, unavailable, type Buckets } from './connection.js';
@@ -30,6 +33,11 @@ export async function checkSchema(buckets: Buckets, prefix: string): Promise<voi
     throw new ChimeError(
       'CHIME_ERR_STORE_SCHEMA_TOO_NEW',
       `the NATS store holds schema version ${version}; this chime knows up to ${SCHEMA_VERSION}: upgrade chime`,
+    );
+  if (version === 1)
+    throw new ChimeError(
+      'CHIME_ERR_STORE_SCHEMA_OUTDATED',
+      `the NATS store with prefix ${prefix} holds schema version 1 (each job one document with all its executions), which this chime does not read: let its work finish with the chime that wrote it, then start on a new prefix (or delete the buckets ${prefix}_*)`,
     );
   if (version < SCHEMA_VERSION)
     throw new ChimeError(

@@ -1,0 +1,288 @@
+/**
+ * The NATS store's inserts of executions: a plan's fires (`jobsAdvance`) and
+ * executions inserted directly (`executionInsert(s)`: manual triggers,
+ * backfills). Each execution is a KV create of its own key, which fails when
+ * the key exists: for a schedule's fire the key is made of its instant, so
+ * one execution per `(jobId, fireAt)` needs no read.
+ *
+ * A plan creates its fires first, then writes the job's document
+ * (compare-and-set on the version and next fire it was made on), which
+ * counts the fires and applies what the finished ones (missed, skipped) owe.
+ * Each fire carries the plan's tag (`planTag`): a planner that finds a fire
+ * of its own tag already there (another planner of the same job, or one that
+ * crashed before its document write) takes it as part of its plan; one of
+ * an older plan's tag it writes again as its own ({@link adopt}). Either is
+ * taken only while no claim has leased it since ({@link untouched}). A plan
+ * whose document write fails for good deletes the fires it created, but
+ * those another plan of the same tag applied over ({@link coveredBy}).
+ */
+import { isPrunable } from '../rules.js';
+import type { Claim, ExecutionRecord, JobPlan, JobRecord } from '../store.js';
+import {
+  isWork,
+  keyOf,
+  planTag,
+  recordOf,
+  workKey,
+  type JobDocument,
+  type Stored,
+  type Work,
+} from './documents.js';
+import type { Parts } from './nats-store.js';
+import { SETTLE_BATCH } from './debt-queue.js';
+import { addOwed, applyDebts, forgetSettled, settle } from './settle.js';
+
+/** Creates of one call in flight at once. */
+export const IN_FLIGHT = 128;
+
+/** Runs `each` on every item, {@link IN_FLIGHT} at a time; the answers in order. */
+export async function inFlight<T, R>(
+  items: readonly T[],
+  each: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const answers: R[] = [];
+  for (let i = 0; i < items.length; i += IN_FLIGHT)
+    answers.push(...(await Promise.all(items.slice(i, i + IN_FLIGHT).map(each))));
+  return answers;
+}
+
+/** One plan; null when it did not apply. */
+export async function advance(
+  parts: Parts,
+  plan: JobPlan,
+): Promise<{ jobId: string; claims: Claim[] } | null> {
+  const { docs } = parts;
+  const holds = (doc: JobDocument) =>
+    doc.job.version === plan.expectedVersion && doc.job.nextFireAt === plan.expectedNextFireAt;
+  let known = docs.known(plan.jobId) ?? undefined;
+  if (!known || !holds(known.value)) known = (await docs.read(plan.jobId)) ?? undefined;
+  if (!known || !holds(known.value)) return null;
+  const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
+  const { created, ours } = await createFires(parts, plan, tag);
+  const changed = await writePlan(parts, plan, tag, ours);
+  if (!changed?.answer) {
+    const covered = coveredBy(changed?.doc ?? null, plan, tag);
+    const orphans = created.filter(({ work }) => !covered(work.fireAt));
+    await inFlight(orphans, ({ work, revision }) => docs.replace(workKey(work), null, revision));
+    return null;
+  }
+  const settling = ours.filter((w) => (w.owed?.length ?? 0) > 0 || isPrunable(w));
+  if (settling.length > 0) await settle(parts, plan.jobId, settling);
+  const mine = new Set(created.map(({ work }) => work.id));
+  const taken = await takeOver(
+    parts,
+    plan,
+    tag,
+    ours.filter((w) => !mine.has(w.id)),
+  );
+  const claims = [...created.map(({ work }) => work), ...taken]
+    .filter((work) => work.leaseOwner !== null && !isPrunable(work))
+    .map((work) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));
+  return { jobId: plan.jobId, claims };
+}
+
+/**
+ * The planned fires of this plan's tag that another planner (or this
+ * instance, in an earlier call) created, whose plan did not apply (this one
+ * did: they had the same version and next fire) — so that planner will not
+ * run them. Each one still {@link untouched} is leased as this plan leases
+ * its fire of that instant (or released, when this plan leaves it unleased),
+ * with a new token, so it runs now rather than after its lease expires; one
+ * a claim leased since is its claimer's to run.
+ */
+async function takeOver(parts: Parts, plan: JobPlan, tag: string, found: Work[]): Promise<Work[]> {
+  const wanted = new Map(plan.executions.map((e) => [e.fireAt, e]));
+  const taken = await inFlight(found, async (w) => {
+    const own = wanted.get(w.fireAt);
+    if (!own || (w.leaseOwner === null && own.leaseOwner === null)) return null;
+    const changed = await parts.docs.change<Stored, Work | null>(workKey(w), (value) => {
+      if (!isWork(value) || value.id !== w.id || value.plan !== tag) return { answer: null };
+      if (!untouched(value)) return { answer: null };
+      Object.assign(value, {
+        leaseOwner: own.leaseOwner,
+        leaseUntil: own.leaseOwner === null ? null : own.leaseUntil,
+        leaseToken: value.leaseToken + 1,
+      });
+      return { answer: value, write: value };
+    });
+    return changed?.answer ?? null;
+  });
+  return taken.filter((w) => w !== null);
+}
+
+/**
+ * The plan's document write (compare-and-set on the version and next fire it
+ * was made on), with the debts of its first finished fires — listed once
+ * counted, with the plan, as one transaction would show them; the others are
+ * settled after, a batch at a time. Its answer: whether the plan applied.
+ */
+function writePlan(parts: Parts, plan: JobPlan, tag: string, ours: Work[]) {
+  const { docs } = parts;
+  const first = ours.filter((w) => (w.owed?.length ?? 0) > 0).slice(0, SETTLE_BATCH);
+  return docs.changeDocument(plan.jobId, (doc) => {
+    const { job } = doc;
+    if (job.version !== plan.expectedVersion || job.nextFireAt !== plan.expectedNextFireAt)
+      return { answer: false, write: false };
+    job.nextFireAt = plan.nextFireAt;
+    if (plan.completedAt !== null) job.completedAt = plan.completedAt;
+    if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
+    job.fireCount += plan.fires ?? 0;
+    doc.plan = tag;
+    applyDebts(docs, doc, first, docs.work.kept(keyOf(plan.jobId)));
+    forgetSettled(docs, doc);
+    return { answer: true, write: true };
+  });
+}
+
+/**
+ * Which fires of a plan that did not apply stay: those another plan from the
+ * same version and next fire (another planner of the job) applied over — it
+ * planned the same window, from the next fire to its new one, and counted
+ * them (its create of one of ours found it there). Any other fire is deleted.
+ */
+function coveredBy(
+  doc: JobDocument | null,
+  plan: JobPlan,
+  tag: string,
+): (fireAt: number) => boolean {
+  if (!doc || doc.plan !== tag || doc.job.version !== plan.expectedVersion) return () => false;
+  const end = doc.job.nextFireAt ?? Number.POSITIVE_INFINITY;
+  return (fireAt) => fireAt >= plan.expectedNextFireAt && fireAt < end;
+}
+
+/**
+ * Creates a plan's fires, each tagged; returns those it created (with their
+ * revision) and all that are the plan's: created, found with its tag, or
+ * adopted from an older plan that cannot apply ({@link adopt}).
+ */
+async function createFires(
+  parts: Parts,
+  plan: JobPlan,
+  tag: string,
+): Promise<{ created: { work: Work; revision: number }[]; ours: Work[] }> {
+  const created: { work: Work; revision: number }[] = [];
+  const ours: Work[] = [];
+  await inFlight(plan.executions, async (e) => {
+    const work: Work = { ...structuredClone(e), plan: tag };
+    if (e.leaseOwner !== null) work.planLease = e.leaseOwner;
+    if (isPrunable(e)) owePlanned(work, plan);
+    for (let attempt = 0; attempt < ADOPT_ATTEMPTS; attempt++) {
+      const revision = await parts.docs.create(workKey(e), work);
+      if (revision !== null) {
+        created.push({ work, revision });
+        ours.push(work);
+        return;
+      }
+      const found = await adopt(parts, plan, work);
+      if (found === 'gone') continue;
+      if (found && 'adopted' in found) created.push({ work, revision: found.adopted });
+      if (found) ours.push('ours' in found ? found.ours : work);
+      return;
+    }
+  });
+  return { created, ours };
+}
+
+/** Creates of a planned fire tried while its key is deleted between the create and the read. */
+const ADOPT_ATTEMPTS = 3;
+
+/**
+ * The fire at a planned fire's key, which its create found there: the plan's
+ * own when it has the plan's tag (another planner of the job made it). One
+ * with the tag of an older plan ({@link isOlder}), {@link untouched}, is
+ * written again as this plan's: that plan cannot apply any more, and its
+ * planner deletes the fires it created when its document write fails — this
+ * plan, had it left the fire as another's, would have counted a fire no one
+ * runs. 'gone' when the key was
+ * deleted meanwhile (create it again); null: another's fire.
+ */
+async function adopt(
+  parts: Parts,
+  plan: JobPlan,
+  work: Work,
+): Promise<{ ours: Work } | { adopted: number } | 'gone' | null> {
+  const changed = await parts.docs.change<Stored, Work | 'adopt' | null>(workKey(work), (value) => {
+    if (!isWork(value) || value.plan === undefined) return { answer: null };
+    if (value.plan === work.plan) return { answer: value };
+    if (!isOlder(value.plan, plan) || !untouched(value)) return { answer: null };
+    return { answer: 'adopt', write: work };
+  });
+  if (changed === null) return 'gone';
+  if (changed.answer === 'adopt') return { adopted: changed.revision };
+  return changed.answer && { ours: changed.answer };
+}
+
+/**
+ * True for a planned fire as its plan left it: not started, and unleased and
+ * never claimed, or still under the plan's own lease. No instance runs it, so
+ * another plan may lease it or write it again; one a claim or take-over
+ * leased since is left to that lease's holder, which runs it without writing
+ * its start when the job allows overlaps (else two instances run it).
+ */
+function untouched(w: Work): boolean {
+  if (w.status !== 'scheduled' || w.attempt !== 0) return false;
+  if (w.leaseOwner === null) return w.leaseToken === 0;
+  return w.leaseToken === 1 && w.leaseOwner === w.planLease;
+}
+
+/**
+ * True when the plan of `tag` was made on the same version of the job as
+ * `plan`, and an earlier next fire: it cannot apply any more, and had it
+ * applied, its fires would lie before that next fire (the next fire moves
+ * only forward within a version). A fire of an earlier version's plan may
+ * have been counted (the job moved back by a write since): it is left.
+ */
+function isOlder(tag: string, plan: JobPlan): boolean {
+  const [version, nextFireAt = 0] = tag.split(':').map(Number);
+  return version === plan.expectedVersion && nextFireAt < plan.expectedNextFireAt;
+}
+
+/** What a plan's finished fire owes its job: its missed or skipped count, the pruner's look. */
+function owePlanned(work: Work, plan: JobPlan): void {
+  const stats = {
+    succeeded: 0,
+    failed: 0,
+    missed: work.status === 'missed' ? 1 : 0,
+    skipped: work.status === 'skipped' ? 1 : 0,
+    lastFireAt: null,
+    lastSuccessAt: null,
+    lastFailureAt: null,
+    fresh: false,
+  };
+  addOwed(work, {
+    stats,
+    prune: { at: work.finishedAt ?? work.createdAt, retention: plan.retention },
+  });
+}
+
+/**
+ * Inserts executions, each by a create of its key; skips one whose key (a
+ * schedule's fire) or id exists, or whose job is gone. A finished one is
+ * then settled (its record moved to the history bucket). Returns the ids inserted.
+ */
+export async function insertExecutions(
+  parts: Parts,
+  executions: readonly ExecutionRecord[],
+): Promise<string[]> {
+  const { docs, history } = parts;
+  const jobs = new Map<string, JobRecord | null>();
+  for (const jobId of new Set(executions.map((e) => e.jobId)))
+    jobs.set(jobId, (docs.known(jobId) ?? (await docs.read(jobId)))?.value.job ?? null);
+  const firsts = new Map<string, ExecutionRecord>();
+  for (const e of executions) if (!firsts.has(workKey(e))) firsts.set(workKey(e), e);
+  const fresh = [...firsts.values()].filter(
+    (e) => jobs.get(e.jobId) && docs.work.keyOf(e.id) === undefined && !history.summary(e.id),
+  );
+  const inserted = new Set<string>();
+  const finals: Work[] = [];
+  await inFlight(fresh, async (e) => {
+    const work: Work = structuredClone(e);
+    if ((await docs.create(workKey(e), work)) === null) return;
+    inserted.add(e.id);
+    if (isPrunable(e)) finals.push(work);
+  });
+  const byJob = new Map<string, Work[]>();
+  for (const w of finals) byJob.set(w.jobId, [...(byJob.get(w.jobId) ?? []), w]);
+  await Promise.all([...byJob].map(([jobId, works]) => settle(parts, jobId, works)));
+  return executions.filter((e) => inserted.has(e.id)).map((e) => e.id);
+}

@@ -1,0 +1,193 @@
+/**
+ * Settling what executions owe their jobs. A write that ends an execution
+ * (or records a missed fire, or drops a planned one) spans two keys — the
+ * execution's and its job's document — and KV has no transaction across
+ * keys, so it goes in an order where a crash between any two steps loses
+ * nothing and counts nothing twice:
+ *
+ * 1. the execution's key is written with its new state and its debt to the
+ *    job (`owed`, with a random id) — the fenced step, which decides;
+ * 2. the job's document applies the debt and records its id in `applied`
+ *    (a compare-and-set: a debt already in `applied` is not applied again);
+ * 3. the execution is completed: a finished one's record is put in the
+ *    history bucket (idempotent) and its key becomes a stub (a dropped fire's
+ *    key is deleted); one with work left has its debt cleared;
+ * 4. the document forgets the debt's id (at its next write, `forgetSettled`).
+ *
+ * Anyone may run steps 2–4 again for a key still holding a debt or a
+ * finished record ({@link Settler.sweep}, at each take-over pass): step 2 is
+ * skipped for a debt the document has applied, step 3 writes only a key
+ * still holding that debt, and step 4 forgets only ids no key owes.
+ */
+import { randomBytes } from 'node:crypto';
+import { applyStats, isPrunable, pruneAfterAdding } from '../rules.js';
+import {
+  isDocument,
+  isWork,
+  recordOf,
+  stubOf,
+  workKey,
+  without,
+  type JobDocument,
+  type Owed,
+  type Stored,
+  type Work,
+} from './documents.js';
+import { SETTLE_BATCH } from './debt-queue.js';
+import type { JobDocuments } from './job-documents.js';
+import type { Parts } from './nats-store.js';
+
+/** Applies the debts of an execution its job's document has not applied; `kept`: the finished executions the job keeps. */
+export function applyOwed(doc: JobDocument, work: Work, kept: number): boolean {
+  const { job } = doc;
+  const fresh = (work.owed ?? []).filter((owed) => doc.applied[owed.id] === undefined);
+  for (const owed of fresh) {
+    if (owed.lastOutcome) job.lastOutcome = { ...owed.lastOutcome };
+    if (owed.stats) applyStats(job, owed.stats);
+    if (owed.fires) job.fireCount = Math.max(0, job.fireCount + owed.fires);
+    if (owed.reopen) job.completedAt = null;
+    if (owed.prune)
+      job.pruneAfter = pruneAfterAdding(job.pruneAfter, kept, owed.prune.at, owed.prune.retention);
+    doc.applied[owed.id] = work.id;
+  }
+  return fresh.length > 0;
+}
+
+/** Adds a debt to an execution (after those it still has). */
+export function addOwed(work: Work, owed: Omit<Owed, 'id'>): void {
+  work.owed = [...(work.owed ?? []), { id: randomBytes(9).toString('base64url'), ...owed }];
+}
+
+/** True when a work value must be settled: it owes its job, or is finished and not yet moved. */
+export function isUnsettled(value: Stored): value is Work {
+  return (
+    isWork(value) && ((value.owed?.length ?? 0) > 0 || value.dropped === true || isPrunable(value))
+  );
+}
+
+/**
+ * Steps 2–4 for executions of one job whose step 1 is written, a batch at a
+ * time: a batch's debts are forgotten by the document once its keys are
+ * rewritten, so the document names at most a few batches' debts.
+ */
+export async function settle(parts: Parts, jobId: string, works: Work[]): Promise<void> {
+  for (let i = 0; i < works.length; i += SETTLE_BATCH)
+    await settleBatch(parts, jobId, works.slice(i, i + SETTLE_BATCH));
+}
+
+async function settleBatch(parts: Parts, jobId: string, works: Work[]): Promise<void> {
+  const { debts, history } = parts;
+  const finals = works.filter((w) => !w.dropped && isPrunable(w));
+  const owing = works.filter((w) => (w.owed?.length ?? 0) > 0);
+  // Step 2 and the history put of step 3 both come before the key is rewritten; not one before the other.
+  await Promise.all([
+    owing.length > 0 && debts.add(jobId, owing),
+    finals.length > 0 && history.put(finals.map(recordOf)),
+  ]);
+  await Promise.all(works.map((w) => complete(parts, w)));
+}
+
+/** Step 2 on a copy of a document: applies what `works` owe; true when it changed it. */
+export function applyDebts(
+  docs: JobDocuments,
+  doc: JobDocument,
+  works: Work[],
+  kept: number,
+): boolean {
+  let wrote = false;
+  for (const w of works) wrote = applyOwed(doc, w, kept) || wrote;
+  if (wrote) forgetSettled(docs, doc);
+  return wrote;
+}
+
+/**
+ * Step 4, done by the next write of the document: forgets the debts of
+ * executions whose key the mirror shows as a stub (written only once every
+ * debt of the execution is settled). What no later write forgets — the last
+ * batch of a job that is never written again, a dropped fire's key deleted —
+ * is forgotten by {@link Settler.sweep}, or stays, a few bytes.
+ */
+export function forgetSettled(docs: JobDocuments, doc: JobDocument): void {
+  const settled = Object.entries(doc.applied).filter(([, id]) => isStubbed(docs, id));
+  if (settled.length > 0)
+    doc.applied = without(
+      doc.applied,
+      settled.map(([owedId]) => owedId),
+    );
+}
+
+/** True when the mirror holds the stub of this execution. */
+function isStubbed(docs: JobDocuments, id: string): boolean {
+  const key = docs.work.keyOf(id);
+  const value = key === undefined ? undefined : docs.mirror.get(key)?.value;
+  return value !== undefined && 'stub' in value && value.id === id;
+}
+
+/** Step 3 for one execution: its key, if it still holds it, drops the debts settled and becomes what is left of it. */
+async function complete(parts: Parts, work: Work): Promise<void> {
+  const settled = new Set((work.owed ?? []).map((owed) => owed.id));
+  await parts.docs.change<Stored, null>(workKey(work), (current) => {
+    if (!isWork(current) || current.id !== work.id) return { answer: null };
+    const had = current.owed ?? [];
+    const left = had.filter((owed) => !settled.has(owed.id));
+    if (left.length > 0)
+      return left.length === had.length
+        ? { answer: null }
+        : { answer: null, write: { ...current, owed: left } };
+    if (current.dropped) return { answer: null, write: null };
+    if (isPrunable(current)) return { answer: null, write: stubOf(current) };
+    if (had.length === 0) return { answer: null };
+    delete current.owed;
+    return { answer: null, write: current };
+  });
+}
+
+/** Recovers what a crashed writer left unsettled. */
+export class Settler {
+  /** Keys (and document debts) unsettled at the last sweep. */
+  private seen = new Set<string>();
+
+  constructor(private readonly parts: () => Parts) {}
+
+  /**
+   * Settles what was already unsettled at the sweep before (so a writer's own
+   * steps are not raced), and forgets the debts a document still names that no
+   * key owes any more (a writer that crashed before step 4).
+   */
+  async sweep(): Promise<void> {
+    const parts = this.parts();
+    const { docs } = parts;
+    const now = new Set<string>();
+    const byJob = new Map<string, Work[]>();
+    for (const [key, value] of docs.work.entries()) {
+      if (!isUnsettled(value)) continue;
+      now.add(key);
+      if (this.seen.has(key)) byJob.set(value.jobId, [...(byJob.get(value.jobId) ?? []), value]);
+    }
+    const stale = new Map<string, string[]>();
+    for (const [key, value] of docs.mirror.values()) {
+      if (!isDocument(value)) continue;
+      for (const [owedId, id] of Object.entries(value.applied)) {
+        const holder = docs.work.keyOf(id);
+        const current = holder === undefined ? undefined : docs.mirror.get(holder)?.value;
+        if (current && isWork(current) && current.owed?.some((o) => o.id === owedId)) continue;
+        if (current && !isWork(current)) continue; // a stub: forgotten by the next write
+        const mark = `${key}#${id}@${owedId}`;
+        now.add(mark);
+        if (this.seen.has(mark))
+          stale.set(value.job.id, [...(stale.get(value.job.id) ?? []), owedId]);
+      }
+    }
+    this.seen = now;
+    await Promise.all([...byJob].map(([jobId, works]) => settle(parts, jobId, works)));
+    await Promise.all(
+      [...stale].map(([jobId, debts]) =>
+        docs.changeDocument(jobId, (doc) => {
+          const gone = debts.filter((owedId) => doc.applied[owedId] !== undefined);
+          doc.applied = without(doc.applied, gone);
+          return { answer: null, write: gone.length > 0 };
+        }),
+      ),
+    );
+  }
+}

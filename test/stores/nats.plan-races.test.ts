@@ -1,0 +1,157 @@
+/**
+ * The NATS store's plans racing each other: a plan finds fires at its keys
+ * that other planners of the job created (their plans failed, crashed or are
+ * still writing), as those planners or claimers left them (written here
+ * directly in the store's own format). A fire no one else runs is the
+ * applying plan's; one that a claim leased since is left to its holder.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { encode, planTag, workKey, type Work } from '../../src/stores/nats/documents.js';
+import type { NatsStore } from '../../src/stores/nats/index.js';
+import type { ExecutionRecord, JobPlan, JobRecord } from '../../src/stores/store.js';
+import { serviceAvailable } from '../helpers/services.js';
+import { NATS_URL, natsStores } from './nats-fixture.js';
+import { makeExecutionRecord, makeJobRecord, makeRetention, T0 } from './records.js';
+
+const available = await serviceAvailable('nats');
+/** The version of the job the plans are made on. */
+const VERSION = 1;
+
+describe.skipIf(!available)('nats store: plans racing other planners and claimers', () => {
+  const { makeStore, cleanup } = natsStores();
+  const connections: NatsConnection[] = [];
+  afterEach(async () => {
+    await Promise.all(connections.splice(0).map((nc) => nc.close()));
+    await cleanup();
+  });
+
+  /** A key of the store's jobs bucket written as another writer left it. */
+  async function putRaw(store: NatsStore, key: string, value: unknown): Promise<void> {
+    const nc = await connect({ servers: NATS_URL });
+    connections.push(nc);
+    const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
+    await kv.put(key, encode(value));
+  }
+
+  /** An open store with a job due at T0, and a fire at T0 of another writer in its key. */
+  async function withFire(theirs: Work): Promise<{ store: NatsStore; job: JobRecord }> {
+    const store = makeStore();
+    await store.open();
+    const job = makeJobRecord({ id: theirs.jobId, version: VERSION, nextFireAt: T0 });
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    await putRaw(store, workKey(theirs), theirs);
+    return { store, job };
+  }
+
+  /** The plan of the job's fire at T0, made on its version and next fire T0, leased to 'planner'. */
+  function planOf(job: JobRecord, fire: ExecutionRecord): JobPlan {
+    const mine = { ...fire, id: 'mine', leaseOwner: 'planner', leaseUntil: T0 + 20_000 };
+    return {
+      jobId: job.id,
+      expectedVersion: job.version,
+      expectedNextFireAt: T0,
+      nextFireAt: T0 + 60_000,
+      completedAt: null,
+      lastOutcome: null,
+      fires: 1,
+      executions: [{ ...mine, leaseToken: 1 }],
+      retention: makeRetention(),
+    };
+  }
+
+  test('a planned fire another planner of the same plan created and leased, whose plan did not apply, is leased by the plan that did', async () => {
+    const fire = makeExecutionRecord({
+      jobId: 'j',
+      fireAt: T0,
+      leaseOwner: 'crashed',
+      leaseUntil: T0 + 30_000,
+      leaseToken: 1,
+    });
+    const { store, job } = await withFire({
+      ...fire,
+      plan: planTag(VERSION, T0),
+      planLease: 'crashed',
+    });
+    const { claims, applied } = await store.jobsAdvance({ plans: [planOf(job, fire)] });
+    expect(applied).toEqual([job.id]);
+    expect(claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ id: fire.id, leaseOwner: 'planner', leaseToken: 2 }),
+    ]);
+    expect((await store.jobGet({ id: job.id }))?.fireCount).toBe(1);
+  });
+
+  test('a planned fire this instance created in an earlier call of the same plan (whose claims it never got) is leased again and claimed', async () => {
+    const fire = makeExecutionRecord({
+      jobId: 'j',
+      fireAt: T0,
+      leaseOwner: 'planner',
+      leaseUntil: T0 + 30_000,
+      leaseToken: 1,
+    });
+    const { store, job } = await withFire({
+      ...fire,
+      plan: planTag(VERSION, T0),
+      planLease: 'planner',
+    });
+    const { claims } = await store.jobsAdvance({ plans: [planOf(job, fire)] });
+    expect(claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ id: fire.id, leaseOwner: 'planner', leaseToken: 2 }),
+    ]);
+  });
+
+  test('a planned fire of the same plan that another instance claimed since is left to it: the plan does not lease it too', async () => {
+    const fire = makeExecutionRecord({
+      jobId: 'j',
+      fireAt: T0,
+      leaseOwner: 'claimer',
+      leaseUntil: T0 + 30_000,
+      leaseToken: 1,
+    });
+    const { store, job } = await withFire({ ...fire, plan: planTag(VERSION, T0) });
+    const { claims, applied } = await store.jobsAdvance({ plans: [planOf(job, fire)] });
+    expect(applied).toEqual([job.id]);
+    expect(claims).toEqual([]);
+    const [kept] = await store.executionsList({ jobId: job.id, limit: 10 });
+    expect(kept).toMatchObject({ id: fire.id, leaseOwner: 'claimer', leaseToken: 1 });
+  });
+
+  test('a fire an older plan created (its plan cannot apply; its planner deletes it once its job write fails) is written again as the applying plan’s and claimed by it', async () => {
+    const fire = makeExecutionRecord({
+      jobId: 'j',
+      fireAt: T0,
+      leaseOwner: 'older',
+      leaseUntil: T0 + 30_000,
+      leaseToken: 1,
+    });
+    const { store, job } = await withFire({
+      ...fire,
+      plan: planTag(VERSION, T0 - 1_000),
+      planLease: 'older',
+    });
+    const { claims, applied } = await store.jobsAdvance({ plans: [planOf(job, fire)] });
+    expect(applied).toEqual([job.id]);
+    expect(claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ id: 'mine', leaseOwner: 'planner', leaseToken: 1 }),
+    ]);
+    const listed = await store.executionsList({ jobId: job.id, limit: 10 });
+    expect(listed.map((e) => e.id)).toEqual(['mine']);
+  });
+
+  test('a fire an older plan created that another instance claimed since is left to it', async () => {
+    const fire = makeExecutionRecord({
+      jobId: 'j',
+      fireAt: T0,
+      leaseOwner: 'claimer',
+      leaseUntil: T0 + 30_000,
+      leaseToken: 1,
+    });
+    const { store, job } = await withFire({ ...fire, plan: planTag(VERSION, T0 - 1_000) });
+    const { claims, applied } = await store.jobsAdvance({ plans: [planOf(job, fire)] });
+    expect(applied).toEqual([job.id]);
+    expect(claims).toEqual([]);
+    const listed = await store.executionsList({ jobId: job.id, limit: 10 });
+    expect(listed.map((e) => e.id)).toEqual([fire.id]);
+  });
+});

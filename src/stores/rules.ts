@@ -101,6 +101,9 @@ export function isPlannedFire(e: ExecutionRecord): boolean {
 /**
  * True when `other` keeps `execution` from starting under `overlap: 'forbid'`:
  * an earlier execution of the job that is running or waiting for a retry.
+ * A backfilled fire also waits for an earlier one that has not started yet:
+ * a backfill's fires are all due at once, and so they start in fire order
+ * (else a later one claimed first starts beside an earlier one).
  */
 export function isUnfinishedForOverlap(
   other: ExecutionRecord,
@@ -108,7 +111,8 @@ export function isUnfinishedForOverlap(
 ): boolean {
   return (
     other.fireAt < execution.fireAt &&
-    (other.status === 'running' || (other.status === 'scheduled' && other.attempt > 0))
+    (other.status === 'running' ||
+      (other.status === 'scheduled' && (other.attempt > 0 || execution.backfill === true)))
   );
 }
 

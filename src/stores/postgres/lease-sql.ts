@@ -18,7 +18,7 @@ import { WOKE, after, inShare, jobAs, list, pruneLook, wake } from './sql-fragme
 
 /** What a fenced batch write reads from the executions it locks (see the module comment). */
 const XLOCK_COLUMNS = `x.id, x.job_id, x.fire_at, x.trigger, x.status, x.attempt, x.lease_token,
-  x.lease_owner, x.on_failure`;
+  x.lease_owner, x.on_failure, x.backfill`;
 
 /** The executions named by `@ids`, locked in id order (the order every statement locks them in). */
 const xlock = (s: string) => `xlock AS MATERIALIZED (
@@ -29,7 +29,7 @@ const xlock = (s: string) => `xlock AS MATERIALIZED (
 /** The overlap rule of `rules.ts` (isUnfinishedForOverlap) for execution `v`, served by executions_job_recent. */
 const unfinishedBefore = (s: string, v: string) => `EXISTS (
       SELECT 1 FROM ${s}.executions o WHERE o.job_id = ${v}.job_id AND o.fire_at < ${v}.fire_at
-        AND (o.status = 'running' OR (o.status = 'scheduled' AND o.attempt > 0)))`;
+        AND (o.status = 'running' OR (o.status = 'scheduled' AND (o.attempt > 0 OR ${v}.backfill))))`;
 
 /**
  * Leases unleased work due by `@until`, oldest `run_at` first, of a share
@@ -129,7 +129,7 @@ const executionsStart = (s: string) => `WITH req AS (
       @started_ats::bigint[], @unless_overlappings::boolean[], @abandoned::text[])
       WITH ORDINALITY AS r(id, lease_token, attempt, started_at, unless_overlapping, abandoned, ord)
   ), ${xlock(s)}, fenced AS (
-    SELECT r.*, l.job_id, l.fire_at
+    SELECT r.*, l.job_id, l.fire_at, l.backfill
     FROM req r JOIN xlock l ON l.id = r.id
     WHERE l.lease_token = r.lease_token AND l.lease_owner IS NOT NULL
       AND l.status IN ('scheduled', 'running') AND l.attempt = r.attempt - 1

@@ -121,7 +121,9 @@ export function startOne(s: Statements, start: StartRequest): StartResult {
     if (!row || row.lease_token !== start.leaseToken || row.lease_owner === null) return 'rejected';
     const startable = row.status === 'scheduled' || row.status === 'running';
     if (!startable || row.attempt !== start.attempt - 1) return 'rejected';
-    if (s.unfinishedBefore.get({ job_id: row.job_id, fire_at: row.fire_at })) return 'overlapping';
+    const { job_id, fire_at } = row;
+    if (s.unfinishedBefore.get({ job_id, fire_at, backfill: row.backfill ? 1 : 0 }))
+      return 'overlapping';
   }
   const started = s.startRunning.run({
     id: start.id,

@@ -263,7 +263,7 @@ export const SQL = {
   // The overlap rule of rules.ts (isUnfinishedForOverlap), served by executions_job_recent.
   unfinishedBefore: `SELECT 1 FROM executions
     WHERE job_id = @job_id AND fire_at < @fire_at
-      AND (status = 'running' OR (status = 'scheduled' AND attempt > 0))
+      AND (status = 'running' OR (status = 'scheduled' AND (attempt > 0 OR @backfill)))
     LIMIT 1`,
   // Fenced in the statement itself: a stale token, a released lease or a finished row changes nothing.
   // The attempt number fences too: one claim never starts twice. @abandoned: the attempt a previous

@@ -22,6 +22,8 @@ interface OverlapCase {
   fireAt?: number;
   otherJob?: boolean;
   forbid?: boolean;
+  /** The started one was added by a backfill. */
+  backfilled?: boolean;
   expected: 'started' | 'overlapping';
 }
 
@@ -62,6 +64,31 @@ const OVERLAP_CASES: OverlapCase[] = [
     expected: 'started',
   },
   { name: 'overlap is allowed', earlier: runningBy('x', 1), forbid: false, expected: 'started' },
+  {
+    name: 'a backfilled one: the earlier one never started',
+    earlier: leased('x', 1),
+    backfilled: true,
+    expected: 'overlapping',
+  },
+  {
+    name: 'a backfilled one: the earlier one is not claimed yet',
+    earlier: { backfill: true },
+    backfilled: true,
+    expected: 'overlapping',
+  },
+  {
+    name: 'a backfilled one: the earlier one succeeded',
+    earlier: { status: 'succeeded', attempt: 1 },
+    backfilled: true,
+    expected: 'started',
+  },
+  {
+    name: 'a backfilled one: only a later one waits',
+    earlier: {},
+    fireAt: T0 + 2 * MIN,
+    backfilled: true,
+    expected: 'started',
+  },
 ];
 
 export function startTests(fx: Fixture): void {
@@ -175,7 +202,13 @@ export function startTests(fx: Fixture): void {
       const job = await addJob(store);
       const other = c.otherJob ? await addJob(store) : job;
       await addExecution(store, { jobId: other.id, fireAt: c.fireAt ?? T0, ...c.earlier });
-      const e = await addExecution(store, { jobId: job.id, fireAt: T0 + MIN, ...leased('me', 1) });
+      const mark = c.backfilled ? { backfill: true as const } : {};
+      const e = await addExecution(store, {
+        jobId: job.id,
+        fireAt: T0 + MIN,
+        ...leased('me', 1),
+        ...mark,
+      });
       const request = start(e, { startedAt: T0 + MIN + 5, unlessOverlapping: c.forbid ?? true });
       expect(await store.executionsStart({ starts: [request] })).toEqual([c.expected]);
       const after = await mustGet(store, e.id);

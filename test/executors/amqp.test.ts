@@ -16,6 +16,7 @@ import { until, waitFor } from '../helpers/events.js';
 import { silent } from '../helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { refusesBadTargets, type BadTarget } from '../helpers/bad-targets.js';
 
 const up = await serviceAvailable('rabbitmq');
 const BROKER = SERVICES.rabbitmq.url;
@@ -309,8 +310,7 @@ describe.skipIf(!up)('amqp target (RabbitMQ on 127.0.0.1:5672)', () => {
 
   describe('bad target definitions', () => {
     const good = { type: 'amqp', url: BROKER, exchange: 'x', routingKey: 'k' };
-    /** [what, target, code, path] */
-    const BAD: [string, Record<string, unknown>, string, string][] = [
+    const BAD: BadTarget[] = [
       ['no url', omit(good, 'url'), 'CHIME_ERR_MISSING_FIELD', '/target/url'],
       ['an http url', { ...good, url: 'http://mq' }, 'CHIME_ERR_INVALID_INPUT', '/target/url'],
       ['no routing key', omit(good, 'routingKey'), 'CHIME_ERR_MISSING_FIELD', '/target/routingKey'],
@@ -358,29 +358,15 @@ describe.skipIf(!up)('amqp target (RabbitMQ on 127.0.0.1:5672)', () => {
       ],
       ['an unknown field', { ...good, queue: 'q' }, 'CHIME_ERR_UNKNOWN_FIELD', '/target/queue'],
     ];
-    const cases = BAD.map(([what, t, code, path]) => ({ what, t, code, path }));
-
-    it.each(cases)('$what → $code at $path', async ({ t, code, path }) => {
-      scheduler = createScheduler({
-        store: memoryStore(),
-        logger: silent,
-        executors: [amqpExecutor()],
-      });
-      const bad = {
-        schedule: once(new Date(Date.now() + 60_000)),
-        target: t,
-      } as unknown as JobDefinition;
-      await expect(scheduler.submitJob(bad)).rejects.toMatchObject({
-        name: 'ChimeError',
-        code,
-        path,
-      });
-      const onFailure = { ...bad, target: undefined, onFailure: t } as unknown as JobDefinition;
-      await expect(scheduler.submitJob(onFailure)).rejects.toMatchObject({
-        code,
-        path: path.replace('/target', '/onFailure'),
-      });
-    });
+    refusesBadTargets(
+      BAD,
+      () =>
+        (scheduler = createScheduler({
+          store: memoryStore(),
+          logger: silent,
+          executors: [amqpExecutor()],
+        })),
+    );
   });
 });
 

@@ -25,6 +25,7 @@ import { parseTemplate, type TemplateScope } from '../../src/executors/email/tem
 import { REDACTED, redactSecrets } from '../../src/model/secrets.js';
 import { waitFor } from '../helpers/events.js';
 import { silent } from '../helpers/scheduler.js';
+import { refusesBadTargets, type BadTarget } from '../helpers/bad-targets.js';
 
 /** How the test server answers the n-th DATA (0-based). */
 type Reply = 'accept' | 'stall' | { code: number; text: string };
@@ -467,8 +468,7 @@ describe('email target definitions', () => {
     subject: 'hi',
     text: 'body',
   };
-  /** [what, target, code, path] */
-  const BAD: [string, unknown, string, string][] = [
+  const BAD: BadTarget[] = [
     ['no smtp', without(ok, 'smtp'), 'CHIME_ERR_MISSING_FIELD', '/target/smtp'],
     ['http URL', { ...ok, smtp: 'http://x' }, 'CHIME_ERR_INVALID_INPUT', '/target/smtp'],
     ['no host', { ...ok, smtp: 'smtp://' }, 'CHIME_ERR_INVALID_INPUT', '/target/smtp'],
@@ -516,12 +516,7 @@ describe('email target definitions', () => {
     ],
   ];
 
-  it.each(BAD)('rejects %s', async (_what, t, code, path) => {
-    const s = await startScheduler();
-    const error = await s.submitJob(job('bad', t)).catch((e: unknown) => e);
-    expect(isChimeError(error)).toBe(true);
-    expect(error).toMatchObject({ code, path });
-  });
+  refusesBadTargets(BAD, startScheduler);
 
   it('accepts a full definition, and the same target as onFailure', async () => {
     const s = await startScheduler();

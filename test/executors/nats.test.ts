@@ -19,6 +19,7 @@ import { until, waitFor } from '../helpers/events.js';
 import { silent } from '../helpers/scheduler.js';
 import { SERVICES, serviceAvailable, uniqueName } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { refusesBadTargets, type BadTarget } from '../helpers/bad-targets.js';
 
 const up = await serviceAvailable('nats');
 const SERVER = SERVICES.nats.url;
@@ -359,8 +360,7 @@ describe.skipIf(!up)('nats target (NATS with JetStream on 127.0.0.1:4222)', () =
 
   describe('bad target definitions', () => {
     const good = { type: 'nats', servers: SERVER, subject: 'orders.created' };
-    /** [what, target, code, path] */
-    const BAD: [string, Record<string, unknown>, string, string][] = [
+    const BAD: BadTarget[] = [
       ['no servers', omit(good, 'servers'), 'CHIME_ERR_MISSING_FIELD', '/target/servers'],
       [
         'an http server',
@@ -449,29 +449,15 @@ describe.skipIf(!up)('nats target (NATS with JetStream on 127.0.0.1:4222)', () =
       ],
       ['an unknown field', { ...good, stream: 'S' }, 'CHIME_ERR_UNKNOWN_FIELD', '/target/stream'],
     ];
-    const cases = BAD.map(([what, t, code, path]) => ({ what, t, code, path }));
-
-    it.each(cases)('$what → $code at $path', async ({ t, code, path }) => {
-      scheduler = createScheduler({
-        store: memoryStore(),
-        logger: silent,
-        executors: [natsExecutor()],
-      });
-      const bad = {
-        schedule: once(new Date(Date.now() + 60_000)),
-        target: t,
-      } as unknown as JobDefinition;
-      await expect(scheduler.submitJob(bad)).rejects.toMatchObject({
-        name: 'ChimeError',
-        code,
-        path,
-      });
-      const onFailure = { ...bad, target: undefined, onFailure: t } as unknown as JobDefinition;
-      await expect(scheduler.submitJob(onFailure)).rejects.toMatchObject({
-        code,
-        path: path.replace('/target', '/onFailure'),
-      });
-    });
+    refusesBadTargets(
+      BAD,
+      () =>
+        (scheduler = createScheduler({
+          store: memoryStore(),
+          logger: silent,
+          executors: [natsExecutor()],
+        })),
+    );
   });
 });
 

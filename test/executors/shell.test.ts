@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createScheduler,
-  isChimeError,
   memoryStore,
   once,
   PermanentError,
@@ -21,6 +20,7 @@ import { REDACTED, redactSecrets } from '../../src/model/secrets.js';
 import { waitFor } from '../helpers/events.js';
 import { tempDir } from '../helpers/files.js';
 import { silent } from '../helpers/scheduler.js';
+import { refusesBadTargets, type BadTarget } from '../helpers/bad-targets.js';
 
 const NODE = process.execPath;
 
@@ -347,8 +347,7 @@ describe('shell targets', () => {
 
 describe('shell target definitions', () => {
   const ok = { type: 'shell', command: 'true' };
-  /** [what, target, code, path] */
-  const BAD: [string, unknown, string, string][] = [
+  const BAD: BadTarget[] = [
     ['no command', { type: 'shell' }, 'CHIME_ERR_MISSING_FIELD', '/target/command'],
     ['empty command', { ...ok, command: '' }, 'CHIME_ERR_INVALID_INPUT', '/target/command'],
     ['args as a string', { ...ok, args: '-l -a' }, 'CHIME_ERR_INVALID_INPUT', '/target/args'],
@@ -390,12 +389,7 @@ describe('shell target definitions', () => {
     ],
   ];
 
-  it.each(BAD)('rejects %s', async (_what, target, code, path) => {
-    const s = await startScheduler();
-    const error = await s.submitJob(job('bad', target)).catch((e: unknown) => e);
-    expect(isChimeError(error)).toBe(true);
-    expect(error).toMatchObject({ code, path });
-  });
+  refusesBadTargets(BAD, startScheduler);
 
   it('accepts a full definition', async () => {
     const s = await startScheduler();

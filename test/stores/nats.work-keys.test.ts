@@ -20,7 +20,7 @@ import {
   type Work,
 } from '../../src/stores/nats/documents.js';
 import type { NatsStore } from '../../src/stores/nats/index.js';
-import type { ExecutionRecord, StatsDelta } from '../../src/stores/store.js';
+import type { ExecutionRecord, FinishRequest, StatsDelta } from '../../src/stores/store.js';
 import { until } from '../helpers/events.js';
 import { silent } from '../helpers/scheduler.js';
 import { serviceAvailable } from '../helpers/services.js';
@@ -57,20 +57,33 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     await cleanup();
   });
 
-  /** The largest value this store writes to its jobs and history buckets from now on, in bytes. */
+  /** The largest value this store writes to its jobs bucket from now on, in bytes. */
   async function largestWrite(store: NatsStore): Promise<() => { bytes: number; subject: string }> {
     const nc = await connect({ servers: NATS_URL });
     connections.push(nc);
     let largest = { bytes: 0, subject: '' };
-    for (const part of ['jobs', 'history'])
-      nc.subscribe(`$KV.${store.prefix}_${part}.>`, {
-        callback: (_err, msg) => {
-          if (msg.data.length > largest.bytes)
-            largest = { bytes: msg.data.length, subject: msg.subject };
-        },
-      });
+    nc.subscribe(`$KV.${store.prefix}_jobs.>`, {
+      callback: (_err, msg) => {
+        if (msg.data.length > largest.bytes)
+          largest = { bytes: msg.data.length, subject: msg.subject };
+      },
+    });
     await nc.flush();
     return () => largest;
+  }
+
+  /** The subjects of every KV write to any of this store's buckets from now on, in order. */
+  async function kvWrites(store: NatsStore): Promise<() => string[]> {
+    const nc = await connect({ servers: NATS_URL });
+    connections.push(nc);
+    const subjects: string[] = [];
+    nc.subscribe('$KV.*.>', {
+      callback: (_err, msg) => {
+        if (msg.subject.startsWith(`$KV.${store.prefix}_`)) subjects.push(msg.subject);
+      },
+    });
+    await nc.flush();
+    return () => subjects;
   }
 
   /** A key of the store's jobs bucket written as a crashed writer left it. */
@@ -126,6 +139,55 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     );
     expect(bytes).toBeLessThan(4_096);
   }, 240_000);
+
+  test('an end is three writes (its execution, its job, its execution again); its record stays in its key until pruned, its statistics after', async () => {
+    const store = makeStore();
+    await store.open();
+    const job = makeJobRecord();
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    const e = makeExecutionRecord({ jobId: job.id, runAt: T0 });
+    await store.executionInsert({ execution: e });
+    const [claim] = await store.executionsClaim({
+      owner: 'a',
+      now: T0,
+      until: T0,
+      leaseMs: 30_000,
+      limit: 1,
+    });
+    const leaseToken = claim?.execution.leaseToken ?? -1;
+    const started = { id: e.id, leaseToken, attempt: 1, startedAt: T0, unlessOverlapping: false };
+    expect(await store.executionsStart({ starts: [started] })).toEqual(['started']);
+    const writes = await kvWrites(store);
+    const finish: FinishRequest = {
+      id: e.id,
+      leaseToken,
+      from: 'claimed',
+      onFailure: null,
+      status: 'succeeded',
+      attempt: makeAttempt(),
+      finishedAt: T0 + 1_000,
+      lastOutcome: makeLastOutcome({ executionId: e.id }),
+      stats: SUCCEEDED,
+      retention: makeRetention({ keepLast: 0 }),
+    };
+    expect(await store.executionsFinish({ finishes: [finish] })).toEqual([true]);
+    const key = (k: string) => `$KV.${store.prefix}_jobs.${k}`;
+    await until(async () => writes().length >= 3, 5_000, 'three writes seen');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writes()).toEqual([key(workKey(e)), key(keyOf(job.id)), key(workKey(e))]);
+    expect(await store.executionGet({ id: e.id })).toMatchObject({ status: 'succeeded' });
+    expect(
+      await store.maintenance.executionsPrune({
+        jobId: job.id,
+        retention: makeRetention({ keepLast: 0 }),
+        now: T0 + 2_000,
+        limit: 10,
+        expectedPruneAfter: (await store.jobGet({ id: job.id }))?.pruneAfter ?? null,
+      }),
+    ).toBe(1);
+    expect(await store.executionGet({ id: e.id })).toBeNull();
+    expect((await store.jobGet({ id: job.id }))?.stats.succeeded).toBe(1);
+  });
 
   test('an end written to its execution but not yet to its job (a crash) is counted once, by the take-over pass', async () => {
     const store = makeStore();
@@ -331,16 +393,19 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     expect(most).toBe(1);
   });
 
-  test('a store of schema version 1 (a job and its executions in one document) is refused with a clear error', async () => {
+  test.each([
+    [1, 'a job and its executions in one document'],
+    [2, 'finished executions in a history bucket'],
+  ])('a store of schema version %i (%s) is refused with a clear error', async (version) => {
     const store = makeStore();
     await store.open();
     const nc = await connect({ servers: NATS_URL });
     connections.push(nc);
-    await (await new Kvm(nc).open(`${store.prefix}_meta`)).put('schema', '1');
+    await (await new Kvm(nc).open(`${store.prefix}_meta`)).put('schema', String(version));
     const old = makeStore({ prefix: store.prefix });
     await expect(old.open()).rejects.toMatchObject({
       code: 'CHIME_ERR_STORE_SCHEMA_OUTDATED',
-      message: expect.stringMatching(/schema version 1 .*new prefix/),
+      message: expect.stringMatching(new RegExp(`schema version ${version} .*new prefix`)),
     });
   });
 });

@@ -1,12 +1,12 @@
 /**
- * The NATS store's maintenance part: pruning of finished executions (the
- * history bucket's keys, found from its mirror, and their stubs in the jobs
- * bucket) and staleness of jobs, each decided on the mirror and written by
+ * The NATS store's maintenance part: pruning of finished executions (their
+ * keys in the jobs bucket, deleted by compare-and-set once settled) and
+ * staleness of jobs, each decided on the mirror and written by
  * compare-and-set of the job's document.
  */
 import { compareNewestFirst, pruneAfterPass, staleAt } from '../rules.js';
 import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
-import { isDocument, keyOf, workKey, type HistorySummary, type Stored } from './documents.js';
+import { isDocument, isSettledFinal, keyOf, type Stored, type Work } from './documents.js';
 import { inFlight } from './inserts.js';
 import type { Parts } from './nats-store.js';
 
@@ -29,30 +29,34 @@ export class NatsMaintenance implements StoreMaintenance {
     expectedPruneAfter: number | null;
   }): Promise<number> {
     const { jobId, retention, now, limit } = params;
-    const { docs, history } = this.parts();
+    const { docs } = this.parts();
     if (limit <= 0 || !docs.known(jobId)) return 0;
-    const prunable: HistorySummary[] = [];
-    for (const [, summary] of history.mirror.values())
-      if (summary.jobId === jobId) prunable.push(summary);
-    prunable.sort(compareNewestFirst);
+    // A finished execution still owing its job is kept until settled: its statistics are counted first.
+    const prunable: [string, Work][] = [...docs.work.of(keyOf(jobId))].filter(([, value]) =>
+      isSettledFinal(value),
+    );
+    prunable.sort(([, a], [, b]) => compareNewestFirst(a, b));
     const cutoff = now - retention.maxAgeMs;
     const doomed = prunable
       .filter(
-        (e, rank) => rank >= retention.keepLast || (e.finishedAt !== null && e.finishedAt < cutoff),
+        ([, e], rank) =>
+          rank >= retention.keepLast || (e.finishedAt !== null && e.finishedAt < cutoff),
       )
       .reverse()
       .slice(0, limit);
-    // The stub first: a crash between leaves a record the pruner still lists, never a stub it does not.
-    await inFlight(doomed, (e) =>
-      docs.change<Stored, null>(workKey(e), (value) =>
-        'stub' in value && value.id === e.id ? { answer: null, write: null } : { answer: null },
-      ),
-    );
-    const deleted = await history.remove(doomed, true);
-    const gone = new Set(doomed);
+    // Of two instances pruning at once, the one whose delete applies counts it.
+    const deleted = await inFlight(doomed, async ([key, e]) => {
+      const changed = await docs.change<Stored, boolean>(key, (value) =>
+        isSettledFinal(value) && value.id === e.id
+          ? { answer: true, write: null }
+          : { answer: false },
+      );
+      return changed?.answer === true;
+    });
+    const gone = new Set(doomed.map(([key]) => key));
     let oldest: number | null = null;
-    for (const e of prunable)
-      if (!gone.has(e) && e.finishedAt !== null && (oldest === null || e.finishedAt < oldest))
+    for (const [key, e] of prunable)
+      if (!gone.has(key) && e.finishedAt !== null && (oldest === null || e.finishedAt < oldest))
         oldest = e.finishedAt;
     await docs.changeDocument(jobId, (doc) => {
       if (doc.job.pruneAfter !== params.expectedPruneAfter) return { answer: null, write: false };
@@ -60,7 +64,7 @@ export class NatsMaintenance implements StoreMaintenance {
       doc.job.pruneAfter = pruneAfterPass(now, doomed.length === limit, kept, oldest, retention);
       return { answer: null, write: true };
     });
-    return deleted.length;
+    return deleted.filter(Boolean).length;
   }
 
   async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {

@@ -149,6 +149,8 @@ async function connectTo(settings: Settings): Promise<NatsConnection> {
     name: `chime-store-${settings.prefix}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // Else each request builds two errors with stack traces up front, in case it fails.
+    noAsyncTraces: true,
   };
   const user = options.user ?? endpoint.user;
   if (user !== undefined) Object.assign(connection, { user, pass: options.pass ?? endpoint.pass });

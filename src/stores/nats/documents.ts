@@ -106,12 +106,24 @@ export function isWork(value: Stored): value is Work {
 }
 
 /**
- * True for a finished execution whose debts are all settled: it stays so until
- * the pruner deletes it (a finished execution is written once with a debt,
- * then once without), so a mirror that shows it, however late, shows it settled.
+ * True for a finished execution with no debt left in its key: it stays so
+ * until the pruner deletes it (a finished execution is written once with a
+ * debt, then once without), so a mirror that shows it, however late, shows
+ * every debt it had settled.
  */
-export function isSettledFinal(value: Stored): value is Work {
+export function isClearedFinal(value: Stored): value is Work {
   return isWork(value) && !value.dropped && isPrunable(value) && (value.owed?.length ?? 0) === 0;
+}
+
+/** True for a finished execution whose debts its job's document has all applied (cleared from its key or not). */
+export function isSettledFinal(value: Stored, doc: JobDocument | undefined): boolean {
+  return (
+    isWork(value) &&
+    !value.dropped &&
+    isPrunable(value) &&
+    doc !== undefined &&
+    (value.owed ?? []).every((owed) => doc.applied[owed.id] === value.id)
+  );
 }
 
 /** The execution record of a work value, without the store's bookkeeping. */

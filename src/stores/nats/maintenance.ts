@@ -1,12 +1,21 @@
 /**
  * The NATS store's maintenance part: pruning of finished executions (their
- * keys in the jobs bucket, deleted by compare-and-set once settled) and
+ * keys in the jobs bucket, deleted by compare-and-set once their job has
+ * applied their debts, which its document then forgets) and
  * staleness of jobs, each decided on the mirror and written by
  * compare-and-set of the job's document.
  */
 import { compareNewestFirst, pruneAfterPass, staleAt } from '../rules.js';
 import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
-import { isDocument, isSettledFinal, keyOf, type Stored, type Work } from './documents.js';
+import {
+  isDocument,
+  isSettledFinal,
+  isWork,
+  keyOf,
+  without,
+  type Stored,
+  type Work,
+} from './documents.js';
 import { inFlight } from './inserts.js';
 import type { Parts } from './nats-store.js';
 
@@ -31,11 +40,7 @@ export class NatsMaintenance implements StoreMaintenance {
     const { jobId, retention, now, limit } = params;
     const { docs } = this.parts();
     if (limit <= 0 || !docs.known(jobId)) return 0;
-    // A finished execution still owing its job is kept until settled: its statistics are counted first.
-    const prunable: [string, Work][] = [...docs.work.of(keyOf(jobId))].filter(([, value]) =>
-      isSettledFinal(value),
-    );
-    prunable.sort(([, a], [, b]) => compareNewestFirst(a, b));
+    const prunable = this.settled(jobId).sort(([, a], [, b]) => compareNewestFirst(a, b));
     const cutoff = now - retention.maxAgeMs;
     const doomed = prunable
       .filter(
@@ -44,27 +49,55 @@ export class NatsMaintenance implements StoreMaintenance {
       )
       .reverse()
       .slice(0, limit);
-    // Of two instances pruning at once, the one whose delete applies counts it.
-    const deleted = await inFlight(doomed, async ([key, e]) => {
-      const changed = await docs.change<Stored, boolean>(key, (value) =>
-        isSettledFinal(value) && value.id === e.id
-          ? { answer: true, write: null }
-          : { answer: false },
-      );
-      return changed?.answer === true;
-    });
+    const deleted = await this.deleteSettled(jobId, doomed);
     const gone = new Set(doomed.map(([key]) => key));
     let oldest: number | null = null;
     for (const [key, e] of prunable)
       if (!gone.has(key) && e.finishedAt !== null && (oldest === null || e.finishedAt < oldest))
         oldest = e.finishedAt;
     await docs.changeDocument(jobId, (doc) => {
-      if (doc.job.pruneAfter !== params.expectedPruneAfter) return { answer: null, write: false };
+      // The debts of the executions deleted: no key holds them any more.
+      const forgotten = Object.entries(doc.applied).filter(([, id]) => deleted.has(id));
+      doc.applied = without(
+        doc.applied,
+        forgotten.map(([owedId]) => owedId),
+      );
+      if (doc.job.pruneAfter !== params.expectedPruneAfter)
+        return { answer: null, write: forgotten.length > 0 };
       const kept = docs.work.kept(keyOf(jobId));
       doc.job.pruneAfter = pruneAfterPass(now, doomed.length === limit, kept, oldest, retention);
       return { answer: null, write: true };
     });
-    return deleted.filter(Boolean).length;
+    return deleted.size;
+  }
+
+  /**
+   * The job's finished executions the mirror holds whose debts its document
+   * has applied: one still owing its job is kept, so its statistics are
+   * counted before it goes.
+   */
+  private settled(jobId: string): [string, Work][] {
+    const { docs } = this.parts();
+    const doc = docs.known(jobId)?.value;
+    return [...docs.work.of(keyOf(jobId))].filter(([, value]) => isSettledFinal(value, doc));
+  }
+
+  /**
+   * Deletes executions by compare-and-set of their keys, each if still
+   * finished and settled: of two instances pruning at once, the one whose
+   * delete applies counts it. Returns the ids deleted.
+   */
+  private async deleteSettled(jobId: string, doomed: [string, Work][]): Promise<Set<string>> {
+    const { docs } = this.parts();
+    const deleted = await inFlight(doomed, async ([key, e]) => {
+      const changed = await docs.change<Stored, boolean>(key, (value) =>
+        isWork(value) && value.id === e.id && isSettledFinal(value, docs.known(jobId)?.value)
+          ? { answer: true, write: null }
+          : { answer: false },
+      );
+      return changed?.answer === true;
+    });
+    return new Set(doomed.filter((_, i) => deleted[i]).map(([, e]) => e.id));
   }
 
   async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {

@@ -12,9 +12,13 @@
  *    (a compare-and-set: a debt already in `applied` is not applied again);
  * 3. the execution's key drops the debt (a dropped fire's key is deleted): a
  *    finished one keeps its final record there until the pruner deletes it;
- * 4. the document forgets the debt's id (at its next write, `forgetSettled`).
+ *    while the document names few debts ({@link IN_PLACE}) a finished one
+ *    keeps its applied debt too, and this step is left to the pruner;
+ * 4. the document forgets the debt's id (at its next write, `forgetSettled`;
+ *    for a debt kept in place, at the pruner's write once the key is deleted).
  *
- * Anyone may run steps 2–4 again for a key still holding a debt
+ * Anyone may run steps 2–4 again for a key still holding a debt its
+ * document has not applied, or an unfinished or dropped one's applied debt
  * ({@link Settler.sweep}, at each take-over pass): step 2 is skipped for a
  * debt the document has applied, step 3 writes only a key still holding that
  * debt, and step 4 forgets only ids no key owes.
@@ -22,6 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import { applyStats, pruneAfterAdding } from '../rules.js';
 import {
+  isClearedFinal,
   isDocument,
   isSettledFinal,
   isWork,
@@ -51,6 +56,14 @@ export function applyOwed(doc: JobDocument, work: Work, kept: number): boolean {
   }
   return fresh.length > 0;
 }
+
+/**
+ * Most debts a job's document names while a finished execution's applied
+ * debts stay in its key: a job's few last ends cost two writes, not three
+ * (a one-shot's only end, most of a burst's), and its document grows by
+ * about 60 bytes each.
+ */
+export const IN_PLACE = 8;
 
 /** Adds a debt to an execution (after those it still has). */
 export function addOwed(work: Work, owed: Omit<Owed, 'id'>): void {
@@ -101,7 +114,7 @@ export function applyDebts(
  * {@link Settler.sweep}, or stays, a few bytes.
  */
 export function forgetSettled(docs: JobDocuments, doc: JobDocument): void {
-  const settled = Object.entries(doc.applied).filter(([, id]) => isSettled(docs, id));
+  const settled = Object.entries(doc.applied).filter(([, id]) => isCleared(docs, id));
   if (settled.length > 0)
     doc.applied = without(
       doc.applied,
@@ -109,15 +122,21 @@ export function forgetSettled(docs: JobDocuments, doc: JobDocument): void {
     );
 }
 
-/** True when the mirror holds this execution finished and settled. */
-function isSettled(docs: JobDocuments, id: string): boolean {
+/** True when the mirror holds this execution finished with no debt left. */
+function isCleared(docs: JobDocuments, id: string): boolean {
   const key = docs.work.keyOf(id);
   const value = key === undefined ? undefined : docs.mirror.get(key)?.value;
-  return value !== undefined && isSettledFinal(value) && value.id === id;
+  return value !== undefined && isClearedFinal(value) && value.id === id;
 }
 
-/** Step 3 for one execution: its key, if it still holds it, drops the debts settled (a dropped fire's key is deleted). */
+/**
+ * Step 3 for one execution: its key, if it still holds it, drops the debts
+ * settled (a dropped fire's key is deleted) — but a finished one's, while its
+ * document names no more than {@link IN_PLACE} debts.
+ */
 async function complete(parts: Parts, work: Work): Promise<void> {
+  const doc = parts.docs.known(work.jobId)?.value;
+  if (isSettledFinal(work, doc) && Object.keys(doc?.applied ?? {}).length <= IN_PLACE) return;
   const settled = new Set((work.owed ?? []).map((owed) => owed.id));
   await parts.docs.change<Stored, null>(workKey(work), (current) => {
     if (!isWork(current) || current.id !== work.id) return { answer: null };
@@ -152,7 +171,7 @@ export class Settler {
     const now = new Set<string>();
     const byJob = new Map<string, Work[]>();
     for (const [key, value] of docs.work.entries()) {
-      if (!isUnsettled(value)) continue;
+      if (!isUnsettled(value) || isSettledFinal(value, docs.known(value.jobId)?.value)) continue;
       now.add(key);
       if (this.seen.has(key)) byJob.set(value.jobId, [...(byJob.get(value.jobId) ?? []), value]);
     }
@@ -163,7 +182,7 @@ export class Settler {
         const holder = docs.work.keyOf(id);
         const current = holder === undefined ? undefined : docs.mirror.get(holder)?.value;
         if (current && isWork(current) && current.owed?.some((o) => o.id === owedId)) continue;
-        if (current && isSettledFinal(current) && current.id === id) continue; // forgotten by the next write
+        if (current && isClearedFinal(current) && current.id === id) continue; // forgotten by the next write
         const mark = `${key}#${id}@${owedId}`;
         now.add(mark);
         if (this.seen.has(mark))

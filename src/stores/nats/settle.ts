@@ -107,11 +107,12 @@ export function applyDebts(
 
 /**
  * Step 4, done by the next write of the document: forgets the debts of
- * finished executions the mirror shows settled ({@link isSettledFinal}: so
- * only once every debt of the execution is). What no later write forgets —
- * the last batch of a job that is never written again, a dropped fire's key
- * deleted, a retried execution's debts — is forgotten by
- * {@link Settler.sweep}, or stays, a few bytes.
+ * finished executions the mirror shows with no debt left
+ * ({@link isClearedFinal}: so only once every debt of the execution is
+ * settled). A debt kept in place is forgotten by the pruner; what no later
+ * write forgets — the last batch of a job that is never written again, a
+ * dropped fire's key deleted, a retried execution's debts — by
+ * {@link Settler.sweep}, or it stays, a few bytes.
  */
 export function forgetSettled(docs: JobDocuments, doc: JobDocument): void {
   const settled = Object.entries(doc.applied).filter(([, id]) => isCleared(docs, id));

@@ -53,12 +53,20 @@ async function withManager<T>(
 
 const dropPrefix = (prefix: string) =>
   withManager(async (jsm) => {
-    for (const part of ['jobs', 'history', 'instances', 'meta'])
+    for (const part of ['jobs', 'instances', 'meta'])
       await jsm.streams.delete(`KV_${prefix}_${part}`).catch(() => undefined);
   });
 
 const streamState = (prefix: string, part: string) =>
   withManager(async (jsm) => (await jsm.streams.info(`KV_${prefix}_${part}`)).state);
+
+/** The execution keys of the jobs bucket (`<job key>.<execution key>`), delete markers not yet purged included. */
+const executionKeys = (prefix: string) =>
+  withManager(async (jsm) => {
+    const bucket = `${prefix}_jobs`;
+    const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `$KV.${bucket}.*.*` });
+    return Object.keys(info.state.subjects ?? {}).length;
+  });
 
 async function makeNats(): Promise<Made> {
   const prefix = freshPrefix();
@@ -81,8 +89,7 @@ async function sharedNats(): Promise<SharedTarget> {
   return {
     config: { store: 'nats', databaseUrl: NATS_URL, schema: prefix },
     serverPids: async () => [],
-    executionRows: async () =>
-      (await streamState(prefix, 'history').catch(() => null))?.messages ?? 0,
+    executionRows: () => executionKeys(prefix).catch(() => 0),
     cleanup: () => dropPrefix(prefix),
   };
 }

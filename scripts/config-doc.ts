@@ -50,7 +50,7 @@ nats-server 2.9 or later with JetStream enabled, else the start fails at once wi
 | URL parameter    | \`natsStore\` option | default | meaning                                                                                                |
 | ---------------- | ------------------ | ------- | ------------------------------------------------------------------------------------------------------ |
 | (hosts)          | \`servers\`          | —       | the servers, a string or a list                                                                        |
-| \`prefix\`         | \`prefix\`           | \`chime\` | prefix of the bucket names: \`<prefix>_jobs\`, \`<prefix>_history\`, \`<prefix>_instances\`, \`<prefix>_meta\` |
+| \`prefix\`         | \`prefix\`           | \`chime\` | prefix of the bucket names: \`<prefix>_jobs\`, \`<prefix>_instances\`, \`<prefix>_meta\` |
 | \`replicas\`       | \`replicas\`         | \`1\`     | replicas of every bucket (3 on a cluster of three servers: the loss of one loses nothing)              |
 | \`creds\`          | \`credentialsFile\`  | —       | path of a \`.creds\` file (user JWT and NKey seed)                                                       |
 | \`tls-ca\`         | \`tlsCaFile\`        | —       | path of the CA that signed the servers' certificates (TLS then required)                               |
@@ -64,7 +64,7 @@ The weedbox scheduler module's NATS-mode settings, and what became of them:
 | weedbox setting                    | chime                                                                                                        |
 | ---------------------------------- | ------------------------------------------------------------------------------------------------------------ |
 | stream name, subject prefix        | \`prefix\` (chime keeps no stream of deliveries: each job's document in KV is its queue, see the design notes) |
-| job bucket, execution bucket names | \`prefix\` (\`<prefix>_jobs\`, \`<prefix>_history\`)                                                               |
+| job bucket, execution bucket names | \`prefix\` (\`<prefix>_jobs\`: a job's document and a key per execution, finished ones included) |
 | consumer name                      | none: instances claim by KV compare-and-set, no durable consumer                                             |
 | duplicates window                  | none: one execution per fire is a compare-and-set of the job's document, not a de-duplication window         |
 | replicas                           | \`replicas\`                                                                                                   |

@@ -63,8 +63,8 @@ describe.skipIf(!available)('chime on NATS', () => {
     const { prefix, url } = urlOf();
     const first = await chime(['migrate', '--database-url', url]);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toBe('applied migration(s) 2\n');
-    expect(await streamsOf(prefix)).toHaveLength(4);
+    expect(first.stdout).toBe('applied migration(s) 3\n');
+    expect(await streamsOf(prefix)).toHaveLength(3);
     const second = await chime(['migrate'], { CHIME_DATABASE_URL: url });
     expect(second.stdout).toMatch(/up to date/);
   });

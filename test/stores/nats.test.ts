@@ -49,7 +49,7 @@ describe.skipIf(!available)('nats', () => {
       const results = await Promise.allSettled(stores.map((store) => store.open()));
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
       expect(await streamsOf(prefix)).toEqual(
-        ['history', 'instances', 'jobs', 'meta'].map((part) => `KV_${prefix}_${part}`),
+        ['instances', 'jobs', 'meta'].map((part) => `KV_${prefix}_${part}`),
       );
       const migrated = await Promise.all(stores.map((store) => store.migrate()));
       expect(migrated.flat()).toEqual([]);
@@ -63,7 +63,7 @@ describe.skipIf(!available)('nats', () => {
       await expect(store.jobGet({ id: 'x' })).rejects.toMatchObject({
         code: 'CHIME_ERR_STORE_UNAVAILABLE',
       });
-      expect(await store.migrate()).toEqual([2]);
+      expect(await store.migrate()).toEqual([3]);
       await store.open();
       expect(await store.jobGet({ id: 'x' })).toBeNull();
     });

@@ -20,7 +20,7 @@ import {
   type Work,
 } from '../../src/stores/nats/documents.js';
 import type { NatsStore } from '../../src/stores/nats/index.js';
-import type { ExecutionRecord, StatsDelta } from '../../src/stores/store.js';
+import type { ExecutionRecord, FinishRequest, StatsDelta } from '../../src/stores/store.js';
 import { until } from '../helpers/events.js';
 import { silent } from '../helpers/scheduler.js';
 import { serviceAvailable } from '../helpers/services.js';
@@ -57,20 +57,33 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     await cleanup();
   });
 
-  /** The largest value this store writes to its jobs and history buckets from now on, in bytes. */
+  /** The largest value this store writes to its jobs bucket from now on, in bytes. */
   async function largestWrite(store: NatsStore): Promise<() => { bytes: number; subject: string }> {
     const nc = await connect({ servers: NATS_URL });
     connections.push(nc);
     let largest = { bytes: 0, subject: '' };
-    for (const part of ['jobs', 'history'])
-      nc.subscribe(`$KV.${store.prefix}_${part}.>`, {
-        callback: (_err, msg) => {
-          if (msg.data.length > largest.bytes)
-            largest = { bytes: msg.data.length, subject: msg.subject };
-        },
-      });
+    nc.subscribe(`$KV.${store.prefix}_jobs.>`, {
+      callback: (_err, msg) => {
+        if (msg.data.length > largest.bytes)
+          largest = { bytes: msg.data.length, subject: msg.subject };
+      },
+    });
     await nc.flush();
     return () => largest;
+  }
+
+  /** The subjects of every KV write to any of this store's buckets from now on, in order. */
+  async function kvWrites(store: NatsStore): Promise<() => string[]> {
+    const nc = await connect({ servers: NATS_URL });
+    connections.push(nc);
+    const subjects: string[] = [];
+    nc.subscribe('$KV.*.>', {
+      callback: (_err, msg) => {
+        if (msg.subject.startsWith(`$KV.${store.prefix}_`)) subjects.push(msg.subject);
+      },
+    });
+    await nc.flush();
+    return () => subjects;
   }
 
   /** A key of the store's jobs bucket written as a crashed writer left it. */
@@ -79,6 +92,14 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     connections.push(nc);
     const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
     await kv.put(key, encode(value));
+  }
+
+  /** A key of the store's jobs bucket as stored. */
+  async function readRaw<T>(store: NatsStore, key: string): Promise<T> {
+    const nc = await connect({ servers: NATS_URL });
+    connections.push(nc);
+    const entry = await (await new Kvm(nc).open(`${store.prefix}_jobs`)).get(key);
+    return JSON.parse(entry?.string() ?? 'null') as T;
   }
 
   /** Two take-over passes: the second settles what the first already saw unsettled. */
@@ -126,6 +147,73 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     );
     expect(bytes).toBeLessThan(4_096);
   }, 240_000);
+
+  test('an end is two writes (its execution, its job) while its job names at most 8 debts, then three (its execution again); records stay in their keys until pruned, the statistics after, the debts then forgotten', async () => {
+    const store = makeStore();
+    await store.open();
+    const job = makeJobRecord();
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    const executions = Array.from({ length: 10 }, (_, i) =>
+      makeExecutionRecord({ jobId: job.id, fireAt: T0 + i, runAt: T0 }),
+    );
+    expect(await store.executionsInsert({ executions })).toHaveLength(10);
+    const claims = await store.executionsClaim({
+      owner: 'a',
+      now: T0,
+      until: T0,
+      leaseMs: 30_000,
+      limit: 10,
+    });
+    const starts = claims.map(({ execution: e }) => ({
+      id: e.id,
+      leaseToken: e.leaseToken,
+      attempt: 1,
+      startedAt: T0,
+      unlessOverlapping: false,
+    }));
+    expect(await store.executionsStart({ starts })).toEqual(starts.map(() => 'started'));
+    const writes = await kvWrites(store);
+    const key = (k: string) => `$KV.${store.prefix}_jobs.${k}`;
+    const perEnd: string[][] = [];
+    for (const { execution: e } of claims.sort((a, b) => a.execution.fireAt - b.execution.fireAt)) {
+      const seen = writes().length;
+      const finish: FinishRequest = {
+        id: e.id,
+        leaseToken: e.leaseToken,
+        from: 'claimed',
+        onFailure: null,
+        status: 'succeeded',
+        attempt: makeAttempt(),
+        finishedAt: T0 + 1_000,
+        lastOutcome: makeLastOutcome({ executionId: e.id }),
+        stats: SUCCEEDED,
+        retention: makeRetention({ keepLast: 0 }),
+      };
+      expect(await store.executionsFinish({ finishes: [finish] })).toEqual([true]);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the subscriber has them all
+      perEnd.push(writes().slice(seen));
+      const own = [key(workKey(e)), key(keyOf(job.id))];
+      expect(perEnd.at(-1)).toEqual(perEnd.length <= 8 ? own : [...own, key(workKey(e))]);
+    }
+    const ended = writes().length;
+    await sweep(store); // the take-over passes leave debts kept in place as they are
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(writes()).toHaveLength(ended);
+    for (const e of executions)
+      expect(await store.executionGet({ id: e.id })).toMatchObject({ status: 'succeeded' });
+    expect(
+      await store.maintenance.executionsPrune({
+        jobId: job.id,
+        retention: makeRetention({ keepLast: 0 }),
+        now: T0 + 2_000,
+        limit: 100,
+        expectedPruneAfter: (await store.jobGet({ id: job.id }))?.pruneAfter ?? null,
+      }),
+    ).toBe(10);
+    for (const e of executions) expect(await store.executionGet({ id: e.id })).toBeNull();
+    expect((await store.jobGet({ id: job.id }))?.stats.succeeded).toBe(10);
+    expect((await readRaw<JobDocument>(store, keyOf(job.id))).applied).toEqual({});
+  });
 
   test('an end written to its execution but not yet to its job (a crash) is counted once, by the take-over pass', async () => {
     const store = makeStore();
@@ -331,16 +419,19 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
     expect(most).toBe(1);
   });
 
-  test('a store of schema version 1 (a job and its executions in one document) is refused with a clear error', async () => {
+  test.each([
+    [1, 'a job and its executions in one document'],
+    [2, 'finished executions in a history bucket'],
+  ])('a store of schema version %i (%s) is refused with a clear error', async (version) => {
     const store = makeStore();
     await store.open();
     const nc = await connect({ servers: NATS_URL });
     connections.push(nc);
-    await (await new Kvm(nc).open(`${store.prefix}_meta`)).put('schema', '1');
+    await (await new Kvm(nc).open(`${store.prefix}_meta`)).put('schema', String(version));
     const old = makeStore({ prefix: store.prefix });
     await expect(old.open()).rejects.toMatchObject({
       code: 'CHIME_ERR_STORE_SCHEMA_OUTDATED',
-      message: expect.stringMatching(/schema version 1 .*new prefix/),
+      message: expect.stringMatching(new RegExp(`schema version ${version} .*new prefix`)),
     });
   });
 });

@@ -57,7 +57,7 @@ export interface Settings {
 }
 
 /** The schema version this code writes (the meta bucket's `schema` key). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -92,12 +92,11 @@ export function resolveOptions(options: NatsStoreOptions): Settings {
 /** The store's buckets. */
 export interface Buckets {
   readonly jobs: KV;
-  readonly history: KV;
   readonly instances: KV;
   readonly meta: KV;
 }
 
-const BUCKETS = ['jobs', 'history', 'instances', 'meta'] as const;
+const BUCKETS = ['jobs', 'instances', 'meta'] as const;
 /** JetStream's API error code of a stream that does not exist. */
 const STREAM_NOT_FOUND = 10059;
 
@@ -132,9 +131,9 @@ export async function openBuckets(
       });
       return kv;
     };
-    const [jobs, history, instances, meta] = await Promise.all(BUCKETS.map(open));
-    if (!jobs || !history || !instances || !meta) throw new Error('a bucket did not open');
-    return { nc, buckets: { jobs, history, instances, meta } };
+    const [jobs, instances, meta] = await Promise.all(BUCKETS.map(open));
+    if (!jobs || !instances || !meta) throw new Error('a bucket did not open');
+    return { nc, buckets: { jobs, instances, meta } };
   } catch (err) {
     await nc.close().catch(() => undefined);
     throw unavailable(err, 'opening its buckets');
@@ -150,6 +149,8 @@ async function connectTo(settings: Settings): Promise<NatsConnection> {
     name: `chime-store-${settings.prefix}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // Else each request builds two errors with stack traces up front, in case it fails.
+    noAsyncTraces: true,
   };
   const user = options.user ?? endpoint.user;
   if (user !== undefined) Object.assign(connection, { user, pass: options.pass ?? endpoint.pass });
@@ -220,7 +221,7 @@ export function unavailable(err: unknown, doing: string): ChimeError {
   );
 }
 
-/** Removes every message of a bucket's key, its delete marker included (see `history.ts`). */
+/** Removes every message of a bucket's key, its delete marker included (see `markers.ts`). */
 export function purgeOf(nc: NatsConnection, bucket: string): (key: string) => Promise<unknown> {
   const manager = jetstreamManager(nc);
   return async (key) =>

@@ -1,12 +1,12 @@
 /**
  * What the NATS store keeps in its jobs bucket. A job is a small document
  * under its own key (the job record and the bookkeeping of writes that span
- * keys); each of its executions that has work, and a stub of each finished
- * one still kept, is a key of its own under the job's (`<job key>.<execution
- * key>`), so a write costs the same whatever a job's backlog. A schedule's
- * fire is keyed by its instant (`f<fireAt>`): a KV create of that key is the
- * one execution per `(jobId, fireAt)`. A finished execution's record moves
- * to the history bucket, written once, deleted by the pruner with its stub.
+ * keys); each of its executions, with work or finished and still kept, is a
+ * key of its own under the job's (`<job key>.<execution key>`), so a write
+ * costs the same whatever a job's backlog. A schedule's fire is keyed by its
+ * instant (`f<fireAt>`): a KV create of that key is the one execution per
+ * `(jobId, fireAt)`. A finished execution's record stays in its key until the
+ * pruner deletes it.
  *
  * What an execution's write owes its job (statistics, last outcome, fire
  * count, the pruner's next look) is written into the execution's key first
@@ -70,27 +70,8 @@ export interface Work extends ExecutionRecord {
   writeId?: string;
 }
 
-/** A finished execution whose record is in the history bucket: what its key keeps. */
-export interface Stub {
-  stub: true;
-  id: string;
-  jobId: string;
-  fireAt: number;
-  trigger: ExecutionRecord['trigger'];
-}
-
 /** A value of the jobs bucket. */
-export type Stored = JobDocument | Work | Stub;
-
-/** What the store remembers of a finished execution, from the history bucket's watch. */
-export interface HistorySummary {
-  id: string;
-  jobId: string;
-  fireAt: number;
-  status: ExecutionRecord['status'];
-  trigger: ExecutionRecord['trigger'];
-  finishedAt: number | null;
-}
+export type Stored = JobDocument | Work;
 
 /** A KV key for an id: base64url of its UTF-8 (KV keys allow `[-/_=.a-zA-Z0-9]`). */
 export function keyOf(id: string): string {
@@ -109,16 +90,6 @@ export function jobKeyOf(key: string): string {
   return dot < 0 ? key : key.slice(0, dot);
 }
 
-/** The history bucket's key of an execution: its job's key, a dot, its own. */
-export function historyKey(jobId: string, executionId: string): string {
-  return `${keyOf(jobId)}.${keyOf(executionId)}`;
-}
-
-/** The id a key was made from. */
-export function idOf(key: string): string {
-  return Buffer.from(key, 'base64url').toString('utf8');
-}
-
 /** The tag of a plan: the job's version and next fire it was made on (two planners of one job make one tag). */
 export function planTag(expectedVersion: number, expectedNextFireAt: number): string {
   return `${expectedVersion}:${expectedNextFireAt}`;
@@ -129,9 +100,30 @@ export function isDocument(value: Stored): value is JobDocument {
   return 'job' in value;
 }
 
-/** True for an execution with its record (not a stub). */
+/** True for an execution (not a job's document). */
 export function isWork(value: Stored): value is Work {
-  return !('job' in value) && !('stub' in value);
+  return !('job' in value);
+}
+
+/**
+ * True for a finished execution with no debt left in its key: it stays so
+ * until the pruner deletes it (a finished execution is written once with a
+ * debt, then once without), so a mirror that shows it, however late, shows
+ * every debt it had settled.
+ */
+export function isClearedFinal(value: Stored): value is Work {
+  return isWork(value) && !value.dropped && isPrunable(value) && (value.owed?.length ?? 0) === 0;
+}
+
+/** True for a finished execution whose debts its job's document has all applied (cleared from its key or not). */
+export function isSettledFinal(value: Stored, doc: JobDocument | undefined): boolean {
+  return (
+    isWork(value) &&
+    !value.dropped &&
+    isPrunable(value) &&
+    doc !== undefined &&
+    (value.owed ?? []).every((owed) => doc.applied[owed.id] === value.id)
+  );
 }
 
 /** The execution record of a work value, without the store's bookkeeping. */
@@ -145,18 +137,6 @@ export function recordOf(work: Work): ExecutionRecord {
     ...record
   } = structuredClone(work);
   return record;
-}
-
-/** The stub a finished execution leaves in its key. */
-export function stubOf(e: ExecutionRecord): Stub {
-  const { id, jobId, fireAt, trigger } = e;
-  return { stub: true, id, jobId, fireAt, trigger };
-}
-
-/** The summary of a finished execution. */
-export function summaryOf(e: ExecutionRecord): HistorySummary {
-  const { id, jobId, fireAt, status, trigger, finishedAt } = e;
-  return { id, jobId, fireAt, status, trigger, finishedAt };
 }
 
 /** A copy of a record without some of its keys. */

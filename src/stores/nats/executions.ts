@@ -3,7 +3,7 @@
  * leases, each a compare-and-set of the execution's own key (an end then
  * settles what it owes its job, `settle.ts`; a start checked for overlap
  * goes through its job's document, `overlap.ts`); and the reads of
- * executions, from the mirror (work) and the history bucket (finished ones).
+ * executions, from the mirror (a finished one's record stays in its key).
  */
 import type { Share } from '../instances.js';
 import {
@@ -32,7 +32,6 @@ import {
   jobKeyOf,
   planTag,
   recordOf,
-  type HistorySummary,
   type JobDocument,
   type Stored,
   type Work,
@@ -233,42 +232,33 @@ export class Executions {
     );
   }
 
-  /** One execution, from its key or the history bucket. */
+  /** One execution, read from its key. */
   async get(id: string): Promise<ExecutionRecord | null> {
-    const { docs, history } = this.parts();
+    const { docs } = this.parts();
     const key = docs.work.keyOf(id);
-    if (key !== undefined) {
-      const entry = await docs.readKey(key);
-      if (entry && isWork(entry.value) && entry.value.id === id && !entry.value.dropped)
-        return recordOf(entry.value);
-    }
-    const finishedJob = await history.jobOf(id);
-    return finishedJob === null ? null : history.get(finishedJob, id);
+    if (key === undefined) return null;
+    const entry = await docs.readKey(key);
+    return entry && isWork(entry.value) && entry.value.id === id && !entry.value.dropped
+      ? recordOf(entry.value)
+      : null;
   }
 
-  /** Executions newest first, from the mirrors; finished ones read by key. */
+  /** Executions newest first, from the mirror. */
   async list(params: ExecutionsListParams): Promise<ExecutionRecord[]> {
-    const { docs, history } = this.parts();
+    const { docs } = this.parts();
     const { jobId, status, before } = params;
-    const admits = (e: Omit<HistorySummary, 'trigger'>) =>
-      (jobId === undefined || e.jobId === jobId) &&
-      (status === undefined || e.status === status) &&
-      (before === undefined || compareNewestFirst(e, before) > 0);
-    const found = new Map<string, Work | HistorySummary>();
-    for (const [, summary] of history.mirror.values())
-      if (admits(summary)) found.set(summary.id, summary);
-    // An execution whose record is being moved to the history bucket is listed once, from its
-    // key; one whose plan or end its job has not applied yet is not listed (as in one transaction).
-    for (const [, value] of docs.work.entries()) {
-      if (!isWork(value) || !admits(value)) continue;
-      if (value.dropped || isPending(value, docs.known(value.jobId)?.value)) found.delete(value.id);
-      else found.set(value.id, value);
-    }
-    const page = [...found.values()].sort(compareNewestFirst).slice(0, params.limit);
-    const records = await Promise.all(
-      page.map((e) => ('leaseToken' in e ? recordOf(e) : history.get(e.jobId, e.id))),
-    );
-    return records.filter((e) => e !== null);
+    const found: Work[] = [];
+    // One whose plan or end its job has not applied yet is not listed (as in one transaction).
+    for (const [, value] of docs.work.entries())
+      if (
+        (jobId === undefined || value.jobId === jobId) &&
+        (status === undefined || value.status === status) &&
+        (before === undefined || compareNewestFirst(value, before) > 0) &&
+        !value.dropped &&
+        !isPending(value, docs.known(value.jobId)?.value)
+      )
+        found.push(value);
+    return found.sort(compareNewestFirst).slice(0, params.limit).map(recordOf);
   }
 
   /**

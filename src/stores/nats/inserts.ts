@@ -66,8 +66,7 @@ export async function advance(
     await inFlight(orphans, ({ work, revision }) => docs.replace(workKey(work), null, revision));
     return null;
   }
-  const settling = ours.filter((w) => (w.owed?.length ?? 0) > 0 || isPrunable(w));
-  if (settling.length > 0) await settle(parts, plan.jobId, settling);
+  await settle(parts, plan.jobId, ours);
   const mine = new Set(created.map(({ work }) => work.id));
   const taken = await takeOver(
     parts,
@@ -257,32 +256,24 @@ function owePlanned(work: Work, plan: JobPlan): void {
 
 /**
  * Inserts executions, each by a create of its key; skips one whose key (a
- * schedule's fire) or id exists, or whose job is gone. A finished one is
- * then settled (its record moved to the history bucket). Returns the ids inserted.
+ * schedule's fire) or id exists, or whose job is gone. Returns the ids inserted.
  */
 export async function insertExecutions(
   parts: Parts,
   executions: readonly ExecutionRecord[],
 ): Promise<string[]> {
-  const { docs, history } = parts;
+  const { docs } = parts;
   const jobs = new Map<string, JobRecord | null>();
   for (const jobId of new Set(executions.map((e) => e.jobId)))
     jobs.set(jobId, (docs.known(jobId) ?? (await docs.read(jobId)))?.value.job ?? null);
   const firsts = new Map<string, ExecutionRecord>();
   for (const e of executions) if (!firsts.has(workKey(e))) firsts.set(workKey(e), e);
   const fresh = [...firsts.values()].filter(
-    (e) => jobs.get(e.jobId) && docs.work.keyOf(e.id) === undefined && !history.summary(e.id),
+    (e) => jobs.get(e.jobId) && docs.work.keyOf(e.id) === undefined,
   );
   const inserted = new Set<string>();
-  const finals: Work[] = [];
   await inFlight(fresh, async (e) => {
-    const work: Work = structuredClone(e);
-    if ((await docs.create(workKey(e), work)) === null) return;
-    inserted.add(e.id);
-    if (isPrunable(e)) finals.push(work);
+    if ((await docs.create(workKey(e), structuredClone(e))) !== null) inserted.add(e.id);
   });
-  const byJob = new Map<string, Work[]>();
-  for (const w of finals) byJob.set(w.jobId, [...(byJob.get(w.jobId) ?? []), w]);
-  await Promise.all([...byJob].map(([jobId, works]) => settle(parts, jobId, works)));
   return executions.filter((e) => inserted.has(e.id)).map((e) => e.id);
 }

@@ -174,19 +174,20 @@ export class JobDocuments {
    * duplicate.
    */
   async replace(key: string, value: Stored | null, revision: number): Promise<number | null> {
-    if (value !== null && !('stub' in value)) value.writeId = randomUUID();
+    const writeId = randomUUID();
+    if (value !== null) value.writeId = writeId;
     const bytes = value === null ? Empty : encode(value);
     const options = {
       msgID: `${key}@${revision}`,
       expect: { lastSubjectSequence: revision },
-      ...(value === null ? { headers: deleteHeaders() } : {}),
+      ...(value === null ? { headers: deleteHeaders(writeId) } : {}),
     };
     const publish = () => this.js.publish(`$KV.${this.bucket}.${key}`, bytes, options);
     const giveUpAt = Date.now() + UNKNOWN_OUTCOME_MS;
     for (;;) {
       try {
         const ack = await this.inTurn(key, publish);
-        const ours = !ack.duplicate || (await this.holds(ack.seq, bytes));
+        const ours = !ack.duplicate || (await this.holds(ack.seq, bytes, writeId));
         if (!ours) return null;
         if (value === null) {
           this.mirror.deleted(key);
@@ -203,11 +204,16 @@ export class JobDocuments {
     }
   }
 
-  /** True when the bucket's message `seq` is `bytes` (a duplicate that was this process's own write). */
-  private async holds(seq: number, bytes: Uint8Array): Promise<boolean> {
+  /**
+   * True when the bucket's message `seq` is this write (a duplicate that was
+   * this process's own): its `bytes`, or for a delete its write id header.
+   */
+  private async holds(seq: number, bytes: Uint8Array, writeId: string): Promise<boolean> {
     const manager = await this.js.jetstreamManager(false);
     const stored = await manager.streams.getMessage(`KV_${this.bucket}`, { seq });
-    return stored !== null && Buffer.compare(Buffer.from(stored.data), Buffer.from(bytes)) === 0;
+    if (stored === null) return false;
+    if (bytes.length === 0) return stored.header.get(WRITE_ID) === writeId;
+    return Buffer.compare(Buffer.from(stored.data), Buffer.from(bytes)) === 0;
   }
 
   /**
@@ -302,9 +308,13 @@ export class JobDocuments {
   }
 }
 
+/** The header naming a delete's write (a delete has no value to hold a `writeId`). */
+const WRITE_ID = 'Chime-Write-Id';
+
 /** The headers of a KV delete. */
-function deleteHeaders() {
+function deleteHeaders(writeId: string) {
   const h = headers();
   h.set('KV-Operation', 'DEL');
+  h.set(WRITE_ID, writeId);
   return h;
 }

@@ -8,7 +8,7 @@
  * moved since is left as it is). Then, for the jobs whose planned fires a
  * write drops, each fire nobody holds is dropped by its own key (settling the
  * fire count it gives back, `settle.ts`); a removal deletes the job's
- * executions and history.
+ * executions, with work or finished.
  */
 import { isDroppedByChange } from '../rules.js';
 import type { JobRecord, JobWrite } from '../store.js';
@@ -95,11 +95,10 @@ async function check(
   return { planned, failed };
 }
 
-/** Deletes a removed job's executions, with work or finished, and their history. */
+/** Deletes a removed job's executions, with work or finished. */
 export async function removeExecutions(parts: Parts, jobId: string): Promise<void> {
-  const { docs, history } = parts;
+  const { docs } = parts;
   await docs.removeKeys(await docs.keysOf(jobId));
-  await history.removeJob(jobId);
 }
 
 /**

@@ -1,12 +1,21 @@
 /**
- * The NATS store's maintenance part: pruning of finished executions (the
- * history bucket's keys, found from its mirror, and their stubs in the jobs
- * bucket) and staleness of jobs, each decided on the mirror and written by
+ * The NATS store's maintenance part: pruning of finished executions (their
+ * keys in the jobs bucket, deleted by compare-and-set once their job has
+ * applied their debts, which its document then forgets) and
+ * staleness of jobs, each decided on the mirror and written by
  * compare-and-set of the job's document.
  */
 import { compareNewestFirst, pruneAfterPass, staleAt } from '../rules.js';
 import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
-import { isDocument, keyOf, workKey, type HistorySummary, type Stored } from './documents.js';
+import {
+  isDocument,
+  isSettledFinal,
+  isWork,
+  keyOf,
+  without,
+  type Stored,
+  type Work,
+} from './documents.js';
 import { inFlight } from './inserts.js';
 import type { Parts } from './nats-store.js';
 
@@ -29,38 +38,66 @@ export class NatsMaintenance implements StoreMaintenance {
     expectedPruneAfter: number | null;
   }): Promise<number> {
     const { jobId, retention, now, limit } = params;
-    const { docs, history } = this.parts();
+    const { docs } = this.parts();
     if (limit <= 0 || !docs.known(jobId)) return 0;
-    const prunable: HistorySummary[] = [];
-    for (const [, summary] of history.mirror.values())
-      if (summary.jobId === jobId) prunable.push(summary);
-    prunable.sort(compareNewestFirst);
+    const prunable = this.settled(jobId).sort(([, a], [, b]) => compareNewestFirst(a, b));
     const cutoff = now - retention.maxAgeMs;
     const doomed = prunable
       .filter(
-        (e, rank) => rank >= retention.keepLast || (e.finishedAt !== null && e.finishedAt < cutoff),
+        ([, e], rank) =>
+          rank >= retention.keepLast || (e.finishedAt !== null && e.finishedAt < cutoff),
       )
       .reverse()
       .slice(0, limit);
-    // The stub first: a crash between leaves a record the pruner still lists, never a stub it does not.
-    await inFlight(doomed, (e) =>
-      docs.change<Stored, null>(workKey(e), (value) =>
-        'stub' in value && value.id === e.id ? { answer: null, write: null } : { answer: null },
-      ),
-    );
-    const deleted = await history.remove(doomed, true);
-    const gone = new Set(doomed);
+    const deleted = await this.deleteSettled(jobId, doomed);
+    const gone = new Set(doomed.map(([key]) => key));
     let oldest: number | null = null;
-    for (const e of prunable)
-      if (!gone.has(e) && e.finishedAt !== null && (oldest === null || e.finishedAt < oldest))
+    for (const [key, e] of prunable)
+      if (!gone.has(key) && e.finishedAt !== null && (oldest === null || e.finishedAt < oldest))
         oldest = e.finishedAt;
     await docs.changeDocument(jobId, (doc) => {
-      if (doc.job.pruneAfter !== params.expectedPruneAfter) return { answer: null, write: false };
+      // The debts of the executions deleted: no key holds them any more.
+      const forgotten = Object.entries(doc.applied).filter(([, id]) => deleted.has(id));
+      doc.applied = without(
+        doc.applied,
+        forgotten.map(([owedId]) => owedId),
+      );
+      if (doc.job.pruneAfter !== params.expectedPruneAfter)
+        return { answer: null, write: forgotten.length > 0 };
       const kept = docs.work.kept(keyOf(jobId));
       doc.job.pruneAfter = pruneAfterPass(now, doomed.length === limit, kept, oldest, retention);
       return { answer: null, write: true };
     });
-    return deleted.length;
+    return deleted.size;
+  }
+
+  /**
+   * The job's finished executions the mirror holds whose debts its document
+   * has applied: one still owing its job is kept, so its statistics are
+   * counted before it goes.
+   */
+  private settled(jobId: string): [string, Work][] {
+    const { docs } = this.parts();
+    const doc = docs.known(jobId)?.value;
+    return [...docs.work.of(keyOf(jobId))].filter(([, value]) => isSettledFinal(value, doc));
+  }
+
+  /**
+   * Deletes executions by compare-and-set of their keys, each if still
+   * finished and settled: of two instances pruning at once, the one whose
+   * delete applies counts it. Returns the ids deleted.
+   */
+  private async deleteSettled(jobId: string, doomed: [string, Work][]): Promise<Set<string>> {
+    const { docs } = this.parts();
+    const deleted = await inFlight(doomed, async ([key, e]) => {
+      const changed = await docs.change<Stored, boolean>(key, (value) =>
+        isWork(value) && value.id === e.id && isSettledFinal(value, docs.known(jobId)?.value)
+          ? { answer: true, write: null }
+          : { answer: false },
+      );
+      return changed?.answer === true;
+    });
+    return new Set(doomed.filter((_, i) => deleted[i]).map(([, e]) => e.id));
   }
 
   async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {

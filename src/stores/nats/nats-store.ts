@@ -6,8 +6,8 @@
  * a fire's key (`inserts.ts`), leases and outcomes are fenced by the
  * execution's key (`executions.ts`), what an end owes its job reaches the
  * job's document in an order a crash cannot break (`settle.ts`), the overlap
- * check meets in the job's document (`overlap.ts`). Finished executions move
- * to a history bucket (`history.ts`). Every
+ * check meets in the job's document (`overlap.ts`); a finished execution's
+ * record stays in its key until pruned (`maintenance.ts`). Every
  * instance mirrors the jobs bucket from a KV watch (`mirror.ts`), so finding
  * due work reads no bucket, and the watch tells the engine at once about work
  * another instance made due (`capabilities.notify`). The registry:
@@ -46,7 +46,6 @@ import {
 import { dueOfDocument, dueOfWork, isDocument, keyOf } from './documents.js';
 import { Executions } from './executions.js';
 import { advance, inFlight, insertExecutions } from './inserts.js';
-import { History } from './history.js';
 import { ACK_TIMEOUT_MS, JobDocuments } from './job-documents.js';
 import { removeExecutions, writeJobs } from './job-writes.js';
 import { NatsMaintenance } from './maintenance.js';
@@ -61,7 +60,6 @@ export interface Parts {
   readonly nc: NatsConnection;
   readonly buckets: Buckets;
   readonly docs: JobDocuments;
-  readonly history: History;
   readonly debts: DebtQueue;
 }
 
@@ -126,7 +124,6 @@ export class NatsStore implements Store {
     const parts = await opening?.catch(() => undefined);
     if (!parts) return;
     parts.docs.stop();
-    parts.history.stop();
     this.registry.stop();
     this.sentBeforeClose = parts.nc.stats().outMsgs;
     await parts.nc.close().catch(() => undefined);
@@ -267,17 +264,15 @@ export class NatsStore implements Store {
         `${this.prefix}_jobs`,
         purgeOf(nc, `${this.prefix}_jobs`),
       );
-      const history = new History(buckets.history, purgeOf(nc, `${this.prefix}_history`));
       docs.onSooner((dueAt) => {
         for (const listener of this.listeners) listener({ dueAt });
       });
-      await Promise.all([docs.mirror.start(buckets.jobs), history.mirror.start(buckets.history)]);
+      await docs.mirror.start(buckets.jobs);
       const debts = new DebtQueue(docs, (doc, works, kept) => applyDebts(docs, doc, works, kept));
-      const parts = { nc, buckets, docs, history, debts };
+      const parts = { nc, buckets, docs, debts };
       await this.registry.start(parts);
       onServerLost(nc, this.prefix, () => {
         docs.mirror.restart();
-        history.mirror.restart();
         this.registry.restart();
       });
       return parts;

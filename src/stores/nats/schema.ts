@@ -2,14 +2,21 @@
  * The NATS store's schema version: the meta bucket's `schema` key, created
  * once (a KV create, so of many instances opening an empty server one writes
  * it) and checked at every open. Buckets are created by `connection.ts`.
- * Version 2 keeps each execution with work under a key of its own; a store
- * of version 1 (a job's executions inside its document) is refused with a
+ * Version 3 keeps each execution under a key of its own, a finished one's
+ * record included; a store of version 1 (a job's executions inside its
+ * document) or 2 (finished records in a history bucket) is refused with a
  * clear error, not converted (see docs/design-notes.md, "The NATS store").
  */
 import { ChimeError } from '../../errors.js';
 import { SCHEMA_VERSION, unavailable, type Buckets } from './connection.js';
 import { decode, encode } from './documents.js';
 import { isConflict } from './job-documents.js';
+
+/** The versions this chime refuses, with what they kept where. */
+const OUTDATED: Record<number, string> = {
+  1: 'each job one document with all its executions',
+  2: 'finished executions in a history bucket',
+};
 
 /** Writes the schema version on an empty store; returns the versions applied. */
 export async function writeSchema(buckets: Buckets): Promise<number[]> {
@@ -34,10 +41,11 @@ export async function checkSchema(buckets: Buckets, prefix: string): Promise<voi
       'CHIME_ERR_STORE_SCHEMA_TOO_NEW',
       `the NATS store holds schema version ${version}; this chime knows up to ${SCHEMA_VERSION}: upgrade chime`,
     );
-  if (version === 1)
+  const outdated = OUTDATED[version];
+  if (outdated !== undefined)
     throw new ChimeError(
       'CHIME_ERR_STORE_SCHEMA_OUTDATED',
-      `the NATS store with prefix ${prefix} holds schema version 1 (each job one document with all its executions), which this chime does not read: let its work finish with the chime that wrote it, then start on a new prefix (or delete the buckets ${prefix}_*)`,
+      `the NATS store with prefix ${prefix} holds schema version ${version} (${outdated}), which this chime does not read: let its work finish with the chime that wrote it, then start on a new prefix (or delete the buckets ${prefix}_*)`,
     );
   if (version < SCHEMA_VERSION)
     throw new ChimeError(

@@ -5,27 +5,31 @@
  * keys, so it goes in an order where a crash between any two steps loses
  * nothing and counts nothing twice:
  *
- * 1. the execution's key is written with its new state and its debt to the
- *    job (`owed`, with a random id) — the fenced step, which decides;
+ * 1. the execution's key is written with its new state (a finished one: its
+ *    final record) and its debt to the job (`owed`, with a random id) — the
+ *    fenced step, which decides;
  * 2. the job's document applies the debt and records its id in `applied`
  *    (a compare-and-set: a debt already in `applied` is not applied again);
- * 3. the execution is completed: a finished one's record is put in the
- *    history bucket (idempotent) and its key becomes a stub (a dropped fire's
- *    key is deleted); one with work left has its debt cleared;
- * 4. the document forgets the debt's id (at its next write, `forgetSettled`).
+ * 3. the execution's key drops the debt (a dropped fire's key is deleted): a
+ *    finished one keeps its final record there until the pruner deletes it;
+ *    while the document names few debts ({@link IN_PLACE}) a finished one
+ *    keeps its applied debt too, and this step is left to the pruner;
+ * 4. the document forgets the debt's id (at its next write, `forgetSettled`;
+ *    for a debt kept in place, at the pruner's write once the key is deleted).
  *
- * Anyone may run steps 2–4 again for a key still holding a debt or a
- * finished record ({@link Settler.sweep}, at each take-over pass): step 2 is
- * skipped for a debt the document has applied, step 3 writes only a key
- * still holding that debt, and step 4 forgets only ids no key owes.
+ * Anyone may run steps 2–4 again for a key still holding a debt its
+ * document has not applied, or an unfinished or dropped one's applied debt
+ * ({@link Settler.sweep}, at each take-over pass): step 2 is skipped for a
+ * debt the document has applied, step 3 writes only a key still holding that
+ * debt, and step 4 forgets only ids no key owes.
  */
 import { randomBytes } from 'node:crypto';
-import { applyStats, isPrunable, pruneAfterAdding } from '../rules.js';
+import { applyStats, pruneAfterAdding } from '../rules.js';
 import {
+  isClearedFinal,
   isDocument,
+  isSettledFinal,
   isWork,
-  recordOf,
-  stubOf,
   workKey,
   without,
   type JobDocument,
@@ -53,16 +57,22 @@ export function applyOwed(doc: JobDocument, work: Work, kept: number): boolean {
   return fresh.length > 0;
 }
 
+/**
+ * Most debts a job's document names while a finished execution's applied
+ * debts stay in its key: a job's few last ends cost two writes, not three
+ * (a one-shot's only end, most of a burst's), and its document grows by
+ * about 60 bytes each.
+ */
+export const IN_PLACE = 8;
+
 /** Adds a debt to an execution (after those it still has). */
 export function addOwed(work: Work, owed: Omit<Owed, 'id'>): void {
   work.owed = [...(work.owed ?? []), { id: randomBytes(9).toString('base64url'), ...owed }];
 }
 
-/** True when a work value must be settled: it owes its job, or is finished and not yet moved. */
+/** True when a work value must be settled: it owes its job, or is a dropped fire not yet deleted. */
 export function isUnsettled(value: Stored): value is Work {
-  return (
-    isWork(value) && ((value.owed?.length ?? 0) > 0 || value.dropped === true || isPrunable(value))
-  );
+  return isWork(value) && ((value.owed?.length ?? 0) > 0 || value.dropped === true);
 }
 
 /**
@@ -71,19 +81,14 @@ export function isUnsettled(value: Stored): value is Work {
  * rewritten, so the document names at most a few batches' debts.
  */
 export async function settle(parts: Parts, jobId: string, works: Work[]): Promise<void> {
-  for (let i = 0; i < works.length; i += SETTLE_BATCH)
-    await settleBatch(parts, jobId, works.slice(i, i + SETTLE_BATCH));
+  const unsettled = works.filter(isUnsettled);
+  for (let i = 0; i < unsettled.length; i += SETTLE_BATCH)
+    await settleBatch(parts, jobId, unsettled.slice(i, i + SETTLE_BATCH));
 }
 
 async function settleBatch(parts: Parts, jobId: string, works: Work[]): Promise<void> {
-  const { debts, history } = parts;
-  const finals = works.filter((w) => !w.dropped && isPrunable(w));
   const owing = works.filter((w) => (w.owed?.length ?? 0) > 0);
-  // Step 2 and the history put of step 3 both come before the key is rewritten; not one before the other.
-  await Promise.all([
-    owing.length > 0 && debts.add(jobId, owing),
-    finals.length > 0 && history.put(finals.map(recordOf)),
-  ]);
+  if (owing.length > 0) await parts.debts.add(jobId, owing);
   await Promise.all(works.map((w) => complete(parts, w)));
 }
 
@@ -102,13 +107,15 @@ export function applyDebts(
 
 /**
  * Step 4, done by the next write of the document: forgets the debts of
- * executions whose key the mirror shows as a stub (written only once every
- * debt of the execution is settled). What no later write forgets — the last
- * batch of a job that is never written again, a dropped fire's key deleted —
- * is forgotten by {@link Settler.sweep}, or stays, a few bytes.
+ * finished executions the mirror shows with no debt left
+ * ({@link isClearedFinal}: so only once every debt of the execution is
+ * settled). A debt kept in place is forgotten by the pruner; what no later
+ * write forgets — the last batch of a job that is never written again, a
+ * dropped fire's key deleted, a retried execution's debts — by
+ * {@link Settler.sweep}, or it stays, a few bytes.
  */
 export function forgetSettled(docs: JobDocuments, doc: JobDocument): void {
-  const settled = Object.entries(doc.applied).filter(([, id]) => isStubbed(docs, id));
+  const settled = Object.entries(doc.applied).filter(([, id]) => isCleared(docs, id));
   if (settled.length > 0)
     doc.applied = without(
       doc.applied,
@@ -116,15 +123,21 @@ export function forgetSettled(docs: JobDocuments, doc: JobDocument): void {
     );
 }
 
-/** True when the mirror holds the stub of this execution. */
-function isStubbed(docs: JobDocuments, id: string): boolean {
+/** True when the mirror holds this execution finished with no debt left. */
+function isCleared(docs: JobDocuments, id: string): boolean {
   const key = docs.work.keyOf(id);
   const value = key === undefined ? undefined : docs.mirror.get(key)?.value;
-  return value !== undefined && 'stub' in value && value.id === id;
+  return value !== undefined && isClearedFinal(value) && value.id === id;
 }
 
-/** Step 3 for one execution: its key, if it still holds it, drops the debts settled and becomes what is left of it. */
+/**
+ * Step 3 for one execution: its key, if it still holds it, drops the debts
+ * settled (a dropped fire's key is deleted) — but a finished one's, while its
+ * document names no more than {@link IN_PLACE} debts.
+ */
 async function complete(parts: Parts, work: Work): Promise<void> {
+  const doc = parts.docs.known(work.jobId)?.value;
+  if (isSettledFinal(work, doc) && Object.keys(doc?.applied ?? {}).length <= IN_PLACE) return;
   const settled = new Set((work.owed ?? []).map((owed) => owed.id));
   await parts.docs.change<Stored, null>(workKey(work), (current) => {
     if (!isWork(current) || current.id !== work.id) return { answer: null };
@@ -135,7 +148,6 @@ async function complete(parts: Parts, work: Work): Promise<void> {
         ? { answer: null }
         : { answer: null, write: { ...current, owed: left } };
     if (current.dropped) return { answer: null, write: null };
-    if (isPrunable(current)) return { answer: null, write: stubOf(current) };
     if (had.length === 0) return { answer: null };
     delete current.owed;
     return { answer: null, write: current };
@@ -160,7 +172,7 @@ export class Settler {
     const now = new Set<string>();
     const byJob = new Map<string, Work[]>();
     for (const [key, value] of docs.work.entries()) {
-      if (!isUnsettled(value)) continue;
+      if (!isUnsettled(value) || isSettledFinal(value, docs.known(value.jobId)?.value)) continue;
       now.add(key);
       if (this.seen.has(key)) byJob.set(value.jobId, [...(byJob.get(value.jobId) ?? []), value]);
     }
@@ -171,7 +183,7 @@ export class Settler {
         const holder = docs.work.keyOf(id);
         const current = holder === undefined ? undefined : docs.mirror.get(holder)?.value;
         if (current && isWork(current) && current.owed?.some((o) => o.id === owedId)) continue;
-        if (current && !isWork(current)) continue; // a stub: forgotten by the next write
+        if (current && isClearedFinal(current) && current.id === id) continue; // forgotten by the next write
         const mark = `${key}#${id}@${owedId}`;
         now.add(mark);
         if (this.seen.has(mark))

@@ -5,14 +5,11 @@
  * overlap, listings) and the retention count read no bucket.
  */
 import { isPrunable } from '../rules.js';
-import { isDocument, isWork, jobKeyOf, type Stored, type Stub, type Work } from './documents.js';
-
-/** An execution's value in the mirror: its record, or the stub of a finished one. */
-export type Kept = Work | Stub;
+import { isDocument, jobKeyOf, type Stored, type Work } from './documents.js';
 
 /** The index of the executions the mirror holds. */
 export class WorkIndex {
-  private readonly byJob = new Map<string, Map<string, Kept>>();
+  private readonly byJob = new Map<string, Map<string, Work>>();
   private readonly keys = new Map<string, string>();
   private readonly finished = new Map<string, number>();
 
@@ -28,12 +25,12 @@ export class WorkIndex {
   }
 
   /** Every execution the mirror holds, with its key. */
-  *entries(): IterableIterator<[string, Kept]> {
+  *entries(): IterableIterator<[string, Work]> {
     for (const job of this.byJob.values()) yield* job.entries();
   }
 
   /** The executions the mirror holds of the job with this key. */
-  *of(jobKey: string): IterableIterator<[string, Kept]> {
+  *of(jobKey: string): IterableIterator<[string, Work]> {
     yield* this.byJob.get(jobKey)?.entries() ?? [];
   }
 
@@ -47,7 +44,7 @@ export class WorkIndex {
     return this.finished.get(jobKey) ?? 0;
   }
 
-  private add(key: string, value: Kept): void {
+  private add(key: string, value: Work): void {
     const jobKey = jobKeyOf(key);
     let job = this.byJob.get(jobKey);
     if (!job) this.byJob.set(jobKey, (job = new Map()));
@@ -56,7 +53,7 @@ export class WorkIndex {
     if (isFinished(value)) this.finished.set(jobKey, this.kept(jobKey) + 1);
   }
 
-  private remove(key: string, value: Kept): void {
+  private remove(key: string, value: Work): void {
     const jobKey = jobKeyOf(key);
     const job = this.byJob.get(jobKey);
     job?.delete(key);
@@ -69,7 +66,7 @@ export class WorkIndex {
   }
 }
 
-/** True for a finished execution the job keeps (its stub, or its final record not yet moved). */
-function isFinished(value: Kept): boolean {
-  return !isWork(value) || (!value.dropped && isPrunable(value));
+/** True for a finished execution the job keeps. */
+function isFinished(value: Work): boolean {
+  return !value.dropped && isPrunable(value);
 }

@@ -5,6 +5,7 @@
  * (`jobTally`: the engine's statistics delta, the last outcome, the pruner's
  * next look).
  */
+import { instantMs } from '../../model/instant.js';
 import type { LastOutcome } from '../../model/job.js';
 import { attemptText } from '../attempt-text.js';
 import { PRUNE_DELAY_MS, isPrunable } from '../rules.js';
@@ -161,7 +162,7 @@ function finishRow(s: Statements, finish: FinishRequest): FinishedValues | undef
     status: finish.status,
     attempt: attemptText(attempt),
     attempt_no: attempt?.attempt ?? null,
-    attempt_started_at: attempt ? Date.parse(attempt.startedAt) : null,
+    attempt_started_at: attempt ? instantMs(attempt.startedAt) : null,
     result: jsonOrNull(finish.result),
     error: jsonOrNull(finish.error),
     on_failure: finish.onFailure,

@@ -15,6 +15,8 @@ type StoredAttempt =
   | [number, string, number, number, AttemptOutcome, ErrorInfo];
 
 /** The stored JSON text of one attempt, or NULL when there is none. */
+export function attemptText(attempt: Attempt): string;
+export function attemptText(attempt: Attempt | undefined): string | null;
 export function attemptText(attempt: Attempt | undefined): string | null {
   return attempt === undefined ? null : JSON.stringify(stored(attempt));
 }

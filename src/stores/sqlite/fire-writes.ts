@@ -156,33 +156,44 @@ export function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBa
  */
 function finishRow(s: Statements, finish: FinishRequest): FinishedValues | undefined {
   const { attempt } = finish;
-  const shared = {
-    id: finish.id,
-    lease_token: finish.leaseToken,
-    status: finish.status,
-    attempt: attemptText(attempt),
-    attempt_no: attempt?.attempt ?? null,
-    attempt_started_at: attempt ? instantMs(attempt.startedAt) : null,
-    result: jsonOrNull(finish.result),
-    error: jsonOrNull(finish.error),
-    on_failure: finish.onFailure,
-    finished_at: finish.finishedAt,
-  };
-  const common =
+  const result = jsonOrNull(finish.result);
+  const error = jsonOrNull(finish.error);
+  if (
     finish.from === 'claimed' &&
     attempt !== undefined &&
     finish.runAt === undefined &&
     finish.abandoned === undefined &&
-    finish.keepLeaseUntil === undefined;
-  if (common) return s.finishAttempt.get(shared);
-  return s.finish.get(
-    Object.assign(shared, {
-      from: finish.from,
-      run_at: finish.runAt ?? null,
-      abandoned: attemptText(finish.abandoned),
-      keep_lease_until: finish.keepLeaseUntil ?? null,
-    }),
-  );
+    finish.keepLeaseUntil === undefined
+  ) {
+    return s.finishAttempt.get([
+      finish.status,
+      attemptText(attempt),
+      attempt.attempt,
+      instantMs(attempt.startedAt),
+      result,
+      error,
+      finish.onFailure,
+      finish.finishedAt,
+      finish.id,
+      finish.leaseToken,
+    ]);
+  }
+  return s.finish.get({
+    id: finish.id,
+    from: finish.from,
+    lease_token: finish.leaseToken,
+    status: finish.status,
+    run_at: finish.runAt ?? null,
+    attempt: attemptText(attempt),
+    abandoned: attemptText(finish.abandoned),
+    attempt_no: attempt?.attempt ?? null,
+    attempt_started_at: attempt ? instantMs(attempt.startedAt) : null,
+    result,
+    error,
+    on_failure: finish.onFailure,
+    finished_at: finish.finishedAt,
+    keep_lease_until: finish.keepLeaseUntil ?? null,
+  });
 }
 
 /** The parameters of `jobTally` that change nothing, for a job and the instant `at`. */

@@ -18,6 +18,26 @@ export { executionFromRow, jsonOrNull, type ExecutionRow } from '../sql-rows.js'
 /** Named parameters, keyed without the `@`. */
 export type Params = Record<string, string | number | null>;
 
+/** Values bound by position, in the order of a statement's `?`s. */
+export type BindValues = (string | number | null)[];
+
+/**
+ * What `finishAttempt` binds, by position: status, attempt (JSON), attempt_no,
+ * attempt_started_at, result, error, on_failure, finished_at, id, lease_token.
+ */
+export type FinishAttemptValues = [
+  string,
+  string,
+  number,
+  number,
+  string | null,
+  string | null,
+  string | null,
+  number | null,
+  string,
+  number,
+];
+
 /** A `jobs` row as SQLite returns it (`paused` 0 or 1). */
 export type JobRow = SqlJobRow<number>;
 

@@ -7,7 +7,14 @@
 import type Database from 'better-sqlite3';
 import { shardOf } from '../rules.js';
 import type { ExecutionRow } from '../sql-rows.js';
-import type { ExecutionValues, FinishedValues, JobRow, Params } from './rows.js';
+import type {
+  BindValues,
+  ExecutionValues,
+  FinishAttemptValues,
+  FinishedValues,
+  JobRow,
+  Params,
+} from './rows.js';
 
 /** Defines the SQL functions the statements call (`chime_shard`: rules.ts shardOf) on a connection. */
 export function defineFunctions(db: Database.Database): void {
@@ -272,15 +279,16 @@ export const SQL = {
       AND CASE @from WHEN 'claimed' THEN status IN ('scheduled', 'running')
         ELSE status = 'failed' AND on_failure = 'pending' END
     RETURNING job_id, fire_at`,
-  // The common end (what fire-writes.ts finishOne picks it for): an attempt that ran from a claim
-  // appended, the lease released; it leaves run_at and the lease columns' indexes as they are
-  // wherever it can (every column SET counts as changed), ~1 µs a row less than `finish`.
-  finishAttempt: `UPDATE executions SET status = @status,
-      attempts = json_insert(attempts, '$[#]', json(@attempt)),
-      attempt = @attempt_no, started_at = @attempt_started_at,
-      result = coalesce(@result, result), error = coalesce(@error, error), on_failure = @on_failure,
-      finished_at = @finished_at, lease_owner = NULL, lease_until = NULL
-    WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
+  // The common end (fire-writes.ts finishRow): an attempt that ran from a claim appended, the lease
+  // released. It leaves run_at alone (every column SET counts as changed, and run_at is indexed)
+  // and binds its values by position (FinishAttemptValues): ~2 µs a row less than `finish`.
+  finishAttempt: `UPDATE executions SET status = ? /* status */,
+      attempts = json_insert(attempts, '$[#]', json(? /* attempt */)),
+      attempt = ? /* attempt_no */, started_at = ? /* attempt_started_at */,
+      result = coalesce(? /* result */, result), error = coalesce(? /* error */, error),
+      on_failure = ? /* on_failure */, finished_at = ? /* finished_at */,
+      lease_owner = NULL, lease_until = NULL
+    WHERE id = ? /* id */ AND lease_token = ? /* lease_token */ AND lease_owner IS NOT NULL
       AND status IN ('scheduled', 'running')
     RETURNING job_id, fire_at`,
   leaseRenew: `UPDATE executions SET lease_until = @until
@@ -292,10 +300,10 @@ export const SQL = {
 type Row = Record<string, unknown>;
 
 /** What the store runs of a prepared statement, each run counted (`StoreUsage.statements`). */
-export interface Stmt<R> {
-  run(params: Params): Database.RunResult;
-  get(params: Params): R | undefined;
-  all(params: Params): R[];
+export interface Stmt<R, P = Params> {
+  run(params: P): Database.RunResult;
+  get(params: P): R | undefined;
+  all(params: P): R[];
 }
 
 /** The store's counter of statements run. */
@@ -308,13 +316,14 @@ export interface StatementCounter {
  * row is an array of its values in column order: better-sqlite3 builds an
  * object of 19 named properties in ~1.5 µs, an array in a fraction of that.
  */
-export function counted<R>(
+export function counted<R, P extends Params | BindValues = Params>(
   db: Database.Database,
   sql: string,
   counter: StatementCounter,
   raw = false,
-): Stmt<R> {
-  const statement = db.prepare<Params, R>(sql);
+): Stmt<R, P> {
+  // One argument either way: an object binds by name, an array by position.
+  const statement = db.prepare<[P], R>(sql);
   if (raw) statement.raw(true);
   return {
     run: (params) => {
@@ -369,14 +378,15 @@ export interface Statements {
   markRunning: Stmt<Row>;
   jobReopen: Stmt<Row>;
   finish: Stmt<FinishedValues>;
-  finishAttempt: Stmt<FinishedValues>;
+  finishAttempt: Stmt<FinishedValues, FinishAttemptValues>;
   leaseRenew: Stmt<Row>;
   leaseRelease: Stmt<Row>;
 }
 
 /** Prepares every statement of the store on `db` (after its migrations ran), each run counted. */
 export function prepareStatements(db: Database.Database, counter: StatementCounter): Statements {
-  const p = <R>(sql: string, raw = false) => counted<R>(db, sql, counter, raw);
+  const p = <R, P extends Params | BindValues = Params>(sql: string, raw = false) =>
+    counted<R, P>(db, sql, counter, raw);
   return {
     jobGet: p<JobRow>(SQL.jobGet),
     jobInsert: p<Row>(SQL.jobInsert),
@@ -413,7 +423,7 @@ export function prepareStatements(db: Database.Database, counter: StatementCount
     markRunning: p<Row>(SQL.markRunning),
     jobReopen: p<Row>(SQL.jobReopen),
     finish: p<FinishedValues>(SQL.finish, true),
-    finishAttempt: p<FinishedValues>(SQL.finishAttempt, true),
+    finishAttempt: p<FinishedValues, FinishAttemptValues>(SQL.finishAttempt, true),
     leaseRenew: p<Row>(SQL.leaseRenew),
     leaseRelease: p<Row>(SQL.leaseRelease),
   };

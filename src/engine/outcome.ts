@@ -243,10 +243,14 @@ function dead(facts: AttemptFacts, error: ErrorInfo, attempt: Attempt | undefine
  */
 function finishOf(
   facts: AttemptFacts,
-  end: Omit<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention'>,
+  end: Omit<FinishRequest, 'id' | 'jobId' | 'leaseToken' | 'from' | 'retention'>,
 ): FinishRequest {
-  const fence: Pick<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention' | 'abandoned'> = {
+  const fence: Pick<
+    FinishRequest,
+    'id' | 'jobId' | 'leaseToken' | 'from' | 'retention' | 'abandoned'
+  > = {
     id: facts.claim.execution.id,
+    jobId: facts.claim.execution.jobId,
     leaseToken: facts.leaseToken,
     from: 'claimed',
     retention: retentionOf(facts.policies),

@@ -20,14 +20,7 @@ import type {
   StartRequest,
   StartResult,
 } from '../store.js';
-import {
-  executionFromRow,
-  executionParams,
-  jobFromRow,
-  jsonOrNull,
-  type FinishedValues,
-  type Params,
-} from './rows.js';
+import { executionFromRow, executionParams, jobFromRow, jsonOrNull, type Params } from './rows.js';
 import type { Statements } from './statements.js';
 
 /** The compare-and-set of one plan; true when the job was still as the planner saw it. */
@@ -141,31 +134,34 @@ export function startOne(s: Statements, start: StartRequest): StartResult {
  * when the execution became prunable.
  */
 export function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBatch): boolean {
-  const row = finishRow(s, finish);
-  if (!row) return false;
+  const at = finishRow(s, finish);
+  if (at === undefined) return false;
   // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
   const prunable = isPrunable(finish);
   if (!finish.stats && !prunable && !finish.lastOutcome) return true;
-  tallies.add(row[0], finish.finishedAt ?? row[1], finish, prunable);
+  tallies.add(finish.jobId, at, finish, prunable);
   return true;
 }
 
 /**
- * Runs an end's fenced UPDATE; the common end (an attempt that ran from a
- * claim, the lease released) has a leaner statement of its own.
+ * Runs an end's fenced UPDATE; returns the instant its job's tally takes (its
+ * finish, else its fire), or undefined when the end was refused. The common
+ * end (an attempt that ran from a claim and ended, the lease released) has a
+ * leaner statement of its own, which returns nothing.
  */
-function finishRow(s: Statements, finish: FinishRequest): FinishedValues | undefined {
-  const { attempt } = finish;
+function finishRow(s: Statements, finish: FinishRequest): number | undefined {
+  const { attempt, finishedAt } = finish;
   const result = jsonOrNull(finish.result);
   const error = jsonOrNull(finish.error);
   if (
     finish.from === 'claimed' &&
     attempt !== undefined &&
+    finishedAt !== null &&
     finish.runAt === undefined &&
     finish.abandoned === undefined &&
     finish.keepLeaseUntil === undefined
   ) {
-    return s.finishAttempt.get([
+    const { changes } = s.finishAttempt.run([
       finish.status,
       attemptText(attempt),
       attempt.attempt,
@@ -173,12 +169,13 @@ function finishRow(s: Statements, finish: FinishRequest): FinishedValues | undef
       result,
       error,
       finish.onFailure,
-      finish.finishedAt,
+      finishedAt,
       finish.id,
       finish.leaseToken,
     ]);
+    return changes === 1 ? finishedAt : undefined;
   }
-  return s.finish.get({
+  const fireAt = s.finish.get({
     id: finish.id,
     from: finish.from,
     lease_token: finish.leaseToken,
@@ -191,9 +188,10 @@ function finishRow(s: Statements, finish: FinishRequest): FinishedValues | undef
     result,
     error,
     on_failure: finish.onFailure,
-    finished_at: finish.finishedAt,
+    finished_at: finishedAt,
     keep_lease_until: finish.keepLeaseUntil ?? null,
   });
+  return fireAt === undefined ? undefined : (finishedAt ?? fireAt);
 }
 
 /** The parameters of `jobTally` that change nothing, for a job and the instant `at`. */

@@ -123,6 +123,3 @@ export function executionFromValues(v: ExecutionValues): ExecutionRecord {
     backfill: v[18],
   });
 }
-
-/** What a finish returns, raw: `[job_id, fire_at]`. */
-export type FinishedValues = [string, number];

@@ -7,14 +7,7 @@
 import type Database from 'better-sqlite3';
 import { shardOf } from '../rules.js';
 import type { ExecutionRow } from '../sql-rows.js';
-import type {
-  BindValues,
-  ExecutionValues,
-  FinishAttemptValues,
-  FinishedValues,
-  JobRow,
-  Params,
-} from './rows.js';
+import type { BindValues, ExecutionValues, FinishAttemptValues, JobRow, Params } from './rows.js';
 
 /** Defines the SQL functions the statements call (`chime_shard`: rules.ts shardOf) on a connection. */
 export function defineFunctions(db: Database.Database): void {
@@ -278,10 +271,11 @@ export const SQL = {
     WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
       AND CASE @from WHEN 'claimed' THEN status IN ('scheduled', 'running')
         ELSE status = 'failed' AND on_failure = 'pending' END
-    RETURNING job_id, fire_at`,
+    RETURNING fire_at`,
   // The common end (fire-writes.ts finishRow): an attempt that ran from a claim appended, the lease
   // released. It leaves run_at alone (every column SET counts as changed, and run_at is indexed)
-  // and binds its values by position (FinishAttemptValues): ~2 µs a row less than `finish`.
+  // and binds its values by position (FinishAttemptValues): ~3 µs a row less than `finish`;
+  // its job's id comes with the request (FinishRequest.jobId), so it returns nothing.
   finishAttempt: `UPDATE executions SET status = ? /* status */,
       attempts = json_insert(attempts, '$[#]', json(? /* attempt */)),
       attempt = ? /* attempt_no */, started_at = ? /* attempt_started_at */,
@@ -289,8 +283,7 @@ export const SQL = {
       on_failure = ? /* on_failure */, finished_at = ? /* finished_at */,
       lease_owner = NULL, lease_until = NULL
     WHERE id = ? /* id */ AND lease_token = ? /* lease_token */ AND lease_owner IS NOT NULL
-      AND status IN ('scheduled', 'running')
-    RETURNING job_id, fire_at`,
+      AND status IN ('scheduled', 'running')`,
   leaseRenew: `UPDATE executions SET lease_until = @until
     WHERE id = @id AND lease_token = @lease_token AND lease_owner = @owner`,
   leaseRelease: `UPDATE executions SET lease_owner = NULL, lease_until = NULL
@@ -312,19 +305,21 @@ export interface StatementCounter {
 }
 
 /**
- * Prepares `sql` on `db` with every run counted in `counter`; with `raw`, a
- * row is an array of its values in column order: better-sqlite3 builds an
- * object of 19 named properties in ~1.5 µs, an array in a fraction of that.
+ * Prepares `sql` on `db` with every run counted in `counter`. A row is an
+ * object by default; `raw`, an array of its values in column order
+ * (better-sqlite3 builds an object of 19 named properties in ~1.5 µs, an
+ * array in a fraction of that); `pluck`, its first column's value.
  */
 export function counted<R, P extends Params | BindValues = Params>(
   db: Database.Database,
   sql: string,
   counter: StatementCounter,
-  raw = false,
+  rows: 'object' | 'raw' | 'pluck' = 'object',
 ): Stmt<R, P> {
   // One argument either way: an object binds by name, an array by position.
   const statement = db.prepare<[P], R>(sql);
-  if (raw) statement.raw(true);
+  if (rows === 'raw') statement.raw(true);
+  if (rows === 'pluck') statement.pluck(true);
   return {
     run: (params) => {
       counter.statements++;
@@ -377,16 +372,18 @@ export interface Statements {
   startRunning: Stmt<Row>;
   markRunning: Stmt<Row>;
   jobReopen: Stmt<Row>;
-  finish: Stmt<FinishedValues>;
-  finishAttempt: Stmt<FinishedValues, FinishAttemptValues>;
+  finish: Stmt<number>;
+  finishAttempt: Stmt<never, FinishAttemptValues>;
   leaseRenew: Stmt<Row>;
   leaseRelease: Stmt<Row>;
 }
 
 /** Prepares every statement of the store on `db` (after its migrations ran), each run counted. */
 export function prepareStatements(db: Database.Database, counter: StatementCounter): Statements {
-  const p = <R, P extends Params | BindValues = Params>(sql: string, raw = false) =>
-    counted<R, P>(db, sql, counter, raw);
+  const p = <R, P extends Params | BindValues = Params>(
+    sql: string,
+    rows?: 'object' | 'raw' | 'pluck',
+  ) => counted<R, P>(db, sql, counter, rows);
   return {
     jobGet: p<JobRow>(SQL.jobGet),
     jobInsert: p<Row>(SQL.jobInsert),
@@ -415,15 +412,15 @@ export function prepareStatements(db: Database.Database, counter: StatementCount
     executionGet: p<ExecutionRow>(SQL.executionGet),
     executionsListAll: p<ExecutionRow>(SQL.executionsListAll),
     executionsListJob: p<ExecutionRow>(SQL.executionsListJob),
-    executionsClaim: p<ExecutionValues>(SQL.executionsClaim, true),
+    executionsClaim: p<ExecutionValues>(SQL.executionsClaim, 'raw'),
     executionsExpired: p<ExecutionRow>(SQL.executionsExpired),
     executionTakeOver: p<ExecutionRow>(SQL.executionTakeOver),
     unfinishedBefore: p<Row>(SQL.unfinishedBefore),
     startRunning: p<Row>(SQL.startRunning),
     markRunning: p<Row>(SQL.markRunning),
     jobReopen: p<Row>(SQL.jobReopen),
-    finish: p<FinishedValues>(SQL.finish, true),
-    finishAttempt: p<FinishedValues, FinishAttemptValues>(SQL.finishAttempt, true),
+    finish: p<number>(SQL.finish, 'pluck'),
+    finishAttempt: p<never, FinishAttemptValues>(SQL.finishAttempt),
     leaseRenew: p<Row>(SQL.leaseRenew),
     leaseRelease: p<Row>(SQL.leaseRelease),
   };

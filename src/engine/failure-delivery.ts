@@ -47,6 +47,7 @@ export class FailureDelivery {
     const error = result.ok ? undefined : toErrorInfo(result.error);
     const finish: FinishRequest = {
       id: execution.id,
+      jobId: execution.jobId,
       leaseToken: lease.leaseToken,
       from: 'pending-delivery',
       retention: retentionOf(policies),

@@ -1,5 +1,6 @@
 import { ChimeError, PermanentError, RetryAfterError, isChimeError } from '../errors.js';
 import type { Attempt, AttemptOutcome, ErrorInfo } from '../model/execution.js';
+import { formatInstant } from '../model/instant.js';
 import type { LastOutcome } from '../model/job.js';
 import { findTooDeep } from '../model/json-value.js';
 import { MAX_JSON_DEPTH } from '../model/limits.js';
@@ -186,8 +187,8 @@ export function abandonedAttempt(claim: Claim, now: number): Attempt | undefined
   return {
     attempt: execution.attempt,
     owner: takenFrom,
-    startedAt: new Date(execution.startedAt ?? now).toISOString(),
-    finishedAt: new Date(now).toISOString(),
+    startedAt: formatInstant(execution.startedAt ?? now),
+    finishedAt: formatInstant(now),
     outcome: 'abandoned',
     error: {
       message: `instance ${takenFrom} vanished during the attempt (declared dead, or its lease expired)`,
@@ -242,10 +243,14 @@ function dead(facts: AttemptFacts, error: ErrorInfo, attempt: Attempt | undefine
  */
 function finishOf(
   facts: AttemptFacts,
-  end: Omit<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention'>,
+  end: Omit<FinishRequest, 'id' | 'jobId' | 'leaseToken' | 'from' | 'retention'>,
 ): FinishRequest {
-  const fence: Pick<FinishRequest, 'id' | 'leaseToken' | 'from' | 'retention' | 'abandoned'> = {
+  const fence: Pick<
+    FinishRequest,
+    'id' | 'jobId' | 'leaseToken' | 'from' | 'retention' | 'abandoned'
+  > = {
     id: facts.claim.execution.id,
+    jobId: facts.claim.execution.jobId,
     leaseToken: facts.leaseToken,
     from: 'claimed',
     retention: retentionOf(facts.policies),
@@ -258,8 +263,8 @@ function attemptRecord(facts: AttemptFacts, outcome: AttemptOutcome, error?: Err
   const record: Attempt = {
     attempt: facts.attempt,
     owner: facts.owner,
-    startedAt: new Date(facts.startedAt).toISOString(),
-    finishedAt: new Date(facts.now).toISOString(),
+    startedAt: formatInstant(facts.startedAt),
+    finishedAt: formatInstant(facts.now),
     outcome,
   };
   if (error) record.error = error;
@@ -267,7 +272,7 @@ function attemptRecord(facts: AttemptFacts, outcome: AttemptOutcome, error?: Err
 }
 
 function lastOutcome(claim: Claim, status: LastOutcome['status'], now: number): LastOutcome {
-  return { status, executionId: claim.execution.id, at: new Date(now).toISOString() };
+  return { status, executionId: claim.execution.id, at: formatInstant(now) };
 }
 
 /** What a user needs to see of an error: its message, name and chime code. */

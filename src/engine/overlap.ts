@@ -87,6 +87,7 @@ async function cancelEarlier(deps: OverlapDeps, facts: AttemptFacts): Promise<vo
     .map((e): FinishRequest => {
       const cancel: FinishRequest = {
         id: e.id,
+        jobId: e.jobId,
         leaseToken: e.leaseToken,
         from: 'claimed',
         status: 'cancelled',

@@ -72,6 +72,25 @@ export function resolvePolicies(
 }
 
 /**
+ * {@link resolvePolicies} with `defaults`, remembered per definition object:
+ * the claims of one job read together share its record, so a drain resolves
+ * its job's policies once, not once a fire.
+ */
+export function policiesResolver(
+  defaults: Readonly<ResolvedPolicies>,
+): (definition: StoredDefinition) => ResolvedPolicies {
+  const known = new WeakMap<StoredDefinition, ResolvedPolicies>();
+  return (definition) => {
+    let policies = known.get(definition);
+    if (!policies) {
+      policies = resolvePolicies(definition, defaults);
+      known.set(definition, policies);
+    }
+    return policies;
+  };
+}
+
+/**
  * The delay before the retry that follows failed attempt number `attempt`
  * (1-based), computed by the `retry` package: `initialDelay · 2^(attempt-1)`
  * (exponential) or `initialDelay` (fixed), randomized between 1× and 2× with

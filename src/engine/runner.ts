@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ChimeError, isChimeError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
 import type { Attempt } from '../model/execution.js';
-import type { Claim, StartResult, Store } from '../stores/store.js';
+import type { Claim, StartResult, Store, StoredDefinition } from '../stores/store.js';
 import { announceEnd, eventBase } from './announce.js';
 import type { Clock } from './clock.js';
 import { toError, type SchedulerEmitter } from './events.js';
@@ -17,10 +17,11 @@ import {
   type AttemptResult,
   type Decision,
 } from './outcome.js';
-import { resolvePolicies, type ResolvedPolicies } from './policies.js';
+import { policiesResolver, type ResolvedPolicies } from './policies.js';
 import { RunningMarks } from './running-marks.js';
 import { callTarget } from './target-call.js';
 import { StartWriter } from './start-writer.js';
+import { Tasks } from './tasks.js';
 import { applyDirective, readDirective, type JobDirective } from './job-directive.js';
 import { notToRun } from './unrun.js';
 import type { CustomSchedules } from '../schedules/custom.js';
@@ -89,7 +90,8 @@ export class Runner {
   /** A sign of life is awaited before attempts are dispatched (see {@link pump}). */
   private confirming = false;
   private running = 0;
-  private readonly tasks = new Set<Promise<void>>();
+  private readonly tasks: Tasks;
+  private readonly policiesOf: (definition: StoredDefinition) => ResolvedPolicies;
   private readonly starts: StartWriter;
   private readonly finishes: FinishWriter;
   private readonly throughput: Throughput;
@@ -99,6 +101,8 @@ export class Runner {
   constructor(private readonly deps: RunnerDeps) {
     const { clock, store } = deps;
     this.throughput = new Throughput(deps.concurrency, clock.now());
+    this.tasks = new Tasks((err) => this.report(err, 'runner'));
+    this.policiesOf = policiesResolver(deps.defaults);
     // Outcomes wait while a burst of attempts due now is being dispatched, a chunk per turn.
     this.finishes = new FinishWriter(
       store,
@@ -136,7 +140,7 @@ export class Runner {
     const since = this.deps.clock.now();
     for (const lease of leases) {
       const { claim } = lease;
-      if (claim.execution.status === 'failed') this.track(this.delivery.deliver(claim));
+      if (claim.execution.status === 'failed') this.tasks.add(this.delivery.deliver(claim));
       else this.ready.push({ lease, since });
     }
     this.pump();
@@ -149,7 +153,7 @@ export class Runner {
 
   /** Resolves when nothing runs, nothing is queued and every write is done. */
   async idle(): Promise<void> {
-    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    await this.tasks.idle();
     await this.starts.drain();
     await this.finishes.drain();
     await this.marks.stop();
@@ -212,19 +216,12 @@ export class Runner {
       // Its lease was lost while it waited: it does not run.
       if (this.stopped || !this.holds(lease)) continue;
       this.running++;
-      this.track(this.run(lease));
+      this.tasks.add(this.run(lease));
     }
     if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
       this.ready = this.ready.slice(this.readyHead);
       this.readyHead = 0;
     }
-  }
-
-  private track(task: Promise<void>): void {
-    const tracked = task
-      .catch((err: unknown) => this.report(err, 'runner'))
-      .finally(() => this.tasks.delete(tracked));
-    this.tasks.add(tracked);
   }
 
   /** Puts an execution back at the head of the queue and frees its slot (the pump confirms first). */
@@ -251,7 +248,7 @@ export class Runner {
   private async run(lease: HeldLease): Promise<void> {
     const { claim } = lease;
     const now = this.deps.clock.now();
-    const policies = resolvePolicies(claim.job.definition, this.deps.defaults);
+    const policies = this.policiesOf(claim.job.definition);
     const facts = this.facts(claim, lease, policies, claim.execution.attempt, now, now);
     facts.abandoned = abandonedAttempt(claim, now);
     const unrun = notToRun(facts, this.deps.customs);

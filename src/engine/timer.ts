@@ -7,6 +7,8 @@ export interface Timed {
   readonly claim: Claim;
 }
 
+const byRunAt = (a: Timed, b: Timed) => a.claim.execution.runAt - b.claim.execution.runAt;
+
 /**
  * One in-memory timer over a min-heap of claimed executions by `runAt`. It
  * hands each entry to `dispatch` `leadMs` before its instant (0: at it), and
@@ -15,10 +17,7 @@ export interface Timed {
  * fire twice.
  */
 export class Timer<T extends Timed> {
-  private readonly heap = new TinyQueue<T>(
-    [],
-    (a, b) => a.claim.execution.runAt - b.claim.execution.runAt,
-  );
+  private readonly heap = new TinyQueue<T>([], byRunAt);
   /** Entries removed while still in the heap (lazy deletion). */
   private readonly dropped = new Set<T>();
   private handle: TimerHandle | undefined;
@@ -37,19 +36,22 @@ export class Timer<T extends Timed> {
   }
 
   /**
-   * Adds claimed executions. When one is due already they are dispatched at
-   * once, not a timer's turn later; otherwise the timer re-arms if one is due
-   * sooner.
+   * Adds claimed executions. Those due already are dispatched at once (with
+   * any waiting entry now due, by instant), never entering the heap; the
+   * timer then re-arms if one left is due sooner.
    */
   add(entries: T[]): void {
-    for (const entry of entries) this.heap.push(entry);
-    const head = this.peek();
-    if (head && head.claim.execution.runAt <= this.clock.now() + this.leadMs) {
-      this.disarm();
-      this.wake();
-    } else {
-      this.arm();
+    const until = this.clock.now() + this.leadMs;
+    const due: T[] = [];
+    for (const entry of entries) {
+      if (entry.claim.execution.runAt <= until) due.push(entry);
+      else this.heap.push(entry);
     }
+    if (due.length === 0) return this.arm();
+    this.takeDue(until, due).sort(byRunAt); // stable, and linear on claims that came by instant
+    this.disarm();
+    this.dispatch(due);
+    this.arm();
   }
 
   /** Removes the waiting executions that `predicate` selects; returns them. */
@@ -88,14 +90,18 @@ export class Timer<T extends Timed> {
   private wake(): void {
     this.handle = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    const until = this.clock.now() + this.leadMs;
-    const due: T[] = [];
+    const due = this.takeDue(this.clock.now() + this.leadMs, []);
+    if (due.length > 0) this.dispatch(due);
+    this.arm();
+  }
+
+  /** Moves the waiting entries due by `until` out of the heap onto `due`, by instant. */
+  private takeDue(until: number, due: T[]): T[] {
     for (let head = this.peek(); head && head.claim.execution.runAt <= until; head = this.peek()) {
       this.heap.pop();
       due.push(head);
     }
-    if (due.length > 0) this.dispatch(due);
-    this.arm();
+    return due;
   }
 
   /** The earliest live entry, discarding dropped ones. */

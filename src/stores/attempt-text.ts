@@ -6,6 +6,7 @@
  * the finish that appends it writes that much less (issue 16: WAL per fire).
  * Rows written before this form hold objects; they are read as they are.
  */
+import { formatInstant, instantMs } from '../model/instant.js';
 import type { Attempt, AttemptOutcome, ErrorInfo } from '../model/execution.js';
 
 /** An attempt as stored. */
@@ -14,6 +15,8 @@ type StoredAttempt =
   | [number, string, number, number, AttemptOutcome, ErrorInfo];
 
 /** The stored JSON text of one attempt, or NULL when there is none. */
+export function attemptText(attempt: Attempt): string;
+export function attemptText(attempt: Attempt | undefined): string | null;
 export function attemptText(attempt: Attempt | undefined): string | null {
   return attempt === undefined ? null : JSON.stringify(stored(attempt));
 }
@@ -29,7 +32,7 @@ export function attemptsFromText(text: string): Attempt[] {
 }
 
 function stored(a: Attempt): StoredAttempt {
-  const head = [a.attempt, a.owner, Date.parse(a.startedAt), Date.parse(a.finishedAt), a.outcome];
+  const head = [a.attempt, a.owner, instantMs(a.startedAt), instantMs(a.finishedAt), a.outcome];
   return (a.error === undefined ? head : [...head, a.error]) as StoredAttempt;
 }
 
@@ -38,8 +41,8 @@ function fromStored(s: StoredAttempt | Attempt): Attempt {
   const attempt: Attempt = {
     attempt: s[0],
     owner: s[1],
-    startedAt: new Date(s[2]).toISOString(),
-    finishedAt: new Date(s[3]).toISOString(),
+    startedAt: formatInstant(s[2]),
+    finishedAt: formatInstant(s[3]),
     outcome: s[4],
   };
   if (s.length === 6) attempt.error = s[5];

@@ -107,6 +107,11 @@ export interface StatsDelta {
  * which fences the holder out.
  */
 export interface FinishRequest extends LeaseRef {
+  /**
+   * The execution's job, whose statistics and last outcome the end changes (a
+   * store may take it from here instead of reading it back).
+   */
+  jobId: string;
   from: 'claimed' | 'pending-delivery';
   /** The new status: final, or `scheduled` for a retry or a hand-back. */
   status: ExecutionStatus;

@@ -320,6 +320,7 @@ describe.skipIf(!available)('postgres', () => {
         ]);
         const request: FinishRequest = {
           id: e.id,
+          jobId: e.jobId,
           leaseToken: 1,
           from: 'claimed',
           status: 'succeeded',
@@ -443,6 +444,7 @@ describe.skipIf(!available)('postgres', () => {
                     const status = i % 2 === 0 ? ('succeeded' as const) : ('failed' as const);
                     return {
                       id: e.id,
+                      jobId: e.jobId,
                       leaseToken: 1,
                       from: 'claimed' as const,
                       status,
@@ -457,6 +459,7 @@ describe.skipIf(!available)('postgres', () => {
                   // The third planned fire ends without running: missed.
                   ...planned.slice(2).map((e) => ({
                     id: e.id,
+                    jobId: e.jobId,
                     leaseToken: 1,
                     from: 'claimed' as const,
                     status: 'missed' as const,
@@ -623,6 +626,7 @@ describe.skipIf(!available)('postgres', () => {
         expect(renewed).toHaveLength(1_000);
         const finishes = fires.map((f) => ({
           id: f.id,
+          jobId: f.jobId,
           leaseToken: 1,
           from: 'claimed' as const,
           status: 'succeeded' as const,

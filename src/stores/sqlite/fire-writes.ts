@@ -5,6 +5,8 @@
  * (`jobTally`: the engine's statistics delta, the last outcome, the pruner's
  * next look).
  */
+import { instantMs } from '../../model/instant.js';
+import type { LastOutcome } from '../../model/job.js';
 import { attemptText } from '../attempt-text.js';
 import { PRUNE_DELAY_MS, isPrunable } from '../rules.js';
 import type {
@@ -17,16 +19,9 @@ import type {
   RunningMark,
   StartRequest,
   StartResult,
-  StatsDelta,
 } from '../store.js';
-import {
-  executionFromRow,
-  executionParams,
-  jobFromRow,
-  jsonOrNull,
-  type Params,
-  type Statements,
-} from './statements.js';
+import { executionFromRow, executionParams, jobFromRow, jsonOrNull, type Params } from './rows.js';
+import type { Statements } from './statements.js';
 
 /** The compare-and-set of one plan; true when the job was still as the planner saw it. */
 export function advanceJob(s: Statements, plan: JobPlan): boolean {
@@ -141,54 +136,64 @@ export function startOne(s: Statements, start: StartRequest): StartResult {
  * when the execution became prunable.
  */
 export function finishOne(s: Statements, finish: FinishRequest, tallies: TallyBatch): boolean {
-  const row = s.finish.get({
+  const at = finishRow(s, finish);
+  if (at === undefined) return false;
+  // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
+  const prunable = isPrunable(finish);
+  if (!finish.stats && !prunable && !finish.lastOutcome) return true;
+  tallies.add(finish.jobId, at, finish, prunable);
+  return true;
+}
+
+/**
+ * Runs an end's fenced UPDATE; returns the instant its job's tally takes (its
+ * finish, else its fire), or undefined when the end was refused. The common
+ * end (an attempt that ran from a claim and ended, the lease released) has a
+ * leaner statement of its own, which returns nothing.
+ */
+function finishRow(s: Statements, finish: FinishRequest): number | undefined {
+  const { attempt, finishedAt } = finish;
+  const result = jsonOrNull(finish.result);
+  const error = jsonOrNull(finish.error);
+  if (
+    finish.from === 'claimed' &&
+    attempt !== undefined &&
+    finishedAt !== null &&
+    finish.runAt === undefined &&
+    finish.abandoned === undefined &&
+    finish.keepLeaseUntil === undefined
+  ) {
+    const { changes } = s.finishAttempt.run([
+      finish.status,
+      attemptText(attempt),
+      attempt.attempt,
+      instantMs(attempt.startedAt),
+      result,
+      error,
+      finish.onFailure,
+      finishedAt,
+      finish.id,
+      finish.leaseToken,
+    ]);
+    return changes === 1 ? finishedAt : undefined;
+  }
+  const fireAt = s.finish.get({
     id: finish.id,
     from: finish.from,
     lease_token: finish.leaseToken,
     status: finish.status,
     run_at: finish.runAt ?? null,
-    attempt: attemptText(finish.attempt),
+    attempt: attemptText(attempt),
     abandoned: attemptText(finish.abandoned),
-    attempt_no: finish.attempt?.attempt ?? null,
-    attempt_started_at: finish.attempt ? Date.parse(finish.attempt.startedAt) : null,
-    result: jsonOrNull(finish.result),
-    error: jsonOrNull(finish.error),
+    attempt_no: attempt?.attempt ?? null,
+    attempt_started_at: attempt ? instantMs(attempt.startedAt) : null,
+    result,
+    error,
     on_failure: finish.onFailure,
-    finished_at: finish.finishedAt,
+    finished_at: finishedAt,
     keep_lease_until: finish.keepLeaseUntil ?? null,
   });
-  if (!row) return false;
-  // A finish starts from a state that is not prunable (isFinishable): prunable now means it became so.
-  const prunable = isPrunable(finish);
-  if (!finish.stats && !prunable && !finish.lastOutcome) return true;
-  // Object.assign, not a spread: an object spread costs microseconds on Node 20, and this runs per fire.
-  tallies.add(
-    Object.assign(
-      tally(row.job_id, finish.finishedAt ?? row.fire_at, finish.retention),
-      statsParams(finish.stats),
-      {
-        last_outcome: finish.lastOutcome ? JSON.stringify(finish.lastOutcome) : null,
-        kept: prunable ? 1 : 0,
-        prunable: prunable ? 1 : 0,
-      },
-    ),
-  );
-  return true;
-}
-
-/** A statistics delta as `jobTally` parameters. */
-function statsParams(delta: StatsDelta | undefined): Params {
-  if (!delta) return {};
-  return {
-    succeeded: delta.succeeded,
-    failed: delta.failed,
-    missed: delta.missed,
-    skipped: delta.skipped,
-    last_fire_at: delta.lastFireAt,
-    last_success_at: delta.lastSuccessAt,
-    last_failure_at: delta.lastFailureAt,
-    fresh: delta.fresh ? 1 : 0,
-  };
+  return fireAt === undefined ? undefined : (finishedAt ?? fireAt);
 }
 
 /** The parameters of `jobTally` that change nothing, for a job and the instant `at`. */
@@ -214,49 +219,71 @@ function tally(jobId: string, at: number, retention: Retention): Params {
   };
 }
 
-const COUNTS = ['succeeded', 'failed', 'missed', 'skipped', 'kept'] as const;
-const LATEST = ['last_fire_at', 'last_success_at', 'last_failure_at'] as const;
+/** One job's merged tally: its `jobTally` parameters, and its last outcome (stringified when written). */
+interface Merged {
+  params: Params;
+  lastOutcome: LastOutcome | null;
+}
 
 /**
  * The job tallies of one batch of ends, merged per job and kind of outcome
  * (a success, a failure, neither), so a batch of many ends of one job
- * updates its row once per kind instead of once per end.
+ * updates its row once per kind instead of once per end; each end adds to
+ * its tally in place, and only the last outcomes kept are stringified.
  */
 export class TallyBatch {
-  private readonly byKey = new Map<string, Params>();
+  private readonly byKey = new Map<string, Merged>();
 
-  add(next: Params): void {
-    const key = `${String(next['id'])}\u0000${String(next['succeeded'])}${String(next['failed'])}`;
-    const merged = this.byKey.get(key);
+  /** Adds an accepted end of job `jobId` at `at`; `prunable` when it made its execution prunable. */
+  add(jobId: string, at: number, finish: FinishRequest, prunable: boolean): void {
+    const { stats, lastOutcome } = finish;
+    const key = `${jobId}\u0000${stats?.succeeded ?? 0}${stats?.failed ?? 0}`;
+    let merged = this.byKey.get(key);
     if (!merged) {
-      this.byKey.set(key, next);
-      return;
+      merged = { params: tally(jobId, at, finish.retention), lastOutcome: null };
+      this.byKey.set(key, merged);
     }
-    const later = Number(next['at']) >= Number(merged['at']);
-    for (const count of COUNTS) merged[count] = Number(merged[count]) + Number(next[count]);
-    for (const column of LATEST) merged[column] = latest(merged[column], next[column]);
-    merged['prunable'] = Math.max(Number(merged['prunable']), Number(next['prunable']));
-    merged['prune_at'] = Math.min(Number(merged['prune_at']), Number(next['prune_at']));
-    merged['fresh'] = Math.max(Number(merged['fresh']), Number(next['fresh']));
+    const p = merged.params;
+    const later = at >= Number(p['at']);
+    if (stats) {
+      p['succeeded'] = Number(p['succeeded']) + stats.succeeded;
+      p['failed'] = Number(p['failed']) + stats.failed;
+      p['missed'] = Number(p['missed']) + stats.missed;
+      p['skipped'] = Number(p['skipped']) + stats.skipped;
+      p['last_fire_at'] = latest(p['last_fire_at'], stats.lastFireAt);
+      p['last_success_at'] = latest(p['last_success_at'], stats.lastSuccessAt);
+      p['last_failure_at'] = latest(p['last_failure_at'], stats.lastFailureAt);
+      if (stats.fresh) p['fresh'] = 1;
+    }
+    if (prunable) {
+      p['kept'] = Number(p['kept']) + 1;
+      p['prunable'] = 1;
+    }
+    p['prune_at'] = Math.min(Number(p['prune_at']), at);
     if (later) {
-      merged['at'] = next['at'] ?? null;
-      if (next['last_outcome'] !== null) merged['last_outcome'] = next['last_outcome'] ?? null;
-    } else if (merged['last_outcome'] === null) {
-      merged['last_outcome'] = next['last_outcome'] ?? null;
+      p['at'] = at;
+      if (lastOutcome) merged.lastOutcome = lastOutcome;
+    } else if (merged.lastOutcome === null) {
+      merged.lastOutcome = lastOutcome;
     }
   }
 
   /** Writes the merged tallies, oldest first, so the newest outcome is the job's last. */
   apply(s: Statements): void {
-    const all = [...this.byKey.values()].sort((a, b) => Number(a['at']) - Number(b['at']));
-    for (const params of all) s.jobTally.run(params);
+    const all = [...this.byKey.values()].sort(
+      (a, b) => Number(a.params['at']) - Number(b.params['at']),
+    );
+    for (const { params, lastOutcome } of all) {
+      params['last_outcome'] = lastOutcome ? JSON.stringify(lastOutcome) : null;
+      s.jobTally.run(params);
+    }
   }
 }
 
-function latest(a: Params[string] | undefined, b: Params[string] | undefined): number | null {
-  if (a === null || a === undefined) return b === undefined ? null : (b as number | null);
-  if (b === null || b === undefined) return a as number;
-  return Math.max(Number(a), Number(b));
+function latest(a: Params[string] | undefined, b: number | null): number | null {
+  if (a === null || a === undefined) return b;
+  if (b === null) return a as number;
+  return Math.max(Number(a), b);
 }
 
 /**

@@ -7,7 +7,8 @@ import type Database from 'better-sqlite3';
 import { pruneAfterPass } from '../rules.js';
 import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
 import { mustGet } from './fire-writes.js';
-import { jobFromRow, type Statements } from './statements.js';
+import { jobFromRow } from './rows.js';
+import type { Statements } from './statements.js';
 
 /** The maintenance part over the store's connection (`connected` throws when it is closed). */
 export class SqliteMaintenance implements StoreMaintenance {

@@ -50,11 +50,14 @@ import { SqliteRegistry } from './registry.js';
 import { shareParams } from '../sql-rows.js';
 import { checkMigrated, migrate } from './migrations.js';
 import {
-  defineFunctions,
   executionFromRow,
+  executionFromValues,
   executionParams,
   jobFromRow,
   jobParams,
+} from './rows.js';
+import {
+  defineFunctions,
   prepareStatements,
   type StatementCounter,
   type Statements,
@@ -283,8 +286,8 @@ export class SqliteStore implements Store {
       const bound = { owner, now, until, lease_ms: leaseMs, limit, ...shareParams(params.share) };
       const rows = s.executionsClaim.all(bound);
       // RETURNING yields rows in no promised order: restore the claim's.
-      rows.sort((a, b) => a.run_at - b.run_at);
-      return withJobs(s, rows.map(executionFromRow));
+      rows.sort((a, b) => a[3] - b[3]);
+      return withJobs(s, rows.map(executionFromValues));
     });
   }
 

@@ -256,10 +256,10 @@ export function finishTests(fx: Fixture): void {
       });
       const results = await store.executionsFinish({
         finishes: [
-          finish({ id: e.id, leaseToken: 2 }, { lastOutcome: makeLastOutcome() }),
-          finish({ id: e.id, leaseToken: 4 }),
+          finish({ id: e.id, jobId: e.jobId, leaseToken: 2 }, { lastOutcome: makeLastOutcome() }),
+          finish({ id: e.id, jobId: e.jobId, leaseToken: 4 }),
           finish(released),
-          finish({ id: 'vanished', leaseToken: 3 }),
+          finish({ id: 'vanished', jobId: job.id, leaseToken: 3 }),
         ],
       });
       expect(results).toEqual([false, false, false, false]);
@@ -278,7 +278,7 @@ export function finishTests(fx: Fixture): void {
       const results = await fx.store.executionsFinish({
         finishes: [
           finish(e),
-          finish({ id: b.id, leaseToken: 7 }),
+          finish({ id: b.id, jobId: b.jobId, leaseToken: 7 }),
           finish(b, { status: 'cancelled' }),
         ],
       });

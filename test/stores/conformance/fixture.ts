@@ -155,11 +155,12 @@ export function start(
  * success or failure, or a skipped or missed fire, counts; nothing else does.
  */
 export function finish(
-  e: Pick<ExecutionRecord, 'id' | 'leaseToken'> & { fireAt?: number },
+  e: Pick<ExecutionRecord, 'id' | 'jobId' | 'leaseToken'> & { fireAt?: number },
   overrides: Partial<FinishRequest> = {},
 ): FinishRequest {
   const request: FinishRequest = {
     id: e.id,
+    jobId: e.jobId,
     leaseToken: e.leaseToken,
     from: 'claimed',
     status: 'succeeded',

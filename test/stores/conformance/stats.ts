@@ -87,8 +87,8 @@ export function statsTests(fx: Fixture): void {
             attempt: makeAttempt({ outcome: 'shutdown' }),
             finishedAt: null,
           }),
-          finish({ id: c.id, leaseToken: 9 }, { lastOutcome: makeLastOutcome() }),
-          finish({ id: 'vanished', leaseToken: 1 }),
+          finish({ id: c.id, jobId: c.jobId, leaseToken: 9 }, { lastOutcome: makeLastOutcome() }),
+          finish({ id: 'vanished', jobId: c.jobId, leaseToken: 1 }),
         ],
       });
       expect(results).toEqual([true, true, false, false]);
@@ -131,7 +131,7 @@ export function statsTests(fx: Fixture): void {
           finish(a, { finishedAt: T0 + 100 }),
           finish(b, { status: 'failed', error: { message: 'x' }, finishedAt: T0 + 200 }),
           finish(c, { finishedAt: T0 + 300 }),
-          finish({ id: d.id, leaseToken: 9 }),
+          finish({ id: d.id, jobId: d.jobId, leaseToken: 9 }),
           finish(d, { finishedAt: T0 + 400 }),
         ],
       });

@@ -130,7 +130,9 @@ export function takeOverTests(fx: Fixture): void {
       expect(await store.executionsStart({ starts: [start(stale, { attempt: 2 })] })).toEqual([
         'rejected',
       ]);
-      expect(await store.executionsFinish({ finishes: [finish(stale)] })).toEqual([false]);
+      expect(
+        await store.executionsFinish({ finishes: [finish({ ...stale, jobId: e.jobId })] }),
+      ).toEqual([false]);
       expect(
         await store.leasesRenew({ owner: 'old', leases: [stale], until: now + 2 * LEASE }),
       ).toEqual([]);

@@ -179,6 +179,7 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
       const seen = writes().length;
       const finish: FinishRequest = {
         id: e.id,
+        jobId: e.jobId,
         leaseToken: e.leaseToken,
         from: 'claimed',
         onFailure: null,

@@ -109,7 +109,8 @@ export interface StatsDelta {
 export interface FinishRequest extends LeaseRef {
   /**
    * The execution's job, whose statistics and last outcome the end changes (a
-   * store may take it from here instead of reading it back).
+   * store may take it from here instead of reading it back). A store that
+   * does refuses an end naming another job, as it refuses a stale token.
    */
   jobId: string;
   from: 'claimed' | 'pending-delivery';

@@ -33,6 +33,7 @@ import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import { describeStoreConformance } from './conformance.js';
 import { T0, makeExecutionRecord, makeJobRecord, makeRetention, makeStats } from './records.js';
 import { insertJob, maintenanceOf } from '../helpers/jobs.js';
+import { finish, leased } from './conformance/fixture.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const STORE_MODULE = pathToFileURL(join(REPO, 'src/stores/sqlite/index.ts')).href;
@@ -130,6 +131,25 @@ describe('sqlite store', () => {
       }
     }
   }
+
+  test("refuses an end naming another job than its execution's (it counts the end in that job), writing nothing", async () => {
+    const store = await openStore();
+    const job = makeJobRecord();
+    const other = makeJobRecord();
+    await insertJob(store, job);
+    await insertJob(store, other);
+    const e = makeExecutionRecord({ jobId: job.id, ...leased('me', 1) });
+    await store.executionInsert({ execution: e });
+    const ends = [
+      finish({ ...e, jobId: other.id }),
+      finish({ ...e, jobId: other.id }, { attempt: undefined, status: 'missed' }),
+    ];
+    for (const end of ends)
+      expect(await store.executionsFinish({ finishes: [end] })).toEqual([false]);
+    expect(await store.executionGet({ id: e.id })).toEqual(e);
+    expect((await store.jobGet({ id: other.id }))?.stats).toEqual(other.stats);
+    expect(await store.executionsFinish({ finishes: [finish(e)] })).toEqual([true]);
+  });
 
   describe('migrations', () => {
     test('the ledger holds one row per migration, and reopening applies none again', async () => {

@@ -173,12 +173,14 @@ function finishRow(s: Statements, finish: FinishRequest): number | undefined {
       finish.onFailure,
       finishedAt,
       finish.id,
+      finish.jobId,
       finish.leaseToken,
     ]);
     return changes === 1 ? finishedAt : undefined;
   }
   const fireAt = s.finish.get({
     id: finish.id,
+    job_id: finish.jobId,
     from: finish.from,
     lease_token: finish.leaseToken,
     status: finish.status,

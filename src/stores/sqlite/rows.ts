@@ -23,7 +23,7 @@ export type BindValues = (string | number | null)[];
 
 /**
  * What `finishAttempt` binds, by position: status, attempt (JSON), attempt_no,
- * attempt_started_at, result, error, on_failure, finished_at, id, lease_token.
+ * attempt_started_at, result, error, on_failure, finished_at, id, job_id, lease_token.
  */
 export type FinishAttemptValues = [
   string,
@@ -34,6 +34,7 @@ export type FinishAttemptValues = [
   string | null,
   string | null,
   number | null,
+  string,
   string,
   number,
 ];

@@ -268,7 +268,8 @@ export const SQL = {
       finished_at = @finished_at,
       lease_owner = CASE WHEN @keep_lease_until IS NULL THEN NULL ELSE lease_owner END,
       lease_until = @keep_lease_until
-    WHERE id = @id AND lease_token = @lease_token AND lease_owner IS NOT NULL
+    WHERE id = @id AND job_id = @job_id AND lease_token = @lease_token
+      AND lease_owner IS NOT NULL
       AND CASE @from WHEN 'claimed' THEN status IN ('scheduled', 'running')
         ELSE status = 'failed' AND on_failure = 'pending' END
     RETURNING fire_at`,
@@ -282,8 +283,8 @@ export const SQL = {
       result = coalesce(? /* result */, result), error = coalesce(? /* error */, error),
       on_failure = ? /* on_failure */, finished_at = ? /* finished_at */,
       lease_owner = NULL, lease_until = NULL
-    WHERE id = ? /* id */ AND lease_token = ? /* lease_token */ AND lease_owner IS NOT NULL
-      AND status IN ('scheduled', 'running')`,
+    WHERE id = ? /* id */ AND job_id = ? /* job_id */ AND lease_token = ? /* lease_token */
+      AND lease_owner IS NOT NULL AND status IN ('scheduled', 'running')`,
   leaseRenew: `UPDATE executions SET lease_until = @until
     WHERE id = @id AND lease_token = @lease_token AND lease_owner = @owner`,
   leaseRelease: `UPDATE executions SET lease_owner = NULL, lease_until = NULL

@@ -1,8 +1,9 @@
 /**
  * The Postgres store's migrations: the ledger and its advisory lock (many
  * stores and migrators on one fresh schema), the schema-too-new and
- * migrate-false guards, and migration 2 on a schema with history. Migration 8
- * on a schema with rows: `postgres.work-table.test.ts`.
+ * migrate-false guards, migration 2 on a schema with history, and migration 9
+ * on a schema with jobs. Migration 8 on a schema with rows:
+ * `postgres.work-table.test.ts`.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -13,7 +14,8 @@ import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { maintenanceOf } from '../helpers/jobs.js';
 import { failure, postgresStores } from './postgres-fixture.js';
-import { T0, makeRetention, makeStats } from './records.js';
+import { definitionHash } from '../../src/scheduler/job-records.js';
+import { T0, makeJobRecord, makeRetention, makeStats } from './records.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
 const available = await serviceAvailable('postgres');
@@ -193,6 +195,95 @@ describe.skipIf(!available)('postgres migrations', () => {
       expect((await store.jobGet({ id: 'busy' }))?.pruneAfter).toBe(
         T0 + 50 + 3_600_000 + PRUNE_DELAY_MS,
       );
+    });
+  });
+
+  describe('migration 9', () => {
+    const digest = definitionHash({ id: 'x', schedule: { kind: 'cron', expr: '* * * * *' } });
+    const rows: [string, string, string][] = [
+      [
+        'plain',
+        '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"},"target":{"type":"handler"},"metadata":{}}',
+        digest,
+      ],
+      [
+        'tagged',
+        '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"},"target":{"type":"handler"},"metadata":{"team":"a"}}',
+        'h',
+      ],
+      [
+        'webhook',
+        '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"},"target":{"type":"webhook","url":"https://x.test/"},"metadata":{}}',
+        'x'.repeat(32),
+      ],
+      [
+        'named',
+        '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"},"target":{"type":"handler","name":"work"},"metadata":{}}',
+        `${digest.slice(0, 42)}B`,
+      ],
+    ];
+
+    test('stores definitions without their defaults and hashes as bytes, and reads both back as they were', async () => {
+      const schema = freshSchema();
+      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 8) });
+      for (const [id, definition, hash] of rows) {
+        await admin.query(
+          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version, created_at, updated_at)
+             VALUES ($1, $2, $3, false, 1, 1, 1, 1)`,
+          [id, definition, hash],
+        );
+      }
+      const store = await openStore({ schema });
+      for (const [id, definition, hash] of rows) {
+        expect(await store.jobGet({ id })).toMatchObject({
+          definition: JSON.parse(definition),
+          hash,
+        });
+      }
+      const stored = await admin.query<{ id: string; definition: unknown; bytes: number }>(
+        `SELECT id, definition, octet_length(hash) AS bytes FROM "${schema}".jobs ORDER BY id`,
+      );
+      expect(stored.rows).toEqual([
+        {
+          id: 'named',
+          definition: { schedule: expect.anything(), target: { type: 'handler', name: 'work' } },
+          bytes: 43,
+        },
+        { id: 'plain', definition: { schedule: expect.anything() }, bytes: 32 },
+        {
+          id: 'tagged',
+          definition: { schedule: expect.anything(), metadata: { team: 'a' } },
+          bytes: 1,
+        },
+        {
+          id: 'webhook',
+          definition: { schedule: expect.anything(), target: expect.anything() },
+          bytes: 33,
+        },
+      ]);
+      const list = async (params: { metadata?: Record<string, string>; targetType?: string }) =>
+        (await store.jobsList({ limit: 10, ...params })).map((job) => job.id);
+      expect(await list({ metadata: { team: 'a' } })).toEqual(['tagged']);
+      expect(await list({ targetType: 'handler' })).toEqual(['named', 'plain', 'tagged']);
+      expect(await list({ targetType: 'webhook' })).toEqual(['webhook']);
+    });
+
+    test('a job written after it reads back as written, whatever its hash', async () => {
+      const store = await openStore();
+      for (const [id, definition, hash] of rows) {
+        const job = makeJobRecord({ id, definition: JSON.parse(definition), hash });
+        expect(
+          await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] }),
+        ).toEqual([]);
+        expect(await store.jobGet({ id })).toEqual(job);
+        const next = { ...job, hash: `${hash}!`, version: 2 };
+        expect(
+          await store.jobsWrite({
+            writes: [{ job: next, expectedVersion: 1, dropPlanned: false }],
+          }),
+        ).toEqual([]);
+        expect(await store.jobGet({ id })).toEqual(next);
+      }
     });
   });
 });

@@ -22,14 +22,15 @@ import type {
 import {
   executionFromRow,
   jobFromRow as jobFromColumns,
-  jobParams,
+  jobParams as sqlJobParams,
   jsonOrNull,
   type ExecutionRow,
   type JobRow as SqlJobRow,
 } from '../sql-rows.js';
 import { attemptText, attemptsText } from '../attempt-text.js';
+import { definitionText, hashBytes, hashFromBytes, withDefaults } from './job-encoding.js';
 
-export { executionFromRow, jobParams, jsonOrNull, type ExecutionRow } from '../sql-rows.js';
+export { executionFromRow, jsonOrNull, type ExecutionRow } from '../sql-rows.js';
 
 /**
  * Columns of a job record in `jobs`, in the order the statements list them;
@@ -94,12 +95,24 @@ export const TYPES: CustomTypesConfig = {
   }) as CustomTypesConfig['getTypeParser'],
 };
 
-/** A `jobs` row as Postgres returns it (`paused` a boolean). */
-export type JobRow = SqlJobRow<boolean>;
+/** A `jobs` row as Postgres returns it (`paused` a boolean, `hash` bytes: `job-encoding.ts`). */
+export type JobRow = Omit<SqlJobRow<boolean>, 'hash'> & { hash: Buffer };
 
 /** A job record read from its row. */
 export function jobFromRow(row: JobRow): JobRecord {
-  return jobFromColumns(row, row.paused);
+  const job = jobFromColumns(row as unknown as SqlJobRow<boolean>, row.paused);
+  job.definition = withDefaults(job.definition);
+  job.hash = hashFromBytes(row.hash);
+  return job;
+}
+
+/** A job record as the named parameters of its statements, definition and hash as stored. */
+export function jobParams(job: JobRecord): Record<(typeof JOB_COLUMNS)[number], Scalar> {
+  return {
+    ...sqlJobParams(job),
+    definition: definitionText(job.definition),
+    hash: hashBytes(job.hash),
+  };
 }
 
 /** A job's columns in a joined row, prefixed `j_`. */
@@ -161,8 +174,11 @@ export function fireArrays(executions: readonly ExecutionRecord[]): Record<strin
   };
 }
 
+/** A bound scalar. */
+type Scalar = string | number | boolean | Buffer | null;
+
 /** A bound array of scalars. */
-type Column = (string | number | boolean | null)[];
+type Column = Scalar[];
 
 /** Plans as the parallel arrays of the planning statement, with all their fires. */
 export function planArrays(plans: readonly JobPlan[]): Record<string, Column> {

@@ -64,7 +64,12 @@ export interface Statement {
 
 /** A bound value: a scalar, or an array of scalars for `unnest()`. */
 export type Value =
-  string | number | boolean | null | readonly (string | number | boolean | null)[];
+  | string
+  | number
+  | boolean
+  | Buffer
+  | null
+  | readonly (string | number | boolean | Buffer | null)[];
 
 /** Executions bound as parallel arrays, one element per row, in their given order. */
 const FIRES = `fire AS (
@@ -126,7 +131,7 @@ const jobsInsert = (s: string) => `WITH ins AS (
       completed_at, fire_count, last_outcome::jsonb, stale_after_ms, last_fire_at, last_success_at,
       last_failure_at, succeeded_count, failed_count, missed_count, skipped_count, stale_since,
       prune_after, prune_after
-    FROM unnest(@id::text[], @definition::text[], @hash::text[], @paused::boolean[],
+    FROM unnest(@id::text[], @definition::text[], @hash::bytea[], @paused::boolean[],
       @next_fire_at::bigint[], @version::int[], @created_at::bigint[], @updated_at::bigint[],
       @completed_at::bigint[], @fire_count::bigint[], @last_outcome::text[], @stale_after_ms::bigint[],
       @last_fire_at::bigint[], @last_success_at::bigint[], @last_failure_at::bigint[],
@@ -142,7 +147,7 @@ const jobsInsert = (s: string) => `WITH ins AS (
 const jobsList = (s: string, metadata: string) => `SELECT ${list(JOB_COLUMNS, 'j')} FROM ${s}.jobs j
       WHERE j.id > @after_id::text
         AND (@paused::boolean IS NULL OR j.paused = @paused::boolean)
-        AND (@target_type::text IS NULL OR j.definition -> 'target' ->> 'type' = @target_type::text)
+        AND (@target_type::text IS NULL OR coalesce(j.definition -> 'target' ->> 'type', 'handler') = @target_type::text)
         ${metadata}
       ORDER BY j.id LIMIT @limit`;
 
@@ -284,7 +289,7 @@ function sqlOf(s: string) {
       ), unqueued AS (
         DELETE FROM ${s}.work w USING dropped d WHERE w.id = d.id
       ), upd AS (
-        UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash, paused = @paused,
+        UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash::bytea, paused = @paused,
           next_fire_at = @next_fire_at, version = @version, created_at = @created_at,
           updated_at = @updated_at, last_outcome = @last_outcome::jsonb,
           stale_after_ms = @stale_after_ms::bigint,

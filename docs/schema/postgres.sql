@@ -71,17 +71,17 @@ CREATE TABLE chime.jobs (
   last_fire_at bigint,
   last_success_at bigint,
   last_failure_at bigint,
-  succeeded_count bigint NOT NULL DEFAULT 0,
-  failed_count bigint NOT NULL DEFAULT 0,
-  missed_count bigint NOT NULL DEFAULT 0,
-  skipped_count bigint NOT NULL DEFAULT 0,
+  succeeded_count bigint,
+  failed_count bigint,
+  missed_count bigint,
+  skipped_count bigint,
   stale_since bigint,
   prune_after bigint,
-  kept_count bigint NOT NULL DEFAULT 0,
+  kept_count bigint,
   stale_at bigint GENERATED ALWAYS AS ((COALESCE(last_success_at, created_at) + stale_after_ms)) STORED,
-  fire_count bigint NOT NULL DEFAULT 0,
+  fire_count bigint,
   prune_look bigint
-) WITH (fillfactor=65);
+) WITH (fillfactor=70);
 ALTER TABLE chime.jobs ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
 ALTER TABLE chime.jobs ADD CONSTRAINT jobs_definition_check CHECK ((jsonb_typeof(definition) = 'object'::text));
 CREATE INDEX jobs_due ON chime.jobs USING btree (next_fire_at) WHERE ((NOT paused) AND (next_fire_at IS NOT NULL));

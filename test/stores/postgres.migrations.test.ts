@@ -223,14 +223,15 @@ describe.skipIf(!available)('postgres migrations', () => {
       ],
     ];
 
-    test('stores definitions without their defaults and hashes as bytes, and reads both back as they were', async () => {
+    test('stores definitions without their defaults, hashes as bytes and zero counters as NULL, and reads all back as they were', async () => {
       const schema = freshSchema();
       await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 8) });
       for (const [id, definition, hash] of rows) {
         await admin.query(
-          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version, created_at, updated_at)
-             VALUES ($1, $2, $3, false, 1, 1, 1, 1)`,
-          [id, definition, hash],
+          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version,
+               created_at, updated_at, fire_count, succeeded_count)
+             VALUES ($1, $2, $3, false, 1, 1, 1, 1, $4, $4)`,
+          [id, definition, hash, id === 'plain' ? 3 : 0],
         );
       }
       const store = await openStore({ schema });
@@ -240,6 +241,34 @@ describe.skipIf(!available)('postgres migrations', () => {
           hash,
         });
       }
+      expect(await store.jobGet({ id: 'plain' })).toMatchObject({
+        fireCount: 3,
+        stats: makeStats({ succeeded: 3 }),
+      });
+      expect(await store.jobGet({ id: 'tagged' })).toMatchObject({
+        fireCount: 0,
+        stats: makeStats(),
+      });
+      const counters = await admin.query(
+        `SELECT id, fire_count, succeeded_count, failed_count, kept_count FROM "${schema}".jobs
+         WHERE id IN ('plain', 'tagged') ORDER BY id`,
+      );
+      expect(counters.rows).toEqual([
+        {
+          id: 'plain',
+          fire_count: '3',
+          succeeded_count: '3',
+          failed_count: null,
+          kept_count: null,
+        },
+        {
+          id: 'tagged',
+          fire_count: null,
+          succeeded_count: null,
+          failed_count: null,
+          kept_count: null,
+        },
+      ]);
       const stored = await admin.query<{ id: string; definition: unknown; bytes: number }>(
         `SELECT id, definition, octet_length(hash) AS bytes FROM "${schema}".jobs ORDER BY id`,
       );
@@ -261,6 +290,10 @@ describe.skipIf(!available)('postgres migrations', () => {
           bytes: 33,
         },
       ]);
+      const options = await admin.query(
+        `SELECT reloptions FROM pg_class WHERE oid = '"${schema}".jobs'::regclass`,
+      );
+      expect(options.rows).toEqual([{ reloptions: ['fillfactor=70'] }]);
       const list = async (params: { metadata?: Record<string, string>; targetType?: string }) =>
         (await store.jobsList({ limit: 10, ...params })).map((job) => job.id);
       expect(await list({ metadata: { team: 'a' } })).toEqual(['tagged']);

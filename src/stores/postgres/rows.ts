@@ -95,14 +95,27 @@ export const TYPES: CustomTypesConfig = {
   }) as CustomTypesConfig['getTypeParser'],
 };
 
-/** A `jobs` row as Postgres returns it (`paused` a boolean, `hash` bytes: `job-encoding.ts`). */
-export type JobRow = Omit<SqlJobRow<boolean>, 'hash'> & { hash: Buffer };
+/** Counters of `jobs` stored as NULL while they are 0 (migration 9). */
+type Counter = 'fire_count' | 'succeeded_count' | 'failed_count' | 'missed_count' | 'skipped_count';
+
+/**
+ * A `jobs` row as Postgres returns it: `paused` a boolean, `hash` bytes
+ * (`job-encoding.ts`), counters NULL while 0.
+ */
+export type JobRow = Omit<SqlJobRow<boolean>, 'hash' | Counter> & { hash: Buffer } & {
+  [K in Counter]: number | null;
+};
 
 /** A job record read from its row. */
 export function jobFromRow(row: JobRow): JobRecord {
   const job = jobFromColumns(row as unknown as SqlJobRow<boolean>, row.paused);
   job.definition = withDefaults(job.definition);
   job.hash = hashFromBytes(row.hash);
+  job.fireCount = row.fire_count ?? 0;
+  job.stats.succeeded = row.succeeded_count ?? 0;
+  job.stats.failed = row.failed_count ?? 0;
+  job.stats.missed = row.missed_count ?? 0;
+  job.stats.skipped = row.skipped_count ?? 0;
   return job;
 }
 

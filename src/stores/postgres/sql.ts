@@ -128,8 +128,9 @@ const removeJob = (s: string, where: string) => `gone AS (
 const jobsInsert = (s: string) => `WITH ins AS (
     INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')}, prune_look)
     SELECT id, definition::jsonb, hash, paused, next_fire_at, version, created_at, updated_at,
-      completed_at, fire_count, last_outcome::jsonb, stale_after_ms, last_fire_at, last_success_at,
-      last_failure_at, succeeded_count, failed_count, missed_count, skipped_count, stale_since,
+      completed_at, nullif(fire_count, 0), last_outcome::jsonb, stale_after_ms, last_fire_at,
+      last_success_at, last_failure_at, nullif(succeeded_count, 0), nullif(failed_count, 0),
+      nullif(missed_count, 0), nullif(skipped_count, 0), stale_since,
       prune_after, prune_after
     FROM unnest(@id::text[], @definition::text[], @hash::bytea[], @paused::boolean[],
       @next_fire_at::bigint[], @version::int[], @created_at::bigint[], @updated_at::bigint[],
@@ -166,7 +167,7 @@ const jobsAdvance = (s: string) => `WITH plans AS (
       WITH ORDINALITY AS p(job_id, expected_version, expected_next_fire_at, next_fire_at,
         completed_at, fires, last_outcome, keep_last, max_age, ord)
   ), locked AS MATERIALIZED (
-    SELECT j.id, j.version, j.next_fire_at, j.kept_count FROM ${s}.jobs j
+    SELECT j.id, j.version, j.next_fire_at, coalesce(j.kept_count, 0) AS kept_count FROM ${s}.jobs j
     WHERE j.id IN (SELECT job_id FROM plans)
     ORDER BY j.id FOR NO KEY UPDATE SKIP LOCKED
   ), ok AS MATERIALIZED (
@@ -188,11 +189,11 @@ const jobsAdvance = (s: string) => `WITH plans AS (
     SELECT i.job_id, min(i.run_at) AS run_at FROM inserted i WHERE i.has_work GROUP BY i.job_id
   ), advanced AS (
     UPDATE ${s}.jobs j SET next_fire_at = o.next_fire_at,
-      completed_at = coalesce(o.completed_at, j.completed_at), fire_count = j.fire_count + o.fires,
+      completed_at = coalesce(o.completed_at, j.completed_at), fire_count = nullif(coalesce(j.fire_count, 0) + o.fires, 0),
       last_outcome = coalesce(o.last_outcome::jsonb, j.last_outcome),
-      missed_count = j.missed_count + coalesce(t.missed, 0),
-      skipped_count = j.skipped_count + coalesce(t.skipped, 0),
-      kept_count = j.kept_count + coalesce(t.kept, 0),
+      missed_count = nullif(coalesce(j.missed_count, 0) + coalesce(t.missed, 0), 0),
+      skipped_count = nullif(coalesce(j.skipped_count, 0) + coalesce(t.skipped, 0), 0),
+      kept_count = nullif(coalesce(j.kept_count, 0) + coalesce(t.kept, 0), 0),
       prune_after = least(j.prune_after, t.due),
       prune_look = least(j.prune_look, t.due, ${plannedLook('o', 't', 'w')})
     FROM ok o LEFT JOIN tally t ON t.job_id = o.job_id LEFT JOIN work_due w ON w.job_id = o.job_id
@@ -216,7 +217,7 @@ const jobsAdvance = (s: string) => `WITH plans AS (
  * look follows rules.ts pruneAfterPass. Answers how many were deleted.
  */
 const executionsPrune = (s: string) => `WITH job AS MATERIALIZED (
-    SELECT j.id, j.kept_count FROM ${s}.jobs j WHERE j.id = @job_id
+    SELECT j.id, coalesce(j.kept_count, 0) AS kept_count FROM ${s}.jobs j WHERE j.id = @job_id
   ), boundary AS MATERIALIZED (
     SELECT e.fire_at, e.id FROM ${s}.executions e
     WHERE e.job_id = @job_id AND NOT e.has_work
@@ -250,12 +251,12 @@ const executionsPrune = (s: string) => `WITH job AS MATERIALIZED (
   ), next_look AS (
     SELECT j.prune_after IS DISTINCT FROM @expected_prune_after::bigint AS moved, CASE
         WHEN c.n >= @limit::bigint THEN @now::bigint
-        WHEN j.kept_count - c.n > @keep_last::bigint THEN @now::bigint + @prune_delay_ms::bigint
+        WHEN coalesce(j.kept_count, 0) - c.n > @keep_last::bigint THEN @now::bigint + @prune_delay_ms::bigint
         ELSE (SELECT finished_at FROM oldest) + @max_age::bigint + @prune_delay_ms::bigint
       END AS look
     FROM ${s}.jobs j, counted c WHERE j.id = (SELECT id FROM job)
   ), passed AS (
-    UPDATE ${s}.jobs j SET kept_count = greatest(j.kept_count - c.n, 0),
+    UPDATE ${s}.jobs j SET kept_count = nullif(greatest(coalesce(j.kept_count, 0) - c.n, 0), 0),
       prune_after = CASE WHEN x.moved THEN j.prune_after ELSE x.look END,
       prune_look = CASE WHEN x.moved THEN j.prune_look ELSE x.look END
     FROM counted c, next_look x WHERE j.id = (SELECT id FROM job)
@@ -294,7 +295,7 @@ function sqlOf(s: string) {
           updated_at = @updated_at, last_outcome = @last_outcome::jsonb,
           stale_after_ms = @stale_after_ms::bigint,
           completed_at = CASE WHEN EXISTS (SELECT 1 FROM dropped) THEN NULL ELSE @completed_at::bigint END,
-          fire_count = greatest(0, j.fire_count - (SELECT count(*) FROM dropped)),
+          fire_count = nullif(greatest(0, coalesce(j.fire_count, 0) - (SELECT count(*) FROM dropped)), 0),
           prune_look = j.prune_after
         FROM locked WHERE j.id = locked.id
         RETURNING j.id, j.paused, j.next_fire_at
@@ -329,7 +330,7 @@ function sqlOf(s: string) {
     executionInsert: `WITH ${FIRES},
       ${insertFires(s, `EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = f.job_id)`)}, ${queueFires(s)},
       kept AS (
-        UPDATE ${s}.jobs j SET kept_count = j.kept_count + c.n
+        UPDATE ${s}.jobs j SET kept_count = nullif(coalesce(j.kept_count, 0) + c.n, 0)
         FROM (SELECT job_id, count(*) AS n FROM inserted WHERE NOT has_work GROUP BY job_id) c
         WHERE j.id = c.job_id
       ), ${wake('inserted', 'run_at', 'lease_owner IS NULL AND has_work')}

@@ -12,11 +12,29 @@
  *   name `definition -> 'metadata' <> '{}'`, which a missing key leaves out too.
  * - `hash` is bytes: the 32 of a SHA-256 digest in base64url, else the UTF-8
  *   text (a NUL appended when it is 32 bytes long), 33 B instead of 44.
+ * - The counters (`fire_count`, the four of the statistics, `kept_count`) are
+ *   NULL while they are 0, as for a job that never fired: 48 B less. The
+ *   statements add to `coalesce(…, 0)` and store `nullif(…, 0)`; `rows.ts`
+ *   reads NULL as 0.
+ * - `jobs` leaves 30 % of each page free (was 35 %: migration 5). Measured on
+ *   2,000 one-shots (`scripts/wal-per-phase.ts`) with the rows above: 2,679 B
+ *   of WAL per one-shot at 65 %, 2,727 at 70, 2,809 at 75, 2,927 at 85, 3,093
+ *   at 100 (2,793 before this migration); a full page sends a fire's plan and
+ *   finish to another page. 100,000 idle jobs: 355, 335, 318, 290, 253 B each.
  *
  * The ALTER rewrites the table once, rows of a migrated schema included, and
  * writes wait for it.
  */
 import type { Migration } from '../migrations.js';
+
+const COUNTERS = [
+  'fire_count',
+  'succeeded_count',
+  'failed_count',
+  'missed_count',
+  'skipped_count',
+  'kept_count',
+];
 
 const sql = `
 ALTER TABLE {{schema}}.jobs
@@ -29,8 +47,13 @@ ALTER TABLE {{schema}}.jobs
         THEN decode(translate(hash, '-_', '+/') || '=', 'base64')
       WHEN octet_length(hash) = 32 THEN convert_to(hash, 'UTF8') || '\\x00'::bytea
       ELSE convert_to(hash, 'UTF8')
-    END;
+    END,
+  ${COUNTERS.map(
+    (c) => `ALTER COLUMN ${c} DROP NOT NULL, ALTER COLUMN ${c} DROP DEFAULT,
+  ALTER COLUMN ${c} TYPE bigint USING nullif(${c}, 0)`,
+  ).join(',\n  ')},
+  SET (fillfactor = 70);
 `;
 
-/** Jobs' definitions without their defaults, hashes as bytes. */
+/** Jobs' definitions without their defaults, hashes as bytes, zero counters NULL; fill factor 70. */
 export const migration009: Migration = { version: 9, name: 'compact-jobs', sql };

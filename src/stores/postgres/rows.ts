@@ -121,11 +121,7 @@ export function jobFromRow(row: JobRow): JobRecord {
 
 /** A job record as the named parameters of its statements, definition and hash as stored. */
 export function jobParams(job: JobRecord): Record<(typeof JOB_COLUMNS)[number], Scalar> {
-  return {
-    ...sqlJobParams(job),
-    definition: definitionText(job.definition),
-    hash: hashBytes(job.hash),
-  };
+  return { ...sqlJobParams(job, definitionText(job.definition)), hash: hashBytes(job.hash) };
 }
 
 /** A job's columns in a joined row, prefixed `j_`. */

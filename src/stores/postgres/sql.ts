@@ -121,11 +121,11 @@ const removeJob = (s: string, where: string) => `gone AS (
 
 /**
  * New jobs, one row per array element (`rows.ts` jobArrays: an array per
- * column, named after it), inserted in the
- * arrays' order; an id taken — by a row, or by an earlier element — inserts
- * nothing. Returns the ids inserted.
+ * column, named after it), inserted in the arrays' order. Returns the ids
+ * inserted. With `skipping`, an id taken — by a row, or by an earlier
+ * element — inserts nothing; without, it fails the statement (`job-writes.ts`).
  */
-const jobsInsert = (s: string) => `WITH ins AS (
+const jobsInsert = (s: string, skipping: boolean) => `WITH ins AS (
     INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')}, prune_look)
     SELECT id, definition::jsonb, hash, paused, next_fire_at, version, created_at, updated_at,
       completed_at, nullif(fire_count, 0), last_outcome::jsonb, stale_after_ms, last_fire_at,
@@ -140,7 +140,7 @@ const jobsInsert = (s: string) => `WITH ins AS (
       @skipped_count::bigint[], @stale_since::bigint[], @prune_after::bigint[])
       WITH ORDINALITY AS r(${JOB_COLUMNS.join(', ')}, ord)
     ORDER BY r.ord
-    ON CONFLICT DO NOTHING RETURNING id, paused, next_fire_at
+    ${skipping ? 'ON CONFLICT DO NOTHING' : ''} RETURNING id, paused, next_fire_at
   ), ${wake('ins', 'next_fire_at', 'NOT paused')}
   SELECT id, ${WOKE} FROM ins`;
 
@@ -274,7 +274,10 @@ function sqlOf(s: string) {
   const JOB = list(JOB_COLUMNS, 'j');
   return {
     jobGet: `SELECT ${JOB} FROM ${s}.jobs j WHERE j.id = @id`,
-    jobsInsert: jobsInsert(s),
+    jobsInsert: jobsInsert(s, false),
+    jobsInsertSkipping: jobsInsert(s, true),
+    savepoint: 'SAVEPOINT chime_write',
+    rollbackToSavepoint: 'ROLLBACK TO SAVEPOINT chime_write',
     // The job is locked first (compare-and-set on its version); with @drop_planned its planned
     // fires nobody holds (rules.ts isDroppedByChange) are deleted, and when any were, it is no
     // longer completed.

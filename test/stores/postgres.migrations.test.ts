@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { isChimeError } from '../../src/errors.js';
 import { MIGRATIONS, migrate, type Migration } from '../../src/stores/postgres/migrations.js';
 import { postgresStore } from '../../src/stores/postgres/postgres-store.js';
+import { jobArrays } from '../../src/stores/postgres/rows.js';
 import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { maintenanceOf } from '../helpers/jobs.js';
@@ -317,6 +318,41 @@ describe.skipIf(!available)('postgres migrations', () => {
         ).toEqual([]);
         expect(await store.jobGet({ id })).toEqual(next);
       }
+    });
+
+    test('a batch of new jobs binds the columns NULL or 0 in every row as empty arrays, and reads back as written', async () => {
+      const plain = makeJobRecord({ id: 'a' });
+      const fired = makeJobRecord({
+        id: 'b',
+        fireCount: 2,
+        stats: makeStats({ succeeded: 2, lastSuccessAt: T0 }),
+        staleAfterMs: 60_000,
+      });
+      const arrays = jobArrays([plain, makeJobRecord({ id: 'c' })]);
+      expect(Object.keys(arrays).filter((column) => arrays[column]?.length === 0)).toEqual([
+        'completed_at',
+        'fire_count',
+        'last_outcome',
+        'stale_after_ms',
+        'last_fire_at',
+        'last_success_at',
+        'last_failure_at',
+        'succeeded_count',
+        'failed_count',
+        'missed_count',
+        'skipped_count',
+        'stale_since',
+        'prune_after',
+      ]);
+      expect(jobArrays([plain, fired])['succeeded_count']).toEqual([0, 2]);
+      const store = await openStore();
+      const writes = [plain, fired].map((job) => ({
+        job,
+        expectedVersion: null,
+        dropPlanned: false,
+      }));
+      expect(await store.jobsWrite({ writes })).toEqual([]);
+      expect(await store.jobsGet({ ids: ['a', 'b'] })).toEqual([plain, fired]);
     });
   });
 });

@@ -98,6 +98,14 @@ export const TYPES: CustomTypesConfig = {
 /** Counters of `jobs` stored as NULL while they are 0 (migration 9). */
 type Counter = 'fire_count' | 'succeeded_count' | 'failed_count' | 'missed_count' | 'skipped_count';
 
+const COUNTERS: ReadonlySet<string> = new Set<Counter>([
+  'fire_count',
+  'succeeded_count',
+  'failed_count',
+  'missed_count',
+  'skipped_count',
+]);
+
 /**
  * A `jobs` row as Postgres returns it: `paused` a boolean, `hash` bytes
  * (`job-encoding.ts`), counters NULL while 0.
@@ -279,10 +287,19 @@ export function markArrays(marks: readonly RunningMark[]): Record<string, Column
   };
 }
 
-/** Job records as the parallel arrays of `jobsInsert`, one per column, named after it. */
+/**
+ * Job records as the parallel arrays of `jobsInsert`, one per column, named
+ * after it. A column that is NULL in every row — or 0, for a counter, which
+ * the statement stores as NULL — is bound as an empty array, which `unnest`
+ * pads with NULLs: a batch of new jobs sends a dozen such columns.
+ */
 export function jobArrays(jobs: readonly JobRecord[]): Record<string, Column> {
   const rows = jobs.map((job) => jobParams(job));
-  return Object.fromEntries(JOB_COLUMNS.map((column) => [column, rows.map((row) => row[column])]));
+  const empty = (column: (typeof JOB_COLUMNS)[number]) =>
+    rows.every((row) => row[column] === null || (COUNTERS.has(column) && row[column] === 0));
+  return Object.fromEntries(
+    JOB_COLUMNS.map((column) => [column, empty(column) ? [] : rows.map((row) => row[column])]),
+  );
 }
 
 /** Leases as the parallel arrays of the renew and release statements. */

@@ -82,8 +82,11 @@ for (const storeCase of STORES) {
         payload: { i },
       }));
       const writesBefore = calls.get('jobsWrite') ?? 0;
+      const readsBefore = calls.get('jobsGet') ?? 0;
       const jobs = await s.submitJobs(definitions);
       expect(calls.get('jobsWrite')).toBe(writesBefore + 1);
+      // A taken id fails its insert: a submit reads nothing first.
+      expect(calls.get('jobsGet') ?? 0).toBe(readsBefore);
       expect(jobs.map((job) => job.id)).toEqual(definitions.map((d) => d.id));
       expect(jobs.map((job) => job.payload)).toEqual(definitions.map((d) => d.payload));
       for (const job of jobs) {
@@ -175,6 +178,17 @@ for (const storeCase of STORES) {
       expect(err.message).toContain('"taken"');
       expect(await allJobIds(s)).toEqual(['taken']);
       expect((await s.getJob('taken'))?.payload).toBe('first');
+    });
+
+    it('submitJobs names the first refused item: an existing id before a one-shot in the past', async () => {
+      const { s } = await started();
+      await s.submitJob(daily('taken'));
+      const past = { schedule: once(new Date(Date.now() - 3_600_000)) };
+      const exists = await chimeRejection(s.submitJobs([daily('taken'), { id: 'p', ...past }]));
+      expect(exists).toMatchObject({ code: 'CHIME_ERR_JOB_EXISTS', path: '/0/id' });
+      const inPast = await chimeRejection(s.submitJobs([{ id: 'p', ...past }, daily('taken')]));
+      expect(inPast).toMatchObject({ code: 'CHIME_ERR_SCHEDULE_IN_PAST', path: '/0/schedule/at' });
+      expect(await allJobIds(s)).toEqual(['taken']);
     });
 
     it('ensureJobs twice with identical definitions changes nothing and bumps no version', async () => {

@@ -9,7 +9,7 @@ import type { Target } from '../executors/builtin.js';
 import { resolvePolicies, type ResolvedPolicies } from '../engine/policies.js';
 import type { Job, JobDefinition } from '../model/job.js';
 import { toJob } from '../stores/views.js';
-import type { JobWrite } from '../stores/store.js';
+import type { JobRecord, JobWrite } from '../stores/store.js';
 import { applyJobs, type ApplyContext, type ApplyOptions, type ApplyReport } from './apply.js';
 import { conflict, jobExists } from './job-errors.js';
 import { writeFor, type PutItem } from './job-writes.js';
@@ -78,9 +78,10 @@ export class JobBatches {
   /**
    * Creates (`submit`) or creates and updates (`ensure`) validated jobs with
    * distinct ids, `pathOf(i)` prefixing the error paths of item `i`. Each
-   * round reads the jobs, checks what depends on them (a taken id, a one-shot
-   * instant in the past), and writes every change in one all-or-nothing
-   * store call; a compare-and-set that fails sends `ensure` to another round.
+   * round checks what depends on the stored jobs (a taken id, a one-shot
+   * instant in the past; see {@link decide}) and writes every change in one
+   * all-or-nothing store call; a compare-and-set that fails sends `ensure` to
+   * another round, a taken id fails `submit`.
    */
   async put(
     jobs: JobDefinition<Target>[],
@@ -88,27 +89,14 @@ export class JobBatches {
     pathOf: (i: number) => string,
   ): Promise<Job<Target>[]> {
     if (jobs.length === 0) return [];
-    const { store, validator } = this.context;
+    const { store } = this.context;
     const results: Job<Target>[] = [];
     /** The items not settled yet: every one at first, then those of a round whose writes failed. */
     let pending = this.items(jobs, pathOf);
     await this.context.ready();
     for (let round = 1; ; round++) {
       const now = this.context.now();
-      const found = await store.jobsGet({ ids: pending.map((item) => item.id) });
-      const existing = new Map(found.map((record) => [record.id, record]));
-      const writes: JobWrite[] = [];
-      /** The item of each write. */
-      const written: PutItem[] = [];
-      for (const item of pending) {
-        const current = existing.get(item.id);
-        if (current && mode === 'submit') throw jobExists(item.id, item.path);
-        const write = writeFor(item, current, now, validator, this.context.customs);
-        if (write) {
-          writes.push(write);
-          written.push(item);
-        } else if (current) results[item.index] = toJob(current);
-      }
+      const { writes, written } = await this.decide(pending, mode, now, results);
       const failed = writes.length === 0 ? [] : await store.jobsWrite({ writes });
       if (failed.length === 0) {
         writes.forEach((write, w) => {
@@ -118,12 +106,58 @@ export class JobBatches {
         this.context.written(writes);
         return results;
       }
-      // Nothing was written. A failed insert found its id taken since the read.
+      // Nothing was written. A failed insert found its id taken (since the read, for ensure).
       const first = written[failed[0] ?? 0];
       if (!first) throw new Error(`the store failed write ${failed[0]} of ${writes.length}`);
       if (mode === 'submit') throw jobExists(first.id, first.path);
       if (round >= MAX_CAS_ROUNDS) throw conflict(first.id, first.path);
       pending = written;
     }
+  }
+
+  /**
+   * The writes of a round, and the item of each; `results` gets the jobs left
+   * as they are. `ensure` reads the jobs first. `submit` does not: a taken id
+   * fails its insert, which names the item — unless an item is refused first
+   * (a one-shot instant in the past), when the jobs are read to name the first
+   * of the two errors in the batch's order, as a read before would have.
+   */
+  private async decide(
+    pending: PutItem[],
+    mode: 'ensure' | 'submit',
+    now: number,
+    results: Job<Target>[],
+  ): Promise<{ writes: JobWrite[]; written: PutItem[] }> {
+    const read = () => this.context.store.jobsGet({ ids: pending.map((item) => item.id) });
+    if (mode === 'ensure') return this.writesFor(pending, await read(), mode, now, results);
+    try {
+      return this.writesFor(pending, [], mode, now, results);
+    } catch (err) {
+      this.writesFor(pending, await read(), mode, now, results);
+      throw err;
+    }
+  }
+
+  /** The writes that bring the `found` jobs to the items' definitions (see {@link decide}). */
+  private writesFor(
+    pending: PutItem[],
+    found: JobRecord[],
+    mode: 'ensure' | 'submit',
+    now: number,
+    results: Job<Target>[],
+  ): { writes: JobWrite[]; written: PutItem[] } {
+    const existing = new Map(found.map((record) => [record.id, record]));
+    const writes: JobWrite[] = [];
+    const written: PutItem[] = [];
+    for (const item of pending) {
+      const current = existing.get(item.id);
+      if (current && mode === 'submit') throw jobExists(item.id, item.path);
+      const write = writeFor(item, current, now, this.context.validator, this.context.customs);
+      if (write) {
+        writes.push(write);
+        written.push(item);
+      } else if (current) results[item.index] = toJob(current);
+    }
+    return { writes, written };
   }
 }

@@ -74,13 +74,18 @@ export function jsonOrNull(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
-/** A job record as named parameters of `jobInsert` (`jobUpdate` binds only what it replaces). */
+/**
+ * A job record as named parameters of `jobInsert` (`jobUpdate` binds only
+ * what it replaces); `definition` is the definition's stored text, its JSON
+ * unless the backend stores it otherwise.
+ */
 export function jobParams(
   job: JobRecord,
+  definition = JSON.stringify(job.definition),
 ): JobRow & Record<string, string | number | boolean | null> {
   return {
     id: job.id,
-    definition: JSON.stringify(job.definition),
+    definition,
     hash: job.hash,
     paused: job.paused,
     next_fire_at: job.nextFireAt,

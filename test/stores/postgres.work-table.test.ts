@@ -184,7 +184,7 @@ describe.skipIf(!available)('postgres table of work', () => {
       );
     }
 
-    expect(await migrate(admin, { schema })).toEqual([8]);
+    expect(await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 8) })).toEqual([8]);
     const [work, expected] = await workAndExpected(schema);
     expect(work).toEqual(expected);
     expect(work.map((w) => w.id)).toEqual(['due', 'expired', 'held', 'later', 'pending']);

@@ -187,7 +187,7 @@ const executionsFinish = (s: string) => `WITH req AS (
         succeeded_delta, failed_delta, missed_delta, skipped_delta, last_fire_at,
         last_success_at, last_failure_at, fresh, ord)
   ), jlock AS MATERIALIZED (
-    SELECT j.id, j.kept_count FROM ${s}.jobs j
+    SELECT j.id, coalesce(j.kept_count, 0) AS kept_count FROM ${s}.jobs j
     WHERE j.id IN (SELECT x.job_id FROM ${s}.executions x JOIN req r ON r.id = x.id AND x.id = ANY(@ids::text[])
       WHERE r.status <> 'scheduled' OR r.last_outcome IS NOT NULL)
     ORDER BY j.id FOR NO KEY UPDATE
@@ -234,15 +234,15 @@ const executionsFinish = (s: string) => `WITH req AS (
     GROUP BY n.job_id
   ), tallied AS (
     UPDATE ${s}.jobs j SET last_outcome = coalesce(t.last_outcome::jsonb, j.last_outcome),
-      succeeded_count = j.succeeded_count + t.succeeded,
-      failed_count = j.failed_count + t.failed,
-      missed_count = j.missed_count + t.missed,
-      skipped_count = j.skipped_count + t.skipped,
+      succeeded_count = nullif(coalesce(j.succeeded_count, 0) + t.succeeded, 0),
+      failed_count = nullif(coalesce(j.failed_count, 0) + t.failed, 0),
+      missed_count = nullif(coalesce(j.missed_count, 0) + t.missed, 0),
+      skipped_count = nullif(coalesce(j.skipped_count, 0) + t.skipped, 0),
       last_success_at = greatest(j.last_success_at, t.last_success_at),
       last_failure_at = greatest(j.last_failure_at, t.last_failure_at),
       last_fire_at = greatest(j.last_fire_at, t.last_fire_at),
       stale_since = CASE WHEN t.fresh THEN NULL ELSE j.stale_since END,
-      kept_count = j.kept_count + t.kept,
+      kept_count = nullif(coalesce(j.kept_count, 0) + t.kept, 0),
       prune_after = least(j.prune_after, t.due), prune_look = least(j.prune_look, t.due)
     FROM tally t WHERE j.id = t.job_id
   )

@@ -24,6 +24,7 @@ import { migration005 } from './migrations/005-updates-in-place.js';
 import { migration006 } from './migrations/006-fire-count.js';
 import { migration007 } from './migrations/007-backfill.js';
 import { migration008 } from './migrations/008-work-table.js';
+import { migration009 } from './migrations/009-compact-jobs.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];
 
 /** What the migrator needs of a pool or a client: one query at a time. */

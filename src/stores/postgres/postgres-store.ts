@@ -48,7 +48,7 @@ import type {
 import { InstanceLocks } from './instance-lock.js';
 import { PostgresRegistry } from './registry.js';
 import { PostgresMaintenance } from './maintenance.js';
-import { WritesRejected } from './writes-rejected.js';
+import { writeJobs } from './job-writes.js';
 import { shareParams } from '../sql-rows.js';
 import { channelName } from './identifiers.js';
 import { PRUNE_DELAY_MS } from '../rules.js';
@@ -62,8 +62,6 @@ import {
   markArrays,
   fireArrays,
   jobFromRow,
-  jobArrays,
-  jobParams,
   leaseArrays,
   planArrays,
   startArrays,
@@ -196,53 +194,9 @@ export class PostgresStore implements Store {
     return rows.map(jobFromRow);
   }
 
-  /**
-   * The inserts in one `jobsInsert` statement, then one `jobUpdate` per update
-   * (their NOTIFY included, sent only on commit) or `jobRemove` per removal, in one transaction when there
-   * are several writes; each kind in id order, as every batch locks them. A
-   * failed write rolls the transaction back once all have been tried.
-   */
-  async jobsWrite({ writes }: { writes: JobWrite[] }): Promise<number[]> {
-    if (writes.length === 0) return [];
-    const idOf = (i: number) => writes[i]?.job.id ?? '';
-    const order = writes
-      .map((_, i) => i)
-      .sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : a - b));
-    const failed: number[] = [];
-    const rejected = new WritesRejected();
-    try {
-      await this.db.batch('write jobs', writes.length > 1, async (run) => {
-        failed.length = 0;
-        const inserts = order.filter((i) => writes[i]?.expectedVersion === null);
-        if (inserts.length > 0) {
-          const jobs = inserts.map((i) => (writes[i] as JobWrite).job);
-          const values = { ...jobArrays(jobs), ...this.notifyParams() };
-          const inserted = new Set((await run('jobsInsert', values)).rows.map((r) => r['id']));
-          // An id inserted once: a second write of it in the batch failed.
-          for (const i of inserts) if (!inserted.delete(idOf(i))) failed.push(i);
-        }
-        for (const i of order) {
-          const write = writes[i];
-          if (!write || write.expectedVersion === null) continue;
-          if (write.remove) {
-            const params = { id: write.job.id, expected_version: write.expectedVersion };
-            if ((await run('jobRemove', params)).rows.length !== 1) failed.push(i);
-            continue;
-          }
-          const { rows } = await run('jobUpdate', {
-            ...jobParams(write.job),
-            ...this.notifyParams(),
-            expected_version: write.expectedVersion,
-            drop_planned: write.dropPlanned,
-          });
-          if (rows.length !== 1) failed.push(i);
-        }
-        if (failed.length > 0 && writes.length > 1) throw rejected;
-      });
-    } catch (err) {
-      if (err !== rejected && (err as { cause?: unknown } | null)?.cause !== rejected) throw err;
-    }
-    return failed.sort((a, b) => a - b);
+  /** See `job-writes.ts`. */
+  jobsWrite({ writes }: { writes: JobWrite[] }): Promise<number[]> {
+    return writeJobs(this.db, writes, this.notifyParams());
   }
 
   async jobDelete({ id }: { id: string }): Promise<boolean> {

@@ -22,14 +22,15 @@ import type {
 import {
   executionFromRow,
   jobFromRow as jobFromColumns,
-  jobParams,
+  jobParams as sqlJobParams,
   jsonOrNull,
   type ExecutionRow,
   type JobRow as SqlJobRow,
 } from '../sql-rows.js';
 import { attemptText, attemptsText } from '../attempt-text.js';
+import { definitionText, hashBytes, hashFromBytes, withDefaults } from './job-encoding.js';
 
-export { executionFromRow, jobParams, jsonOrNull, type ExecutionRow } from '../sql-rows.js';
+export { executionFromRow, jsonOrNull, type ExecutionRow } from '../sql-rows.js';
 
 /**
  * Columns of a job record in `jobs`, in the order the statements list them;
@@ -94,12 +95,41 @@ export const TYPES: CustomTypesConfig = {
   }) as CustomTypesConfig['getTypeParser'],
 };
 
-/** A `jobs` row as Postgres returns it (`paused` a boolean). */
-export type JobRow = SqlJobRow<boolean>;
+/** Counters of `jobs` stored as NULL while they are 0 (migration 9). */
+type Counter = 'fire_count' | 'succeeded_count' | 'failed_count' | 'missed_count' | 'skipped_count';
+
+const COUNTERS: ReadonlySet<string> = new Set<Counter>([
+  'fire_count',
+  'succeeded_count',
+  'failed_count',
+  'missed_count',
+  'skipped_count',
+]);
+
+/**
+ * A `jobs` row as Postgres returns it: `paused` a boolean, `hash` bytes
+ * (`job-encoding.ts`), counters NULL while 0.
+ */
+export type JobRow = Omit<SqlJobRow<boolean>, 'hash' | Counter> & { hash: Buffer } & {
+  [K in Counter]: number | null;
+};
 
 /** A job record read from its row. */
 export function jobFromRow(row: JobRow): JobRecord {
-  return jobFromColumns(row, row.paused);
+  const job = jobFromColumns(row as unknown as SqlJobRow<boolean>, row.paused);
+  job.definition = withDefaults(job.definition);
+  job.hash = hashFromBytes(row.hash);
+  job.fireCount = row.fire_count ?? 0;
+  job.stats.succeeded = row.succeeded_count ?? 0;
+  job.stats.failed = row.failed_count ?? 0;
+  job.stats.missed = row.missed_count ?? 0;
+  job.stats.skipped = row.skipped_count ?? 0;
+  return job;
+}
+
+/** A job record as the named parameters of its statements, definition and hash as stored. */
+export function jobParams(job: JobRecord): Record<(typeof JOB_COLUMNS)[number], Scalar> {
+  return { ...sqlJobParams(job, definitionText(job.definition)), hash: hashBytes(job.hash) };
 }
 
 /** A job's columns in a joined row, prefixed `j_`. */
@@ -161,8 +191,11 @@ export function fireArrays(executions: readonly ExecutionRecord[]): Record<strin
   };
 }
 
+/** A bound scalar. */
+type Scalar = string | number | boolean | Buffer | null;
+
 /** A bound array of scalars. */
-type Column = (string | number | boolean | null)[];
+type Column = Scalar[];
 
 /** Plans as the parallel arrays of the planning statement, with all their fires. */
 export function planArrays(plans: readonly JobPlan[]): Record<string, Column> {
@@ -254,10 +287,19 @@ export function markArrays(marks: readonly RunningMark[]): Record<string, Column
   };
 }
 
-/** Job records as the parallel arrays of `jobsInsert`, one per column, named after it. */
+/**
+ * Job records as the parallel arrays of `jobsInsert`, one per column, named
+ * after it. A column that is NULL in every row — or 0, for a counter, which
+ * the statement stores as NULL — is bound as an empty array, which `unnest`
+ * pads with NULLs: a batch of new jobs sends a dozen such columns.
+ */
 export function jobArrays(jobs: readonly JobRecord[]): Record<string, Column> {
   const rows = jobs.map((job) => jobParams(job));
-  return Object.fromEntries(JOB_COLUMNS.map((column) => [column, rows.map((row) => row[column])]));
+  const empty = (column: (typeof JOB_COLUMNS)[number]) =>
+    rows.every((row) => row[column] === null || (COUNTERS.has(column) && row[column] === 0));
+  return Object.fromEntries(
+    JOB_COLUMNS.map((column) => [column, empty(column) ? [] : rows.map((row) => row[column])]),
+  );
 }
 
 /** Leases as the parallel arrays of the renew and release statements. */

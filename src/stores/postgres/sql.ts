@@ -64,7 +64,12 @@ export interface Statement {
 
 /** A bound value: a scalar, or an array of scalars for `unnest()`. */
 export type Value =
-  string | number | boolean | null | readonly (string | number | boolean | null)[];
+  | string
+  | number
+  | boolean
+  | Buffer
+  | null
+  | readonly (string | number | boolean | Buffer | null)[];
 
 /** Executions bound as parallel arrays, one element per row, in their given order. */
 const FIRES = `fire AS (
@@ -116,17 +121,18 @@ const removeJob = (s: string, where: string) => `gone AS (
 
 /**
  * New jobs, one row per array element (`rows.ts` jobArrays: an array per
- * column, named after it), inserted in the
- * arrays' order; an id taken — by a row, or by an earlier element — inserts
- * nothing. Returns the ids inserted.
+ * column, named after it), inserted in the arrays' order. Returns the ids
+ * inserted. With `skipping`, an id taken — by a row, or by an earlier
+ * element — inserts nothing; without, it fails the statement (`job-writes.ts`).
  */
-const jobsInsert = (s: string) => `WITH ins AS (
+const jobsInsert = (s: string, skipping: boolean) => `WITH ins AS (
     INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')}, prune_look)
     SELECT id, definition::jsonb, hash, paused, next_fire_at, version, created_at, updated_at,
-      completed_at, fire_count, last_outcome::jsonb, stale_after_ms, last_fire_at, last_success_at,
-      last_failure_at, succeeded_count, failed_count, missed_count, skipped_count, stale_since,
+      completed_at, nullif(fire_count, 0), last_outcome::jsonb, stale_after_ms, last_fire_at,
+      last_success_at, last_failure_at, nullif(succeeded_count, 0), nullif(failed_count, 0),
+      nullif(missed_count, 0), nullif(skipped_count, 0), stale_since,
       prune_after, prune_after
-    FROM unnest(@id::text[], @definition::text[], @hash::text[], @paused::boolean[],
+    FROM unnest(@id::text[], @definition::text[], @hash::bytea[], @paused::boolean[],
       @next_fire_at::bigint[], @version::int[], @created_at::bigint[], @updated_at::bigint[],
       @completed_at::bigint[], @fire_count::bigint[], @last_outcome::text[], @stale_after_ms::bigint[],
       @last_fire_at::bigint[], @last_success_at::bigint[], @last_failure_at::bigint[],
@@ -134,7 +140,7 @@ const jobsInsert = (s: string) => `WITH ins AS (
       @skipped_count::bigint[], @stale_since::bigint[], @prune_after::bigint[])
       WITH ORDINALITY AS r(${JOB_COLUMNS.join(', ')}, ord)
     ORDER BY r.ord
-    ON CONFLICT DO NOTHING RETURNING id, paused, next_fire_at
+    ${skipping ? 'ON CONFLICT DO NOTHING' : ''} RETURNING id, paused, next_fire_at
   ), ${wake('ins', 'next_fire_at', 'NOT paused')}
   SELECT id, ${WOKE} FROM ins`;
 
@@ -142,7 +148,7 @@ const jobsInsert = (s: string) => `WITH ins AS (
 const jobsList = (s: string, metadata: string) => `SELECT ${list(JOB_COLUMNS, 'j')} FROM ${s}.jobs j
       WHERE j.id > @after_id::text
         AND (@paused::boolean IS NULL OR j.paused = @paused::boolean)
-        AND (@target_type::text IS NULL OR j.definition -> 'target' ->> 'type' = @target_type::text)
+        AND (@target_type::text IS NULL OR coalesce(j.definition -> 'target' ->> 'type', 'handler') = @target_type::text)
         ${metadata}
       ORDER BY j.id LIMIT @limit`;
 
@@ -161,7 +167,7 @@ const jobsAdvance = (s: string) => `WITH plans AS (
       WITH ORDINALITY AS p(job_id, expected_version, expected_next_fire_at, next_fire_at,
         completed_at, fires, last_outcome, keep_last, max_age, ord)
   ), locked AS MATERIALIZED (
-    SELECT j.id, j.version, j.next_fire_at, j.kept_count FROM ${s}.jobs j
+    SELECT j.id, j.version, j.next_fire_at, coalesce(j.kept_count, 0) AS kept_count FROM ${s}.jobs j
     WHERE j.id IN (SELECT job_id FROM plans)
     ORDER BY j.id FOR NO KEY UPDATE SKIP LOCKED
   ), ok AS MATERIALIZED (
@@ -183,11 +189,11 @@ const jobsAdvance = (s: string) => `WITH plans AS (
     SELECT i.job_id, min(i.run_at) AS run_at FROM inserted i WHERE i.has_work GROUP BY i.job_id
   ), advanced AS (
     UPDATE ${s}.jobs j SET next_fire_at = o.next_fire_at,
-      completed_at = coalesce(o.completed_at, j.completed_at), fire_count = j.fire_count + o.fires,
+      completed_at = coalesce(o.completed_at, j.completed_at), fire_count = nullif(coalesce(j.fire_count, 0) + o.fires, 0),
       last_outcome = coalesce(o.last_outcome::jsonb, j.last_outcome),
-      missed_count = j.missed_count + coalesce(t.missed, 0),
-      skipped_count = j.skipped_count + coalesce(t.skipped, 0),
-      kept_count = j.kept_count + coalesce(t.kept, 0),
+      missed_count = nullif(coalesce(j.missed_count, 0) + coalesce(t.missed, 0), 0),
+      skipped_count = nullif(coalesce(j.skipped_count, 0) + coalesce(t.skipped, 0), 0),
+      kept_count = nullif(coalesce(j.kept_count, 0) + coalesce(t.kept, 0), 0),
       prune_after = least(j.prune_after, t.due),
       prune_look = least(j.prune_look, t.due, ${plannedLook('o', 't', 'w')})
     FROM ok o LEFT JOIN tally t ON t.job_id = o.job_id LEFT JOIN work_due w ON w.job_id = o.job_id
@@ -211,7 +217,7 @@ const jobsAdvance = (s: string) => `WITH plans AS (
  * look follows rules.ts pruneAfterPass. Answers how many were deleted.
  */
 const executionsPrune = (s: string) => `WITH job AS MATERIALIZED (
-    SELECT j.id, j.kept_count FROM ${s}.jobs j WHERE j.id = @job_id
+    SELECT j.id, coalesce(j.kept_count, 0) AS kept_count FROM ${s}.jobs j WHERE j.id = @job_id
   ), boundary AS MATERIALIZED (
     SELECT e.fire_at, e.id FROM ${s}.executions e
     WHERE e.job_id = @job_id AND NOT e.has_work
@@ -245,12 +251,12 @@ const executionsPrune = (s: string) => `WITH job AS MATERIALIZED (
   ), next_look AS (
     SELECT j.prune_after IS DISTINCT FROM @expected_prune_after::bigint AS moved, CASE
         WHEN c.n >= @limit::bigint THEN @now::bigint
-        WHEN j.kept_count - c.n > @keep_last::bigint THEN @now::bigint + @prune_delay_ms::bigint
+        WHEN coalesce(j.kept_count, 0) - c.n > @keep_last::bigint THEN @now::bigint + @prune_delay_ms::bigint
         ELSE (SELECT finished_at FROM oldest) + @max_age::bigint + @prune_delay_ms::bigint
       END AS look
     FROM ${s}.jobs j, counted c WHERE j.id = (SELECT id FROM job)
   ), passed AS (
-    UPDATE ${s}.jobs j SET kept_count = greatest(j.kept_count - c.n, 0),
+    UPDATE ${s}.jobs j SET kept_count = nullif(greatest(coalesce(j.kept_count, 0) - c.n, 0), 0),
       prune_after = CASE WHEN x.moved THEN j.prune_after ELSE x.look END,
       prune_look = CASE WHEN x.moved THEN j.prune_look ELSE x.look END
     FROM counted c, next_look x WHERE j.id = (SELECT id FROM job)
@@ -268,7 +274,10 @@ function sqlOf(s: string) {
   const JOB = list(JOB_COLUMNS, 'j');
   return {
     jobGet: `SELECT ${JOB} FROM ${s}.jobs j WHERE j.id = @id`,
-    jobsInsert: jobsInsert(s),
+    jobsInsert: jobsInsert(s, false),
+    jobsInsertSkipping: jobsInsert(s, true),
+    savepoint: 'SAVEPOINT chime_write',
+    rollbackToSavepoint: 'ROLLBACK TO SAVEPOINT chime_write',
     // The job is locked first (compare-and-set on its version); with @drop_planned its planned
     // fires nobody holds (rules.ts isDroppedByChange) are deleted, and when any were, it is no
     // longer completed.
@@ -284,12 +293,12 @@ function sqlOf(s: string) {
       ), unqueued AS (
         DELETE FROM ${s}.work w USING dropped d WHERE w.id = d.id
       ), upd AS (
-        UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash, paused = @paused,
+        UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash::bytea, paused = @paused,
           next_fire_at = @next_fire_at, version = @version, created_at = @created_at,
           updated_at = @updated_at, last_outcome = @last_outcome::jsonb,
           stale_after_ms = @stale_after_ms::bigint,
           completed_at = CASE WHEN EXISTS (SELECT 1 FROM dropped) THEN NULL ELSE @completed_at::bigint END,
-          fire_count = greatest(0, j.fire_count - (SELECT count(*) FROM dropped)),
+          fire_count = nullif(greatest(0, coalesce(j.fire_count, 0) - (SELECT count(*) FROM dropped)), 0),
           prune_look = j.prune_after
         FROM locked WHERE j.id = locked.id
         RETURNING j.id, j.paused, j.next_fire_at
@@ -324,7 +333,7 @@ function sqlOf(s: string) {
     executionInsert: `WITH ${FIRES},
       ${insertFires(s, `EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = f.job_id)`)}, ${queueFires(s)},
       kept AS (
-        UPDATE ${s}.jobs j SET kept_count = j.kept_count + c.n
+        UPDATE ${s}.jobs j SET kept_count = nullif(coalesce(j.kept_count, 0) + c.n, 0)
         FROM (SELECT job_id, count(*) AS n FROM inserted WHERE NOT has_work GROUP BY job_id) c
         WHERE j.id = c.job_id
       ), ${wake('inserted', 'run_at', 'lease_owner IS NULL AND has_work')}

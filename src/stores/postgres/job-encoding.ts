@@ -1,0 +1,51 @@
+/**
+ * How a job's definition and hash are stored compactly in Postgres `jobs`
+ * (migration 9, issue 16): the definition without the defaults every stored
+ * definition carries — a `target` of `{"type":"handler"}` and an empty
+ * `metadata` — and the hash as bytes: the 32 bytes of a SHA-256 digest when
+ * it is one in base64url (what `definitionHash` makes), else its UTF-8 text.
+ * A text of exactly 32 bytes gets a NUL appended, so it is never read as a
+ * digest (a stored hash never holds a NUL: the text column before refused it).
+ * The migration applies the same rules in SQL to the rows it rewrites.
+ */
+import type { StoredDefinition } from '../store.js';
+
+const DIGEST_BYTES = 32;
+const NUL = Buffer.from([0]);
+
+/** The JSON text stored for a definition: the default target and the empty metadata left out. */
+export function definitionText(definition: StoredDefinition): string {
+  const { target, metadata, ...rest } = definition;
+  const stored: Record<string, unknown> = rest;
+  if (!isDefaultTarget(target)) stored['target'] = target;
+  if (Object.keys(metadata).length > 0) stored['metadata'] = metadata;
+  return JSON.stringify(stored);
+}
+
+/** A definition parsed from its stored text, the defaults put back (in place). */
+export function withDefaults(parsed: StoredDefinition): StoredDefinition {
+  const stored: Partial<StoredDefinition> = parsed;
+  stored.target ??= { type: 'handler' };
+  stored.metadata ??= {};
+  return parsed;
+}
+
+function isDefaultTarget(target: StoredDefinition['target']): boolean {
+  const keys = Object.keys(target);
+  return keys.length === 1 && keys[0] === 'type' && target.type === 'handler';
+}
+
+/** The bytes stored for a hash. */
+export function hashBytes(hash: string): Buffer {
+  const digest = Buffer.from(hash, 'base64url');
+  if (digest.length === DIGEST_BYTES && digest.toString('base64url') === hash) return digest;
+  const text = Buffer.from(hash, 'utf8');
+  return text.length === DIGEST_BYTES ? Buffer.concat([text, NUL]) : text;
+}
+
+/** A hash read from its stored bytes. */
+export function hashFromBytes(bytes: Buffer): string {
+  if (bytes.length === DIGEST_BYTES) return bytes.toString('base64url');
+  const padded = bytes.length === DIGEST_BYTES + 1 && bytes[DIGEST_BYTES] === 0;
+  return bytes.subarray(0, padded ? DIGEST_BYTES : bytes.length).toString('utf8');
+}

@@ -347,9 +347,10 @@ describe('sqlite store', () => {
         expect(plan(db, EXECUTIONS_EXPIRED, params)).toContain('USING INDEX executions_leased');
         expect(plan(db, SQL.executionsListJob, listParams)).toContain('executions_job_recent');
         expect(plan(db, SQL.executionsListAll, listParams)).toContain('executions_recent');
-        expect(plan(db, SQL.unfinishedBefore, { job_id: 'j', fire_at: T0 })).toContain(
-          'executions_job_recent',
-        );
+        for (const backfill of [0, 1])
+          expect(plan(db, SQL.unfinishedBefore, { job_id: 'j', fire_at: T0, backfill })).toContain(
+            'executions_job_recent',
+          );
         expect(plan(db, SQL.dropPlanned, { job_id: 'j' })).toMatch(/executions_(fire|job_recent)/);
         expect(plan(db, SQL.jobsGet, { ids: '["a","b"]' })).toMatch(/SEARCH jobs .*\(id=\?\)/);
       }

@@ -62,6 +62,17 @@ export function isConflict(err: unknown): boolean {
   );
 }
 
+/**
+ * True when the server refused a write for good (a bad request: the message
+ * over the stream's size limit, a per-subject limit): it was not applied, and
+ * the same message sent again would be refused again. Also through the
+ * `ChimeError` that wraps it.
+ */
+export function isRefused(err: unknown): boolean {
+  const cause = err instanceof Error && !(err instanceof JetStreamApiError) ? err.cause : err;
+  return cause instanceof JetStreamApiError && cause.status === 400 && !isConflict(cause);
+}
+
 /** The jobs bucket, its mirror and the mirror's index of executions. */
 export class JobDocuments {
   readonly mirror: Mirror<Stored>;
@@ -195,6 +206,7 @@ export class JobDocuments {
         return ack.seq;
       } catch (err) {
         if (isConflict(err)) return null;
+        if (isRefused(err)) throw unavailable(err, 'writing a job');
         // The outcome is unknown (a server lost mid-write, a timeout): the same message
         // again is written now, or answered as the duplicate of the one that was.
         if (Date.now() >= giveUpAt) throw unavailable(err, 'writing a job');

@@ -45,7 +45,7 @@ import {
 } from './connection.js';
 import { dueOfDocument, dueOfWork, isDocument, keyOf } from './documents.js';
 import { Executions } from './executions.js';
-import { advance, inFlight, insertExecutions } from './inserts.js';
+import { advanceAll, inFlight, insertExecutions } from './inserts.js';
 import { History } from './history.js';
 import { ACK_TIMEOUT_MS, JobDocuments } from './job-documents.js';
 import { removeExecutions, writeJobs } from './job-writes.js';
@@ -228,14 +228,7 @@ export class NatsStore implements Store {
   }: {
     plans: JobPlan[];
   }): Promise<{ claims: Claim[]; applied: string[] }> {
-    const parts = this.parts();
-    const results = await parts.docs.together(() =>
-      Promise.all(plans.map((plan) => advance(parts, plan))),
-    );
-    return {
-      claims: results.flatMap((r) => r?.claims ?? []),
-      applied: results.filter((r) => r !== null).map((r) => r.jobId),
-    };
+    return advanceAll(this.parts(), plans);
   }
 
   async executionInsert({ execution }: { execution: ExecutionRecord }): Promise<void> {

@@ -1,9 +1,10 @@
 /**
- * The NATS store's plans failing one by one: a batch of plans (`jobsAdvance`)
- * in which the server refuses one plan's job write — here, the job's document
- * over the size limit set on the real jobs stream — applies the others and
- * returns their claims; the refused plan's fires are deleted, and the job is
- * planned again once its write can be made.
+ * The NATS store's writes of one call failing one by one: a batch of plans
+ * (`jobsAdvance`) in which the server refuses one plan's job write — here,
+ * the job's document over the size limit set on the real jobs stream —
+ * applies the others and returns their claims; the refused plan's fires are
+ * deleted, and the job is planned again once its write can be made. A claim
+ * of many executions, one of whose leases is refused, returns the others.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { connect } from '@nats-io/transport-node';
@@ -18,7 +19,7 @@ const available = await serviceAvailable('nats');
 /** Largest message the jobs stream takes in the test: a plain job's document and fires fit. */
 const MAX_MSG_SIZE = 4_096;
 
-describe.skipIf(!available)('nats store: a plan that fails among others', () => {
+describe.skipIf(!available)('nats store: a write that fails among others of one call', () => {
   const { makeStore, cleanup } = natsStores();
   afterEach(cleanup);
 
@@ -95,5 +96,27 @@ describe.skipIf(!available)('nats store: a plan that fails among others', () => 
     await expect(store.jobsAdvance({ plans: [planOf(large)] })).rejects.toMatchObject({
       code: 'CHIME_ERR_STORE_UNAVAILABLE',
     });
+  });
+
+  test('a claim whose lease write the server refuses for one execution returns the others', async () => {
+    const store = makeStore();
+    await store.open();
+    const job = makeJobRecord({ nextFireAt: null });
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    const manual = (payload: unknown) =>
+      makeExecutionRecord({ jobId: job.id, fireAt: T0, runAt: T0, trigger: 'manual', payload });
+    const plain = manual(null);
+    const large = manual('x'.repeat(2 * MAX_MSG_SIZE));
+    await store.executionsInsert({ executions: [plain, large] });
+    await limitMessages(store, MAX_MSG_SIZE);
+
+    const claims = await store.executionsClaim({
+      owner: 'claimer',
+      now: T0,
+      until: T0 + 2_000,
+      leaseMs: 30_000,
+      limit: 10,
+    });
+    expect(claims.map((c) => c.execution.id)).toEqual([plain.id]);
   });
 });

@@ -30,7 +30,7 @@ import {
 } from './documents.js';
 import type { Parts } from './nats-store.js';
 import { SETTLE_BATCH } from './debt-queue.js';
-import { isRefused } from './job-documents.js';
+import { isRefused } from './key-write.js';
 import { addOwed, applyDebts, forgetSettled, settle } from './settle.js';
 
 /** Creates of one call in flight at once. */

@@ -20,15 +20,26 @@ import { mayHaveRunBefore, voidLease } from '../rules.js';
 import { unavailable } from './connection.js';
 import { encode, hasWork, keyOf, type Stored } from './documents.js';
 import { inFlight } from './inserts.js';
-import { isConflict } from './job-documents.js';
+import { isConflict, writeKey } from './key-write.js';
 import { Mirror } from './mirror.js';
 import type { Parts } from './nats-store.js';
+
+/**
+ * How long a sign of life of unknown outcome is sent again: past a lost
+ * send's acknowledgement timeout (2 s) and the client's reconnection, within
+ * the silence (`deadAfterMs`) that declares an instance dead.
+ */
+const SIGN_OF_LIFE_RESEND_MS = 3_000;
 
 /** The registry part of the NATS store. */
 export class NatsRegistry implements StoreRegistry {
   private mirror = new Mirror<InstanceRecord>((record) => record);
 
-  constructor(private readonly parts: () => Parts) {}
+  constructor(
+    private readonly parts: () => Parts,
+    /** The instances bucket's name. */
+    private readonly bucket: string,
+  ) {}
 
   /** Starts the mirror of the instances bucket. */
   async start(parts: Pick<Parts, 'buckets'>): Promise<void> {
@@ -128,15 +139,31 @@ export class NatsRegistry implements StoreRegistry {
     return true;
   }
 
-  /** Writes an instance's record on `revision` (0: a create); false when its key moved. */
+  /**
+   * Writes an instance's record on `revision` (0: a create); false when its
+   * key moved. A sign of life is sent again for a few seconds while its
+   * outcome is unknown, each send waiting at most 2 s: one sent to a server
+   * lost meanwhile goes again through the one the client reconnects to,
+   * instead of failing after `timeoutMs` — by then its instance could be
+   * declared dead (`key-write.ts`).
+   */
   private async write(record: InstanceRecord, revision: number): Promise<boolean> {
-    const { buckets } = this.parts();
+    const { buckets, js } = this.parts();
     const key = keyOf(record.id);
     try {
+      const bytes = encode(record);
       const next =
         revision === 0
-          ? await buckets.instances.create(key, encode(record))
-          : await buckets.instances.update(key, encode(record), revision);
+          ? await buckets.instances.create(key, bytes)
+          : await writeKey(js, {
+              bucket: this.bucket,
+              key,
+              bytes,
+              revision,
+              doing: 'writing an instance',
+              resendForMs: SIGN_OF_LIFE_RESEND_MS,
+            });
+      if (next === null) return false;
       this.mirror.written(key, record, next);
       return true;
     } catch (err) {

@@ -80,13 +80,7 @@ export class NatsRegistry implements StoreRegistry {
 
   async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
     const key = keyOf(beat.id);
-    const me = this.mirror.get(key) ?? (await this.read(beat.id)) ?? undefined;
-    const registered =
-      me !== undefined &&
-      (await this.write(
-        { ...me.value, lastSeenAt: beat.now, held: beat.held, running: beat.running },
-        me.revision,
-      ));
+    const registered = await this.showLife(beat);
     const declaredDead: string[] = [];
     for (const [otherKey, other] of [...this.mirror.values()]) {
       if (otherKey === key || other.lastSeenAt >= beat.deadBefore) continue;
@@ -95,6 +89,25 @@ export class NatsRegistry implements StoreRegistry {
       if (await this.declareDead(other, revision, beat.now, ranBefore)) declaredDead.push(other.id);
     }
     return { registered, live: await this.instancesList(), declaredDead, vouched: registered };
+  }
+
+  /**
+   * Writes the instance's sign of life on its key's revision; false when the
+   * key is gone or another registration holds it. A key moved by this same
+   * registration (an earlier sign of life applied while its answer was lost,
+   * unknown to the mirror) is written again on its revision: taken for a
+   * death, the instance would drop every lease it holds, and its fires would
+   * wait for them to expire.
+   */
+  private async showLife(beat: InstanceBeat): Promise<boolean> {
+    let me = this.mirror.get(keyOf(beat.id)) ?? (await this.read(beat.id)) ?? undefined;
+    for (let attempt = 0; attempt < 2 && me; attempt++) {
+      const record = { ...me.value, lastSeenAt: beat.now, held: beat.held, running: beat.running };
+      if (await this.write(record, me.revision)) return true;
+      const current = await this.read(beat.id);
+      me = current && sameRegistration(current.value, me.value) ? current : undefined;
+    }
+    return false;
   }
 
   async instanceDeregister({ id, now }: { id: string; now: number }): Promise<void> {
@@ -182,4 +195,9 @@ export class NatsRegistry implements StoreRegistry {
     this.mirror.written(keyOf(id), value, entry.revision);
     return { value, revision: entry.revision };
   }
+}
+
+/** True when two records are of one registration (not a new process registered under the id). */
+function sameRegistration(a: InstanceRecord, b: InstanceRecord): boolean {
+  return a.startedAt === b.startedAt && a.pid === b.pid && a.host === b.host;
 }

@@ -23,12 +23,12 @@ describe.skipIf(!available)('nats store: a write that fails among others of one 
   const { makeStore, cleanup } = natsStores();
   afterEach(cleanup);
 
-  /** Sets the store's jobs stream's largest message (-1: none). */
-  async function limitMessages(store: NatsStore, size: number): Promise<void> {
+  /** Sets the largest message of the store's jobs (or another) bucket's stream (-1: none). */
+  async function limitMessages(store: NatsStore, size: number, bucket = 'jobs'): Promise<void> {
     const nc = await connect({ servers: NATS_URL });
     try {
       const jsm = await jetstreamManager(nc);
-      const stream = `KV_${store.prefix}_jobs`;
+      const stream = `KV_${store.prefix}_${bucket}`;
       const { config } = await jsm.streams.info(stream);
       await jsm.streams.update(stream, { ...config, max_msg_size: size });
     } finally {
@@ -118,5 +118,34 @@ describe.skipIf(!available)('nats store: a write that fails among others of one 
       limit: 10,
     });
     expect(claims.map((c) => c.execution.id)).toEqual([plain.id]);
+  });
+
+  test('a plan whose job write applied returns its claims though a step after it fails (its missed fire’s record refused by the history bucket)', async () => {
+    const store = makeStore();
+    await store.open();
+    const job = makeJobRecord({ nextFireAt: T0 - 120_000 });
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    await limitMessages(store, 64, 'history'); // no finished record fits
+    const plan = planOf(job);
+    const missed = makeExecutionRecord({
+      jobId: job.id,
+      fireAt: T0 - 120_000,
+      status: 'missed',
+      finishedAt: T0,
+    });
+    const { claims, applied } = await store.jobsAdvance({
+      plans: [
+        {
+          ...plan,
+          expectedNextFireAt: T0 - 120_000,
+          fires: 2,
+          executions: [missed, ...plan.executions],
+        },
+      ],
+    });
+    expect(applied).toEqual([job.id]);
+    expect(claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ fireAt: T0, leaseOwner: 'planner' }),
+    ]);
   });
 });

@@ -97,15 +97,14 @@ async function advance(
     await deleteOrphans(coveredBy(changed?.doc ?? null, plan, tag));
     return null;
   }
+  // The plan applied: a step after it that fails (a lost server) does not take the claims of
+  // its fires with it — a fire left unsettled is settled by the sweep (`settle.ts`), one not
+  // taken over waits for its lease.
   const settling = ours.filter((w) => (w.owed?.length ?? 0) > 0 || isPrunable(w));
-  if (settling.length > 0) await settle(parts, plan.jobId, settling);
+  if (settling.length > 0) await settle(parts, plan.jobId, settling).catch(() => undefined);
   const mine = new Set(created.map(({ work }) => work.id));
-  const taken = await takeOver(
-    parts,
-    plan,
-    tag,
-    ours.filter((w) => !mine.has(w.id)),
-  );
+  const others = ours.filter((w) => !mine.has(w.id));
+  const taken = await takeOver(parts, plan, tag, others).catch(() => []);
   const claims = [...created.map(({ work }) => work), ...taken]
     .filter((work) => work.leaseOwner !== null && !isPrunable(work))
     .map((work) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));

@@ -51,7 +51,7 @@ const hasServer = await import('node:child_process').then(
 if (!hasServer) console.warn('SKIPPED: no nats-server binary on the PATH');
 /**
  * The loss of a cluster server is run on demand (`CHIME_NATS_SERVER_KILL=1`):
- * its lag bound held in 2 of 25 runs on a loaded machine (docs/performance.md,
+ * its lag bound held in 4 of 28 runs, 2 of 3 at load 4–5 (docs/performance.md,
  * "A server of the cluster lost mid-run": the jobs stream's election alone
  * takes 4–9 s, and the fires due during it are caught up seconds after).
  */

@@ -51,11 +51,13 @@ const hasServer = await import('node:child_process').then(
 if (!hasServer) console.warn('SKIPPED: no nats-server binary on the PATH');
 /**
  * The loss of a cluster server is run on demand (`CHIME_NATS_SERVER_KILL=1`):
- * it does not pass every run yet (docs/performance.md, "A server of the
- * cluster lost mid-run": an election longer than ~6 s keeps the lag after it
- * over 2 s; once in twelve runs a live instance was declared dead).
+ * its lag bound held in 4 of 28 runs, 2 of 3 at load 4–5 (docs/performance.md,
+ * "A server of the cluster lost mid-run": the jobs stream's election alone
+ * takes 4–9 s, and the fires due during it are caught up seconds after).
  */
 const serverKill = process.env['CHIME_NATS_SERVER_KILL'] === '1';
+/** `CHIME_NATS_TRACE=1`: the workers' store calls over 300 ms and their errors are printed after a run. */
+const trace = process.env['CHIME_NATS_TRACE'] === '1';
 if (hasServer && !serverKill)
   console.warn('SKIPPED: the NATS server-kill run (set CHIME_NATS_SERVER_KILL=1 to run it)');
 
@@ -89,6 +91,7 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
         instanceId: name,
         recordFile: recordFile(name),
         events: ['error', 'lease:lost', 'instance:dead'],
+        ...(trace ? { traceSlowMs: 300 } : {}),
         ...REGISTRY,
         ...options,
       });
@@ -151,12 +154,15 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
       await sleepUntil(t0 + 6_000);
       const leader = (await cluster?.leaderOf(`KV_${prefix}_jobs`)) ?? '';
       expect(cluster?.names).toContain(leader);
+      const elections = await cluster?.elections(leader);
+      cleanups.push(async () => elections?.close());
       await cluster?.kill(leader);
       const killedAt = Date.now();
       await sleepUntil(t0 + 10_000);
       await cluster?.restart(leader);
-      // Fires due about the kill run late; the stop waits for the last one checked.
-      await sleepUntil(t0 + (FIRES - 1) * 1000 + 3_000);
+      // Fires due about the kill run late, seconds late on a loaded machine: the stop waits
+      // 8 s past the last one checked, so that one not run by then is lost, not just late.
+      await sleepUntil(t0 + (FIRES - 1) * 1000 + 8_000);
       await Promise.all(workers.map(stopWorker));
 
       const records = readRecords(names.map(recordFile));
@@ -168,6 +174,27 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
         t0,
         killedAt,
         t0 + FIRES * 1000,
+      );
+      const seen = (elections?.seen ?? []).filter((e) => e.at > killedAt);
+      console.info(
+        `nats cluster, leaders elected after the kill: ${seen.map((e) => `${e.what.replace(prefix, '')} +${e.at - killedAt} ms`).join(', ')}`,
+      );
+      const electedAt = seen.find((e) => e.what === `STREAM.KV_${prefix}_jobs`)?.at ?? killedAt;
+      const byFire = callsByFire(records);
+      const lagP99 = (from: number, to: number) => {
+        const lags = [...byFire.values()]
+          .map((calls) => calls.at(-1) as HandlerCall)
+          .filter((c) => c.fireAt >= from && c.fireAt < to)
+          .map((c) => c.startedAt - c.fireAt)
+          .sort((a, b) => a - b);
+        return lags[Math.floor(0.99 * lags.length)] ?? lags.at(-1) ?? 0;
+      };
+      console.info(
+        `nats cluster, lag p99 of fires due in each second from 1 s before the jobs stream's new leader to 5 s after it (+${electedAt - killedAt} ms): ${range(
+          6,
+        )
+          .map((k) => lagP99(electedAt + k * 1000 - 1000, electedAt + k * 1000))
+          .join(' / ')} ms`,
       );
       expectEveryFireOnce(records, ids, t0, t0 + (FIRES - 2) * 1000, '');
       expect(figures.lagAfterP99).toBeLessThan(LAG_AFTER_MS);
@@ -272,5 +299,17 @@ function report(
     ),
   };
   console.info(`nats cluster, ${what}: ${JSON.stringify(figures)}`);
+  if (trace)
+    for (const w of workers)
+      console.info(
+        `nats cluster, ${w.name}'s store calls over 300 ms (from t0, took): ${w.lines
+          .filter((l) => l['event'] === 'slow')
+          .map(
+            (l) =>
+              `${String(l['call'])} +${Number(l['from']) - t0} ${String(l['ms'])}${l['failed'] ? ' ✗' : ''}`,
+          )
+          .join(', ')}`,
+      );
+  if (trace) console.info(`nats cluster, errors: ${JSON.stringify(errorsOf(workers))}`);
   return figures;
 }

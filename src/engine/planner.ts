@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { reasonAsError, reasonOf, type Reason } from '../model/reason.js';
 import type { Share } from '../stores/instances.js';
+import { inShare } from '../stores/rules.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord, Store } from '../stores/store.js';
 import { newExecution } from '../stores/records.js';
 import { compileJobSchedule } from './job-schedule.js';
@@ -66,12 +67,36 @@ export class Planner {
       plans.push(planned.plan);
       summaries.push({ job, ...planned });
     }
-    const { claims, applied } = await this.deps.store.jobsAdvance({ plans });
+    const { claims, applied } = await this.advance(plans, share);
     const appliedIds = new Set(applied);
     for (const { job, fires, plan } of summaries) {
       if (appliedIds.has(job.id)) this.announceMissed(job, fires, plan, now);
     }
     return { claims, applied: applied.length };
+  }
+
+  /**
+   * Applies the plans: those of this instance's share first, then those of
+   * other shares taken as overdue. After an outage every instance finds all
+   * the work overdue and would plan every job at once, each plan racing three
+   * others (on NATS, a plan's fires are written before its job): the others'
+   * plans, sent once this instance's own are written, find most of their jobs
+   * planned by their owners meanwhile and write nothing.
+   */
+  private async advance(
+    plans: JobPlan[],
+    share: Share | undefined,
+  ): Promise<{ claims: Claim[]; applied: string[] }> {
+    const own = plans.filter((p) => inShare(p.jobId, Number.POSITIVE_INFINITY, share));
+    const others = plans.filter((p) => !own.includes(p));
+    const { store } = this.deps;
+    const first = await store.jobsAdvance({ plans: own.length > 0 ? own : others });
+    if (own.length === 0 || others.length === 0) return first;
+    const then = await store.jobsAdvance({ plans: others });
+    return {
+      claims: [...first.claims, ...then.claims],
+      applied: [...first.applied, ...then.applied],
+    };
   }
 
   private planJob(

@@ -45,6 +45,8 @@ export class Registry {
   private registered = false;
   /** The engine time of the last sign of life the store accepted. */
   private confirmedAt = Number.NEGATIVE_INFINITY;
+  /** This instance's last silence longer than a heartbeat: when it ended, and its excess over one. */
+  private outage = { endedAt: Number.NEGATIVE_INFINITY, excessMs: 0 };
   private startedAt = 0;
   private handle: TimerHandle | undefined;
   private beating: Promise<void> | undefined;
@@ -169,6 +171,8 @@ export class Registry {
         this.retrySoon();
         return;
       }
+      const silentMs = this.ongoingSilenceMs(now);
+      if (silentMs > 0) this.outage = { endedAt: now, excessMs: silentMs };
       this.confirmedAt = now;
       this.release();
       const lost = [...before].some((id) => !this.live.some((instance) => instance.id === id));
@@ -179,14 +183,26 @@ export class Registry {
   }
 
   /**
-   * Silence before this instant is death. Judged from this instance's own
-   * last sign of life when that is older than a heartbeat (it was stopped, or
-   * its clock jumped): a long pause here is no evidence that the others were
-   * silent.
+   * Silence before this instant is death. This instance's own silence (its
+   * signs of life not accepted: it was stopped, its clock jumped, its store
+   * could not write — a NATS stream electing a leader) does not count against
+   * the others: a peer's silence is `deadAfterMs` without counting the part
+   * beyond a heartbeat of this instance's ongoing silence, or of its last one
+   * while that ended less than `deadAfterMs` ago. So after an outage both saw,
+   * a peer whose sign of life is held up a moment longer (a send to a lost
+   * server waiting its timeout) is not declared dead at once; a dead one is,
+   * `deadAfterMs` after this instance's return.
    */
   private deadBefore(now: number): number {
-    const reference = Math.min(now, this.confirmedAt + this.deps.heartbeatMs);
-    return (Number.isFinite(reference) ? reference : now) - this.deps.deadAfterMs;
+    const { deadAfterMs } = this.deps;
+    const recent = now - this.outage.endedAt < deadAfterMs ? this.outage.excessMs : 0;
+    return now - deadAfterMs - Math.max(this.ongoingSilenceMs(now), recent);
+  }
+
+  /** How much longer than a heartbeat this instance has gone without an accepted sign of life. */
+  private ongoingSilenceMs(now: number): number {
+    if (!Number.isFinite(this.confirmedAt)) return 0;
+    return Math.max(0, now - this.confirmedAt - this.deps.heartbeatMs);
   }
 
   /** This instance was declared dead: its leases are void; it registers again. */

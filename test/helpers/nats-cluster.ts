@@ -38,10 +38,22 @@ export interface NatsCluster {
   leaderOf(stream: string): Promise<string>;
   /** The name of the node leading the cluster's JetStream meta group (it creates consumers), as a live node reports it. */
   metaLeader(): Promise<string>;
+  /**
+   * Records, from now on, the instant of every leader elected in the cluster
+   * (JetStream's `LEADER_ELECTED` advisories: `STREAM.<name>`, `META`), as
+   * seen through the nodes but `except` (a connection that a kill would cut).
+   */
+  elections(except: string): Promise<Elections>;
   /** The names of the nodes serving a stream's consumers (a KV watch is one), one per consumer. */
   consumerNodesOf(stream: string): Promise<string[]>;
   /** Kills every node and removes the store directories. */
   stop(): Promise<void>;
+}
+
+/** Leaders elected since {@link NatsCluster.elections}: what (`STREAM.<name>`, `META`) and when. */
+export interface Elections {
+  readonly seen: { what: string; at: number }[];
+  close(): Promise<void>;
 }
 
 /** Starts a cluster of `size` nodes and waits until JetStream answers with a meta leader. */
@@ -123,6 +135,22 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         meta_cluster?: { leader?: string };
       };
       return jsz.meta_cluster?.leader ?? '';
+    },
+    async elections(except) {
+      const nc = await connect({ servers: servers.filter((_, i) => nodes[i]?.name !== except) });
+      const seen: { what: string; at: number }[] = [];
+      const prefix = '$JS.EVENT.ADVISORY.';
+      nc.subscribe(`${prefix}>`, {
+        callback: (_, msg) => {
+          const what = msg.subject
+            .slice(prefix.length)
+            .replace('LEADER_ELECTED', '')
+            .replace('..', '.');
+          if (msg.subject.includes('.LEADER_ELECTED')) seen.push({ what, at: Date.now() });
+        },
+      });
+      await nc.flush();
+      return { seen, close: () => nc.close() };
     },
     async consumerNodesOf(stream) {
       const nc = await connect({ servers });

@@ -38,6 +38,8 @@ export interface StoreWorkerConfig {
   jobs?: JobDefinition[];
   /** Events printed as lines. @defaultValue all of them */
   events?: SchedulerEventName[];
+  /** Prints a `slow` line for each store call that took longer (ms): a trace of where fires wait. */
+  traceSlowMs?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as StoreWorkerConfig;
@@ -46,14 +48,40 @@ const say = (event: string, data: Record<string, unknown> = {}) =>
     `${JSON.stringify({ event, instance: config.instanceId, at: Date.now(), ...data })}\n`,
   );
 
+const store = config.nats
+  ? natsStore(config.nats)
+  : postgresStore({
+      connectionString: config.connectionString ?? '',
+      ...(config.schema === undefined ? {} : { schema: config.schema }),
+      applicationName: config.applicationName ?? 'chime',
+    });
+
+/** The store, its calls that take longer than `slowMs` printed as `slow` lines. */
+function traced<S extends object>(inner: S, slowMs: number): S {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const from = Date.now();
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        const done = (failed: boolean) => {
+          const ms = Date.now() - from;
+          if (ms >= slowMs) say('slow', { call: String(prop), from, ms, failed });
+        };
+        result.then(
+          () => done(false),
+          () => done(true),
+        );
+        return result;
+      };
+    },
+  });
+}
+
 const scheduler = createScheduler({
-  store: config.nats
-    ? natsStore(config.nats)
-    : postgresStore({
-        connectionString: config.connectionString ?? '',
-        ...(config.schema === undefined ? {} : { schema: config.schema }),
-        applicationName: config.applicationName ?? 'chime',
-      }),
+  store: config.traceSlowMs === undefined ? store : traced(store, config.traceSlowMs),
   instanceId: config.instanceId,
   leaseMs: config.leaseMs ?? 30_000,
   ...(config.heartbeatMs === undefined ? {} : { heartbeatMs: config.heartbeatMs }),

@@ -298,7 +298,8 @@ export class Executions {
   /**
    * Leases up to `limit` of what `pick` accepts, oldest by `order` first, one
    * compare-and-set per execution; each is checked again against its key, and
-   * what another claimer took first is replaced by the next candidates.
+   * what another claimer took first is replaced by the next candidates. Fails
+   * only when no lease was taken and one failed.
    */
   private async lease(
     pick: Pick,
@@ -316,8 +317,13 @@ export class Executions {
       );
       if (found.length === 0) break;
       for (const e of found) tried.add(e.id);
-      const taken = await Promise.all(found.map((e) => this.leaseOne(e, pick, take)));
-      claims.push(...taken.filter((c) => c !== null));
+      // A lease that fails (its write refused, or of unknown outcome past the resends) fails
+      // alone: the others' claims are returned, not left leased unknown to their holder.
+      const taken = await Promise.allSettled(found.map((e) => this.leaseOne(e, pick, take)));
+      for (const t of taken) if (t.status === 'fulfilled' && t.value) claims.push(t.value);
+      const failed = taken.find((t) => t.status === 'rejected');
+      if (failed && claims.length === 0) throw failed.reason;
+      if (failed) break;
     }
     return claims;
   }

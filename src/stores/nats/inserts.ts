@@ -30,6 +30,7 @@ import {
 } from './documents.js';
 import type { Parts } from './nats-store.js';
 import { SETTLE_BATCH } from './debt-queue.js';
+import { isRefused } from './key-write.js';
 import { addOwed, applyDebts, forgetSettled, settle } from './settle.js';
 
 /** Creates of one call in flight at once. */
@@ -46,8 +47,31 @@ export async function inFlight<T, R>(
   return answers;
 }
 
+/**
+ * A batch of plans (`jobsAdvance`), each applied on its own: a plan whose
+ * writes fail (the server refused one, or its outcome stayed unknown past
+ * the resends) fails alone — its job is planned again at the next pass —
+ * and the others' claims are returned, not left leased to this instance
+ * unknown to it until their lease expires. Fails only when every plan failed.
+ */
+export async function advanceAll(
+  parts: Parts,
+  plans: readonly JobPlan[],
+): Promise<{ claims: Claim[]; applied: string[] }> {
+  const results = await parts.docs.together(() =>
+    Promise.allSettled(plans.map((plan) => advance(parts, plan))),
+  );
+  const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed && done.length === 0) throw failed.reason;
+  return {
+    claims: done.flatMap((r) => r?.claims ?? []),
+    applied: done.filter((r) => r !== null).map((r) => r.jobId),
+  };
+}
+
 /** One plan; null when it did not apply. */
-export async function advance(
+async function advance(
   parts: Parts,
   plan: JobPlan,
 ): Promise<{ jobId: string; claims: Claim[] } | null> {
@@ -59,21 +83,27 @@ export async function advance(
   if (!known || !holds(known.value)) return null;
   const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
   const { created, ours } = await createFires(parts, plan, tag);
-  const changed = await writePlan(parts, plan, tag, ours);
+  const deleteOrphans = (covered: (fireAt: number) => boolean) =>
+    inFlight(
+      created.filter(({ work }) => !covered(work.fireAt)),
+      ({ work, revision }) => docs.replace(workKey(work), null, revision),
+    );
+  const changed = await writePlan(parts, plan, tag, ours).catch(async (err: unknown) => {
+    // Refused for good, it did not apply (one of unknown outcome may have: its fires stay).
+    if (isRefused(err)) await deleteOrphans(() => false);
+    throw err;
+  });
   if (!changed?.answer) {
-    const covered = coveredBy(changed?.doc ?? null, plan, tag);
-    const orphans = created.filter(({ work }) => !covered(work.fireAt));
-    await inFlight(orphans, ({ work, revision }) => docs.replace(workKey(work), null, revision));
+    await deleteOrphans(coveredBy(changed?.doc ?? null, plan, tag));
     return null;
   }
-  await settle(parts, plan.jobId, ours);
+  // The plan applied: a step after it that fails (a lost server) does not take the claims of
+  // its fires with it — a fire left unsettled is settled by the sweep (`settle.ts`), one not
+  // taken over waits for its lease.
+  await settle(parts, plan.jobId, ours).catch(() => undefined);
   const mine = new Set(created.map(({ work }) => work.id));
-  const taken = await takeOver(
-    parts,
-    plan,
-    tag,
-    ours.filter((w) => !mine.has(w.id)),
-  );
+  const others = ours.filter((w) => !mine.has(w.id));
+  const taken = await takeOver(parts, plan, tag, others).catch(() => []);
   const claims = [...created.map(({ work }) => work), ...taken]
     .filter((work) => work.leaseOwner !== null && !isPrunable(work))
     .map((work) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));

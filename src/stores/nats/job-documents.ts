@@ -5,9 +5,8 @@
  * fences every lease and outcome and makes each key's writes atomic.
  */
 import { randomUUID } from 'node:crypto';
-import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { Empty, headers } from '@nats-io/transport-node';
 import { unavailable } from './connection.js';
 import {
   decode,
@@ -20,47 +19,20 @@ import {
   type JobDocument,
   type Stored,
 } from './documents.js';
+import { writeKey } from './key-write.js';
 import { Markers } from './markers.js';
 import { Mirror, type Entry } from './mirror.js';
 import { WorkIndex } from './work-index.js';
 
-/**
- * How long a write whose outcome is unknown (a lost server, a stream without
- * a leader, a timeout) is sent again before it fails: longer than a JetStream
- * stream's leader election (4–7 s measured on nats-server 2.9.10, 13 s once
- * under load). A write given up on may still be applied: its fires would wait
- * for their lease.
- */
-const UNKNOWN_OUTCOME_MS = 20_000;
-/**
- * Longest wait for the acknowledgement of one send of a write (the store's
- * `timeoutMs` when shorter): a send to a server lost meanwhile is answered by
- * none, and is sent again after this rather than after `timeoutMs`.
- */
-export const ACK_TIMEOUT_MS = 2_000;
-/** Pause before a write of unknown outcome is sent again. */
-const RESEND_AFTER_MS = 250;
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
 const CAS_ATTEMPTS = 50;
 /**
  * How often the delete markers of the bucket's keys are purged (`markers.ts`):
  * at least the stream's duplicate window (2 minutes) after the delete, so a
  * key created again is not refused as a duplicate of its first create
- * (message id `<key>@0`, see {@link JobDocuments.replace}).
+ * (message id `<key>@0`, see `key-write.ts`).
  */
 const PURGE_EVERY_MS = 120_000;
-
-/**
- * True when a write failed because the key's revision was not the expected
- * one, or another write from the same revision was first (a duplicate
- * message id, see {@link JobDocuments.replace}).
- */
-export function isConflict(err: unknown): boolean {
-  return (
-    (err instanceof JetStreamApiError && err.code === 10071) ||
-    (err instanceof Error && /wrong last sequence|duplicate message/i.test(err.message))
-  );
-}
 
 /** The jobs bucket, its mirror and the mirror's index of executions. */
 export class JobDocuments {
@@ -165,55 +137,20 @@ export class JobDocuments {
 
   /**
    * Writes a key (null: deletes it) if it is still at `revision` (0: absent);
-   * the new revision, or null when it moved. The write names its revision
-   * twice: as the expected last sequence of the key, and in its message id
-   * (`<key>@<revision>`). On a NATS cluster before 2.9.21 the leader checks
-   * the expected sequence against what it has applied, so two writes in
-   * flight from one revision can both pass (nats-server#4320); the message id
-   * is staged by the leader before it proposes, so the second is refused as a
-   * duplicate.
+   * the new revision, or null when it moved. Sent again while its outcome is
+   * unknown, its revision in its message id (`key-write.ts`).
    */
   async replace(key: string, value: Stored | null, revision: number): Promise<number | null> {
-    const writeId = randomUUID();
-    if (value !== null) value.writeId = writeId;
-    const bytes = value === null ? Empty : encode(value);
-    const options = {
-      msgID: `${key}@${revision}`,
-      expect: { lastSubjectSequence: revision },
-      ...(value === null ? { headers: deleteHeaders(writeId) } : {}),
-    };
-    const publish = () => this.js.publish(`$KV.${this.bucket}.${key}`, bytes, options);
-    const giveUpAt = Date.now() + UNKNOWN_OUTCOME_MS;
-    for (;;) {
-      try {
-        const ack = await this.inTurn(key, publish);
-        const ours = !ack.duplicate || (await this.holds(ack.seq, bytes, writeId));
-        if (!ours) return null;
-        if (value === null) {
-          this.mirror.deleted(key);
-          this.markers.deleted([key]);
-        } else this.mirror.written(key, value, ack.seq);
-        return ack.seq;
-      } catch (err) {
-        if (isConflict(err)) return null;
-        // The outcome is unknown (a server lost mid-write, a timeout): the same message
-        // again is written now, or answered as the duplicate of the one that was.
-        if (Date.now() >= giveUpAt) throw unavailable(err, 'writing a job');
-        await new Promise((resolve) => setTimeout(resolve, RESEND_AFTER_MS));
-      }
-    }
-  }
-
-  /**
-   * True when the bucket's message `seq` is this write (a duplicate that was
-   * this process's own): its `bytes`, or for a delete its write id header.
-   */
-  private async holds(seq: number, bytes: Uint8Array, writeId: string): Promise<boolean> {
-    const manager = await this.js.jetstreamManager(false);
-    const stored = await manager.streams.getMessage(`KV_${this.bucket}`, { seq });
-    if (stored === null) return false;
-    if (bytes.length === 0) return stored.header.get(WRITE_ID) === writeId;
-    return Buffer.compare(Buffer.from(stored.data), Buffer.from(bytes)) === 0;
+    if (value !== null) value.writeId = randomUUID();
+    const bytes = value === null ? null : encode(value);
+    const write = { bucket: this.bucket, key, bytes, revision, doing: 'writing a job' };
+    const seq = await writeKey(this.js, write, (publish) => this.inTurn(key, publish));
+    if (seq === null) return null;
+    if (value === null) {
+      this.mirror.deleted(key);
+      this.markers.deleted([key]);
+    } else this.mirror.written(key, value, seq);
+    return seq;
   }
 
   /**
@@ -306,15 +243,4 @@ export class JobDocuments {
     });
     return next;
   }
-}
-
-/** The header naming a delete's write (a delete has no value to hold a `writeId`). */
-const WRITE_ID = 'Chime-Write-Id';
-
-/** The headers of a KV delete. */
-function deleteHeaders(writeId: string) {
-  const h = headers();
-  h.set('KV-Operation', 'DEL');
-  h.set(WRITE_ID, writeId);
-  return h;
 }

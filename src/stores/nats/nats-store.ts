@@ -14,7 +14,7 @@
  * `registry.ts`; pruning and staleness: `maintenance.ts`; the work on
  * executions: `executions.ts`; connection and buckets: `connection.ts`.
  */
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ChimeError } from '../../errors.js';
 import type { Share } from '../instances.js';
@@ -45,8 +45,9 @@ import {
 } from './connection.js';
 import { dueOfDocument, dueOfWork, isDocument, keyOf } from './documents.js';
 import { Executions } from './executions.js';
-import { advance, inFlight, insertExecutions } from './inserts.js';
-import { ACK_TIMEOUT_MS, JobDocuments } from './job-documents.js';
+import { advanceAll, inFlight, insertExecutions } from './inserts.js';
+import { JobDocuments } from './job-documents.js';
+import { ACK_TIMEOUT_MS } from './key-write.js';
 import { removeExecutions, writeJobs } from './job-writes.js';
 import { NatsMaintenance } from './maintenance.js';
 import { NatsRegistry } from './registry.js';
@@ -58,6 +59,8 @@ export type { NatsStoreOptions } from './connection.js';
 /** What an open store works with. */
 export interface Parts {
   readonly nc: NatsConnection;
+  /** The JetStream client of the writes: each send waits at most {@link ACK_TIMEOUT_MS}. */
+  readonly js: JetStreamClient;
   readonly buckets: Buckets;
   readonly docs: JobDocuments;
   readonly debts: DebtQueue;
@@ -85,7 +88,7 @@ export class NatsStore implements Store {
     this.settings = resolveOptions(options);
     this.prefix = this.settings.prefix;
     const parts = () => this.parts();
-    this.registry = new NatsRegistry(parts);
+    this.registry = new NatsRegistry(parts, `${this.prefix}_instances`);
     this.maintenance = new NatsMaintenance(parts);
     this.executions = new Executions(parts);
     this.settler = new Settler(parts);
@@ -225,14 +228,7 @@ export class NatsStore implements Store {
   }: {
     plans: JobPlan[];
   }): Promise<{ claims: Claim[]; applied: string[] }> {
-    const parts = this.parts();
-    const results = await parts.docs.together(() =>
-      Promise.all(plans.map((plan) => advance(parts, plan))),
-    );
-    return {
-      claims: results.flatMap((r) => r?.claims ?? []),
-      applied: results.filter((r) => r !== null).map((r) => r.jobId),
-    };
+    return advanceAll(this.parts(), plans);
   }
 
   async executionInsert({ execution }: { execution: ExecutionRecord }): Promise<void> {
@@ -258,9 +254,10 @@ export class NatsStore implements Store {
     try {
       if (this.settings.migrate) await writeSchema(buckets);
       else await checkSchema(buckets, this.settings.prefix);
+      const js = jetstream(nc, { timeout: Math.min(this.settings.timeoutMs, ACK_TIMEOUT_MS) });
       const docs = new JobDocuments(
         buckets.jobs,
-        jetstream(nc, { timeout: Math.min(this.settings.timeoutMs, ACK_TIMEOUT_MS) }),
+        js,
         `${this.prefix}_jobs`,
         purgeOf(nc, `${this.prefix}_jobs`),
       );
@@ -269,7 +266,7 @@ export class NatsStore implements Store {
       });
       await docs.mirror.start(buckets.jobs);
       const debts = new DebtQueue(docs, (doc, works, kept) => applyDebts(docs, doc, works, kept));
-      const parts = { nc, buckets, docs, debts };
+      const parts = { nc, js, buckets, docs, debts };
       await this.registry.start(parts);
       onServerLost(nc, this.prefix, () => {
         docs.mirror.restart();

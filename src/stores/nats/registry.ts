@@ -20,15 +20,26 @@ import { mayHaveRunBefore, voidLease } from '../rules.js';
 import { unavailable } from './connection.js';
 import { encode, hasWork, keyOf, type Stored } from './documents.js';
 import { inFlight } from './inserts.js';
-import { isConflict } from './job-documents.js';
+import { isConflict, writeKey } from './key-write.js';
 import { Mirror } from './mirror.js';
 import type { Parts } from './nats-store.js';
+
+/**
+ * How long a sign of life of unknown outcome is sent again: past a lost
+ * send's acknowledgement timeout (2 s) and the client's reconnection, within
+ * the silence (`deadAfterMs`) that declares an instance dead.
+ */
+const SIGN_OF_LIFE_RESEND_MS = 3_000;
 
 /** The registry part of the NATS store. */
 export class NatsRegistry implements StoreRegistry {
   private mirror = new Mirror<InstanceRecord>((record) => record);
 
-  constructor(private readonly parts: () => Parts) {}
+  constructor(
+    private readonly parts: () => Parts,
+    /** The instances bucket's name. */
+    private readonly bucket: string,
+  ) {}
 
   /** Starts the mirror of the instances bucket. */
   async start(parts: Pick<Parts, 'buckets'>): Promise<void> {
@@ -69,13 +80,7 @@ export class NatsRegistry implements StoreRegistry {
 
   async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
     const key = keyOf(beat.id);
-    const me = this.mirror.get(key) ?? (await this.read(beat.id)) ?? undefined;
-    const registered =
-      me !== undefined &&
-      (await this.write(
-        { ...me.value, lastSeenAt: beat.now, held: beat.held, running: beat.running },
-        me.revision,
-      ));
+    const registered = await this.showLife(beat);
     const declaredDead: string[] = [];
     for (const [otherKey, other] of [...this.mirror.values()]) {
       if (otherKey === key || other.lastSeenAt >= beat.deadBefore) continue;
@@ -84,6 +89,25 @@ export class NatsRegistry implements StoreRegistry {
       if (await this.declareDead(other, revision, beat.now, ranBefore)) declaredDead.push(other.id);
     }
     return { registered, live: await this.instancesList(), declaredDead, vouched: registered };
+  }
+
+  /**
+   * Writes the instance's sign of life on its key's revision; false when the
+   * key is gone or another registration holds it. A key moved by this same
+   * registration (an earlier sign of life applied while its answer was lost,
+   * unknown to the mirror) is written again on its revision: taken for a
+   * death, the instance would drop every lease it holds, and its fires would
+   * wait for them to expire.
+   */
+  private async showLife(beat: InstanceBeat): Promise<boolean> {
+    let me = this.mirror.get(keyOf(beat.id)) ?? (await this.read(beat.id)) ?? undefined;
+    for (let attempt = 0; attempt < 2 && me; attempt++) {
+      const record = { ...me.value, lastSeenAt: beat.now, held: beat.held, running: beat.running };
+      if (await this.write(record, me.revision)) return true;
+      const current = await this.read(beat.id);
+      me = current && sameRegistration(current.value, me.value) ? current : undefined;
+    }
+    return false;
   }
 
   async instanceDeregister({ id, now }: { id: string; now: number }): Promise<void> {
@@ -128,15 +152,31 @@ export class NatsRegistry implements StoreRegistry {
     return true;
   }
 
-  /** Writes an instance's record on `revision` (0: a create); false when its key moved. */
+  /**
+   * Writes an instance's record on `revision` (0: a create); false when its
+   * key moved. A sign of life is sent again for a few seconds while its
+   * outcome is unknown, each send waiting at most 2 s: one sent to a server
+   * lost meanwhile goes again through the one the client reconnects to,
+   * instead of failing after `timeoutMs` — by then its instance could be
+   * declared dead (`key-write.ts`).
+   */
   private async write(record: InstanceRecord, revision: number): Promise<boolean> {
-    const { buckets } = this.parts();
+    const { buckets, js } = this.parts();
     const key = keyOf(record.id);
     try {
+      const bytes = encode(record);
       const next =
         revision === 0
-          ? await buckets.instances.create(key, encode(record))
-          : await buckets.instances.update(key, encode(record), revision);
+          ? await buckets.instances.create(key, bytes)
+          : await writeKey(js, {
+              bucket: this.bucket,
+              key,
+              bytes,
+              revision,
+              doing: 'writing an instance',
+              resendForMs: SIGN_OF_LIFE_RESEND_MS,
+            });
+      if (next === null) return false;
       this.mirror.written(key, record, next);
       return true;
     } catch (err) {
@@ -155,4 +195,9 @@ export class NatsRegistry implements StoreRegistry {
     this.mirror.written(keyOf(id), value, entry.revision);
     return { value, revision: entry.revision };
   }
+}
+
+/** True when two records are of one registration (not a new process registered under the id). */
+function sameRegistration(a: InstanceRecord, b: InstanceRecord): boolean {
+  return a.startedAt === b.startedAt && a.pid === b.pid && a.host === b.host;
 }

@@ -10,7 +10,7 @@
 import { ChimeError } from '../../errors.js';
 import { SCHEMA_VERSION, unavailable, type Buckets } from './connection.js';
 import { decode, encode } from './documents.js';
-import { isConflict } from './job-documents.js';
+import { isConflict } from './key-write.js';
 
 /** The versions this chime refuses, with what they kept where. */
 const OUTDATED: Record<number, string> = {

@@ -3,7 +3,8 @@
  * NATS stream electing a leader for longer than `deadAfterMs`): an instance
  * back first does not declare dead a peer whose sign of life is held up a
  * moment longer — its own silence does not count against the peer — but
- * declares a peer that stays silent dead `deadAfterMs` after its return.
+ * declares a peer that stays silent dead `deadAfterMs` after its return; and
+ * an instance stopped while its signs of life fail stops.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChimeError, memoryStore, TestClock, type Scheduler } from '../src/index.js';
@@ -20,7 +21,7 @@ describe('the death rule after an outage both instances saw', () => {
   const running: Scheduler[] = [];
   const down = new Set<string>();
   afterEach(async () => {
-    down.clear(); // a stop waits for a cycle that waits for a sign of life
+    down.clear();
     for (const s of running.splice(0)) await stopOnTestClock(s, clock);
   });
 
@@ -73,5 +74,13 @@ describe('the death rule after an outage both instances saw', () => {
     const [dead, when] = (deaths[0] ?? '').split(' at ');
     expect(dead).toBe('b');
     expect(Number(when) - back).toBeGreaterThanOrEqual(DEAD_AFTER - HEARTBEAT);
+  });
+
+  it('an instance stopped while its signs of life fail stops (it does not wait for one to get through)', async () => {
+    await twoInstances(); // a is back, b's signs of life still fail
+    const b = running.pop();
+    if (!b) throw new Error('no instance b');
+    await clock.advance(HEARTBEAT); // b's cycle waits for a sign of life to confirm it
+    await stopOnTestClock(b, clock, 2 * HEARTBEAT);
   });
 });

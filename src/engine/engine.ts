@@ -214,6 +214,7 @@ export class Engine {
    */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.registry.stopping();
     this.reaper.stopTakingOver();
     if (this.pollHandle !== undefined) this.deps.clock.clearTimeout(this.pollHandle);
     while (this.cycling) await nextTurn();

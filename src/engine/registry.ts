@@ -51,6 +51,8 @@ export class Registry {
   private handle: TimerHandle | undefined;
   private beating: Promise<void> | undefined;
   private stopped = false;
+  /** Stopping: {@link confirm} no longer waits. */
+  private ending = false;
   /** The next sign of life follows soon (the store could not vouch for this one). */
   private soon = false;
   private readonly waiters: (() => void)[] = [];
@@ -72,8 +74,19 @@ export class Registry {
     this.schedule();
   }
 
+  /**
+   * Ends the waits of {@link confirm}: a stopping instance takes nothing more,
+   * so nothing waits for a sign of life to get through (it keeps showing life
+   * until {@link stop}, for the attempts it still runs).
+   */
+  stopping(): void {
+    this.ending = true;
+    this.release();
+  }
+
   /** Stops showing life and deregisters (the store voids any lease still held). */
   async stop(): Promise<void> {
+    this.stopping();
     this.stopped = true;
     if (this.handle !== undefined) this.deps.clock.clearTimeout(this.handle);
     await this.beating;
@@ -115,7 +128,7 @@ export class Registry {
 
   /** Resolves once a sign of life has confirmed (or restored) this instance's registration. */
   confirm(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+    if (this.ending) return Promise.resolve();
     const confirmed = new Promise<void>((resolve) => this.waiters.push(resolve));
     this.beatNow();
     return confirmed;

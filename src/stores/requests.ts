@@ -6,6 +6,7 @@
  */
 import type { LastOutcome } from '../model/job.js';
 import type { Attempt, ErrorInfo, ExecutionStatus, OnFailureState } from '../model/execution.js';
+import type { Share } from './instances.js';
 import type { ExecutionRecord, JobRecord, LeaseRef, Retention } from './records.js';
 
 /**
@@ -186,4 +187,31 @@ export interface ExecutionsListParams {
   limit: number;
   /** Return executions older than this `(fireAt, id)`. */
   before?: { fireAt: number; id: string };
+}
+
+/** What `executionsClaim` leases: work due by `until`, at most `limit`, of a share when given. */
+export interface ClaimParams {
+  owner: string;
+  now: number;
+  until: number;
+  leaseMs: number;
+  limit: number;
+  share?: Share;
+}
+
+/** What `executionsTakeOver` leases: work whose lease expired before `now`, at most `limit`. */
+export interface TakeOverParams {
+  owner: string;
+  now: number;
+  leaseMs: number;
+  limit: number;
+}
+
+/** One pruning pass of a job's executions (`executionsPrune`). */
+export interface PruneParams {
+  jobId: string;
+  retention: Retention;
+  now: number;
+  limit: number;
+  expectedPruneAfter: number | null;
 }

@@ -23,16 +23,19 @@
  * Every store passes the conformance suite in `test/stores/conformance.ts`.
  */
 import type { Share, StoreRegistry } from './instances.js';
-import type { Claim, ExecutionRecord, JobRecord, LeaseRef, Retention } from './records.js';
+import type { Claim, ExecutionRecord, JobRecord, LeaseRef } from './records.js';
 import type {
+  ClaimParams,
   ExecutionsListParams,
   FinishRequest,
   JobPlan,
   JobsListParams,
   JobWrite,
+  PruneParams,
   RunningMark,
   StartRequest,
   StartResult,
+  TakeOverParams,
 } from './requests.js';
 
 export * from './records.js';
@@ -147,26 +150,14 @@ export interface Store extends StoreRegistry {
    * only work of its shards' jobs, and any due by `share.othersBefore`.
    * Served by an index.
    */
-  executionsClaim(params: {
-    owner: string;
-    now: number;
-    until: number;
-    leaseMs: number;
-    limit: number;
-    share?: Share;
-  }): Promise<Claim[]>;
+  executionsClaim(params: ClaimParams): Promise<Claim[]>;
   /**
    * Leases work whose lease expired before `now` (its holder vanished, or was
    * declared dead), oldest expiry first; each claim names the previous holder
    * (`takenFrom`). The execution is left as it was otherwise: a running one's
    * lost attempt is the engine's to record.
    */
-  executionsTakeOver(params: {
-    owner: string;
-    now: number;
-    leaseMs: number;
-    limit: number;
-  }): Promise<Claim[]>;
+  executionsTakeOver(params: TakeOverParams): Promise<Claim[]>;
   /**
    * Marks claimed executions running where their start is written first
    * (fenced; see {@link StartRequest}); answers per request, in order.
@@ -206,13 +197,7 @@ export interface StoreMaintenance {
    * when nothing is kept. Returns how many it deleted. Served by indexes; never
    * touches running or scheduled executions.
    */
-  executionsPrune(params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  }): Promise<number>;
+  executionsPrune(params: PruneParams): Promise<number>;
   /**
    * Jobs with a `staleAfterMs` whose last success (or creation) is older than
    * that, not yet marked stale: marks them (`staleSince = now`) and returns

@@ -1,4 +1,4 @@
-import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
+import type { JobRecord, StoreMaintenance, PruneParams } from '../store.js';
 import { compareNewestFirst, isPrunable, pruneAfterPass, staleAt } from '../rules.js';
 import { compareIds, copy, type MemoryState } from './state.js';
 
@@ -13,13 +13,7 @@ export class MemoryMaintenance implements StoreMaintenance {
       .map(copy);
   }
 
-  async executionsPrune(params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  }): Promise<number> {
+  async executionsPrune(params: PruneParams): Promise<number> {
     const { jobId, retention, now, limit } = params;
     const job = this.state.jobs.get(jobId);
     if (!job || limit <= 0) return 0;

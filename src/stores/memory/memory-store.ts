@@ -13,6 +13,8 @@ import type {
   StartRequest,
   StartResult,
   Store,
+  ClaimParams,
+  TakeOverParams,
 } from '../store.js';
 import {
   isFinishable,
@@ -202,14 +204,7 @@ export class MemoryStore implements Store {
       .map(copy);
   }
 
-  async executionsClaim(params: {
-    owner: string;
-    now: number;
-    until: number;
-    leaseMs: number;
-    limit: number;
-    share?: Share;
-  }): Promise<Claim[]> {
+  async executionsClaim(params: ClaimParams): Promise<Claim[]> {
     const due = [...this.state.executions.values()]
       .filter(
         (e) =>
@@ -225,12 +220,7 @@ export class MemoryStore implements Store {
     );
   }
 
-  async executionsTakeOver(params: {
-    owner: string;
-    now: number;
-    leaseMs: number;
-    limit: number;
-  }): Promise<Claim[]> {
+  async executionsTakeOver(params: TakeOverParams): Promise<Claim[]> {
     const expired = [...this.state.executions.values()]
       .filter((e) => e.leaseOwner !== null && e.leaseUntil !== null && e.leaseUntil < params.now)
       .sort((a, b) => (a.leaseUntil ?? 0) - (b.leaseUntil ?? 0))

@@ -5,7 +5,6 @@
  * goes through its job's document, `overlap.ts`); and the reads of
  * executions, from the mirror (a finished one's record stays in its key).
  */
-import type { Share } from '../instances.js';
 import {
   compareNewestFirst,
   inShare,
@@ -25,6 +24,8 @@ import type {
   RunningMark,
   StartRequest,
   StartResult,
+  ClaimParams,
+  TakeOverParams,
 } from '../store.js';
 import {
   hasWork,
@@ -64,14 +65,7 @@ export class Executions {
 
   constructor(private readonly parts: () => Parts) {}
 
-  async claim(params: {
-    owner: string;
-    now: number;
-    until: number;
-    leaseMs: number;
-    limit: number;
-    share?: Share;
-  }): Promise<Claim[]> {
+  async claim(params: ClaimParams): Promise<Claim[]> {
     const { owner, now, until, leaseMs, share } = params;
     const claimable: Pick = (e) =>
       e.leaseOwner === null && e.runAt <= until && inShare(e.jobId, e.runAt, share);
@@ -88,12 +82,7 @@ export class Executions {
     );
   }
 
-  async takeOver(params: {
-    owner: string;
-    now: number;
-    leaseMs: number;
-    limit: number;
-  }): Promise<Claim[]> {
+  async takeOver(params: TakeOverParams): Promise<Claim[]> {
     const { owner, now, leaseMs } = params;
     const expired: Pick = (e) =>
       e.leaseOwner !== null && e.leaseUntil !== null && e.leaseUntil < now;

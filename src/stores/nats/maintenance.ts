@@ -6,7 +6,7 @@
  * compare-and-set of the job's document.
  */
 import { compareNewestFirst, pruneAfterPass, staleAt } from '../rules.js';
-import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
+import type { JobRecord, StoreMaintenance, PruneParams } from '../store.js';
 import {
   isDocument,
   isSettledFinal,
@@ -30,13 +30,7 @@ export class NatsMaintenance implements StoreMaintenance {
     ).slice(0, limit);
   }
 
-  async executionsPrune(params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  }): Promise<number> {
+  async executionsPrune(params: PruneParams): Promise<number> {
     const { jobId, retention, now, limit } = params;
     const { docs } = this.parts();
     if (limit <= 0 || !docs.known(jobId)) return 0;

@@ -5,7 +5,7 @@
  * `jobsStale` in `sql.ts`.
  */
 import { PRUNE_DELAY_MS } from '../rules.js';
-import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
+import type { JobRecord, StoreMaintenance, PruneParams } from '../store.js';
 import type { Database } from './connection.js';
 import { jobFromRow, type JobRow } from './rows.js';
 
@@ -23,13 +23,7 @@ export class PostgresMaintenance implements StoreMaintenance {
    * One pruning pass in a transaction of two statements: the job is locked
    * first (see `sql.ts`), so the pass reads and writes the version it holds.
    */
-  async executionsPrune(params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  }): Promise<number> {
+  async executionsPrune(params: PruneParams): Promise<number> {
     const { jobId, retention, now, limit } = params;
     if (limit <= 0) return 0;
     const values = {

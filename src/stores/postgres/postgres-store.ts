@@ -30,6 +30,8 @@ import type {
   StoreCapabilities,
   StoreChange,
   StoreUsage,
+  ClaimParams,
+  TakeOverParams,
 } from '../store.js';
 import {
   Database,
@@ -287,26 +289,14 @@ export class PostgresStore implements Store {
     return rows.map(executionFromRow);
   }
 
-  async executionsClaim(params: {
-    owner: string;
-    now: number;
-    until: number;
-    leaseMs: number;
-    limit: number;
-    share?: Share;
-  }): Promise<Claim[]> {
+  async executionsClaim(params: ClaimParams): Promise<Claim[]> {
     const { owner, now, until, leaseMs, limit } = params;
     const values = { owner, now, until, lease_ms: leaseMs, limit, ...shareParams(params.share) };
     const { rows } = await this.db.query<ClaimRow>('claim executions', 'executionsClaim', values);
     return rows.map(claimFromRow);
   }
 
-  async executionsTakeOver(params: {
-    owner: string;
-    now: number;
-    leaseMs: number;
-    limit: number;
-  }): Promise<Claim[]> {
+  async executionsTakeOver(params: TakeOverParams): Promise<Claim[]> {
     const { owner, now, leaseMs, limit } = params;
     const values = { owner, now, lease_ms: leaseMs, limit };
     const what = 'take over executions';

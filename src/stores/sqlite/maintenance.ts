@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { pruneAfterPass } from '../rules.js';
-import type { JobRecord, Retention, StoreMaintenance } from '../store.js';
+import type { JobRecord, StoreMaintenance, PruneParams } from '../store.js';
 import { mustGet } from './fire-writes.js';
 import { jobFromRow } from './rows.js';
 import type { Statements } from './statements.js';
@@ -18,13 +18,7 @@ export class SqliteMaintenance implements StoreMaintenance {
     return this.connected().s.jobsToPrune.all({ now, limit }).map(jobFromRow);
   }
 
-  async executionsPrune(params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  }): Promise<number> {
+  async executionsPrune(params: PruneParams): Promise<number> {
     return this.write((s) => pruneJob(s, params));
   }
 
@@ -47,16 +41,7 @@ export class SqliteMaintenance implements StoreMaintenance {
  * prunable executions beyond the keepLast newest (skipped when the kept count
  * says there are none) and those aged out, oldest fire first, at most `limit`.
  */
-function pruneJob(
-  s: Statements,
-  params: {
-    jobId: string;
-    retention: Retention;
-    now: number;
-    limit: number;
-    expectedPruneAfter: number | null;
-  },
-): number {
+function pruneJob(s: Statements, params: PruneParams): number {
   const { jobId, retention, now, limit } = params;
   const job = s.pruneJob.get({ id: jobId });
   if (!job || limit <= 0) return 0;

@@ -25,6 +25,8 @@ import type {
   Store,
   StoreCapabilities,
   StoreUsage,
+  ClaimParams,
+  TakeOverParams,
 } from '../store.js';
 import type {
   BeatResult,
@@ -273,14 +275,7 @@ export class SqliteStore implements Store {
     return rows.map(executionFromRow);
   }
 
-  async executionsClaim(params: {
-    owner: string;
-    now: number;
-    until: number;
-    leaseMs: number;
-    limit: number;
-    share?: Share;
-  }): Promise<Claim[]> {
+  async executionsClaim(params: ClaimParams): Promise<Claim[]> {
     return this.write((s) => {
       const { owner, now, until, leaseMs, limit } = params;
       const bound = { owner, now, until, lease_ms: leaseMs, limit, ...shareParams(params.share) };
@@ -291,12 +286,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  async executionsTakeOver(params: {
-    owner: string;
-    now: number;
-    leaseMs: number;
-    limit: number;
-  }): Promise<Claim[]> {
+  async executionsTakeOver(params: TakeOverParams): Promise<Claim[]> {
     return this.write((s) => takeOver(s, params));
   }
 

@@ -8,6 +8,12 @@ import { chromiumAvailable, inPage, useDashboard } from './browser.js';
 
 const available = chromiumAvailable();
 
+/** A daily cron expression (UTC) whose next fire is about `hours` from now, whatever the time of day. */
+function dailyIn(hours: number): string {
+  const at = new Date(Date.now() + hours * 3_600_000);
+  return `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+}
+
 describe.skipIf(!available)('the overview', () => {
   let release: () => void = () => undefined;
   const session = useDashboard(async () => {
@@ -20,13 +26,13 @@ describe.skipIf(!available)('the overview', () => {
     await put('soon', {
       schedule: { kind: 'once', at: new Date(Date.now() + 3_600_000).toISOString() },
     });
-    await put('daily', { schedule: { kind: 'cron', expr: '0 3 * * *' } });
+    await put('daily', { schedule: { kind: 'cron', expr: dailyIn(2) } });
     await put('held', {
-      schedule: { kind: 'cron', expr: '0 4 * * *' },
+      schedule: { kind: 'cron', expr: dailyIn(3) },
       target: { type: 'handler', name: 'hold' },
     });
     await put('failing', {
-      schedule: { kind: 'cron', expr: '0 5 * * *' },
+      schedule: { kind: 'cron', expr: dailyIn(4) },
       target: { type: 'handler', name: 'fail' },
       retry: { maxAttempts: 1 },
     });

@@ -119,33 +119,4 @@ describe.skipIf(!available)('nats store: a write that fails among others of one 
     });
     expect(claims.map((c) => c.execution.id)).toEqual([plain.id]);
   });
-
-  test('a plan whose job write applied returns its claims though a step after it fails (its missed fire’s record refused by the history bucket)', async () => {
-    const store = makeStore();
-    await store.open();
-    const job = makeJobRecord({ nextFireAt: T0 - 120_000 });
-    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
-    await limitMessages(store, 64, 'history'); // no finished record fits
-    const plan = planOf(job);
-    const missed = makeExecutionRecord({
-      jobId: job.id,
-      fireAt: T0 - 120_000,
-      status: 'missed',
-      finishedAt: T0,
-    });
-    const { claims, applied } = await store.jobsAdvance({
-      plans: [
-        {
-          ...plan,
-          expectedNextFireAt: T0 - 120_000,
-          fires: 2,
-          executions: [missed, ...plan.executions],
-        },
-      ],
-    });
-    expect(applied).toEqual([job.id]);
-    expect(claims.map((c) => c.execution)).toEqual([
-      expect.objectContaining({ fireAt: T0, leaseOwner: 'planner' }),
-    ]);
-  });
 });

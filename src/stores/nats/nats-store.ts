@@ -133,9 +133,9 @@ export class NatsStore implements Store {
   }
 
   async migrate(): Promise<number[]> {
-    const { nc, buckets } = await openBuckets(this.settings, true);
+    const { nc } = await openBuckets(this.settings, true);
     try {
-      return await writeSchema(buckets);
+      return await writeSchema(nc, this.settings);
     } finally {
       await nc.close().catch(() => undefined);
     }
@@ -252,8 +252,8 @@ export class NatsStore implements Store {
   private async connect(): Promise<Parts> {
     const { nc, buckets } = await openBuckets(this.settings, this.settings.migrate);
     try {
-      if (this.settings.migrate) await writeSchema(buckets);
-      else await checkSchema(buckets, this.settings.prefix);
+      if (this.settings.migrate) await writeSchema(nc, this.settings);
+      else await checkSchema(nc, this.settings);
       const js = jetstream(nc, { timeout: Math.min(this.settings.timeoutMs, ACK_TIMEOUT_MS) });
       const docs = new JobDocuments(
         buckets.jobs,

@@ -7,7 +7,7 @@
  * an instance stopped while its signs of life fail stops.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChimeError, memoryStore, TestClock, type Scheduler } from '../src/index.js';
+import { ChimeError, memoryStore, once, TestClock, type Scheduler } from '../src/index.js';
 import { intercept } from './helpers/intercept.js';
 import { stopOnTestClock, testScheduler } from './helpers/scheduler.js';
 
@@ -25,16 +25,21 @@ describe('the death rule after an outage both instances saw', () => {
     for (const s of running.splice(0)) await stopOnTestClock(s, clock);
   });
 
-  /** Instances a and b on one store whose signs of life fail for the ids in `down`. */
-  async function twoInstances() {
+  /** A store whose signs of life fail for the ids in `down`. */
+  function storeWithOutage() {
     const inner = memoryStore();
-    const store = intercept(inner, {
+    return intercept(inner, {
       instanceBeat: async (params) => {
         if (down.has(params.id))
           throw new ChimeError('CHIME_ERR_STORE_UNAVAILABLE', 'the stream has no leader');
         return inner.instanceBeat(params);
       },
     });
+  }
+
+  /** Instances a and b on one store whose signs of life fail for the ids in `down`. */
+  async function twoInstances() {
+    const store = storeWithOutage();
     const deaths: string[] = [];
     const start = async (instanceId: string) => {
       const { scheduler } = testScheduler({
@@ -82,5 +87,25 @@ describe('the death rule after an outage both instances saw', () => {
     if (!b) throw new Error('no instance b');
     await clock.advance(HEARTBEAT); // b's cycle waits for a sign of life to confirm it
     await stopOnTestClock(b, clock, 2 * HEARTBEAT);
+  });
+
+  it('an instance stopped while a fire it holds waits for a sign of life stops, and hands the fire back', async () => {
+    const { scheduler: c } = testScheduler({
+      store: storeWithOutage(),
+      clock,
+      instanceId: 'c',
+      heartbeatMs: HEARTBEAT,
+      deadAfterMs: DEAD_AFTER,
+    });
+    c.setHandler(() => undefined);
+    await c.start();
+    await c.submitJob({ id: 'soon', schedule: once(new Date(clock.now() + 5_000)) });
+    await clock.advance(1_000);
+    down.add('c'); // trusted until 4.5 s: it claims the fire ahead, and its instant finds c unsure
+    await clock.advance(5_000);
+    expect((await c.listExecutions({ jobId: 'soon' })).items).toEqual([
+      expect.objectContaining({ status: 'scheduled', attempt: 0 }),
+    ]);
+    await stopOnTestClock(c, clock, 2 * HEARTBEAT);
   });
 });

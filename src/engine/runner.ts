@@ -194,7 +194,8 @@ export class Runner {
         this.confirming = true;
         void this.deps.confirm().finally(() => {
           this.confirming = false;
-          this.pump();
+          // Not trusted still: the instance is stopping, and hands its work back.
+          if (this.deps.trusted(this.deps.clock.now())) this.pump();
         });
       }
       return;

@@ -36,15 +36,23 @@ describe.skipIf(!available)('the Postgres pool of chime serve', () => {
     return { app, schema };
   }
 
-  /** The connections whose last statement named the schema (the LISTEN client left out), after a burst of 40 requests. */
+  /**
+   * The connections whose last statement named the schema (the LISTEN client
+   * left out), after bursts of 40 requests: the most seen after any of five
+   * (one burst on a fast hour may be served by two connections).
+   */
   async function connectionsAfterBurst(app: TestService, schema: string): Promise<number> {
-    await Promise.all(Array.from({ length: 40 }, () => call(app.url, 'GET', '/v1/jobs?limit=1')));
-    const { rows } = await admin.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE position($1 in query) > 0 AND query NOT ILIKE 'LISTEN%'`,
-      [schema],
-    );
-    return rows[0]?.n ?? 0;
+    let most = 0;
+    for (let burst = 0; burst < 5; burst++) {
+      await Promise.all(Array.from({ length: 40 }, () => call(app.url, 'GET', '/v1/jobs?limit=1')));
+      const { rows } = await admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE position($1 in query) > 0 AND query NOT ILIKE 'LISTEN%'`,
+        [schema],
+      );
+      most = Math.max(most, rows[0]?.n ?? 0);
+    }
+    return most;
   }
 
   it('--postgres-pool-size 2 holds the pool to 2 connections; the default opens more', async () => {

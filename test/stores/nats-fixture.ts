@@ -6,6 +6,8 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { natsStore, type NatsStore, type NatsStoreOptions } from '../../src/stores/nats/index.js';
 import { SERVICES, uniqueName } from '../helpers/services.js';
+import type { ExecutionRecord, JobPlan, JobRecord } from '../../src/stores/store.js';
+import { T0, makeRetention } from './records.js';
 
 export const NATS_URL = SERVICES.nats.url;
 
@@ -59,5 +61,20 @@ export function natsStores() {
       for (const prefix of prefixes) await dropPrefix(prefix);
       prefixes.clear();
     },
+  };
+}
+
+/** A plan of `execution` made on the job's version and next fire T0, its next fire a minute on. */
+export function planAtT0(job: JobRecord, execution: ExecutionRecord): JobPlan {
+  return {
+    jobId: job.id,
+    expectedVersion: job.version,
+    expectedNextFireAt: T0,
+    nextFireAt: T0 + 60_000,
+    completedAt: null,
+    lastOutcome: null,
+    fires: 1,
+    executions: [execution],
+    retention: makeRetention(),
   };
 }

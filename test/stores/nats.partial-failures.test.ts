@@ -12,8 +12,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsStore } from '../../src/stores/nats/index.js';
 import type { JobPlan, JobRecord } from '../../src/stores/store.js';
 import { serviceAvailable } from '../helpers/services.js';
-import { NATS_URL, natsStores } from './nats-fixture.js';
-import { makeExecutionRecord, makeJobRecord, makeRetention, T0 } from './records.js';
+import { NATS_URL, natsStores, planAtT0 } from './nats-fixture.js';
+import { makeExecutionRecord, makeJobRecord, T0 } from './records.js';
 
 const available = await serviceAvailable('nats');
 /** Largest message the jobs stream takes in the test: a plain job's document and fires fit. */
@@ -45,17 +45,7 @@ describe.skipIf(!available)('nats store: a write that fails among others of one 
       leaseUntil: T0 + 30_000,
       leaseToken: 1,
     });
-    return {
-      jobId: job.id,
-      expectedVersion: job.version,
-      expectedNextFireAt: T0,
-      nextFireAt: T0 + 60_000,
-      completedAt: null,
-      lastOutcome: null,
-      fires: 1,
-      executions: [fire],
-      retention: makeRetention(),
-    };
+    return planAtT0(job, fire);
   }
 
   test('a plan whose job write the server refuses fails alone: the others apply and their fires are claimed; its fires are deleted and it applies later', async () => {

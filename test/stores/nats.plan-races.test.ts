@@ -12,8 +12,8 @@ import { encode, planTag, workKey, type Work } from '../../src/stores/nats/docum
 import type { NatsStore } from '../../src/stores/nats/index.js';
 import type { ExecutionRecord, JobPlan, JobRecord } from '../../src/stores/store.js';
 import { serviceAvailable } from '../helpers/services.js';
-import { NATS_URL, natsStores } from './nats-fixture.js';
-import { makeExecutionRecord, makeJobRecord, makeRetention, T0 } from './records.js';
+import { NATS_URL, natsStores, planAtT0 } from './nats-fixture.js';
+import { makeExecutionRecord, makeJobRecord, T0 } from './records.js';
 
 const available = await serviceAvailable('nats');
 /** The version of the job the plans are made on. */
@@ -48,17 +48,7 @@ describe.skipIf(!available)('nats store: plans racing other planners and claimer
   /** The plan of the job's fire at T0, made on its version and next fire T0, leased to 'planner'. */
   function planOf(job: JobRecord, fire: ExecutionRecord): JobPlan {
     const mine = { ...fire, id: 'mine', leaseOwner: 'planner', leaseUntil: T0 + 20_000 };
-    return {
-      jobId: job.id,
-      expectedVersion: job.version,
-      expectedNextFireAt: T0,
-      nextFireAt: T0 + 60_000,
-      completedAt: null,
-      lastOutcome: null,
-      fires: 1,
-      executions: [{ ...mine, leaseToken: 1 }],
-      retention: makeRetention(),
-    };
+    return planAtT0(job, { ...mine, leaseToken: 1 });
   }
 
   test('a planned fire another planner of the same plan created and leased, whose plan did not apply, is leased by the plan that did', async () => {

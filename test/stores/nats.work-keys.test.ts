@@ -24,7 +24,7 @@ import type { ExecutionRecord, FinishRequest, StatsDelta } from '../../src/store
 import { until } from '../helpers/events.js';
 import { silent } from '../helpers/scheduler.js';
 import { serviceAvailable } from '../helpers/services.js';
-import { NATS_URL, natsStores } from './nats-fixture.js';
+import { NATS_URL, natsStores, planAtT0 } from './nats-fixture.js';
 import {
   makeAttempt,
   makeExecutionRecord,
@@ -299,17 +299,7 @@ describe.skipIf(!available)('nats store: executions as keys of their own', () =>
       ],
     };
     await putRaw(store, workKey(missed), left);
-    const plan = {
-      jobId: job.id,
-      expectedVersion: job.version,
-      expectedNextFireAt: T0,
-      nextFireAt: T0 + 60_000,
-      completedAt: null,
-      lastOutcome: null,
-      fires: 1,
-      executions: [{ ...missed, id: 'another-id-of-the-same-fire' }],
-      retention: makeRetention(),
-    };
+    const plan = planAtT0(job, { ...missed, id: 'another-id-of-the-same-fire' });
     expect((await store.jobsAdvance({ plans: [plan] })).applied).toEqual([job.id]);
     await sweep(store);
     await sweep(store);

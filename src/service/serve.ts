@@ -59,6 +59,7 @@ export async function startService(
   );
   const schedulerId = config.get('scheduler-id');
   const prefetch = config.get('prefetch');
+  const horizonMs = config.get('horizon');
   const allowHosts = config.get('http-target-allow');
   const signingSecret = config.get('http-signing-secret');
   const shutdownTimeoutMs = config.get('shutdown-timeout');
@@ -72,7 +73,6 @@ export async function startService(
       heartbeatMs: config.get('heartbeat'),
       deadAfterMs: config.get('dead-after'),
       pollIntervalMs: config.get('poll-interval'),
-      horizonMs: config.get('horizon'),
       allowShell: config.get('allow-shell'),
       httpAllowLinkLocal: config.get('http-allow-link-local'),
       httpDenyPrivate: config.get('http-deny-private'),
@@ -81,6 +81,7 @@ export async function startService(
       maxBackfillFires: config.get('max-backfill-fires'),
       ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
       ...(prefetch === undefined ? {} : { prefetch }),
+      ...(horizonMs === undefined ? {} : { horizonMs }),
       ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
       ...(signingSecret === undefined ? {} : { httpSigningSecret: signingSecret }),
     });

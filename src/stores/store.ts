@@ -45,6 +45,13 @@ export * from './requests.js';
 export interface StoreCapabilities {
   /** The store tells every instance about changes (Postgres LISTEN/NOTIFY, NATS watch). */
   readonly notify: boolean;
+  /**
+   * The planning horizon (ms) the store asks for when the scheduler is given
+   * none: longer than its writes' usual outage (NATS: a stream leader's
+   * election), so that fires planned and leased before one start on time
+   * during it. Absent: the scheduler's own default.
+   */
+  readonly horizonMs?: number;
 }
 
 /** What a store has done since it was made, by its own counters (for benchmarks and metrics). */

@@ -17,7 +17,7 @@ import { silent } from '../helpers/scheduler.js';
 import { serviceAvailable } from '../helpers/services.js';
 import { expectWokenAcross } from '../helpers/wake-across.js';
 import { describeStoreConformance } from './conformance.js';
-import { makeJobRecord } from './records.js';
+import { makeExecutionRecord, makeJobRecord } from './records.js';
 import { NATS_URL, dropPrefix, freshPrefix, natsStores, streamsOf } from './nats-fixture.js';
 
 const available = await serviceAvailable('nats');
@@ -132,6 +132,20 @@ describe.skipIf(!available)('nats', () => {
       const sleeps = () => new Promise<void>((resolve) => setTimeout(resolve, 500)); // B's start-up cycles are over
       await expectWokenAcross(() => makeStore({ prefix }), sleeps, schedulers, cleanups);
     }, 30_000);
+
+    test('an execution written by instance A a moment ago is read on B by its id (B waits for its watch to catch up)', async () => {
+      const prefix = freshPrefix();
+      const [a, b] = [makeStore({ prefix }), makeStore({ prefix })];
+      await Promise.all([a.open(), b.open()]);
+      const job = makeJobRecord();
+      await a.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+      for (let i = 0; i < 20; i++) {
+        const execution = makeExecutionRecord({ jobId: job.id, trigger: 'manual' });
+        await a.executionInsert({ execution });
+        expect((await b.executionGet({ id: execution.id }))?.id).toBe(execution.id);
+      }
+      expect(await b.executionGet({ id: 'never-written' })).toBeNull();
+    });
   });
 
   describe('a server without JetStream', () => {

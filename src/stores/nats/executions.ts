@@ -41,6 +41,9 @@ import type { Parts } from './nats-store.js';
 import { checkedStart } from './overlap.js';
 import { addOwed, settle } from './settle.js';
 
+/** How long a read of an execution the mirror has not seen waits for the watch to catch up. */
+const CATCH_UP_MS = 2_000;
+
 /**
  * True for an execution not yet listed, as the mirror knows its job's
  * document: one its plan created whose document write has not applied yet
@@ -224,7 +227,12 @@ export class Executions {
   /** One execution, read from its key. */
   async get(id: string): Promise<ExecutionRecord | null> {
     const { docs } = this.parts();
-    const key = docs.work.keyOf(id);
+    // One this instance's mirror has not seen may have been written by another a moment ago.
+    const key =
+      docs.work.keyOf(id) ??
+      ((await docs.mirror.caughtUp(CATCH_UP_MS).catch(() => false))
+        ? docs.work.keyOf(id)
+        : undefined);
     if (key === undefined) return null;
     const entry = await docs.readKey(key);
     return entry && isWork(entry.value) && entry.value.id === id && !entry.value.dropped

@@ -37,8 +37,8 @@ export class Mirror<S, T = S> {
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
   /** The last revision the watch brought: a restarted watch resumes after it. */
   private cursor = 0;
-  /** Called with each revision the watch brings until the mirror has caught up at start. */
-  private onRevision: (revision: number) => void = () => undefined;
+  /** Who waits for the watch to bring a revision (see {@link caughtUp}). */
+  private readonly waiters = new Set<{ revision: number; done: () => void }>();
   private restarting: Promise<void> | undefined;
   private restartAgain = false;
   private stopped = false;
@@ -55,17 +55,36 @@ export class Mirror<S, T = S> {
   async start(kv: KV): Promise<void> {
     this.kv = kv;
     this.stopped = false;
-    const last = (await kv.status()).streamInfo.state.last_seq;
-    const ready = new Promise<void>((resolve) => {
-      this.onRevision = (revision) => {
-        if (revision < last) return;
-        this.onRevision = () => undefined;
-        resolve();
-      };
-    });
-    if (last === 0) this.onRevision(0);
     await this.watch(kv);
-    await ready;
+    await this.caughtUp(Infinity);
+  }
+
+  /**
+   * Resolves true once the watch has brought every revision the bucket held at
+   * the call (one request: the stream's last sequence), false after
+   * `timeoutMs`: what another instance wrote before the call is then here.
+   */
+  async caughtUp(timeoutMs: number): Promise<boolean> {
+    if (!this.kv) return false;
+    const last = (await this.kv.status()).streamInfo.state.last_seq;
+    if (this.cursor >= last) return true;
+    return new Promise<boolean>((resolve) => {
+      const waiter = {
+        revision: last,
+        done: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer =
+        timeoutMs === Infinity
+          ? undefined
+          : setTimeout(() => {
+              this.waiters.delete(waiter);
+              resolve(false);
+            }, timeoutMs);
+      this.waiters.add(waiter);
+    });
   }
 
   /**
@@ -136,7 +155,11 @@ export class Mirror<S, T = S> {
         if (this.watcher !== watcher) break;
         this.cursor = Math.max(this.cursor, entry.revision);
         this.fromWatch(entry);
-        this.onRevision(entry.revision);
+        for (const waiter of this.waiters)
+          if (waiter.revision <= this.cursor) {
+            this.waiters.delete(waiter);
+            waiter.done();
+          }
       }
     })();
   }

@@ -10,6 +10,7 @@ import { buildApi } from './app.js';
 import { builtDashboardDir } from './dashboard.js';
 import { ServiceMetrics } from './metrics.js';
 import type { Api } from './routes/context.js';
+import type { Store } from '../stores/store.js';
 import { storeFromUrl } from './store-from-url.js';
 
 /** A running `chime serve`: the engine and the API in one process. */
@@ -57,37 +58,8 @@ export async function startService(
       maxConnections: config.get('postgres-pool-size'),
     }),
   );
-  const schedulerId = config.get('scheduler-id');
-  const prefetch = config.get('prefetch');
-  const horizonMs = config.get('horizon');
-  const allowHosts = config.get('http-target-allow');
-  const signingSecret = config.get('http-signing-secret');
+  const scheduler = schedulerFrom(config, store, logger);
   const shutdownTimeoutMs = config.get('shutdown-timeout');
-  let scheduler: Scheduler;
-  try {
-    scheduler = createScheduler({
-      store,
-      logger,
-      concurrency: config.get('max-concurrent-jobs'),
-      leaseMs: config.get('max-job-lock-time'),
-      heartbeatMs: config.get('heartbeat'),
-      deadAfterMs: config.get('dead-after'),
-      pollIntervalMs: config.get('poll-interval'),
-      allowShell: config.get('allow-shell'),
-      httpAllowLinkLocal: config.get('http-allow-link-local'),
-      httpDenyPrivate: config.get('http-deny-private'),
-      retention: { keepLast: config.get('keep-last'), maxAge: config.get('max-age') },
-      stopTimeoutMs: shutdownTimeoutMs,
-      maxBackfillFires: config.get('max-backfill-fires'),
-      ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
-      ...(prefetch === undefined ? {} : { prefetch }),
-      ...(horizonMs === undefined ? {} : { horizonMs }),
-      ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
-      ...(signingSecret === undefined ? {} : { httpSigningSecret: signingSecret }),
-    });
-  } catch (err) {
-    throw asConfigError(err);
-  }
   const handlers = config.get('handlers');
   if (handlers !== undefined) await registerHandlers(scheduler, handlers, logger);
   metrics.observe(scheduler);
@@ -137,6 +109,39 @@ export async function startService(
         logger.info('stopped');
       })()),
   };
+}
+
+/** The scheduler the configuration describes, on `store`; a refused option named as the service's. */
+function schedulerFrom(config: ServiceConfig, store: Store, logger: Logger): Scheduler {
+  const schedulerId = config.get('scheduler-id');
+  const prefetch = config.get('prefetch');
+  const horizonMs = config.get('horizon');
+  const allowHosts = config.get('http-target-allow');
+  const signingSecret = config.get('http-signing-secret');
+  try {
+    return createScheduler({
+      store,
+      logger,
+      concurrency: config.get('max-concurrent-jobs'),
+      leaseMs: config.get('max-job-lock-time'),
+      heartbeatMs: config.get('heartbeat'),
+      deadAfterMs: config.get('dead-after'),
+      pollIntervalMs: config.get('poll-interval'),
+      allowShell: config.get('allow-shell'),
+      httpAllowLinkLocal: config.get('http-allow-link-local'),
+      httpDenyPrivate: config.get('http-deny-private'),
+      retention: { keepLast: config.get('keep-last'), maxAge: config.get('max-age') },
+      stopTimeoutMs: config.get('shutdown-timeout'),
+      maxBackfillFires: config.get('max-backfill-fires'),
+      ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
+      ...(prefetch === undefined ? {} : { prefetch }),
+      ...(horizonMs === undefined ? {} : { horizonMs }),
+      ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
+      ...(signingSecret === undefined ? {} : { httpSigningSecret: signingSecret }),
+    });
+  } catch (err) {
+    throw asConfigError(err);
+  }
 }
 
 /** The service option behind each scheduler option (the first segment of an error's path). */

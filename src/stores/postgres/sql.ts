@@ -245,7 +245,7 @@ function sqlOf(s: string) {
           ORDER BY next_fire_at LIMIT 1),
         (SELECT run_at FROM ${s}.work WHERE NOT held ORDER BY run_at LIMIT 1)) AS due_at`,
     jobsAdvance: jobsAdvance(s),
-    // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
+    // Inserts nothing when the fire exists (executions_job_fire), the id is taken, or the job is gone.
     // An execution inserted prunable counts among its job's kept ones.
     executionInsert: `WITH ${FIRES},
       ${insertFires(s, `EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = f.job_id)`)}, ${queueFires(s)},

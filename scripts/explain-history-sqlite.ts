@@ -4,7 +4,8 @@
  * each; `hot` with 20,000 fires, 2,000 manual triggers at the instant of one
  * fire and 500 pairs of manual triggers sharing an instant), in memory: each
  * statement's EXPLAIN QUERY PLAN and the mean time of 20 runs of it (reads
- * only), without statistics and after ANALYZE.
+ * only), without statistics and after ANALYZE; first the bytes per
+ * execution of the table and of each of its indexes (`dbstat`).
  *
  *   npx tsx scripts/explain-history-sqlite.ts
  */
@@ -68,6 +69,17 @@ db.transaction(() => {
         T0 - i * M - 29500,
       );
 })();
+const executions = (db.prepare('SELECT count(*) AS n FROM executions').get() as { n: number }).n;
+const sizes = db
+  .prepare(
+    `SELECT name, sum(pgsize) AS bytes FROM dbstat
+     WHERE name = 'executions' OR name IN (SELECT name FROM sqlite_schema WHERE tbl_name = 'executions')
+     GROUP BY name ORDER BY name`,
+  )
+  .all() as { name: string; bytes: number }[];
+console.log(`bytes per execution (${executions} executions):`);
+for (const { name, bytes } of sizes)
+  console.log(`  ${name.padEnd(28)} ${(bytes / executions).toFixed(1)}`);
 const LIST = { status: null, before_fire_at: Number.MAX_SAFE_INTEGER, before_id: '', limit: 50 };
 const cases: [string, string, Record<string, unknown>][] = [
   ['list hot first page', SQL.executionsListJob, { ...LIST, job_id: 'hot' }],

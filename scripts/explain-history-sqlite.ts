@@ -2,7 +2,8 @@
  * The plans of the SQLite statements that read a job's executions by fire
  * time, on the table of `explain-history.ts` (2,000 jobs with 100 executions
  * each; `hot` with 20,000 fires, 2,000 manual triggers at the instant of one
- * fire and 500 pairs of manual triggers sharing an instant), in memory: each
+ * fire and 500 pairs of manual triggers sharing an instant; fires inserted
+ * oldest first, as a scheduler plans them), in memory: each
  * statement's EXPLAIN QUERY PLAN and the mean time of 20 runs of it (reads
  * only), without statistics and after ANALYZE; first the bytes per
  * execution of the table and of each of its indexes (`dbstat`).
@@ -27,7 +28,7 @@ const ins = db.prepare(
   `INSERT INTO executions (${cols}) VALUES (?, ?, ?, ?, ?, ?, 1, 1, '[]', ${T0}, ?)`,
 );
 db.transaction(() => {
-  for (let i = 1; i <= 200_000; i++)
+  for (let i = 200_000; i >= 1; i--)
     ins.run(
       `e-${i}`,
       `job-${1 + (i % 2000)}`,
@@ -37,7 +38,7 @@ db.transaction(() => {
       i % 10 === 0 ? 'scheduled' : 'succeeded',
       i % 10 === 0 ? null : T0 - i * 1000 + 500,
     );
-  for (let i = 1; i <= 20_000; i++)
+  for (let i = 20_000; i >= 1; i--)
     ins.run(
       `h-${String(i).padStart(5, '0')}`,
       'hot',

@@ -116,7 +116,7 @@ describe.skipIf(!available)('postgres', () => {
         expect(takeOver).toContain('work_leased');
         const list = { status: null, before_fire_at: T0, before_id: '', limit: 10 };
         expect(await explain('executionsListJob', { ...list, job_id: 'job-7' })).toContain(
-          'executions_job_recent',
+          'executions_job_fire',
         );
         expect(await explain('executionsListAll', list)).toContain('executions_recent');
         const metadata = await explain('jobsListMetadata', {
@@ -151,7 +151,7 @@ describe.skipIf(!available)('postgres', () => {
         prune_delay_ms: 1,
       });
       // Since migration 8 the aged ones too: by the job's history, not by finish time.
-      expect(prune).toContain('executions_job_recent');
+      expect(prune).toContain('executions_job_fire');
       expect(prune).toContain('jobs_pkey');
       const finish = await explain('executionsFinish', {
         ids: ['e-1', 'e-2'],
@@ -192,7 +192,7 @@ describe.skipIf(!available)('postgres', () => {
       });
       expect(start).toContain('executions_pkey');
       // The overlap check reads the job's history by its index.
-      expect(start).toContain('executions_job_recent');
+      expect(start).toContain('executions_job_fire');
       const marks = await explain('executionsMarkRunning', {
         ids: ['e-1', 'e-2'],
         lease_tokens: [1, 1],

@@ -26,7 +26,7 @@ const xlock = (s: string) => `xlock AS MATERIALIZED (
     ORDER BY x.id FOR NO KEY UPDATE
   )`;
 
-/** The overlap rule of `rules.ts` (isUnfinishedForOverlap) for execution `v`, served by executions_job_recent. */
+/** The overlap rule of `rules.ts` (isUnfinishedForOverlap) for execution `v`, served by executions_job_fire. */
 const unfinishedBefore = (s: string, v: string) => `EXISTS (
       SELECT 1 FROM ${s}.executions o WHERE o.job_id = ${v}.job_id AND o.fire_at < ${v}.fire_at
         AND (o.status = 'running' OR (o.status = 'scheduled' AND (o.attempt > 0 OR ${v}.backfill))))`;

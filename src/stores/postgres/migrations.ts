@@ -25,6 +25,7 @@ import { migration006 } from './migrations/006-fire-count.js';
 import { migration007 } from './migrations/007-backfill.js';
 import { migration008 } from './migrations/008-work-table.js';
 import { migration009 } from './migrations/009-compact-jobs.js';
+import { migration010 } from './migrations/010-one-history-index.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -47,6 +48,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration007,
   migration008,
   migration009,
+  migration010,
 ];
 
 /** What the migrator needs of a pool or a client: one query at a time. */

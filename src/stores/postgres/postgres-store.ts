@@ -51,6 +51,7 @@ import { InstanceLocks } from './instance-lock.js';
 import { PostgresRegistry } from './registry.js';
 import { PostgresMaintenance } from './maintenance.js';
 import { writeJobs } from './job-writes.js';
+import { applyPlans } from './plan-writes.js';
 import { shareParams } from '../sql-rows.js';
 import { channelName } from './identifiers.js';
 import { PRUNE_DELAY_MS } from '../rules.js';
@@ -58,16 +59,13 @@ import { checkMigrated, migrate } from './migrations.js';
 import { ChangeListener } from './notify.js';
 import {
   claimFromRow,
-  collectAdvance,
   executionFromRow,
   finishArrays,
   markArrays,
   fireArrays,
   jobFromRow,
   leaseArrays,
-  planArrays,
   startArrays,
-  type AdvanceRow,
   type ClaimRow,
   type ExecutionRow,
   type JobRow,
@@ -236,18 +234,7 @@ export class PostgresStore implements Store {
   }: {
     plans: JobPlan[];
   }): Promise<{ claims: Claim[]; applied: string[] }> {
-    const claims: Claim[] = [];
-    const applied: string[] = [];
-    const parts = segments(plans, (plan) => plan.jobId);
-    await this.db.batch('apply plans', parts.length > 1, async (run) => {
-      claims.length = 0;
-      applied.length = 0;
-      for (const part of parts) {
-        const values = { ...planArrays(part.items), ...this.notifyParams(), ...PRUNE_PARAMS };
-        collectAdvance((await run<AdvanceRow>('jobsAdvance', values)).rows, claims, applied);
-      }
-    });
-    return { claims, applied };
+    return applyPlans(this.db, plans, { ...this.notifyParams(), ...PRUNE_PARAMS });
   }
 
   async executionInsert({ execution }: { execution: ExecutionRecord }): Promise<void> {

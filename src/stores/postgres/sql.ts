@@ -82,15 +82,18 @@ const FIRES = `fire AS (
       @finished_ats::bigint[], @backfills::boolean[])
       WITH ORDINALITY AS f(${EXECUTION_COLUMNS.join(', ')}, ord))`;
 
-/** Inserts the `fire` rows whose job passes `jobFilter`; a taken id or fire is skipped. */
-const insertFires = (s: string, jobFilter: string) => `inserted AS (
+/**
+ * Inserts the `fire` rows whose job passes `jobFilter`; when `skipping`, a
+ * taken id or fire is skipped, else it fails the statement (`plan-writes.ts`).
+ */
+const insertFires = (s: string, jobFilter: string, skipping = true) => `inserted AS (
     INSERT INTO ${s}.executions (${EXECUTION_COLUMNS.join(', ')})
     SELECT f.id, f.job_id, f.fire_at, f.run_at, f.trigger, f.status, f.attempt, f.payload::jsonb,
       f.lease_owner, f.lease_until, f.lease_token, f.attempts::jsonb, f.result::jsonb,
       f.error::jsonb, f.on_failure, f.created_at, f.started_at, f.finished_at, f.backfill
     FROM fire f WHERE ${jobFilter}
     ORDER BY f.ord
-    ON CONFLICT DO NOTHING
+    ${skipping ? 'ON CONFLICT DO NOTHING' : ''}
     RETURNING *)`;
 
 /** Queues the inserted executions that have work in the table of work (migration 8). */
@@ -112,16 +115,15 @@ const plannedLook = (o: string, t: string, w: string) => `((${w}.run_at
         ELSE ${o}.max_age END + @prune_delay_ms::bigint)
       / @prune_granularity_ms::bigint * @prune_granularity_ms::bigint)`;
 
-/** Deletes the job of `where`, then its executions, then their work: the order writes lock them in. */
 /**
  * Planning steps, each a compare-and-set of its job (read from the locked
- * row); the fires of the plans that hold are inserted (a fire that exists is
- * skipped), then each such job advances, counting the missed and skipped fires inserted
+ * row); the fires of the plans that hold are inserted (a fire that exists
+ * fails the statement, or is skipped when `skipping`: `plan-writes.ts`), then each such job advances, counting the missed and skipped fires inserted
  * and planning the pruner's look for the prunable ones. One row per applied
  * plan and leased fire it inserted (or one with NULL execution columns).
  * Callers bind each job at most once per statement.
  */
-const jobsAdvance = (s: string) => `WITH plans AS (
+const jobsAdvance = (s: string, skipping: boolean) => `WITH plans AS (
     SELECT * FROM unnest(@plan_job_ids::text[], @expected_versions::int[],
       @expected_next_fire_ats::bigint[], @next_fire_ats::bigint[], @completed_ats::bigint[],
       @fires::bigint[], @last_outcomes::text[], @keep_lasts::int[], @max_ages::bigint[])
@@ -134,7 +136,7 @@ const jobsAdvance = (s: string) => `WITH plans AS (
   ), ok AS MATERIALIZED (
     SELECT p.*, l.kept_count FROM plans p JOIN locked l ON l.id = p.job_id
     WHERE l.version = p.expected_version AND l.next_fire_at = p.expected_next_fire_at
-  ), ${FIRES}, ${insertFires(s, 'f.job_id IN (SELECT job_id FROM ok)')}, ${queueFires(s)},
+  ), ${FIRES}, ${insertFires(s, 'f.job_id IN (SELECT job_id FROM ok)', skipping)}, ${queueFires(s)},
   kept AS (
     SELECT i.job_id, i.status, coalesce(i.finished_at, i.created_at) AS at,
       row_number() OVER (PARTITION BY i.job_id
@@ -244,8 +246,9 @@ function sqlOf(s: string) {
         (SELECT next_fire_at FROM ${s}.jobs WHERE NOT paused AND next_fire_at IS NOT NULL
           ORDER BY next_fire_at LIMIT 1),
         (SELECT run_at FROM ${s}.work WHERE NOT held ORDER BY run_at LIMIT 1)) AS due_at`,
-    jobsAdvance: jobsAdvance(s),
-    // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
+    jobsAdvance: jobsAdvance(s, false),
+    jobsAdvanceSkipping: jobsAdvance(s, true),
+    // Inserts nothing when the fire exists (executions_job_fire), the id is taken, or the job is gone.
     // An execution inserted prunable counts among its job's kept ones.
     executionInsert: `WITH ${FIRES},
       ${insertFires(s, `EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.id = f.job_id)`)}, ${queueFires(s)},

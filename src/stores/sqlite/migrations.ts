@@ -15,6 +15,7 @@ import { migration003 } from './migrations/003-instances.js';
 import { migration004 } from './migrations/004-leaner-finish.js';
 import { migration005 } from './migrations/005-fire-count.js';
 import { migration006 } from './migrations/006-backfill.js';
+import { migration007 } from './migrations/007-one-history-index.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration004,
   migration005,
   migration006,
+  migration007,
 ];
 
 const CREATE_LEDGER = `

@@ -126,12 +126,12 @@ export const JOBS_STALE = `SELECT id FROM jobs INDEXED BY jobs_stale
  */
 
 /** The newest prunable execution beyond the `@keep_last` newest: it and older ones go. */
-export const PRUNE_BOUNDARY = `SELECT fire_at, id FROM executions INDEXED BY executions_job_recent
+export const PRUNE_BOUNDARY = `SELECT fire_at, id FROM executions INDEXED BY executions_job_fire
   WHERE job_id = @job_id AND has_work = 0
   ORDER BY fire_at DESC, id DESC LIMIT 1 OFFSET @keep_last`;
 
 /** Prunable executions at or before the boundary `(@fire_at, @id)`, oldest first. */
-export const PRUNE_BEYOND = `SELECT id, fire_at FROM executions INDEXED BY executions_job_recent
+export const PRUNE_BEYOND = `SELECT id, fire_at FROM executions INDEXED BY executions_job_fire
   WHERE job_id = @job_id AND has_work = 0 AND (fire_at, id) <= (@fire_at, @id)
   ORDER BY fire_at, id LIMIT @limit`;
 
@@ -222,7 +222,7 @@ export const SQL = {
   // Planned fires dropped by a change did not happen: they leave the fire count.
   jobReopen: `UPDATE jobs SET completed_at = NULL, fire_count = max(0, fire_count - @dropped)
     WHERE id = @id`,
-  // Inserts nothing when the fire exists (executions_fire), the id is taken, or the job is gone.
+  // Inserts nothing when the fire exists (executions_job_fire), the id is taken, or the job is gone.
   executionInsert: `INSERT INTO executions (${EXECUTION_COLUMNS})
     SELECT ${paramsOf(EXECUTION_COLUMNS)} WHERE EXISTS (SELECT 1 FROM jobs WHERE id = @job_id)
     ON CONFLICT DO NOTHING RETURNING id`,
@@ -238,7 +238,7 @@ export const SQL = {
       started_at = CASE WHEN ${MAY_HAVE_RUN_UNDER_LEASE} THEN run_at ELSE started_at END,
       status = CASE WHEN ${MAY_HAVE_RUN_UNDER_LEASE} THEN 'running' ELSE status END
     WHERE id = @id RETURNING ${EXECUTION_COLUMNS}`,
-  // The overlap rule of rules.ts (isUnfinishedForOverlap), served by executions_job_recent.
+  // The overlap rule of rules.ts (isUnfinishedForOverlap), served by executions_job_fire.
   unfinishedBefore: `SELECT 1 FROM executions
     WHERE job_id = @job_id AND fire_at < @fire_at
       AND (status = 'running' OR (status = 'scheduled' AND (attempt > 0 OR @backfill)))

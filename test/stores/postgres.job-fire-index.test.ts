@@ -1,0 +1,71 @@
+/**
+ * Postgres migration 10 on a schema with rows: one unique index of a job's
+ * executions (`executions_job_fire`) instead of `executions_fire` and
+ * `executions_job_recent`, keeping a fire of the schedule unique, manual
+ * triggers of one instant apart, and a job's history in order. The plans of
+ * the statements that read it: `postgres.test.ts`.
+ */
+import pg from 'pg';
+import { afterAll, describe, expect, test } from 'vitest';
+import { MIGRATIONS, migrate } from '../../src/stores/postgres/migrations.js';
+import { SERVICES, serviceAvailable } from '../helpers/services.js';
+import { postgresStores } from './postgres-fixture.js';
+import { T0, makeExecutionRecord } from './records.js';
+
+const available = await serviceAvailable('postgres');
+
+describe.skipIf(!available)('postgres migration 10', () => {
+  const admin = new pg.Pool({ connectionString: SERVICES.postgres.url, max: 2 });
+  admin.on('error', () => undefined);
+  afterAll(() => admin.end());
+  const { freshSchema, openStore } = postgresStores(admin);
+
+  test('one unique index keeps the fires of a schema with rows unique, manual triggers of one instant apart, and the history in order', async () => {
+    const schema = freshSchema();
+    await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 9) });
+    await admin.query(
+      `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+       VALUES ('j', '{"schedule":{"kind":"interval","every":"1m"}}', '\\x00', false, 1, 1, 1)`,
+    );
+    await admin.query(
+      `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status, attempt,
+         lease_token, attempts, created_at)
+       SELECT id, 'j', $1, $1, trigger, 'succeeded', 1, 1, '[]', $1
+       FROM (VALUES ('m', 'schedule'), ('k', 'manual')) AS v(id, trigger)`,
+      [T0],
+    );
+    const store = await openStore({ schema });
+    const indexes = await admin.query<{ name: string }>(
+      `SELECT indexname AS name FROM pg_indexes
+       WHERE schemaname = $1 AND tablename = 'executions' ORDER BY indexname`,
+      [schema],
+    );
+    expect(indexes.rows.map((row) => row.name)).toEqual([
+      'executions_job_fire',
+      'executions_pkey',
+      'executions_recent',
+    ]);
+
+    const at = (id: string, trigger: 'schedule' | 'manual', fireAt = T0) =>
+      makeExecutionRecord({ id, jobId: 'j', fireAt, trigger, status: 'succeeded' });
+    // The fire of T0 is taken; two manual triggers of T0 (one in a batch) and the fire of T0 + 1 are not.
+    expect(
+      await store.executionsInsert({
+        executions: [
+          at('a', 'schedule'),
+          at('z', 'manual'),
+          at('b', 'manual'),
+          at('n', 'schedule', T0 + 1),
+        ],
+      }),
+    ).toEqual(['z', 'b', 'n']);
+    expect(await store.executionsInsert({ executions: [at('y', 'manual')] })).toEqual(['y']);
+    expect(await store.executionsInsert({ executions: [at('c', 'schedule', T0 + 1)] })).toEqual([]);
+
+    const history = async (before?: { fireAt: number; id: string }) =>
+      (await store.executionsList({ jobId: 'j', limit: 10, before })).map((e) => e.id);
+    expect(await history()).toEqual(['n', 'z', 'y', 'm', 'k', 'b']);
+    expect(await history({ fireAt: T0, id: 'y' })).toEqual(['m', 'k', 'b']);
+    expect(await history({ fireAt: T0 + 1, id: 'n' })).toEqual(['z', 'y', 'm', 'k', 'b']);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * SQLite migrations on a database with rows: migration 2 (statistics and a
+ * pruner look for jobs with history) and migration 7 (one unique index of a
+ * job's executions, `executions_job_fire`, instead of `executions_fire` and
+ * `executions_job_recent`). The ledger and its guards: `sqlite.test.ts`.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { MIGRATIONS, migrate } from '../../src/stores/sqlite/migrations.js';
+import { sqliteStore, type SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
+import { T0, makeExecutionRecord, makeRetention, makeStats } from './records.js';
+import { maintenanceOf } from '../helpers/jobs.js';
+
+describe('sqlite migrations', () => {
+  let path: string;
+  const opened: SqliteStore[] = [];
+  const raw: Database.Database[] = [];
+
+  beforeEach(() => {
+    path = join(tmpdir(), `chime-sqlite-${randomUUID()}.db`);
+  });
+
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    for (const db of raw.splice(0)) db.close();
+    await Promise.all(['', '-wal', '-shm', '-journal'].map((s) => rm(path + s, { force: true })));
+  });
+
+  async function openStore(): Promise<SqliteStore> {
+    const store = sqliteStore({ path });
+    opened.push(store);
+    await store.open();
+    return store;
+  }
+
+  function openRaw(): Database.Database {
+    const db = new Database(path);
+    raw.push(db);
+    return db;
+  }
+
+  function ledger(db: Database.Database) {
+    return db
+      .prepare('SELECT version, name, applied_at FROM chime_migrations ORDER BY version')
+      .all();
+  }
+
+  test('migration 2 gives the jobs of a database with history their statistics and a pruner look', async () => {
+    const db = openRaw();
+    expect(migrate(db, { location: path, migrations: MIGRATIONS.slice(0, 1) })).toEqual([1]);
+    const insertJob = db.prepare(`INSERT INTO jobs (id, definition, hash, paused, next_fire_at,
+      version, created_at, updated_at) VALUES (?, '{"metadata":{}}', 'h', 0, NULL, 1, ?, ?)`);
+    const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,
+      trigger, status, attempt, lease_token, attempts, on_failure, created_at, finished_at)
+      VALUES (?, ?, ?, ?, 'schedule', ?, 1, 0, '[]', ?, ?, ?)`);
+    insertJob.run('busy', T0 - 1, T0 - 1);
+    insertJob.run('idle', T0 - 2, T0 - 2);
+    const history: [string, number, string, string | null, number | null][] = [
+      ['e1', T0, 'succeeded', null, T0 + 10],
+      ['e2', T0 + 1, 'failed', null, T0 + 20],
+      ['e3', T0 + 2, 'failed', 'pending', T0 + 30],
+      ['e4', T0 + 3, 'succeeded', null, T0 + 40],
+      ['e5', T0 + 4, 'missed', null, T0 + 50],
+      ['e6', T0 + 5, 'skipped', null, T0 + 60],
+      ['e7', T0 + 6, 'running', null, null],
+      ['e8', T0 + 7, 'scheduled', null, null],
+    ];
+    for (const [id, fireAt, status, onFailure, finishedAt] of history)
+      insertExecution.run(id, 'busy', fireAt, fireAt, status, onFailure, fireAt, finishedAt);
+
+    const store = await openStore();
+    expect(ledger(db).map((row) => (row as { version: number }).version)).toEqual(
+      MIGRATIONS.map((m) => m.version),
+    );
+    expect(await store.jobGet({ id: 'busy' })).toMatchObject({
+      staleAfterMs: null,
+      staleSince: null,
+      pruneAfter: 0,
+      stats: makeStats({
+        succeeded: 2,
+        failed: 2,
+        missed: 1,
+        skipped: 1,
+        lastSuccessAt: T0 + 40,
+        lastFailureAt: T0 + 30,
+        lastFireAt: T0 + 3,
+      }),
+    });
+    expect(await store.jobGet({ id: 'idle' })).toMatchObject({
+      pruneAfter: null,
+      stats: makeStats(),
+    });
+    expect(
+      (await maintenanceOf(store).jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id),
+    ).toEqual(['busy']);
+
+    // Five prunable executions are counted as kept: keepLast 2 prunes three, oldest first.
+    const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
+    const pruned = await maintenanceOf(store).executionsPrune({
+      jobId: 'busy',
+      retention,
+      now: T0 + 1_000,
+      limit: 100,
+      expectedPruneAfter: 0,
+    });
+    expect(pruned).toBe(3);
+    const left = await store.executionsList({ jobId: 'busy', limit: 10 });
+    expect(left.map((e) => e.id).sort()).toEqual(['e3', 'e5', 'e6', 'e7', 'e8']);
+    expect((await store.jobGet({ id: 'busy' }))?.pruneAfter).toBe(
+      T0 + 50 + 3_600_000 + PRUNE_DELAY_MS,
+    );
+  });
+
+  test('migration 7: one unique index keeps the fires of a database with rows unique, manual triggers of one instant apart, and the history in order', async () => {
+    const db = openRaw();
+    expect(migrate(db, { location: path, migrations: MIGRATIONS.slice(0, 6) })).toHaveLength(6);
+    db.exec(`INSERT INTO jobs (id, definition, hash, paused, version, created_at, updated_at)
+      VALUES ('j', '{"metadata":{}}', 'h', 0, 1, 1, 1)`);
+    const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,
+      trigger, status, attempt, lease_token, attempts, created_at)
+      VALUES (?, 'j', ?, ?, ?, 'succeeded', 1, 1, '[]', ?)`);
+    insertExecution.run('m', T0, T0, 'schedule', T0);
+    insertExecution.run('k', T0, T0, 'manual', T0);
+    const store = await openStore();
+    const indexes = db
+      .prepare(
+        `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'executions'
+         AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name`,
+      )
+      .pluck()
+      .all();
+    expect(indexes).toEqual([
+      'executions_claimable',
+      'executions_job_fire',
+      'executions_leased',
+      'executions_prunable_age',
+      'executions_recent',
+    ]);
+
+    const at = (id: string, trigger: 'schedule' | 'manual', fireAt = T0) =>
+      makeExecutionRecord({ id, jobId: 'j', fireAt, trigger, status: 'succeeded' });
+    // The fire of T0 is taken; two manual triggers of T0 (one in a batch) and the fire of T0 + 1 are not.
+    const batch = [at('a', 'schedule'), at('z', 'manual'), at('b', 'manual')];
+    expect(
+      await store.executionsInsert({ executions: [...batch, at('n', 'schedule', T0 + 1)] }),
+    ).toEqual(['z', 'b', 'n']);
+    expect(await store.executionsInsert({ executions: [at('y', 'manual')] })).toEqual(['y']);
+    expect(await store.executionsInsert({ executions: [at('c', 'schedule', T0 + 1)] })).toEqual([]);
+
+    const history = async (before?: { fireAt: number; id: string }) =>
+      (await store.executionsList({ jobId: 'j', limit: 10, before })).map((e) => e.id);
+    expect(await history()).toEqual(['n', 'z', 'y', 'm', 'k', 'b']);
+    expect(await history({ fireAt: T0, id: 'y' })).toEqual(['m', 'k', 'b']);
+    expect(await history({ fireAt: T0 + 1, id: 'n' })).toEqual(['z', 'y', 'm', 'k', 'b']);
+  });
+});

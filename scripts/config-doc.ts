@@ -56,7 +56,7 @@ nats-server 2.9 or later with JetStream enabled, else the start fails at once wi
 | \`tls-ca\`         | \`tlsCaFile\`        | —       | path of the CA that signed the servers' certificates (TLS then required)                               |
 | \`user:password@\` | \`user\`, \`pass\`     | —       | user and password                                                                                      |
 | —                | \`token\`            | —       | an authentication token (library only: a token in a URL would not be redacted)                         |
-| —                | \`timeoutMs\`        | \`10000\` | longest time connecting and each request may take                                                      |
+| —                | \`timeoutMs\`        | \`10000\` | longest time connecting and each request may take (each send of a job's write: at most 2 s, sent again for up to 20 s while a cluster elects a leader) |
 | \`--migrate\`      | \`migrate\`          | \`true\`  | create the buckets at start (false: refuse to start without them; \`chime migrate\` creates them)        |
 
 The weedbox scheduler module's NATS-mode settings, and what became of them:

@@ -52,6 +52,12 @@ describe('the horizon a store asks for', () => {
     expect(await plannedAhead(asking(10_000), 8_000, 2_000)).toEqual([]);
   });
 
+  it('keeps the default for a store written in plain JavaScript without capabilities', async () => {
+    const store = memoryStore();
+    Object.defineProperty(store, 'capabilities', { value: undefined });
+    expect(await plannedAhead(store, 1_500)).toEqual(['scheduled']);
+  });
+
   it('is asked for by the NATS store on a cluster only', () => {
     const servers = ['nats://127.0.0.1:4222'];
     expect(natsStore({ servers, replicas: 3 }).capabilities.horizonMs).toBe(10_000);

@@ -6,7 +6,7 @@ import { ChimeError } from '../errors.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { schemaCheck } from '../model/check.js';
 import { sqliteStore } from '../stores/sqlite/index.js';
-import { STORE_METHODS, type Store } from '../stores/store.js';
+import { STORE_METHODS, type Store, type StoreCapabilities } from '../stores/store.js';
 import type { Executor } from '../executors/executor.js';
 import { POLICY_DEFAULTS } from '../engine/policies.js';
 import { RetentionPolicySchema, type RetentionPolicy } from '../model/policies.js';
@@ -274,7 +274,13 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   const store = options.store ?? sqliteStore({ path: './chime.db' });
   return Object.freeze({
     ...merged,
-    horizonMs: options.horizonMs ?? Math.max(merged.horizonMs, store.capabilities.horizonMs ?? 0),
+    // A store written in plain JavaScript may lack `capabilities`.
+    horizonMs:
+      options.horizonMs ??
+      Math.max(
+        merged.horizonMs,
+        (store.capabilities as StoreCapabilities | undefined)?.horizonMs ?? 0,
+      ),
     executors: options.executors ?? [],
     store,
     instanceId:

@@ -8,9 +8,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { createScheduler, type Scheduler } from '../../src/index.js';
 import { isChimeError } from '../../src/errors.js';
+import { keyOf } from '../../src/stores/nats/documents.js';
 import { natsStore } from '../../src/stores/nats/index.js';
 import { freePort } from '../helpers/nats-cluster.js';
 import { silent } from '../helpers/scheduler.js';
@@ -145,6 +147,36 @@ describe.skipIf(!available)('nats', () => {
         expect((await b.executionGet({ id: execution.id }))?.id).toBe(execution.id);
       }
       expect(await b.executionGet({ id: 'never-written' })).toBeNull();
+    });
+
+    test('a store opens on a bucket whose last message was a delete marker purged since (its watch never brings that revision)', async () => {
+      const prefix = freshPrefix();
+      const a = makeStore({ prefix });
+      await a.open();
+      const [kept, job] = [makeJobRecord({ id: 'kept' }), makeJobRecord({ id: 'deleted' })];
+      for (const written of [kept, job])
+        await a.jobsWrite({ writes: [{ job: written, expectedVersion: null, dropPlanned: false }] });
+      await a.jobDelete({ id: job.id });
+      // What the store's sweep of delete markers does minutes later.
+      const nc = await connect({ servers: NATS_URL });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const stream = `KV_${prefix}_jobs`;
+        await jsm.streams.purge(stream, { filter: `$KV.${prefix}_jobs.${keyOf(job.id)}`, keep: 0 });
+        const { state } = await jsm.streams.info(stream);
+        expect(state.messages).toBe(1); // the kept job; the stream's last sequence names the purged marker
+        expect(state.last_seq).toBeGreaterThan(2);
+      } finally {
+        await nc.close();
+      }
+      const b = makeStore({ prefix });
+      const opened = await Promise.race([
+        b.open().then(() => 'open'),
+        new Promise((resolve) => setTimeout(() => resolve('still opening after 5 s'), 5_000)),
+      ]);
+      expect(opened).toBe('open');
+      expect(await b.jobGet({ id: job.id })).toBeNull();
+      expect((await b.jobsList({ limit: 10 })).map((j) => j.id)).toEqual(['kept']);
     });
   });
 

@@ -14,7 +14,12 @@ import {
   type NatsConnection,
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
-import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { ChimeError, isChimeError } from '../../errors.js';
 import { natsEndpoint } from '../../executors/nats/connections.js';
@@ -219,6 +224,23 @@ export function unavailable(err: unknown, doing: string): ChimeError {
       cause: err,
     },
   );
+}
+
+/**
+ * The revision of the last message a bucket still holds (0: none): a watch
+ * that brought it has caught up. Not the stream's last sequence, which may
+ * name a delete marker purged since (a watch would wait for it forever).
+ */
+export function lastHeldOf(
+  manager: Promise<JetStreamManager>,
+  bucket: string,
+): () => Promise<number> {
+  return async () => {
+    const last = await (
+      await manager
+    ).streams.getMessage(`KV_${bucket}`, { last_by_subj: `$KV.${bucket}.>` });
+    return last?.seq ?? 0;
+  };
 }
 
 /** Removes every message of a bucket's key, its delete marker included (see `markers.ts`). */

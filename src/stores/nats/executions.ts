@@ -37,6 +37,7 @@ import {
   type Stored,
   type Work,
 } from './documents.js';
+import { unavailable } from './connection.js';
 import type { Parts } from './nats-store.js';
 import { checkedStart } from './overlap.js';
 import { addOwed, settle } from './settle.js';
@@ -228,11 +229,11 @@ export class Executions {
   async get(id: string): Promise<ExecutionRecord | null> {
     const { docs } = this.parts();
     // One this instance's mirror has not seen may have been written by another a moment ago.
-    const key =
-      docs.work.keyOf(id) ??
-      ((await docs.mirror.caughtUp(CATCH_UP_MS).catch(() => false))
-        ? docs.work.keyOf(id)
-        : undefined);
+    const caughtUp = () =>
+      docs.mirror.caughtUp(CATCH_UP_MS).catch((err: unknown) => {
+        throw unavailable(err, 'reading an execution');
+      });
+    const key = docs.work.keyOf(id) ?? ((await caughtUp()) ? docs.work.keyOf(id) : undefined);
     if (key === undefined) return null;
     const entry = await docs.readKey(key);
     return entry && isWork(entry.value) && entry.value.id === id && !entry.value.dropped

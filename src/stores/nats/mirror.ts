@@ -34,11 +34,13 @@ const RESTART_RETRY_MS = 250;
 export class Mirror<S, T = S> {
   private readonly entries = new Map<string, Entry<T> | { value: null; revision: number }>();
   private kv: KV | undefined;
+  /** The revision of the bucket's last message still held (see `lastHeldOf`). */
+  private lastHeld: () => Promise<number> = async () => 0;
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
   /** The last revision the watch brought: a restarted watch resumes after it. */
   private cursor = 0;
   /** Who waits for the watch to bring a revision (see {@link caughtUp}). */
-  private readonly waiters = new Set<{ revision: number; done: () => void }>();
+  private readonly waiters = new Set<{ revision: number; done: (caughtUp: boolean) => void }>();
   private restarting: Promise<void> | undefined;
   private restartAgain = false;
   private stopped = false;
@@ -51,40 +53,44 @@ export class Mirror<S, T = S> {
       undefined,
   ) {}
 
-  /** Starts the watch and resolves once the mirror holds what the bucket held at the call. */
-  async start(kv: KV): Promise<void> {
+  /**
+   * Starts the watch and resolves once the mirror holds what the bucket held
+   * at the call; `lastHeld` tells the revision of its last message.
+   */
+  async start(kv: KV, lastHeld: () => Promise<number>): Promise<void> {
     this.kv = kv;
+    this.lastHeld = lastHeld;
     this.stopped = false;
     await this.watch(kv);
-    await this.caughtUp(Infinity);
+    if (!(await this.caughtUp(Infinity))) throw new Error('the watch stopped before it caught up');
   }
 
   /**
    * Resolves true once the watch has brought every revision the bucket held at
-   * the call (one request: the stream's last sequence), false after
-   * `timeoutMs`: what another instance wrote before the call is then here.
+   * the call (one request: its last message's revision), false when
+   * `timeoutMs` passes first or the mirror stops: what another instance wrote
+   * before the call is then here.
    */
   async caughtUp(timeoutMs: number): Promise<boolean> {
-    if (!this.kv) return false;
-    const last = (await this.kv.status()).streamInfo.state.last_seq;
-    if (this.cursor >= last) return true;
-    return new Promise<boolean>((resolve) => {
-      const waiter = {
-        revision: last,
-        done: () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-      };
-      const timer =
-        timeoutMs === Infinity
-          ? undefined
-          : setTimeout(() => {
-              this.waiters.delete(waiter);
-              resolve(false);
-            }, timeoutMs);
-      this.waiters.add(waiter);
+    let timer: NodeJS.Timeout | undefined;
+    let waiter: { revision: number; done: (caughtUp: boolean) => void } | undefined;
+    const late = new Promise<false>((resolve) => {
+      if (timeoutMs !== Infinity) timer = setTimeout(() => resolve(false), timeoutMs).unref();
     });
+    const caught = (async () => {
+      const revision = await this.lastHeld();
+      if (this.cursor >= revision || this.stopped) return !this.stopped;
+      return new Promise<boolean>((resolve) => {
+        waiter = { revision, done: resolve };
+        this.waiters.add(waiter);
+      });
+    })();
+    try {
+      return await Promise.race([caught, late]);
+    } finally {
+      clearTimeout(timer);
+      if (waiter) this.waiters.delete(waiter);
+    }
   }
 
   /**
@@ -117,6 +123,8 @@ export class Mirror<S, T = S> {
     this.stopped = true;
     this.watcher?.stop();
     this.watcher = undefined;
+    for (const waiter of this.waiters) waiter.done(false);
+    this.waiters.clear();
   }
 
   /** True once a watch started within {@link RESTART_WAIT_MS}. */
@@ -158,7 +166,7 @@ export class Mirror<S, T = S> {
         for (const waiter of this.waiters)
           if (waiter.revision <= this.cursor) {
             this.waiters.delete(waiter);
-            waiter.done();
+            waiter.done(true);
           }
       }
     })();

@@ -14,7 +14,7 @@
  * `registry.ts`; pruning and staleness: `maintenance.ts`; the work on
  * executions: `executions.ts`; connection and buckets: `connection.ts`.
  */
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ChimeError } from '../../errors.js';
 import type { Share } from '../instances.js';
@@ -34,6 +34,7 @@ import type {
 } from '../store.js';
 import { checkSchema, writeSchema } from './schema.js';
 import {
+  lastHeldOf,
   onServerLost,
   openBuckets,
   purgeOf,
@@ -276,10 +277,11 @@ export class NatsStore implements Store {
       docs.onSooner((dueAt) => {
         for (const listener of this.listeners) listener({ dueAt });
       });
-      await docs.mirror.start(buckets.jobs);
+      const manager = jetstreamManager(nc, { timeout: this.settings.timeoutMs });
+      await docs.mirror.start(buckets.jobs, lastHeldOf(manager, `${this.prefix}_jobs`));
       const debts = new DebtQueue(docs, (doc, works, kept) => applyDebts(docs, doc, works, kept));
       const parts = { nc, js, buckets, docs, debts };
-      await this.registry.start(parts);
+      await this.registry.start(parts, lastHeldOf(manager, `${this.prefix}_instances`));
       onServerLost(nc, this.prefix, () => {
         docs.mirror.restart();
         this.registry.restart();

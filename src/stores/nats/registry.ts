@@ -42,9 +42,9 @@ export class NatsRegistry implements StoreRegistry {
   ) {}
 
   /** Starts the mirror of the instances bucket. */
-  async start(parts: Pick<Parts, 'buckets'>): Promise<void> {
+  async start(parts: Pick<Parts, 'buckets'>, lastHeld: () => Promise<number>): Promise<void> {
     this.mirror = new Mirror<InstanceRecord>((record) => record);
-    await this.mirror.start(parts.buckets.instances);
+    await this.mirror.start(parts.buckets.instances, lastHeld);
   }
 
   /** Restarts the mirror's watch (see `Mirror.restart`). */

@@ -421,7 +421,10 @@ export class Scheduler {
     return records.map((record) => toJob<Target>(record));
   }
 
-  /** Pauses the job (it fires no more until resumed; survives restarts). */
+  /**
+   * Pauses the job: it fires no more until resumed, from its first fire not yet
+   * claimed (fires are claimed at most `horizonMs` ahead); survives restarts.
+   */
   async pauseJob(id: string): Promise<Job> {
     return this.changeJob(id, (record, now) =>
       record.paused

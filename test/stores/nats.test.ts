@@ -155,7 +155,9 @@ describe.skipIf(!available)('nats', () => {
       await a.open();
       const [kept, job] = [makeJobRecord({ id: 'kept' }), makeJobRecord({ id: 'deleted' })];
       for (const written of [kept, job])
-        await a.jobsWrite({ writes: [{ job: written, expectedVersion: null, dropPlanned: false }] });
+        await a.jobsWrite({
+          writes: [{ job: written, expectedVersion: null, dropPlanned: false }],
+        });
       await a.jobDelete({ id: job.id });
       // What the store's sweep of delete markers does minutes later.
       const nc = await connect({ servers: NATS_URL });

@@ -5,6 +5,11 @@ import type { HeldLease } from './leases.js';
 
 /** Store writes grouped into one call. */
 export const WRITE_BATCH = 500;
+/**
+ * Finish batches in flight at once: while one is written, a full batch of
+ * the backlog goes on a second connection (see GroupCommitOptions.lanes).
+ */
+const FINISH_LANES = 2;
 /** Pause before a failed outcome write is tried again (while the lease lasts). */
 const FINISH_RETRY_MS = 250;
 
@@ -23,11 +28,12 @@ export class FinishWriter {
     private readonly report: (err: unknown, during: string) => void,
     hold: () => boolean,
   ) {
-    this.commit = new GroupCommit(
-      (finishes) => store.executionsFinish({ finishes }),
-      WRITE_BATCH,
-      hold,
-    );
+    // One job's ends are written in order: its last outcome is the last one written.
+    this.commit = new GroupCommit((finishes) => store.executionsFinish({ finishes }), WRITE_BATCH, {
+      deferWhile: hold,
+      lanes: FINISH_LANES,
+      keyOf: (finish) => finish.jobId,
+    });
   }
 
   /** Writes an end; false when fenced out, or when the lease ran out before a write went through. */

@@ -84,4 +84,40 @@ describe('a burst due at one instant', () => {
     expect(most).toBe(50);
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
   });
+
+  it("writes a burst's outcomes two batches at a time, each fire's once", async () => {
+    const BURST = 2_000;
+    const memory = memoryStore();
+    let inFlight = 0;
+    let most = 0;
+    const finished = new Map<string, number>();
+    const store = new Proxy(memory, {
+      get(object, prop, receiver) {
+        if (prop !== 'executionsFinish') return Reflect.get(object, prop, receiver) as unknown;
+        return async (params: Parameters<typeof memory.executionsFinish>[0]) => {
+          most = Math.max(most, ++inFlight);
+          // A store whose write takes a turn of the event loop, as a round trip does.
+          await new Promise((resolve) => setImmediate(resolve));
+          const accepted = await memory.executionsFinish(params);
+          params.finishes.forEach((f, i) => {
+            if (accepted[i]) finished.set(f.id, (finished.get(f.id) ?? 0) + 1);
+          });
+          inFlight--;
+          return accepted;
+        };
+      },
+    });
+    const t = testScheduler({ store, concurrency: BURST, prefetch: BURST });
+    scheduler = t.scheduler;
+    scheduler.setHandler(() => undefined);
+    await scheduler.start();
+    const at = t.clock.now() + 3_000;
+    await oneShots(scheduler, 'b', BURST, at);
+    await t.clock.advance(at - t.clock.now());
+    while ((await countSucceeded(scheduler)) < BURST) await t.clock.advance(0);
+
+    expect(most).toBe(2);
+    expect(finished.size).toBe(BURST);
+    expect([...finished.values()].every((n) => n === 1)).toBe(true);
+  });
 });

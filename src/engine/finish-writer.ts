@@ -5,11 +5,6 @@ import type { HeldLease } from './leases.js';
 
 /** Store writes grouped into one call. */
 export const WRITE_BATCH = 500;
-/**
- * Finish batches in flight at once: while one is written, a full batch of
- * the backlog goes on a second connection (see GroupCommitOptions.lanes).
- */
-const FINISH_LANES = 2;
 /** Pause before a failed outcome write is tried again (while the lease lasts). */
 const FINISH_RETRY_MS = 250;
 
@@ -28,10 +23,11 @@ export class FinishWriter {
     private readonly report: (err: unknown, during: string) => void,
     hold: () => boolean,
   ) {
-    // One job's ends are written in order: its last outcome is the last one written.
+    // As many batches in flight as the store serves at once; one job's ends in order (its last
+    // outcome is the last one written).
     this.commit = new GroupCommit((finishes) => store.executionsFinish({ finishes }), WRITE_BATCH, {
       deferWhile: hold,
-      lanes: FINISH_LANES,
+      lanes: store.capabilities.finishLanes ?? 1,
       keyOf: (finish) => finish.jobId,
     });
   }

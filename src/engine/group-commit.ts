@@ -50,7 +50,8 @@ export class GroupCommit<Req, Res> {
   ) {
     this.deferWhile = options.deferWhile ?? (() => false);
     this.lanes = options.lanes ?? 1;
-    this.keyOf = options.keyOf;
+    // One lane writes in order anyway: no keys to follow.
+    this.keyOf = this.lanes > 1 ? options.keyOf : undefined;
   }
 
   /** Queues a request; resolves with its own answer once its batch is written. */

@@ -28,6 +28,51 @@ async function countSucceeded(scheduler: Scheduler): Promise<number> {
   return count;
 }
 
+/**
+ * Runs a burst of 2,000 on a memory store whose finish takes a turn of the
+ * event loop, as a round trip does, and that states `finishLanes`: the most
+ * finish calls seen in flight at once, and how often each execution's end
+ * was accepted.
+ */
+async function burstFinishes(finishLanes: number | undefined) {
+  const BURST = 2_000;
+  const memory = memoryStore();
+  let inFlight = 0;
+  let most = 0;
+  const finished = new Map<string, number>();
+  const finish = async (params: Parameters<typeof memory.executionsFinish>[0]) => {
+    most = Math.max(most, ++inFlight);
+    await new Promise((resolve) => setImmediate(resolve));
+    const accepted = await memory.executionsFinish(params);
+    params.finishes.forEach((f, i) => {
+      if (accepted[i]) finished.set(f.id, (finished.get(f.id) ?? 0) + 1);
+    });
+    inFlight--;
+    return accepted;
+  };
+  const capabilities = { notify: false, finishLanes };
+  const store = new Proxy(memory, {
+    get(object, prop, receiver) {
+      if (prop === 'executionsFinish') return finish;
+      if (prop === 'capabilities') return capabilities;
+      return Reflect.get(object, prop, receiver) as unknown;
+    },
+  });
+  const t = testScheduler({ store, concurrency: BURST, prefetch: BURST });
+  try {
+    t.scheduler.setHandler(() => undefined);
+    await t.scheduler.start();
+    const at = t.clock.now() + 3_000;
+    await oneShots(t.scheduler, 'b', BURST, at);
+    await t.clock.advance(at - t.clock.now());
+    while ((await countSucceeded(t.scheduler)) < BURST) await t.clock.advance(0);
+  } finally {
+    await t.scheduler.stop({ timeoutMs: 0 });
+  }
+  const eachOnce = finished.size === BURST && [...finished.values()].every((n) => n === 1);
+  return { most, once: eachOnce };
+}
+
 describe('a burst due at one instant', () => {
   let scheduler: Scheduler | undefined;
   afterEach(async () => scheduler?.stop({ timeoutMs: 0 }));
@@ -83,5 +128,10 @@ describe('a burst due at one instant', () => {
     expect(calls.size).toBe(500);
     expect(most).toBe(50);
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("writes a burst's outcomes as many batches at a time as the store serves, each fire's once", async () => {
+    expect(await burstFinishes(2)).toEqual({ most: 2, once: true });
+    expect(await burstFinishes(undefined)).toEqual({ most: 1, once: true });
   });
 });

@@ -52,10 +52,12 @@ describe('the horizon a store asks for', () => {
     expect(await plannedAhead(asking(10_000), 8_000, 2_000)).toEqual([]);
   });
 
-  it('keeps the default for a store written in plain JavaScript without capabilities', async () => {
+  it('refuses a store written in plain JavaScript without capabilities, clearly', () => {
     const store = memoryStore();
     Object.defineProperty(store, 'capabilities', { value: undefined });
-    expect(await plannedAhead(store, 1_500)).toEqual(['scheduled']);
+    expect(() => testScheduler({ store })).toThrow(
+      expect.objectContaining({ code: 'CHIME_ERR_OPTION_INVALID', path: '/store/capabilities' }),
+    );
   });
 
   it('is asked for by the NATS store on a cluster only', () => {

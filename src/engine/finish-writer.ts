@@ -23,11 +23,13 @@ export class FinishWriter {
     private readonly report: (err: unknown, during: string) => void,
     hold: () => boolean,
   ) {
-    this.commit = new GroupCommit(
-      (finishes) => store.executionsFinish({ finishes }),
-      WRITE_BATCH,
-      hold,
-    );
+    // As many batches in flight as the store serves at once; one job's ends in order (its last
+    // outcome is the last one written).
+    this.commit = new GroupCommit((finishes) => store.executionsFinish({ finishes }), WRITE_BATCH, {
+      deferWhile: hold,
+      lanes: store.capabilities.finishLanes ?? 1,
+      keyOf: (finish) => finish.jobId,
+    });
   }
 
   /** Writes an end; false when fenced out, or when the lease ran out before a write went through. */

@@ -6,7 +6,7 @@ import { ChimeError } from '../errors.js';
 import { systemClock, type Clock } from '../engine/clock.js';
 import { schemaCheck } from '../model/check.js';
 import { sqliteStore } from '../stores/sqlite/index.js';
-import { STORE_METHODS, type Store, type StoreCapabilities } from '../stores/store.js';
+import { STORE_METHODS, type Store } from '../stores/store.js';
 import type { Executor } from '../executors/executor.js';
 import { POLICY_DEFAULTS } from '../engine/policies.js';
 import { RetentionPolicySchema, type RetentionPolicy } from '../model/policies.js';
@@ -256,6 +256,15 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
       );
     }
   }
+  // A store written in plain JavaScript may lack what the engine reads besides its methods.
+  const capabilities = (options.store as Partial<Store> | undefined)?.capabilities as unknown;
+  if (options.store !== undefined && (typeof capabilities !== 'object' || capabilities === null)) {
+    throw new ChimeError(
+      'CHIME_ERR_OPTION_INVALID',
+      'invalid scheduler option: store lacks capabilities (an object, e.g. { notify: false })',
+      { path: '/store/capabilities' },
+    );
+  }
   const merged = { ...OPTION_DEFAULTS, ...options };
   if (options.prefetch !== undefined && options.prefetch < merged.concurrency) {
     throw new ChimeError(
@@ -274,13 +283,7 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   const store = options.store ?? sqliteStore({ path: './chime.db' });
   return Object.freeze({
     ...merged,
-    // A store written in plain JavaScript may lack `capabilities`.
-    horizonMs:
-      options.horizonMs ??
-      Math.max(
-        merged.horizonMs,
-        (store.capabilities as StoreCapabilities | undefined)?.horizonMs ?? 0,
-      ),
+    horizonMs: options.horizonMs ?? Math.max(merged.horizonMs, store.capabilities.horizonMs ?? 0),
     executors: options.executors ?? [],
     store,
     instanceId:

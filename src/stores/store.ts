@@ -52,6 +52,12 @@ export interface StoreCapabilities {
    * during it. Absent: the scheduler's own default.
    */
   readonly horizonMs?: number;
+  /**
+   * Finish batches the engine may have in flight at once (default 1): more
+   * where a second batch is served beside the first (Postgres, on its own
+   * connection), one where batches would only compete for one thread.
+   */
+  readonly finishLanes?: number;
 }
 
 /** What a store has done since it was made, by its own counters (for benchmarks and metrics). */

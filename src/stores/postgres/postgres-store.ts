@@ -90,7 +90,7 @@ const PRUNE_PARAMS = { prune_delay_ms: PRUNE_DELAY_MS, prune_granularity_ms: 10_
  */
 export class PostgresStore implements Store {
   readonly name = 'postgres';
-  readonly capabilities: StoreCapabilities = { notify: true };
+  readonly capabilities: StoreCapabilities = { notify: true, finishLanes: 2 };
   /** The schema holding the store's tables. */
   readonly schema: string;
   private readonly settings: Settings;

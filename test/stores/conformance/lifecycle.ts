@@ -21,6 +21,8 @@ export function lifecycleTests(fx: Fixture): void {
     test('names itself and states its capabilities', () => {
       expect(fx.store.name).toMatch(/^[a-z]+$/);
       expect(typeof fx.store.capabilities.notify).toBe('boolean');
+      const lanes = fx.store.capabilities.finishLanes ?? 1;
+      expect(Number.isInteger(lanes) && lanes >= 1).toBe(true);
     });
 
     test('open() and close() are idempotent', async () => {

@@ -431,9 +431,12 @@ async function runProcesses(
 
 const CHILD = `
 const { sqliteStore } = await import(process.env.CHIME_MODULE);
+const store = sqliteStore({ path: process.env.CHIME_DB });
+// Opened before the start, so all claim at once (one that opened late under load found
+// nothing left; migrate mode: every process migrates at once).
+if (process.env.CHIME_MODE === 'claim') await store.open();
 console.log('ready');
 await new Promise((resolve) => process.stdin.once('data', resolve));
-const store = sqliteStore({ path: process.env.CHIME_DB });
 await store.open();
 const claimed = [];
 for (let round = 0; process.env.CHIME_MODE === 'claim' && round < 10000; round++) {

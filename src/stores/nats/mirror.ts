@@ -74,12 +74,13 @@ export class Mirror<S, T = S> {
   async caughtUp(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     let waiter: { revision: number; done: (caughtUp: boolean) => void } | undefined;
+    let over = false;
     const late = new Promise<false>((resolve) => {
       if (timeoutMs !== Infinity) timer = setTimeout(() => resolve(false), timeoutMs).unref();
     });
     const caught = (async () => {
       const revision = await this.lastHeld();
-      if (this.cursor >= revision || this.stopped) return !this.stopped;
+      if (this.cursor >= revision || this.stopped || over) return !this.stopped && !over;
       return new Promise<boolean>((resolve) => {
         waiter = { revision, done: resolve };
         this.waiters.add(waiter);
@@ -88,6 +89,7 @@ export class Mirror<S, T = S> {
     try {
       return await Promise.race([caught, late]);
     } finally {
+      over = true; // a late answer adds no waiter
       clearTimeout(timer);
       if (waiter) this.waiters.delete(waiter);
     }

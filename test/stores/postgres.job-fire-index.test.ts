@@ -10,7 +10,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/stores/postgres/migrations.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { postgresStores } from './postgres-fixture.js';
-import { T0, makeExecutionRecord } from './records.js';
+import { expectOneHistoryIndex } from './history-index-checks.js';
+import { T0 } from './records.js';
 
 const available = await serviceAvailable('postgres');
 
@@ -46,26 +47,6 @@ describe.skipIf(!available)('postgres migration 10', () => {
       'executions_recent',
     ]);
 
-    const at = (id: string, trigger: 'schedule' | 'manual', fireAt = T0) =>
-      makeExecutionRecord({ id, jobId: 'j', fireAt, trigger, status: 'succeeded' });
-    // The fire of T0 is taken; two manual triggers of T0 (one in a batch) and the fire of T0 + 1 are not.
-    expect(
-      await store.executionsInsert({
-        executions: [
-          at('a', 'schedule'),
-          at('z', 'manual'),
-          at('b', 'manual'),
-          at('n', 'schedule', T0 + 1),
-        ],
-      }),
-    ).toEqual(['z', 'b', 'n']);
-    expect(await store.executionsInsert({ executions: [at('y', 'manual')] })).toEqual(['y']);
-    expect(await store.executionsInsert({ executions: [at('c', 'schedule', T0 + 1)] })).toEqual([]);
-
-    const history = async (before?: { fireAt: number; id: string }) =>
-      (await store.executionsList({ jobId: 'j', limit: 10, before })).map((e) => e.id);
-    expect(await history()).toEqual(['n', 'z', 'y', 'm', 'k', 'b']);
-    expect(await history({ fireAt: T0, id: 'y' })).toEqual(['m', 'k', 'b']);
-    expect(await history({ fireAt: T0 + 1, id: 'n' })).toEqual(['z', 'y', 'm', 'k', 'b']);
+    await expectOneHistoryIndex(store);
   });
 });

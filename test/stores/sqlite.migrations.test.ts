@@ -13,8 +13,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/stores/sqlite/migrations.js';
 import { sqliteStore, type SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
-import { T0, makeExecutionRecord, makeRetention, makeStats } from './records.js';
+import { T0, makeRetention, makeStats } from './records.js';
 import { maintenanceOf } from '../helpers/jobs.js';
+import { expectOneHistoryIndex } from './history-index-checks.js';
 
 describe('sqlite migrations', () => {
   let path: string;
@@ -142,20 +143,6 @@ describe('sqlite migrations', () => {
       'executions_recent',
     ]);
 
-    const at = (id: string, trigger: 'schedule' | 'manual', fireAt = T0) =>
-      makeExecutionRecord({ id, jobId: 'j', fireAt, trigger, status: 'succeeded' });
-    // The fire of T0 is taken; two manual triggers of T0 (one in a batch) and the fire of T0 + 1 are not.
-    const batch = [at('a', 'schedule'), at('z', 'manual'), at('b', 'manual')];
-    expect(
-      await store.executionsInsert({ executions: [...batch, at('n', 'schedule', T0 + 1)] }),
-    ).toEqual(['z', 'b', 'n']);
-    expect(await store.executionsInsert({ executions: [at('y', 'manual')] })).toEqual(['y']);
-    expect(await store.executionsInsert({ executions: [at('c', 'schedule', T0 + 1)] })).toEqual([]);
-
-    const history = async (before?: { fireAt: number; id: string }) =>
-      (await store.executionsList({ jobId: 'j', limit: 10, before })).map((e) => e.id);
-    expect(await history()).toEqual(['n', 'z', 'y', 'm', 'k', 'b']);
-    expect(await history({ fireAt: T0, id: 'y' })).toEqual(['m', 'k', 'b']);
-    expect(await history({ fireAt: T0 + 1, id: 'n' })).toEqual(['z', 'y', 'm', 'k', 'b']);
+    await expectOneHistoryIndex(store);
   });
 });

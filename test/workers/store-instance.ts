@@ -32,6 +32,8 @@ export interface StoreWorkerConfig {
   deadAfterMs?: number;
   concurrency?: number;
   pollIntervalMs?: number;
+  /** How far ahead fires are planned and leased. */
+  horizonMs?: number;
   /** How long each handler call takes. */
   handlerMs?: number;
   result?: string;
@@ -88,6 +90,7 @@ const scheduler = createScheduler({
   ...(config.deadAfterMs === undefined ? {} : { deadAfterMs: config.deadAfterMs }),
   concurrency: config.concurrency ?? 200,
   pollIntervalMs: config.pollIntervalMs ?? 1_000,
+  ...(config.horizonMs === undefined ? {} : { horizonMs: config.horizonMs }),
   logger: pino({ level: 'silent' }),
 });
 

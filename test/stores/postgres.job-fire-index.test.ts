@@ -10,7 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/stores/postgres/migrations.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { postgresStores } from './postgres-fixture.js';
-import { expectOneHistoryIndex } from './history-index-checks.js';
+import { expectOneHistoryIndex } from './migration-checks.js';
 import { T0 } from './records.js';
 
 const available = await serviceAvailable('postgres');

@@ -11,12 +11,11 @@ import { isChimeError } from '../../src/errors.js';
 import { MIGRATIONS, migrate, type Migration } from '../../src/stores/postgres/migrations.js';
 import { postgresStore } from '../../src/stores/postgres/postgres-store.js';
 import { jobArrays } from '../../src/stores/postgres/rows.js';
-import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
-import { maintenanceOf } from '../helpers/jobs.js';
 import { failure, postgresStores } from './postgres-fixture.js';
 import { definitionHash } from '../../src/scheduler/job-records.js';
-import { T0, makeJobRecord, makeRetention, makeStats } from './records.js';
+import { T0, makeJobRecord, makeStats } from './records.js';
+import { expectRetentionMigrated } from './migration-checks.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
 const available = await serviceAvailable('postgres');
@@ -161,41 +160,7 @@ describe.skipIf(!available)('postgres migrations', () => {
       expect((await ledger(schema)).map((row) => row.version)).toEqual(
         MIGRATIONS.map((m) => m.version),
       );
-      expect(await store.jobGet({ id: 'busy' })).toMatchObject({
-        staleAfterMs: null,
-        staleSince: null,
-        pruneAfter: 0,
-        stats: makeStats({
-          succeeded: 2,
-          failed: 2,
-          missed: 1,
-          skipped: 1,
-          lastSuccessAt: T0 + 40,
-          lastFailureAt: T0 + 30,
-          lastFireAt: T0 + 3,
-        }),
-      });
-      expect(await store.jobGet({ id: 'idle' })).toMatchObject({
-        pruneAfter: null,
-        stats: makeStats(),
-      });
-      expect(
-        (await maintenanceOf(store).jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id),
-      ).toEqual(['busy']);
-      const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
-      const pruned = await maintenanceOf(store).executionsPrune({
-        jobId: 'busy',
-        retention,
-        now: T0 + 1_000,
-        limit: 100,
-        expectedPruneAfter: 0,
-      });
-      expect(pruned).toBe(3);
-      const left = await store.executionsList({ jobId: 'busy', limit: 10 });
-      expect(left.map((e) => e.id).sort()).toEqual(['e3', 'e5', 'e6', 'e7', 'e8']);
-      expect((await store.jobGet({ id: 'busy' }))?.pruneAfter).toBe(
-        T0 + 50 + 3_600_000 + PRUNE_DELAY_MS,
-      );
+      await expectRetentionMigrated(store);
     });
   });
 

@@ -12,10 +12,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/stores/sqlite/migrations.js';
 import { sqliteStore, type SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
-import { T0, makeRetention, makeStats } from './records.js';
-import { maintenanceOf } from '../helpers/jobs.js';
-import { expectOneHistoryIndex } from './history-index-checks.js';
+import { T0 } from './records.js';
+import { expectOneHistoryIndex, expectRetentionMigrated } from './migration-checks.js';
 
 describe('sqlite migrations', () => {
   let path: string;
@@ -78,43 +76,7 @@ describe('sqlite migrations', () => {
     expect(ledger(db).map((row) => (row as { version: number }).version)).toEqual(
       MIGRATIONS.map((m) => m.version),
     );
-    expect(await store.jobGet({ id: 'busy' })).toMatchObject({
-      staleAfterMs: null,
-      staleSince: null,
-      pruneAfter: 0,
-      stats: makeStats({
-        succeeded: 2,
-        failed: 2,
-        missed: 1,
-        skipped: 1,
-        lastSuccessAt: T0 + 40,
-        lastFailureAt: T0 + 30,
-        lastFireAt: T0 + 3,
-      }),
-    });
-    expect(await store.jobGet({ id: 'idle' })).toMatchObject({
-      pruneAfter: null,
-      stats: makeStats(),
-    });
-    expect(
-      (await maintenanceOf(store).jobsToPrune({ now: 0, limit: 10 })).map((j) => j.id),
-    ).toEqual(['busy']);
-
-    // Five prunable executions are counted as kept: keepLast 2 prunes three, oldest first.
-    const retention = makeRetention({ keepLast: 2, maxAgeMs: 3_600_000 });
-    const pruned = await maintenanceOf(store).executionsPrune({
-      jobId: 'busy',
-      retention,
-      now: T0 + 1_000,
-      limit: 100,
-      expectedPruneAfter: 0,
-    });
-    expect(pruned).toBe(3);
-    const left = await store.executionsList({ jobId: 'busy', limit: 10 });
-    expect(left.map((e) => e.id).sort()).toEqual(['e3', 'e5', 'e6', 'e7', 'e8']);
-    expect((await store.jobGet({ id: 'busy' }))?.pruneAfter).toBe(
-      T0 + 50 + 3_600_000 + PRUNE_DELAY_MS,
-    );
+    await expectRetentionMigrated(store);
   });
 
   test('migration 7: one unique index keeps the fires of a database with rows unique, manual triggers of one instant apart, and the history in order', async () => {

@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { natsStore } from '../src/index.js';
+import type { Store } from '../src/stores/store.js';
 import { tempDir } from './helpers/files.js';
 import { insertEverySecond } from './helpers/jobs.js';
 import { startNatsCluster, type NatsCluster } from './helpers/nats-cluster.js';
@@ -61,8 +62,13 @@ const CLUSTER_HORIZON_MS = 10_000;
  * test files at once on 2 cores.
  */
 const serverKill = process.env['CHIME_NATS_SERVER_KILL'] === '1';
-/** `CHIME_NATS_TRACE=1`: the workers' store calls over 300 ms and their errors are printed after a run. */
+/**
+ * `CHIME_NATS_TRACE=1`: the workers' store calls over 300 ms and their errors
+ * are printed after a run, and what the store holds of the fires not run.
+ */
 const trace = process.env['CHIME_NATS_TRACE'] === '1';
+/** `CHIME_NATS_HORIZON_MS`: the workers' horizon (the scheduler's default when unset). */
+const horizonMs = Number(process.env['CHIME_NATS_HORIZON_MS'] ?? 0);
 if (hasServer && !serverKill)
   console.warn('SKIPPED: the NATS server-kill run (set CHIME_NATS_SERVER_KILL=1 to run it)');
 
@@ -98,6 +104,7 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
         events: ['error', 'lease:lost', 'instance:dead'],
         ...(trace ? { traceSlowMs: 300 } : {}),
         ...REGISTRY,
+        ...(horizonMs > 0 ? { horizonMs } : {}),
         ...shared,
         ...options,
       });
@@ -115,12 +122,13 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
 
   it('4 processes, 300 jobs every second for 20 s: every (job, fireAt) run exactly once', async () => {
     const names = ['a', 'b', 'c', 'd'];
-    const { ids, t0, recordFile } = await setup(names);
+    const { store, ids, t0, recordFile } = await setup(names);
     await sleepUntil(t0 + (FIRES - 1) * 1000 + 600);
     await Promise.all(workers.map(stopWorker));
 
     const records = readRecords(names.map(recordFile));
     report('steady', workers, records, ids, t0, t0 + (FIRES - 1) * 1000, t0 + FIRES * 1000);
+    if (trace) await traceMissed(store, records, ids, t0, t0 + (FIRES - 2) * 1000);
     expect.soft(errorsOf(workers)).toEqual({});
     expect([...callsByFire(records)].filter(([, calls]) => calls.length > 1)).toEqual([]);
     expectEveryFireOnce(records, ids, t0, t0 + (FIRES - 2) * 1000, '');
@@ -318,4 +326,41 @@ function report(
       );
   if (trace) console.info(`nats cluster, errors: ${JSON.stringify(errorsOf(workers))}`);
   return figures;
+}
+
+/**
+ * Under `CHIME_NATS_TRACE=1`: what the store holds of the fires no handler
+ * ran (first 20) — whether they were planned, their status, lease and attempts.
+ */
+async function traceMissed(
+  store: Store,
+  records: HandlerCall[],
+  ids: string[],
+  t0: number,
+  last: number,
+) {
+  const byFire = callsByFire(records);
+  const missed = ids.flatMap((jobId) =>
+    range(Math.floor((last - t0) / 1000) + 1)
+      .map((k) => ({ jobId, fireAt: t0 + k * 1000 }))
+      .filter(({ fireAt }) => !byFire.has(`${jobId}@${fireAt}`)),
+  );
+  console.info(`nats cluster, missed ${missed.length}`);
+  for (const { jobId, fireAt } of missed.slice(0, 20)) {
+    const executions = await store.executionsList({ jobId, limit: 100 });
+    const held = executions.find((e) => e.fireAt === fireAt);
+    const job = await store.jobGet({ id: jobId });
+    console.info(
+      `nats cluster, missed ${jobId}@t0+${fireAt - t0}: ${
+        held
+          ? JSON.stringify({
+              ...held,
+              runAt: held.runAt - t0,
+              createdAt: held.createdAt - t0,
+              leaseUntil: (held.leaseUntil ?? t0) - t0,
+            })
+          : 'no execution'
+      }; job next fire t0+${(job?.nextFireAt ?? t0) - t0}, version ${job?.version}`,
+    );
+  }
 }

@@ -6,7 +6,8 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
  * service itself keeps running; new connections go through again at once,
  * unless `block()` refuses them until `unblock()`. `blackHole()` drops every
  * byte silently (no RST: connections hang, new ones are accepted and never
- * answered) until `restore()`, which lets them all flow again.
+ * answered) until `restore()`, which lets them all flow again;
+ * `holdReplies()` holds the service's side only.
  */
 export class TcpProxy {
   private server: Server | undefined;
@@ -85,6 +86,26 @@ export class TcpProxy {
       pair.upstream.pipe(pair.client);
       pair.client.resume();
       pair.upstream.resume();
+    }
+  }
+
+  /**
+   * Holds every byte the service sends on the open connections (the
+   * clients' requests still reach it) until {@link releaseReplies}: its
+   * answers, as a slow or lost network path would delay them.
+   */
+  holdReplies(): void {
+    for (const { client, upstream } of this.pairs) {
+      upstream?.unpipe(client);
+      upstream?.pause();
+    }
+  }
+
+  /** Delivers the held replies, in order, and lets the service's bytes flow again. */
+  releaseReplies(): void {
+    for (const { client, upstream } of this.pairs) {
+      upstream?.pipe(client);
+      upstream?.resume();
     }
   }
 

@@ -3,15 +3,27 @@
  * that other planners of the job created (their plans failed, crashed or are
  * still writing), as those planners or claimers left them (written here
  * directly in the store's own format). A fire no one else runs is the
- * applying plan's; one that a claim leased since is left to its holder.
+ * applying plan's; one that a claim leased since is left to its holder. A
+ * plan whose job was planned past its window while its fires were written
+ * (its own job write's outcome lost) runs them.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { encode, planTag, workKey, type Work } from '../../src/stores/nats/documents.js';
+import {
+  decode,
+  encode,
+  keyOf,
+  planTag,
+  workKey,
+  type JobDocument,
+  type Work,
+} from '../../src/stores/nats/documents.js';
 import type { NatsStore } from '../../src/stores/nats/index.js';
 import type { ExecutionRecord, JobPlan, JobRecord } from '../../src/stores/store.js';
+import { until } from '../helpers/events.js';
 import { serviceAvailable } from '../helpers/services.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { NATS_URL, natsStores, planAtT0 } from './nats-fixture.js';
 import { makeExecutionRecord, makeJobRecord, T0 } from './records.js';
 
@@ -143,5 +155,77 @@ describe.skipIf(!available)('nats store: plans racing other planners and claimer
     expect(claims).toEqual([]);
     const listed = await store.executionsList({ jobId: job.id, limit: 10 });
     expect(listed.map((e) => e.id)).toEqual([fire.id]);
+  });
+});
+
+describe.skipIf(!available)('nats store: a plan whose job was planned past it meanwhile', () => {
+  const { makeStore, cleanup } = natsStores();
+  const connections: NatsConnection[] = [];
+  let proxy: TcpProxy | undefined;
+  afterEach(async () => {
+    await Promise.all(connections.splice(0).map((nc) => nc.close()));
+    await cleanup();
+    await proxy?.stop();
+  });
+
+  /**
+   * Plans the job's fire at T0 on a store whose replies are held once the
+   * plan is sent; when its fire is written, `meanwhile` changes the job's
+   * document in the bucket, then the replies flow again. The plan's answer,
+   * and the fire as the bucket then holds it.
+   */
+  async function planWhile(meanwhile: (doc: JobDocument) => void) {
+    const url = new URL(NATS_URL);
+    proxy = await new TcpProxy(url.hostname, Number(url.port || 4222)).start();
+    const store = makeStore({ servers: `nats://127.0.0.1:${proxy.port}` });
+    await store.open();
+    const job = makeJobRecord({ id: 'j', version: VERSION, nextFireAt: T0 });
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    const nc = await connect({ servers: NATS_URL });
+    connections.push(nc);
+    const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
+    const fire = makeExecutionRecord({ jobId: job.id, fireAt: T0 });
+    const leased = { ...fire, leaseOwner: 'planner', leaseUntil: T0 + 20_000, leaseToken: 1 };
+    proxy.holdReplies();
+    const advancing = store.jobsAdvance({ plans: [planAtT0(job, leased)] });
+    await until(async () => (await kv.get(workKey(fire)))?.operation === 'PUT', 10_000, 'the fire');
+    const entry = await kv.get(keyOf(job.id));
+    const doc = decode<JobDocument>(entry?.value ?? new Uint8Array());
+    meanwhile(doc);
+    await kv.put(keyOf(job.id), encode(doc));
+    proxy.releaseReplies();
+    const answer = await advancing;
+    const stored = await kv.get(workKey(fire));
+    return { answer, stored: stored?.operation === 'PUT' ? decode<Work>(stored.value) : null };
+  }
+
+  test('by a plan of its own tag and a later one (its own job write applied, its acknowledgement lost): its fire is leased again and claimed, not deleted', async () => {
+    const { answer, stored } = await planWhile((doc) => {
+      doc.job.nextFireAt = T0 + 120_000;
+      doc.plan = planTag(VERSION, T0 + 60_000);
+    });
+    expect(answer.applied).toEqual([]);
+    expect(answer.claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ fireAt: T0, leaseOwner: 'planner', leaseToken: 2 }),
+    ]);
+    expect(stored).toMatchObject({ fireAt: T0, leaseOwner: 'planner', leaseToken: 2 });
+  });
+
+  test('by a job deleted and created again on the same version: its fire is deleted', async () => {
+    const { answer, stored } = await planWhile((doc) => {
+      doc.job.createdAt += 1;
+      doc.job.nextFireAt = T0 + 120_000;
+    });
+    expect(answer).toEqual({ claims: [], applied: [] });
+    expect(stored).toBeNull();
+  });
+
+  test('by a write of a new version: its fire is deleted', async () => {
+    const { answer, stored } = await planWhile((doc) => {
+      doc.job.version += 1;
+      doc.job.nextFireAt = T0 + 120_000;
+    });
+    expect(answer).toEqual({ claims: [], applied: [] });
+    expect(stored).toBeNull();
   });
 });

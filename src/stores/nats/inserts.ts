@@ -14,7 +14,8 @@
  * an older plan's tag it writes again as its own ({@link adopt}). Either is
  * taken only while no claim has leased it since ({@link untouched}). A plan
  * whose document write fails for good deletes the fires it created, but
- * those another plan of the same tag applied over ({@link coveredBy}).
+ * those a plan of its tag applied over ({@link coveredBy}): those it leases
+ * again as planned, whoever's plan it was.
  */
 import { isPrunable } from '../rules.js';
 import type { Claim, ExecutionRecord, JobPlan, JobRecord } from '../store.js';
@@ -61,26 +62,29 @@ export async function advanceAll(
   const results = await parts.docs.together(() =>
     Promise.allSettled(plans.map((plan) => advance(parts, plan))),
   );
-  const done = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const done = results.flatMap((r, i) =>
+    r.status === 'fulfilled' ? [{ ...r.value, jobId: plans[i]?.jobId ?? '' }] : [],
+  );
   const failed = results.find((r) => r.status === 'rejected');
   if (failed && done.length === 0) throw failed.reason;
   return {
-    claims: done.flatMap((r) => r?.claims ?? []),
-    applied: done.filter((r) => r !== null).map((r) => r.jobId),
+    claims: done.flatMap((r) => r.claims),
+    applied: done.filter((r) => r.applied).map((r) => r.jobId),
   };
 }
 
-/** One plan; null when it did not apply. */
+/** One plan: whether it applied, and the fires it leases to run. */
 async function advance(
   parts: Parts,
   plan: JobPlan,
-): Promise<{ jobId: string; claims: Claim[] } | null> {
+): Promise<{ applied: boolean; claims: Claim[] }> {
   const { docs } = parts;
   const holds = (doc: JobDocument) =>
     doc.job.version === plan.expectedVersion && doc.job.nextFireAt === plan.expectedNextFireAt;
   let known = docs.known(plan.jobId) ?? undefined;
   if (!known || !holds(known.value)) known = (await docs.read(plan.jobId)) ?? undefined;
-  if (!known || !holds(known.value)) return null;
+  if (!known || !holds(known.value)) return { applied: false, claims: [] };
+  const { createdAt } = known.value.job;
   const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
   const { created, ours } = await createFires(parts, plan, tag);
   const deleteOrphans = (covered: (fireAt: number) => boolean) =>
@@ -94,8 +98,16 @@ async function advance(
     throw err;
   });
   if (!changed?.answer) {
-    await deleteOrphans(coveredBy(changed?.doc ?? null, plan, tag));
-    return null;
+    const covered = coveredBy(changed?.doc ?? null, plan, createdAt);
+    await deleteOrphans(covered);
+    // A plan of this tag applied over its window: one of another planner of the job, or this
+    // one's own (its write applied, its acknowledgement lost, and the message it would have
+    // been checked against overwritten by a later plan before it was sent again). Its fires
+    // still as it left them are leased again as it planned them, as that planner does with
+    // them: whichever compare-and-set comes first runs each one.
+    const kept = created.filter(({ work }) => covered(work.fireAt)).map(({ work }) => work);
+    const taken = await takeOver(parts, plan, tag, kept).catch(() => []);
+    return { applied: false, claims: claimsOf(taken, changed?.doc.job) };
   }
   // The plan applied: a step after it that fails (a lost server) does not take the claims of
   // its fires with it — a fire left unsettled is settled by the sweep (`settle.ts`), one not
@@ -104,10 +116,18 @@ async function advance(
   const mine = new Set(created.map(({ work }) => work.id));
   const others = ours.filter((w) => !mine.has(w.id));
   const taken = await takeOver(parts, plan, tag, others).catch(() => []);
-  const claims = [...created.map(({ work }) => work), ...taken]
+  return {
+    applied: true,
+    claims: claimsOf([...created.map(({ work }) => work), ...taken], changed.doc.job),
+  };
+}
+
+/** The claims of the leased fires still to run among `works`, each with its job. */
+function claimsOf(works: Work[], job: JobRecord | undefined): Claim[] {
+  if (!job) return [];
+  return works
     .filter((work) => work.leaseOwner !== null && !isPrunable(work))
-    .map((work) => ({ execution: recordOf(work), job: structuredClone(changed.doc.job) }));
-  return { jobId: plan.jobId, claims };
+    .map((work) => ({ execution: recordOf(work), job: structuredClone(job) }));
 }
 
 /**
@@ -164,17 +184,23 @@ function writePlan(parts: Parts, plan: JobPlan, tag: string, ours: Work[]) {
 }
 
 /**
- * Which fires of a plan that did not apply stay: those another plan from the
- * same version and next fire (another planner of the job) applied over — it
- * planned the same window, from the next fire to its new one, and counted
- * them (its create of one of ours found it there). Any other fire is deleted.
+ * Which fires of a plan that did not apply stay: those a plan of its tag
+ * applied over. The job's next fire moves from the one a plan was made on
+ * only by a plan of that version and next fire (its tag), and only forward
+ * within a version: a document of the same job (its creation instant: not a
+ * job deleted and created again), of the plan's version, whose next fire lies
+ * past the plan's first, was planned over the plan's window — by another
+ * planner of the job, whose create of each fire found this plan's there and
+ * counted it, or by this plan itself, its write's outcome lost, and maybe by
+ * later plans since. Any other fire is deleted.
  */
 function coveredBy(
   doc: JobDocument | null,
   plan: JobPlan,
-  tag: string,
+  createdAt: number,
 ): (fireAt: number) => boolean {
-  if (!doc || doc.plan !== tag || doc.job.version !== plan.expectedVersion) return () => false;
+  if (!doc || doc.job.version !== plan.expectedVersion || doc.job.createdAt !== createdAt)
+    return () => false;
   const end = doc.job.nextFireAt ?? Number.POSITIVE_INFINITY;
   return (fireAt) => fireAt >= plan.expectedNextFireAt && fireAt < end;
 }

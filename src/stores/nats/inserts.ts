@@ -87,28 +87,13 @@ async function advance(
   const { createdAt } = known.value.job;
   const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
   const { created, ours } = await createFires(parts, plan, tag);
-  const deleteOrphans = (covered: (fireAt: number) => boolean) =>
-    inFlight(
-      created.filter(({ work }) => !covered(work.fireAt)),
-      ({ work, revision }) => docs.replace(workKey(work), null, revision),
-    );
   const changed = await writePlan(parts, plan, tag, ours).catch(async (err: unknown) => {
     // Refused for good, it did not apply (one of unknown outcome may have: its fires stay).
-    if (isRefused(err)) await deleteOrphans(() => false);
+    if (isRefused(err)) await deleteUncovered(parts, created, () => false);
     throw err;
   });
-  if (!changed?.answer) {
-    const covered = coveredBy(changed?.doc ?? null, plan, createdAt);
-    await deleteOrphans(covered);
-    // A plan of this tag applied over its window: one of another planner of the job, or this
-    // one's own (its write applied, its acknowledgement lost, and the message it would have
-    // been checked against overwritten by a later plan before it was sent again). Its fires
-    // still as it left them are leased again as it planned them, as that planner does with
-    // them: whichever compare-and-set comes first runs each one.
-    const kept = created.filter(({ work }) => covered(work.fireAt)).map(({ work }) => work);
-    const taken = await takeOver(parts, plan, tag, kept).catch(() => []);
-    return { applied: false, claims: claimsOf(taken, changed?.doc.job) };
-  }
+  if (!changed?.answer)
+    return { applied: false, claims: await keepCovered(parts, plan, created, changed, createdAt) };
   // The plan applied: a step after it that fails (a lost server) does not take the claims of
   // its fires with it — a fire left unsettled is settled by the sweep (`settle.ts`), one not
   // taken over waits for its lease.
@@ -120,6 +105,45 @@ async function advance(
     applied: true,
     claims: claimsOf([...created.map(({ work }) => work), ...taken], changed.doc.job),
   };
+}
+
+/** A plan's fires created by it, with the revision its create gave each. */
+type Created = { work: Work; revision: number }[];
+
+/**
+ * What a plan that did not apply leaves of the fires it created: those a
+ * plan of its tag applied over ({@link coveredBy}) — another planner's, or
+ * its own (its write applied, its acknowledgement lost, and the message it
+ * would have been checked against overwritten by a later plan before it was
+ * sent again) — are leased again as it planned them, as that other planner
+ * does with them: whichever compare-and-set comes first runs each one. The
+ * others are deleted. Returns the claims of those it leased.
+ */
+async function keepCovered(
+  parts: Parts,
+  plan: JobPlan,
+  created: Created,
+  changed: { doc: JobDocument } | null,
+  createdAt: number,
+): Promise<Claim[]> {
+  const covered = coveredBy(changed?.doc ?? null, plan, createdAt);
+  await deleteUncovered(parts, created, covered);
+  const kept = created.filter(({ work }) => covered(work.fireAt)).map(({ work }) => work);
+  const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
+  const taken = await takeOver(parts, plan, tag, kept).catch(() => []);
+  return claimsOf(taken, changed?.doc.job);
+}
+
+/** Deletes the created fires not `covered`, each unless it changed since its create. */
+async function deleteUncovered(
+  parts: Parts,
+  created: Created,
+  covered: (fireAt: number) => boolean,
+): Promise<void> {
+  await inFlight(
+    created.filter(({ work }) => !covered(work.fireAt)),
+    ({ work, revision }) => parts.docs.replace(workKey(work), null, revision),
+  );
 }
 
 /** The claims of the leased fires still to run among `works`, each with its job. */
@@ -214,8 +238,8 @@ async function createFires(
   parts: Parts,
   plan: JobPlan,
   tag: string,
-): Promise<{ created: { work: Work; revision: number }[]; ours: Work[] }> {
-  const created: { work: Work; revision: number }[] = [];
+): Promise<{ created: Created; ours: Work[] }> {
+  const created: Created = [];
   const ours: Work[] = [];
   await inFlight(plan.executions, async (e) => {
     const work: Work = { ...structuredClone(e), plan: tag };

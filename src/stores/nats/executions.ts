@@ -31,6 +31,7 @@ import {
   hasWork,
   isWork,
   jobKeyOf,
+  keyOf,
   planTag,
   recordOf,
   type JobDocument,
@@ -38,6 +39,7 @@ import {
   type Work,
 } from './documents.js';
 import { unavailable } from './connection.js';
+import type { DueIndex } from './due-index.js';
 import type { Parts } from './nats-store.js';
 import { checkedStart } from './overlap.js';
 import { addOwed, settle } from './settle.js';
@@ -74,8 +76,8 @@ export class Executions {
     const claimable: Pick = (e) =>
       e.leaseOwner === null && e.runAt <= until && inShare(e.jobId, e.runAt, share);
     return this.lease(
+      (due) => due.waiting.upTo(until),
       claimable,
-      (e) => e.runAt,
       params.limit,
       (e) => {
         e.leaseOwner = owner;
@@ -91,8 +93,8 @@ export class Executions {
     const expired: Pick = (e) =>
       e.leaseOwner !== null && e.leaseUntil !== null && e.leaseUntil < now;
     return this.lease(
+      (due) => due.leased.upTo(now),
       expired,
-      (e) => e.leaseUntil ?? 0,
       params.limit,
       (e) => {
         const takenFrom = e.leaseOwner ?? '';
@@ -247,7 +249,8 @@ export class Executions {
     const { jobId, status, before } = params;
     const found: Work[] = [];
     // One whose plan or end its job has not applied yet is not listed (as in one transaction).
-    for (const [, value] of docs.work.entries())
+    const of = jobId === undefined ? docs.work.entries() : docs.work.of(keyOf(jobId));
+    for (const [, value] of of)
       if (
         (jobId === undefined || value.jobId === jobId) &&
         (status === undefined || value.status === status) &&
@@ -281,36 +284,51 @@ export class Executions {
     return changed?.answer ?? false;
   }
 
-  /** Up to `limit` executions with work of the mirror that `pick` accepts (of jobs it knows), ordered by `order`. */
-  private candidates(pick: Pick, order: (e: Work) => number, limit: number): Work[] {
+  /**
+   * Up to `limit` executions with work that `pick` accepts (of jobs the
+   * mirror knows), read in the order of `keys` (by an instant: run time, or
+   * the lease's end); ties ordered by fire, as the SQL stores' index orders
+   * them (a backfill's fires, due at once, start in order).
+   */
+  private candidates(keys: Iterable<[number, string]>, pick: Pick, limit: number): Work[] {
     const { docs } = this.parts();
-    const found: Work[] = [];
-    for (const [, value] of docs.work.entries())
-      if (hasWork(value) && pick(value) && docs.known(value.jobId)) found.push(value);
-    // Ties in fire order, as the SQL stores' index order gives them (a backfill's fires, due at once, start in order).
-    const byOrder = (a: Work, b: Work) =>
-      order(a) - order(b) || a.fireAt - b.fireAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    return found.sort(byOrder).slice(0, limit);
+    const found: { at: number; work: Work }[] = [];
+    for (const [at, key] of keys) {
+      // The ties of the last one taken are read too, to be ordered with it.
+      if (found.length >= limit && at !== found.at(-1)?.at) break;
+      const value = docs.mirror.get(key)?.value;
+      if (value && hasWork(value) && pick(value) && docs.known(value.jobId))
+        found.push({ at, work: value });
+    }
+    const byOrder = (a: { at: number; work: Work }, b: { at: number; work: Work }) =>
+      a.at - b.at ||
+      a.work.fireAt - b.work.fireAt ||
+      (a.work.id < b.work.id ? -1 : a.work.id > b.work.id ? 1 : 0);
+    return found
+      .sort(byOrder)
+      .slice(0, limit)
+      .map(({ work }) => work);
   }
 
   /**
-   * Leases up to `limit` of what `pick` accepts, oldest by `order` first, one
-   * compare-and-set per execution; each is checked again against its key, and
-   * what another claimer took first is replaced by the next candidates. Fails
-   * only when no lease was taken and one failed.
+   * Leases up to `limit` of what `pick` accepts among the keys `due` lists,
+   * earliest first, one compare-and-set per execution; each is checked again
+   * against its key, and what another claimer took first is replaced by the
+   * next candidates. Fails only when no lease was taken and one failed.
    */
   private async lease(
+    due: (index: DueIndex) => Iterable<[number, string]>,
     pick: Pick,
-    order: (e: Work) => number,
     limit: number,
     take: (e: Work) => { takenFrom?: string },
   ): Promise<Claim[]> {
     const claims: Claim[] = [];
     const tried = new Set<string>();
+    const { docs } = this.parts();
     while (claims.length < limit) {
       const found = this.candidates(
+        due(docs.due),
         (e) => !tried.has(e.id) && pick(e),
-        order,
         limit - claims.length,
       );
       if (found.length === 0) break;

@@ -22,6 +22,7 @@ import {
 import { writeKey } from './key-write.js';
 import { Markers } from './markers.js';
 import { Mirror, type Entry } from './mirror.js';
+import { DueIndex } from './due-index.js';
 import { WorkIndex } from './work-index.js';
 
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
@@ -34,10 +35,11 @@ const CAS_ATTEMPTS = 50;
  */
 const PURGE_EVERY_MS = 120_000;
 
-/** The jobs bucket, its mirror and the mirror's index of executions. */
+/** The jobs bucket, its mirror and the mirror's indexes: of executions, and of what comes due. */
 export class JobDocuments {
   readonly mirror: Mirror<Stored>;
   readonly work = new WorkIndex();
+  readonly due = new DueIndex();
   /** Called with the earliest due instant when a write makes work due sooner than it did. */
   private readonly sooner = new Set<(dueAt: number) => void>();
   /** Per key, the last of this process's writes to it (they go one after the other). */
@@ -58,6 +60,7 @@ export class JobDocuments {
       (value) => value,
       (key, before, after) => {
         this.work.change(key, before, after);
+        this.due.change(key, after);
         const due = after && (isDocument(after) ? dueOfDocument(after) : dueOfWork(after));
         if (due === null || due === undefined) return;
         const was = before && (isDocument(before) ? dueOfDocument(before) : dueOfWork(before));

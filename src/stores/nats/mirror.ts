@@ -44,8 +44,6 @@ export class Mirror<S, T = S> {
   private restarting: Promise<void> | undefined;
   private restartAgain = false;
   private stopped = false;
-  /** Bumped by every change, so derived answers can be cached until the next one. */
-  generation = 0;
 
   constructor(
     private readonly project: (stored: S) => T,
@@ -212,7 +210,6 @@ export class Mirror<S, T = S> {
     const before = this.entries.get(key)?.value ?? null;
     if (next === undefined) this.entries.delete(key);
     else this.entries.set(key, next);
-    this.generation += 1;
     this.onChange(key, before, next?.value ?? null);
   }
 }

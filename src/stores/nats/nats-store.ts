@@ -44,7 +44,7 @@ import {
   type NatsStoreOptions,
   type Settings,
 } from './connection.js';
-import { dueOfDocument, dueOfWork, isDocument, keyOf } from './documents.js';
+import { isDocument, keyOf } from './documents.js';
 import { Executions } from './executions.js';
 import { advanceAll, inFlight, insertExecutions } from './inserts.js';
 import { JobDocuments } from './job-documents.js';
@@ -89,7 +89,6 @@ export class NatsStore implements Store {
   private readonly listeners = new Set<(change: StoreChange) => void>();
   private opening: Promise<Parts> | undefined;
   private opened: Parts | undefined;
-  private nextDue: { generation: number; at: number | null } | undefined;
   /** Messages sent by the connection closed last (for {@link usage} after close). */
   private sentBeforeClose = 0;
 
@@ -207,33 +206,26 @@ export class NatsStore implements Store {
 
   async nextDueAt(): Promise<number | null> {
     const { docs } = this.parts();
-    const { mirror } = docs;
-    if (this.nextDue?.generation === mirror.generation) return this.nextDue.at;
-    let at: number | null = null;
-    for (const [, value] of mirror.values()) {
+    const job = docs.due.documents.first();
+    for (const [at, key] of docs.due.waiting.upTo(job ?? Number.POSITIVE_INFINITY)) {
+      const value = docs.mirror.get(key)?.value;
       // Work of a job the mirror does not hold (removed mid-way by a crash) is not claimed: not due either.
-      const due = isDocument(value)
-        ? dueOfDocument(value)
-        : docs.known(value.jobId) && dueOfWork(value);
-      if (typeof due === 'number' && (at === null || due < at)) at = due;
+      if (value && !isDocument(value) && docs.known(value.jobId)) return at;
     }
-    this.nextDue = { generation: mirror.generation, at };
-    return at;
+    return job;
   }
 
   async jobsDue(params: { before: number; limit: number; share?: Share }): Promise<JobRecord[]> {
     const { before, limit, share } = params;
+    const { docs } = this.parts();
     const due: JobRecord[] = [];
-    for (const [, value] of this.parts().docs.mirror.values()) {
-      if (!isDocument(value)) continue;
-      const { job } = value;
-      const at = job.nextFireAt;
-      if (!job.paused && at !== null && at <= before && inShare(job.id, at, share)) due.push(job);
+    for (const [at, key] of docs.due.documents.upTo(before)) {
+      if (due.length >= limit) break;
+      const value = docs.mirror.get(key)?.value;
+      if (value && isDocument(value) && inShare(value.job.id, at, share))
+        due.push(structuredClone(value.job));
     }
-    return due
-      .sort((a, b) => (a.nextFireAt ?? 0) - (b.nextFireAt ?? 0))
-      .slice(0, limit)
-      .map((job) => structuredClone(job));
+    return due;
   }
 
   async jobsAdvance({

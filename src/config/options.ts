@@ -152,7 +152,8 @@ export const OPTIONS = [
   option({
     name: 'horizon',
     kind: 'duration',
-    doc: 'how far ahead work is planned and claimed (default: 2s; 10s on a NATS cluster (replicas over 1), longer than a stream leader’s election, so fires planned before a server’s loss start on time during it)',
+    default: '2s',
+    doc: 'how far ahead work is planned and claimed; on a NATS cluster 10s rides through a stream leader’s election (fires planned before a server’s loss start on time during it; see the design notes for its price)',
     placeholder: 'duration',
   }),
   option({

@@ -69,9 +69,9 @@ export interface SchedulerOptions {
   /**
    * How far ahead work is planned and claimed, in ms (no timer is armed further).
    * Large bursts (thousands of fires at one instant) need the lead time to be
-   * planned before their instant. A store may ask for more (`capabilities.horizonMs`):
-   * the NATS store on a cluster asks for 10 s, to ride through a stream leader's election.
-   * @defaultValue 2000, or the store's `capabilities.horizonMs` when longer
+   * planned before their instant. On a NATS cluster, 10 s rides through a stream
+   * leader's election (fires planned before a server's loss start on time during it).
+   * @defaultValue 2000
    */
   horizonMs?: number;
   /**
@@ -283,7 +283,6 @@ export function resolveOptions(options: SchedulerOptions = {}): ResolvedOptions 
   const store = options.store ?? sqliteStore({ path: './chime.db' });
   return Object.freeze({
     ...merged,
-    horizonMs: options.horizonMs ?? Math.max(merged.horizonMs, store.capabilities.horizonMs ?? 0),
     executors: options.executors ?? [],
     store,
     instanceId:

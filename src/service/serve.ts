@@ -115,7 +115,6 @@ export async function startService(
 function schedulerFrom(config: ServiceConfig, store: Store, logger: Logger): Scheduler {
   const schedulerId = config.get('scheduler-id');
   const prefetch = config.get('prefetch');
-  const horizonMs = config.get('horizon');
   const allowHosts = config.get('http-target-allow');
   const signingSecret = config.get('http-signing-secret');
   try {
@@ -127,6 +126,7 @@ function schedulerFrom(config: ServiceConfig, store: Store, logger: Logger): Sch
       heartbeatMs: config.get('heartbeat'),
       deadAfterMs: config.get('dead-after'),
       pollIntervalMs: config.get('poll-interval'),
+      horizonMs: config.get('horizon'),
       allowShell: config.get('allow-shell'),
       httpAllowLinkLocal: config.get('http-allow-link-local'),
       httpDenyPrivate: config.get('http-deny-private'),
@@ -135,7 +135,6 @@ function schedulerFrom(config: ServiceConfig, store: Store, logger: Logger): Sch
       maxBackfillFires: config.get('max-backfill-fires'),
       ...(schedulerId === undefined ? {} : { instanceId: schedulerId }),
       ...(prefetch === undefined ? {} : { prefetch }),
-      ...(horizonMs === undefined ? {} : { horizonMs }),
       ...(allowHosts === undefined ? {} : { httpAllowHosts: allowHosts }),
       ...(signingSecret === undefined ? {} : { httpSigningSecret: signingSecret }),
     });

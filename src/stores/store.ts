@@ -46,13 +46,6 @@ export interface StoreCapabilities {
   /** The store tells every instance about changes (Postgres LISTEN/NOTIFY, NATS watch). */
   readonly notify: boolean;
   /**
-   * The planning horizon (ms) the store asks for when the scheduler is given
-   * none: longer than its writes' usual outage (NATS: a stream leader's
-   * election), so that fires planned and leased before one start on time
-   * during it. Absent: the scheduler's own default.
-   */
-  readonly horizonMs?: number;
-  /**
    * Finish batches the engine may have in flight at once (default 1): more
    * where a second batch is served beside the first (Postgres, on its own
    * connection), one where batches would only compete for one thread.

@@ -67,18 +67,10 @@ export interface Parts {
   readonly debts: DebtQueue;
 }
 
-/** The horizon asked for on a cluster: longer than a stream leader's election (4–9 s on nats-server 2.9). */
-const CLUSTER_HORIZON_MS = 10_000;
-
 /** A {@link Store} on NATS JetStream KV. Open it before use; any number of instances may share a prefix. */
 export class NatsStore implements Store {
   readonly name = 'nats';
-  /**
-   * On a cluster (`replicas` over 1), a 10 s horizon: a stream leader's
-   * election on nats-server 2.9 takes 4–9 s, and fires planned and leased
-   * before it start on time while it lasts.
-   */
-  readonly capabilities: StoreCapabilities;
+  readonly capabilities: StoreCapabilities = { notify: true };
   /** The prefix of the store's bucket names. */
   readonly prefix: string;
   readonly maintenance: NatsMaintenance;
@@ -95,10 +87,6 @@ export class NatsStore implements Store {
   constructor(options: NatsStoreOptions) {
     this.settings = resolveOptions(options);
     this.prefix = this.settings.prefix;
-    this.capabilities = {
-      notify: true,
-      ...(this.settings.replicas > 1 ? { horizonMs: CLUSTER_HORIZON_MS } : {}),
-    };
     const parts = () => this.parts();
     this.registry = new NatsRegistry(parts, `${this.prefix}_instances`);
     this.maintenance = new NatsMaintenance(parts);

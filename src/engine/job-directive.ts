@@ -45,7 +45,7 @@ export function readDirective(
 
 /**
  * Applies a directive to the job as the store has it (a compare-and-set on
- * its version; `nextFireAt` and `completedAt` change, its planned fires that
+ * its version, which it bumps; `nextFireAt` and `completedAt` change, its planned fires that
  * nobody holds are dropped — which reopens a job, so a completion is written
  * again after). A paused job keeps its pause: `next` is ignored.
  */
@@ -58,14 +58,18 @@ export async function applyDirective(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const job = await store.jobGet({ id: jobId });
     if (!job || (job.paused && 'next' in directive)) return;
+    // A new version, as every write of a job makes: a plan made on the one before fails.
+    const version = job.version + 1;
     const changed: JobRecord =
       'next' in directive
-        ? { ...job, nextFireAt: directive.next, completedAt: null, updatedAt: now }
-        : { ...job, nextFireAt: null, completedAt: now, updatedAt: now };
+        ? { ...job, version, nextFireAt: directive.next, completedAt: null, updatedAt: now }
+        : { ...job, version, nextFireAt: null, completedAt: now, updatedAt: now };
     const write = { job: changed, expectedVersion: job.version, dropPlanned: true };
     if ((await store.jobsWrite({ writes: [write] })).length > 0) continue;
     if ('complete' in directive) {
-      await store.jobsWrite({ writes: [{ ...write, dropPlanned: false }] });
+      await store.jobsWrite({
+        writes: [{ ...write, expectedVersion: version, dropPlanned: false }],
+      });
     }
     return;
   }

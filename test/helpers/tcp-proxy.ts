@@ -16,6 +16,8 @@ export class TcpProxy {
   private holed = false;
   /** The pairs of sockets, to stop and restart their flow. */
   private readonly pairs = new Set<{ client: Socket; upstream?: Socket }>();
+  /** The pairs whose replies {@link holdReplies} holds. */
+  private readonly held = new Set<{ client: Socket; upstream?: Socket }>();
   /** The port clients should connect to (after `start()`). */
   port = 0;
 
@@ -95,18 +97,21 @@ export class TcpProxy {
    * answers, as a slow or lost network path would delay them.
    */
   holdReplies(): void {
-    for (const { client, upstream } of this.pairs) {
-      upstream?.unpipe(client);
-      upstream?.pause();
+    for (const pair of this.pairs) {
+      if (!pair.upstream) continue;
+      pair.upstream.unpipe(pair.client);
+      pair.upstream.pause();
+      this.held.add(pair);
     }
   }
 
   /** Delivers the held replies, in order, and lets the service's bytes flow again. */
   releaseReplies(): void {
-    for (const { client, upstream } of this.pairs) {
+    for (const { client, upstream } of this.held) {
       upstream?.pipe(client);
       upstream?.resume();
     }
+    this.held.clear();
   }
 
   /** The local ports of the open upstream connections (the database's `client_port`s). */

@@ -199,7 +199,7 @@ describe.skipIf(!available)('nats store: a plan whose job was planned past it me
     return { answer, stored: stored?.operation === 'PUT' ? decode<Work>(stored.value) : null };
   }
 
-  test('by a plan of its own tag and a later one (its own job write applied, its acknowledgement lost): its fire is leased again and claimed, not deleted', async () => {
+  test('by a plan of its own tag and a later one (as when its own job write applied and its acknowledgement was lost): its fire is leased again and claimed, not deleted', async () => {
     const { answer, stored } = await planWhile((doc) => {
       doc.job.nextFireAt = T0 + 120_000;
       doc.plan = planTag(VERSION, T0 + 60_000);

@@ -3,8 +3,8 @@
  * by the mirror's changes: job documents by their next fire (unpaused),
  * executions waiting for a claim by their run time, and leased executions
  * by their lease's end. What is due is read from the front of these orders,
- * so a planning pass, a claim or a take-over costs what is due — not a scan
- * of every job and kept execution the mirror holds.
+ * so a planning pass, a claim or a take-over's leases cost what is due — not
+ * a scan of every job and kept execution the mirror holds.
  */
 import { createRequire } from 'node:module';
 import type btree from 'sorted-btree';

@@ -1,8 +1,8 @@
 /**
  * The Postgres store's migrations: the ledger and its advisory lock (many
  * stores and migrators on one fresh schema), the schema-too-new and
- * migrate-false guards, migration 2 on a schema with history, and migration 9
- * on a schema with jobs. Migration 8 on a schema with rows:
+ * migrate-false guards, migration 2 on a schema with history, and migrations
+ * 9 and 11 on a schema with jobs. Migration 8 on a schema with rows:
  * `postgres.work-table.test.ts`.
  */
 import pg from 'pg';
@@ -14,6 +14,7 @@ import { jobArrays } from '../../src/stores/postgres/rows.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { failure, postgresStores } from './postgres-fixture.js';
 import { definitionHash } from '../../src/scheduler/job-records.js';
+import type { LastOutcome } from '../../src/model/job.js';
 import { T0, makeJobRecord, makeStats } from './records.js';
 import { expectRetentionMigrated } from './migration-checks.js';
 
@@ -318,6 +319,56 @@ describe.skipIf(!available)('postgres migrations', () => {
       }));
       expect(await store.jobsWrite({ writes })).toEqual([]);
       expect(await store.jobsGet({ ids: ['a', 'b'] })).toEqual([plain, fired]);
+    });
+  });
+
+  describe('migration 11', () => {
+    const outcomes: [string, LastOutcome][] = [
+      ['done', { status: 'succeeded', executionId: 'e1', at: '2030-01-01T00:00:00.125Z' }],
+      [
+        'broke',
+        { status: 'failed', executionId: 'e2', at: '2030-01-02T00:00:00.000Z', error: 'x' },
+      ],
+      ['odd', { status: 'missed', executionId: 'e3', at: '2030-01-03T00:00:00Z' }],
+    ];
+
+    test('stores last outcomes as arrays, instants as epoch ms, and reads them back as they were', async () => {
+      const schema = freshSchema();
+      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 10) });
+      for (const [id, outcome] of [...outcomes, ['none', null] as const]) {
+        await admin.query(
+          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version,
+               created_at, updated_at, last_outcome)
+             VALUES ($1, '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"}}', 'h',
+               false, NULL, 1, 1, 1, $2)`,
+          [id, outcome === null ? null : JSON.stringify(outcome)],
+        );
+      }
+      const store = await openStore({ schema });
+      for (const [id, outcome] of outcomes) {
+        expect((await store.jobGet({ id }))?.lastOutcome).toEqual(outcome);
+      }
+      expect((await store.jobGet({ id: 'none' }))?.lastOutcome).toBeNull();
+      const stored = await admin.query<{ id: string; last_outcome: unknown }>(
+        `SELECT id, last_outcome FROM "${schema}".jobs ORDER BY id`,
+      );
+      expect(stored.rows).toEqual([
+        { id: 'broke', last_outcome: ['failed', 'e2', Date.UTC(2030, 0, 2), 'x'] },
+        { id: 'done', last_outcome: ['succeeded', 'e1', Date.UTC(2030, 0, 1) + 125] },
+        { id: 'none', last_outcome: null },
+        { id: 'odd', last_outcome: ['missed', 'e3', '2030-01-03T00:00:00Z'] },
+      ]);
+    });
+
+    test('a job written after it reads its last outcome back as written', async () => {
+      const store = await openStore();
+      for (const [id, lastOutcome] of outcomes) {
+        const job = makeJobRecord({ id, lastOutcome });
+        expect(
+          await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] }),
+        ).toEqual([]);
+        expect(await store.jobGet({ id })).toEqual(job);
+      }
     });
   });
 });

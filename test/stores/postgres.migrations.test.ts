@@ -1,8 +1,8 @@
 /**
  * The Postgres store's migrations: the ledger and its advisory lock (many
  * stores and migrators on one fresh schema), the schema-too-new and
- * migrate-false guards, migration 2 on a schema with history, and migrations
- * 9 and 11 on a schema with jobs. Migration 8 on a schema with rows:
+ * migrate-false guards, migration 2 on a schema with history, migrations 9
+ * and 11 on a schema with jobs, and migration 12 on one with executions. Migration 8 on a schema with rows:
  * `postgres.work-table.test.ts`.
  */
 import pg from 'pg';
@@ -15,7 +15,8 @@ import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { failure, postgresStores } from './postgres-fixture.js';
 import { definitionHash } from '../../src/scheduler/job-records.js';
 import type { LastOutcome } from '../../src/model/job.js';
-import { T0, makeJobRecord, makeStats } from './records.js';
+import { T0, makeAttempt, makeJobRecord, makeStats } from './records.js';
+import { LEASE, finish } from './conformance/fixture.js';
 import { expectRetentionMigrated } from './migration-checks.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
@@ -369,6 +370,67 @@ describe.skipIf(!available)('postgres migrations', () => {
         ).toEqual([]);
         expect(await store.jobGet({ id })).toEqual(job);
       }
+    });
+  });
+
+  describe('migration 12', () => {
+    test("keeps executions' attempts as json text, read back as they were and appended to by later writes", async () => {
+      const schema = freshSchema();
+      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 11) });
+      await admin.query(
+        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+         VALUES ('j', '{}', 'h', false, 1, 1, 1)`,
+      );
+      const failed = makeAttempt({ outcome: 'failed', error: { message: 'no' } });
+      const stored = JSON.stringify([
+        [1, 'instance-a', T0, T0 + 1_000, 'failed', { message: 'no' }],
+      ]);
+      // A retry due at T0 after its failed first attempt, and a fire not yet run.
+      for (const [id, attempt, attempts] of [
+        ['retry', 1, stored],
+        ['fresh', 0, '[]'],
+      ] as const) {
+        await admin.query(
+          `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status,
+             attempt, lease_token, attempts, created_at)
+           VALUES ($1, 'j', $2, $3, 'schedule', 'scheduled', $4, 0, $5::jsonb, $3)`,
+          [id, attempt === 1 ? T0 - 1 : T0, T0, attempt, attempts],
+        );
+        await admin.query(
+          `INSERT INTO "${schema}".work (id, job_id, run_at, held) VALUES ($1, 'j', $2, false)`,
+          [id, T0],
+        );
+      }
+      const store = await openStore({ schema });
+      expect((await store.executionGet({ id: 'retry' }))?.attempts).toEqual([failed]);
+      expect((await store.executionGet({ id: 'fresh' }))?.attempts).toEqual([]);
+      const types = await admin.query(
+        `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+         WHERE attrelid = '"${schema}".executions'::regclass AND attname = 'attempts'`,
+      );
+      expect(types.rows).toEqual([{ type: 'json' }]);
+
+      const claims = await store.executionsClaim({
+        owner: 'me',
+        now: T0,
+        until: T0,
+        leaseMs: LEASE,
+        limit: 10,
+      });
+      expect(claims.map((c) => c.execution.id)).toEqual(['fresh', 'retry']);
+      const second = makeAttempt({ attempt: 2, owner: 'me' });
+      const finishes = claims.map((c) =>
+        finish(c.execution, { attempt: c.execution.id === 'retry' ? second : makeAttempt() }),
+      );
+      expect(await store.executionsFinish({ finishes })).toEqual([true, true]);
+      expect((await store.executionGet({ id: 'retry' }))?.attempts).toEqual([failed, second]);
+      expect((await store.executionGet({ id: 'fresh' }))?.attempts).toEqual([makeAttempt()]);
+      const text = await admin.query(
+        `SELECT attempts::text AS t FROM "${schema}".executions WHERE id = 'fresh'`,
+      );
+      expect(text.rows).toEqual([
+        { t: JSON.stringify([[1, 'instance-a', T0, T0 + 1_000, 'succeeded']]) },
+      ]);
     });
   });
 });

@@ -2,7 +2,8 @@
  * The Postgres store's migrations: the ledger and its advisory lock (many
  * stores and migrators on one fresh schema), the schema-too-new and
  * migrate-false guards, migration 2 on a schema with history, migrations 9
- * and 11 on a schema with jobs, and migration 12 on one with executions. Migration 8 on a schema with rows:
+ * and 11 on a schema with jobs, and migrations 12 and 13 on one with
+ * executions. Migration 8 on a schema with rows:
  * `postgres.work-table.test.ts`.
  */
 import pg from 'pg';
@@ -431,6 +432,37 @@ describe.skipIf(!available)('postgres migrations', () => {
       expect(text.rows).toEqual([
         { t: JSON.stringify([[1, 'instance-a', T0, T0 + 1_000, 'succeeded']]) },
       ]);
+    });
+  });
+
+  describe('migration 13', () => {
+    test('rebuilds executions_recent ascending; all executions still list newest first', async () => {
+      const schema = freshSchema();
+      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 12) });
+      await admin.query(
+        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+         VALUES ('j', '{}', 'h', false, 1, 1, 1)`,
+      );
+      await admin.query(
+        `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status,
+           attempt, lease_token, attempts, created_at, finished_at)
+         SELECT id, 'j', $1::bigint + at, $1::bigint + at, 'manual', 'succeeded', 1, 1, '[]', $1,
+           $1::bigint + at
+         FROM (VALUES ('a', 0), ('b', 1000), ('c', 1000), ('d', 2000)) v(id, at)`,
+        [T0],
+      );
+      const store = await openStore({ schema });
+      const index = await admin.query(
+        `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'executions_recent'`,
+        [schema],
+      );
+      expect(index.rows).toEqual([
+        { indexdef: expect.stringMatching(/USING btree \(fire_at, id\)$/) },
+      ]);
+      const ids = async (before?: { fireAt: number; id: string }) =>
+        (await store.executionsList({ limit: 2, ...(before && { before }) })).map((e) => e.id);
+      expect(await ids()).toEqual(['d', 'c']);
+      expect(await ids({ fireAt: T0 + 1_000, id: 'c' })).toEqual(['b', 'a']);
     });
   });
 });

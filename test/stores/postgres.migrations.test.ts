@@ -362,6 +362,18 @@ describe.skipIf(!available)('postgres migrations', () => {
       ]);
     });
 
+    test('a last outcome an older instance writes as an object after it is read as it is', async () => {
+      const store = await openStore();
+      const outcome: LastOutcome = { status: 'failed', executionId: 'e9', at: 'then', error: 'x' };
+      await store.jobsWrite({
+        writes: [{ job: makeJobRecord({ id: 'old' }), expectedVersion: null, dropPlanned: false }],
+      });
+      await admin.query(`UPDATE "${store.schema}".jobs SET last_outcome = $1 WHERE id = 'old'`, [
+        JSON.stringify(outcome),
+      ]);
+      expect((await store.jobGet({ id: 'old' }))?.lastOutcome).toEqual(outcome);
+    });
+
     test('a job written after it reads its last outcome back as written', async () => {
       const store = await openStore();
       for (const [id, lastOutcome] of outcomes) {

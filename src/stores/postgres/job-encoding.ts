@@ -70,8 +70,13 @@ export function lastOutcomeText(outcome: LastOutcome | null | undefined): string
   return JSON.stringify(stored);
 }
 
-/** A last outcome read from its stored array (parsed). */
-export function lastOutcomeFromStored(stored: StoredOutcome): LastOutcome {
+/**
+ * A last outcome read from its stored array (parsed); an object, as an
+ * instance from before migration 11 still running after it would write, is
+ * read as it is.
+ */
+export function lastOutcomeFromStored(stored: StoredOutcome | LastOutcome): LastOutcome {
+  if (!Array.isArray(stored)) return stored;
   const [status, executionId, at, error] = stored;
   const outcome: LastOutcome = {
     status,

@@ -1,8 +1,9 @@
 /**
  * The Postgres store's migrations: the ledger and its advisory lock (many
  * stores and migrators on one fresh schema), the schema-too-new and
- * migrate-false guards, migration 2 on a schema with history, and migration 9
- * on a schema with jobs. Migration 8 on a schema with rows:
+ * migrate-false guards, migration 2 on a schema with history, migrations 9
+ * and 11 on a schema with jobs, and migrations 12 and 13 on one with
+ * executions. Migration 8 on a schema with rows:
  * `postgres.work-table.test.ts`.
  */
 import pg from 'pg';
@@ -14,7 +15,9 @@ import { jobArrays } from '../../src/stores/postgres/rows.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { failure, postgresStores } from './postgres-fixture.js';
 import { definitionHash } from '../../src/scheduler/job-records.js';
-import { T0, makeJobRecord, makeStats } from './records.js';
+import type { LastOutcome } from '../../src/model/job.js';
+import { T0, makeAttempt, makeJobRecord, makeStats } from './records.js';
+import { LEASE, finish } from './conformance/fixture.js';
 import { expectRetentionMigrated } from './migration-checks.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
@@ -318,6 +321,160 @@ describe.skipIf(!available)('postgres migrations', () => {
       }));
       expect(await store.jobsWrite({ writes })).toEqual([]);
       expect(await store.jobsGet({ ids: ['a', 'b'] })).toEqual([plain, fired]);
+    });
+  });
+
+  describe('migration 11', () => {
+    const outcomes: [string, LastOutcome][] = [
+      ['done', { status: 'succeeded', executionId: 'e1', at: '2030-01-01T00:00:00.125Z' }],
+      [
+        'broke',
+        { status: 'failed', executionId: 'e2', at: '2030-01-02T00:00:00.000Z', error: 'x' },
+      ],
+      ['odd', { status: 'missed', executionId: 'e3', at: '2030-01-03T00:00:00Z' }],
+    ];
+
+    test('stores last outcomes as arrays, instants as epoch ms, and reads them back as they were', async () => {
+      const schema = freshSchema();
+      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 10) });
+      for (const [id, outcome] of [...outcomes, ['none', null] as const]) {
+        await admin.query(
+          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version,
+               created_at, updated_at, last_outcome)
+             VALUES ($1, '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"}}', 'h',
+               false, NULL, 1, 1, 1, $2)`,
+          [id, outcome === null ? null : JSON.stringify(outcome)],
+        );
+      }
+      const store = await openStore({ schema });
+      for (const [id, outcome] of outcomes) {
+        expect((await store.jobGet({ id }))?.lastOutcome).toEqual(outcome);
+      }
+      expect((await store.jobGet({ id: 'none' }))?.lastOutcome).toBeNull();
+      const stored = await admin.query<{ id: string; last_outcome: unknown }>(
+        `SELECT id, last_outcome FROM "${schema}".jobs ORDER BY id`,
+      );
+      expect(stored.rows).toEqual([
+        { id: 'broke', last_outcome: ['failed', 'e2', Date.UTC(2030, 0, 2), 'x'] },
+        { id: 'done', last_outcome: ['succeeded', 'e1', Date.UTC(2030, 0, 1) + 125] },
+        { id: 'none', last_outcome: null },
+        { id: 'odd', last_outcome: ['missed', 'e3', '2030-01-03T00:00:00Z'] },
+      ]);
+    });
+
+    test('a last outcome an older instance writes as an object after it is read as it is', async () => {
+      const store = await openStore();
+      const outcome: LastOutcome = { status: 'failed', executionId: 'e9', at: 'then', error: 'x' };
+      await store.jobsWrite({
+        writes: [{ job: makeJobRecord({ id: 'old' }), expectedVersion: null, dropPlanned: false }],
+      });
+      await admin.query(`UPDATE "${store.schema}".jobs SET last_outcome = $1 WHERE id = 'old'`, [
+        JSON.stringify(outcome),
+      ]);
+      expect((await store.jobGet({ id: 'old' }))?.lastOutcome).toEqual(outcome);
+    });
+
+    test('a job written after it reads its last outcome back as written', async () => {
+      const store = await openStore();
+      for (const [id, lastOutcome] of outcomes) {
+        const job = makeJobRecord({ id, lastOutcome });
+        expect(
+          await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] }),
+        ).toEqual([]);
+        expect(await store.jobGet({ id })).toEqual(job);
+      }
+    });
+  });
+
+  describe('migration 12', () => {
+    test("keeps executions' attempts as json text, read back as they were and appended to by later writes", async () => {
+      const schema = freshSchema();
+      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 11) });
+      await admin.query(
+        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+         VALUES ('j', '{}', 'h', false, 1, 1, 1)`,
+      );
+      const failed = makeAttempt({ outcome: 'failed', error: { message: 'no' } });
+      const stored = JSON.stringify([
+        [1, 'instance-a', T0, T0 + 1_000, 'failed', { message: 'no' }],
+      ]);
+      // A retry due at T0 after its failed first attempt, and a fire not yet run.
+      for (const [id, attempt, attempts] of [
+        ['retry', 1, stored],
+        ['fresh', 0, '[]'],
+      ] as const) {
+        await admin.query(
+          `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status,
+             attempt, lease_token, attempts, created_at)
+           VALUES ($1, 'j', $2, $3, 'schedule', 'scheduled', $4, 0, $5::jsonb, $3)`,
+          [id, attempt === 1 ? T0 - 1 : T0, T0, attempt, attempts],
+        );
+        await admin.query(
+          `INSERT INTO "${schema}".work (id, job_id, run_at, held) VALUES ($1, 'j', $2, false)`,
+          [id, T0],
+        );
+      }
+      const store = await openStore({ schema });
+      expect((await store.executionGet({ id: 'retry' }))?.attempts).toEqual([failed]);
+      expect((await store.executionGet({ id: 'fresh' }))?.attempts).toEqual([]);
+      const types = await admin.query(
+        `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+         WHERE attrelid = '"${schema}".executions'::regclass AND attname = 'attempts'`,
+      );
+      expect(types.rows).toEqual([{ type: 'json' }]);
+
+      const claims = await store.executionsClaim({
+        owner: 'me',
+        now: T0,
+        until: T0,
+        leaseMs: LEASE,
+        limit: 10,
+      });
+      expect(claims.map((c) => c.execution.id)).toEqual(['fresh', 'retry']);
+      const second = makeAttempt({ attempt: 2, owner: 'me' });
+      const finishes = claims.map((c) =>
+        finish(c.execution, { attempt: c.execution.id === 'retry' ? second : makeAttempt() }),
+      );
+      expect(await store.executionsFinish({ finishes })).toEqual([true, true]);
+      expect((await store.executionGet({ id: 'retry' }))?.attempts).toEqual([failed, second]);
+      expect((await store.executionGet({ id: 'fresh' }))?.attempts).toEqual([makeAttempt()]);
+      const text = await admin.query(
+        `SELECT attempts::text AS t FROM "${schema}".executions WHERE id = 'fresh'`,
+      );
+      expect(text.rows).toEqual([
+        { t: JSON.stringify([[1, 'instance-a', T0, T0 + 1_000, 'succeeded']]) },
+      ]);
+    });
+  });
+
+  describe('migration 13', () => {
+    test('rebuilds executions_recent ascending; all executions still list newest first', async () => {
+      const schema = freshSchema();
+      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 12) });
+      await admin.query(
+        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+         VALUES ('j', '{}', 'h', false, 1, 1, 1)`,
+      );
+      await admin.query(
+        `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status,
+           attempt, lease_token, attempts, created_at, finished_at)
+         SELECT id, 'j', $1::bigint + at, $1::bigint + at, 'manual', 'succeeded', 1, 1, '[]', $1,
+           $1::bigint + at
+         FROM (VALUES ('a', 0), ('b', 1000), ('c', 1000), ('d', 2000)) v(id, at)`,
+        [T0],
+      );
+      const store = await openStore({ schema });
+      const index = await admin.query(
+        `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'executions_recent'`,
+        [schema],
+      );
+      expect(index.rows).toEqual([
+        { indexdef: expect.stringMatching(/USING btree \(fire_at, id\)$/) },
+      ]);
+      const ids = async (before?: { fireAt: number; id: string }) =>
+        (await store.executionsList({ limit: 2, ...(before && { before }) })).map((e) => e.id);
+      expect(await ids()).toEqual(['d', 'c']);
+      expect(await ids({ fireAt: T0 + 1_000, id: 'c' })).toEqual(['b', 'a']);
     });
   });
 });

@@ -7,8 +7,18 @@
  * A text of exactly 32 bytes gets a NUL appended, so it is never read as a
  * digest (a stored hash never holds a NUL: the text column before refused it).
  * The migration applies the same rules in SQL to the rows it rewrites.
+ *
+ * A job's last outcome is a JSON array (migration 11): `[status,
+ * executionId, at]`, `at` in epoch ms when it is an instant's canonical ISO
+ * text (what the engine writes), and the error fourth when there is one —
+ * ~80 B of JSONB instead of ~120 for the object with its keys, in every
+ * version of the row a finish writes.
  */
+import type { LastOutcome } from '../../model/job.js';
 import type { StoredDefinition } from '../store.js';
+
+/** A last outcome as stored: `[status, executionId, at (ms or ISO text), error?]`. */
+type StoredOutcome = [LastOutcome['status'], string, number | string, string?];
 
 const DIGEST_BYTES = 32;
 const NUL = Buffer.from([0]);
@@ -48,4 +58,31 @@ export function hashFromBytes(bytes: Buffer): string {
   if (bytes.length === DIGEST_BYTES) return bytes.toString('base64url');
   const padded = bytes.length === DIGEST_BYTES + 1 && bytes[DIGEST_BYTES] === 0;
   return bytes.subarray(0, padded ? DIGEST_BYTES : bytes.length).toString('utf8');
+}
+
+/** The JSON text stored for a last outcome, or NULL for none. */
+export function lastOutcomeText(outcome: LastOutcome | null | undefined): string | null {
+  if (!outcome) return null;
+  const ms = Date.parse(outcome.at);
+  const at = Number.isFinite(ms) && new Date(ms).toISOString() === outcome.at ? ms : outcome.at;
+  const stored: StoredOutcome = [outcome.status, outcome.executionId, at];
+  if (outcome.error !== undefined) stored.push(outcome.error);
+  return JSON.stringify(stored);
+}
+
+/**
+ * A last outcome read from its stored array (parsed); an object, as an
+ * instance from before migration 11 still running after it would write, is
+ * read as it is.
+ */
+export function lastOutcomeFromStored(stored: StoredOutcome | LastOutcome): LastOutcome {
+  if (!Array.isArray(stored)) return stored;
+  const [status, executionId, at, error] = stored;
+  const outcome: LastOutcome = {
+    status,
+    executionId,
+    at: typeof at === 'number' ? new Date(at).toISOString() : at,
+  };
+  if (error !== undefined) outcome.error = error;
+  return outcome;
 }

@@ -32,6 +32,15 @@ const unfinishedBefore = (s: string, v: string) => `EXISTS (
         AND (o.status = 'running' OR (o.status = 'scheduled' AND (o.attempt > 0 OR ${v}.backfill))))`;
 
 /**
+ * The attempts `list` (a `json` array: migration 12) with the JSON text
+ * `item` appended, or as it is when `item` is NULL. The store writes the
+ * array as compact text, so appending is text: no JSONB round trip.
+ */
+const appended = (list: string, item: string) => `CASE WHEN ${item} IS NULL THEN ${list}
+      WHEN json_array_length(${list}) = 0 THEN ('[' || ${item} || ']')::json
+      ELSE (left(rtrim(${list}::text), -1) || ',' || ${item} || ']')::json END`;
+
+/**
  * Leases unleased work due by `@until`, oldest `run_at` first, of a share
  * ({@link inShare}), in one
  * statement: the `due` step walks `work_due` in `run_at` order and
@@ -143,16 +152,11 @@ const executionsStart = (s: string) => `WITH req AS (
   ), changed AS (
     UPDATE ${s}.executions e SET status = 'running', attempt = d.attempt,
       started_at = d.started_at,
-      attempts = CASE WHEN d.abandoned IS NULL THEN e.attempts
-        ELSE e.attempts || jsonb_build_array(d.abandoned::jsonb) END
+      attempts = ${appended('e.attempts', 'd.abandoned')}
     FROM decided d
     WHERE e.id = d.id AND d.outcome = 'started'
   )
   SELECT ord, outcome FROM decided`;
-
-/** A JSON text or NULL as a jsonb array of it, or an empty one. */
-const asArray = (json: string) =>
-  `CASE WHEN ${json} IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(${json}::jsonb) END`;
 
 /** rules.ts isPrunable of the state a finish request `r` writes. */
 const prunableAfter = (r: string) =>
@@ -193,7 +197,7 @@ const executionsFinish = (s: string) => `WITH req AS (
     ORDER BY j.id FOR NO KEY UPDATE
   ), done AS (
     UPDATE ${s}.executions e SET status = r.status, run_at = coalesce(r.run_at, e.run_at),
-      attempts = e.attempts || ${asArray('r.abandoned')} || ${asArray('r.attempt')},
+      attempts = ${appended(appended('e.attempts', 'r.abandoned'), 'r.attempt')},
       attempt = coalesce(r.attempt_no, e.attempt),
       started_at = coalesce(r.attempt_started_at, e.started_at),
       result = coalesce(r.result::jsonb, e.result), error = coalesce(r.error::jsonb, e.error),

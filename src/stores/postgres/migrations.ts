@@ -26,6 +26,9 @@ import { migration007 } from './migrations/007-backfill.js';
 import { migration008 } from './migrations/008-work-table.js';
 import { migration009 } from './migrations/009-compact-jobs.js';
 import { migration010 } from './migrations/010-one-history-index.js';
+import { migration011 } from './migrations/011-compact-outcomes.js';
+import { migration012 } from './migrations/012-attempts-as-json.js';
+import { migration013 } from './migrations/013-recent-ascending.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -49,6 +52,9 @@ export const MIGRATIONS: readonly Migration[] = [
   migration008,
   migration009,
   migration010,
+  migration011,
+  migration012,
+  migration013,
 ];
 
 /** What the migrator needs of a pool or a client: one query at a time. */

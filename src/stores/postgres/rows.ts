@@ -28,7 +28,14 @@ import {
   type JobRow as SqlJobRow,
 } from '../sql-rows.js';
 import { attemptText, attemptsText } from '../attempt-text.js';
-import { definitionText, hashBytes, hashFromBytes, withDefaults } from './job-encoding.js';
+import {
+  definitionText,
+  hashBytes,
+  hashFromBytes,
+  lastOutcomeFromStored,
+  lastOutcomeText,
+  withDefaults,
+} from './job-encoding.js';
 
 export { executionFromRow, jsonOrNull, type ExecutionRow } from '../sql-rows.js';
 
@@ -119,6 +126,7 @@ export function jobFromRow(row: JobRow): JobRecord {
   const job = jobFromColumns(row as unknown as SqlJobRow<boolean>, row.paused);
   job.definition = withDefaults(job.definition);
   job.hash = hashFromBytes(row.hash);
+  if (job.lastOutcome) job.lastOutcome = lastOutcomeFromStored(job.lastOutcome as never);
   job.fireCount = row.fire_count ?? 0;
   job.stats.succeeded = row.succeeded_count ?? 0;
   job.stats.failed = row.failed_count ?? 0;
@@ -129,7 +137,11 @@ export function jobFromRow(row: JobRow): JobRecord {
 
 /** A job record as the named parameters of its statements, definition and hash as stored. */
 export function jobParams(job: JobRecord): Record<(typeof JOB_COLUMNS)[number], Scalar> {
-  return { ...sqlJobParams(job, definitionText(job.definition)), hash: hashBytes(job.hash) };
+  return {
+    ...sqlJobParams(job, definitionText(job.definition)),
+    hash: hashBytes(job.hash),
+    last_outcome: lastOutcomeText(job.lastOutcome),
+  };
 }
 
 /** A job's columns in a joined row, prefixed `j_`. */
@@ -206,7 +218,7 @@ export function planArrays(plans: readonly JobPlan[]): Record<string, Column> {
     next_fire_ats: plans.map((p) => p.nextFireAt),
     completed_ats: plans.map((p) => p.completedAt),
     fires: plans.map((p) => p.fires ?? 0),
-    last_outcomes: plans.map((p) => jsonOrNull(p.lastOutcome ?? undefined)),
+    last_outcomes: plans.map((p) => lastOutcomeText(p.lastOutcome)),
     ...retentionArrays(plans.map((p) => p.retention)),
     ...fireArrays(plans.flatMap((p) => p.executions)),
   };
@@ -244,7 +256,7 @@ export function finishArrays(finishes: readonly FinishRequest[]): Record<string,
     on_failures: column((f) => f.onFailure),
     finished_ats: column((f) => f.finishedAt),
     keep_lease_untils: column((f) => f.keepLeaseUntil ?? null),
-    last_outcomes: column((f) => jsonOrNull(f.lastOutcome ?? undefined)),
+    last_outcomes: column((f) => lastOutcomeText(f.lastOutcome)),
     froms: column((f) => f.from),
     ...retentionArrays(finishes.map((f) => f.retention)),
     ...statsArrays(finishes.map((f) => f.stats)),

@@ -89,7 +89,7 @@ const FIRES = `fire AS (
 const insertFires = (s: string, jobFilter: string, skipping = true) => `inserted AS (
     INSERT INTO ${s}.executions (${EXECUTION_COLUMNS.join(', ')})
     SELECT f.id, f.job_id, f.fire_at, f.run_at, f.trigger, f.status, f.attempt, f.payload::jsonb,
-      f.lease_owner, f.lease_until, f.lease_token, f.attempts::jsonb, f.result::jsonb,
+      f.lease_owner, f.lease_until, f.lease_token, f.attempts::json, f.result::jsonb,
       f.error::jsonb, f.on_failure, f.created_at, f.started_at, f.finished_at, f.backfill
     FROM fire f WHERE ${jobFilter}
     ORDER BY f.ord

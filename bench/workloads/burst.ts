@@ -97,6 +97,15 @@ async function measure(storeCase: StoreCase, { wall, run, opts }: RunContext): P
       ...(cpu ? { instanceCpuMs: (cpu.user + cpu.system) / 1000 } : {}),
       ...(hasServer ? { storeCpuMs: serverMs } : {}),
     });
+    // The window the target measures: T to the last outcome recorded.
+    writeMark(opts.marks, {
+      workload: 'burst-end',
+      store: storeCase.name,
+      run,
+      startUs: hrAtT,
+      endUs: hrAtT + (lastRecorded - t) * 1000,
+      fires: recorded,
+    });
     const f = lagFigures([...lags.values()]);
     return {
       jobs: JOBS,

@@ -5,10 +5,12 @@
  *
  *   node --cpu-prof --cpu-prof-interval 250 --cpu-prof-dir=/tmp/prof/drain-sqlite \
  *     .bench/bench/run.js --only=drain --stores=sqlite --runs=1 --marks=/tmp/prof/drain-sqlite/marks.jsonl
- *   node .bench/bench/cpu-profile.js /tmp/prof/drain-sqlite [top]
+ *   node .bench/bench/cpu-profile.js /tmp/prof/drain-sqlite [top] [workload]
  *
  * The directory holds one `.cpuprofile` and the `marks.jsonl` that run.ts
- * wrote (`--marks`); the last mark is the window analysed. Times are sampled
+ * wrote (`--marks`); the last mark is the window analysed, or the last of
+ * `workload` (the burst writes `burst`, T − 2.5 s to its last start, then
+ * `burst-end`, T to its last outcome recorded). Times are sampled
  * wall time of the main thread: `(idle)` is time it waited (for Postgres, for
  * a timer); a store server's own CPU is in the mark (`storeCpuMs`).
  */
@@ -118,13 +120,20 @@ function label(frame: CallFrame): string {
 function main(): void {
   const dir = process.argv[2];
   if (!dir)
-    throw new Error('usage: cpu-profile.js <directory with a .cpuprofile and marks.jsonl> [top]');
+    throw new Error(
+      'usage: cpu-profile.js <directory with a .cpuprofile and marks.jsonl> [top] [workload]',
+    );
   const top = Number(process.argv[3] ?? 25);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile in ${dir}`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
-  const marks = readFileSync(join(dir, 'marks.jsonl'), 'utf8').trim().split('\n');
-  const mark = JSON.parse(marks.at(-1) ?? '{}') as Mark;
+  const marks = readFileSync(join(dir, 'marks.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Mark)
+    .filter((m) => process.argv[4] === undefined || m.workload === process.argv[4]);
+  const mark = marks.at(-1);
+  if (!mark) throw new Error(`no mark ${process.argv[4] ?? ''} in ${dir}`);
 
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();

@@ -4,7 +4,7 @@
  * engine's clock, sleeps, percentiles, CPU time of processes from /proc,
  * profile markers, and the bulk submission of a burst.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { pino } from 'pino';
 import type { JobDefinition, Scheduler } from '../src/index.js';
 
@@ -98,6 +98,30 @@ export function cpuUsedMs(before: Map<number, number>, after: Map<number, number
   let used = 0;
   for (const [pid, ms] of after) used += ms - (before.get(pid) ?? 0);
   return used;
+}
+
+/**
+ * CPU ms this process's threads have run, from the scheduler's own count
+ * (`/proc/self/task/<tid>/schedstat`, ns; Linux): the main thread's, and all
+ * of them (V8's GC helpers and any worker included). NaN without `/proc`.
+ * Unlike wall time, it does not count the time other processes held the cores.
+ */
+export function threadCpuMs(): { main: number; all: number } {
+  const ran = (tid: string) =>
+    Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  try {
+    let all = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        all += ran(tid);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return { main: ran(String(process.pid)), all };
+  } catch {
+    return { main: Number.NaN, all: Number.NaN };
+  }
 }
 
 /** The monotonic clock of `node --cpu-prof` profiles (µs), for profile window markers. */

@@ -13,6 +13,7 @@ import {
   procCpuMs,
   sleep,
   submitAll,
+  threadCpuMs,
   writeMark,
   type WallClock,
 } from '../lib.js';
@@ -70,13 +71,17 @@ async function measure(storeCase: StoreCase, { wall, run, opts }: RunContext): P
   return withScheduler(storeCase, limits, wall, async (scheduler, lags, made, lastStart) => {
     let lastRecorded = Number.NaN;
     let recorded = 0;
+    let cpuAtT = { main: Number.NaN, all: Number.NaN };
+    let cpuAtLast = cpuAtT;
     // Emitted once the finish write has returned: the outcome is recorded in the store.
     scheduler.on('execution:succeeded', () => {
       lastRecorded = wall.now();
-      recorded++;
+      if (++recorded === JOBS) cpuAtLast = threadCpuMs();
     });
     const submitStart = wall.now();
     const t = burstInstant(storeCase, burstSubmitMs.get(storeCase.name), submitStart);
+    // Read just before T: the engine's dispatch at T may otherwise run first, in the same turn.
+    const atT = setTimeout(() => void (cpuAtT = threadCpuMs()), t - 20 - wall.now());
     const hrAtT = hrtimeUs() + (t - wall.now()) * 1000;
     const { via, submitEnd } = await submitBurst(scheduler, t, wall);
     const submitMs = submitEnd - submitStart;
@@ -86,6 +91,7 @@ async function measure(storeCase: StoreCase, { wall, run, opts }: RunContext): P
     await window.ready;
     const deadline = t + 30_000;
     while (recorded < JOBS && Date.now() < deadline) await sleep(5);
+    clearTimeout(atT);
     const { cpu, serverMs, hasServer } = await window.end();
     writeMark(opts.marks, {
       workload: 'burst',
@@ -97,6 +103,15 @@ async function measure(storeCase: StoreCase, { wall, run, opts }: RunContext): P
       ...(cpu ? { instanceCpuMs: (cpu.user + cpu.system) / 1000 } : {}),
       ...(hasServer ? { storeCpuMs: serverMs } : {}),
     });
+    // The window the target measures: T to the last outcome recorded.
+    writeMark(opts.marks, {
+      workload: 'burst-end',
+      store: storeCase.name,
+      run,
+      startUs: hrAtT,
+      endUs: hrAtT + (lastRecorded - t) * 1000,
+      fires: recorded,
+    });
     const f = lagFigures([...lags.values()]);
     return {
       jobs: JOBS,
@@ -107,6 +122,9 @@ async function measure(storeCase: StoreCase, { wall, run, opts }: RunContext): P
       ...f,
       'last start − T': f['lag max'],
       'last recorded − T': Math.round(lastRecorded - t),
+      // The CPU that window took, which the machine's other work does not stretch.
+      'main CPU ms T→last': Math.round(cpuAtLast.main - cpuAtT.main),
+      'all CPU ms T→last': Math.round(cpuAtLast.all - cpuAtT.all),
       'submitted by': via,
     };
   });

@@ -4,54 +4,18 @@
  * job's executions, `executions_job_fire`, instead of `executions_fire` and
  * `executions_job_recent`). The ledger and its guards: `sqlite.test.ts`.
  */
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/stores/sqlite/migrations.js';
-import { sqliteStore, type SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { T0 } from './records.js';
 import { expectOneHistoryIndex, expectRetentionMigrated } from './migration-checks.js';
+import { ledger, sqliteStores } from './sqlite-fixture.js';
 
 describe('sqlite migrations', () => {
-  let path: string;
-  const opened: SqliteStore[] = [];
-  const raw: Database.Database[] = [];
-
-  beforeEach(() => {
-    path = join(tmpdir(), `chime-sqlite-${randomUUID()}.db`);
-  });
-
-  afterEach(async () => {
-    for (const store of opened.splice(0)) await store.close();
-    for (const db of raw.splice(0)) db.close();
-    await Promise.all(['', '-wal', '-shm', '-journal'].map((s) => rm(path + s, { force: true })));
-  });
-
-  async function openStore(): Promise<SqliteStore> {
-    const store = sqliteStore({ path });
-    opened.push(store);
-    await store.open();
-    return store;
-  }
-
-  function openRaw(): Database.Database {
-    const db = new Database(path);
-    raw.push(db);
-    return db;
-  }
-
-  function ledger(db: Database.Database) {
-    return db
-      .prepare('SELECT version, name, applied_at FROM chime_migrations ORDER BY version')
-      .all();
-  }
+  const { path, openStore, openRaw } = sqliteStores();
 
   test('migration 2 gives the jobs of a database with history their statistics and a pruner look', async () => {
     const db = openRaw();
-    expect(migrate(db, { location: path, migrations: MIGRATIONS.slice(0, 1) })).toEqual([1]);
+    expect(migrate(db, { location: path(), migrations: MIGRATIONS.slice(0, 1) })).toEqual([1]);
     const insertJob = db.prepare(`INSERT INTO jobs (id, definition, hash, paused, next_fire_at,
       version, created_at, updated_at) VALUES (?, '{"metadata":{}}', 'h', 0, NULL, 1, ?, ?)`);
     const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,
@@ -81,7 +45,7 @@ describe('sqlite migrations', () => {
 
   test('migration 7: one unique index keeps the fires of a database with rows unique, manual triggers of one instant apart, and the history in order', async () => {
     const db = openRaw();
-    expect(migrate(db, { location: path, migrations: MIGRATIONS.slice(0, 6) })).toHaveLength(6);
+    expect(migrate(db, { location: path(), migrations: MIGRATIONS.slice(0, 6) })).toHaveLength(6);
     db.exec(`INSERT INTO jobs (id, definition, hash, paused, version, created_at, updated_at)
       VALUES ('j', '{"metadata":{}}', 'h', 0, 1, 1, 1)`);
     const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,

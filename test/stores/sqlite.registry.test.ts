@@ -5,34 +5,24 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
-import { sqliteStore, type SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { tempDir } from '../helpers/files.js';
 import { until } from '../helpers/events.js';
+import { sqliteStores } from './sqlite-fixture.js';
 
 const REGISTRANT = fileURLToPath(new URL('../workers/sqlite-registrant.ts', import.meta.url));
 const DEAD_AFTER = 10_000;
 
 describe('sqlite registry', () => {
+  const { path: dbPath, openStore } = sqliteStores();
   const children: ChildProcess[] = [];
-  const stores: SqliteStore[] = [];
-  const cleanups: (() => void)[] = [];
-  afterEach(async () => {
+  afterEach(() => {
     for (const child of children.splice(0)) child.kill('SIGKILL');
-    for (const store of stores.splice(0)) await store.close();
-    for (const cleanup of cleanups.splice(0)) cleanup();
   });
 
   /** A store on a fresh file with instance `me` registered, and a child process registering `other`. */
   async function setup() {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const path = join(dir, 'chime.db');
-    const store = sqliteStore({ path });
-    stores.push(store);
-    await store.open();
+    const store = await openStore();
     const now = Date.now();
     const instance = {
       id: 'me',
@@ -43,7 +33,7 @@ describe('sqlite registry', () => {
       capacity: 1,
     };
     await store.instanceRegister({ instance, now, deadBefore: now - DEAD_AFTER });
-    const child = spawn(process.execPath, ['--import', 'tsx', REGISTRANT, path, 'other'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', REGISTRANT, dbPath(), 'other'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);

@@ -7,12 +7,11 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams as Child } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type Database from 'better-sqlite3';
+import { describe, expect, test } from 'vitest';
 import { isChimeError } from '../../src/errors.js';
 import { MIGRATIONS, migrate } from '../../src/stores/sqlite/migrations.js';
 import { sqliteStore, type SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
@@ -27,25 +26,15 @@ import {
   PRUNE_BOUNDARY,
   PRUNE_OLDEST,
   SQL,
-  defineFunctions,
 } from '../../src/stores/sqlite/statements.js';
 import { describeStoreConformance } from './conformance.js';
+import { ledger, removeDatabase, sqliteStores, tempPath } from './sqlite-fixture.js';
 import { T0, makeExecutionRecord, makeJobRecord } from './records.js';
 import { insertJob } from '../helpers/jobs.js';
 import { finish, leased } from './conformance/fixture.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const STORE_MODULE = pathToFileURL(join(REPO, 'src/stores/sqlite/index.ts')).href;
-
-function tempPath(): string {
-  return join(tmpdir(), `chime-sqlite-${randomUUID()}.db`);
-}
-
-async function removeDatabase(path: string): Promise<void> {
-  await Promise.all(
-    ['', '-wal', '-shm', '-journal'].map((suffix) => rm(path + suffix, { force: true })),
-  );
-}
 
 describeStoreConformance('sqlite', async () => {
   const path = tempPath();
@@ -58,39 +47,7 @@ describeStoreConformance('sqlite', async () => {
 });
 
 describe('sqlite store', () => {
-  let path: string;
-  const opened: SqliteStore[] = [];
-  const raw: Database.Database[] = [];
-
-  beforeEach(() => {
-    path = tempPath();
-  });
-
-  afterEach(async () => {
-    for (const store of opened.splice(0)) await store.close();
-    for (const db of raw.splice(0)) db.close();
-    await removeDatabase(path);
-  });
-
-  async function openStore(): Promise<SqliteStore> {
-    const store = sqliteStore({ path });
-    opened.push(store);
-    await store.open();
-    return store;
-  }
-
-  function openRaw(): Database.Database {
-    const db = new Database(path);
-    defineFunctions(db);
-    raw.push(db);
-    return db;
-  }
-
-  function ledger(db: Database.Database) {
-    return db
-      .prepare('SELECT version, name, applied_at FROM chime_migrations ORDER BY version')
-      .all();
-  }
+  const { path: dbPath, makeStore, openStore, openRaw } = sqliteStores();
 
   /** Jobs with `count` planned fires due at T0 - i. */
   async function seedFires(store: SqliteStore, count: number): Promise<string[]> {
@@ -166,7 +123,7 @@ describe('sqlite store', () => {
 
       await openStore();
       expect(ledger(db)).toEqual(first);
-      expect(migrate(db, { location: path })).toEqual([]);
+      expect(migrate(db, { location: dbPath() })).toEqual([]);
       expect(ledger(db)).toEqual(first);
     });
 
@@ -179,8 +136,7 @@ describe('sqlite store', () => {
         )
         .run();
 
-      const newer = sqliteStore({ path });
-      opened.push(newer);
+      const newer = makeStore();
       const error: unknown = await newer.open().then(
         () => undefined,
         (err: unknown) => err,
@@ -193,7 +149,7 @@ describe('sqlite store', () => {
     });
 
     test('migrate: false refuses an unmigrated file, and migrate() brings it up to date', async () => {
-      const lazy = sqliteStore({ path, migrate: false });
+      const lazy = makeStore({ migrate: false });
       await expect(lazy.open()).rejects.toMatchObject({ code: 'CHIME_ERR_STORE_SCHEMA_OUTDATED' });
       expect(await lazy.migrate()).toEqual(MIGRATIONS.map((m) => m.version));
       expect(await lazy.migrate()).toEqual([]);
@@ -203,7 +159,7 @@ describe('sqlite store', () => {
     });
 
     test('processes migrating one fresh file at once apply each migration exactly once', async () => {
-      const results = await runProcesses(4, path, 'migrate');
+      const results = await runProcesses(4, dbPath(), 'migrate');
       expect(results).toHaveLength(4);
       const db = openRaw();
       expect(ledger(db)).toHaveLength(MIGRATIONS.length);
@@ -242,7 +198,7 @@ describe('sqlite store', () => {
     test('processes claiming from one file never get the same execution', async () => {
       const store = await openStore();
       const all = await seedFires(store, 300);
-      const results = await runProcesses(4, path, 'claim');
+      const results = await runProcesses(4, dbPath(), 'claim');
       const claimed = results.flat();
       expect(new Set(claimed).size).toBe(claimed.length);
       expect([...claimed].sort()).toEqual([...all].sort());
@@ -356,7 +312,7 @@ describe('sqlite store', () => {
 
   describe('errors', () => {
     test('methods of a store that is not open fail with CHIME_ERR_STORE_UNAVAILABLE', async () => {
-      const store = sqliteStore({ path });
+      const store = makeStore();
       await expect(store.jobsDue({ before: T0, limit: 1 })).rejects.toMatchObject({
         code: 'CHIME_ERR_STORE_UNAVAILABLE',
       });

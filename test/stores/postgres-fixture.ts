@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { afterEach } from 'vitest';
 import { quoteIdentifier } from '../../src/stores/postgres/identifiers.js';
+import { MIGRATIONS, migrate } from '../../src/stores/postgres/migrations.js';
 import { postgresStore, type PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import { SERVICES, uniqueName } from '../helpers/services.js';
 
@@ -39,6 +40,21 @@ export function postgresStores(admin: pg.Pool) {
     return schema;
   }
 
+  /**
+   * A fresh schema at its first `version` migrations, holding one job `j` of
+   * `definition` (JSON): the ground of a migration's test.
+   */
+  async function schemaWithJob(version: number, definition = '{}'): Promise<string> {
+    const schema = freshSchema();
+    await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, version) });
+    await admin.query(
+      `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+       VALUES ('j', $1, '\\x00', false, 1, 1, 1)`,
+      [definition],
+    );
+    return schema;
+  }
+
   /** A store (not opened) on a fresh schema unless `options.schema` names one; closed after the test. */
   function makeStore(options: StoreOptions = {}): PostgresStore {
     const store = postgresStore({
@@ -57,7 +73,7 @@ export function postgresStores(admin: pg.Pool) {
     return store;
   }
 
-  return { freshSchema, makeStore, openStore, opened, cleanups };
+  return { freshSchema, schemaWithJob, makeStore, openStore, opened, cleanups };
 }
 
 /** The error a promise rejects with, or undefined when it resolves. */

@@ -7,7 +7,6 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
-import { MIGRATIONS, migrate } from '../../src/stores/postgres/migrations.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { postgresStores } from './postgres-fixture.js';
 import { expectOneHistoryIndex } from './migration-checks.js';
@@ -19,15 +18,10 @@ describe.skipIf(!available)('postgres migration 10', () => {
   const admin = new pg.Pool({ connectionString: SERVICES.postgres.url, max: 2 });
   admin.on('error', () => undefined);
   afterAll(() => admin.end());
-  const { freshSchema, openStore } = postgresStores(admin);
+  const { schemaWithJob, openStore } = postgresStores(admin);
 
   test('one unique index keeps the fires of a schema with rows unique, manual triggers of one instant apart, and the history in order', async () => {
-    const schema = freshSchema();
-    await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 9) });
-    await admin.query(
-      `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
-       VALUES ('j', '{"schedule":{"kind":"interval","every":"1m"}}', '\\x00', false, 1, 1, 1)`,
-    );
+    const schema = await schemaWithJob(9, '{"schedule":{"kind":"interval","every":"1m"}}');
     await admin.query(
       `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status, attempt,
          lease_token, attempts, created_at)

@@ -27,7 +27,8 @@ describe.skipIf(!available)('postgres migrations', () => {
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 4 });
   admin.on('error', () => undefined);
   afterAll(() => admin.end());
-  const { freshSchema, makeStore, openStore, opened, cleanups } = postgresStores(admin);
+  const { freshSchema, schemaWithJob, makeStore, openStore, opened, cleanups } =
+    postgresStores(admin);
 
   async function ledger(schema: string) {
     const { rows } = await admin.query(
@@ -388,12 +389,7 @@ describe.skipIf(!available)('postgres migrations', () => {
 
   describe('migration 12', () => {
     test("keeps executions' attempts as json text, read back as they were and appended to by later writes", async () => {
-      const schema = freshSchema();
-      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 11) });
-      await admin.query(
-        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
-         VALUES ('j', '{}', 'h', false, 1, 1, 1)`,
-      );
+      const schema = await schemaWithJob(11);
       const failed = makeAttempt({ outcome: 'failed', error: { message: 'no' } });
       const stored = JSON.stringify([
         [1, 'instance-a', T0, T0 + 1_000, 'failed', { message: 'no' }],
@@ -449,12 +445,7 @@ describe.skipIf(!available)('postgres migrations', () => {
 
   describe('migration 13', () => {
     test('rebuilds executions_recent ascending; all executions still list newest first', async () => {
-      const schema = freshSchema();
-      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 12) });
-      await admin.query(
-        `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
-         VALUES ('j', '{}', 'h', false, 1, 1, 1)`,
-      );
+      const schema = await schemaWithJob(12);
       await admin.query(
         `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status,
            attempt, lease_token, attempts, created_at, finished_at)

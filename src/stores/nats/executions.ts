@@ -252,7 +252,6 @@ export class Executions {
     const of = jobId === undefined ? docs.work.entries() : docs.work.of(keyOf(jobId));
     for (const [, value] of of)
       if (
-        (jobId === undefined || value.jobId === jobId) &&
         (status === undefined || value.status === status) &&
         (before === undefined || compareNewestFirst(value, before) > 0) &&
         !value.dropped &&

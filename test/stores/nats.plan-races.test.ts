@@ -158,6 +158,37 @@ describe.skipIf(!available)('nats store: plans racing other planners and claimer
   });
 });
 
+describe.skipIf(!available)('nats store: the plans a job document names', () => {
+  const { makeStore, cleanup } = natsStores();
+  afterEach(cleanup);
+
+  test('are the tags of its last four plans applied, the newest last, kept by a write of a new version', async () => {
+    const store = makeStore();
+    await store.open();
+    let job = makeJobRecord({ id: 'j', version: VERSION, nextFireAt: T0 });
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    const tags: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const at = T0 + i * 60_000;
+      tags.push(planTag(VERSION, at));
+      const fire = makeExecutionRecord({ jobId: job.id, fireAt: at });
+      const plan = { ...planAtT0(job, fire), expectedNextFireAt: at, nextFireAt: at + 60_000 };
+      expect((await store.jobsAdvance({ plans: [plan] })).applied).toEqual([job.id]);
+    }
+    job = { ...job, version: VERSION + 1, nextFireAt: T0 + 360_000 };
+    await store.jobsWrite({ writes: [{ job, expectedVersion: VERSION, dropPlanned: false }] });
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
+      const doc = decode<JobDocument>((await kv.get(keyOf(job.id)))?.value ?? new Uint8Array());
+      expect(doc.job.version).toBe(VERSION + 1);
+      expect(doc.plans).toEqual(tags.slice(2));
+    } finally {
+      await nc.close();
+    }
+  });
+});
+
 describe.skipIf(!available)('nats store: a plan whose job was planned past it meanwhile', () => {
   const { makeStore, cleanup } = natsStores();
   const connections: NatsConnection[] = [];
@@ -202,7 +233,7 @@ describe.skipIf(!available)('nats store: a plan whose job was planned past it me
   test('by a plan of its own tag and a later one (as when its own job write applied and its acknowledgement was lost): its fire is leased again and claimed, not deleted', async () => {
     const { answer, stored } = await planWhile((doc) => {
       doc.job.nextFireAt = T0 + 120_000;
-      doc.plan = planTag(VERSION, T0 + 60_000);
+      doc.plans = [planTag(VERSION, T0 + 60_000)];
     });
     expect(answer.applied).toEqual([]);
     expect(answer.claims.map((c) => c.execution)).toEqual([
@@ -213,6 +244,29 @@ describe.skipIf(!available)('nats store: a plan whose job was planned past it me
 
   test('by a job deleted and created again on the same version: its fire is deleted', async () => {
     const { answer, stored } = await planWhile((doc) => {
+      doc.job.createdAt += 1;
+      doc.job.nextFireAt = T0 + 120_000;
+    });
+    expect(answer).toEqual({ claims: [], applied: [] });
+    expect(stored).toBeNull();
+  });
+
+  test('by its own write, its acknowledgement lost, then a write of a new version (its tag among the last plans the document names): its fire is leased again and claimed, not deleted', async () => {
+    const { answer, stored } = await planWhile((doc) => {
+      doc.plans = [planTag(VERSION, T0), planTag(VERSION + 1, T0 + 60_000)];
+      doc.job.version += 1;
+      doc.job.nextFireAt = T0 + 120_000;
+    });
+    expect(answer.applied).toEqual([]);
+    expect(answer.claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ fireAt: T0, leaseOwner: 'planner', leaseToken: 2 }),
+    ]);
+    expect(stored).toMatchObject({ fireAt: T0, leaseOwner: 'planner', leaseToken: 2 });
+  });
+
+  test('by a job deleted and created again that names its tag: its fire is deleted', async () => {
+    const { answer, stored } = await planWhile((doc) => {
+      doc.plans = [planTag(VERSION, T0)];
       doc.job.createdAt += 1;
       doc.job.nextFireAt = T0 + 120_000;
     });

@@ -29,8 +29,12 @@ export interface JobDocument {
    * was written (see `overlap.ts`).
    */
   starts: Record<string, { fireAt: number; revision: number }>;
-  /** The tag of the last plan applied (`planTag`). */
-  plan?: string;
+  /**
+   * The tags of the last plans applied (`planTag`), the newest last, at most
+   * {@link PLANS_KEPT}: a planner whose own write's acknowledgement was lost
+   * finds its tag here even after later writes (see `inserts.ts` `coveredBy`).
+   */
+  plans?: string[];
   /**
    * A random id of the write that stored this version: two writers who make
    * the same change still store different bytes, so a writer can tell its own
@@ -69,6 +73,9 @@ export interface Work extends ExecutionRecord {
   /** A random id of the write that stored this version (see `JobDocument.writeId`). */
   writeId?: string;
 }
+
+/** How many tags of the last plans applied a job's document keeps (`JobDocument.plans`). */
+export const PLANS_KEPT = 4;
 
 /** A value of the jobs bucket. */
 export type Stored = JobDocument | Work;

@@ -28,6 +28,7 @@ import {
   type JobDocument,
   type Stored,
   type Work,
+  PLANS_KEPT,
 } from './documents.js';
 import type { Parts } from './nats-store.js';
 import { SETTLE_BATCH } from './debt-queue.js';
@@ -100,7 +101,7 @@ async function advance(
   await settle(parts, plan.jobId, ours).catch(() => undefined);
   const mine = new Set(created.map(({ work }) => work.id));
   const others = ours.filter((w) => !mine.has(w.id));
-  const taken = await takeOver(parts, plan, tag, others).catch(() => []);
+  const taken = await takeOver(parts, plan, tag, others);
   return {
     applied: true,
     claims: claimsOf([...created.map(({ work }) => work), ...taken], changed.doc.job),
@@ -130,7 +131,7 @@ async function keepCovered(
   await deleteUncovered(parts, created, covered);
   const kept = created.filter(({ work }) => covered(work.fireAt)).map(({ work }) => work);
   const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
-  const taken = await takeOver(parts, plan, tag, kept).catch(() => []);
+  const taken = await takeOver(parts, plan, tag, kept);
   return claimsOf(taken, changed?.doc.job);
 }
 
@@ -168,16 +169,19 @@ async function takeOver(parts: Parts, plan: JobPlan, tag: string, found: Work[])
   const taken = await inFlight(found, async (w) => {
     const own = wanted.get(w.fireAt);
     if (!own || (w.leaseOwner === null && own.leaseOwner === null)) return null;
-    const changed = await parts.docs.change<Stored, Work | null>(workKey(w), (value) => {
-      if (!isWork(value) || value.id !== w.id || value.plan !== tag) return { answer: null };
-      if (!untouched(value)) return { answer: null };
-      Object.assign(value, {
-        leaseOwner: own.leaseOwner,
-        leaseUntil: own.leaseOwner === null ? null : own.leaseUntil,
-        leaseToken: value.leaseToken + 1,
-      });
-      return { answer: value, write: value };
-    });
+    const changed = await parts.docs
+      .change<Stored, Work | null>(workKey(w), (value) => {
+        if (!isWork(value) || value.id !== w.id || value.plan !== tag) return { answer: null };
+        if (!untouched(value)) return { answer: null };
+        Object.assign(value, {
+          leaseOwner: own.leaseOwner,
+          leaseUntil: own.leaseOwner === null ? null : own.leaseUntil,
+          leaseToken: value.leaseToken + 1,
+        });
+        return { answer: value, write: value };
+      })
+      // Its outcome unknown (a lost server): it waits for its lease, the others still run now.
+      .catch(() => null);
     return changed?.answer ?? null;
   });
   return taken.filter((w) => w !== null);
@@ -200,7 +204,7 @@ function writePlan(parts: Parts, plan: JobPlan, tag: string, ours: Work[]) {
     if (plan.completedAt !== null) job.completedAt = plan.completedAt;
     if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
     job.fireCount += plan.fires ?? 0;
-    doc.plan = tag;
+    doc.plans = [...(doc.plans ?? []).slice(1 - PLANS_KEPT), tag];
     applyDebts(docs, doc, first, docs.work.kept(keyOf(plan.jobId)));
     forgetSettled(docs, doc);
     return { answer: true, write: true };
@@ -208,23 +212,27 @@ function writePlan(parts: Parts, plan: JobPlan, tag: string, ours: Work[]) {
 }
 
 /**
- * Which fires of a plan that did not apply stay: those a plan of its tag
- * applied over. The job's next fire moves from the one a plan was made on
- * only by a plan of that version and next fire (its tag), and only forward
- * within a version: a document of the same job (its creation instant: not a
- * job deleted and created again), of the plan's version, whose next fire lies
- * past the plan's first, was planned over the plan's window — by another
+ * Which fires of a plan that did not apply stay: all of them when a plan of
+ * its tag applied, as the document of the same job (its creation instant:
+ * not a job deleted and created again) names among its last plans — this
+ * plan itself, its write's outcome lost and the message it would be checked
+ * against overwritten since, even by a write of a new version; or another
  * planner of the job, whose create of each fire found this plan's there and
- * counted it, or by this plan itself, its write's outcome lost, and maybe by
- * later plans since. Any other fire is deleted.
+ * counted it. Past those names, the job's next fire tells: it moves from the
+ * one a plan was made on only by a plan of that version and next fire, and
+ * only forward within a version, so a document of the plan's version whose
+ * next fire lies past the plan's first was planned over the plan's window.
+ * Any other fire is deleted.
  */
 function coveredBy(
   doc: JobDocument | null,
   plan: JobPlan,
   createdAt: number,
 ): (fireAt: number) => boolean {
-  if (!doc || doc.job.version !== plan.expectedVersion || doc.job.createdAt !== createdAt)
-    return () => false;
+  if (!doc || doc.job.createdAt !== createdAt) return () => false;
+  const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
+  if (doc.plans?.includes(tag)) return () => true;
+  if (doc.job.version !== plan.expectedVersion) return () => false;
   const end = doc.job.nextFireAt ?? Number.POSITIVE_INFINITY;
   return (fireAt) => fireAt >= plan.expectedNextFireAt && fireAt < end;
 }

@@ -1,9 +1,11 @@
 /**
  * idle: 100,000 jobs whose fire is a month away, in a fresh process (`run.js
  * --child=idle`, so RSS and CPU are the idle instance's, not what earlier
- * workloads left); over --idle-seconds: store calls per second (a Proxy counts
- * them; each is one SQL statement), CPU of the instance and of its Postgres
- * backends, RSS, bytes per job. One run by default: its figures are counts and
+ * workloads left); over --idle-seconds: requests per second the store sent
+ * (its own counters: SQL statements, or the messages of the NATS store's
+ * connection; store calls where it keeps none), the store calls they served
+ * (a Proxy counts them), CPU of the instance and of its Postgres backends,
+ * RSS, bytes per job. One run by default: its figures are counts and
  * averages over the whole window, and three 30 s windows would push the suite
  * past 12 min.
  */
@@ -83,6 +85,7 @@ export async function idleHere(storeCase: StoreCase, seconds: number): Promise<F
     const pids = await made.serverPids();
     const serverBefore = procCpuMs(pids);
     counting.calls.clear();
+    const sentBefore = made.store.usage?.().statements;
     const cpuBefore = process.cpuUsage();
     const wallBefore = performance.now();
     await sleep(seconds * 1000);
@@ -90,12 +93,16 @@ export async function idleHere(storeCase: StoreCase, seconds: number): Promise<F
     const cpu = process.cpuUsage(cpuBefore);
     const serverMs = cpuUsedMs(serverBefore, procCpuMs(await made.serverPids()));
     const calls = [...counting.calls].sort((a, b) => b[1] - a[1]);
-    const total = calls.reduce((sum, [, count]) => sum + count, 0);
+    const sentAfter = made.store.usage?.().statements;
+    const sent =
+      sentBefore === undefined || sentAfter === undefined
+        ? calls.reduce((sum, [, count]) => sum + count, 0)
+        : sentAfter - sentBefore;
     const bytes = await made.bytesPerJob(JOBS);
     return {
       jobs: JOBS,
       'insert s': round1(insertMs / 1000),
-      'store queries/s': round2(total / (wallMs / 1000)),
+      'store requests/s': round2(sent / (wallMs / 1000)),
       calls: calls.map(([name, count]) => `${name} ${count}`).join(', '),
       'instance CPU %': round2(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
       'store CPU %': pids.length > 0 ? round2((serverMs / wallMs) * 100) : 'in-process',
@@ -113,9 +120,10 @@ export const idle: Workload = {
   name: 'idle',
   describe: () =>
     '100,000 jobs due in a month, nothing due; fresh process, figures over the window',
-  key: 'store queries/s',
+  key: 'store requests/s',
   targets: [
-    { figure: 'store queries/s', op: '<=', value: 1, unit: '' },
+    // Requests to a server: SQLite's statements run in the process (its CPU figure counts them).
+    { figure: 'store requests/s', op: '<=', value: 1, stores: ['postgres', 'nats'], unit: '' },
     { figure: 'instance CPU %', op: '<=', value: 1, unit: ' %' },
     { figure: 'bytes/job', op: '<=', value: 220, stores: ['postgres'], unit: ' B' },
   ],

@@ -1,8 +1,9 @@
 /**
  * SQLite migrations on a database with rows: migration 2 (statistics and a
- * pruner look for jobs with history) and migration 7 (one unique index of a
+ * pruner look for jobs with history), migration 7 (one unique index of a
  * job's executions, `executions_job_fire`, instead of `executions_fire` and
- * `executions_job_recent`). The ledger and its guards: `sqlite.test.ts`.
+ * `executions_job_recent`) and migration 8 (`executions_recent` ascending).
+ * The ledger and its guards: `sqlite.test.ts`.
  */
 import { describe, expect, test } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/stores/sqlite/migrations.js';
@@ -70,5 +71,32 @@ describe('sqlite migrations', () => {
     ]);
 
     await expectOneHistoryIndex(store);
+  });
+
+  test('migration 8 rebuilds executions_recent ascending; all executions still list newest first', async () => {
+    const db = openRaw();
+    expect(migrate(db, { location: path(), migrations: MIGRATIONS.slice(0, 7) })).toHaveLength(7);
+    db.exec(`INSERT INTO jobs (id, definition, hash, paused, version, created_at, updated_at)
+      VALUES ('j', '{"metadata":{}}', 'h', 0, 1, 1, 1)`);
+    const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,
+      trigger, status, attempt, lease_token, attempts, created_at)
+      VALUES (?, 'j', ?, ?, 'manual', 'succeeded', 1, 1, '[]', ?)`);
+    for (const [id, at] of [
+      ['a', 0],
+      ['b', 1_000],
+      ['c', 1_000],
+      ['d', 2_000],
+    ] as const)
+      insertExecution.run(id, T0 + at, T0 + at, T0);
+    const store = await openStore();
+    const index = db
+      .prepare(`SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'executions_recent'`)
+      .pluck()
+      .get();
+    expect(index).toMatch(/ON executions \(fire_at, id\)$/);
+    const ids = async (before?: { fireAt: number; id: string }) =>
+      (await store.executionsList({ limit: 2, ...(before && { before }) })).map((e) => e.id);
+    expect(await ids()).toEqual(['d', 'c']);
+    expect(await ids({ fireAt: T0 + 1_000, id: 'c' })).toEqual(['b', 'a']);
   });
 });

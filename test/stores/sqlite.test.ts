@@ -238,7 +238,9 @@ describe('sqlite store', () => {
         expect(plan(db, SQL.executionsListJob, listParams)).toMatch(
           /INDEX executions_job_fire \(job_id=\? AND fire_at<\?\)\nUSE TEMP B-TREE FOR LAST TERM/,
         );
+        // All executions newest first: the index walked backwards, nothing sorted.
         expect(plan(db, SQL.executionsListAll, listParams)).toContain('executions_recent');
+        expect(plan(db, SQL.executionsListAll, listParams)).not.toContain('TEMP B-TREE');
         for (const backfill of [0, 1])
           expect(plan(db, SQL.unfinishedBefore, { job_id: 'j', fire_at: T0, backfill })).toContain(
             'executions_job_fire',

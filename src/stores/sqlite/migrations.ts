@@ -16,6 +16,7 @@ import { migration004 } from './migrations/004-leaner-finish.js';
 import { migration005 } from './migrations/005-fire-count.js';
 import { migration006 } from './migrations/006-backfill.js';
 import { migration007 } from './migrations/007-one-history-index.js';
+import { migration008 } from './migrations/008-recent-ascending.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
 ];
 
 const CREATE_LEDGER = `

@@ -14,6 +14,22 @@ import { ledger, sqliteStores } from './sqlite-fixture.js';
 describe('sqlite migrations', () => {
   const { path, openStore, openRaw } = sqliteStores();
 
+  /** A file at its first `migrations`, holding job `j` and these finished executions of it. */
+  function withJob(migrations: number, executions: [string, number, string][]) {
+    const db = openRaw();
+    expect(
+      migrate(db, { location: path(), migrations: MIGRATIONS.slice(0, migrations) }),
+    ).toHaveLength(migrations);
+    db.exec(`INSERT INTO jobs (id, definition, hash, paused, version, created_at, updated_at)
+      VALUES ('j', '{"metadata":{}}', 'h', 0, 1, 1, 1)`);
+    const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,
+      trigger, status, attempt, lease_token, attempts, created_at)
+      VALUES (?, 'j', ?, ?, ?, 'succeeded', 1, 1, '[]', ?)`);
+    for (const [id, fireAt, trigger] of executions)
+      insertExecution.run(id, fireAt, fireAt, trigger, T0);
+    return db;
+  }
+
   test('migration 2 gives the jobs of a database with history their statistics and a pruner look', async () => {
     const db = openRaw();
     expect(migrate(db, { location: path(), migrations: MIGRATIONS.slice(0, 1) })).toEqual([1]);
@@ -45,15 +61,10 @@ describe('sqlite migrations', () => {
   });
 
   test('migration 7: one unique index keeps the fires of a database with rows unique, manual triggers of one instant apart, and the history in order', async () => {
-    const db = openRaw();
-    expect(migrate(db, { location: path(), migrations: MIGRATIONS.slice(0, 6) })).toHaveLength(6);
-    db.exec(`INSERT INTO jobs (id, definition, hash, paused, version, created_at, updated_at)
-      VALUES ('j', '{"metadata":{}}', 'h', 0, 1, 1, 1)`);
-    const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,
-      trigger, status, attempt, lease_token, attempts, created_at)
-      VALUES (?, 'j', ?, ?, ?, 'succeeded', 1, 1, '[]', ?)`);
-    insertExecution.run('m', T0, T0, 'schedule', T0);
-    insertExecution.run('k', T0, T0, 'manual', T0);
+    const db = withJob(6, [
+      ['m', T0, 'schedule'],
+      ['k', T0, 'manual'],
+    ]);
     const store = await openStore();
     const indexes = db
       .prepare(
@@ -74,22 +85,14 @@ describe('sqlite migrations', () => {
   });
 
   test('migration 8 rebuilds executions_recent ascending; all executions still list newest first', async () => {
-    const db = openRaw();
-    expect(migrate(db, { location: path(), migrations: MIGRATIONS.slice(0, 7) })).toHaveLength(7);
-    db.exec(`INSERT INTO jobs (id, definition, hash, paused, version, created_at, updated_at)
-      VALUES ('j', '{"metadata":{}}', 'h', 0, 1, 1, 1)`);
-    const insertExecution = db.prepare(`INSERT INTO executions (id, job_id, fire_at, run_at,
-      trigger, status, attempt, lease_token, attempts, created_at)
-      VALUES (?, 'j', ?, ?, 'manual', 'succeeded', 1, 1, '[]', ?)`);
-    for (const [id, at] of [
-      ['a', 0],
-      ['b', 1_000],
-      ['c', 1_000],
-      ['d', 2_000],
-    ] as const)
-      insertExecution.run(id, T0 + at, T0 + at, T0);
+    withJob(7, [
+      ['a', T0, 'manual'],
+      ['b', T0 + 1_000, 'manual'],
+      ['c', T0 + 1_000, 'manual'],
+      ['d', T0 + 2_000, 'manual'],
+    ]);
     const store = await openStore();
-    const index = db
+    const index = openRaw()
       .prepare(`SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'executions_recent'`)
       .pluck()
       .get();

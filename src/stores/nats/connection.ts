@@ -23,6 +23,7 @@ import {
 import { Kvm, type KV } from '@nats-io/kv';
 import { ChimeError, isChimeError } from '../../errors.js';
 import { natsEndpoint } from '../../executors/nats/connections.js';
+import type { Marker } from './markers.js';
 
 /** Options of `natsStore()`. */
 export interface NatsStoreOptions {
@@ -243,9 +244,12 @@ export function lastHeldOf(
   };
 }
 
-/** Removes every message of a bucket's key, its delete marker included (see `markers.ts`). */
-export function purgeOf(nc: NatsConnection, bucket: string): (key: string) => Promise<unknown> {
+/** Removes a bucket key's messages up to its delete marker, the marker included (see `markers.ts`). */
+export function purgeOf(nc: NatsConnection, bucket: string): (marker: Marker) => Promise<unknown> {
   const manager = jetstreamManager(nc);
-  return async (key) =>
-    (await manager).streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${key}`, keep: 0 });
+  return async ({ key, revision }) =>
+    (await manager).streams.purge(`KV_${bucket}`, {
+      filter: `$KV.${bucket}.${key}`,
+      seq: revision + 1,
+    });
 }

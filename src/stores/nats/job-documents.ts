@@ -20,7 +20,7 @@ import {
   type Stored,
 } from './documents.js';
 import { writeKey } from './key-write.js';
-import { Markers } from './markers.js';
+import { Markers, type Marker } from './markers.js';
 import { Mirror, type Entry } from './mirror.js';
 import { DueIndex } from './due-index.js';
 import { WorkIndex } from './work-index.js';
@@ -53,7 +53,7 @@ export class JobDocuments {
     private readonly kv: KV,
     private readonly js: JetStreamClient,
     private readonly bucket: string,
-    purge: (key: string) => Promise<unknown>,
+    purge: (marker: Marker) => Promise<unknown>,
   ) {
     this.markers = new Markers(purge, PURGE_EVERY_MS);
     this.mirror = new Mirror<Stored>(
@@ -149,10 +149,8 @@ export class JobDocuments {
     const write = { bucket: this.bucket, key, bytes, revision, doing: 'writing a job' };
     const seq = await writeKey(this.js, write, (publish) => this.inTurn(key, publish));
     if (seq === null) return null;
-    if (value === null) {
-      this.mirror.deleted(key);
-      this.markers.deleted([key]);
-    } else this.mirror.written(key, value, seq);
+    if (value === null) this.forget(key, seq);
+    else this.mirror.written(key, value, seq);
     return seq;
   }
 
@@ -202,14 +200,20 @@ export class JobDocuments {
   async removeKeys(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 128)
       await Promise.all(
-        keys.slice(i, i + 128).map((key) =>
-          this.kv.delete(key).catch((err: unknown) => {
-            throw unavailable(err, 'deleting an execution');
-          }),
-        ),
+        keys.slice(i, i + 128).map(async (key) => {
+          const write = { bucket: this.bucket, key, bytes: null, revision: null };
+          const seq = await writeKey(this.js, { ...write, doing: 'deleting an execution' }, (p) =>
+            this.inTurn(key, p),
+          );
+          if (seq !== null) this.forget(key, seq);
+        }),
       );
-    for (const key of keys) this.mirror.deleted(key);
-    this.markers.deleted(keys);
+  }
+
+  /** An own delete of `key`, its marker at `revision`: out of the mirror, its marker purged later. */
+  private forget(key: string, revision: number): void {
+    this.mirror.deleted(key, revision);
+    this.markers.deleted([{ key, revision }]);
   }
 
   /** Stops the mirror and the purging of markers. */

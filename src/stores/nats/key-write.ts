@@ -57,12 +57,15 @@ export function isRefused(err: unknown): boolean {
   return cause instanceof JetStreamApiError && cause.status === 400 && !isConflict(cause);
 }
 
-/** A key's write: its bucket, its bytes (null: a delete), the revision it replaces (0: absent). */
+/**
+ * A key's write: its bucket, its bytes (null: a delete), the revision it
+ * replaces (0: absent; null: whatever it is — a delete only).
+ */
 export interface KeyWrite {
   bucket: string;
   key: string;
   bytes: Uint8Array | null;
-  revision: number;
+  revision: number | null;
   /** What the write is, for its error (`writing a job`). */
   doing: string;
   /** How long it is sent again while its outcome is unknown. @defaultValue 20 s */
@@ -83,8 +86,9 @@ export async function writeKey(
   const { bucket, key, bytes, revision, doing } = write;
   const deleteId = bytes === null ? randomUUID() : undefined;
   const options = {
-    msgID: `${key}@${revision}`,
-    expect: { lastSubjectSequence: revision },
+    ...(revision === null
+      ? { msgID: `${key}@${deleteId ?? randomUUID()}` }
+      : { msgID: `${key}@${revision}`, expect: { lastSubjectSequence: revision } }),
     ...(deleteId === undefined ? {} : { headers: deleteHeaders(deleteId) }),
   };
   const publish = () => js.publish(`$KV.${bucket}.${key}`, bytes ?? Empty, options);

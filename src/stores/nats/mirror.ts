@@ -7,7 +7,8 @@
  *
  * Order: an own write is applied at once with its revision, and the watch's
  * older entries for that key are ignored; an own delete leaves a tombstone
- * that ignores the watch until the watch brings the delete itself.
+ * at its marker's revision until the watch brings the delete itself (none
+ * when the watch brought it first), so a later write of the key shows.
  */
 import type { KV, KvWatchEntry } from '@nats-io/kv';
 import type { QueuedIterator } from '@nats-io/nats-core';
@@ -19,8 +20,6 @@ export interface Entry<T> {
   revision: number;
 }
 
-/** Revision of a tombstone whose delete the watch has not brought yet. */
-const PENDING = Number.MAX_SAFE_INTEGER;
 /**
  * Longest wait for a restarted watch to start before another start is tried:
  * no consumer is created until the cluster and the stream have leaders, and a
@@ -186,19 +185,22 @@ export class Mirror<S, T = S> {
   /** Applies an own write of `stored` at `revision`. */
   written(key: string, stored: S, revision: number): void {
     const current = this.entries.get(key);
-    if (current && current.revision >= revision && current.revision !== PENDING) return;
+    if (current && current.revision >= revision) return;
     this.set(key, { value: this.project(stored), revision });
   }
 
-  /** Applies an own delete (its revision comes with the watch). */
-  deleted(key: string): void {
-    this.set(key, { value: null, revision: PENDING });
+  /** Applies an own delete, its marker at `revision`. */
+  deleted(key: string, revision: number): void {
+    const current = this.entries.get(key);
+    if (current && current.revision > revision) return;
+    if (revision > this.cursor) this.set(key, { value: null, revision });
+    else if (current) this.set(key, undefined);
   }
 
   private fromWatch(entry: KvWatchEntry): void {
     const current = this.entries.get(entry.key);
     if (entry.operation !== 'PUT') {
-      if (current && current.revision !== PENDING && current.revision > entry.revision) return;
+      if (current && current.revision > entry.revision) return;
       this.set(entry.key, undefined);
       return;
     }

@@ -128,15 +128,18 @@ export class NatsRegistry implements StoreRegistry {
     now: number,
     ranBefore: number,
   ): Promise<boolean> {
-    const { buckets, docs } = this.parts();
+    const { js, docs } = this.parts();
     const key = keyOf(instance.id);
-    try {
-      await buckets.instances.delete(key, { previousSeq: revision });
-    } catch (err) {
-      if (isConflict(err)) return false;
-      throw unavailable(err, 'declaring an instance dead');
-    }
-    this.mirror.deleted(key);
+    const deleted = await writeKey(js, {
+      bucket: this.bucket,
+      key,
+      bytes: null,
+      revision,
+      doing: 'declaring an instance dead',
+      resendForMs: SIGN_OF_LIFE_RESEND_MS,
+    });
+    if (deleted === null) return false;
+    this.mirror.deleted(key, deleted);
     const held = [...docs.work.entries()].filter(
       ([, value]) => hasWork(value) && value.leaseOwner === instance.id,
     );

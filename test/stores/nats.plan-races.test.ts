@@ -162,15 +162,15 @@ describe.skipIf(!available)('nats store: the plans a job document names', () => 
   const { makeStore, cleanup } = natsStores();
   afterEach(cleanup);
 
-  test('are the tags of its last four plans applied, the newest last, kept by a write of a new version', async () => {
+  test('are its last four plans applied (tag and the next fire each left), the newest last, kept by a write of a new version', async () => {
     const store = makeStore();
     await store.open();
     let job = makeJobRecord({ id: 'j', version: VERSION, nextFireAt: T0 });
     await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
-    const tags: string[] = [];
+    const applied: [string, number][] = [];
     for (let i = 0; i < 6; i++) {
       const at = T0 + i * 60_000;
-      tags.push(planTag(VERSION, at));
+      applied.push([planTag(VERSION, at), at + 60_000]);
       const fire = makeExecutionRecord({ jobId: job.id, fireAt: at });
       const plan = { ...planAtT0(job, fire), expectedNextFireAt: at, nextFireAt: at + 60_000 };
       expect((await store.jobsAdvance({ plans: [plan] })).applied).toEqual([job.id]);
@@ -182,7 +182,7 @@ describe.skipIf(!available)('nats store: the plans a job document names', () => 
       const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
       const doc = decode<JobDocument>((await kv.get(keyOf(job.id)))?.value ?? new Uint8Array());
       expect(doc.job.version).toBe(VERSION + 1);
-      expect(doc.plans).toEqual(tags.slice(2));
+      expect(doc.plans).toEqual(applied.slice(2));
     } finally {
       await nc.close();
     }
@@ -233,7 +233,7 @@ describe.skipIf(!available)('nats store: a plan whose job was planned past it me
   test('by a plan of its own tag and a later one (as when its own job write applied and its acknowledgement was lost): its fire is leased again and claimed, not deleted', async () => {
     const { answer, stored } = await planWhile((doc) => {
       doc.job.nextFireAt = T0 + 120_000;
-      doc.plans = [planTag(VERSION, T0 + 60_000)];
+      doc.plans = [[planTag(VERSION, T0 + 60_000), T0 + 120_000]];
     });
     expect(answer.applied).toEqual([]);
     expect(answer.claims.map((c) => c.execution)).toEqual([
@@ -253,7 +253,10 @@ describe.skipIf(!available)('nats store: a plan whose job was planned past it me
 
   test('by its own write, its acknowledgement lost, then a write of a new version (its tag among the last plans the document names): its fire is leased again and claimed, not deleted', async () => {
     const { answer, stored } = await planWhile((doc) => {
-      doc.plans = [planTag(VERSION, T0), planTag(VERSION + 1, T0 + 60_000)];
+      doc.plans = [
+        [planTag(VERSION, T0), T0 + 60_000],
+        [planTag(VERSION + 1, T0 + 60_000), T0 + 120_000],
+      ];
       doc.job.version += 1;
       doc.job.nextFireAt = T0 + 120_000;
     });
@@ -264,9 +267,19 @@ describe.skipIf(!available)('nats store: a plan whose job was planned past it me
     expect(stored).toMatchObject({ fireAt: T0, leaseOwner: 'planner', leaseToken: 2 });
   });
 
+  test('by a write of a new version, its tag named with an empty window (a plan that left the next fire where it was, as a pause record does): its fire is deleted', async () => {
+    const { answer, stored } = await planWhile((doc) => {
+      doc.plans = [[planTag(VERSION, T0), T0]];
+      doc.job.version += 1;
+      doc.job.nextFireAt = T0 + 120_000;
+    });
+    expect(answer).toEqual({ claims: [], applied: [] });
+    expect(stored).toBeNull();
+  });
+
   test('by a job deleted and created again that names its tag: its fire is deleted', async () => {
     const { answer, stored } = await planWhile((doc) => {
-      doc.plans = [planTag(VERSION, T0)];
+      doc.plans = [[planTag(VERSION, T0), T0 + 60_000]];
       doc.job.createdAt += 1;
       doc.job.nextFireAt = T0 + 120_000;
     });

@@ -30,11 +30,12 @@ export interface JobDocument {
    */
   starts: Record<string, { fireAt: number; revision: number }>;
   /**
-   * The tags of the last plans applied (`planTag`), the newest last, at most
-   * {@link PLANS_KEPT}: a planner whose own write's acknowledgement was lost
-   * finds its tag here even after later writes (see `inserts.ts` `coveredBy`).
+   * The last plans applied, the newest last, at most {@link PLANS_KEPT}: each
+   * one's tag (`planTag`) and the next fire it left — its window is from the
+   * tag's next fire to that one. A planner whose own write's acknowledgement
+   * was lost finds it here even after later writes (`inserts.ts` `coveredBy`).
    */
-  plans?: string[];
+  plans?: AppliedPlan[];
   /**
    * A random id of the write that stored this version: two writers who make
    * the same change still store different bytes, so a writer can tell its own
@@ -74,7 +75,10 @@ export interface Work extends ExecutionRecord {
   writeId?: string;
 }
 
-/** How many tags of the last plans applied a job's document keeps (`JobDocument.plans`). */
+/** A plan applied to a job's document: its tag and the next fire it left. */
+export type AppliedPlan = [tag: string, nextFireAt: number | null];
+
+/** How many of the last plans applied a job's document names (`JobDocument.plans`). */
 export const PLANS_KEPT = 4;
 
 /** A value of the jobs bucket. */

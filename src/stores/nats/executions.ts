@@ -57,7 +57,7 @@ const CATCH_UP_MS = 2_000;
 function isPending(e: Work, doc: JobDocument | undefined): boolean {
   if (!doc) return false;
   const tag = planTag(doc.job.version, doc.job.nextFireAt ?? NaN);
-  if (e.plan !== undefined && e.plan === tag && doc.plans?.at(-1) !== tag) return true;
+  if (e.plan !== undefined && e.plan === tag && doc.plans?.at(-1)?.[0] !== tag) return true;
   return isPrunable(e) && (e.owed ?? []).some((owed) => doc.applied[owed.id] === undefined);
 }
 

@@ -204,7 +204,7 @@ function writePlan(parts: Parts, plan: JobPlan, tag: string, ours: Work[]) {
     if (plan.completedAt !== null) job.completedAt = plan.completedAt;
     if (plan.lastOutcome !== null) job.lastOutcome = { ...plan.lastOutcome };
     job.fireCount += plan.fires ?? 0;
-    doc.plans = [...(doc.plans ?? []).slice(1 - PLANS_KEPT), tag];
+    doc.plans = [...(doc.plans ?? []).slice(1 - PLANS_KEPT), [tag, plan.nextFireAt]];
     applyDebts(docs, doc, first, docs.work.kept(keyOf(plan.jobId)));
     forgetSettled(docs, doc);
     return { answer: true, write: true };
@@ -212,17 +212,18 @@ function writePlan(parts: Parts, plan: JobPlan, tag: string, ours: Work[]) {
 }
 
 /**
- * Which fires of a plan that did not apply stay: all of them when a plan of
- * its tag applied, as the document of the same job (its creation instant:
- * not a job deleted and created again) names among its last plans — this
- * plan itself, its write's outcome lost and the message it would be checked
- * against overwritten since, even by a write of a new version; or another
- * planner of the job, whose create of each fire found this plan's there and
- * counted it. Past those names, the job's next fire tells: it moves from the
- * one a plan was made on only by a plan of that version and next fire, and
- * only forward within a version, so a document of the plan's version whose
- * next fire lies past the plan's first was planned over the plan's window.
- * Any other fire is deleted.
+ * Which fires of a plan that did not apply stay: those in the window of a
+ * plan of its tag that applied — which the document of the same job (its
+ * creation instant: not a job deleted and created again) names among its
+ * last plans, with the next fire it left: this plan itself, its write's
+ * outcome lost and the message it would be checked against overwritten
+ * since, even by a write of a new version; or another planner of the job,
+ * whose create of each fire found this plan's there and counted it. Past
+ * those names, the job's next fire tells: it moves from the one a plan was
+ * made on only by a plan of that version and next fire, and only forward
+ * within a version, so a document of the plan's version whose next fire lies
+ * past the plan's first was planned over the plan's window. Any other fire
+ * is deleted.
  */
 function coveredBy(
   doc: JobDocument | null,
@@ -231,10 +232,13 @@ function coveredBy(
 ): (fireAt: number) => boolean {
   if (!doc || doc.job.createdAt !== createdAt) return () => false;
   const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
-  if (doc.plans?.includes(tag)) return () => true;
-  if (doc.job.version !== plan.expectedVersion) return () => false;
-  const end = doc.job.nextFireAt ?? Number.POSITIVE_INFINITY;
-  return (fireAt) => fireAt >= plan.expectedNextFireAt && fireAt < end;
+  const named = doc.plans?.find(([applied]) => applied === tag);
+  const end = named
+    ? named[1]
+    : doc.job.version === plan.expectedVersion
+      ? doc.job.nextFireAt
+      : plan.expectedNextFireAt;
+  return (fireAt) => fireAt >= plan.expectedNextFireAt && fireAt < (end ?? Infinity);
 }
 
 /**

@@ -158,6 +158,70 @@ describe.skipIf(!available)('nats store: plans racing other planners and claimer
   });
 });
 
+describe.skipIf(!available)('nats store: plans and a change of the schedule', () => {
+  const { makeStore, cleanup } = natsStores();
+  const connections: NatsConnection[] = [];
+  afterEach(async () => {
+    await Promise.all(connections.splice(0).map((nc) => nc.close()));
+    await cleanup();
+  });
+
+  /** An open store holding job `j` (version 1, next fire T0, `fireCount`) and these raw fires of it. */
+  async function withFires(fireCount: number, fires: Work[]) {
+    const store = makeStore();
+    await store.open();
+    const job = makeJobRecord({ id: 'j', version: VERSION, nextFireAt: T0, fireCount });
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    const nc = await connect({ servers: NATS_URL });
+    connections.push(nc);
+    const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
+    for (const fire of fires) await kv.put(workKey(fire), encode(fire));
+    await store.executionGet({ id: 'unknown' }); // waits for the watch to bring the bucket's last write
+    return { store, job };
+  }
+
+  test('a write that changes the schedule drops the unleased fires of older versions, not one a plan of the new version made', async () => {
+    const planned = (fireAt: number, version: number): Work => ({
+      ...makeExecutionRecord({ jobId: 'j', fireAt }),
+      plan: planTag(version, fireAt),
+    });
+    const { store, job } = await withFires(2, [
+      planned(T0, VERSION),
+      planned(T0 + 1_000, VERSION + 1),
+    ]);
+    const next = { ...job, version: VERSION + 1 };
+    await store.jobsWrite({ writes: [{ job: next, expectedVersion: VERSION, dropPlanned: true }] });
+    const listed = await store.executionsList({ jobId: job.id, limit: 10 });
+    expect(listed.map((e) => e.fireAt)).toEqual([T0 + 1_000]);
+    expect((await store.jobGet({ id: job.id }))?.fireCount).toBe(1);
+  });
+
+  test('a plan of a new version that finds a fire the change dropped at its instant runs it as its own, the count given back', async () => {
+    const fire = makeExecutionRecord({ jobId: 'j', fireAt: T0 });
+    const owed = { id: 'drop-debt', fires: -1, reopen: true };
+    const { store, job } = await withFires(1, [
+      { ...fire, plan: planTag(VERSION, T0), dropped: true, owed: [owed] },
+    ]);
+    const next = { ...job, version: VERSION + 1 };
+    await store.jobsWrite({
+      writes: [{ job: next, expectedVersion: VERSION, dropPlanned: false }],
+    });
+    const mine = { ...fire, id: 'mine', leaseOwner: 'planner', leaseUntil: T0 + 20_000 };
+    const plan = planAtT0(next, { ...mine, leaseToken: 1 });
+    const { claims, applied } = await store.jobsAdvance({ plans: [plan] });
+    expect(applied).toEqual([job.id]);
+    expect(claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ id: 'mine', fireAt: T0, leaseOwner: 'planner' }),
+    ]);
+    // Counted by the old plan, given back by the drop, counted by the new plan.
+    await until(
+      async () => (await store.jobGet({ id: job.id }))?.fireCount === 1,
+      5_000,
+      'the fire count',
+    );
+  });
+});
+
 describe.skipIf(!available)('nats store: the plans a job document names', () => {
   const { makeStore, cleanup } = natsStores();
   afterEach(cleanup);

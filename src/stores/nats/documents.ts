@@ -106,6 +106,11 @@ export function planTag(expectedVersion: number, expectedNextFireAt: number): st
   return `${expectedVersion}:${expectedNextFireAt}`;
 }
 
+/** The job version a plan tag was made on (NaN for an execution no plan made). */
+export function versionOfTag(tag: string | undefined): number {
+  return tag === undefined ? Number.NaN : Number(tag.slice(0, tag.indexOf(':')));
+}
+
 /** True for a job's document (not an execution's key). */
 export function isDocument(value: Stored): value is JobDocument {
   return 'job' in value;

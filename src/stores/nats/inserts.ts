@@ -29,6 +29,7 @@ import {
   type Stored,
   type Work,
   PLANS_KEPT,
+  versionOfTag,
 } from './documents.js';
 import type { Parts } from './nats-store.js';
 import { SETTLE_BATCH } from './debt-queue.js';
@@ -266,8 +267,9 @@ async function createFires(
       }
       const found = await adopt(parts, plan, work);
       if (found === 'gone') continue;
-      if (found && 'adopted' in found) created.push({ work, revision: found.adopted });
-      if (found) ours.push('ours' in found ? found.ours : work);
+      if (found && 'adopted' in found)
+        created.push({ work: found.adopted, revision: found.revision });
+      if (found) ours.push('ours' in found ? found.ours : found.adopted);
       return;
     }
   });
@@ -280,27 +282,33 @@ const ADOPT_ATTEMPTS = 3;
 /**
  * The fire at a planned fire's key, which its create found there: the plan's
  * own when it has the plan's tag (another planner of the job made it). One
- * with the tag of an older plan ({@link isOlder}), {@link untouched}, is
- * written again as this plan's: that plan cannot apply any more, and its
- * planner deletes the fires it created when its document write fails — this
- * plan, had it left the fire as another's, would have counted a fire no one
- * runs. 'gone' when the key was
- * deleted meanwhile (create it again); null: another's fire.
+ * {@link untouched} is written again as this plan's — with the debts it
+ * owes (a dropped fire's count) — when it has the tag of an older plan
+ * ({@link isOlder}): that plan cannot apply any more, and its planner deletes
+ * the fires it created when its document write fails; or when the write of a
+ * newer version dropped it ({@link isDroppedBefore}), which deletes it next.
+ * Had this plan left either as another's, it would have counted a fire no
+ * one runs.
+ * 'gone' when the key was deleted meanwhile (create it again); null:
+ * another's fire.
  */
 async function adopt(
   parts: Parts,
   plan: JobPlan,
   work: Work,
-): Promise<{ ours: Work } | { adopted: number } | 'gone' | null> {
+): Promise<{ ours: Work } | { adopted: Work; revision: number } | 'gone' | null> {
   const changed = await parts.docs.change<Stored, Work | 'adopt' | null>(workKey(work), (value) => {
     if (!isWork(value) || value.plan === undefined) return { answer: null };
     if (value.plan === work.plan) return { answer: value };
-    if (!isOlder(value.plan, plan) || !untouched(value)) return { answer: null };
-    return { answer: 'adopt', write: work };
+    const superseded = isOlder(value.plan, plan) || isDroppedBefore(value, plan);
+    if (!superseded || !untouched(value)) return { answer: null };
+    // A dropped fire's debt (its count given back) goes on: this plan counts it anew.
+    const owed = [...(value.owed ?? []), ...(work.owed ?? [])];
+    return { answer: 'adopt', write: owed.length > 0 ? { ...work, owed } : work };
   });
   if (changed === null) return 'gone';
-  if (changed.answer === 'adopt') return { adopted: changed.revision };
-  return changed.answer && { ours: changed.answer };
+  if (changed.answer !== 'adopt') return changed.answer && { ours: changed.answer };
+  return { adopted: changed.value as Work, revision: changed.revision };
 }
 
 /**
@@ -326,6 +334,11 @@ function untouched(w: Work): boolean {
 function isOlder(tag: string, plan: JobPlan): boolean {
   const [version, nextFireAt = 0] = tag.split(':').map(Number);
   return version === plan.expectedVersion && nextFireAt < plan.expectedNextFireAt;
+}
+
+/** True for a fire of an older version than `plan`'s that the write of a newer one dropped. */
+function isDroppedBefore(w: Work, plan: JobPlan): boolean {
+  return w.dropped === true && versionOfTag(w.plan) < plan.expectedVersion;
 }
 
 /** What a plan's finished fire owes its job: its missed or skipped count, the pruner's look. */

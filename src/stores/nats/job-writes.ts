@@ -15,6 +15,7 @@ import type { JobRecord, JobWrite } from '../store.js';
 import {
   hasWork,
   keyOf,
+  versionOfTag,
   newDocument,
   type JobDocument,
   type Stored,
@@ -54,7 +55,7 @@ export async function writeJobs(
   }
   for (const p of changing) {
     if (p.doc === null && p.before) await removeExecutions(parts, p.before.job.id);
-    else if (p.drop && p.doc) await dropPlanned(parts, p.doc.job.id);
+    else if (p.drop && p.doc) await dropPlanned(parts, p.doc.job.id, p.doc.job.version);
   }
   return [];
 }
@@ -102,18 +103,20 @@ export async function removeExecutions(parts: Parts, jobId: string): Promise<voi
 }
 
 /**
- * Drops the job's planned fires nobody holds, as its mirror knows them: each
- * is marked dropped, owing the fire count back, by compare-and-set of its key
- * (a fire claimed meanwhile stays), then settled (its key deleted).
+ * Drops the job's planned fires nobody holds, as its mirror knows them, but
+ * those planned on `version` (the one just written) or later: a plan of the
+ * new version may have applied already. Each is marked dropped, owing the
+ * fire count back, by compare-and-set of its key (a fire claimed meanwhile
+ * stays), then settled (its key deleted).
  */
-async function dropPlanned(parts: Parts, jobId: string): Promise<void> {
+async function dropPlanned(parts: Parts, jobId: string, version: number): Promise<void> {
   const { docs } = parts;
-  const doomed = [...docs.work.of(keyOf(jobId))].filter(
-    ([, value]) => hasWork(value) && isDroppedByChange(value),
-  );
-  const dropped = await inFlight(doomed, async ([key]) => {
+  const doomed = (value: Stored): value is Work =>
+    hasWork(value) && isDroppedByChange(value) && !(versionOfTag(value.plan) >= version);
+  const dropped = await inFlight([...docs.work.of(keyOf(jobId))], async ([key, seen]) => {
+    if (!doomed(seen)) return null;
     const changed = await docs.change<Stored, Work | null>(key, (value) => {
-      if (!hasWork(value) || !isDroppedByChange(value)) return { answer: null };
+      if (!doomed(value)) return { answer: null };
       value.dropped = true;
       // A planned fire dropped did not happen: it leaves the fire count, and reopens a completed job.
       addOwed(value, { fires: -1, reopen: true });

@@ -17,7 +17,9 @@
  * the first in `starts`. If the first's step 4 is not written yet (its key
  * is still at the revision named), the second waits a little, then fences it
  * out: it rewrites that key on that revision, so the first's step 4 fails
- * and it is rejected, as a start whose lease moved is.
+ * and the first starts over from step 1, where it meets the second's start
+ * as it now stands (only earlier fires stand in a start's way, as on the SQL
+ * stores).
  */
 import { isStartable, isUnfinishedForOverlap } from '../rules.js';
 import type { StartRequest, StartResult } from '../store.js';

@@ -6,21 +6,31 @@
  * others may already have declared its instance dead. And one whose key an
  * earlier sign of life of its own moved unknown to it (its answer lost) is
  * not taken for a death. The faults are real: a TCP proxy in front of the
- * machine's NATS server cuts or holds the store's connection.
+ * machine's NATS server cuts or holds the store's connection. And a death
+ * whose declarer was lost after marking it is finished by the next sign of
+ * life of any instance.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { InstanceInfo } from '../../src/stores/instances.js';
-import { encode, keyOf } from '../../src/stores/nats/documents.js';
+import { encode, keyOf, workKey } from '../../src/stores/nats/documents.js';
 import { serviceAvailable, SERVICES } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { NATS_URL, natsStores } from './nats-fixture.js';
-import { T0 } from './records.js';
+import { T0, makeExecutionRecord, makeJobRecord } from './records.js';
 
 const available = await serviceAvailable('nats');
 /** Requests wait this long for an answer: longer than the sign of life may take. */
 const TIMEOUT_MS = 10_000;
+const instance: InstanceInfo = {
+  id: 'a',
+  host: 'h',
+  pid: 1,
+  version: '0',
+  startedAt: T0,
+  capacity: 1,
+};
 
 describe.skipIf(!available)('nats store: a sign of life lost with its connection', () => {
   const { makeStore, cleanup } = natsStores();
@@ -29,15 +39,6 @@ describe.skipIf(!available)('nats store: a sign of life lost with its connection
     for (const p of proxies.splice(0)) await p.stop();
     await cleanup();
   });
-
-  const instance: InstanceInfo = {
-    id: 'a',
-    host: 'h',
-    pid: 1,
-    version: '0',
-    startedAt: T0,
-    capacity: 1,
-  };
 
   /** A store connected through a proxy, instance 'a' registered at T0. */
   async function registeredThroughProxy() {
@@ -94,4 +95,68 @@ describe.skipIf(!available)('nats store: a sign of life lost with its connection
     proxy.restore();
     expect((await beat).registered).toBe(true);
   }, 20_000);
+});
+
+describe.skipIf(!available)('nats store: a death left unfinished', () => {
+  const { makeStore, cleanup } = natsStores();
+  afterEach(cleanup);
+
+  test('(its declarer lost after marking it) is finished by the next sign of life: its leases voided by the death rule it recorded, its key deleted', async () => {
+    const store = makeStore();
+    await store.open();
+    const job = makeJobRecord({ id: 'j' });
+    await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
+    const held = (fireAt: number) =>
+      makeExecutionRecord({
+        jobId: job.id,
+        fireAt,
+        runAt: fireAt,
+        leaseOwner: 'ghost',
+        leaseUntil: T0 + 60_000,
+        leaseToken: 1,
+      });
+    // Due before the death rule's bound (it may have run) and after it (it cannot have).
+    const [ran, unrun] = [held(T0 - 15_000), held(T0 + 5_000)];
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const jobs = await new Kvm(nc).open(`${store.prefix}_jobs`);
+      for (const e of [ran, unrun]) await jobs.put(workKey(e), encode({ ...e, plan: '0:0' }));
+      const instances = await new Kvm(nc).open(`${store.prefix}_instances`);
+      const ghost = { ...instance, id: 'ghost', lastSeenAt: T0 - 20_000, held: 2, running: 0 };
+      const dying = { at: T0, ranBefore: T0 - 10_000 + 1, writeId: 'w' };
+      await instances.put(keyOf('ghost'), encode({ ...ghost, dying }));
+    } finally {
+      await nc.close();
+    }
+    await store.executionGet({ id: unrun.id }); // the mirror has caught up
+    await store.instanceRegister({ instance, now: T0 + 1_000, deadBefore: T0 - 9_000 });
+    expect((await store.instancesList()).map((i) => i.id)).toEqual(['a']);
+    const beat = await store.instanceBeat({
+      id: 'a',
+      now: T0 + 2_000,
+      held: 0,
+      running: 0,
+      deadBefore: T0 - 8_000,
+    });
+    expect(beat.live.map((i) => i.id)).toEqual(['a']);
+    expect(await store.executionGet({ id: unrun.id })).toMatchObject({
+      leaseOwner: null,
+      status: 'scheduled',
+      leaseToken: 2,
+    });
+    expect(await store.executionGet({ id: ran.id })).toMatchObject({
+      leaseOwner: 'ghost',
+      leaseUntil: T0 - 1,
+      leaseToken: 2,
+      status: 'running',
+      attempt: 1,
+    });
+    const check = await connect({ servers: NATS_URL });
+    try {
+      const instances = await new Kvm(check).open(`${store.prefix}_instances`);
+      expect((await instances.get(keyOf('ghost')))?.operation).not.toBe('PUT');
+    } finally {
+      await check.close();
+    }
+  });
 });

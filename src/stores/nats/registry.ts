@@ -4,10 +4,13 @@
  * compare-and-set of the instance's own key on the revision it last wrote —
  * it fails once another instance declared it dead and deleted the key. Death
  * is judged by the engine's clock (`lastSeenAt` against `deadBefore`), as on
- * the SQL stores; declaring one is a compare-and-set delete of its key (so a
- * late sign of life wins), then the voiding of its leases, each in its
- * execution's key (rules.ts voidLease).
+ * the SQL stores; declaring one is a compare-and-set of its key marking it
+ * dying (so a late sign of life wins), then the voiding of its leases, each in
+ * its execution's key (rules.ts voidLease), then the delete of its key. A
+ * death a failed void left unfinished stays marked in the bucket, and the
+ * next sign of life of any instance finishes it with what the mark recorded.
  */
+import { randomUUID } from 'node:crypto';
 import { ChimeError } from '../../errors.js';
 import type {
   BeatResult,
@@ -31,9 +34,19 @@ import type { Parts } from './nats-store.js';
  */
 const SIGN_OF_LIFE_RESEND_MS = 3_000;
 
+/**
+ * An instance's key as the bucket holds it: its record, and once it is
+ * declared dead, its death's instant, the death rule's bound, and a random id
+ * of the declaring write (two instances declaring one death at one instant
+ * write different bytes: each tells its own write, `key-write.ts`).
+ */
+type StoredInstance = InstanceRecord & {
+  dying?: { at: number; ranBefore: number; writeId: string };
+};
+
 /** The registry part of the NATS store. */
 export class NatsRegistry implements StoreRegistry {
-  private mirror = new Mirror<InstanceRecord>((record) => record);
+  private mirror = new Mirror<StoredInstance>((record) => record);
 
   constructor(
     private readonly parts: () => Parts,
@@ -43,7 +56,7 @@ export class NatsRegistry implements StoreRegistry {
 
   /** Starts the mirror of the instances bucket. */
   async start(parts: Pick<Parts, 'buckets'>, lastHeld: () => Promise<number>): Promise<void> {
-    this.mirror = new Mirror<InstanceRecord>((record) => record);
+    this.mirror = new Mirror<StoredInstance>((record) => record);
     await this.mirror.start(parts.buckets.instances, lastHeld);
   }
 
@@ -68,6 +81,11 @@ export class NatsRegistry implements StoreRegistry {
       if (await this.write(record, 0)) return;
       const current = await this.read(instance.id);
       if (!current) continue;
+      if (current.value.dying) {
+        if (!(await this.finishDeath(current.value)))
+          throw unavailable(new Error('a void failed'), 'finishing the death of its last registration');
+        continue;
+      }
       if (current.value.lastSeenAt >= deadBefore)
         throw new ChimeError(
           'CHIME_ERR_INSTANCE_ID_TAKEN',
@@ -83,7 +101,8 @@ export class NatsRegistry implements StoreRegistry {
     const registered = await this.showLife(beat);
     const declaredDead: string[] = [];
     for (const [otherKey, other] of [...this.mirror.values()]) {
-      if (otherKey === key || other.lastSeenAt >= beat.deadBefore) continue;
+      if (otherKey !== key && other.dying) await this.finishDeath(other);
+      if (otherKey === key || other.dying || other.lastSeenAt >= beat.deadBefore) continue;
       const revision = this.mirror.get(otherKey)?.revision ?? 0;
       const ranBefore = mayHaveRunBefore(other.lastSeenAt, beat.now, beat.deadBefore);
       if (await this.declareDead(other, revision, beat.now, ranBefore)) declaredDead.push(other.id);
@@ -101,7 +120,7 @@ export class NatsRegistry implements StoreRegistry {
    */
   private async showLife(beat: InstanceBeat): Promise<boolean> {
     let me = this.mirror.get(keyOf(beat.id)) ?? (await this.read(beat.id)) ?? undefined;
-    for (let attempt = 0; attempt < 2 && me; attempt++) {
+    for (let attempt = 0; attempt < 2 && me && !me.value.dying; attempt++) {
       const record = { ...me.value, lastSeenAt: beat.now, held: beat.held, running: beat.running };
       if (await this.write(record, me.revision)) return true;
       const current = await this.read(beat.id);
@@ -117,42 +136,72 @@ export class NatsRegistry implements StoreRegistry {
 
   async instancesList(): Promise<InstanceRecord[]> {
     return [...this.mirror.values()]
+      .filter(([, record]) => !record.dying)
       .map(([, record]) => structuredClone(record))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** Deletes a silent instance's key (unless it showed life since `revision`), then voids its leases. */
+  /** Marks a silent instance dying (unless it showed life since `revision`), then finishes its death. */
   private async declareDead(
-    instance: InstanceRecord,
+    instance: StoredInstance,
     revision: number,
     now: number,
     ranBefore: number,
   ): Promise<boolean> {
+    const dying: StoredInstance = {
+      ...instance,
+      dying: { at: now, ranBefore, writeId: randomUUID() },
+    };
+    if (!(await this.write(dying, revision))) return false;
+    await this.finishDeath(dying);
+    return true;
+  }
+
+  /**
+   * Voids a dying instance's leases the mirror knows, then deletes its key;
+   * false, the key left marked, when a void or the delete failed (the next
+   * sign of life tries again).
+   */
+  private async finishDeath(instance: StoredInstance): Promise<boolean> {
     const { js, docs } = this.parts();
-    const key = keyOf(instance.id);
-    const deleted = await writeKey(js, {
-      bucket: this.bucket,
-      key,
-      bytes: null,
-      revision,
-      doing: 'declaring an instance dead',
-      resendForMs: SIGN_OF_LIFE_RESEND_MS,
-    });
-    if (deleted === null) return false;
-    this.mirror.deleted(key, deleted);
+    const { id, dying } = instance;
+    if (!dying) return true;
     const held = [...docs.work.entries()].filter(
-      ([, value]) => hasWork(value) && value.leaseOwner === instance.id,
+      ([, value]) => hasWork(value) && value.leaseOwner === id,
     );
-    await docs.together(() =>
+    const voided = await docs.together(() =>
       inFlight(held, ([key]) =>
-        docs.change<Stored, null>(key, (value) => {
-          if (!hasWork(value) || value.leaseOwner !== instance.id) return { answer: null };
-          voidLease(value, now, ranBefore);
-          return { answer: null, write: value };
-        }),
+        docs
+          .change<Stored, null>(key, (value) => {
+            if (!hasWork(value) || value.leaseOwner !== id) return { answer: null };
+            voidLease(value, dying.at, dying.ranBefore);
+            return { answer: null, write: value };
+          })
+          .then(
+            () => true,
+            () => false,
+          ),
       ),
     );
-    return true;
+    if (voided.includes(false)) return false;
+    const key = keyOf(id);
+    const revision = this.mirror.get(key)?.revision;
+    if (revision === undefined) return true; // another instance finished it
+    try {
+      const deleted = await writeKey(js, {
+        bucket: this.bucket,
+        key,
+        bytes: null,
+        revision,
+        doing: 'declaring an instance dead',
+        resendForMs: SIGN_OF_LIFE_RESEND_MS,
+      });
+      // null: the key moved, another instance finished this death first.
+      if (deleted !== null) this.mirror.deleted(key, deleted);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -163,7 +212,7 @@ export class NatsRegistry implements StoreRegistry {
    * instead of failing after `timeoutMs` — by then its instance could be
    * declared dead (`key-write.ts`).
    */
-  private async write(record: InstanceRecord, revision: number): Promise<boolean> {
+  private async write(record: StoredInstance, revision: number): Promise<boolean> {
     const { buckets, js } = this.parts();
     const key = keyOf(record.id);
     try {
@@ -188,13 +237,13 @@ export class NatsRegistry implements StoreRegistry {
     }
   }
 
-  private async read(id: string): Promise<{ value: InstanceRecord; revision: number } | null> {
+  private async read(id: string): Promise<{ value: StoredInstance; revision: number } | null> {
     const { buckets } = this.parts();
     const entry = await buckets.instances.get(keyOf(id)).catch((err: unknown) => {
       throw unavailable(err, 'reading an instance');
     });
     if (!entry || entry.operation !== 'PUT') return null;
-    const value = entry.json<InstanceRecord>();
+    const value = entry.json<StoredInstance>();
     this.mirror.written(keyOf(id), value, entry.revision);
     return { value, revision: entry.revision };
   }

@@ -83,7 +83,10 @@ export class NatsRegistry implements StoreRegistry {
       if (!current) continue;
       if (current.value.dying) {
         if (!(await this.finishDeath(current.value)))
-          throw unavailable(new Error('a void failed'), 'finishing the death of its last registration');
+          throw unavailable(
+            new Error('a void failed'),
+            'finishing the death of its last registration',
+          );
         continue;
       }
       if (current.value.lastSeenAt >= deadBefore)

@@ -8,6 +8,9 @@
  * digest (a stored hash never holds a NUL: the text column before refused it).
  * The migration applies the same rules in SQL to the rows it rewrites.
  *
+ * A one-shot's instant (`schedule.at`) is stored in epoch ms when it is
+ * canonical ISO text (migration 14): 13 B of JSON where the text takes 26.
+ *
  * A job's last outcome is a JSON array (migration 11): `[status,
  * executionId, at]`, `at` in epoch ms when it is an instant's canonical ISO
  * text (what the engine writes), and the error fourth when there is one —
@@ -23,21 +26,36 @@ type StoredOutcome = [LastOutcome['status'], string, number | string, string?];
 const DIGEST_BYTES = 32;
 const NUL = Buffer.from([0]);
 
-/** The JSON text stored for a definition: the default target and the empty metadata left out. */
+/**
+ * The JSON text stored for a definition: the default target and the empty
+ * metadata left out, a one-shot's instant in epoch ms when it is canonical.
+ */
 export function definitionText(definition: StoredDefinition): string {
   const { target, metadata, ...rest } = definition;
   const stored: Record<string, unknown> = rest;
+  const ms = epochMsOf(rest.schedule.kind === 'once' ? rest.schedule.at : undefined);
+  if (ms !== undefined) stored['schedule'] = { ...rest.schedule, at: ms };
   if (!isDefaultTarget(target)) stored['target'] = target;
   if (Object.keys(metadata).length > 0) stored['metadata'] = metadata;
   return JSON.stringify(stored);
 }
 
-/** A definition parsed from its stored text, the defaults put back (in place). */
+/** A definition parsed from its stored text, the defaults and a one-shot's ISO instant put back (in place). */
 export function withDefaults(parsed: StoredDefinition): StoredDefinition {
   const stored: Partial<StoredDefinition> = parsed;
   stored.target ??= { type: 'handler' };
   stored.metadata ??= {};
+  const schedule = stored.schedule as { kind?: string; at?: unknown } | undefined;
+  if (schedule?.kind === 'once' && typeof schedule.at === 'number')
+    schedule.at = new Date(schedule.at).toISOString();
   return parsed;
+}
+
+/** The epoch ms of an instant's canonical ISO text (what `Date#toISOString` gives), else undefined. */
+function epochMsOf(at: unknown): number | undefined {
+  if (typeof at !== 'string') return undefined;
+  const ms = Date.parse(at);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === at ? ms : undefined;
 }
 
 function isDefaultTarget(target: StoredDefinition['target']): boolean {
@@ -63,9 +81,11 @@ export function hashFromBytes(bytes: Buffer): string {
 /** The JSON text stored for a last outcome, or NULL for none. */
 export function lastOutcomeText(outcome: LastOutcome | null | undefined): string | null {
   if (!outcome) return null;
-  const ms = Date.parse(outcome.at);
-  const at = Number.isFinite(ms) && new Date(ms).toISOString() === outcome.at ? ms : outcome.at;
-  const stored: StoredOutcome = [outcome.status, outcome.executionId, at];
+  const stored: StoredOutcome = [
+    outcome.status,
+    outcome.executionId,
+    epochMsOf(outcome.at) ?? outcome.at,
+  ];
   if (outcome.error !== undefined) stored.push(outcome.error);
   return JSON.stringify(stored);
 }

@@ -51,11 +51,28 @@ export function withDefaults(parsed: StoredDefinition): StoredDefinition {
   return parsed;
 }
 
-/** The epoch ms of an instant's canonical ISO text (what `Date#toISOString` gives), else undefined. */
+const CANONICAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+
+/**
+ * The epoch ms of an instant's canonical ISO text (what `Date#toISOString`
+ * gives), else undefined. `Date.parse` carries a field out of its range into
+ * the next one (the 30th of February is the 2nd of March): such a text reads
+ * back as another, so it is not canonical. (Cheaper than `toISOString`: a
+ * bulk submit encodes every one-shot.)
+ */
 function epochMsOf(at: unknown): number | undefined {
-  if (typeof at !== 'string') return undefined;
-  const ms = Date.parse(at);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === at ? ms : undefined;
+  const f = typeof at === 'string' ? CANONICAL.exec(at) : null;
+  if (!f) return undefined;
+  const ms = Date.parse(f[0]);
+  const d = new Date(ms);
+  const same =
+    d.getUTCFullYear() === Number(f[1]) &&
+    d.getUTCMonth() + 1 === Number(f[2]) &&
+    d.getUTCDate() === Number(f[3]) &&
+    d.getUTCHours() === Number(f[4]) &&
+    d.getUTCMinutes() === Number(f[5]) &&
+    d.getUTCSeconds() === Number(f[6]);
+  return same ? ms : undefined;
 }
 
 function isDefaultTarget(target: StoredDefinition['target']): boolean {

@@ -186,6 +186,7 @@ describe.skipIf(!available)('postgres compact jobs', () => {
     const rows: [string, string, number, number, number][] = [
       ['fresh', `{"schedule":{"kind":"once","at":"${AT}"}}`, 1, 5, 5],
       ['odd', '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00Z"}}', 3, 5, 9],
+      ['leap', '{"schedule":{"kind":"once","at":"2030-06-30T23:59:60.000Z"}}', 1, 5, 5],
       [
         'tagged',
         '{"schedule":{"kind":"cron","expr":"* * * * *"},"metadata":{"team":"a"}}',
@@ -230,6 +231,7 @@ describe.skipIf(!available)('postgres compact jobs', () => {
       }
       expect(await stored(schema)).toEqual([
         ['fresh', { schedule: { kind: 'once', at: MS } }, null, null],
+        ['leap', { schedule: { kind: 'once', at: '2030-06-30T23:59:60.000Z' } }, null, null],
         ['odd', { schedule: { kind: 'once', at: '2030-01-01T00:00:00Z' } }, 3, 9],
         [
           'tagged',
@@ -248,7 +250,7 @@ describe.skipIf(!available)('postgres compact jobs', () => {
         (await store.jobsList({ limit: 10, ...params })).map((job) => job.id);
       expect(await list({ metadata: { team: 'a' } })).toEqual(['tagged']);
       expect(await list({ metadata: { team: 'b' } })).toEqual([]);
-      expect(await list({ targetType: 'handler' })).toEqual(['fresh', 'odd', 'tagged']);
+      expect(await list({ targetType: 'handler' })).toEqual(['fresh', 'leap', 'odd', 'tagged']);
     });
 
     test('the metadata filter is served by jobs_metadata, which holds only jobs with metadata', async () => {

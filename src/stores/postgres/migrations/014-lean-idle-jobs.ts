@@ -13,6 +13,8 @@
  *   over the jobs that have metadata (the key is absent otherwise: migration 9).
  * - A one-shot's `at` is epoch ms when it is an instant's canonical ISO text
  *   (`job-encoding.ts`), 13 B instead of 26: the definition above takes 48.
+ *   Here a text is converted when Postgres prints it back the same (a 60th
+ *   second it would carry into the next minute stays text, as in JavaScript).
  * - `updated_at` is NULL while it equals `created_at`, and `version` while it
  *   is 1: a job never changed since its insert. `rows.ts` reads them back; the compare-and-sets
  *   compare `coalesce(version, 1)`.
@@ -37,6 +39,8 @@ import type { Migration } from '../migrations.js';
 
 const CANONICAL = `'^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$'`;
 const AT = `definition #>> '{schedule,at}'`;
+/** The instant read as UTC and printed back: the text itself when it is canonical (not a 60th second). */
+const PRINTED = `to_char((${AT})::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 const sql = `
 DROP INDEX {{schema}}.jobs_metadata;
@@ -45,8 +49,10 @@ ALTER TABLE {{schema}}.jobs
   ALTER COLUMN definition TYPE json USING (CASE
       WHEN definition #>> '{schedule,kind}' = 'once'
         AND jsonb_typeof(definition #> '{schedule,at}') = 'string' AND ${AT} ~ ${CANONICAL}
-      THEN jsonb_set(definition, '{schedule,at}',
-        to_jsonb((extract(epoch FROM (${AT})::timestamptz) * 1000)::bigint))
+      THEN CASE WHEN ${PRINTED} = ${AT}
+        THEN jsonb_set(definition, '{schedule,at}',
+          to_jsonb((extract(epoch FROM (${AT})::timestamptz) * 1000)::bigint))
+        ELSE definition END
       ELSE definition END)::json,
   ADD CONSTRAINT jobs_definition_check CHECK (json_typeof(definition) = 'object'),
   ALTER COLUMN updated_at DROP NOT NULL,

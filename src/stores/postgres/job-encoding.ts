@@ -17,6 +17,7 @@
  * ~80 B of JSONB instead of ~120 for the object with its keys, in every
  * version of the row a finish writes.
  */
+import { formatInstant } from '../../model/instant.js';
 import type { LastOutcome } from '../../model/job.js';
 import type { StoredDefinition } from '../store.js';
 
@@ -40,14 +41,18 @@ export function definitionText(definition: StoredDefinition): string {
   return JSON.stringify(stored);
 }
 
-/** A definition parsed from its stored text, the defaults and a one-shot's ISO instant put back (in place). */
+/**
+ * A definition parsed from its stored text, the defaults and a one-shot's ISO
+ * instant put back (in place; `formatInstant` remembers the last instants: a
+ * burst's one-shots share theirs).
+ */
 export function withDefaults(parsed: StoredDefinition): StoredDefinition {
   const stored: Partial<StoredDefinition> = parsed;
   stored.target ??= { type: 'handler' };
   stored.metadata ??= {};
   const schedule = stored.schedule as { kind?: string; at?: unknown } | undefined;
   if (schedule?.kind === 'once' && typeof schedule.at === 'number')
-    schedule.at = new Date(schedule.at).toISOString();
+    schedule.at = formatInstant(schedule.at);
   return parsed;
 }
 

@@ -1,22 +1,20 @@
 /**
  * The Postgres store's migrations: the ledger and its advisory lock (many
  * stores and migrators on one fresh schema), the schema-too-new and
- * migrate-false guards, migration 2 on a schema with history, migrations 9
- * and 11 on a schema with jobs, and migrations 12 and 13 on one with
- * executions. Migration 8 on a schema with rows:
- * `postgres.work-table.test.ts`.
+ * migrate-false guards, migration 2 on a schema with history, migration 11
+ * on a schema with jobs, and migrations 12 and 13 on one with executions.
+ * Migration 8 on a schema with rows: `postgres.work-table.test.ts`;
+ * migrations 9 and 14: `postgres.compact-jobs.test.ts`.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { isChimeError } from '../../src/errors.js';
 import { MIGRATIONS, migrate, type Migration } from '../../src/stores/postgres/migrations.js';
 import { postgresStore } from '../../src/stores/postgres/postgres-store.js';
-import { jobArrays } from '../../src/stores/postgres/rows.js';
 import { SERVICES, serviceAvailable } from '../helpers/services.js';
 import { failure, postgresStores } from './postgres-fixture.js';
-import { definitionHash } from '../../src/scheduler/job-records.js';
 import type { LastOutcome } from '../../src/model/job.js';
-import { T0, makeAttempt, makeJobRecord, makeStats } from './records.js';
+import { T0, makeAttempt, makeJobRecord } from './records.js';
 import { LEASE, finish } from './conformance/fixture.js';
 import { expectRetentionMigrated } from './migration-checks.js';
 
@@ -165,163 +163,6 @@ describe.skipIf(!available)('postgres migrations', () => {
         MIGRATIONS.map((m) => m.version),
       );
       await expectRetentionMigrated(store);
-    });
-  });
-
-  describe('migration 9', () => {
-    const digest = definitionHash({ id: 'x', schedule: { kind: 'cron', expr: '* * * * *' } });
-    const rows: [string, string, string][] = [
-      [
-        'plain',
-        '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"},"target":{"type":"handler"},"metadata":{}}',
-        digest,
-      ],
-      [
-        'tagged',
-        '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"},"target":{"type":"handler"},"metadata":{"team":"a"}}',
-        'h',
-      ],
-      [
-        'webhook',
-        '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"},"target":{"type":"webhook","url":"https://x.test/"},"metadata":{}}',
-        'x'.repeat(32),
-      ],
-      [
-        'named',
-        '{"schedule":{"kind":"once","at":"2030-01-01T00:00:00.000Z"},"target":{"type":"handler","name":"work"},"metadata":{}}',
-        `${digest.slice(0, 42)}B`,
-      ],
-    ];
-
-    test('stores definitions without their defaults, hashes as bytes and zero counters as NULL, and reads all back as they were', async () => {
-      const schema = freshSchema();
-      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 8) });
-      for (const [id, definition, hash] of rows) {
-        await admin.query(
-          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version,
-               created_at, updated_at, fire_count, succeeded_count)
-             VALUES ($1, $2, $3, false, 1, 1, 1, 1, $4, $4)`,
-          [id, definition, hash, id === 'plain' ? 3 : 0],
-        );
-      }
-      const store = await openStore({ schema });
-      for (const [id, definition, hash] of rows) {
-        expect(await store.jobGet({ id })).toMatchObject({
-          definition: JSON.parse(definition),
-          hash,
-        });
-      }
-      expect(await store.jobGet({ id: 'plain' })).toMatchObject({
-        fireCount: 3,
-        stats: makeStats({ succeeded: 3 }),
-      });
-      expect(await store.jobGet({ id: 'tagged' })).toMatchObject({
-        fireCount: 0,
-        stats: makeStats(),
-      });
-      const counters = await admin.query(
-        `SELECT id, fire_count, succeeded_count, failed_count, kept_count FROM "${schema}".jobs
-         WHERE id IN ('plain', 'tagged') ORDER BY id`,
-      );
-      expect(counters.rows).toEqual([
-        {
-          id: 'plain',
-          fire_count: '3',
-          succeeded_count: '3',
-          failed_count: null,
-          kept_count: null,
-        },
-        {
-          id: 'tagged',
-          fire_count: null,
-          succeeded_count: null,
-          failed_count: null,
-          kept_count: null,
-        },
-      ]);
-      const stored = await admin.query<{ id: string; definition: unknown; bytes: number }>(
-        `SELECT id, definition, octet_length(hash) AS bytes FROM "${schema}".jobs ORDER BY id`,
-      );
-      expect(stored.rows).toEqual([
-        {
-          id: 'named',
-          definition: { schedule: expect.anything(), target: { type: 'handler', name: 'work' } },
-          bytes: 43,
-        },
-        { id: 'plain', definition: { schedule: expect.anything() }, bytes: 32 },
-        {
-          id: 'tagged',
-          definition: { schedule: expect.anything(), metadata: { team: 'a' } },
-          bytes: 1,
-        },
-        {
-          id: 'webhook',
-          definition: { schedule: expect.anything(), target: expect.anything() },
-          bytes: 33,
-        },
-      ]);
-      const options = await admin.query(
-        `SELECT reloptions FROM pg_class WHERE oid = '"${schema}".jobs'::regclass`,
-      );
-      expect(options.rows).toEqual([{ reloptions: ['fillfactor=70'] }]);
-      const list = async (params: { metadata?: Record<string, string>; targetType?: string }) =>
-        (await store.jobsList({ limit: 10, ...params })).map((job) => job.id);
-      expect(await list({ metadata: { team: 'a' } })).toEqual(['tagged']);
-      expect(await list({ targetType: 'handler' })).toEqual(['named', 'plain', 'tagged']);
-      expect(await list({ targetType: 'webhook' })).toEqual(['webhook']);
-    });
-
-    test('a job written after it reads back as written, whatever its hash', async () => {
-      const store = await openStore();
-      for (const [id, definition, hash] of rows) {
-        const job = makeJobRecord({ id, definition: JSON.parse(definition), hash });
-        expect(
-          await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] }),
-        ).toEqual([]);
-        expect(await store.jobGet({ id })).toEqual(job);
-        const next = { ...job, hash: `${hash}!`, version: 2 };
-        expect(
-          await store.jobsWrite({
-            writes: [{ job: next, expectedVersion: 1, dropPlanned: false }],
-          }),
-        ).toEqual([]);
-        expect(await store.jobGet({ id })).toEqual(next);
-      }
-    });
-
-    test('a batch of new jobs binds the columns NULL or 0 in every row as empty arrays, and reads back as written', async () => {
-      const plain = makeJobRecord({ id: 'a' });
-      const fired = makeJobRecord({
-        id: 'b',
-        fireCount: 2,
-        stats: makeStats({ succeeded: 2, lastSuccessAt: T0 }),
-        staleAfterMs: 60_000,
-      });
-      const arrays = jobArrays([plain, makeJobRecord({ id: 'c' })]);
-      expect(Object.keys(arrays).filter((column) => arrays[column]?.length === 0)).toEqual([
-        'completed_at',
-        'fire_count',
-        'last_outcome',
-        'stale_after_ms',
-        'last_fire_at',
-        'last_success_at',
-        'last_failure_at',
-        'succeeded_count',
-        'failed_count',
-        'missed_count',
-        'skipped_count',
-        'stale_since',
-        'prune_after',
-      ]);
-      expect(jobArrays([plain, fired])['succeeded_count']).toEqual([0, 2]);
-      const store = await openStore();
-      const writes = [plain, fired].map((job) => ({
-        job,
-        expectedVersion: null,
-        dropPlanned: false,
-      }));
-      expect(await store.jobsWrite({ writes })).toEqual([]);
-      expect(await store.jobsGet({ ids: ['a', 'b'] })).toEqual([plain, fired]);
     });
   });
 

@@ -6,6 +6,9 @@
 import { JOB_COLUMNS } from './rows.js';
 import { WOKE, list, wake } from './sql-fragments.js';
 
+/** The compare-and-set of a job write: `version` is NULL while it is 1 (migration 14). */
+const SAME_VERSION = 'coalesce(version, 1) = @expected_version';
+
 /** Steps deleting the jobs `where` selects, then their executions, then their work (the lock order). */
 const removeJob = (s: string, where: string) => `gone AS (
     DELETE FROM ${s}.jobs WHERE ${where} RETURNING id
@@ -23,7 +26,7 @@ const removeJob = (s: string, where: string) => `gone AS (
  */
 const jobsInsert = (s: string, skipping: boolean) => `WITH ins AS (
     INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')}, prune_look)
-    SELECT id, definition::jsonb, hash, paused, next_fire_at, version, created_at, updated_at,
+    SELECT id, definition::json, hash, paused, next_fire_at, version, created_at, updated_at,
       completed_at, nullif(fire_count, 0), last_outcome::jsonb, stale_after_ms, last_fire_at,
       last_success_at, last_failure_at, nullif(succeeded_count, 0), nullif(failed_count, 0),
       nullif(missed_count, 0), nullif(skipped_count, 0), stale_since,
@@ -63,7 +66,7 @@ export function jobSqlOf(s: string) {
     // What the store keeps (statistics, fire_count, stale_since, prune_after, kept_count) stays
     // as it is; planned fires dropped did not happen: they leave the fire count.
     jobUpdate: `WITH locked AS (
-        SELECT id FROM ${s}.jobs WHERE id = @id AND version = @expected_version FOR NO KEY UPDATE
+        SELECT id FROM ${s}.jobs WHERE id = @id AND ${SAME_VERSION} FOR NO KEY UPDATE
       ), dropped AS (
         DELETE FROM ${s}.executions e USING locked
         WHERE @drop_planned::boolean AND e.job_id = locked.id AND e.trigger = 'schedule'
@@ -72,7 +75,7 @@ export function jobSqlOf(s: string) {
       ), unqueued AS (
         DELETE FROM ${s}.work w USING dropped d WHERE w.id = d.id
       ), upd AS (
-        UPDATE ${s}.jobs j SET definition = @definition::jsonb, hash = @hash::bytea, paused = @paused,
+        UPDATE ${s}.jobs j SET definition = @definition::json, hash = @hash::bytea, paused = @paused,
           next_fire_at = @next_fire_at, version = @version, created_at = @created_at,
           updated_at = @updated_at, last_outcome = @last_outcome::jsonb,
           stale_after_ms = @stale_after_ms::bigint,
@@ -88,14 +91,14 @@ export function jobSqlOf(s: string) {
     // One statement: the job, then its executions, then their work (the lock order).
     jobDelete: `WITH ${removeJob(s, 'id = @id')} SELECT id FROM gone`,
     // A compare-and-set delete (a removal of jobsWrite), as jobDelete.
-    jobRemove: `WITH ${removeJob(s, 'id = @id AND version = @expected_version')} SELECT id FROM gone`,
+    jobRemove: `WITH ${removeJob(s, `id = @id AND ${SAME_VERSION}`)} SELECT id FROM gone`,
     jobsList: jobsList(s, ''),
     // Metadata: containment of the wanted pairs (exact string values), served by jobs_metadata
     // (whose predicate it states: a job with wanted pairs has metadata).
     jobsListMetadata: jobsList(
       s,
-      `AND j.definition -> 'metadata' @> @metadata::jsonb
-        AND j.definition -> 'metadata' <> '{}'::jsonb`,
+      `AND (j.definition -> 'metadata')::jsonb @> @metadata::jsonb
+        AND j.definition -> 'metadata' IS NOT NULL`,
     ),
   };
 }

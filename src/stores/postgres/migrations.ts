@@ -29,6 +29,7 @@ import { migration010 } from './migrations/010-one-history-index.js';
 import { migration011 } from './migrations/011-compact-outcomes.js';
 import { migration012 } from './migrations/012-attempts-as-json.js';
 import { migration013 } from './migrations/013-recent-ascending.js';
+import { migration014 } from './migrations/014-lean-idle-jobs.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -55,6 +56,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration011,
   migration012,
   migration013,
+  migration014,
 ];
 
 /** What the migrator needs of a pool or a client: one query at a time. */

@@ -115,17 +115,22 @@ const COUNTERS: ReadonlySet<string> = new Set<Counter>([
 
 /**
  * A `jobs` row as Postgres returns it: `paused` a boolean, `hash` bytes
- * (`job-encoding.ts`), counters NULL while 0.
+ * (`job-encoding.ts`), counters NULL while 0, `version` NULL while 1 and
+ * `updated_at` while it equals `created_at`.
  */
-export type JobRow = Omit<SqlJobRow<boolean>, 'hash' | Counter> & { hash: Buffer } & {
-  [K in Counter]: number | null;
-};
+export type JobRow = Omit<SqlJobRow<boolean>, 'hash' | 'version' | 'updated_at' | Counter> & {
+  hash: Buffer;
+  version: number | null;
+  updated_at: number | null;
+} & { [K in Counter]: number | null };
 
 /** A job record read from its row. */
 export function jobFromRow(row: JobRow): JobRecord {
   const job = jobFromColumns(row as unknown as SqlJobRow<boolean>, row.paused);
   job.definition = withDefaults(job.definition);
   job.hash = hashFromBytes(row.hash);
+  job.version = row.version ?? 1;
+  job.updatedAt = row.updated_at ?? row.created_at;
   if (job.lastOutcome) job.lastOutcome = lastOutcomeFromStored(job.lastOutcome as never);
   job.fireCount = row.fire_count ?? 0;
   job.stats.succeeded = row.succeeded_count ?? 0;
@@ -135,10 +140,16 @@ export function jobFromRow(row: JobRow): JobRecord {
   return job;
 }
 
-/** A job record as the named parameters of its statements, definition and hash as stored. */
+/**
+ * A job record as the named parameters of its statements, definition and hash
+ * as stored; `version` NULL while 1 and `updated_at` while it equals
+ * `created_at` (migration 14).
+ */
 export function jobParams(job: JobRecord): Record<(typeof JOB_COLUMNS)[number], Scalar> {
   return {
     ...sqlJobParams(job, definitionText(job.definition)),
+    version: job.version === 1 ? null : job.version,
+    updated_at: job.updatedAt === job.createdAt ? null : job.updatedAt,
     hash: hashBytes(job.hash),
     last_outcome: lastOutcomeText(job.lastOutcome),
   };

@@ -130,7 +130,8 @@ const jobsAdvance = (s: string, skipping: boolean) => `WITH plans AS (
       WITH ORDINALITY AS p(job_id, expected_version, expected_next_fire_at, next_fire_at,
         completed_at, fires, last_outcome, keep_last, max_age, ord)
   ), locked AS MATERIALIZED (
-    SELECT j.id, j.version, j.next_fire_at, coalesce(j.kept_count, 0) AS kept_count FROM ${s}.jobs j
+    SELECT j.id, coalesce(j.version, 1) AS version, j.next_fire_at, coalesce(j.kept_count, 0) AS kept_count
+    FROM ${s}.jobs j
     WHERE j.id IN (SELECT job_id FROM plans)
     ORDER BY j.id FOR NO KEY UPDATE SKIP LOCKED
   ), ok AS MATERIALIZED (

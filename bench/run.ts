@@ -31,7 +31,7 @@
  * tick:   1,000 jobs `every('1s')`, two scheduler processes on one store, for
  *         --tick-seconds: missed, duplicated, lag over the whole run (the first second
  *         included), its tenths and after its first second. Not on the memory store.
- * idle:   100,000 jobs a month away, in a fresh process: store calls/s, CPU, RSS, bytes/job.
+ * idle:   100,000 jobs a month away, in a fresh process: store calls/s, CPU, RSS, heap/job, bytes/job.
  *
  * Every table heads with the machine's pace in the run (`baseline.ts`): throughputs are
  * also given as ratios to it, and write costs (statements, rows, WAL bytes) do not drift.

@@ -5,9 +5,10 @@
  * (its own counters: SQL statements, or the messages of the NATS store's
  * connection; store calls where it keeps none), the store calls they served
  * (a Proxy counts them), CPU of the instance and of its Postgres backends,
- * RSS, bytes per job. One run by default: its figures are counts and
- * averages over the whole window, and three 30 s windows would push the suite
- * past 12 min.
+ * RSS, the JS heap per job (what the instance holds after a GC: the NATS
+ * store's mirror), bytes per job. One run by default: its figures are counts
+ * and averages over the whole window, and three 30 s windows would push the
+ * suite past 12 min.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +108,7 @@ export async function idleHere(storeCase: StoreCase, seconds: number): Promise<F
       'instance CPU %': round2(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
       'store CPU %': pids.length > 0 ? round2((serverMs / wallMs) * 100) : 'in-process',
       'RSS MB': Math.round(process.memoryUsage().rss / 2 ** 20),
+      'heap B/job': Math.round(heapBytes / JOBS),
       'bytes/job': typeof bytes === 'number' ? bytes : Math.round(heapBytes / JOBS),
       'bytes/job of': typeof bytes === 'number' ? 'store' : 'JS heap',
     };

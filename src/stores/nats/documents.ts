@@ -89,6 +89,11 @@ export function keyOf(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
 
+/** The id a job's key names (see {@link keyOf}). */
+export function idOfKey(key: string): string {
+  return Buffer.from(key, 'base64url').toString('utf8');
+}
+
 /** The jobs bucket's key of an execution: its job's key, a dot, `f<fireAt>` for a schedule's fire, else `x<id key>`. */
 export function workKey(e: Pick<ExecutionRecord, 'id' | 'jobId' | 'fireAt' | 'trigger'>): string {
   const own = e.trigger === 'schedule' ? `f${e.fireAt}` : `x${keyOf(e.id)}`;

@@ -33,6 +33,11 @@ export class ByInstant {
     }
   }
 
+  /** The instant of `key`, or null when it holds no such key. */
+  instantOf(key: string): number | null {
+    return this.instants.get(key) ?? null;
+  }
+
   /** The earliest instant, or null when it holds no key. */
   first(): number | null {
     return this.tree.minKey()?.[0] ?? null;

@@ -295,8 +295,8 @@ export class Executions {
     for (const [at, key] of keys) {
       // The ties of the last one taken are read too, to be ordered with it.
       if (found.length >= limit && at !== found.at(-1)?.at) break;
-      const value = docs.mirror.get(key)?.value;
-      if (value && hasWork(value) && pick(value) && docs.known(value.jobId))
+      const value = docs.workAt(key);
+      if (value && hasWork(value) && pick(value) && docs.has(value.jobId))
         found.push({ at, work: value });
     }
     const byOrder = (a: { at: number; work: Work }, b: { at: number; work: Work }) =>

@@ -1,8 +1,9 @@
 /**
  * The jobs bucket: a document per job and a key per execution under it
- * (`documents.ts`), mirrored in memory (`mirror.ts`) for the scans, and
- * changed only by compare-and-set on a key's KV revision — the step that
- * fences every lease and outcome and makes each key's writes atomic.
+ * (`documents.ts`), mirrored in memory (`mirror.ts`) for the scans — each
+ * document packed (`packed-document.ts`), decoded when read — and changed
+ * only by compare-and-set on a key's KV revision — the step that fences
+ * every lease and outcome and makes each key's writes atomic.
  */
 import { randomUUID } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
@@ -18,12 +19,23 @@ import {
   keyOf,
   type JobDocument,
   type Stored,
+  type Work,
 } from './documents.js';
+import { DocumentIndex } from './document-index.js';
 import { writeKey } from './key-write.js';
 import { Markers, type Marker } from './markers.js';
 import { Mirror, type Entry } from './mirror.js';
 import { DueIndex } from './due-index.js';
+import { packDocument, unpackDocument } from './packed-document.js';
 import { WorkIndex } from './work-index.js';
+
+/** A value of the jobs bucket as the mirror keeps it: an execution decoded, a job's document packed. */
+export type Kept = Work | string;
+
+/** An own copy of a value kept or stored. */
+function copyOf(value: Kept | Stored): Stored {
+  return typeof value === 'string' ? unpackDocument(value) : structuredClone(value);
+}
 
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
 const CAS_ATTEMPTS = 50;
@@ -37,9 +49,12 @@ const PURGE_EVERY_MS = 120_000;
 
 /** The jobs bucket, its mirror and the mirror's indexes: of executions, and of what comes due. */
 export class JobDocuments {
-  readonly mirror: Mirror<Stored>;
+  readonly mirror: Mirror<Stored, Kept>;
   readonly work = new WorkIndex();
   readonly due = new DueIndex();
+  readonly documents = new DocumentIndex();
+  /** The document {@link known} decoded last, reused while the mirror keeps it. */
+  private decoded: { packed: string; doc: JobDocument } | undefined;
   /** Called with the earliest due instant when a write makes work due sooner than it did. */
   private readonly sooner = new Set<(dueAt: number) => void>();
   /** Per key, the last of this process's writes to it (they go one after the other). */
@@ -56,17 +71,30 @@ export class JobDocuments {
     purge: (marker: Marker) => Promise<unknown>,
   ) {
     this.markers = new Markers(purge, PURGE_EVERY_MS);
-    this.mirror = new Mirror<Stored>(
-      (value) => value,
-      (key, before, after) => {
-        this.work.change(key, before, after);
-        this.due.change(key, after);
-        const due = after && (isDocument(after) ? dueOfDocument(after) : dueOfWork(after));
-        if (due === null || due === undefined) return;
-        const was = before && (isDocument(before) ? dueOfDocument(before) : dueOfWork(before));
-        if (was === null || was === undefined || due < was) this.announce(due);
-      },
+    this.mirror = new Mirror<Stored, Kept>(
+      (value) => (isDocument(value) ? packDocument(value) : value),
+      (key, before, after, stored) => this.changed(key, before, after, stored),
     );
+  }
+
+  /** Applies a mirror change to the indexes; announces work made due sooner. */
+  private changed(key: string, before: Kept | null, after: Kept | null, stored: Stored | null) {
+    const was =
+      before === null
+        ? null
+        : typeof before === 'string'
+          ? this.due.documents.instantOf(key)
+          : dueOfWork(before);
+    this.work.change(
+      key,
+      typeof before === 'string' ? null : before,
+      typeof after === 'string' ? null : after,
+    );
+    this.due.change(key, stored);
+    if (typeof before === 'string' || typeof after === 'string') this.documents.change(key, stored);
+    const due = stored && (isDocument(stored) ? dueOfDocument(stored) : dueOfWork(stored));
+    if (due === null || due === undefined) return;
+    if (was === null || due < was) this.announce(due);
   }
 
   /**
@@ -99,10 +127,33 @@ export class JobDocuments {
     return () => this.sooner.delete(listener);
   }
 
-  /** A job's document as the mirror knows it, or undefined. */
+  /**
+   * A job's document as the mirror knows it (decoded, shared with the next
+   * caller: not to be changed), or undefined.
+   */
   known(jobId: string): Entry<JobDocument> | undefined {
     const entry = this.mirror.get(keyOf(jobId));
-    return entry && isDocument(entry.value) ? (entry as Entry<JobDocument>) : undefined;
+    if (entry === undefined || typeof entry.value !== 'string') return undefined;
+    if (this.decoded?.packed !== entry.value)
+      this.decoded = { packed: entry.value, doc: unpackDocument(entry.value) };
+    return { value: this.decoded.doc, revision: entry.revision };
+  }
+
+  /** The execution the mirror holds at `key`, or undefined (absent, or a job's document). */
+  workAt(key: string): Work | undefined {
+    const value = this.mirror.get(key)?.value;
+    return typeof value === 'string' ? undefined : value;
+  }
+
+  /** A copy of the job's document the mirror holds at `key` (the caller's own), or undefined. */
+  documentAt(key: string): JobDocument | undefined {
+    const value = this.mirror.get(key)?.value;
+    return typeof value === 'string' ? unpackDocument(value) : undefined;
+  }
+
+  /** True when the mirror holds the job's document. */
+  has(jobId: string): boolean {
+    return typeof this.mirror.get(keyOf(jobId))?.value === 'string';
   }
 
   /** A job's document as the bucket holds it now (the caller's own copy), or null. */
@@ -167,11 +218,11 @@ export class JobDocuments {
   ): Promise<{ answer: R; value: V | null; revision: number } | null> {
     // The mirror may lag another instance's write: a decision to write nothing
     // is taken again on a fresh read, a write fails its compare-and-set.
-    let entry = this.mirror.get(key);
+    let entry: Entry<Kept | Stored> | undefined = this.mirror.get(key);
     let fresh = false;
     if (!entry) [entry, fresh] = [(await this.readKey(key)) ?? undefined, true];
     for (let attempt = 0; attempt < CAS_ATTEMPTS && entry; attempt++) {
-      const { answer, write } = change(structuredClone(entry.value) as V);
+      const { answer, write } = change(copyOf(entry.value) as V);
       if (write === undefined && fresh)
         return { answer, value: entry.value as V, revision: entry.revision };
       if (write !== undefined) {

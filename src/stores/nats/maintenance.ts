@@ -7,15 +7,8 @@
  */
 import { compareNewestFirst, pruneAfterPass, staleAt } from '../rules.js';
 import type { JobRecord, StoreMaintenance, PruneParams } from '../store.js';
-import {
-  isDocument,
-  isSettledFinal,
-  isWork,
-  keyOf,
-  without,
-  type Stored,
-  type Work,
-} from './documents.js';
+import { isSettledFinal, isWork, keyOf, without, type Stored, type Work } from './documents.js';
+import type { ByInstant } from './due-index.js';
 import { inFlight } from './inserts.js';
 import type { Parts } from './nats-store.js';
 
@@ -24,10 +17,7 @@ export class NatsMaintenance implements StoreMaintenance {
   constructor(private readonly parts: () => Parts) {}
 
   async jobsToPrune({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
-    return this.jobsWhere(
-      (job) => job.pruneAfter !== null && job.pruneAfter <= now,
-      (job) => job.pruneAfter ?? 0,
-    ).slice(0, limit);
+    return this.jobsUpTo(this.parts().docs.documents.pruning, now, limit);
   }
 
   async executionsPrune(params: PruneParams): Promise<number> {
@@ -96,10 +86,7 @@ export class NatsMaintenance implements StoreMaintenance {
 
   async jobsStale({ now, limit }: { now: number; limit: number }): Promise<JobRecord[]> {
     const { docs } = this.parts();
-    const due = this.jobsWhere(
-      (job) => (staleAt(job) ?? Infinity) <= now,
-      (job) => staleAt(job) ?? 0,
-    ).slice(0, limit);
+    const due = this.jobsUpTo(docs.documents.staling, now, limit);
     const marked = await Promise.all(
       due.map(async (candidate) => {
         const changed = await docs.changeDocument(candidate.id, (doc) => {
@@ -114,16 +101,21 @@ export class NatsMaintenance implements StoreMaintenance {
     return marked.filter((job) => job !== null);
   }
 
-  /** Copies of the mirror's jobs `test` accepts, ordered by `order` then id. */
-  private jobsWhere(
-    test: (job: JobRecord) => boolean,
-    order: (job: JobRecord) => number,
-  ): JobRecord[] {
-    const found: JobRecord[] = [];
-    for (const [, value] of this.parts().docs.mirror.values())
-      if (isDocument(value) && test(value.job)) found.push(value.job);
+  /** Copies of up to `limit` jobs whose instant in `order` is at most `now`, by instant then id. */
+  private jobsUpTo(order: ByInstant, now: number, limit: number): JobRecord[] {
+    const { docs } = this.parts();
+    const found: { at: number; job: JobRecord }[] = [];
+    for (const [at, key] of order.upTo(now)) {
+      // The ties of the last one taken are read too, to be ordered by id with it.
+      if (found.length >= limit && at !== found.at(-1)?.at) break;
+      const job = docs.documentAt(key)?.job;
+      if (job) found.push({ at, job });
+    }
+    const byOrder = (a: { at: number; job: JobRecord }, b: { at: number; job: JobRecord }) =>
+      a.at - b.at || (a.job.id < b.job.id ? -1 : a.job.id > b.job.id ? 1 : 0);
     return found
-      .sort((a, b) => order(a) - order(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((job) => structuredClone(job));
+      .sort(byOrder)
+      .slice(0, limit)
+      .map(({ job }) => job);
   }
 }

@@ -44,10 +44,18 @@ export class Mirror<S, T = S> {
   private restartAgain = false;
   private stopped = false;
 
+  /**
+   * `onChange` gets a key's value kept before and after a change, and the
+   * stored value the one after was made from (null: the key is gone).
+   */
   constructor(
     private readonly project: (stored: S) => T,
-    private readonly onChange: (key: string, before: T | null, after: T | null) => void = () =>
-      undefined,
+    private readonly onChange: (
+      key: string,
+      before: T | null,
+      after: T | null,
+      stored: S | null,
+    ) => void = () => undefined,
   ) {}
 
   /**
@@ -186,32 +194,37 @@ export class Mirror<S, T = S> {
   written(key: string, stored: S, revision: number): void {
     const current = this.entries.get(key);
     if (current && current.revision >= revision) return;
-    this.set(key, { value: this.project(stored), revision });
+    this.set(key, { value: this.project(stored), revision }, stored);
   }
 
   /** Applies an own delete, its marker at `revision`. */
   deleted(key: string, revision: number): void {
     const current = this.entries.get(key);
     if (current && current.revision > revision) return;
-    if (revision > this.cursor) this.set(key, { value: null, revision });
-    else if (current) this.set(key, undefined);
+    if (revision > this.cursor) this.set(key, { value: null, revision }, null);
+    else if (current) this.set(key, undefined, null);
   }
 
   private fromWatch(entry: KvWatchEntry): void {
     const current = this.entries.get(entry.key);
     if (entry.operation !== 'PUT') {
       if (current && current.revision > entry.revision) return;
-      this.set(entry.key, undefined);
+      this.set(entry.key, undefined, null);
       return;
     }
     if (current && current.revision >= entry.revision) return;
-    this.set(entry.key, { value: this.project(decode<S>(entry.value)), revision: entry.revision });
+    const stored = decode<S>(entry.value);
+    this.set(entry.key, { value: this.project(stored), revision: entry.revision }, stored);
   }
 
-  private set(key: string, next: Entry<T> | { value: null; revision: number } | undefined): void {
+  private set(
+    key: string,
+    next: Entry<T> | { value: null; revision: number } | undefined,
+    stored: S | null,
+  ): void {
     const before = this.entries.get(key)?.value ?? null;
     if (next === undefined) this.entries.delete(key);
     else this.entries.set(key, next);
-    this.onChange(key, before, next?.value ?? null);
+    this.onChange(key, before, next?.value ?? null, stored);
   }
 }

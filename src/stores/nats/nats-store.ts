@@ -44,7 +44,7 @@ import {
   type NatsStoreOptions,
   type Settings,
 } from './connection.js';
-import { isDocument, keyOf } from './documents.js';
+import { idOfKey, keyOf } from './documents.js';
 import { Executions } from './executions.js';
 import { advanceAll, inFlight, insertExecutions } from './inserts.js';
 import { JobDocuments } from './job-documents.js';
@@ -176,29 +176,31 @@ export class NatsStore implements Store {
   }
 
   async jobsList(params: JobsListParams): Promise<JobRecord[]> {
-    const jobs: JobRecord[] = [];
-    for (const [, doc] of this.parts().docs.mirror.values()) {
-      if (!isDocument(doc)) continue;
-      const { job } = doc;
-      if (
-        (params.afterId === undefined || job.id > params.afterId) &&
-        matchesJobFilter(job, params)
-      )
-        jobs.push(job);
+    const { docs } = this.parts();
+    // By id from the keys, then decoded in that order until the page is full.
+    const ids: [string, string][] = [];
+    for (const [key, value] of docs.mirror.values()) {
+      if (typeof value !== 'string') continue;
+      const id = idOfKey(key);
+      if (params.afterId === undefined || id > params.afterId) ids.push([id, key]);
     }
-    return jobs
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(0, params.limit)
-      .map((job) => structuredClone(job));
+    ids.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const jobs: JobRecord[] = [];
+    for (const [, key] of ids) {
+      if (jobs.length >= params.limit) break;
+      const job = docs.documentAt(key)?.job;
+      if (job && matchesJobFilter(job, params)) jobs.push(job);
+    }
+    return jobs;
   }
 
   async nextDueAt(): Promise<number | null> {
     const { docs } = this.parts();
     const job = docs.due.documents.first();
     for (const [at, key] of docs.due.waiting.upTo(job ?? Number.POSITIVE_INFINITY)) {
-      const value = docs.mirror.get(key)?.value;
+      const value = docs.workAt(key);
       // Work of a job the mirror does not hold (removed mid-way by a crash) is not claimed: not due either.
-      if (value && !isDocument(value) && docs.known(value.jobId)) return at;
+      if (value && docs.has(value.jobId)) return at;
     }
     return job;
   }
@@ -209,9 +211,9 @@ export class NatsStore implements Store {
     const due: JobRecord[] = [];
     for (const [at, key] of docs.due.documents.upTo(before)) {
       if (due.length >= limit) break;
-      const value = docs.mirror.get(key)?.value;
-      if (value && isDocument(value) && inShare(value.job.id, at, share))
-        due.push(structuredClone(value.job));
+      if (!inShare(idOfKey(key), at, share)) continue;
+      const job = docs.documentAt(key)?.job;
+      if (job) due.push(job);
     }
     return due;
   }

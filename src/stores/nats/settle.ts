@@ -27,7 +27,6 @@ import { randomBytes } from 'node:crypto';
 import { applyStats, pruneAfterAdding } from '../rules.js';
 import {
   isClearedFinal,
-  isDocument,
   isSettledFinal,
   isWork,
   workKey,
@@ -126,7 +125,7 @@ export function forgetSettled(docs: JobDocuments, doc: JobDocument): void {
 /** True when the mirror holds this execution finished with no debt left. */
 function isCleared(docs: JobDocuments, id: string): boolean {
   const key = docs.work.keyOf(id);
-  const value = key === undefined ? undefined : docs.mirror.get(key)?.value;
+  const value = key === undefined ? undefined : docs.workAt(key);
   return value !== undefined && isClearedFinal(value) && value.id === id;
 }
 
@@ -177,11 +176,12 @@ export class Settler {
       if (this.seen.has(key)) byJob.set(value.jobId, [...(byJob.get(value.jobId) ?? []), value]);
     }
     const stale = new Map<string, string[]>();
-    for (const [key, value] of docs.mirror.values()) {
-      if (!isDocument(value)) continue;
+    for (const key of docs.documents.owing) {
+      const value = docs.documentAt(key);
+      if (!value) continue;
       for (const [owedId, id] of Object.entries(value.applied)) {
         const holder = docs.work.keyOf(id);
-        const current = holder === undefined ? undefined : docs.mirror.get(holder)?.value;
+        const current = holder === undefined ? undefined : docs.workAt(holder);
         if (current && isWork(current) && current.owed?.some((o) => o.id === owedId)) continue;
         if (current && isClearedFinal(current) && current.id === id) continue; // forgotten by the next write
         const mark = `${key}#${id}@${owedId}`;

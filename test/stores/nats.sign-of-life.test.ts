@@ -15,6 +15,7 @@ import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { InstanceInfo } from '../../src/stores/instances.js';
 import { encode, keyOf, workKey } from '../../src/stores/nats/documents.js';
+import { until } from '../helpers/events.js';
 import { serviceAvailable, SERVICES } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { NATS_URL, natsStores } from './nats-fixture.js';
@@ -139,6 +140,12 @@ describe.skipIf(!available)('nats store: a death left unfinished', () => {
       deadBefore: T0 - 8_000,
     });
     expect(beat.live.map((i) => i.id)).toEqual(['a']);
+    // Finished in the background: the sign of life does not wait for job writes.
+    await until(
+      async () => (await store.executionGet({ id: unrun.id }))?.leaseToken === 2,
+      5_000,
+      'the voids',
+    );
     expect(await store.executionGet({ id: unrun.id })).toMatchObject({
       leaseOwner: null,
       status: 'scheduled',
@@ -154,7 +161,8 @@ describe.skipIf(!available)('nats store: a death left unfinished', () => {
     const check = await connect({ servers: NATS_URL });
     try {
       const instances = await new Kvm(check).open(`${store.prefix}_instances`);
-      expect((await instances.get(keyOf('ghost')))?.operation).not.toBe('PUT');
+      const gone = async () => (await instances.get(keyOf('ghost')))?.operation !== 'PUT';
+      await until(gone, 5_000, 'the dead instance’s key deleted');
     } finally {
       await check.close();
     }

@@ -47,6 +47,8 @@ type StoredInstance = InstanceRecord & {
 /** The registry part of the NATS store. */
 export class NatsRegistry implements StoreRegistry {
   private mirror = new Mirror<StoredInstance>((record) => record);
+  /** The deaths this process is finishing in the background ({@link finishLater}). */
+  private readonly finishing = new Set<string>();
 
   constructor(
     private readonly parts: () => Parts,
@@ -104,7 +106,7 @@ export class NatsRegistry implements StoreRegistry {
     const registered = await this.showLife(beat);
     const declaredDead: string[] = [];
     for (const [otherKey, other] of [...this.mirror.values()]) {
-      if (otherKey !== key && other.dying) await this.finishDeath(other);
+      if (otherKey !== key && other.dying) this.finishLater(other);
       if (otherKey === key || other.dying || other.lastSeenAt >= beat.deadBefore) continue;
       const revision = this.mirror.get(otherKey)?.revision ?? 0;
       const ranBefore = mayHaveRunBefore(other.lastSeenAt, beat.now, beat.deadBefore);
@@ -158,6 +160,18 @@ export class NatsRegistry implements StoreRegistry {
     if (!(await this.write(dying, revision))) return false;
     await this.finishDeath(dying);
     return true;
+  }
+
+  /**
+   * Finishes another's death in the background: a sign of life does not wait
+   * for job writes (they wait for the jobs stream's leader in an election).
+   */
+  private finishLater(instance: StoredInstance): void {
+    if (this.finishing.has(instance.id)) return;
+    this.finishing.add(instance.id);
+    void this.finishDeath(instance)
+      .catch(() => false)
+      .finally(() => this.finishing.delete(instance.id));
   }
 
   /**

@@ -95,7 +95,10 @@ async function advance(
     throw err;
   });
   if (!changed?.answer)
-    return { applied: false, claims: await keepCovered(parts, plan, created, changed, createdAt) };
+    return {
+      applied: false,
+      claims: await keepCovered(parts, plan, tag, created, changed, createdAt),
+    };
   // The plan applied: a step after it that fails (a lost server) does not take the claims of
   // its fires with it — a fire left unsettled is settled by the sweep (`settle.ts`), one not
   // taken over waits for its lease.
@@ -124,14 +127,14 @@ type Created = { work: Work; revision: number }[];
 async function keepCovered(
   parts: Parts,
   plan: JobPlan,
+  tag: string,
   created: Created,
   changed: { doc: JobDocument } | null,
   createdAt: number,
 ): Promise<Claim[]> {
-  const covered = coveredBy(changed?.doc ?? null, plan, createdAt);
+  const covered = coveredBy(changed?.doc ?? null, plan, tag, createdAt);
   await deleteUncovered(parts, created, covered);
   const kept = created.filter(({ work }) => covered(work.fireAt)).map(({ work }) => work);
-  const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
   const taken = await takeOver(parts, plan, tag, kept);
   return claimsOf(taken, changed?.doc.job);
 }
@@ -229,10 +232,10 @@ function writePlan(parts: Parts, plan: JobPlan, tag: string, ours: Work[]) {
 function coveredBy(
   doc: JobDocument | null,
   plan: JobPlan,
+  tag: string,
   createdAt: number,
 ): (fireAt: number) => boolean {
   if (!doc || doc.job.createdAt !== createdAt) return () => false;
-  const tag = planTag(plan.expectedVersion, plan.expectedNextFireAt);
   const named = doc.plans?.find(([applied]) => applied === tag);
   const end = named
     ? named[1]

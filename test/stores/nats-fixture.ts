@@ -2,7 +2,8 @@
  * What the NATS store tests share: stores on the machine's NATS server, each
  * on a prefix of its own, and the removal of that prefix's buckets after.
  */
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { natsStore, type NatsStore, type NatsStoreOptions } from '../../src/stores/nats/index.js';
 import { SERVICES, uniqueName } from '../helpers/services.js';
@@ -48,7 +49,18 @@ export async function streamsOf(prefix: string, servers = NATS_URL): Promise<str
 export function natsStores() {
   const opened: NatsStore[] = [];
   const prefixes = new Set<string>();
+  const connections: NatsConnection[] = [];
   return {
+    /**
+     * A store's bucket (`jobs`, `instances`, `meta`) on a connection of the
+     * test's own, closed after it: to write keys as another writer left them,
+     * or read what the store wrote.
+     */
+    async bucket(store: Pick<NatsStore, 'prefix'>, part: string): Promise<KV> {
+      const nc = await connect({ servers: NATS_URL });
+      connections.push(nc);
+      return new Kvm(nc).open(`${store.prefix}_${part}`);
+    },
     makeStore(options: Partial<NatsStoreOptions> = {}): NatsStore {
       const prefix = options.prefix ?? freshPrefix();
       prefixes.add(prefix);
@@ -57,6 +69,7 @@ export function natsStores() {
       return store;
     },
     async cleanup(): Promise<void> {
+      await Promise.all(connections.splice(0).map((nc) => nc.close()));
       await Promise.all(opened.splice(0).map((store) => store.close()));
       for (const prefix of prefixes) await dropPrefix(prefix);
       prefixes.clear();

@@ -8,8 +8,6 @@
  * (its own job write's outcome lost) runs them.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
 import {
   decode,
   encode,
@@ -32,19 +30,12 @@ const available = await serviceAvailable('nats');
 const VERSION = 1;
 
 describe.skipIf(!available)('nats store: plans racing other planners and claimers', () => {
-  const { makeStore, cleanup } = natsStores();
-  const connections: NatsConnection[] = [];
-  afterEach(async () => {
-    await Promise.all(connections.splice(0).map((nc) => nc.close()));
-    await cleanup();
-  });
+  const { makeStore, bucket, cleanup } = natsStores();
+  afterEach(cleanup);
 
   /** A key of the store's jobs bucket written as another writer left it. */
   async function putRaw(store: NatsStore, key: string, value: unknown): Promise<void> {
-    const nc = await connect({ servers: NATS_URL });
-    connections.push(nc);
-    const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
-    await kv.put(key, encode(value));
+    await (await bucket(store, 'jobs')).put(key, encode(value));
   }
 
   /** An open store with a job due at T0, and a fire at T0 of another writer in its key. */
@@ -159,12 +150,8 @@ describe.skipIf(!available)('nats store: plans racing other planners and claimer
 });
 
 describe.skipIf(!available)('nats store: plans and a change of the schedule', () => {
-  const { makeStore, cleanup } = natsStores();
-  const connections: NatsConnection[] = [];
-  afterEach(async () => {
-    await Promise.all(connections.splice(0).map((nc) => nc.close()));
-    await cleanup();
-  });
+  const { makeStore, bucket, cleanup } = natsStores();
+  afterEach(cleanup);
 
   /** An open store holding job `j` (version 1, next fire T0, `fireCount`) and these raw fires of it. */
   async function withFires(fireCount: number, fires: Work[]) {
@@ -172,9 +159,7 @@ describe.skipIf(!available)('nats store: plans and a change of the schedule', ()
     await store.open();
     const job = makeJobRecord({ id: 'j', version: VERSION, nextFireAt: T0, fireCount });
     await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
-    const nc = await connect({ servers: NATS_URL });
-    connections.push(nc);
-    const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
+    const kv = await bucket(store, 'jobs');
     for (const fire of fires) await kv.put(workKey(fire), encode(fire));
     await store.executionGet({ id: 'unknown' }); // waits for the watch to bring the bucket's last write
     return { store, job };
@@ -223,7 +208,7 @@ describe.skipIf(!available)('nats store: plans and a change of the schedule', ()
 });
 
 describe.skipIf(!available)('nats store: the plans a job document names', () => {
-  const { makeStore, cleanup } = natsStores();
+  const { makeStore, bucket, cleanup } = natsStores();
   afterEach(cleanup);
 
   test('are its last four plans applied (tag and the next fire each left), the newest last, kept by a write of a new version', async () => {
@@ -241,24 +226,17 @@ describe.skipIf(!available)('nats store: the plans a job document names', () => 
     }
     job = { ...job, version: VERSION + 1, nextFireAt: T0 + 360_000 };
     await store.jobsWrite({ writes: [{ job, expectedVersion: VERSION, dropPlanned: false }] });
-    const nc = await connect({ servers: NATS_URL });
-    try {
-      const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
-      const doc = decode<JobDocument>((await kv.get(keyOf(job.id)))?.value ?? new Uint8Array());
-      expect(doc.job.version).toBe(VERSION + 1);
-      expect(doc.plans).toEqual(applied.slice(2));
-    } finally {
-      await nc.close();
-    }
+    const kv = await bucket(store, 'jobs');
+    const doc = decode<JobDocument>((await kv.get(keyOf(job.id)))?.value ?? new Uint8Array());
+    expect(doc.job.version).toBe(VERSION + 1);
+    expect(doc.plans).toEqual(applied.slice(2));
   });
 });
 
 describe.skipIf(!available)('nats store: a plan whose job was planned past it meanwhile', () => {
-  const { makeStore, cleanup } = natsStores();
-  const connections: NatsConnection[] = [];
+  const { makeStore, bucket, cleanup } = natsStores();
   let proxy: TcpProxy | undefined;
   afterEach(async () => {
-    await Promise.all(connections.splice(0).map((nc) => nc.close()));
     await cleanup();
     await proxy?.stop();
   });
@@ -276,9 +254,7 @@ describe.skipIf(!available)('nats store: a plan whose job was planned past it me
     await store.open();
     const job = makeJobRecord({ id: 'j', version: VERSION, nextFireAt: T0 });
     await store.jobsWrite({ writes: [{ job, expectedVersion: null, dropPlanned: false }] });
-    const nc = await connect({ servers: NATS_URL });
-    connections.push(nc);
-    const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
+    const kv = await bucket(store, 'jobs');
     const fire = makeExecutionRecord({ jobId: job.id, fireAt: T0 });
     const leased = { ...fire, leaseOwner: 'planner', leaseUntil: T0 + 20_000, leaseToken: 1 };
     proxy.holdReplies();

@@ -99,7 +99,7 @@ describe.skipIf(!available)('nats store: a sign of life lost with its connection
 });
 
 describe.skipIf(!available)('nats store: a death left unfinished', () => {
-  const { makeStore, cleanup } = natsStores();
+  const { makeStore, bucket, cleanup } = natsStores();
   afterEach(cleanup);
 
   test('(its declarer lost after marking it) is finished by the next sign of life: its leases voided by the death rule it recorded, its key deleted', async () => {
@@ -118,17 +118,12 @@ describe.skipIf(!available)('nats store: a death left unfinished', () => {
       });
     // Due before the death rule's bound (it may have run) and after it (it cannot have).
     const [ran, unrun] = [held(T0 - 15_000), held(T0 + 5_000)];
-    const nc = await connect({ servers: NATS_URL });
-    try {
-      const jobs = await new Kvm(nc).open(`${store.prefix}_jobs`);
-      for (const e of [ran, unrun]) await jobs.put(workKey(e), encode({ ...e, plan: '0:0' }));
-      const instances = await new Kvm(nc).open(`${store.prefix}_instances`);
-      const ghost = { ...instance, id: 'ghost', lastSeenAt: T0 - 20_000, held: 2, running: 0 };
-      const dying = { at: T0, ranBefore: T0 - 10_000 + 1, writeId: 'w' };
-      await instances.put(keyOf('ghost'), encode({ ...ghost, dying }));
-    } finally {
-      await nc.close();
-    }
+    const jobs = await bucket(store, 'jobs');
+    for (const e of [ran, unrun]) await jobs.put(workKey(e), encode({ ...e, plan: '0:0' }));
+    const instances = await bucket(store, 'instances');
+    const ghost = { ...instance, id: 'ghost', lastSeenAt: T0 - 20_000, held: 2, running: 0 };
+    const dying = { at: T0, ranBefore: T0 - 10_000 + 1, writeId: 'w' };
+    await instances.put(keyOf('ghost'), encode({ ...ghost, dying }));
     await store.executionGet({ id: unrun.id }); // the mirror has caught up
     await store.instanceRegister({ instance, now: T0 + 1_000, deadBefore: T0 - 9_000 });
     expect((await store.instancesList()).map((i) => i.id)).toEqual(['a']);
@@ -158,13 +153,7 @@ describe.skipIf(!available)('nats store: a death left unfinished', () => {
       status: 'running',
       attempt: 1,
     });
-    const check = await connect({ servers: NATS_URL });
-    try {
-      const instances = await new Kvm(check).open(`${store.prefix}_instances`);
-      const gone = async () => (await instances.get(keyOf('ghost')))?.operation !== 'PUT';
-      await until(gone, 5_000, 'the dead instance’s key deleted');
-    } finally {
-      await check.close();
-    }
+    const gone = async () => (await instances.get(keyOf('ghost')))?.operation !== 'PUT';
+    await until(gone, 5_000, 'the dead instance’s key deleted');
   });
 });

@@ -8,15 +8,13 @@
  * debt sweep finds the documents that name debts by its index.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
 import { DocumentIndex } from '../../src/stores/nats/document-index.js';
 import { encode, keyOf, type JobDocument } from '../../src/stores/nats/documents.js';
 import type { JobDocuments } from '../../src/stores/nats/job-documents.js';
 import type { NatsStore } from '../../src/stores/nats/index.js';
 import { packDocument, unpackDocument } from '../../src/stores/nats/packed-document.js';
 import { serviceAvailable } from '../helpers/services.js';
-import { NATS_URL, natsStores } from './nats-fixture.js';
+import { natsStores } from './nats-fixture.js';
 import { makeJobRecord, makeLastOutcome, makeStats, T0 } from './records.js';
 
 const available = await serviceAvailable('nats');
@@ -112,7 +110,7 @@ describe('DocumentIndex', () => {
 });
 
 describe.skipIf(!available)('nats store: the mirror keeps jobs packed', () => {
-  const { makeStore, cleanup } = natsStores();
+  const { makeStore, bucket, cleanup } = natsStores();
   afterEach(cleanup);
 
   const docsOf = (store: NatsStore) =>
@@ -143,22 +141,17 @@ describe.skipIf(!available)('nats store: the mirror keeps jobs packed', () => {
     const store = makeStore();
     const job = makeJobRecord();
     await store.open();
-    const nc = await connect({ servers: NATS_URL });
-    try {
-      const kv = await new Kvm(nc).open(`${store.prefix}_jobs`);
-      const doc: JobDocument = { job, applied: { 'debt-1': 'gone' }, starts: {} };
-      await kv.put(keyOf(job.id), encode(doc));
-      await docsOf(store).mirror.caughtUp(5_000);
-      expect([...docsOf(store).documents.owing]).toEqual([keyOf(job.id)]);
-      // The second pass forgets what the first saw.
-      for (let i = 0; i < 2; i++)
-        await store.executionsTakeOver({ owner: 'sweeper', now: T0, leaseMs: 1_000, limit: 10 });
-      const stored = JSON.parse((await kv.get(keyOf(job.id)))?.string() ?? 'null') as JobDocument;
-      expect(stored.applied).toEqual({});
-      await docsOf(store).mirror.caughtUp(5_000);
-      expect([...docsOf(store).documents.owing]).toEqual([]);
-    } finally {
-      await nc.close();
-    }
+    const kv = await bucket(store, 'jobs');
+    const doc: JobDocument = { job, applied: { 'debt-1': 'gone' }, starts: {} };
+    await kv.put(keyOf(job.id), encode(doc));
+    await docsOf(store).mirror.caughtUp(5_000);
+    expect([...docsOf(store).documents.owing]).toEqual([keyOf(job.id)]);
+    // The second pass forgets what the first saw.
+    for (let i = 0; i < 2; i++)
+      await store.executionsTakeOver({ owner: 'sweeper', now: T0, leaseMs: 1_000, limit: 10 });
+    const stored = JSON.parse((await kv.get(keyOf(job.id)))?.string() ?? 'null') as JobDocument;
+    expect(stored.applied).toEqual({});
+    await docsOf(store).mirror.caughtUp(5_000);
+    expect([...docsOf(store).documents.owing]).toEqual([]);
   });
 });

@@ -156,4 +156,20 @@ describe.skipIf(!available)('nats store: a death left unfinished', () => {
     const gone = async () => (await instances.get(keyOf('ghost')))?.operation !== 'PUT';
     await until(gone, 5_000, 'the dead instance’s key deleted');
   });
+
+  test('met by its own id registering again (a restart) is finished first, then the registration is written — even when its last sign of life is recent by this clock', async () => {
+    const store = makeStore();
+    await store.open();
+    const instances = await bucket(store, 'instances');
+    const earlier = { ...instance, pid: 2, lastSeenAt: T0 + 500, held: 0, running: 0 };
+    const dying = { at: T0, ranBefore: T0 - 10_000 + 1, writeId: 'w' };
+    await instances.put(keyOf('a'), encode({ ...earlier, dying }));
+    await store.instanceRegister({ instance, now: T0 + 1_000, deadBefore: T0 - 9_000 });
+    expect(await store.instancesList()).toEqual([
+      expect.objectContaining({ id: 'a', pid: 1, lastSeenAt: T0 + 1_000 }),
+    ]);
+    const stored = JSON.parse((await instances.get(keyOf('a')))?.string() ?? 'null') as object;
+    expect(stored).toMatchObject({ pid: 1 });
+    expect(stored).not.toHaveProperty('dying');
+  });
 });

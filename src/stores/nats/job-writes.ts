@@ -46,7 +46,7 @@ export async function writeJobs(
   const moved = changing.find((_, i) => done[i] === null);
   if (moved) {
     await undo(
-      docs,
+      parts,
       done.filter((p) => p !== null),
     );
     if (!readAll && moved.revision === null) return writeJobs(parts, writes, true);
@@ -79,7 +79,8 @@ async function check(
   ids.forEach((id, i) => {
     const entry = entries[i] ?? null;
     const before = entry?.value ?? null;
-    planned.set(id, { before, doc: before, revision: entry?.revision ?? null, drop: false });
+    const revision = entry?.revision ?? null;
+    planned.set(id, { before, doc: before, revision, drop: false, fresh: false });
   });
   const failed: number[] = [];
   for (const [i, write] of writes.entries()) {
@@ -90,7 +91,8 @@ async function check(
       write.expectedVersion === null ? version === undefined : version === write.expectedVersion;
     if (!ok) failed.push(i);
     else if (write.remove) current.doc = null;
-    else current.doc = current.doc ? replaced(current.doc, write) : newDocument(write.job);
+    else if (current.doc) current.doc = replaced(current.doc, write.job);
+    else [current.doc, current.fresh] = [newDocument(write.job), true];
     if (ok && write.dropPlanned && !write.remove) current.drop = true;
   }
   return { planned, failed };
@@ -128,21 +130,34 @@ async function dropPlanned(parts: Parts, jobId: string, version: number): Promis
   if (works.length > 0) await settle(parts, jobId, works);
 }
 
-/** Writes a job's new document, or removes it (`doc` null), by compare-and-set. */
+/**
+ * Writes a job's new document, or removes it (`doc` null), by compare-and-set.
+ * The store's own writes of the document since the check (a plan, an end, a
+ * prune: the job's version unchanged) are no conflict: the write is made again
+ * onto the document as it is now, keeping what they wrote, as a SQL store's
+ * update of the row would. False when the job moved (another version, or gone).
+ */
 async function writeOne(docs: JobDocuments, p: Planned): Promise<boolean> {
   const key = keyOf((p.doc ?? p.before)?.job.id ?? '');
   if (p.revision === null) return p.doc !== null && (await docs.create(key, p.doc)) !== null;
-  return (await docs.replace(key, p.doc, p.revision)) !== null;
+  if ((await docs.replace(key, p.doc, p.revision)) !== null) return true;
+  const version = p.before?.job.version;
+  const changed = await docs.change<JobDocument, boolean>(key, (current) => {
+    if (current.job.version !== version) return { answer: false };
+    const write = p.doc === null ? null : p.fresh ? p.doc : replaced(current, p.doc.job);
+    return { answer: true, write };
+  });
+  return changed?.answer ?? false;
 }
 
 /**
  * A compare-and-set update: what the store keeps itself — statistics, the
  * fire count, staleness, the pruner's next look, its bookkeeping — stays.
  */
-function replaced(current: JobDocument, write: JobWrite): JobDocument {
+function replaced(current: JobDocument, written: JobRecord): JobDocument {
   const { stats, fireCount, staleSince, pruneAfter } = current.job;
   const job: JobRecord = {
-    ...structuredClone(write.job),
+    ...structuredClone(written),
     stats,
     fireCount,
     staleSince,
@@ -153,28 +168,37 @@ function replaced(current: JobDocument, write: JobWrite): JobDocument {
 
 /**
  * A job write of a batch: the document before, the one to write, the
- * revision it replaces (null: a create), and whether its unheld planned fires are dropped.
+ * revision it replaces (null: a create), whether its unheld planned fires are
+ * dropped, and whether the document is a new one (the batch removed the job
+ * and inserted it again) rather than the one before with the batch's writes.
  */
 interface Planned {
   before: JobDocument | null;
   doc: JobDocument | null;
   revision: number | null;
   drop: boolean;
+  fresh: boolean;
 }
 
 /**
  * Puts back the documents of a batch's writes done before one that failed
- * (a job another write moved since is left as it is).
+ * (a job another write moved since is left as it is). What the store wrote
+ * since (a plan, an end: the version unchanged) stays, as in {@link writeOne};
+ * a job created by the batch is removed with any fire a plan made of it meanwhile.
  */
-async function undo(docs: JobDocuments, done: Planned[]): Promise<void> {
-  await inFlight(done, async ({ before, doc }) => {
+async function undo(parts: Parts, done: Planned[]): Promise<void> {
+  const { docs } = parts;
+  await inFlight(done, async ({ before, doc, fresh }) => {
     const id = (doc ?? before)?.job.id ?? '';
     if (!doc) {
       if (before) await docs.create(keyOf(id), before);
       return;
     }
-    const entry = await docs.read(id);
-    if (!entry || entry.value.job.version !== doc.job.version) return;
-    await docs.replace(keyOf(id), before, entry.revision);
+    const undone = await docs.change<JobDocument, boolean>(keyOf(id), (current) => {
+      if (current.job.version !== doc.job.version) return { answer: false };
+      const write = before === null || fresh ? before : replaced(current, before.job);
+      return { answer: true, write };
+    });
+    if (undone?.answer && before === null) await removeExecutions(parts, id);
   });
 }

@@ -3,9 +3,11 @@
  * checked first, each seeing what the ones before it leave (a job whose
  * first write is an insert is taken as absent, unread); then each job's
  * document is written once, by create or compare-and-set, many in flight at
- * once. KV has no transaction across keys: when a job moved between the
- * check and its write, the writes done are put back (a job another write
- * moved since is left as it is). Then, for the jobs whose planned fires a
+ * once (onto what the store's own plans, ends and prunes wrote since the
+ * check). KV has no transaction across keys: when a job moved to another
+ * version (or was taken, or removed) between the check and its write, the
+ * writes done are put back (a job another write moved since is left as it
+ * is). Then, for the jobs whose planned fires a
  * write drops, each fire nobody holds is dropped by its own key (settling the
  * fire count it gives back, `settle.ts`); a removal deletes the job's
  * executions, with work or finished.

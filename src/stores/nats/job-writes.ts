@@ -23,10 +23,11 @@ import {
   type Stored,
   type Work,
 } from './documents.js';
+import { markDropped } from './adopt.js';
 import { inFlight } from './inserts.js';
 import type { JobDocuments } from './job-documents.js';
 import type { Parts } from './nats-store.js';
-import { addOwed, settle } from './settle.js';
+import { settle } from './settle.js';
 
 /**
  * Applies a batch of job writes; returns the indexes of those that could not
@@ -93,9 +94,11 @@ async function check(
       write.expectedVersion === null ? version === undefined : version === write.expectedVersion;
     if (!ok) failed.push(i);
     else if (write.remove) current.doc = null;
-    else if (current.doc) current.doc = replaced(current.doc, write.job);
+    else if (current.doc)
+      current.doc = replaced(current.doc, { job: write.job, dropBelow: current.doc.dropBelow });
     else [current.doc, current.fresh] = [newDocument(write.job), true];
-    if (ok && write.dropPlanned && !write.remove) current.drop = true;
+    if (ok && write.dropPlanned && current.doc)
+      [current.drop, current.doc.dropBelow] = [true, write.job.version];
   }
   return { planned, failed };
 }
@@ -121,9 +124,7 @@ async function dropPlanned(parts: Parts, jobId: string, version: number): Promis
     if (!doomed(seen)) return null;
     const changed = await docs.change<Stored, Work | null>(key, (value) => {
       if (!doomed(value)) return { answer: null };
-      value.dropped = true;
-      // A planned fire dropped did not happen: it leaves the fire count, and reopens a completed job.
-      addOwed(value, { fires: -1, reopen: true });
+      markDropped(value);
       return { answer: value, write: value };
     });
     return changed?.answer ?? null;
@@ -146,7 +147,7 @@ async function writeOne(docs: JobDocuments, p: Planned): Promise<boolean> {
   const version = p.before?.job.version;
   const changed = await docs.change<JobDocument, boolean>(key, (current) => {
     if (current.job.version !== version) return { answer: false };
-    const write = p.doc === null ? null : p.fresh ? p.doc : replaced(current, p.doc.job);
+    const write = p.doc === null ? null : p.fresh ? p.doc : replaced(current, p.doc);
     return { answer: true, write };
   });
   return changed?.answer ?? false;
@@ -155,17 +156,25 @@ async function writeOne(docs: JobDocuments, p: Planned): Promise<boolean> {
 /**
  * A compare-and-set update: what the store keeps itself — statistics, the
  * fire count, staleness, the pruner's next look, its bookkeeping — stays.
+ * The job record comes from `written` (a write, or a document: a write made
+ * again, or put back, with the drop it names).
  */
-function replaced(current: JobDocument, written: JobRecord): JobDocument {
+function replaced(
+  current: JobDocument,
+  written: Pick<JobDocument, 'job' | 'dropBelow'>,
+): JobDocument {
   const { stats, fireCount, staleSince, pruneAfter } = current.job;
   const job: JobRecord = {
-    ...structuredClone(written),
+    ...structuredClone(written.job),
     stats,
     fireCount,
     staleSince,
     pruneAfter,
   };
-  return { ...current, job };
+  const doc: JobDocument = { ...current, job };
+  if (written.dropBelow !== undefined) doc.dropBelow = written.dropBelow;
+  else delete doc.dropBelow;
+  return doc;
 }
 
 /**
@@ -198,7 +207,7 @@ async function undo(parts: Parts, done: Planned[]): Promise<void> {
     }
     const undone = await docs.change<JobDocument, boolean>(keyOf(id), (current) => {
       if (current.job.version !== doc.job.version) return { answer: false };
-      const write = before === null || fresh ? before : replaced(current, before.job);
+      const write = before === null || fresh ? before : replaced(current, before);
       return { answer: true, write };
     });
     if (undone?.answer && before === null) await removeExecutions(parts, id);

@@ -6,7 +6,8 @@
  * the same batch with it. On Postgres the finish binds the error and the
  * job's last outcome as JSONB, which refuses `\u0000` and a lone surrogate:
  * the whole finish statement fails, is retried for ever (a store error about
- * every millisecond), the fire stays `scheduled`, and `stop()` never returns.
+ * every millisecond), the fire stays `scheduled` — and so does another job's
+ * fire whose finish shares the batch — and `stop()` never returns.
  * The Postgres cases are marked `fails` while the defect stands; a stop that
  * does not return is left behind after 3 s (the file's last act).
  */
@@ -81,6 +82,16 @@ for (const c of cases) {
         }
       }, 20_000);
     }
+
+    test("another job's fire at the same instant is recorded (its finish shares the batch)", async () => {
+      const { s, cleanup } = await twoJobs(c, 'exit status 1: \u0000 in the output');
+      try {
+        const [good] = await ledgerOf(s, 'good', finished, 5_000);
+        expect(good?.status).toBe('succeeded');
+      } finally {
+        await stopAndClean(s, cleanup);
+      }
+    }, 20_000);
 
     test('stop({ timeoutMs: 1000 }) returns within 3 s after such a failure', async () => {
       const { s, cleanup } = await twoJobs(c, 'exit status 1: \u0000 in the output');

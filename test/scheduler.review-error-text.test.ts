@@ -9,7 +9,7 @@
  * every millisecond), the fire stays `scheduled` — and so does another job's
  * fire whose finish shares the batch — and `stop()` never returns.
  * The Postgres cases are marked `fails` while the defect stands; a stop that
- * does not return is left behind after 3 s (the file's last act).
+ * does not return is cut off from its store after 3 s, and its data removed.
  */
 import { describe, expect, it } from 'vitest';
 import { createScheduler, once, type Scheduler } from '../src/index.js';
@@ -40,8 +40,13 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
 
 /** A started scheduler on the case's store: job `bad` throws `message`, `good` succeeds, both at one instant. */
 async function twoJobs(c: StoreCase, message: string) {
-  const { store, cleanup } = c.make();
+  const { store, cleanup: remove } = c.make();
   const s = createScheduler({ store, logger: silent });
+  // A scheduler that does not stop is cut off from its store before its data is removed.
+  const cleanup = async () => {
+    await within(store.close(), 3_000);
+    await remove();
+  };
   s.handle('throw', () => {
     throw new Error(message);
   });
@@ -54,10 +59,10 @@ async function twoJobs(c: StoreCase, message: string) {
   return { s, cleanup };
 }
 
-/** Stops `s` when it stops within 3 s, then removes its data; true when it stopped. */
+/** Stops `s` (waiting at most 3 s), then removes its data; true when it stopped. */
 async function stopAndClean(s: Scheduler, cleanup: () => Promise<void>): Promise<boolean> {
   const stopped = await within(s.stop({ timeoutMs: 1_000 }), 3_000);
-  if (stopped) await cleanup();
+  await cleanup();
   return stopped;
 }
 

@@ -6,7 +6,6 @@
  * every lease and outcome and makes each key's writes atomic.
  */
 import { randomUUID } from 'node:crypto';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { unavailable } from './connection.js';
 import {
@@ -23,6 +22,7 @@ import {
 } from './documents.js';
 import { DocumentIndex } from './document-index.js';
 import { writeKey } from './key-write.js';
+import type { Acks } from './publisher.js';
 import { Markers, type Marker } from './markers.js';
 import { Mirror, type Entry } from './mirror.js';
 import { DueIndex } from './due-index.js';
@@ -66,7 +66,7 @@ export class JobDocuments {
 
   constructor(
     private readonly kv: KV,
-    private readonly js: JetStreamClient,
+    private readonly js: Acks,
     private readonly bucket: string,
     purge: (marker: Marker) => Promise<unknown>,
   ) {

@@ -15,6 +15,7 @@
  * two writes loses nothing (`settle.ts`).
  */
 import { isPrunable } from '../rules.js';
+import { copyJson } from './json-copy.js';
 import type { LastOutcome } from '../../model/job.js';
 import type { ExecutionRecord, JobRecord, Retention, StatsDelta } from '../store.js';
 
@@ -149,14 +150,7 @@ export function isSettledFinal(value: Stored, doc: JobDocument | undefined): boo
 
 /** The execution record of a work value, without the store's bookkeeping. */
 export function recordOf(work: Work): ExecutionRecord {
-  const {
-    owed: _o,
-    plan: _p,
-    planLease: _l,
-    dropped: _d,
-    writeId: _w,
-    ...record
-  } = structuredClone(work);
+  const { owed: _o, plan: _p, planLease: _l, dropped: _d, writeId: _w, ...record } = copyJson(work);
   return record;
 }
 

@@ -21,6 +21,7 @@ import {
   type Work,
 } from './documents.js';
 import { DocumentIndex } from './document-index.js';
+import { copyJson } from './json-copy.js';
 import { writeKey } from './key-write.js';
 import type { Acks } from './publisher.js';
 import { Markers, type Marker } from './markers.js';
@@ -34,7 +35,7 @@ export type Kept = Work | string;
 
 /** An own copy of a value kept or stored. */
 function copyOf(value: Kept | Stored): Stored {
-  return typeof value === 'string' ? unpackDocument(value) : structuredClone(value);
+  return typeof value === 'string' ? unpackDocument(value) : copyJson(value);
 }
 
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */

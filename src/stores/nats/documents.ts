@@ -180,12 +180,11 @@ export function dueOfDocument(doc: JobDocument): number | null {
   return doc.job.paused ? null : doc.job.nextFireAt;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** JSON bytes of a value. */
 export function encode(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
+  return Buffer.from(JSON.stringify(value));
 }
 
 /** The value of JSON bytes. */

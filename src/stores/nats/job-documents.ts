@@ -38,6 +38,13 @@ function copyOf(value: Kept | Stored): Stored {
   return typeof value === 'string' ? unpackDocument(value) : copyJson(value);
 }
 
+/**
+ * How many decoded documents {@link JobDocuments.known} keeps: the jobs a
+ * drain or a burst works on at once (a claim reads its job's; one kept
+ * decoded document cost a decode per claim when claims alternate jobs).
+ */
+const DECODED_KEPT = 64;
+
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
 const CAS_ATTEMPTS = 50;
 /**
@@ -54,8 +61,11 @@ export class JobDocuments {
   readonly work = new WorkIndex();
   readonly due = new DueIndex();
   readonly documents = new DocumentIndex();
-  /** The document {@link known} decoded last, reused while the mirror keeps it. */
-  private decoded: { packed: string; doc: JobDocument } | undefined;
+  /**
+   * The documents {@link known} decoded last, by key, the most recent last
+   * (at most {@link DECODED_KEPT}), each reused while the mirror keeps it.
+   */
+  private readonly decoded = new Map<string, { packed: string; doc: JobDocument }>();
   /** Called with the earliest due instant when a write makes work due sooner than it did. */
   private readonly sooner = new Set<(dueAt: number) => void>();
   /** Per key, the last of this process's writes to it (they go one after the other). */
@@ -133,11 +143,17 @@ export class JobDocuments {
    * caller: not to be changed), or undefined.
    */
   known(jobId: string): Entry<JobDocument> | undefined {
-    const entry = this.mirror.get(keyOf(jobId));
+    const key = keyOf(jobId);
+    const entry = this.mirror.get(key);
     if (entry === undefined || typeof entry.value !== 'string') return undefined;
-    if (this.decoded?.packed !== entry.value)
-      this.decoded = { packed: entry.value, doc: unpackDocument(entry.value) };
-    return { value: this.decoded.doc, revision: entry.revision };
+    let decoded = this.decoded.get(key);
+    this.decoded.delete(key);
+    if (decoded?.packed !== entry.value)
+      decoded = { packed: entry.value, doc: unpackDocument(entry.value) };
+    this.decoded.set(key, decoded);
+    if (this.decoded.size > DECODED_KEPT)
+      this.decoded.delete(this.decoded.keys().next().value ?? key);
+    return { value: decoded.doc, revision: entry.revision };
   }
 
   /** The execution the mirror holds at `key`, or undefined (absent, or a job's document). */

@@ -33,11 +33,6 @@ import { WorkIndex } from './work-index.js';
 /** A value of the jobs bucket as the mirror keeps it: an execution decoded, a job's document packed. */
 export type Kept = Work | string;
 
-/** An own copy of a value kept or stored. */
-function copyOf(value: Kept | Stored): Stored {
-  return typeof value === 'string' ? unpackDocument(value) : copyJson(value);
-}
-
 /**
  * How many decoded documents {@link JobDocuments.known} keeps: the jobs a
  * drain or a burst works on at once (a claim reads its job's; one kept
@@ -156,6 +151,17 @@ export class JobDocuments {
     return { value: decoded.doc, revision: entry.revision };
   }
 
+  /**
+   * An own copy of a value kept or stored at `key`: a packed document is
+   * copied from its decoded form when {@link known} holds it (a plan and an
+   * end read their job's document, then change it), else decoded.
+   */
+  private copyOf(key: string, value: Kept | Stored): Stored {
+    if (typeof value !== 'string') return copyJson(value);
+    const decoded = this.decoded.get(key);
+    return decoded?.packed === value ? copyJson(decoded.doc) : unpackDocument(value);
+  }
+
   /** The execution the mirror holds at `key`, or undefined (absent, or a job's document). */
   workAt(key: string): Work | undefined {
     const value = this.mirror.get(key)?.value;
@@ -239,7 +245,7 @@ export class JobDocuments {
     let fresh = false;
     if (!entry) [entry, fresh] = [(await this.readKey(key)) ?? undefined, true];
     for (let attempt = 0; attempt < CAS_ATTEMPTS && entry; attempt++) {
-      const { answer, write } = change(copyOf(entry.value) as V);
+      const { answer, write } = change(this.copyOf(key, entry.value) as V);
       if (write === undefined && fresh)
         return { answer, value: entry.value as V, revision: entry.revision };
       if (write !== undefined) {

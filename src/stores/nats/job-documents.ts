@@ -34,11 +34,12 @@ import { WorkIndex } from './work-index.js';
 export type Kept = Work | string;
 
 /**
- * How many decoded documents {@link JobDocuments.known} keeps: the jobs a
- * drain or a burst works on at once (a claim reads its job's; one kept
- * decoded document cost a decode per claim when claims alternate jobs).
+ * How many decoded documents {@link JobDocuments.known} keeps (~1 KB each):
+ * more than the jobs a planning pass or a batch of claims works on at once
+ * (up to 128 in flight), so a plan's read and its write decode once, and a
+ * claim reads its job's decoded while claims alternate jobs.
  */
-const DECODED_KEPT = 64;
+const DECODED_KEPT = 1_024;
 
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
 const CAS_ATTEMPTS = 50;

@@ -89,7 +89,7 @@ export class Publisher implements Acks {
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      this.pending.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs });
+      this.pending.set(token, { resolve, reject, deadline: performance.now() + this.timeoutMs });
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     });
   }
@@ -107,7 +107,7 @@ export class Publisher implements Acks {
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const [token, pending] of this.pending) {
       if (pending.deadline > now) break;
       this.pending.delete(token);

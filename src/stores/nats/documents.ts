@@ -15,6 +15,7 @@
  * two writes loses nothing (`settle.ts`).
  */
 import { isPrunable } from '../rules.js';
+import { copyJson } from './json-copy.js';
 import type { LastOutcome } from '../../model/job.js';
 import type { ExecutionRecord, JobRecord, Retention, StatsDelta } from '../store.js';
 
@@ -156,14 +157,7 @@ export function isSettledFinal(value: Stored, doc: JobDocument | undefined): boo
 
 /** The execution record of a work value, without the store's bookkeeping. */
 export function recordOf(work: Work): ExecutionRecord {
-  const {
-    owed: _o,
-    plan: _p,
-    planLease: _l,
-    dropped: _d,
-    writeId: _w,
-    ...record
-  } = structuredClone(work);
+  const { owed: _o, plan: _p, planLease: _l, dropped: _d, writeId: _w, ...record } = copyJson(work);
   return record;
 }
 
@@ -193,12 +187,11 @@ export function dueOfDocument(doc: JobDocument): number | null {
   return doc.job.paused ? null : doc.job.nextFireAt;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** JSON bytes of a value. */
 export function encode(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
+  return Buffer.from(JSON.stringify(value));
 }
 
 /** The value of JSON bytes. */

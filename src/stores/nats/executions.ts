@@ -38,6 +38,7 @@ import {
   type Stored,
   type Work,
 } from './documents.js';
+import { copyJson } from './json-copy.js';
 import { unavailable } from './connection.js';
 import type { DueIndex } from './due-index.js';
 import type { Parts } from './nats-store.js';
@@ -361,7 +362,7 @@ export class Executions {
     if (!taken || !work || !isWork(work)) return null;
     const job = (docs.known(work.jobId) ?? (await docs.read(work.jobId)))?.value.job;
     if (!job) return null;
-    const claim: Claim = { execution: recordOf(work), job: structuredClone(job) };
+    const claim: Claim = { execution: recordOf(work), job: copyJson(job) };
     return taken.takenFrom === undefined
       ? claim
       : Object.assign(claim, { takenFrom: taken.takenFrom });

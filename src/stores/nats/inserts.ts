@@ -31,6 +31,7 @@ import {
   PLANS_KEPT,
 } from './documents.js';
 import { adopt, untouched } from './adopt.js';
+import { copyJson } from './json-copy.js';
 import type { Parts } from './nats-store.js';
 import { SETTLE_BATCH } from './debt-queue.js';
 import { isRefused } from './key-write.js';
@@ -156,7 +157,7 @@ function claimsOf(works: Work[], job: JobRecord | undefined): Claim[] {
   if (!job) return [];
   return works
     .filter((work) => work.leaseOwner !== null && !isPrunable(work))
-    .map((work) => ({ execution: recordOf(work), job: structuredClone(job) }));
+    .map((work) => ({ execution: recordOf(work), job: copyJson(job) }));
 }
 
 /**

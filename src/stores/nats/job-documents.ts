@@ -6,7 +6,6 @@
  * every lease and outcome and makes each key's writes atomic.
  */
 import { randomUUID } from 'node:crypto';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { unavailable } from './connection.js';
 import {
@@ -22,7 +21,9 @@ import {
   type Work,
 } from './documents.js';
 import { DocumentIndex } from './document-index.js';
+import { copyJson } from './json-copy.js';
 import { writeKey } from './key-write.js';
+import type { Acks } from './publisher.js';
 import { Markers, type Marker } from './markers.js';
 import { Mirror, type Entry } from './mirror.js';
 import { DueIndex } from './due-index.js';
@@ -32,10 +33,13 @@ import { WorkIndex } from './work-index.js';
 /** A value of the jobs bucket as the mirror keeps it: an execution decoded, a job's document packed. */
 export type Kept = Work | string;
 
-/** An own copy of a value kept or stored. */
-function copyOf(value: Kept | Stored): Stored {
-  return typeof value === 'string' ? unpackDocument(value) : structuredClone(value);
-}
+/**
+ * How many decoded documents {@link JobDocuments.known} keeps (~1 KB each):
+ * more than the jobs a planning pass or a batch of claims works on at once
+ * (up to 128 in flight), so a plan's read and its write decode once, and a
+ * claim reads its job's decoded while claims alternate jobs.
+ */
+const DECODED_KEPT = 1_024;
 
 /** Attempts of a compare-and-set before a write gives up on a key others keep moving. */
 const CAS_ATTEMPTS = 50;
@@ -53,8 +57,11 @@ export class JobDocuments {
   readonly work = new WorkIndex();
   readonly due = new DueIndex();
   readonly documents = new DocumentIndex();
-  /** The document {@link known} decoded last, reused while the mirror keeps it. */
-  private decoded: { packed: string; doc: JobDocument } | undefined;
+  /**
+   * The documents {@link known} decoded last, by key, the most recent last
+   * (at most {@link DECODED_KEPT}), each reused while the mirror keeps it.
+   */
+  private readonly decoded = new Map<string, { packed: string; doc: JobDocument }>();
   /** Called with the earliest due instant when a write makes work due sooner than it did. */
   private readonly sooner = new Set<(dueAt: number) => void>();
   /** Per key, the last of this process's writes to it (they go one after the other). */
@@ -66,7 +73,7 @@ export class JobDocuments {
 
   constructor(
     private readonly kv: KV,
-    private readonly js: JetStreamClient,
+    private readonly js: Acks,
     private readonly bucket: string,
     purge: (marker: Marker) => Promise<unknown>,
   ) {
@@ -132,11 +139,28 @@ export class JobDocuments {
    * caller: not to be changed), or undefined.
    */
   known(jobId: string): Entry<JobDocument> | undefined {
-    const entry = this.mirror.get(keyOf(jobId));
+    const key = keyOf(jobId);
+    const entry = this.mirror.get(key);
     if (entry === undefined || typeof entry.value !== 'string') return undefined;
-    if (this.decoded?.packed !== entry.value)
-      this.decoded = { packed: entry.value, doc: unpackDocument(entry.value) };
-    return { value: this.decoded.doc, revision: entry.revision };
+    let decoded = this.decoded.get(key);
+    this.decoded.delete(key);
+    if (decoded?.packed !== entry.value)
+      decoded = { packed: entry.value, doc: unpackDocument(entry.value) };
+    this.decoded.set(key, decoded);
+    if (this.decoded.size > DECODED_KEPT)
+      this.decoded.delete(this.decoded.keys().next().value ?? key);
+    return { value: decoded.doc, revision: entry.revision };
+  }
+
+  /**
+   * An own copy of a value kept or stored at `key`: a packed document is
+   * copied from its decoded form when {@link known} holds it (a plan and an
+   * end read their job's document, then change it), else decoded.
+   */
+  private copyOf(key: string, value: Kept | Stored): Stored {
+    if (typeof value !== 'string') return copyJson(value);
+    const decoded = this.decoded.get(key);
+    return decoded?.packed === value ? copyJson(decoded.doc) : unpackDocument(value);
   }
 
   /** The execution the mirror holds at `key`, or undefined (absent, or a job's document). */
@@ -222,7 +246,7 @@ export class JobDocuments {
     let fresh = false;
     if (!entry) [entry, fresh] = [(await this.readKey(key)) ?? undefined, true];
     for (let attempt = 0; attempt < CAS_ATTEMPTS && entry; attempt++) {
-      const { answer, write } = change(copyOf(entry.value) as V);
+      const { answer, write } = change(this.copyOf(key, entry.value) as V);
       if (write === undefined && fresh)
         return { answer, value: entry.value as V, revision: entry.revision };
       if (write !== undefined) {

@@ -12,9 +12,10 @@
  * names its write in a header).
  */
 import { randomUUID } from 'node:crypto';
-import { JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
+import { JetStreamApiError, type PubAck } from '@nats-io/jetstream';
 import { Empty, headers } from '@nats-io/transport-node';
 import { unavailable } from './connection.js';
+import type { Acks, PublishOptions } from './publisher.js';
 
 /**
  * How long a write whose outcome is unknown (a lost server, a stream without
@@ -79,13 +80,13 @@ export interface KeyWrite {
  * @throws ChimeError `CHIME_ERR_STORE_UNAVAILABLE` when refused, or unknown for too long
  */
 export async function writeKey(
-  js: JetStreamClient,
+  js: Acks,
   write: KeyWrite,
   send: (publish: () => Promise<PubAck>) => Promise<PubAck> = (publish) => publish(),
 ): Promise<number | null> {
   const { bucket, key, bytes, revision, doing } = write;
   const deleteId = bytes === null ? randomUUID() : undefined;
-  const options = {
+  const options: PublishOptions = {
     ...(revision === null
       ? { msgID: `${key}@${deleteId ?? randomUUID()}` }
       : { msgID: `${key}@${revision}`, expect: { lastSubjectSequence: revision } }),
@@ -111,7 +112,7 @@ export async function writeKey(
  * duplicate of it): its bytes, or the delete of its write id.
  */
 async function holds(
-  js: JetStreamClient,
+  js: Acks,
   bucket: string,
   seq: number,
   written: Uint8Array | string | undefined,

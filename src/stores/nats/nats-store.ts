@@ -14,7 +14,7 @@
  * `registry.ts`; pruning and staleness: `maintenance.ts`; the work on
  * executions: `executions.ts`; connection and buckets: `connection.ts`.
  */
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ChimeError } from '../../errors.js';
 import type { Share } from '../instances.js';
@@ -54,14 +54,15 @@ import { NatsMaintenance } from './maintenance.js';
 import { NatsRegistry } from './registry.js';
 import { applyDebts, Settler } from './settle.js';
 import { DebtQueue } from './debt-queue.js';
+import { Publisher } from './publisher.js';
 
 export type { NatsStoreOptions } from './connection.js';
 
 /** What an open store works with. */
 export interface Parts {
   readonly nc: NatsConnection;
-  /** The JetStream client of the writes: each send waits at most {@link ACK_TIMEOUT_MS}. */
-  readonly js: JetStreamClient;
+  /** The publisher of the writes: each send waits at most {@link ACK_TIMEOUT_MS}. */
+  readonly js: Publisher;
   readonly buckets: Buckets;
   readonly docs: JobDocuments;
   readonly debts: DebtQueue;
@@ -128,6 +129,7 @@ export class NatsStore implements Store {
     if (!parts) return;
     parts.docs.stop();
     this.registry.stop();
+    parts.js.stop();
     this.sentBeforeClose = parts.nc.stats().outMsgs;
     await parts.nc.close().catch(() => undefined);
   }
@@ -249,7 +251,7 @@ export class NatsStore implements Store {
     try {
       if (this.settings.migrate) await writeSchema(nc, this.settings);
       else await checkSchema(nc, this.settings);
-      const js = jetstream(nc, { timeout: Math.min(this.settings.timeoutMs, ACK_TIMEOUT_MS) });
+      const js = new Publisher(nc, Math.min(this.settings.timeoutMs, ACK_TIMEOUT_MS));
       const docs = new JobDocuments(
         buckets.jobs,
         js,

@@ -23,7 +23,6 @@
  * debt the document has applied, step 3 writes only a key still holding that
  * debt, and step 4 forgets only ids no key owes.
  */
-import { randomBytes } from 'node:crypto';
 import { applyStats, pruneAfterAdding } from '../rules.js';
 import {
   isClearedFinal,
@@ -39,6 +38,7 @@ import {
 import { SETTLE_BATCH } from './debt-queue.js';
 import type { JobDocuments } from './job-documents.js';
 import type { Parts } from './nats-store.js';
+import { randomId } from './random-id.js';
 
 /** Applies the debts of an execution its job's document has not applied; `kept`: the finished executions the job keeps. */
 export function applyOwed(doc: JobDocument, work: Work, kept: number): boolean {
@@ -66,7 +66,7 @@ export const IN_PLACE = 8;
 
 /** Adds a debt to an execution (after those it still has). */
 export function addOwed(work: Work, owed: Omit<Owed, 'id'>): void {
-  work.owed = [...(work.owed ?? []), { id: randomBytes(9).toString('base64url'), ...owed }];
+  work.owed = [...(work.owed ?? []), { id: randomId(), ...owed }];
 }
 
 /** True when a work value must be settled: it owes its job, or is a dropped fire not yet deleted. */

@@ -14,7 +14,17 @@ export function copyJson<T>(value: T): T {
     return items as T;
   }
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value))
-    copy[key] = copyJson((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) {
+    const item = copyJson((value as Record<string, unknown>)[key]);
+    // A key `__proto__` (JSON.parse makes it an own property) stays one: assigned, it would set the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, {
+        value: item,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else copy[key] = item;
+  }
   return copy as T;
 }

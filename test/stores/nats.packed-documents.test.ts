@@ -29,7 +29,6 @@ function fullDocument(): JobDocument {
         metadata: { team: 'ops' },
         payload: { n: [1, null, 'x'] },
       },
-      hash: 'h-2',
       paused: true,
       nextFireAt: T0 + 1,
       version: 7,

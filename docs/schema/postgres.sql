@@ -83,7 +83,7 @@ CREATE TABLE chime.jobs (
   stale_at bigint GENERATED ALWAYS AS ((COALESCE(last_success_at, created_at) + stale_after_ms)) STORED,
   fire_count bigint,
   prune_look bigint
-) WITH (fillfactor=75);
+) WITH (fillfactor=80);
 ALTER TABLE chime.jobs ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
 ALTER TABLE chime.jobs ADD CONSTRAINT jobs_definition_check CHECK ((json_typeof(definition) = 'object'::text));
 CREATE INDEX jobs_due ON chime.jobs USING btree (next_fire_at) WHERE ((NOT paused) AND (next_fire_at IS NOT NULL));

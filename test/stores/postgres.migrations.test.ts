@@ -317,7 +317,7 @@ describe.skipIf(!available)('postgres migrations', () => {
   });
 
   describe('migration 15', () => {
-    test('drops the hash of jobs: those an earlier version wrote read back, and ensuring them again writes nothing', async () => {
+    test('drops the hash of jobs, fill factor 80: those an earlier version wrote read back, and ensuring them again writes nothing', async () => {
       const schema = freshSchema();
       await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 14) });
       for (const [id, definition] of STORED_BEFORE_NO_HASH)
@@ -334,6 +334,10 @@ describe.skipIf(!available)('postgres migrations', () => {
         [schema],
       );
       expect(columns.rows).toEqual([]);
+      const table = await admin.query(
+        `SELECT reloptions FROM pg_class WHERE oid = '"${schema}".jobs'::regclass`,
+      );
+      expect(table.rows).toEqual([{ reloptions: ['fillfactor=80'] }]);
       for (const [id, definition] of STORED_BEFORE_NO_HASH)
         expect(await store.jobGet({ id })).toMatchObject({ definition, version: 3 });
       await expectEnsuredUnchanged(store);

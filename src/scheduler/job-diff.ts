@@ -2,8 +2,8 @@
  * The field-level difference between two JSON documents (a stored job and the
  * definition that would replace it), for the drift report of `apply`: each
  * changed leaf by its JSON Pointer, with the value before and after (absent
- * when the field is absent on that side). And whether there is any, for
- * `ensureJob`'s "unchanged" (`job-writes.ts`), without building the list.
+ * when the field is absent on that side). And whether there is any, without
+ * building the list: `ensureJob`'s "unchanged" (`isDefinitionOf`).
  */
 
 /** One changed field: its JSON Pointer, and its values before and after (absent: no such field). */

@@ -7,6 +7,19 @@ const ok = { id: 'ok', schedule: { kind: 'cron', expr: '0 3 * * *' } };
 /** [what, definition, code, path] */
 const BAD: [string, unknown, string, string][] = [
   ['not an object', 'job', 'CHIME_ERR_INVALID_INPUT', ''],
+  // A store could not keep these as given (Postgres refuses both): refused, not rewritten.
+  [
+    'a NUL in a metadata value',
+    { ...ok, metadata: { team: 'ops\u0000' } },
+    'CHIME_ERR_INVALID_INPUT',
+    '/metadata/team',
+  ],
+  [
+    'half a surrogate pair in a payload key',
+    { ...ok, payload: { list: [{ 'k\ud83d': 1 }] } },
+    'CHIME_ERR_INVALID_INPUT',
+    '/payload/list/0/k\ud83d',
+  ],
   [
     'bad cron',
     { ...ok, schedule: { kind: 'cron', expr: '61 * * * *' } },

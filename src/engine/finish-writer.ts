@@ -15,6 +15,8 @@ const FINISH_RETRY_MS = 250;
  */
 export class FinishWriter {
   private readonly commit: GroupCommit<FinishRequest, boolean>;
+  /** A stop's deadline passed: a failed write is not tried again. */
+  private givenUp = false;
 
   /** `hold`: while true, a batch that is not full waits (a burst is being dispatched). */
   constructor(
@@ -32,17 +34,29 @@ export class FinishWriter {
     });
   }
 
-  /** Writes an end; false when fenced out, or when the lease ran out before a write went through. */
+  /**
+   * Writes an end; false when fenced out, or when the lease ran out (or the
+   * writer gave up, {@link giveUp}) before a write went through.
+   */
   async write(finish: FinishRequest, lease: HeldLease): Promise<boolean> {
     for (;;) {
       try {
         return await this.commit.add(finish);
       } catch (err) {
         this.report(err, 'executionsFinish');
-        if (this.clock.now() + FINISH_RETRY_MS >= lease.leaseUntil) return false;
+        if (this.givenUp || this.clock.now() + FINISH_RETRY_MS >= lease.leaseUntil) return false;
         await new Promise<void>((resolve) => this.clock.setTimeout(resolve, FINISH_RETRY_MS));
       }
     }
+  }
+
+  /**
+   * A stop's deadline passed: writes that fail are not tried again (their
+   * leases are left to expire, and the executions to a take-over), so a
+   * store that refuses one cannot hold the stop.
+   */
+  giveUp(): void {
+    this.givenUp = true;
   }
 
   /** Resolves once every write added so far is done. */

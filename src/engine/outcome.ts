@@ -3,6 +3,7 @@ import type { Attempt, AttemptOutcome, ErrorInfo } from '../model/execution.js';
 import { formatInstant } from '../model/instant.js';
 import type { LastOutcome } from '../model/job.js';
 import { findTooDeep } from '../model/json-value.js';
+import { storableJson, storableText } from '../model/storable-text.js';
 import { MAX_JSON_DEPTH } from '../model/limits.js';
 import { reasonAsError, type Reason } from '../model/reason.js';
 import type { Claim, FinishRequest, StatsDelta } from '../stores/store.js';
@@ -278,7 +279,7 @@ function lastOutcome(claim: Claim, status: LastOutcome['status'], now: number): 
 /** What a user needs to see of an error: its message, name and chime code. */
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (!(err instanceof Error)) return { message: truncate(String(err)) };
-  const info: ErrorInfo = { message: truncate(err.message), name: err.name };
+  const info: ErrorInfo = { message: truncate(err.message), name: storableText(err.name) };
   // A PermanentError wrapping a chime error (an executor's verdict) keeps its code.
   const coded =
     err instanceof ChimeError ? err : err.cause instanceof ChimeError ? err.cause : undefined;
@@ -308,9 +309,13 @@ export function capResult(value: unknown, maxBytes: number): unknown {
   if (json === undefined) return undefined;
   const bytes = Buffer.byteLength(json);
   if (bytes > maxBytes) return { truncated: true, bytes, limit: maxBytes };
-  return JSON.parse(json) as unknown;
+  return storableJson(JSON.parse(json));
 }
 
+/** At most {@link MAX_ERROR_MESSAGE} UTF-16 units (not cut inside a surrogate pair), storable. */
 function truncate(text: string): string {
-  return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}…` : text;
+  if (text.length <= MAX_ERROR_MESSAGE) return storableText(text);
+  const high = text.charCodeAt(MAX_ERROR_MESSAGE - 1);
+  const end = high >= 0xd800 && high <= 0xdbff ? MAX_ERROR_MESSAGE - 1 : MAX_ERROR_MESSAGE;
+  return `${storableText(text.slice(0, end))}…`;
 }

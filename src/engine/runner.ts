@@ -146,9 +146,10 @@ export class Runner {
     this.pump();
   }
 
-  /** Aborts every running attempt with `reason` (shutdown). */
+  /** Aborts every running attempt with `reason`, and failed writes are not tried again (a stop past its deadline). */
   abortAll(reason: ChimeError): void {
     for (const lease of this.deps.leases.all()) lease.abort?.abort(reason);
+    this.finishes.giveUp();
   }
 
   /** Resolves when nothing runs, nothing is queued and every write is done. */

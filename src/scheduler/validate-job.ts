@@ -8,6 +8,7 @@ import { parseDuration } from '../model/duration.js';
 import { parseInstant } from '../model/instant.js';
 import { jobDefinitionSchema, type JobDefinition } from '../model/job.js';
 import { assertJsonDepth, assertJsonField } from '../model/json-value.js';
+import { assertStorableText } from '../model/storable-text.js';
 import { JOB_ID_PATTERN } from '../model/limits.js';
 import {
   CronScheduleSchema,
@@ -66,6 +67,7 @@ export class JobValidator<T extends TargetBase = TargetBase> {
       });
     }
     assertJsonDepth(input, path);
+    assertStorableText(input, path);
     const id = (input as { id?: unknown }).id;
     if (id !== undefined && (typeof id !== 'string' || !JOB_ID.test(id))) {
       throw new ChimeError(
@@ -120,6 +122,7 @@ export class JobValidator<T extends TargetBase = TargetBase> {
   /** Validates the parameters of a trigger: `{ payload? }`, nested within the limit as a whole. */
   validateTrigger(params: unknown): void {
     assertJsonDepth(params, '');
+    assertStorableText(params, '');
     TRIGGER_CHECK.assert(params, '');
     if ((params as { payload?: unknown }).payload !== undefined)
       this.validatePayload((params as { payload?: unknown }).payload, '/payload');

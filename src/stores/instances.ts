@@ -57,7 +57,11 @@ export interface BeatResult {
   registered: boolean;
   /** The live instances after this beat, by id (this one included while registered). */
   live: InstanceRecord[];
-  /** The instances this beat declared dead (their leases are void). */
+  /**
+   * The instances whose death this instance finished since its last beat
+   * (their leases are void): those this beat declared dead, and on a store
+   * that finishes a death in the background (NATS), earlier ones finished since.
+   */
   declaredDead: string[];
   /**
    * False when the store cannot vouch, right now, that this registered

@@ -57,6 +57,7 @@ function fullDocument(): JobDocument {
       ['7:100', 123],
       ['7:123', 150],
     ],
+    dropBelow: 6,
     writeId: 'w-1',
   };
 }
@@ -71,8 +72,8 @@ describe('packed documents', () => {
     expect(packed.length).toBeLessThan(JSON.stringify(kept).length * 0.7);
   });
 
-  it('leave out the plans a document does not name', () => {
-    const { plans: _, writeId: __, ...doc } = fullDocument();
+  it('leave out the plans and the drop a document does not name', () => {
+    const { plans: _, dropBelow: ___, writeId: __, ...doc } = fullDocument();
     expect(unpackDocument(packDocument(doc))).toStrictEqual(doc);
   });
 

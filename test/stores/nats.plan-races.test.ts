@@ -205,6 +205,49 @@ describe.skipIf(!available)('nats store: plans and a change of the schedule', ()
       'the fire count',
     );
   });
+
+  test('a plan of a new version that finds an unleased fire of an older version its change drops, not dropped yet, runs it as its own, the count given back', async () => {
+    // The change's document write applied (naming the drop); its drop has not reached the fire.
+    const fire = makeExecutionRecord({ jobId: 'j', fireAt: T0 });
+    const { store, job } = await withFires(1, [{ ...fire, plan: planTag(VERSION, T0) }]);
+    const next = { ...job, version: VERSION + 1 };
+    const kv = await bucket(store, 'jobs');
+    const entry = await kv.get(keyOf(job.id));
+    const doc = decode<JobDocument>(entry?.value ?? new Uint8Array());
+    await kv.put(keyOf(job.id), encode({ ...doc, job: next, dropBelow: next.version }));
+    await store.executionGet({ id: 'unknown' }); // the watch brought the write
+    const mine = { ...fire, id: 'mine', leaseOwner: 'planner', leaseUntil: T0 + 20_000 };
+    const plan = planAtT0(next, { ...mine, leaseToken: 1 });
+    const { claims, applied } = await store.jobsAdvance({ plans: [plan] });
+    expect(applied).toEqual([job.id]);
+    expect(claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ id: 'mine', fireAt: T0, leaseOwner: 'planner' }),
+    ]);
+    // Counted by the old plan, given back as the drop would, counted by the new plan.
+    await until(
+      async () => (await store.jobGet({ id: job.id }))?.fireCount === 1,
+      5_000,
+      'the fire count',
+    );
+    expect((await store.executionsList({ jobId: job.id, limit: 10 })).map((e) => e.id)).toEqual([
+      'mine',
+    ]);
+  });
+
+  test('a write that drops planned fires names its version in the document; one that does not leaves the name', async () => {
+    const { store, job } = await withFires(0, []);
+    const kv = await bucket(store, 'jobs');
+    const dropBelow = async () =>
+      decode<JobDocument>((await kv.get(keyOf(job.id)))?.value ?? new Uint8Array()).dropBelow;
+    const v2 = { ...job, version: VERSION + 1 };
+    await store.jobsWrite({ writes: [{ job: v2, expectedVersion: VERSION, dropPlanned: true }] });
+    expect(await dropBelow()).toBe(VERSION + 1);
+    const v3 = { ...job, version: VERSION + 2 };
+    await store.jobsWrite({
+      writes: [{ job: v3, expectedVersion: VERSION + 1, dropPlanned: false }],
+    });
+    expect(await dropBelow()).toBe(VERSION + 1);
+  });
 });
 
 describe.skipIf(!available)('nats store: the plans a job document names', () => {

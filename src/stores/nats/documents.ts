@@ -37,6 +37,13 @@ export interface JobDocument {
    */
   plans?: AppliedPlan[];
   /**
+   * The version written by the last write that dropped the job's planned
+   * fires nobody held: an unleased planned fire of an older version is
+   * dropped, by that write's drop, which may not have reached it yet (a plan
+   * of the new version that meets it there takes it as dropped, `adopt.ts`).
+   */
+  dropBelow?: number;
+  /**
    * A random id of the write that stored this version: two writers who make
    * the same change still store different bytes, so a writer can tell its own
    * write from another's (see `JobDocuments.replace`).

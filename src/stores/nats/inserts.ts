@@ -29,8 +29,8 @@ import {
   type Stored,
   type Work,
   PLANS_KEPT,
-  versionOfTag,
 } from './documents.js';
+import { adopt, untouched } from './adopt.js';
 import type { Parts } from './nats-store.js';
 import { SETTLE_BATCH } from './debt-queue.js';
 import { isRefused } from './key-write.js';
@@ -281,68 +281,6 @@ async function createFires(
 
 /** Creates of a planned fire tried while its key is deleted between the create and the read. */
 const ADOPT_ATTEMPTS = 3;
-
-/**
- * The fire at a planned fire's key, which its create found there: the plan's
- * own when it has the plan's tag (another planner of the job made it). One
- * {@link untouched} is written again as this plan's — with the debts it
- * owes (a dropped fire's count) — when it has the tag of an older plan
- * ({@link isOlder}): that plan cannot apply any more, and its planner deletes
- * the fires it created when its document write fails; or when the write of a
- * newer version dropped it ({@link isDroppedBefore}), which deletes it next.
- * Had this plan left either as another's, it would have counted a fire no
- * one runs.
- * 'gone' when the key was deleted meanwhile (create it again); null:
- * another's fire.
- */
-async function adopt(
-  parts: Parts,
-  plan: JobPlan,
-  work: Work,
-): Promise<{ ours: Work } | { adopted: Work; revision: number } | 'gone' | null> {
-  const changed = await parts.docs.change<Stored, Work | 'adopt' | null>(workKey(work), (value) => {
-    if (!isWork(value) || value.plan === undefined) return { answer: null };
-    if (value.plan === work.plan) return { answer: value };
-    const superseded = isOlder(value.plan, plan) || isDroppedBefore(value, plan);
-    if (!superseded || !untouched(value)) return { answer: null };
-    // A dropped fire's debt (its count given back) goes on: this plan counts it anew.
-    const owed = [...(value.owed ?? []), ...(work.owed ?? [])];
-    return { answer: 'adopt', write: owed.length > 0 ? { ...work, owed } : work };
-  });
-  if (changed === null) return 'gone';
-  if (changed.answer !== 'adopt') return changed.answer && { ours: changed.answer };
-  return { adopted: changed.value as Work, revision: changed.revision };
-}
-
-/**
- * True for a planned fire as its plan left it: not started, and unleased and
- * never claimed, or still under the plan's own lease. No instance runs it, so
- * another plan may lease it or write it again; one a claim or take-over
- * leased since is left to that lease's holder, which runs it without writing
- * its start when the job allows overlaps (else two instances run it).
- */
-function untouched(w: Work): boolean {
-  if (w.status !== 'scheduled' || w.attempt !== 0) return false;
-  if (w.leaseOwner === null) return w.leaseToken === 0;
-  return w.leaseToken === 1 && w.leaseOwner === w.planLease;
-}
-
-/**
- * True when the plan of `tag` was made on the same version of the job as
- * `plan`, and an earlier next fire: it cannot apply any more, and had it
- * applied, its fires would lie before that next fire (the next fire moves
- * only forward within a version). A fire of an earlier version's plan may
- * have been counted (the job moved back by a write since): it is left.
- */
-function isOlder(tag: string, plan: JobPlan): boolean {
-  const [version, nextFireAt = 0] = tag.split(':').map(Number);
-  return version === plan.expectedVersion && nextFireAt < plan.expectedNextFireAt;
-}
-
-/** True for a fire of an older version than `plan`'s that the write of a newer one dropped. */
-function isDroppedBefore(w: Work, plan: JobPlan): boolean {
-  return w.dropped === true && versionOfTag(w.plan) < plan.expectedVersion;
-}
 
 /** What a plan's finished fire owes its job: its missed or skipped count, the pruner's look. */
 function owePlanned(work: Work, plan: JobPlan): void {

@@ -3,9 +3,11 @@
  * checked first, each seeing what the ones before it leave (a job whose
  * first write is an insert is taken as absent, unread); then each job's
  * document is written once, by create or compare-and-set, many in flight at
- * once. KV has no transaction across keys: when a job moved between the
- * check and its write, the writes done are put back (a job another write
- * moved since is left as it is). Then, for the jobs whose planned fires a
+ * once (onto what the store's own plans, ends and prunes wrote since the
+ * check). KV has no transaction across keys: when a job moved to another
+ * version (or was taken, or removed) between the check and its write, the
+ * writes done are put back (a job another write moved since is left as it
+ * is). Then, for the jobs whose planned fires a
  * write drops, each fire nobody holds is dropped by its own key (settling the
  * fire count it gives back, `settle.ts`); a removal deletes the job's
  * executions, with work or finished.
@@ -21,10 +23,11 @@ import {
   type Stored,
   type Work,
 } from './documents.js';
+import { markDropped } from './adopt.js';
 import { inFlight } from './inserts.js';
 import type { JobDocuments } from './job-documents.js';
 import type { Parts } from './nats-store.js';
-import { addOwed, settle } from './settle.js';
+import { settle } from './settle.js';
 
 /**
  * Applies a batch of job writes; returns the indexes of those that could not
@@ -46,7 +49,7 @@ export async function writeJobs(
   const moved = changing.find((_, i) => done[i] === null);
   if (moved) {
     await undo(
-      docs,
+      parts,
       done.filter((p) => p !== null),
     );
     if (!readAll && moved.revision === null) return writeJobs(parts, writes, true);
@@ -79,7 +82,8 @@ async function check(
   ids.forEach((id, i) => {
     const entry = entries[i] ?? null;
     const before = entry?.value ?? null;
-    planned.set(id, { before, doc: before, revision: entry?.revision ?? null, drop: false });
+    const revision = entry?.revision ?? null;
+    planned.set(id, { before, doc: before, revision, drop: false, fresh: false });
   });
   const failed: number[] = [];
   for (const [i, write] of writes.entries()) {
@@ -90,8 +94,11 @@ async function check(
       write.expectedVersion === null ? version === undefined : version === write.expectedVersion;
     if (!ok) failed.push(i);
     else if (write.remove) current.doc = null;
-    else current.doc = current.doc ? replaced(current.doc, write) : newDocument(write.job);
-    if (ok && write.dropPlanned && !write.remove) current.drop = true;
+    else if (current.doc)
+      current.doc = replaced(current.doc, { job: write.job, dropBelow: current.doc.dropBelow });
+    else [current.doc, current.fresh] = [newDocument(write.job), true];
+    if (ok && write.dropPlanned && current.doc)
+      [current.drop, current.doc.dropBelow] = [true, write.job.version];
   }
   return { planned, failed };
 }
@@ -117,9 +124,7 @@ async function dropPlanned(parts: Parts, jobId: string, version: number): Promis
     if (!doomed(seen)) return null;
     const changed = await docs.change<Stored, Work | null>(key, (value) => {
       if (!doomed(value)) return { answer: null };
-      value.dropped = true;
-      // A planned fire dropped did not happen: it leaves the fire count, and reopens a completed job.
-      addOwed(value, { fires: -1, reopen: true });
+      markDropped(value);
       return { answer: value, write: value };
     });
     return changed?.answer ?? null;
@@ -128,53 +133,83 @@ async function dropPlanned(parts: Parts, jobId: string, version: number): Promis
   if (works.length > 0) await settle(parts, jobId, works);
 }
 
-/** Writes a job's new document, or removes it (`doc` null), by compare-and-set. */
+/**
+ * Writes a job's new document, or removes it (`doc` null), by compare-and-set.
+ * The store's own writes of the document since the check (a plan, an end, a
+ * prune: the job's version unchanged) are no conflict: the write is made again
+ * onto the document as it is now, keeping what they wrote, as a SQL store's
+ * update of the row would. False when the job moved (another version, or gone).
+ */
 async function writeOne(docs: JobDocuments, p: Planned): Promise<boolean> {
   const key = keyOf((p.doc ?? p.before)?.job.id ?? '');
   if (p.revision === null) return p.doc !== null && (await docs.create(key, p.doc)) !== null;
-  return (await docs.replace(key, p.doc, p.revision)) !== null;
+  if ((await docs.replace(key, p.doc, p.revision)) !== null) return true;
+  const version = p.before?.job.version;
+  const changed = await docs.change<JobDocument, boolean>(key, (current) => {
+    if (current.job.version !== version) return { answer: false };
+    const write = p.doc === null ? null : p.fresh ? p.doc : replaced(current, p.doc);
+    return { answer: true, write };
+  });
+  return changed?.answer ?? false;
 }
 
 /**
  * A compare-and-set update: what the store keeps itself — statistics, the
  * fire count, staleness, the pruner's next look, its bookkeeping — stays.
+ * The job record comes from `written` (a write, or a document: a write made
+ * again, or put back, with the drop it names).
  */
-function replaced(current: JobDocument, write: JobWrite): JobDocument {
+function replaced(
+  current: JobDocument,
+  written: Pick<JobDocument, 'job' | 'dropBelow'>,
+): JobDocument {
   const { stats, fireCount, staleSince, pruneAfter } = current.job;
   const job: JobRecord = {
-    ...structuredClone(write.job),
+    ...structuredClone(written.job),
     stats,
     fireCount,
     staleSince,
     pruneAfter,
   };
-  return { ...current, job };
+  const doc: JobDocument = { ...current, job };
+  if (written.dropBelow !== undefined) doc.dropBelow = written.dropBelow;
+  else delete doc.dropBelow;
+  return doc;
 }
 
 /**
  * A job write of a batch: the document before, the one to write, the
- * revision it replaces (null: a create), and whether its unheld planned fires are dropped.
+ * revision it replaces (null: a create), whether its unheld planned fires are
+ * dropped, and whether the document is a new one (the batch removed the job
+ * and inserted it again) rather than the one before with the batch's writes.
  */
 interface Planned {
   before: JobDocument | null;
   doc: JobDocument | null;
   revision: number | null;
   drop: boolean;
+  fresh: boolean;
 }
 
 /**
  * Puts back the documents of a batch's writes done before one that failed
- * (a job another write moved since is left as it is).
+ * (a job another write moved since is left as it is). What the store wrote
+ * since (a plan, an end: the version unchanged) stays, as in {@link writeOne};
+ * a job created by the batch is removed with any fire a plan made of it meanwhile.
  */
-async function undo(docs: JobDocuments, done: Planned[]): Promise<void> {
-  await inFlight(done, async ({ before, doc }) => {
+async function undo(parts: Parts, done: Planned[]): Promise<void> {
+  const { docs } = parts;
+  await inFlight(done, async ({ before, doc, fresh }) => {
     const id = (doc ?? before)?.job.id ?? '';
     if (!doc) {
       if (before) await docs.create(keyOf(id), before);
       return;
     }
-    const entry = await docs.read(id);
-    if (!entry || entry.value.job.version !== doc.job.version) return;
-    await docs.replace(keyOf(id), before, entry.revision);
+    const undone = await docs.change<JobDocument, boolean>(keyOf(id), (current) => {
+      if (current.job.version !== doc.job.version) return { answer: false };
+      const write = before === null || fresh ? before : replaced(current, before);
+      return { answer: true, write };
+    });
+    if (undone?.answer && before === null) await removeExecutions(parts, id);
   });
 }

@@ -43,7 +43,7 @@ const STATS_FIELDS = [
 ] as const satisfies readonly (keyof JobStats)[];
 
 /** The fields a document may have. */
-const DOCUMENT_FIELDS = new Set(['job', 'applied', 'starts', 'plans', 'writeId']);
+const DOCUMENT_FIELDS = new Set(['job', 'applied', 'starts', 'plans', 'dropBelow', 'writeId']);
 
 /** The packed string of a document (its JSON text when its fields are not the known ones). */
 export function packDocument(doc: JobDocument): string {
@@ -68,6 +68,7 @@ function isPackable(doc: JobDocument): boolean {
     typeof doc.applied === 'object' &&
     typeof doc.starts === 'object' &&
     (doc.plans === undefined || Array.isArray(doc.plans)) &&
+    (doc.dropBelow === undefined || typeof doc.dropBelow === 'number') &&
     (doc.writeId === undefined || typeof doc.writeId === 'string')
   );
 }
@@ -111,6 +112,7 @@ function toArray(doc: JobDocument): unknown[] {
     doc.applied,
     doc.starts,
     doc.plans ?? null,
+    doc.dropBelow ?? null,
   ];
 }
 
@@ -145,5 +147,6 @@ function fromArray(values: unknown[]): JobDocument {
   const d = s + STATS_FIELDS.length;
   const doc: JobDocument = { job, applied: at(d), starts: at(d + 1) };
   if (values[d + 2] !== null) doc.plans = at(d + 2);
+  if (values[d + 3] !== null) doc.dropBelow = at(d + 3);
   return doc;
 }

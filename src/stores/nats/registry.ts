@@ -11,6 +11,7 @@
  * next sign of life of any instance finishes it with what the mark recorded.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ChimeError } from '../../errors.js';
 import type {
   BeatResult,
@@ -35,6 +36,15 @@ import type { Parts } from './nats-store.js';
 const SIGN_OF_LIFE_RESEND_MS = 3_000;
 
 /**
+ * How long a sign of life waits for a death it declared to finish: the voids
+ * are job writes, which wait for the jobs stream's leader in an election
+ * (4–9 s), and a sign of life held that long would let the declarer's own
+ * silence grow toward its death. The rest goes on in the background and is
+ * reported by a later sign of life.
+ */
+const DEATH_WAIT_MS = 1_000;
+
+/**
  * An instance's key as the bucket holds it: its record, and once it is
  * declared dead, its death's instant, the death rule's bound, and a random id
  * of the declaring write (two instances declaring one death at one instant
@@ -47,8 +57,10 @@ type StoredInstance = InstanceRecord & {
 /** The registry part of the NATS store. */
 export class NatsRegistry implements StoreRegistry {
   private mirror = new Mirror<StoredInstance>((record) => record);
-  /** The deaths this process is finishing in the background ({@link finishLater}). */
-  private readonly finishing = new Set<string>();
+  /** The deaths this process is finishing in the background ({@link finishLater}), by id. */
+  private readonly finishing = new Map<string, Promise<boolean>>();
+  /** Deaths this process finished in the background, to report at the next sign of life. */
+  private readonly finished = new Set<string>();
 
   constructor(
     private readonly parts: () => Parts,
@@ -84,7 +96,7 @@ export class NatsRegistry implements StoreRegistry {
       const current = await this.read(instance.id);
       if (!current) continue;
       if (current.value.dying) {
-        if (!(await this.finishDeath(current.value)))
+        if ((await this.finishDeath(current.value)) === 'failed')
           throw unavailable(
             new Error('a void failed'),
             'finishing the death of its last registration',
@@ -104,14 +116,23 @@ export class NatsRegistry implements StoreRegistry {
   async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
     const key = keyOf(beat.id);
     const registered = await this.showLife(beat);
-    const declaredDead: string[] = [];
+    const deaths: Promise<boolean>[] = [];
     for (const [otherKey, other] of [...this.mirror.values()]) {
-      if (otherKey !== key && other.dying) this.finishLater(other);
+      if (otherKey !== key && other.dying) void this.finishLater(other);
       if (otherKey === key || other.dying || other.lastSeenAt >= beat.deadBefore) continue;
       const revision = this.mirror.get(otherKey)?.revision ?? 0;
       const ranBefore = mayHaveRunBefore(other.lastSeenAt, beat.now, beat.deadBefore);
-      if (await this.declareDead(other, revision, beat.now, ranBefore)) declaredDead.push(other.id);
+      const dying = await this.markDying(other, revision, beat.now, ranBefore);
+      if (dying) deaths.push(this.finishLater(dying));
     }
+    if (deaths.length > 0) {
+      const waited = new AbortController();
+      const timeout = delay(DEATH_WAIT_MS, undefined, { signal: waited.signal }).catch(() => {});
+      await Promise.race([Promise.all(deaths), timeout]);
+      waited.abort();
+    }
+    const declaredDead = [...this.finished];
+    this.finished.clear();
     return { registered, live: await this.instancesList(), declaredDead, vouched: registered };
   }
 
@@ -152,37 +173,54 @@ export class NatsRegistry implements StoreRegistry {
     revision: number,
     now: number,
     ranBefore: number,
-  ): Promise<boolean> {
+  ): Promise<void> {
+    const dying = await this.markDying(instance, revision, now, ranBefore);
+    if (dying) await this.finishDeath(dying);
+  }
+
+  /** Marks a silent instance dying; its marked record, or null when it showed life since `revision`. */
+  private async markDying(
+    instance: StoredInstance,
+    revision: number,
+    now: number,
+    ranBefore: number,
+  ): Promise<StoredInstance | null> {
     const dying: StoredInstance = {
       ...instance,
       dying: { at: now, ranBefore, writeId: randomUUID() },
     };
-    if (!(await this.write(dying, revision))) return false;
-    await this.finishDeath(dying);
-    return true;
+    return (await this.write(dying, revision)) ? dying : null;
   }
 
   /**
-   * Finishes another's death in the background: a sign of life does not wait
-   * for job writes (they wait for the jobs stream's leader in an election).
+   * Finishes a death in the background (a sign of life does not wait for job
+   * writes, which wait for the jobs stream's leader in an election); once
+   * finished, it is reported by the next sign of life. True when it finished.
    */
-  private finishLater(instance: StoredInstance): void {
-    if (this.finishing.has(instance.id)) return;
-    this.finishing.add(instance.id);
-    void this.finishDeath(instance)
-      .catch(() => false)
+  private finishLater(instance: StoredInstance): Promise<boolean> {
+    const running = this.finishing.get(instance.id);
+    if (running) return running;
+    const finishing = this.finishDeath(instance)
+      .catch(() => 'failed' as const)
+      .then((outcome) => {
+        if (outcome === 'finished') this.finished.add(instance.id);
+        return outcome !== 'failed';
+      })
       .finally(() => this.finishing.delete(instance.id));
+    this.finishing.set(instance.id, finishing);
+    return finishing;
   }
 
   /**
-   * Voids a dying instance's leases the mirror knows, then deletes its key;
-   * false, the key left marked, when a void or the delete failed (the next
-   * sign of life tries again).
+   * Voids a dying instance's leases the mirror knows, then deletes its key:
+   * `finished`, or `theirs` when another instance deleted it first; `failed`,
+   * the key left marked, when a void or the delete failed (the next sign of
+   * life tries again).
    */
-  private async finishDeath(instance: StoredInstance): Promise<boolean> {
+  private async finishDeath(instance: StoredInstance): Promise<'finished' | 'theirs' | 'failed'> {
     const { js, docs } = this.parts();
     const { id, dying } = instance;
-    if (!dying) return true;
+    if (!dying) return 'theirs';
     const held = [...docs.work.entries()].filter(
       ([, value]) => hasWork(value) && value.leaseOwner === id,
     );
@@ -200,10 +238,10 @@ export class NatsRegistry implements StoreRegistry {
           ),
       ),
     );
-    if (voided.includes(false)) return false;
+    if (voided.includes(false)) return 'failed';
     const key = keyOf(id);
     const revision = this.mirror.get(key)?.revision;
-    if (revision === undefined) return true; // another instance finished it
+    if (revision === undefined) return 'theirs';
     try {
       const deleted = await writeKey(js, {
         bucket: this.bucket,
@@ -214,10 +252,11 @@ export class NatsRegistry implements StoreRegistry {
         resendForMs: SIGN_OF_LIFE_RESEND_MS,
       });
       // null: the key moved, another instance finished this death first.
-      if (deleted !== null) this.mirror.deleted(key, deleted);
-      return true;
+      if (deleted === null) return 'theirs';
+      this.mirror.deleted(key, deleted);
+      return 'finished';
     } catch {
-      return false;
+      return 'failed';
     }
   }
 

@@ -43,12 +43,41 @@ const jobsInsert = (s: string, skipping: boolean) => `WITH ins AS (
   ), ${wake('ins', 'next_fire_at', 'NOT paused')}
   SELECT id, ${WOKE} FROM ins`;
 
-/** Jobs by id after a cursor, filtered; `metadata` adds the metadata filter's conditions. */
-const jobsList = (s: string, metadata: string) => `SELECT ${list(JOB_COLUMNS, 'j')} FROM ${s}.jobs j
-      WHERE j.id > @after_id::text
-        AND (@paused::boolean IS NULL OR j.paused = @paused::boolean)
-        AND (@target_type::text IS NULL OR coalesce(j.definition -> 'target' ->> 'type', 'handler') = @target_type::text)
-        ${metadata}
+/** A job's listing filters, but metadata: after the cursor, paused, target type. */
+const LIST_FILTERS = (j: string) => `${j}.id > @after_id::text
+        AND (@paused::boolean IS NULL OR ${j}.paused = @paused::boolean)
+        AND (@target_type::text IS NULL OR coalesce(${j}.definition -> 'target' ->> 'type', 'handler') = @target_type::text)`;
+
+/** Containment of the wanted metadata pairs, in the terms of `jobs_metadata` (its expression and predicate). */
+const HAS_METADATA = (j: string) => `${j}.definition -> 'metadata' IS NOT NULL
+          AND (${j}.definition -> 'metadata')::jsonb @> @metadata::jsonb`;
+
+/** Jobs by id after a cursor, filtered. */
+const jobsList = (s: string) => `SELECT ${list(JOB_COLUMNS, 'j')} FROM ${s}.jobs j
+      WHERE ${LIST_FILTERS('j')}
+      ORDER BY j.id LIMIT @limit`;
+
+/**
+ * {@link jobsList} with the metadata filter. Containment's row estimate is a
+ * guess, and left to the planner beside `ORDER BY id LIMIT` it walked
+ * `jobs_pkey` testing every job — all of them when none matched. So the
+ * walk is bounded: the next ten pages' worth of jobs by id (`near`); when
+ * they hold less than a page of matches, the matches are found through
+ * `jobs_metadata` instead (`far`, skipped otherwise), then ordered and cut. A
+ * common value costs a short walk, a rare one its matches.
+ */
+const jobsListMetadata = (s: string) => `WITH near AS MATERIALIZED (
+        SELECT j.id FROM ${s}.jobs j
+        WHERE ${LIST_FILTERS('j')} AND ${HAS_METADATA('j')}
+          AND j.id <= (SELECT max(w.id) FROM (SELECT id FROM ${s}.jobs WHERE id > @after_id::text
+            ORDER BY id LIMIT 10 * @limit) w)
+        ORDER BY j.id LIMIT @limit
+      ), far AS MATERIALIZED (
+        SELECT m.id FROM ${s}.jobs m
+        WHERE (SELECT count(*) FROM near) < @limit AND m.id > @after_id::text AND ${HAS_METADATA('m')}
+      )
+      SELECT ${list(JOB_COLUMNS, 'j')} FROM ${s}.jobs j
+      WHERE ${LIST_FILTERS('j')} AND j.id IN (SELECT id FROM near UNION ALL SELECT id FROM far)
       ORDER BY j.id LIMIT @limit`;
 
 /** The job statements for one (quoted) schema. */
@@ -92,13 +121,7 @@ export function jobSqlOf(s: string) {
     jobDelete: `WITH ${removeJob(s, 'id = @id')} SELECT id FROM gone`,
     // A compare-and-set delete (a removal of jobsWrite), as jobDelete.
     jobRemove: `WITH ${removeJob(s, `id = @id AND ${SAME_VERSION}`)} SELECT id FROM gone`,
-    jobsList: jobsList(s, ''),
-    // Metadata: containment of the wanted pairs (exact string values), served by jobs_metadata
-    // (whose predicate it states: a job with wanted pairs has metadata).
-    jobsListMetadata: jobsList(
-      s,
-      `AND (j.definition -> 'metadata')::jsonb @> @metadata::jsonb
-        AND j.definition -> 'metadata' IS NOT NULL`,
-    ),
+    jobsList: jobsList(s),
+    jobsListMetadata: jobsListMetadata(s),
   };
 }

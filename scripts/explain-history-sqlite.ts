@@ -22,8 +22,8 @@ migrate(db, { location: ':memory:' });
 const cols =
   'id, job_id, fire_at, run_at, trigger, status, attempt, lease_token, attempts, created_at, finished_at';
 db.exec(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 25000)
-  INSERT INTO jobs (id, definition, hash, paused, next_fire_at, version, created_at, updated_at)
-  SELECT CASE WHEN i = 0 THEN 'hot' ELSE 'job-' || i END, '{}', 'h', 0, ${T0} + i, 1, ${T0}, ${T0} FROM n WHERE i <= 2000`);
+  INSERT INTO jobs (id, definition, paused, next_fire_at, version, created_at, updated_at)
+  SELECT CASE WHEN i = 0 THEN 'hot' ELSE 'job-' || i END, '{}', 0, ${T0} + i, 1, ${T0}, ${T0} FROM n WHERE i <= 2000`);
 const ins = db.prepare(
   `INSERT INTO executions (${cols}) VALUES (?, ?, ?, ?, ?, ?, 1, 1, '[]', ${T0}, ?)`,
 );

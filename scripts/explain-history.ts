@@ -24,10 +24,10 @@ const schema = `chime_explain_${randomBytes(4).toString('hex')}`;
 const pool = new pg.Pool({ connectionString: URL, max: 1 });
 
 const SEED = [
-  `INSERT INTO "${schema}".jobs (id, definition, hash, paused, next_fire_at, version, created_at,
+  `INSERT INTO "${schema}".jobs (id, definition, paused, next_fire_at, version, created_at,
      updated_at, kept_count)
    SELECT CASE WHEN i = 0 THEN 'hot' ELSE 'job-' || i END, '{"schedule":{"kind":"interval","every":"1m"}}',
-     '\\x00', false, $1::bigint + i, 1, $1, $1, CASE WHEN i = 0 THEN 22999 ELSE 100 END
+     false, $1::bigint + i, 1, $1, $1, CASE WHEN i = 0 THEN 22999 ELSE 100 END
    FROM generate_series(0, 2000) i`,
   // 100 fires of each job, one in ten still due.
   `INSERT INTO "${schema}".executions (id, job_id, fire_at, run_at, trigger, status, attempt,
@@ -120,7 +120,6 @@ const CASES: [string, StatementName, Record<string, unknown>][] = [
       expected_version: 1,
       drop_planned: true,
       definition: '{"schedule":{"kind":"interval","every":"2m"}}',
-      hash: Buffer.from([1]),
       paused: false,
       next_fire_at: T0,
       version: 2,

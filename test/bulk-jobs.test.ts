@@ -296,7 +296,7 @@ describe('bulk jobs under concurrent writers (memory store)', () => {
   async function bumpBehind(store: Store, id: string): Promise<void> {
     const [job] = await store.jobsGet({ ids: [id] });
     if (!job) throw new Error(`no job ${id}`);
-    const next = { ...job, version: job.version + 1, hash: `other-${job.version}` };
+    const next = { ...job, version: job.version + 1 };
     expect(
       await updateJob(store, { job: next, expectedVersion: job.version, dropPlanned: false }),
     ).toBe(true);
@@ -354,14 +354,15 @@ describe('bulk jobs under concurrent writers (memory store)', () => {
     const s = await startedOn(inner, {
       jobsWrite: async (params: { writes: JobWrite[] }) => {
         const theirs = params.writes[1]?.job;
-        if (theirs) await insertJob(inner, { ...theirs, hash: 'theirs' });
+        const mark = { metadata: { by: 'them' } };
+        if (theirs)
+          await insertJob(inner, { ...theirs, definition: { ...theirs.definition, ...mark } });
         return inner.jobsWrite(params);
       },
     });
     const err = await chimeRejection(s.submitJobs([daily('x'), daily('y'), daily('z')]));
     expect(err).toMatchObject({ code: 'CHIME_ERR_JOB_EXISTS', path: '/1/id' });
-    expect((await inner.jobsGet({ ids: ['x', 'y', 'z'] })).map((job) => job.hash)).toEqual([
-      'theirs',
-    ]);
+    const stored = await inner.jobsGet({ ids: ['x', 'y', 'z'] });
+    expect(stored.map((job) => [job.id, job.definition.metadata])).toEqual([['y', { by: 'them' }]]);
   });
 });

@@ -263,7 +263,7 @@ describe('apply under a concurrent writer (memory store)', () => {
           for (const id of ['job-0002', 'job-0003']) {
             const job = await inner.jobGet({ id });
             if (!job) throw new Error(`no job ${id}`);
-            const next = { ...job, version: job.version + 1, hash: 'other' };
+            const next = { ...job, version: job.version + 1 };
             await updateJob(inner, { job: next, expectedVersion: job.version, dropPlanned: false });
           }
         }

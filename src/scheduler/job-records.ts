@@ -1,31 +1,31 @@
 /**
  * How a definition becomes a stored job, and how a change applies to one:
- * the definition hash that makes `ensureJob` idempotent, interval anchors that
- * survive restarts, and `nextFireAt` after creation, schedule changes, pause
- * and resume.
+ * whether a stored job already has it (what makes `ensureJob` idempotent),
+ * interval anchors that survive restarts, and `nextFireAt` after creation,
+ * schedule changes, pause and resume.
  */
-import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { compileJobSchedule } from '../engine/job-schedule.js';
 import type { CustomSchedules } from '../schedules/custom.js';
 import type { JobDefinition } from '../model/job.js';
 import { NO_STATS, type JobRecord, type StoredDefinition } from '../stores/store.js';
 import { parseDuration } from '../model/duration.js';
+import { sameJson } from './job-diff.js';
 
-/** A hash of the canonical definition (keys sorted; `id` and `paused` left out; defaults applied). */
-export function definitionHash(job: JobDefinition): string {
-  return createHash('sha256').update(canonical(job)).digest('base64url');
+/** The definition as stored but for its anchor: defaults applied, `id` and `paused` left out (not a copy). */
+function definitionOf(job: JobDefinition): StoredDefinition {
+  const { id: _id, paused: _paused, ...rest } = job;
+  return { ...rest, target: rest.target ?? { type: 'handler' }, metadata: rest.metadata ?? {} };
 }
 
-function canonical(job: JobDefinition): string {
-  const { id: _id, paused: _paused, ...rest } = job;
-  return (
-    stringify({
-      ...rest,
-      target: rest.target ?? { type: 'handler' },
-      metadata: rest.metadata ?? {},
-    }) ?? ''
-  );
+/**
+ * True when a stored definition is the job's: the same as JSON (`sameJson`,
+ * as the drift report compares), the interval anchor left out. `ensureJob`
+ * of the job then changes nothing.
+ */
+export function isDefinitionOf(stored: StoredDefinition, job: JobDefinition): boolean {
+  const { anchorAt: _anchor, ...definition } = stored;
+  return sameJson(definition, definitionOf(job));
 }
 
 /** True when two schedules are the same (canonically). */
@@ -43,12 +43,7 @@ export function storedDefinition(
   now: number,
   previous?: StoredDefinition,
 ): StoredDefinition {
-  const { id: _id, paused: _paused, ...rest } = structuredClone(job);
-  const definition: StoredDefinition = {
-    ...rest,
-    target: rest.target ?? { type: 'handler' },
-    metadata: rest.metadata ?? {},
-  };
+  const definition = structuredClone(definitionOf(job));
   if (job.schedule.kind === 'interval' && job.schedule.startAt === undefined) {
     const keep = previous?.anchorAt !== undefined && sameSchedule(previous.schedule, job.schedule);
     definition.anchorAt = keep ? previous.anchorAt : new Date(now).toISOString();
@@ -79,7 +74,6 @@ export function newJobRecord(
   return {
     id,
     definition,
-    hash: definitionHash(job),
     paused,
     nextFireAt: next,
     version: 1,
@@ -113,7 +107,7 @@ export function updatedJobRecord(
   const definition = storedDefinition(job, now, existing.definition);
   const paused = job.paused ?? existing.paused;
   const record = withPaused(
-    { ...existing, definition, hash: definitionHash(job), staleAfterMs: staleAfterOf(definition) },
+    { ...existing, definition, staleAfterMs: staleAfterOf(definition) },
     paused,
     now,
     scheduleChanged,

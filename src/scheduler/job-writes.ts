@@ -6,7 +6,7 @@ import type { JobDefinition } from '../model/job.js';
 import type { CustomSchedules } from '../schedules/custom.js';
 import type { TargetBase } from '../model/target.js';
 import type { JobRecord, JobWrite } from '../stores/store.js';
-import { definitionHash, newJobRecord, updatedJobRecord } from './job-records.js';
+import { isDefinitionOf, newJobRecord, updatedJobRecord } from './job-records.js';
 import type { JobValidator } from './validate-job.js';
 
 /** A job of a batch, in its rounds. */
@@ -24,8 +24,8 @@ export interface PutItem<T extends TargetBase = TargetBase> {
 
 /**
  * The write that brings the job to the item's definition at `now`, or null
- * when it already has it (same definition hash, and the same `paused` when the
- * definition names one). A new or rescheduled one-shot whose instant is past
+ * when it already has it (the same definition as JSON, and the same `paused`
+ * when the definition names one). A new or rescheduled one-shot whose instant is past
  * its grace is refused (`CHIME_ERR_SCHEDULE_IN_PAST` at the item's path).
  */
 export function writeFor(
@@ -41,7 +41,7 @@ export function writeFor(
     return { job: newJobRecord(id, job, now, customs), expectedVersion: null, dropPlanned: false };
   }
   const unchanged =
-    current.hash === definitionHash(job) &&
+    isDefinitionOf(current.definition, job) &&
     (job.paused === undefined || job.paused === current.paused);
   if (unchanged) return null;
   const { record, scheduleChanged } = updatedJobRecord(current, job, now, customs);

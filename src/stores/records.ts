@@ -19,8 +19,6 @@ export interface JobRecord {
   id: string;
   /** The definition, with `target` defaulted and an interval's anchor resolved; without `id` and `paused`. */
   definition: StoredDefinition;
-  /** Hash of the canonical definition as the caller gave it: equal hashes make `ensureJob` a no-op. */
-  hash: string;
   paused: boolean;
   /** The next fire not yet planned, or null. Indexed: the planner reads jobs by it. */
   nextFireAt: number | null;

@@ -19,7 +19,6 @@ import type { ExecutionRecord, JobRecord, StoredDefinition } from './store.js';
 export interface JobRow<Paused = boolean> {
   id: string;
   definition: string;
-  hash: string;
   paused: Paused;
   next_fire_at: number | null;
   version: number;
@@ -86,7 +85,6 @@ export function jobParams(
   return {
     id: job.id,
     definition,
-    hash: job.hash,
     paused: job.paused,
     next_fire_at: job.nextFireAt,
     version: job.version,
@@ -113,7 +111,6 @@ export function jobFromRow(row: JobRow<unknown>, paused: boolean): JobRecord {
   return {
     id: row.id,
     definition: parse<StoredDefinition>(row.definition),
-    hash: row.hash,
     paused,
     nextFireAt: row.next_fire_at,
     version: row.version,

@@ -3,9 +3,12 @@
  * after the rows of the previous schema were written directly.
  */
 import { expect } from 'vitest';
+import { createScheduler, type JobDefinition } from '../../src/index.js';
+import { storedDefinition } from '../../src/scheduler/job-records.js';
 import { PRUNE_DELAY_MS } from '../../src/stores/rules.js';
-import type { Store } from '../../src/stores/store.js';
+import type { StoredDefinition, Store } from '../../src/stores/store.js';
 import { maintenanceOf } from '../helpers/jobs.js';
+import { silent } from '../helpers/scheduler.js';
 import { T0, makeExecutionRecord, makeRetention, makeStats } from './records.js';
 
 /**
@@ -74,4 +77,46 @@ export async function expectOneHistoryIndex(store: Store): Promise<void> {
   expect(await history()).toEqual(['n', 'z', 'y', 'm', 'k', 'b']);
   expect(await history({ fireAt: T0, id: 'y' })).toEqual(['m', 'k', 'b']);
   expect(await history({ fireAt: T0 + 1, id: 'n' })).toEqual(['z', 'y', 'm', 'k', 'b']);
+}
+
+/** Jobs as a version before the hash's migration (Postgres 15, SQLite 9) defined them. */
+export const DEFINED_BEFORE_NO_HASH: JobDefinition[] = [
+  {
+    id: 'cron',
+    schedule: { kind: 'cron', expr: '0 3 * * *', tz: 'Europe/Berlin' },
+    metadata: { team: 'a' },
+  },
+  { id: 'once', schedule: { kind: 'once', at: '2031-01-01T00:00:00.000Z' } },
+  {
+    id: 'hook',
+    schedule: { kind: 'interval', every: '5m' },
+    target: { type: 'http', url: 'https://example.com/' },
+  },
+];
+
+/** Each of {@link DEFINED_BEFORE_NO_HASH} by id and as the scheduler stored it. */
+export const STORED_BEFORE_NO_HASH: [string, StoredDefinition][] = DEFINED_BEFORE_NO_HASH.map(
+  (job) => [job.id ?? '', storedDefinition(job, T0)],
+);
+
+/**
+ * After the hash's migration, of the jobs {@link DEFINED_BEFORE_NO_HASH} an
+ * earlier version stored at version 3: ensuring them as defined writes
+ * nothing (the scheduler compares the definitions it reads back). Closes the
+ * store (the scheduler's stop).
+ */
+export async function expectEnsuredUnchanged(store: Store): Promise<void> {
+  const scheduler = createScheduler({ store, logger: silent });
+  scheduler.setHandler(() => undefined);
+  await scheduler.start();
+  try {
+    const jobs = await scheduler.ensureJobs(structuredClone(DEFINED_BEFORE_NO_HASH));
+    expect(jobs.map((job) => [job.id, job.version])).toEqual([
+      ['cron', 3],
+      ['once', 3],
+      ['hook', 3],
+    ]);
+  } finally {
+    await scheduler.stop({ timeoutMs: 0 });
+  }
 }

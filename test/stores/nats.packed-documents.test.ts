@@ -4,8 +4,9 @@
  * a packed document reads back as written (but for its write id), one of an
  * unknown shape is kept whole, and a store's mirror — from its own writes
  * and from another instance's, through the watch — keeps each job's
- * document as one string that decodes to the job the bucket holds; the
- * debt sweep finds the documents that name debts by its index.
+ * document as one string that decodes to the job the bucket holds (one an
+ * earlier version wrote with its definition's hash too, read and written back
+ * without it); the debt sweep finds the documents that name debts by its index.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DocumentIndex } from '../../src/stores/nats/document-index.js';
@@ -14,8 +15,8 @@ import type { JobDocuments } from '../../src/stores/nats/job-documents.js';
 import type { NatsStore } from '../../src/stores/nats/index.js';
 import { packDocument, unpackDocument } from '../../src/stores/nats/packed-document.js';
 import { serviceAvailable } from '../helpers/services.js';
-import { natsStores } from './nats-fixture.js';
-import { makeJobRecord, makeLastOutcome, makeStats, T0 } from './records.js';
+import { natsStores, planAtT0 } from './nats-fixture.js';
+import { makeExecutionRecord, makeJobRecord, makeLastOutcome, makeStats, T0 } from './records.js';
 
 const available = await serviceAvailable('nats');
 
@@ -29,7 +30,6 @@ function fullDocument(): JobDocument {
         metadata: { team: 'ops' },
         payload: { n: [1, null, 'x'] },
       },
-      hash: 'h-2',
       paused: true,
       nextFireAt: T0 + 1,
       version: 7,
@@ -136,6 +136,25 @@ describe.skipIf(!available)('nats store: the mirror keeps jobs packed', () => {
         expect(docs.known(job.id)?.value.job).toEqual(await writer.jobGet({ id: job.id }));
       }
     expect(await reader.jobsList({ limit: 10 })).toEqual(await writer.jobsGet({ ids: ['a', 'b'] }));
+  });
+
+  it('reads a document an earlier version wrote with the definition hash as the job without it, keeps it packed, and writes it back without', async () => {
+    const store = makeStore();
+    await store.open();
+    const kv = await bucket(store, 'jobs');
+    const job = makeJobRecord({ nextFireAt: T0 });
+    const key = keyOf(job.id);
+    await kv.put(key, encode({ job: { ...job, hash: 'a digest' }, applied: {}, starts: {} }));
+    await docsOf(store).mirror.caughtUp(5_000);
+    expect(String(docsOf(store).mirror.get(key)?.value).startsWith('[')).toBe(true);
+    expect(await store.jobGet({ id: job.id })).toEqual(job);
+    expect(await store.jobsList({ limit: 10 })).toEqual([job]);
+    const execution = makeExecutionRecord({ jobId: job.id, fireAt: T0 });
+    const { applied } = await store.jobsAdvance({ plans: [planAtT0(job, execution)] });
+    expect(applied).toHaveLength(1);
+    const stored = JSON.parse((await kv.get(key))?.string() ?? 'null') as JobDocument;
+    expect(stored.job.nextFireAt).toBe(T0 + 60_000);
+    expect(Object.keys(stored.job)).not.toContain('hash');
   });
 
   it('forgets, by the index of documents naming debts, a debt no key owes any more (a writer crashed before its last step)', async () => {

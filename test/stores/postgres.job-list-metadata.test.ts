@@ -46,12 +46,12 @@ describe.skipIf(!available)('postgres job list by metadata, 100,000 jobs', () =>
     await migrate(admin, { schema });
     // A third of the jobs in team "common", one in a hundred in team "rare", the rest none.
     await admin.query(
-      `INSERT INTO "${schema}".jobs (id, definition, hash, paused, created_at, next_fire_at)
+      `INSERT INTO "${schema}".jobs (id, definition, paused, created_at, next_fire_at)
        SELECT 'j' || lpad(g::text, 6, '0'), (CASE
            WHEN g % 3 = 0 THEN '{"schedule":{"kind":"once","at":1900000000000},"metadata":{"team":"common"}}'
            WHEN g % 100 = 1 THEN '{"schedule":{"kind":"once","at":1900000000000},"metadata":{"team":"rare"}}'
            ELSE '{"schedule":{"kind":"once","at":1900000000000}}' END)::json,
-         '\\x00', false, 1, 1900000000000
+         false, 1, 1900000000000
        FROM generate_series(1, 100000) g`,
     );
     await admin.query(`VACUUM ANALYZE "${schema}".jobs`);

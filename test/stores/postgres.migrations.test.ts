@@ -2,7 +2,8 @@
  * The Postgres store's migrations: the ledger and its advisory lock (many
  * stores and migrators on one fresh schema), the schema-too-new and
  * migrate-false guards, migration 2 on a schema with history, migration 11
- * on a schema with jobs, and migrations 12 and 13 on one with executions.
+ * on a schema with jobs, migrations 12 and 13 on one with executions, and
+ * migration 15 (`jobs` without `hash`) on one with jobs.
  * Migration 8 on a schema with rows: `postgres.work-table.test.ts`;
  * migrations 9 and 14: `postgres.compact-jobs.test.ts`.
  */
@@ -16,7 +17,12 @@ import { failure, postgresStores } from './postgres-fixture.js';
 import type { LastOutcome } from '../../src/model/job.js';
 import { T0, makeAttempt, makeJobRecord } from './records.js';
 import { LEASE, finish } from './conformance/fixture.js';
-import { expectRetentionMigrated } from './migration-checks.js';
+import { definitionText } from '../../src/stores/postgres/job-encoding.js';
+import {
+  STORED_BEFORE_NO_HASH,
+  expectEnsuredUnchanged,
+  expectRetentionMigrated,
+} from './migration-checks.js';
 
 const DATABASE_URL = SERVICES.postgres.url;
 const available = await serviceAvailable('postgres');
@@ -307,6 +313,34 @@ describe.skipIf(!available)('postgres migrations', () => {
         (await store.executionsList({ limit: 2, ...(before && { before }) })).map((e) => e.id);
       expect(await ids()).toEqual(['d', 'c']);
       expect(await ids({ fireAt: T0 + 1_000, id: 'c' })).toEqual(['b', 'a']);
+    });
+  });
+
+  describe('migration 15', () => {
+    test('drops the hash of jobs, fill factor 80: those an earlier version wrote read back, and ensuring them again writes nothing', async () => {
+      const schema = freshSchema();
+      await migrate(admin, { schema, migrations: MIGRATIONS.slice(0, 14) });
+      for (const [id, definition] of STORED_BEFORE_NO_HASH)
+        await admin.query(
+          `INSERT INTO "${schema}".jobs (id, definition, hash, paused, version, created_at, updated_at)
+           VALUES ($1, $2, '\\x0102', false, 3, 1, 2)`,
+          [id, definitionText(definition)],
+        );
+      const store = makeStore({ schema });
+      await store.open();
+      const columns = await admin.query(
+        `SELECT column_name FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'jobs' AND column_name = 'hash'`,
+        [schema],
+      );
+      expect(columns.rows).toEqual([]);
+      const table = await admin.query(
+        `SELECT reloptions FROM pg_class WHERE oid = '"${schema}".jobs'::regclass`,
+      );
+      expect(table.rows).toEqual([{ reloptions: ['fillfactor=80'] }]);
+      for (const [id, definition] of STORED_BEFORE_NO_HASH)
+        expect(await store.jobGet({ id })).toMatchObject({ definition, version: 3 });
+      await expectEnsuredUnchanged(store);
     });
   });
 });

@@ -12,6 +12,7 @@ import {
   type JobRecord,
   type JobStats,
   type Retention,
+  type StoredDefinition,
 } from '../../src/stores/store.js';
 
 /** The suite's epoch: 2030-01-01T00:00:00Z. Stores never read a clock, so tests pick their own times. */
@@ -31,7 +32,6 @@ export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
       target: { type: 'handler', name: 'work' },
       metadata: {},
     },
-    hash: 'hash-1',
     paused: false,
     nextFireAt: T0,
     version: 1,
@@ -46,6 +46,11 @@ export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     pruneAfter: null,
     ...overrides,
   };
+}
+
+/** The job's definition with a metadata `mark`: a write of it is told from the job before. */
+export function marked(job: JobRecord, mark: string): StoredDefinition {
+  return { ...job.definition, metadata: { ...job.definition.metadata, mark } };
 }
 
 /** Job statistics: none, with `overrides`. */

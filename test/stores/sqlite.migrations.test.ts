@@ -2,17 +2,23 @@
  * SQLite migrations on a database with rows: migration 2 (statistics and a
  * pruner look for jobs with history), migration 7 (one unique index of a
  * job's executions, `executions_job_fire`, instead of `executions_fire` and
- * `executions_job_recent`) and migration 8 (`executions_recent` ascending).
+ * `executions_job_recent`), migration 8 (`executions_recent` ascending) and
+ * migration 9 (`jobs` without `hash`).
  * The ledger and its guards: `sqlite.test.ts`.
  */
 import { describe, expect, test } from 'vitest';
 import { MIGRATIONS, migrate } from '../../src/stores/sqlite/migrations.js';
 import { T0 } from './records.js';
-import { expectOneHistoryIndex, expectRetentionMigrated } from './migration-checks.js';
+import {
+  STORED_BEFORE_NO_HASH,
+  expectEnsuredUnchanged,
+  expectOneHistoryIndex,
+  expectRetentionMigrated,
+} from './migration-checks.js';
 import { ledger, sqliteStores } from './sqlite-fixture.js';
 
 describe('sqlite migrations', () => {
-  const { path, openStore, openRaw } = sqliteStores();
+  const { path, makeStore, openStore, openRaw } = sqliteStores();
 
   /** A file at its first `migrations`, holding job `j` and these finished executions of it. */
   function withJob(migrations: number, executions: [string, number, string][]) {
@@ -101,5 +107,21 @@ describe('sqlite migrations', () => {
       (await store.executionsList({ limit: 2, ...(before && { before }) })).map((e) => e.id);
     expect(await ids()).toEqual(['d', 'c']);
     expect(await ids({ fireAt: T0 + 1_000, id: 'c' })).toEqual(['b', 'a']);
+  });
+
+  test('migration 9 drops the hash of jobs: those an earlier version wrote read back, and ensuring them again writes nothing', async () => {
+    const db = openRaw();
+    expect(migrate(db, { location: path(), migrations: MIGRATIONS.slice(0, 8) })).toHaveLength(8);
+    const insertJob = db.prepare(`INSERT INTO jobs (id, definition, hash, paused, version,
+      created_at, updated_at) VALUES (?, ?, 'a digest', 0, 3, 1, 2)`);
+    for (const [id, definition] of STORED_BEFORE_NO_HASH)
+      insertJob.run(id, JSON.stringify(definition));
+    const store = makeStore();
+    await store.open();
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('jobs')`).pluck().all();
+    expect(columns).not.toContain('hash');
+    for (const [id, definition] of STORED_BEFORE_NO_HASH)
+      expect(await store.jobGet({ id })).toMatchObject({ definition, version: 3 });
+    await expectEnsuredUnchanged(store);
   });
 });

@@ -167,6 +167,16 @@ export function without<V>(record: Record<string, V>, keys: Iterable<string>): R
   return Object.fromEntries(Object.entries(record).filter(([key]) => !drop.has(key)));
 }
 
+/**
+ * A value as read from the bucket, brought to this version's form in place: a
+ * job's document written by an earlier chime names its definition's `hash`,
+ * which is no longer kept (equal definitions are compared as JSON).
+ */
+export function upgraded<T extends Stored>(value: T): T {
+  if (isDocument(value)) delete (value.job as { hash?: unknown }).hash;
+  return value;
+}
+
 /** A new job's document. */
 export function newDocument(job: JobRecord): JobDocument {
   return { job: structuredClone(job), applied: {}, starts: {} };

@@ -19,6 +19,7 @@ import {
   type JobDocument,
   type Stored,
   type Work,
+  upgraded,
 } from './documents.js';
 import { DocumentIndex } from './document-index.js';
 import { copyJson } from './json-copy.js';
@@ -79,7 +80,7 @@ export class JobDocuments {
   ) {
     this.markers = new Markers(purge, PURGE_EVERY_MS);
     this.mirror = new Mirror<Stored, Kept>(
-      (value) => (isDocument(value) ? packDocument(value) : value),
+      (value) => (isDocument(value) ? packDocument(upgraded(value)) : value),
       (key, before, after, stored) => this.changed(key, before, after, stored),
     );
   }
@@ -194,7 +195,7 @@ export class JobDocuments {
     if (!entry || entry.operation !== 'PUT') return null;
     this.mirror.written(key, decode<Stored>(entry.value), entry.revision);
     // A copy of its own for the caller: what it changes stays out of the mirror.
-    return { value: decode<Stored>(entry.value), revision: entry.revision };
+    return { value: upgraded(decode<Stored>(entry.value)), revision: entry.revision };
   }
 
   /** Creates a key; its revision, or null when it exists. */

@@ -17,7 +17,6 @@ import type { JobRecord, JobStats } from '../store.js';
 const JOB_FIELDS = [
   'id',
   'definition',
-  'hash',
   'paused',
   'nextFireAt',
   'version',
@@ -91,7 +90,6 @@ function toArray(doc: JobDocument): unknown[] {
   return [
     job.id,
     job.definition,
-    job.hash,
     job.paused,
     job.nextFireAt,
     job.version,
@@ -133,19 +131,18 @@ function fromArray(values: unknown[]): JobDocument {
   const job: JobRecord = {
     id: at(0),
     definition: at(1),
-    hash: at(2),
-    paused: at(3),
-    nextFireAt: at(4),
-    version: at(5),
-    createdAt: at(6),
-    updatedAt: at(7),
-    completedAt: at(8),
-    fireCount: at(9),
-    lastOutcome: at(10),
-    staleAfterMs: at(11),
+    paused: at(2),
+    nextFireAt: at(3),
+    version: at(4),
+    createdAt: at(5),
+    updatedAt: at(6),
+    completedAt: at(7),
+    fireCount: at(8),
+    lastOutcome: at(9),
+    staleAfterMs: at(10),
     stats,
-    staleSince: at(13),
-    pruneAfter: at(14),
+    staleSince: at(12),
+    pruneAfter: at(13),
   };
   const d = s + STATS_FIELDS.length;
   const doc: JobDocument = { job, applied: at(d), starts: at(d + 1) };

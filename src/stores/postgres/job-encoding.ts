@@ -1,12 +1,8 @@
 /**
- * How a job's definition and hash are stored compactly in Postgres `jobs`
- * (migration 9, issue 16): the definition without the defaults every stored
- * definition carries — a `target` of `{"type":"handler"}` and an empty
- * `metadata` — and the hash as bytes: the 32 bytes of a SHA-256 digest when
- * it is one in base64url (what `definitionHash` makes), else its UTF-8 text.
- * A text of exactly 32 bytes gets a NUL appended, so it is never read as a
- * digest (a stored hash never holds a NUL: the text column before refused it).
- * The migration applies the same rules in SQL to the rows it rewrites.
+ * How a job's definition is stored compactly in Postgres `jobs` (migration 9,
+ * issue 16): without the defaults every stored definition carries — a
+ * `target` of `{"type":"handler"}` and an empty `metadata`. The migration
+ * applies the same rules in SQL to the rows it rewrites.
  *
  * A one-shot's instant (`schedule.at`) is stored in epoch ms when it is
  * canonical ISO text (migration 14): 13 B of JSON where the text takes 26.
@@ -23,9 +19,6 @@ import type { StoredDefinition } from '../store.js';
 
 /** A last outcome as stored: `[status, executionId, at (ms or ISO text), error?]`. */
 type StoredOutcome = [LastOutcome['status'], string, number | string, string?];
-
-const DIGEST_BYTES = 32;
-const NUL = Buffer.from([0]);
 
 /**
  * The JSON text stored for a definition: the default target and the empty
@@ -83,21 +76,6 @@ function epochMsOf(at: unknown): number | undefined {
 function isDefaultTarget(target: StoredDefinition['target']): boolean {
   const keys = Object.keys(target);
   return keys.length === 1 && keys[0] === 'type' && target.type === 'handler';
-}
-
-/** The bytes stored for a hash. */
-export function hashBytes(hash: string): Buffer {
-  const digest = Buffer.from(hash, 'base64url');
-  if (digest.length === DIGEST_BYTES && digest.toString('base64url') === hash) return digest;
-  const text = Buffer.from(hash, 'utf8');
-  return text.length === DIGEST_BYTES ? Buffer.concat([text, NUL]) : text;
-}
-
-/** A hash read from its stored bytes. */
-export function hashFromBytes(bytes: Buffer): string {
-  if (bytes.length === DIGEST_BYTES) return bytes.toString('base64url');
-  const padded = bytes.length === DIGEST_BYTES + 1 && bytes[DIGEST_BYTES] === 0;
-  return bytes.subarray(0, padded ? DIGEST_BYTES : bytes.length).toString('utf8');
 }
 
 /** The JSON text stored for a last outcome, or NULL for none. */

@@ -26,12 +26,12 @@ const removeJob = (s: string, where: string) => `gone AS (
  */
 const jobsInsert = (s: string, skipping: boolean) => `WITH ins AS (
     INSERT INTO ${s}.jobs (${JOB_COLUMNS.join(', ')}, prune_look)
-    SELECT id, definition::json, hash, paused, next_fire_at, version, created_at, updated_at,
+    SELECT id, definition::json, paused, next_fire_at, version, created_at, updated_at,
       completed_at, nullif(fire_count, 0), last_outcome::jsonb, stale_after_ms, last_fire_at,
       last_success_at, last_failure_at, nullif(succeeded_count, 0), nullif(failed_count, 0),
       nullif(missed_count, 0), nullif(skipped_count, 0), stale_since,
       prune_after, prune_after
-    FROM unnest(@id::text[], @definition::text[], @hash::bytea[], @paused::boolean[],
+    FROM unnest(@id::text[], @definition::text[], @paused::boolean[],
       @next_fire_at::bigint[], @version::int[], @created_at::bigint[], @updated_at::bigint[],
       @completed_at::bigint[], @fire_count::bigint[], @last_outcome::text[], @stale_after_ms::bigint[],
       @last_fire_at::bigint[], @last_success_at::bigint[], @last_failure_at::bigint[],
@@ -104,7 +104,7 @@ export function jobSqlOf(s: string) {
       ), unqueued AS (
         DELETE FROM ${s}.work w USING dropped d WHERE w.id = d.id
       ), upd AS (
-        UPDATE ${s}.jobs j SET definition = @definition::json, hash = @hash::bytea, paused = @paused,
+        UPDATE ${s}.jobs j SET definition = @definition::json, paused = @paused,
           next_fire_at = @next_fire_at, version = @version, created_at = @created_at,
           updated_at = @updated_at, last_outcome = @last_outcome::jsonb,
           stale_after_ms = @stale_after_ms::bigint,

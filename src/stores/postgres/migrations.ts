@@ -30,6 +30,7 @@ import { migration011 } from './migrations/011-compact-outcomes.js';
 import { migration012 } from './migrations/012-attempts-as-json.js';
 import { migration013 } from './migrations/013-recent-ascending.js';
 import { migration014 } from './migrations/014-lean-idle-jobs.js';
+import { migration015 } from './migrations/015-no-job-hash.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -57,6 +58,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration012,
   migration013,
   migration014,
+  migration015,
 ];
 
 /** What the migrator needs of a pool or a client: one query at a time. */

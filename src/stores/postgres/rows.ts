@@ -30,8 +30,6 @@ import {
 import { attemptText, attemptsText } from '../attempt-text.js';
 import {
   definitionText,
-  hashBytes,
-  hashFromBytes,
   lastOutcomeFromStored,
   lastOutcomeText,
   withDefaults,
@@ -46,7 +44,6 @@ export { executionFromRow, jsonOrNull, type ExecutionRow } from '../sql-rows.js'
 export const JOB_COLUMNS = [
   'id',
   'definition',
-  'hash',
   'paused',
   'next_fire_at',
   'version',
@@ -114,12 +111,11 @@ const COUNTERS: ReadonlySet<string> = new Set<Counter>([
 ]);
 
 /**
- * A `jobs` row as Postgres returns it: `paused` a boolean, `hash` bytes
- * (`job-encoding.ts`), counters NULL while 0, `version` NULL while 1 and
- * `updated_at` while it equals `created_at`.
+ * A `jobs` row as Postgres returns it: `paused` a boolean, counters NULL
+ * while 0, `version` NULL while 1 and `updated_at` while it equals
+ * `created_at`.
  */
-export type JobRow = Omit<SqlJobRow<boolean>, 'hash' | 'version' | 'updated_at' | Counter> & {
-  hash: Buffer;
+export type JobRow = Omit<SqlJobRow<boolean>, 'version' | 'updated_at' | Counter> & {
   version: number | null;
   updated_at: number | null;
 } & { [K in Counter]: number | null };
@@ -128,7 +124,6 @@ export type JobRow = Omit<SqlJobRow<boolean>, 'hash' | 'version' | 'updated_at' 
 export function jobFromRow(row: JobRow): JobRecord {
   const job = jobFromColumns(row as unknown as SqlJobRow<boolean>, row.paused);
   job.definition = withDefaults(job.definition);
-  job.hash = hashFromBytes(row.hash);
   job.version = row.version ?? 1;
   job.updatedAt = row.updated_at ?? row.created_at;
   if (job.lastOutcome) job.lastOutcome = lastOutcomeFromStored(job.lastOutcome as never);
@@ -141,8 +136,8 @@ export function jobFromRow(row: JobRow): JobRecord {
 }
 
 /**
- * A job record as the named parameters of its statements, definition and hash
- * as stored; `version` NULL while 1 and `updated_at` while it equals
+ * A job record as the named parameters of its statements, its definition as
+ * stored; `version` NULL while 1 and `updated_at` while it equals
  * `created_at` (migration 14).
  */
 export function jobParams(job: JobRecord): Record<(typeof JOB_COLUMNS)[number], Scalar> {
@@ -150,7 +145,6 @@ export function jobParams(job: JobRecord): Record<(typeof JOB_COLUMNS)[number], 
     ...sqlJobParams(job, definitionText(job.definition)),
     version: job.version === 1 ? null : job.version,
     updated_at: job.updatedAt === job.createdAt ? null : job.updatedAt,
-    hash: hashBytes(job.hash),
     last_outcome: lastOutcomeText(job.lastOutcome),
   };
 }

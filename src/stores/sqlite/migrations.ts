@@ -17,6 +17,7 @@ import { migration005 } from './migrations/005-fire-count.js';
 import { migration006 } from './migrations/006-backfill.js';
 import { migration007 } from './migrations/007-one-history-index.js';
 import { migration008 } from './migrations/008-recent-ascending.js';
+import { migration009 } from './migrations/009-no-job-hash.js';
 
 /** One schema change. Frozen once shipped: later changes are new migrations. */
 export interface Migration {
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];
 
 const CREATE_LEDGER = `

@@ -16,7 +16,7 @@ export function defineFunctions(db: Database.Database): void {
 
 /** The columns of a job record; `kept_count` and the generated `stale_at` are the store's own. */
 const JOB_COLUMNS =
-  'id, definition, hash, paused, next_fire_at, version, created_at, updated_at, completed_at, fire_count, ' +
+  'id, definition, paused, next_fire_at, version, created_at, updated_at, completed_at, fire_count, ' +
   'last_outcome, stale_after_ms, last_fire_at, last_success_at, last_failure_at, succeeded_count, ' +
   'failed_count, missed_count, skipped_count, stale_since, prune_after';
 const EXECUTION_COLUMNS =
@@ -180,7 +180,7 @@ export const SQL = {
   jobGet: `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = @id`,
   jobInsert: `INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${paramsOf(JOB_COLUMNS)}) ON CONFLICT DO NOTHING`,
   // Leaves what the store keeps (statistics, fire_count, stale_since, prune_after, kept_count) as it is.
-  jobUpdate: `UPDATE jobs SET definition = @definition, hash = @hash, paused = @paused,
+  jobUpdate: `UPDATE jobs SET definition = @definition, paused = @paused,
       next_fire_at = @next_fire_at, version = @version, created_at = @created_at, updated_at = @updated_at,
       completed_at = @completed_at, last_outcome = @last_outcome, stale_after_ms = @stale_after_ms
     WHERE id = @id AND version = @expected_version`,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { T0, makeExecutionRecord } from '../records.js';
+import { T0, makeExecutionRecord, marked } from '../records.js';
 import { MIN, type Fixture, addJob, leased, mustGetJob, plan } from './fixture.js';
 import { updateJob } from '../../helpers/jobs.js';
 
@@ -21,7 +21,12 @@ export function fireCountTests(fx: Fixture): void {
     test('a job update leaves the count as the store has it (a plan since the read is not lost)', async () => {
       const job = await addJob(fx.store);
       await fx.store.jobsAdvance({ plans: [plan(job, { fires: 4 })] });
-      const written = { ...job, version: job.version + 1, hash: 'hash-2', fireCount: 0 };
+      const written = {
+        ...job,
+        version: job.version + 1,
+        definition: marked(job, '2'),
+        fireCount: 0,
+      };
       expect(
         await updateJob(fx.store, {
           job: written,
@@ -30,7 +35,7 @@ export function fireCountTests(fx: Fixture): void {
         }),
       ).toBe(true);
       const stored = await mustGetJob(fx.store, job.id);
-      expect(stored).toMatchObject({ hash: 'hash-2', fireCount: 4 });
+      expect(stored).toMatchObject({ definition: written.definition, fireCount: 4 });
     });
 
     test('planned fires an update drops leave the count; a held one stays counted', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { JobRecord, JobWrite } from '../../../src/stores/store.js';
-import { T0, makeJobRecord, makeStats } from '../records.js';
+import { T0, makeJobRecord, makeStats, marked } from '../records.js';
 import {
   MIN,
   type Fixture,
@@ -61,7 +61,7 @@ export function jobBatchTests(fx: Fixture): void {
       const existing = await addJob(store);
       const first = makeJobRecord();
       const second = makeJobRecord({ paused: true, nextFireAt: null });
-      const next = { ...existing, hash: 'hash-2', version: 2, updatedAt: T0 };
+      const next = { ...existing, definition: marked(existing, '2'), version: 2, updatedAt: T0 };
       const writes = [insertOf(first), updateOf(next, 1), insertOf(second)];
       expect(await store.jobsWrite({ writes })).toEqual([]);
       expect(await store.jobGet({ id: existing.id })).toEqual(next);
@@ -78,7 +78,7 @@ export function jobBatchTests(fx: Fixture): void {
       const { store } = fx;
       const taken = await addJob(store);
       const others = [makeJobRecord(), makeJobRecord(), makeJobRecord()];
-      const clash = makeJobRecord({ id: taken.id, hash: 'other', version: 9 });
+      const clash = makeJobRecord({ id: taken.id, version: 9 });
       const writes = [...others.slice(0, 2), clash, ...others.slice(2)].map(insertOf);
       expect(await store.jobsWrite({ writes })).toEqual([2]);
       for (const job of others) expect(await store.jobGet({ id: job.id })).toBeNull();
@@ -95,7 +95,7 @@ export function jobBatchTests(fx: Fixture): void {
         insertOf(makeJobRecord({ id: b.id })),
         updateOf({ ...a, version: 3 }, 2),
         updateOf(makeJobRecord({ version: 2 }), 1),
-        updateOf({ ...b, hash: 'changed', version: 2 }, 1),
+        updateOf({ ...b, definition: marked(b, 'changed'), version: 2 }, 1),
       ];
       expect(await store.jobsWrite({ writes })).toEqual([1, 2, 3]);
       expect(await store.jobGet({ id: a.id })).toEqual(a);
@@ -110,9 +110,13 @@ export function jobBatchTests(fx: Fixture): void {
       const planned = await addExecution(store, { jobId: a.id, fireAt: T0 });
       const fresh = makeJobRecord();
       const writes = [
-        updateOf({ ...a, hash: 'new', version: 2, paused: true, nextFireAt: null }, 1, true),
+        updateOf(
+          { ...a, definition: marked(a, 'new'), version: 2, paused: true, nextFireAt: null },
+          1,
+          true,
+        ),
         insertOf(fresh),
-        updateOf({ ...b, hash: 'new', version: 5 }, 4),
+        updateOf({ ...b, definition: marked(b, 'new'), version: 5 }, 4),
       ];
       expect(await store.jobsWrite({ writes })).toEqual([2]);
       expect(await store.jobGet({ id: a.id })).toEqual(a);
@@ -125,7 +129,7 @@ export function jobBatchTests(fx: Fixture): void {
     test('a write sees the ones before it: an insert then an update of the same job', async () => {
       const { store } = fx;
       const job = makeJobRecord();
-      const next = { ...job, hash: 'hash-2', version: 2 };
+      const next = { ...job, definition: marked(job, '2'), version: 2 };
       expect(await store.jobsWrite({ writes: [insertOf(job), updateOf(next, 1)] })).toEqual([]);
       expect(await store.jobGet({ id: job.id })).toEqual(next);
       const twice = makeJobRecord();
@@ -151,7 +155,7 @@ export function jobBatchTests(fx: Fixture): void {
       const kept = await addExecution(store, { jobId: other.id, fireAt: T0 + MIN });
       const paused = { ...job, version: 2, paused: true, nextFireAt: null };
       const reopened = { ...done, version: 2, paused: true };
-      const untouched = { ...other, hash: 'hash-2', version: 2 };
+      const untouched = { ...other, definition: marked(other, '2'), version: 2 };
       const writes = [
         updateOf(paused, 1, true),
         updateOf(reopened, 1, true),
@@ -181,7 +185,7 @@ export function jobBatchTests(fx: Fixture): void {
       ];
       const keptFire = await addExecution(store, { jobId: kept.id, fireAt: T0 });
       const fresh = makeJobRecord();
-      const next = { ...kept, hash: 'hash-2', version: 2 };
+      const next = { ...kept, definition: marked(kept, '2'), version: 2 };
       const writes = [insertOf(fresh), removalOf(gone), updateOf(next, 1)];
       expect(await store.jobsWrite({ writes })).toEqual([]);
       expect(await store.jobGet({ id: gone.id })).toBeNull();
@@ -213,7 +217,7 @@ export function jobBatchTests(fx: Fixture): void {
       });
       const next = {
         ...job,
-        hash: 'hash-2',
+        definition: marked(job, '2'),
         version: 2,
         stats: makeStats(),
         staleSince: null,

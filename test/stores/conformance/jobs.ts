@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { T0, iso, makeAttempt, makeJobRecord, makeLastOutcome } from '../records.js';
+import { T0, iso, makeAttempt, makeJobRecord, makeLastOutcome, marked } from '../records.js';
 import {
   MIN,
   HOUR,
@@ -34,7 +34,6 @@ export function jobTests(fx: Fixture): void {
           overlap: 'forbid',
           anchorAt: iso(T0 - MIN),
         },
-        hash: 'abc123',
         paused: true,
         nextFireAt: null,
         version: 7,
@@ -59,7 +58,7 @@ export function jobTests(fx: Fixture): void {
 
     test('jobInsert returns false for a taken id and keeps the first record', async () => {
       const job = await addJob(fx.store);
-      const other = makeJobRecord({ id: job.id, hash: 'other', version: 9 });
+      const other = makeJobRecord({ id: job.id, version: 9 });
       expect(await insertJob(fx.store, other)).toBe(false);
       expect(await fx.store.jobGet({ id: job.id })).toEqual(job);
     });
@@ -78,7 +77,6 @@ export function jobTests(fx: Fixture): void {
       const next = {
         ...job,
         definition: { ...job.definition, metadata: { a: 'b' } },
-        hash: 'hash-2',
         paused: true,
         nextFireAt: null,
         version: 2,
@@ -92,8 +90,8 @@ export function jobTests(fx: Fixture): void {
 
     test('jobUpdate with a stale version changes nothing', async () => {
       const job = await addJob(fx.store);
-      const first = { ...job, hash: 'first', version: 2 };
-      const second = { ...job, hash: 'second', version: 2 };
+      const first = { ...job, definition: marked(job, 'first'), version: 2 };
+      const second = { ...job, definition: marked(job, 'second'), version: 2 };
       expect(
         await updateJob(fx.store, { job: first, expectedVersion: 1, dropPlanned: false }),
       ).toBe(true);

@@ -8,6 +8,7 @@ import {
   makeLastOutcome,
   makeRetention,
   makeStats,
+  marked,
 } from '../records.js';
 import {
   MIN,
@@ -298,7 +299,7 @@ export function statsTests(fx: Fixture): void {
       const kept = await mustGetJob(store, job.id);
       const next: JobRecord = {
         ...read,
-        hash: 'hash-2',
+        definition: marked(read, '2'),
         version: 2,
         updatedAt: T0 + 2_000,
         staleAfterMs: 2 * HOUR,
@@ -323,7 +324,8 @@ export function statsTests(fx: Fixture): void {
       const job = await addJob(store);
       await ended(store, job, T0, { finishedAt: T0 + 1_000, retention });
       expect((await mustGetJob(store, job.id)).pruneAfter).toBe(agedOut(T0 + 1_000, retention));
-      const next = { ...(await mustGetJob(store, job.id)), version: 2, hash: 'hash-2' };
+      const read = await mustGetJob(store, job.id);
+      const next = { ...read, version: 2, definition: marked(read, '2') };
       expect(await updateJob(store, { job: next, expectedVersion: 1, dropPlanned: true })).toBe(
         true,
       );

@@ -123,7 +123,7 @@ export class NatsRegistry implements StoreRegistry {
       const revision = this.mirror.get(otherKey)?.revision ?? 0;
       const ranBefore = mayHaveRunBefore(other.lastSeenAt, beat.now, beat.deadBefore);
       const dying = await this.markDying(other, revision, beat.now, ranBefore);
-      if (dying) deaths.push(this.finishLater(dying));
+      if (dying) deaths.push(this.finishLater(dying, true));
     }
     if (deaths.length > 0) {
       const waited = new AbortController();
@@ -195,15 +195,18 @@ export class NatsRegistry implements StoreRegistry {
   /**
    * Finishes a death in the background (a sign of life does not wait for job
    * writes, which wait for the jobs stream's leader in an election); once
-   * finished, it is reported by the next sign of life. True when it finished.
+   * finished, it is reported by the next sign of life — one this instance
+   * declared (`declared`) whoever finished it, another's when this instance
+   * did. True when it finished.
    */
-  private finishLater(instance: StoredInstance): Promise<boolean> {
+  private finishLater(instance: StoredInstance, declared = false): Promise<boolean> {
     const running = this.finishing.get(instance.id);
     if (running) return running;
     const finishing = this.finishDeath(instance)
       .catch(() => 'failed' as const)
       .then((outcome) => {
-        if (outcome === 'finished') this.finished.add(instance.id);
+        if (outcome === 'finished' || (declared && outcome === 'theirs'))
+          this.finished.add(instance.id);
         return outcome !== 'failed';
       })
       .finally(() => this.finishing.delete(instance.id));

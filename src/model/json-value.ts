@@ -21,6 +21,11 @@ export interface TooDeep {
   cycle: boolean;
 }
 
+/** A key or name as one JSON Pointer token (RFC 6901: `~` → `~0`, `/` → `~1`). */
+export function pointerToken(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
 /**
  * The first object or array of `value` nested deeper than `maxDepth` (the
  * root is level 1), or undefined when there is none. A cycle always is one.
@@ -46,8 +51,7 @@ export function findTooDeep(value: unknown, maxDepth = MAX_JSON_DEPTH): TooDeep 
 export function assertJsonDepth(value: unknown, path: string): void {
   const found = findTooDeep(value);
   if (!found) return;
-  const at =
-    path + found.at.map((s) => `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+  const at = path + found.at.map((s) => `/${pointerToken(s)}`).join('');
   if (found.cycle) {
     throw new ChimeError('CHIME_ERR_PAYLOAD_NOT_JSON', 'the value refers to itself (a cycle)', {
       path: at,

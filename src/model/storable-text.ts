@@ -8,6 +8,7 @@
  */
 
 import { ChimeError } from '../errors.js';
+import { pointerToken } from './json-value.js';
 
 /** `text` with each NUL and each lone surrogate replaced by U+FFFD (the same string when it has none). */
 export function storableText(text: string): string {
@@ -59,7 +60,7 @@ export function assertStorableText(value: unknown, path: string): void {
   }
   if (typeof value !== 'object' || value === null) return;
   for (const [key, item] of Object.entries(value)) {
-    const at = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    const at = `${path}/${pointerToken(key)}`;
     if (!isStorable(key)) fail(at);
     assertStorableText(item, at);
   }

@@ -5,6 +5,7 @@
  * when the field is absent on that side). And whether there is any, without
  * building the list: `ensureJob`'s "unchanged" (`isDefinitionOf`).
  */
+import { pointerToken } from '../model/json-value.js';
 
 /** One changed field: its JSON Pointer, and its values before and after (absent: no such field). */
 export interface FieldChange {
@@ -21,7 +22,7 @@ export interface FieldChange {
 export function diffJson(before: unknown, after: unknown, path = ''): FieldChange[] {
   if (isPlainObject(before) && isPlainObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-    return keys.flatMap((key) => diffJson(before[key], after[key], `${path}/${escape(key)}`));
+    return keys.flatMap((key) => diffJson(before[key], after[key], `${path}/${pointerToken(key)}`));
   }
   if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
     return before.flatMap((item: unknown, i) => diffJson(item, after[i], `${path}/${i}`));
@@ -82,9 +83,4 @@ export function valueAt(document: unknown, pointer: string): unknown {
     value = (value as Record<string, unknown>)[token.replaceAll('~1', '/').replaceAll('~0', '~')];
   }
   return value;
-}
-
-/** A key as a JSON Pointer token (RFC 6901). */
-function escape(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }

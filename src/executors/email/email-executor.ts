@@ -6,6 +6,7 @@ import nodemailer, {
 } from 'nodemailer';
 import { ChimeError, PermanentError } from '../../errors.js';
 import { parseDuration } from '../../model/duration.js';
+import { pointerToken } from '../../model/json-value.js';
 import type { ExecutionContext, Executor } from '../executor.js';
 import { EmailTargetSchema, type EmailTarget } from './schema.js';
 import { parseTemplate, render, type TemplateScope } from './template.js';
@@ -99,11 +100,6 @@ function prepare(
   } catch (err) {
     throw err instanceof ChimeError ? asPermanent(err) : err;
   }
-}
-
-/** A name as one JSON Pointer token (`~` → `~0`, `/` → `~1`). */
-function pointerToken(name: string): string {
-  return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** Every template of a target, with its path under the target. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ChimeError, PermanentError } from '../../errors.js';
 import { parseDuration } from '../../model/duration.js';
+import { pointerToken } from '../../model/json-value.js';
 import type { ExecutionContext, Executor } from '../executor.js';
 import {
   CHIME_ENV,
@@ -104,11 +105,6 @@ export function validateShellTarget(target: ShellTarget, path: string): void {
   }
   if (target.timeout !== undefined) parseDuration(target.timeout, `${path}/timeout`);
   if (target.killGrace !== undefined) parseDuration(target.killGrace, `${path}/killGrace`);
-}
-
-/** A name as one JSON Pointer token (`~` → `~0`, `/` → `~1`). */
-function pointerToken(name: string): string {
-  return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** The command's environment: a few of the scheduler's variables, the target's, then chime's. */

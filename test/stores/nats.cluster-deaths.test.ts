@@ -11,24 +11,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import type { InstanceInfo } from '../../src/stores/instances.js';
 import { natsStore, type NatsStore } from '../../src/stores/nats/index.js';
 import { encode, keyOf, workKey } from '../../src/stores/nats/documents.js';
 import { until } from '../helpers/events.js';
 import { startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.js';
 import { freshPrefix } from './nats-fixture.js';
-import { T0, makeExecutionRecord, makeJobRecord } from './records.js';
+import { T0, makeExecutionRecord, makeInstanceInfo, makeJobRecord } from './records.js';
 
 const hasServer = spawnSync('nats-server', ['--version']).status === 0;
 if (!hasServer) console.warn('SKIPPED: no nats-server binary on the PATH');
-const instance: InstanceInfo = {
-  id: 'a',
-  host: 'h',
-  pid: 1,
-  version: '0',
-  startedAt: T0,
-  capacity: 1,
-};
+const instance = makeInstanceInfo();
 
 describe.skipIf(!hasServer)(
   'nats store on a three-node cluster: a death declared in an election',

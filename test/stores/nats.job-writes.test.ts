@@ -31,18 +31,28 @@ function plansOf(jobs: JobRecord[]): JobPlan[] {
   );
 }
 
+/** {@link JOBS} jobs `job-000` …, due at T0, in id order. */
+function numberedJobs(): JobRecord[] {
+  return Array.from({ length: JOBS }, (_, i) =>
+    makeJobRecord({ id: `job-${String(i).padStart(3, '0')}`, nextFireAt: T0 }),
+  );
+}
+
 describe.skipIf(!available)('nats store: a batch of job writes meeting plans', () => {
   const { makeStore, cleanup } = natsStores();
   afterEach(cleanup);
 
-  test('a plan that rewrites a job between the batch’s read and its write is kept, and the batch applies whole', async () => {
+  /** Two open stores on one fresh prefix: the batch's writer, and a planner beside it. */
+  async function writerAndPlanner() {
     const prefix = freshPrefix();
-    const writer = makeStore({ prefix });
-    const planner = makeStore({ prefix });
+    const [writer, planner] = [makeStore({ prefix }), makeStore({ prefix })];
     await Promise.all([writer.open(), planner.open()]);
-    const jobs = Array.from({ length: JOBS }, (_, i) =>
-      makeJobRecord({ id: `job-${String(i).padStart(3, '0')}`, nextFireAt: T0 }),
-    );
+    return { writer, planner };
+  }
+
+  test('a plan that rewrites a job between the batch’s read and its write is kept, and the batch applies whole', async () => {
+    const { writer, planner } = await writerAndPlanner();
+    const jobs = numberedJobs();
     expect(
       await writer.jobsWrite({
         writes: jobs.map((job) => ({ job, expectedVersion: null, dropPlanned: false })),
@@ -83,15 +93,10 @@ describe.skipIf(!available)('nats store: a batch of job writes meeting plans', (
   }, 60_000);
 
   test('a batch undone for a conflict removes the jobs it created with the fires a plan made of them meanwhile', async () => {
-    const prefix = freshPrefix();
-    const writer = makeStore({ prefix });
-    const planner = makeStore({ prefix });
-    await Promise.all([writer.open(), planner.open()]);
+    const { writer, planner } = await writerAndPlanner();
     const taken = makeJobRecord({ id: 'job-999', nextFireAt: T0 });
     await writer.jobsWrite({ writes: [{ job: taken, expectedVersion: null, dropPlanned: false }] });
-    const jobs = Array.from({ length: JOBS }, (_, i) =>
-      makeJobRecord({ id: `job-${String(i).padStart(3, '0')}`, nextFireAt: T0 }),
-    );
+    const jobs = numberedJobs();
 
     // The planner plans the new jobs over and over (a plan of a job not there yet fails) …
     let writing = true;
@@ -117,14 +122,9 @@ describe.skipIf(!available)('nats store: a batch of job writes meeting plans', (
   }, 60_000);
 
   test('a batch undone for a conflict keeps the fire count of a plan made meanwhile on its version', async () => {
-    const prefix = freshPrefix();
-    const writer = makeStore({ prefix });
-    const planner = makeStore({ prefix });
-    await Promise.all([writer.open(), planner.open()]);
+    const { writer, planner } = await writerAndPlanner();
     const taken = makeJobRecord({ id: 'job-999', nextFireAt: T0 });
-    const jobs = Array.from({ length: JOBS }, (_, i) =>
-      makeJobRecord({ id: `job-${String(i).padStart(3, '0')}`, nextFireAt: T0 }),
-    );
+    const jobs = numberedJobs();
     await writer.jobsWrite({
       writes: [...jobs, taken].map((job) => ({ job, expectedVersion: null, dropPlanned: false })),
     });

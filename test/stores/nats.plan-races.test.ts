@@ -165,6 +165,25 @@ describe.skipIf(!available)('nats store: plans and a change of the schedule', ()
     return { store, job };
   }
 
+  /**
+   * A plan of `next` at the old fire's instant applies and leases its fire
+   * there ('mine', to 'planner'), and the job counts the instant once.
+   */
+  async function expectRunAsOwn(store: NatsStore, next: JobRecord, fire: ExecutionRecord) {
+    const mine = { ...fire, id: 'mine', leaseOwner: 'planner', leaseUntil: T0 + 20_000 };
+    const plan = planAtT0(next, { ...mine, leaseToken: 1 });
+    const { claims, applied } = await store.jobsAdvance({ plans: [plan] });
+    expect(applied).toEqual([next.id]);
+    expect(claims.map((c) => c.execution)).toEqual([
+      expect.objectContaining({ id: 'mine', fireAt: T0, leaseOwner: 'planner' }),
+    ]);
+    await until(
+      async () => (await store.jobGet({ id: next.id }))?.fireCount === 1,
+      5_000,
+      'the fire count',
+    );
+  }
+
   test('a write that changes the schedule drops the unleased fires of older versions, not one a plan of the new version made', async () => {
     const planned = (fireAt: number, version: number): Work => ({
       ...makeExecutionRecord({ jobId: 'j', fireAt }),
@@ -191,19 +210,8 @@ describe.skipIf(!available)('nats store: plans and a change of the schedule', ()
     await store.jobsWrite({
       writes: [{ job: next, expectedVersion: VERSION, dropPlanned: false }],
     });
-    const mine = { ...fire, id: 'mine', leaseOwner: 'planner', leaseUntil: T0 + 20_000 };
-    const plan = planAtT0(next, { ...mine, leaseToken: 1 });
-    const { claims, applied } = await store.jobsAdvance({ plans: [plan] });
-    expect(applied).toEqual([job.id]);
-    expect(claims.map((c) => c.execution)).toEqual([
-      expect.objectContaining({ id: 'mine', fireAt: T0, leaseOwner: 'planner' }),
-    ]);
     // Counted by the old plan, given back by the drop, counted by the new plan.
-    await until(
-      async () => (await store.jobGet({ id: job.id }))?.fireCount === 1,
-      5_000,
-      'the fire count',
-    );
+    await expectRunAsOwn(store, next, fire);
   });
 
   test('a plan of a new version that finds an unleased fire of an older version its change drops, not dropped yet, runs it as its own, the count given back', async () => {
@@ -216,19 +224,8 @@ describe.skipIf(!available)('nats store: plans and a change of the schedule', ()
     const doc = decode<JobDocument>(entry?.value ?? new Uint8Array());
     await kv.put(keyOf(job.id), encode({ ...doc, job: next, dropBelow: next.version }));
     await store.executionGet({ id: 'unknown' }); // the watch brought the write
-    const mine = { ...fire, id: 'mine', leaseOwner: 'planner', leaseUntil: T0 + 20_000 };
-    const plan = planAtT0(next, { ...mine, leaseToken: 1 });
-    const { claims, applied } = await store.jobsAdvance({ plans: [plan] });
-    expect(applied).toEqual([job.id]);
-    expect(claims.map((c) => c.execution)).toEqual([
-      expect.objectContaining({ id: 'mine', fireAt: T0, leaseOwner: 'planner' }),
-    ]);
     // Counted by the old plan, given back as the drop would, counted by the new plan.
-    await until(
-      async () => (await store.jobGet({ id: job.id }))?.fireCount === 1,
-      5_000,
-      'the fire count',
-    );
+    await expectRunAsOwn(store, next, fire);
     expect((await store.executionsList({ jobId: job.id, limit: 10 })).map((e) => e.id)).toEqual([
       'mine',
     ]);

@@ -13,25 +13,17 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import type { InstanceInfo } from '../../src/stores/instances.js';
 import { encode, keyOf, workKey } from '../../src/stores/nats/documents.js';
 import { until } from '../helpers/events.js';
 import { serviceAvailable, SERVICES } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { NATS_URL, natsStores } from './nats-fixture.js';
-import { T0, makeExecutionRecord, makeJobRecord } from './records.js';
+import { T0, makeExecutionRecord, makeInstanceInfo, makeJobRecord } from './records.js';
 
 const available = await serviceAvailable('nats');
 /** Requests wait this long for an answer: longer than the sign of life may take. */
 const TIMEOUT_MS = 10_000;
-const instance: InstanceInfo = {
-  id: 'a',
-  host: 'h',
-  pid: 1,
-  version: '0',
-  startedAt: T0,
-  capacity: 1,
-};
+const instance = makeInstanceInfo();
 
 describe.skipIf(!available)('nats store: a sign of life lost with its connection', () => {
   const { makeStore, cleanup } = natsStores();

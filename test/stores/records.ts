@@ -6,6 +6,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Attempt } from '../../src/model/execution.js';
 import type { LastOutcome } from '../../src/model/job.js';
 import type { Target } from '../../src/executors/builtin.js';
+import type { InstanceInfo } from '../../src/stores/instances.js';
 import {
   NO_STATS,
   type ExecutionRecord,
@@ -110,4 +111,9 @@ export function makeLastOutcome(overrides: Partial<LastOutcome> = {}): LastOutco
  */
 export function targetOfType(type: string): Target {
   return { type } as unknown as Target;
+}
+
+/** What an instance says of itself: instance `a`, started at {@link T0}. */
+export function makeInstanceInfo(overrides: Partial<InstanceInfo> = {}): InstanceInfo {
+  return { id: 'a', host: 'h', pid: 1, version: '0', startedAt: T0, capacity: 1, ...overrides };
 }

@@ -147,8 +147,7 @@ async function writeOne(docs: JobDocuments, p: Planned): Promise<boolean> {
   const version = p.before?.job.version;
   const changed = await docs.change<JobDocument, boolean>(key, (current) => {
     if (current.job.version !== version) return { answer: false };
-    const write = p.doc === null ? null : p.fresh ? p.doc : replaced(current, p.doc);
-    return { answer: true, write };
+    return { answer: true, write: onto(current, p.doc, p.fresh) };
   });
   return changed?.answer ?? false;
 }
@@ -175,6 +174,15 @@ function replaced(
   if (written.dropBelow !== undefined) doc.dropBelow = written.dropBelow;
   else delete doc.dropBelow;
   return doc;
+}
+
+/**
+ * A batch's document (null: the job removed) written again onto the document
+ * as it is now, keeping what the store wrote since; a new one (`fresh`: the
+ * batch removed the job and inserted it again) as it is.
+ */
+function onto(current: JobDocument, doc: JobDocument | null, fresh: boolean): JobDocument | null {
+  return doc === null || fresh ? doc : replaced(current, doc);
 }
 
 /**
@@ -207,8 +215,7 @@ async function undo(parts: Parts, done: Planned[]): Promise<void> {
     }
     const undone = await docs.change<JobDocument, boolean>(keyOf(id), (current) => {
       if (current.job.version !== doc.job.version) return { answer: false };
-      const write = before === null || fresh ? before : replaced(current, before);
-      return { answer: true, write };
+      return { answer: true, write: onto(current, before, fresh) };
     });
     if (undone?.answer && before === null) await removeExecutions(parts, id);
   });

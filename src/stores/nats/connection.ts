@@ -146,13 +146,14 @@ export async function openBuckets(
   }
 }
 
-async function connectTo(settings: Settings): Promise<NatsConnection> {
+/** Connects to the servers with the store's options; `role` names the connection to the server. */
+export async function connectTo(settings: Settings, role = 'store'): Promise<NatsConnection> {
   const { options } = settings;
   const endpoint = natsEndpoint([...settings.servers]);
   const connection: NodeConnectionOptions = {
     servers: [...endpoint.servers],
     timeout: settings.timeoutMs,
-    name: `chime-store-${settings.prefix}`,
+    name: `chime-${role}-${settings.prefix}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     // Else each request builds two errors with stack traces up front, in case it fails.

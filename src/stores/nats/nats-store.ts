@@ -52,6 +52,7 @@ import { ACK_TIMEOUT_MS } from './key-write.js';
 import { removeExecutions, writeJobs } from './job-writes.js';
 import { NatsMaintenance } from './maintenance.js';
 import { NatsRegistry } from './registry.js';
+import { LifeLine } from './life-thread.js';
 import { applyDebts, Settler } from './settle.js';
 import { DebtQueue } from './debt-queue.js';
 import { Publisher } from './publisher.js';
@@ -77,6 +78,8 @@ export class NatsStore implements Store {
   readonly maintenance: NatsMaintenance;
   private readonly settings: Settings;
   private readonly registry: NatsRegistry;
+  /** The thread that writes this store's signs of life. */
+  private readonly life: LifeLine;
   private readonly executions: Executions;
   private readonly settler: Settler;
   private readonly listeners = new Set<(change: StoreChange) => void>();
@@ -89,7 +92,8 @@ export class NatsStore implements Store {
     this.settings = resolveOptions(options);
     this.prefix = this.settings.prefix;
     const parts = () => this.parts();
-    this.registry = new NatsRegistry(parts, `${this.prefix}_instances`);
+    this.life = new LifeLine(this.settings);
+    this.registry = new NatsRegistry(parts, `${this.prefix}_instances`, this.life);
     this.maintenance = new NatsMaintenance(parts);
     this.executions = new Executions(parts);
     this.settler = new Settler(parts);
@@ -128,7 +132,7 @@ export class NatsStore implements Store {
     const parts = await opening?.catch(() => undefined);
     if (!parts) return;
     parts.docs.stop();
-    this.registry.stop();
+    await this.registry.stop();
     parts.js.stop();
     this.sentBeforeClose = parts.nc.stats().outMsgs;
     await parts.nc.close().catch(() => undefined);
@@ -143,9 +147,13 @@ export class NatsStore implements Store {
     }
   }
 
-  /** Messages this store sent to NATS (requests and publishes), as its `statements`. */
+  /**
+   * Messages this store sent to NATS (requests and publishes), as its
+   * `statements`: its connection's, and its signs of life's on their thread.
+   */
   usage(): StoreUsage {
-    return { statements: this.opened?.nc.stats().outMsgs ?? this.sentBeforeClose };
+    const main = this.opened?.nc.stats().outMsgs ?? this.sentBeforeClose;
+    return { statements: main + this.life.sent };
   }
 
   onChange(listener: (change: StoreChange) => void): () => void {

@@ -2,7 +2,9 @@
  * The NATS store's registry of live instances: one key per instance in the
  * instances bucket, mirrored from a KV watch. A sign of life is a
  * compare-and-set of the instance's own key on the revision it last wrote —
- * it fails once another instance declared it dead and deleted the key. Death
+ * it fails once another instance declared it dead and deleted the key —
+ * written by a thread of its own (`life-keeper.ts`), which also writes one
+ * when the main thread's is late, so a busy process is not taken for dead. Death
  * is judged by the engine's clock (`lastSeenAt` against `deadBefore`), as on
  * the SQL stores; declaring one is a compare-and-set of its key marking it
  * dying (so a late sign of life wins), then the voiding of its leases, each in
@@ -24,16 +26,11 @@ import { mayHaveRunBefore, voidLease } from '../rules.js';
 import { unavailable } from './connection.js';
 import { encode, hasWork, keyOf, type Stored } from './documents.js';
 import { inFlight } from './inserts.js';
+import { SIGN_OF_LIFE_RESEND_MS, type StoredInstance } from './instance-key.js';
 import { isConflict, writeKey } from './key-write.js';
+import type { LifeLine } from './life-thread.js';
 import { Mirror } from './mirror.js';
 import type { Parts } from './nats-store.js';
-
-/**
- * How long a sign of life of unknown outcome is sent again: past a lost
- * send's acknowledgement timeout (2 s) and the client's reconnection, within
- * the silence (`deadAfterMs`) that declares an instance dead.
- */
-const SIGN_OF_LIFE_RESEND_MS = 3_000;
 
 /**
  * How long a sign of life waits for a death it declared to finish: the voids
@@ -43,16 +40,6 @@ const SIGN_OF_LIFE_RESEND_MS = 3_000;
  * reported by a later sign of life.
  */
 const DEATH_WAIT_MS = 1_000;
-
-/**
- * An instance's key as the bucket holds it: its record, and once it is
- * declared dead, its death's instant, the death rule's bound, and a random id
- * of the declaring write (two instances declaring one death at one instant
- * write different bytes: each tells its own write, `key-write.ts`).
- */
-type StoredInstance = InstanceRecord & {
-  dying?: { at: number; ranBefore: number; writeId: string };
-};
 
 /** The registry part of the NATS store. */
 export class NatsRegistry implements StoreRegistry {
@@ -66,6 +53,8 @@ export class NatsRegistry implements StoreRegistry {
     private readonly parts: () => Parts,
     /** The instances bucket's name. */
     private readonly bucket: string,
+    /** The thread that writes this store's signs of life. */
+    private readonly life: LifeLine,
   ) {}
 
   /** Starts the mirror of the instances bucket. */
@@ -79,9 +68,10 @@ export class NatsRegistry implements StoreRegistry {
     this.mirror.restart();
   }
 
-  /** Stops the mirror. */
-  stop(): void {
+  /** Stops the mirror and the signs of life. */
+  async stop(): Promise<void> {
     this.mirror.stop();
+    await this.life.close();
   }
 
   async instanceRegister(params: {
@@ -91,8 +81,10 @@ export class NatsRegistry implements StoreRegistry {
   }): Promise<void> {
     const { instance, now, deadBefore } = params;
     const record: InstanceRecord = { ...instance, lastSeenAt: now, held: 0, running: 0 };
+    await this.life.open();
     for (;;) {
-      if (await this.write(record, 0)) return;
+      const revision = await this.write(record, 0);
+      if (revision !== null) return this.life.keep(record, revision, now);
       const current = await this.read(instance.id);
       if (!current) continue;
       if (current.value.dying) {
@@ -115,7 +107,9 @@ export class NatsRegistry implements StoreRegistry {
 
   async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
     const key = keyOf(beat.id);
-    const registered = await this.showLife(beat);
+    const { id, now, held, running } = beat;
+    const written = await this.life.beat({ id, now, held, running });
+    if (written) this.mirror.written(key, written.record, written.revision);
     const deaths: Promise<boolean>[] = [];
     for (const [otherKey, other] of [...this.mirror.values()]) {
       if (otherKey !== key && other.dying) void this.finishLater(other);
@@ -133,29 +127,12 @@ export class NatsRegistry implements StoreRegistry {
     }
     const declaredDead = [...this.finished];
     this.finished.clear();
+    const registered = written !== null;
     return { registered, live: await this.instancesList(), declaredDead, vouched: registered };
   }
 
-  /**
-   * Writes the instance's sign of life on its key's revision; false when the
-   * key is gone or another registration holds it. A key moved by this same
-   * registration (an earlier sign of life applied while its answer was lost,
-   * unknown to the mirror) is written again on its revision: taken for a
-   * death, the instance would drop every lease it holds, and its fires would
-   * wait for them to expire.
-   */
-  private async showLife(beat: InstanceBeat): Promise<boolean> {
-    let me = this.mirror.get(keyOf(beat.id)) ?? (await this.read(beat.id)) ?? undefined;
-    for (let attempt = 0; attempt < 2 && me && !me.value.dying; attempt++) {
-      const record = { ...me.value, lastSeenAt: beat.now, held: beat.held, running: beat.running };
-      if (await this.write(record, me.revision)) return true;
-      const current = await this.read(beat.id);
-      me = current && sameRegistration(current.value, me.value) ? current : undefined;
-    }
-    return false;
-  }
-
   async instanceDeregister({ id, now }: { id: string; now: number }): Promise<void> {
+    await this.life.release(id);
     const current = this.mirror.get(keyOf(id)) ?? (await this.read(id));
     if (current) await this.declareDead(current.value, current.revision, now, now);
   }
@@ -189,7 +166,7 @@ export class NatsRegistry implements StoreRegistry {
       ...instance,
       dying: { at: now, ranBefore, writeId: randomUUID() },
     };
-    return (await this.write(dying, revision)) ? dying : null;
+    return (await this.write(dying, revision)) === null ? null : dying;
   }
 
   /**
@@ -264,14 +241,13 @@ export class NatsRegistry implements StoreRegistry {
   }
 
   /**
-   * Writes an instance's record on `revision` (0: a create); false when its
-   * key moved. A sign of life is sent again for a few seconds while its
-   * outcome is unknown, each send waiting at most 2 s: one sent to a server
-   * lost meanwhile goes again through the one the client reconnects to,
-   * instead of failing after `timeoutMs` — by then its instance could be
-   * declared dead (`key-write.ts`).
+   * Writes an instance's record on `revision` (0: a create); its new
+   * revision, or null when its key moved. A write is sent again for a few
+   * seconds while its outcome is unknown, each send waiting at most 2 s: one
+   * sent to a server lost meanwhile goes again through the one the client
+   * reconnects to, instead of failing after `timeoutMs` (`key-write.ts`).
    */
-  private async write(record: StoredInstance, revision: number): Promise<boolean> {
+  private async write(record: StoredInstance, revision: number): Promise<number | null> {
     const { buckets, js } = this.parts();
     const key = keyOf(record.id);
     try {
@@ -287,11 +263,11 @@ export class NatsRegistry implements StoreRegistry {
               doing: 'writing an instance',
               resendForMs: SIGN_OF_LIFE_RESEND_MS,
             });
-      if (next === null) return false;
+      if (next === null) return null;
       this.mirror.written(key, record, next);
-      return true;
+      return next;
     } catch (err) {
-      if (isConflict(err)) return false;
+      if (isConflict(err)) return null;
       throw unavailable(err, 'writing an instance');
     }
   }
@@ -306,9 +282,4 @@ export class NatsRegistry implements StoreRegistry {
     this.mirror.written(keyOf(id), value, entry.revision);
     return { value, revision: entry.revision };
   }
-}
-
-/** True when two records are of one registration (not a new process registered under the id). */
-function sameRegistration(a: InstanceRecord, b: InstanceRecord): boolean {
-  return a.startedAt === b.startedAt && a.pid === b.pid && a.host === b.host;
 }

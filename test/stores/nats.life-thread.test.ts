@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { NatsStore } from '../../src/stores/nats/index.js';
 import { keyOf } from '../../src/stores/nats/documents.js';
+import { endLifeThread } from '../../src/stores/nats/life-thread.js';
 import { until } from '../helpers/events.js';
 import { serviceAvailable } from '../helpers/services.js';
 import { natsStores } from './nats-fixture.js';
@@ -95,5 +96,15 @@ describe.skipIf(!available)('nats store: signs of life from a thread of their ow
     const before = a.usage().statements;
     await beat(a, 'a', 60_000);
     expect(a.usage().statements).toBeGreaterThan(before);
+  });
+
+  test('a thread that ended under an open store (a crash) is replaced at the next sign of life, which keeps its instance registered', async () => {
+    const { a } = await twoInstances(50);
+    await endLifeThread();
+    expect((await beat(a, 'a', 60_000)).registered).toBe(true);
+    const before = (await stored(a))?.lastSeenAt ?? 0;
+    block(1_000);
+    // The new thread keeps it alive as the first did.
+    expect((await stored(a))?.lastSeenAt).toBeGreaterThan(before + 500);
   });
 });

@@ -55,8 +55,8 @@ class LifeThread {
   constructor() {
     this.worker.unref(); // ref'd again while a call waits (an idle thread holds no process up)
     this.worker.on('message', (reply: Reply) => this.answer(reply));
-    this.worker.on('error', (err) => this.end(err));
-    this.worker.on('exit', (code) => this.end(new Error(`it exited with code ${code}`)));
+    this.worker.on('error', (err) => void this.end(err));
+    this.worker.on('exit', (code) => void this.end(new Error(`it exited with code ${code}`)));
   }
 
   /** Sends a call; its answer (an error answered rejects). */
@@ -78,21 +78,39 @@ class LifeThread {
     else waiting?.resolve(reply);
   }
 
-  private end(err: Error): void {
+  /** Ends the thread: its calls fail with `err`. */
+  async end(err: Error): Promise<void> {
     if (this.ended) return;
     this.ended = true;
     for (const { reject } of this.calls.values()) reject(stopped(err));
     this.calls.clear();
-    void this.worker.terminate();
+    await this.worker.terminate();
   }
 }
 
+/** How long the thread outlives the last store's line closed (a store opened again meanwhile reuses it). */
+const LINGER_MS = 5_000;
+
 let shared: LifeThread | undefined;
+/** The lines open on the thread. */
+const lines = new Set<LifeLine>();
+let lingering: NodeJS.Timeout | undefined;
 
 /** The process's thread of signs of life, spawned when there is none (or it ended). */
 function lifeThread(): LifeThread {
   if (!shared || shared.ended) shared = new LifeThread();
   return shared;
+}
+
+/**
+ * Ends the process's thread of signs of life: every call under way fails,
+ * and each store's line spawns another at its next call. Done
+ * {@link LINGER_MS} after the last line closed.
+ */
+export async function endLifeThread(): Promise<void> {
+  const thread = shared;
+  shared = undefined;
+  await thread?.end(new Error('it was ended'));
 }
 
 /**
@@ -139,6 +157,8 @@ export class LifeLine {
   }
 
   private async ready(): Promise<LifeThread> {
+    lines.add(this);
+    clearTimeout(lingering);
     const thread = lifeThread();
     if (this.thread !== thread || !this.opening) {
       this.thread = thread;
@@ -178,12 +198,14 @@ export class LifeLine {
     await this.send(this.thread, { channel: this.channel, op: 'release', id });
   }
 
-  /** Closes this store's channel. */
+  /** Closes this store's channel; the thread ends a while after its last line closed. */
   async close(): Promise<void> {
     const { thread, opening } = this;
     this.kept.clear();
     this.thread = undefined;
     this.opening = undefined;
+    if (lines.delete(this) && lines.size === 0)
+      lingering = setTimeout(() => void endLifeThread(), LINGER_MS).unref();
     if (
       !thread ||
       thread.ended ||

@@ -133,7 +133,8 @@ export class NatsRegistry implements StoreRegistry {
 
   async instanceDeregister({ id, now }: { id: string; now: number }): Promise<void> {
     await this.life.release(id);
-    const current = this.mirror.get(keyOf(id)) ?? (await this.read(id));
+    // Read, not the mirror's: the thread's last sign of life may not have reached the watch yet.
+    const current = await this.read(id);
     if (current) await this.declareDead(current.value, current.revision, now, now);
   }
 

@@ -29,7 +29,7 @@ import {
   type Worker,
 } from './helpers/store-workers.js';
 import { until } from './helpers/events.js';
-import { freshPrefix } from './stores/nats-fixture.js';
+import { dropPrefix, freshPrefix } from './stores/nats-fixture.js';
 import { makeJobRecord } from './stores/records.js';
 import type { StoreWorkerConfig } from './workers/store-instance.js';
 
@@ -76,6 +76,8 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
   async function setup(names: string[], shared: Partial<StoreWorkerConfig> = {}) {
     const servers = cluster?.servers ?? [];
     const prefix = freshPrefix();
+    // The next test's server kill would have every stream left here elect a leader and catch up.
+    cleanups.push(() => dropPrefix(prefix, servers));
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
     const store = natsStore({ servers, prefix, replicas: 3 });

@@ -20,7 +20,10 @@ export function freshPrefix(): string {
 }
 
 /** Deletes every stream (bucket) whose name holds `prefix`. */
-export async function dropPrefix(prefix: string, servers = NATS_URL): Promise<void> {
+export async function dropPrefix(
+  prefix: string,
+  servers: string | string[] = NATS_URL,
+): Promise<void> {
   const nc = await connect({ servers });
   try {
     const jsm = await jetstreamManager(nc);

@@ -6,8 +6,10 @@
  * lives keeps its registration however busy its main thread is — catching up
  * the backlog of an election, say — as a Postgres session keeps its advisory
  * lock; a process killed or stopped loses it after `deadAfterMs`, and a main
- * thread that missed {@link HUNG_AFTER_BEATS} signs of life in a row is taken
- * for hung (its keeper stops, and the others declare its instance dead).
+ * thread silent for {@link HUNG_AFTER} dead times is taken for hung (its
+ * keeper stops, and the others declare its instance dead). The dead time is
+ * the engine's, as its signs of life tell it (`now − deadBefore`, the least of
+ * the last few: its own silences only lengthen it).
  *
  * A sign of life of its own carries the main thread's last instant moved on
  * by the wall-clock time since (the engine's clock is the wall clock but in
@@ -26,20 +28,28 @@ import { SIGN_OF_LIFE_RESEND_MS, sameRegistration, type StoredInstance } from '.
 import { ACK_TIMEOUT_MS, writeKey } from './key-write.js';
 import { Publisher } from './publisher.js';
 
-/** Signs of life in a row a main thread may miss before its keeper takes it for hung. */
-export const HUNG_AFTER_BEATS = 30;
-/** The pause between two signs of life assumed until the main thread has shown two. */
-const FIRST_CADENCE_MS = 2_000;
-/** A keeper shows life for its main thread once that thread's is late by half a pause. */
-const LATE_FACTOR = 1.5;
-/** How many of the main thread's last pauses set its cadence (the longest of them). */
-const CADENCE_PAUSES = 4;
+/** Dead times a main thread may be silent before its keeper takes it for hung. */
+export const HUNG_AFTER = 6;
+/** A keeper shows life once a third of the dead time passed since its key's last write. */
+const LATE_PART = 1 / 3;
+/** How many of the main thread's last signs of life tell its dead time (the least). */
+const DEAD_TIMES_KEPT = 4;
+/** The least dead time a keeper believes (a sign of life may name any bound). */
+const MIN_DEAD_AFTER_MS = 100;
 
-/** A sign of life the main thread asks for: its engine instant, and the wall clock then (`at`). */
-export interface Beat {
-  id: string;
+/**
+ * The main thread's sign of life, or registration: its engine instant, the
+ * wall clock then (`at`), and its dead time (`now − deadBefore`).
+ */
+export interface Asked {
   now: number;
   at: number;
+  deadAfterMs: number;
+}
+
+/** A sign of life the main thread asks for. */
+export interface Beat extends Asked {
+  id: string;
   held: number;
   running: number;
 }
@@ -52,9 +62,9 @@ interface Kept {
   record: InstanceRecord;
   revision: number;
   /** The main thread's last sign of life (or its registration). */
-  asked: { now: number; at: number };
-  /** The main thread's last pauses between two signs of life, wall-clock ms. */
-  pauses: number[];
+  asked: Asked;
+  /** The dead times of its last signs of life. */
+  deadTimes: number[];
   /** When this key was last written (wall clock). */
   wroteAt: number;
   /** The write under way: writes of one key go one at a time. */
@@ -87,13 +97,12 @@ export class LifeKeeper {
   }
 
   /** Keeps an instance registered at `now` (wall clock `at`) alive, its key at `revision`. */
-  keep(record: InstanceRecord, revision: number, asked: { now: number; at: number }): void {
-    const pauses: number[] = [];
+  keep(record: InstanceRecord, revision: number, asked: Asked): void {
     this.kept.set(record.id, {
       record,
       revision,
       asked,
-      pauses,
+      deadTimes: [asked.deadAfterMs],
       wroteAt: asked.at,
       writing: undefined,
     });
@@ -103,9 +112,9 @@ export class LifeKeeper {
   beat(beat: Beat): Promise<Written> {
     const kept = this.kept.get(beat.id);
     if (!kept) return Promise.resolve(null);
-    kept.pauses = [...kept.pauses, beat.at - kept.asked.at].slice(-CADENCE_PAUSES);
-    kept.asked = { now: beat.now, at: beat.at };
-    const { now, held, running } = beat;
+    const { now, at, deadAfterMs, held, running } = beat;
+    kept.deadTimes = [...kept.deadTimes, deadAfterMs].slice(-DEAD_TIMES_KEPT);
+    kept.asked = { now, at, deadAfterMs };
     return this.serially(kept, () => this.write(kept, { lastSeenAt: now, held, running }));
   }
 
@@ -122,9 +131,9 @@ export class LifeKeeper {
    */
   tick(wall = Date.now()): void {
     for (const kept of this.kept.values()) {
-      const cadence = kept.pauses.length === 0 ? FIRST_CADENCE_MS : Math.max(...kept.pauses);
-      const late = wall - kept.wroteAt >= LATE_FACTOR * cadence;
-      const hung = wall - kept.asked.at >= HUNG_AFTER_BEATS * cadence;
+      const deadAfterMs = Math.max(MIN_DEAD_AFTER_MS, Math.min(...kept.deadTimes));
+      const late = wall - kept.wroteAt >= LATE_PART * deadAfterMs;
+      const hung = wall - kept.asked.at >= HUNG_AFTER * deadAfterMs;
       if (kept.writing || !late || hung) continue;
       const lastSeenAt = kept.asked.now + (wall - kept.asked.at);
       // A failure is tried again at the next tick; the main thread's own sign of life reports it.

@@ -8,9 +8,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ChimeError, type ErrorCode } from '../../errors.js';
-import type { InstanceRecord } from '../instances.js';
+import type { InstanceBeat, InstanceRecord } from '../instances.js';
 import type { Settings } from './connection.js';
-import type { Beat, Written } from './life-keeper.js';
+import type { Asked, Beat, Written } from './life-keeper.js';
 
 /** A call to the thread, on a store's channel. */
 export type Request = { call: number; channel: number } & (
@@ -30,12 +30,6 @@ export interface Reply {
   value?: Written;
   sent?: number;
   error?: { code: ErrorCode; message: string };
-}
-
-/** The main thread's last sign of life for an instance: its engine instant, the wall clock then. */
-interface Asked {
-  now: number;
-  at: number;
 }
 
 /** A call without its number (the thread's {@link LifeThread.call} numbers it). */
@@ -174,21 +168,25 @@ export class LifeLine {
   }
 
   /** Keeps an instance, registered at `now` with its key at `revision`, alive. */
-  async keep(record: InstanceRecord, revision: number, now: number): Promise<void> {
+  async keep(
+    record: InstanceRecord,
+    revision: number,
+    { now, deadBefore }: { now: number; deadBefore: number },
+  ): Promise<void> {
     const thread = await this.ready();
-    const kept = { record, revision, asked: { now, at: Date.now() } };
+    const kept = { record, revision, asked: askedAt(now, deadBefore) };
     this.kept.set(record.id, kept);
     await this.send(thread, { channel: this.channel, op: 'keep', ...kept });
   }
 
   /** A sign of life of an instance kept: its key written, or null when it is no longer registered. */
-  async beat(beat: Omit<Beat, 'at'>): Promise<Written> {
+  async beat({ id, now, held, running, deadBefore }: InstanceBeat): Promise<Written> {
     const thread = await this.ready();
-    const at = Date.now();
-    const call = { channel: this.channel, op: 'beat', beat: { ...beat, at } } as const;
-    const written = (await this.send(thread, call)) ?? null;
-    if (written) this.kept.set(beat.id, { ...written, asked: { now: beat.now, at } });
-    else this.kept.delete(beat.id);
+    const asked = askedAt(now, deadBefore);
+    const beat: Beat = { id, held, running, ...asked };
+    const written = (await this.send(thread, { channel: this.channel, op: 'beat', beat })) ?? null;
+    if (written) this.kept.set(id, { ...written, asked });
+    else this.kept.delete(id);
     return written;
   }
 
@@ -231,4 +229,9 @@ export class LifeLine {
     if (reply.sent !== undefined && call.channel === this.channel) this.sent = reply.sent;
     return reply.value;
   }
+}
+
+/** A sign of life of the main thread, now. */
+function askedAt(now: number, deadBefore: number): Asked {
+  return { now, at: Date.now(), deadAfterMs: now - deadBefore };
 }

@@ -84,7 +84,7 @@ export class NatsRegistry implements StoreRegistry {
     await this.life.open();
     for (;;) {
       const revision = await this.write(record, 0);
-      if (revision !== null) return this.life.keep(record, revision, now);
+      if (revision !== null) return this.life.keep(record, revision, { now, deadBefore });
       const current = await this.read(instance.id);
       if (!current) continue;
       if (current.value.dying) {
@@ -107,8 +107,7 @@ export class NatsRegistry implements StoreRegistry {
 
   async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
     const key = keyOf(beat.id);
-    const { id, now, held, running } = beat;
-    const written = await this.life.beat({ id, now, held, running });
+    const written = await this.life.beat(beat);
     if (written) this.mirror.written(key, written.record, written.revision);
     const deaths: Promise<boolean>[] = [];
     for (const [otherKey, other] of [...this.mirror.values()]) {

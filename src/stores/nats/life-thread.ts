@@ -204,15 +204,11 @@ export class LifeLine {
     this.opening = undefined;
     if (lines.delete(this) && lines.size === 0)
       lingering = setTimeout(() => void endLifeThread(), LINGER_MS).unref();
-    if (
-      !thread ||
-      thread.ended ||
-      !(await opening?.then(
-        () => true,
-        () => false,
-      ))
-    )
-      return;
+    const opened = await opening?.then(
+      () => true,
+      () => false,
+    );
+    if (!thread || thread.ended || !opened) return;
     await this.send(thread, { channel: this.channel, op: 'close' }).catch(() => undefined);
   }
 

@@ -6,14 +6,25 @@
 import type { InstanceRecord } from '../instances.js';
 
 /**
+ * An instance's record as its keeper writes it: `beatAt`, the engine's own
+ * last sign of life (`lastSeenAt` may be later: the keeper's, `life-keeper.ts`).
+ */
+export type KeptInstance = InstanceRecord & { beatAt?: number };
+
+/**
  * An instance's key as the bucket holds it: its record, and once it is
  * declared dead, its death's instant, the death rule's bound, and a random id
  * of the declaring write (two instances declaring one death at one instant
  * write different bytes: each tells its own write, `key-write.ts`).
  */
-export type StoredInstance = InstanceRecord & {
+export type StoredInstance = KeptInstance & {
   dying?: { at: number; ranBefore: number; writeId: string };
 };
+
+/** The instant the engine's self-fencing counts from: its own last sign of life. */
+export function engineSeenAt(instance: KeptInstance): number {
+  return instance.beatAt ?? instance.lastSeenAt;
+}
 
 /**
  * How long a sign of life of unknown outcome is sent again: past a lost

@@ -2,49 +2,57 @@
  * The keeper of a NATS store's signs of life, run in a thread of its own on
  * a connection of its own (`life-thread.ts`): it writes every sign of life of
  * the instances registered through its store, those the main thread asks for
- * and, when the main thread's is late, one of its own. So a process that
- * lives keeps its registration however busy its main thread is — catching up
- * the backlog of an election, say — as a Postgres session keeps its advisory
- * lock; a process killed or stopped loses it after `deadAfterMs`, and a main
- * thread silent for {@link HUNG_AFTER} dead times is taken for hung (its
- * keeper stops, and the others declare its instance dead). The dead time is
- * the engine's, as its signs of life tell it (`now − deadBefore`, the least of
- * the last few: its own silences only lengthen it).
+ * and, once a third of the engine's dead time passed since the key's last
+ * write, one of its own. So a process that lives keeps its registration
+ * however busy its main thread is — catching up the backlog of an election,
+ * say — as a Postgres session keeps its advisory lock; a process killed or
+ * stopped loses it after `deadAfterMs`, and a main thread silent for
+ * {@link HUNG_AFTER} dead times is taken for hung (its keeper stops, and the
+ * others declare its instance dead).
  *
  * A sign of life of its own carries the main thread's last instant moved on
- * by the wall-clock time since (the engine's clock is the wall clock but in
- * tests). The keeper is the only writer of the keys it keeps: a write that
- * finds its key moved by another is a death (or a new registration under
- * the id), unless the key holds this registration, not dying (an earlier
- * write of its own applied while its answer was lost): then it writes again.
+ * by the time since (a monotonic clock), and only when the engine's clock is
+ * the wall clock (not a test's clock). It moves `lastSeenAt` only: `beatAt`,
+ * the engine's own last sign of life, bounds what a dead instance may have
+ * started (the engine's self-fencing counts from it). The keeper is the only
+ * writer of the keys it keeps: a write that finds its key moved by another
+ * is a death (or a new registration under the id), unless the key holds this
+ * registration, not dying (an earlier write of its own applied while its
+ * answer was lost): then it writes again.
  */
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { InstanceRecord } from '../instances.js';
 import { connectTo, type Settings, unavailable } from './connection.js';
 import { encode, keyOf } from './documents.js';
-import { SIGN_OF_LIFE_RESEND_MS, sameRegistration, type StoredInstance } from './instance-key.js';
+import {
+  SIGN_OF_LIFE_RESEND_MS,
+  sameRegistration,
+  type KeptInstance,
+  type StoredInstance,
+} from './instance-key.js';
 import { ACK_TIMEOUT_MS, writeKey } from './key-write.js';
 import { Publisher } from './publisher.js';
 
 /** Dead times a main thread may be silent before its keeper takes it for hung. */
-export const HUNG_AFTER = 6;
-/** A keeper shows life once a third of the dead time passed since its key's last write. */
+const HUNG_AFTER = 6;
+/** A keeper shows life once this part of the dead time passed since its key's last write. */
 const LATE_PART = 1 / 3;
-/** How many of the main thread's last signs of life tell its dead time (the least). */
-const DEAD_TIMES_KEPT = 4;
 /** The least dead time a keeper believes (a sign of life may name any bound). */
 const MIN_DEAD_AFTER_MS = 100;
+/** Pause before a sign of life of its own that failed is tried again. */
+const RETRY_MS = 250;
 
 /**
  * The main thread's sign of life, or registration: its engine instant, the
- * wall clock then (`at`), and its dead time (`now − deadBefore`).
+ * monotonic clock then (`at`, ms), its dead time (the least it named for
+ * this instance), and whether its engine clock is the wall clock.
  */
 export interface Asked {
   now: number;
   at: number;
   deadAfterMs: number;
+  wallClock: boolean;
 }
 
 /** A sign of life the main thread asks for. */
@@ -55,20 +63,25 @@ export interface Beat extends Asked {
 }
 
 /** A key written: its record and revision; null when the instance is no longer registered. */
-export type Written = { record: InstanceRecord; revision: number } | null;
+export type Written = { record: KeptInstance; revision: number } | null;
 
 /** An instance kept alive. */
 interface Kept {
-  record: InstanceRecord;
+  record: KeptInstance;
   revision: number;
   /** The main thread's last sign of life (or its registration). */
   asked: Asked;
-  /** The dead times of its last signs of life. */
-  deadTimes: number[];
-  /** When this key was last written (wall clock). */
+  /** When this key's last write was sent (monotonic). */
   wroteAt: number;
   /** The write under way: writes of one key go one at a time. */
   writing: Promise<unknown> | undefined;
+  /** The timer of its next sign of life of its own. */
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** The process's monotonic clock, ms (one for all its threads). */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
 /** The signs of life of one store's instances, on a connection of their own. */
@@ -96,49 +109,36 @@ export class LifeKeeper {
     }
   }
 
-  /** Keeps an instance registered at `now` (wall clock `at`) alive, its key at `revision`. */
-  keep(record: InstanceRecord, revision: number, asked: Asked): void {
-    this.kept.set(record.id, {
+  /** Keeps an instance, its key at `revision`, alive. */
+  keep(record: KeptInstance, revision: number, asked: Asked): void {
+    this.stopKeeping(record.id);
+    const kept: Kept = {
       record,
       revision,
       asked,
-      deadTimes: [asked.deadAfterMs],
       wroteAt: asked.at,
       writing: undefined,
-    });
+      timer: undefined,
+    };
+    this.kept.set(record.id, kept);
+    this.arm(kept);
   }
 
   /** Writes a sign of life the main thread asks for. */
   beat(beat: Beat): Promise<Written> {
     const kept = this.kept.get(beat.id);
     if (!kept) return Promise.resolve(null);
-    const { now, at, deadAfterMs, held, running } = beat;
-    kept.deadTimes = [...kept.deadTimes, deadAfterMs].slice(-DEAD_TIMES_KEPT);
-    kept.asked = { now, at, deadAfterMs };
-    return this.serially(kept, () => this.write(kept, { lastSeenAt: now, held, running }));
+    const { now, held, running, ...asked } = beat;
+    kept.asked = { now, ...asked };
+    const change = { lastSeenAt: now, beatAt: now, held, running };
+    return this.serially(kept, () => this.write(kept, change));
   }
 
   /** Stops keeping an instance alive (it deregisters); resolves once no write of its key is under way. */
   async release(id: string): Promise<void> {
-    const kept = this.kept.get(id);
-    this.kept.delete(id);
-    await kept?.writing;
-  }
-
-  /**
-   * Shows life for every instance whose main thread's sign of life is late,
-   * unless that thread seems hung. Called every few hundred ms.
-   */
-  tick(wall = Date.now()): void {
-    for (const kept of this.kept.values()) {
-      const deadAfterMs = Math.max(MIN_DEAD_AFTER_MS, Math.min(...kept.deadTimes));
-      const late = wall - kept.wroteAt >= LATE_PART * deadAfterMs;
-      const hung = wall - kept.asked.at >= HUNG_AFTER * deadAfterMs;
-      if (kept.writing || !late || hung) continue;
-      const lastSeenAt = kept.asked.now + (wall - kept.asked.at);
-      // A failure is tried again at the next tick; the main thread's own sign of life reports it.
-      this.serially(kept, () => this.write(kept, { lastSeenAt })).catch(() => undefined);
-    }
+    const writing = this.kept.get(id)?.writing;
+    this.stopKeeping(id);
+    await writing?.catch(() => undefined);
   }
 
   /** Messages the keeper's connection has sent. */
@@ -149,27 +149,60 @@ export class LifeKeeper {
   /** Stops keeping every instance and closes the connection. */
   async close(): Promise<void> {
     const writes = [...this.kept.values()].map((kept) => kept.writing);
-    this.kept.clear();
+    for (const id of [...this.kept.keys()]) this.stopKeeping(id);
     await Promise.allSettled(writes);
     this.js.stop();
     await this.nc.close().catch(() => undefined);
+  }
+
+  private stopKeeping(id: string): void {
+    clearTimeout(this.kept.get(id)?.timer);
+    this.kept.delete(id);
+  }
+
+  /** Sets the timer of the instance's next sign of life of its own (none for a test's clock, or a hung thread). */
+  private arm(kept: Kept): void {
+    clearTimeout(kept.timer);
+    kept.timer = undefined;
+    const { at, deadAfterMs, wallClock } = kept.asked;
+    const dead = Math.max(MIN_DEAD_AFTER_MS, deadAfterMs);
+    const due = kept.wroteAt + LATE_PART * dead;
+    if (!wallClock || due >= at + HUNG_AFTER * dead || this.kept.get(kept.record.id) !== kept)
+      return;
+    kept.timer = setTimeout(() => this.showLife(kept), Math.max(0, due - monotonicMs()));
+  }
+
+  /** A sign of life of its own: the main thread's last instant moved on by the time since. */
+  private showLife(kept: Kept): void {
+    if (kept.writing) return; // a write under way re-arms when done
+    const lastSeenAt = kept.asked.now + (monotonicMs() - kept.asked.at);
+    void this.serially(kept, () =>
+      this.write(kept, { lastSeenAt }).catch(() => {
+        // Tried again a moment later; the main thread's own sign of life reports the failure.
+        kept.wroteAt = monotonicMs() - LATE_PART * kept.asked.deadAfterMs + RETRY_MS;
+        return null;
+      }),
+    );
   }
 
   private serially<T>(kept: Kept, write: () => Promise<T>): Promise<T> {
     const next = (kept.writing ?? Promise.resolve()).catch(() => undefined).then(write);
     kept.writing = next;
     const done = () => {
-      if (kept.writing === next) kept.writing = undefined;
+      if (kept.writing !== next) return;
+      kept.writing = undefined;
+      this.arm(kept);
     };
     next.then(done, done);
     return next;
   }
 
   /** Writes a kept instance's record changed by `change` on its revision (see the module comment). */
-  private async write(kept: Kept, change: Partial<InstanceRecord>): Promise<Written> {
+  private async write(kept: Kept, change: Partial<KeptInstance>): Promise<Written> {
     const { id } = kept.record;
     for (let attempt = 0; attempt < 2 && this.kept.get(id) === kept; attempt++) {
       const record = { ...kept.record, ...change };
+      kept.wroteAt = monotonicMs();
       const revision = await writeKey(this.js, {
         bucket: this.bucket,
         key: keyOf(id),
@@ -179,14 +212,14 @@ export class LifeKeeper {
         resendForMs: SIGN_OF_LIFE_RESEND_MS,
       });
       if (revision !== null) {
-        Object.assign(kept, { record, revision, wroteAt: Date.now() });
+        Object.assign(kept, { record, revision });
         return { record, revision };
       }
       const current = await this.read(id);
       if (!current || current.value.dying || !sameRegistration(current.value, kept.record)) break;
       kept.revision = current.revision;
     }
-    if (this.kept.get(id) === kept) this.kept.delete(id);
+    if (this.kept.get(id) === kept) this.stopKeeping(id);
     return null;
   }
 

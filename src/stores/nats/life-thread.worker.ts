@@ -1,15 +1,11 @@
 /**
  * The thread of signs of life (`life-thread.ts`): a keeper per store's
- * channel (`life-keeper.ts`), each asked to look for late signs of life
- * every {@link TICK_MS}.
+ * channel (`life-keeper.ts`), answering the calls of the store's line.
  */
 import { parentPort } from 'node:worker_threads';
 import { isChimeError } from '../../errors.js';
 import { LifeKeeper, type Written } from './life-keeper.js';
 import type { Reply, Request } from './life-thread.js';
-
-/** How often the keepers look for a late sign of life. */
-const TICK_MS = 200;
 
 const port = parentPort;
 if (!port) throw new Error('life-thread.worker.ts runs as a worker thread (see life-thread.ts)');
@@ -35,10 +31,6 @@ function sentOn(channel: number): number | undefined {
   if (keeper) sent.set(channel, keeper.sent());
   return sent.get(channel);
 }
-
-setInterval(() => {
-  for (const keeper of opened.values()) keeper.tick();
-}, TICK_MS);
 
 async function answer(request: Request): Promise<Written | undefined> {
   const { channel } = request;
@@ -70,6 +62,7 @@ async function answer(request: Request): Promise<Written | undefined> {
   }
 }
 
+/** An error as a reply carries it (a `ChimeError`'s code kept). */
 function described(err: unknown): NonNullable<Reply['error']> {
   if (isChimeError(err)) return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);

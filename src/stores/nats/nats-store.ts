@@ -52,7 +52,7 @@ import { ACK_TIMEOUT_MS } from './key-write.js';
 import { removeExecutions, writeJobs } from './job-writes.js';
 import { NatsMaintenance } from './maintenance.js';
 import { NatsRegistry } from './registry.js';
-import { LifeLine } from './life-thread.js';
+import { LifeLine } from './life-line.js';
 import { applyDebts, Settler } from './settle.js';
 import { DebtQueue } from './debt-queue.js';
 import { Publisher } from './publisher.js';

@@ -26,9 +26,9 @@ import { mayHaveRunBefore, voidLease } from '../rules.js';
 import { unavailable } from './connection.js';
 import { encode, hasWork, keyOf, type Stored } from './documents.js';
 import { inFlight } from './inserts.js';
-import { SIGN_OF_LIFE_RESEND_MS, type StoredInstance } from './instance-key.js';
+import { engineSeenAt, SIGN_OF_LIFE_RESEND_MS, type StoredInstance } from './instance-key.js';
 import { isConflict, writeKey } from './key-write.js';
-import type { LifeLine } from './life-thread.js';
+import type { LifeLine } from './life-line.js';
 import { Mirror } from './mirror.js';
 import type { Parts } from './nats-store.js';
 
@@ -81,6 +81,7 @@ export class NatsRegistry implements StoreRegistry {
   }): Promise<void> {
     const { instance, now, deadBefore } = params;
     const record: InstanceRecord = { ...instance, lastSeenAt: now, held: 0, running: 0 };
+    this.parts(); // open, or it throws (before the line opens a connection of its own)
     await this.life.open();
     for (;;) {
       const revision = await this.write(record, 0);
@@ -100,13 +101,14 @@ export class NatsRegistry implements StoreRegistry {
           'CHIME_ERR_INSTANCE_ID_TAKEN',
           `a live instance is registered as "${instance.id}" (last sign of life ${now - current.value.lastSeenAt} ms ago)`,
         );
-      const ranBefore = mayHaveRunBefore(current.value.lastSeenAt, now, deadBefore);
+      const ranBefore = mayHaveRunBefore(engineSeenAt(current.value), now, deadBefore);
       await this.declareDead(current.value, current.revision, now, ranBefore);
     }
   }
 
   async instanceBeat(beat: InstanceBeat): Promise<BeatResult> {
     const key = keyOf(beat.id);
+    this.parts(); // open, or it throws
     const written = await this.life.beat(beat);
     if (written) this.mirror.written(key, written.record, written.revision);
     const deaths: Promise<boolean>[] = [];
@@ -114,7 +116,7 @@ export class NatsRegistry implements StoreRegistry {
       if (otherKey !== key && other.dying) void this.finishLater(other);
       if (otherKey === key || other.dying || other.lastSeenAt >= beat.deadBefore) continue;
       const revision = this.mirror.get(otherKey)?.revision ?? 0;
-      const ranBefore = mayHaveRunBefore(other.lastSeenAt, beat.now, beat.deadBefore);
+      const ranBefore = mayHaveRunBefore(engineSeenAt(other), beat.now, beat.deadBefore);
       const dying = await this.markDying(other, revision, beat.now, ranBefore);
       if (dying) deaths.push(this.finishLater(dying, true));
     }
@@ -140,7 +142,7 @@ export class NatsRegistry implements StoreRegistry {
   async instancesList(): Promise<InstanceRecord[]> {
     return [...this.mirror.values()]
       .filter(([, record]) => !record.dying)
-      .map(([, record]) => structuredClone(record))
+      .map(([, { beatAt: _, ...record }]) => structuredClone(record))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 

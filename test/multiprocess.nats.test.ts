@@ -158,7 +158,7 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
     expect(figures.lagDuringMax).toBeLessThan(REGISTRY.deadAfterMs + 4_000);
   }, 60_000);
 
-  it('the NATS server leading the jobs bucket SIGKILLed mid-run and restarted: no fire lost, none run twice, none declared dead, lag back to normal within 2 s of the new leader', async () => {
+  it('the NATS server leading the jobs bucket SIGKILLed mid-run and restarted: no fire lost, none run twice, none declared dead, lag back to normal within 3 s of the new leader', async () => {
     const names = ['a', 'b', 'c', 'd'];
     const { prefix, store, ids, t0, recordFile } = await setup(names, {
       horizonMs: CLUSTER_HORIZON_MS,
@@ -213,8 +213,9 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
     expectEveryFireOnce(records, ids, t0, t0 + (FIRES - 2) * 1000, '');
     // The live instances' signs of life, from a thread of their own, outlast the catch-up.
     expect(figures.declaredDead).toEqual([]);
-    // The election is the cluster's (4–9 s): from 2 s after it, fires start on time again.
-    const backFrom = Math.max(killedAt + 5_000, electedAt + 2_000);
+    // The election is the cluster's (4–9 s); the catch-up of its backlog (a fire of every job
+    // for each second without a leader) is chime's: from 3 s after it, fires start on time.
+    const backFrom = Math.max(killedAt + 5_000, electedAt + 3_000);
     const afterLeaderP99 = lagP99(backFrom, t0 + FIRES * 1000);
     console.info(
       `nats cluster, lag p99 of fires due from ${backFrom - electedAt} ms after the new leader: ${afterLeaderP99} ms`,

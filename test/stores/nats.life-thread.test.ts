@@ -161,4 +161,21 @@ describe.skipIf(!available)('nats store: signs of life from a thread of their ow
     // The new thread keeps it alive as the first did.
     expect((await stored(a))?.lastSeenAt).toBeGreaterThan(before + 500);
   });
+
+  test('two stores share the thread: one closing leaves the other’s instance kept alive; closed and opened again, it keeps its own again', async () => {
+    const { a, b } = await twoInstances(1_000);
+    await beat(b, 'b', 1_000);
+    await b.close();
+    block(1_000);
+    const unblocked = Date.now();
+    expect((await stored(a))?.lastSeenAt).toBeGreaterThan(unblocked - 700);
+    await b.open();
+    const now = Date.now();
+    const instance = makeInstanceInfo({ id: 'b2' });
+    await b.instanceRegister({ instance, now, deadBefore: now - 1_000 });
+    await beat(b, 'b2', 1_000);
+    block(1_000);
+    const entry = await (await bucket(b, 'instances')).get(keyOf('b2'));
+    expect(entry?.json<{ lastSeenAt: number }>().lastSeenAt).toBeGreaterThan(Date.now() - 700);
+  }, 20_000);
 });

@@ -122,15 +122,7 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
     await Promise.all(workers.map(stopWorker));
 
     const records = readRecords(names.map(recordFile));
-    const figures = report(
-      'steady',
-      workers,
-      records,
-      ids,
-      t0,
-      t0 + (FIRES - 1) * 1000,
-      t0 + FIRES * 1000,
-    );
+    const figures = report('steady', workers, records, ids, t0, t0 + (FIRES - 1) * 1000);
     if (trace || figures.missed > 0)
       await traceMissed(store, records, ids, t0, t0 + (FIRES - 2) * 1000);
     expect.soft(errorsOf(workers)).toEqual({});
@@ -150,15 +142,7 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
     await Promise.all(workers.filter((w) => w !== victim).map(stopWorker));
 
     const records = readRecords(names.map(recordFile));
-    const figures = report(
-      'scheduler killed',
-      workers,
-      records,
-      ids,
-      t0,
-      killedAt,
-      t0 + FIRES * 1000,
-    );
+    const figures = report('scheduler killed', workers, records, ids, t0, killedAt);
     expectEveryFireOnce(records, ids, t0, t0 + (FIRES - 2) * 1000, victim.name);
     expect(figures.lagAfterP99).toBeLessThan(LAG_AFTER_MS);
     expect(figures.lagDuringMax).toBeLessThan(REGISTRY.deadAfterMs + 4_000);
@@ -184,15 +168,7 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
     await Promise.all(workers.map(stopWorker));
 
     const records = readRecords(names.map(recordFile));
-    const figures = report(
-      `server ${leader} killed`,
-      workers,
-      records,
-      ids,
-      t0,
-      killedAt,
-      t0 + FIRES * 1000,
-    );
+    const figures = report(`server ${leader} killed`, workers, records, ids, t0, killedAt);
     const seen = (elections?.seen ?? []).filter((e) => e.at > killedAt);
     console.info(
       `nats cluster, leaders elected after the kill: ${seen.map((e) => `${e.what.replace(prefix, '')} +${e.at - killedAt} ms`).join(', ')}`,
@@ -279,8 +255,8 @@ describe.skipIf(!hasServer)('scheduler processes on a three-node NATS cluster', 
 const succeeded = [() => true, () => false] as const;
 
 /**
- * Prints a run's figures: fires due by the end (less the last, which a stop
- * may hand back), run, missed, run more than once, and the lag (start minus
+ * Prints a run's figures: fires due by the end of the run's {@link FIRES}
+ * seconds (less the last, which a stop may hand back), run, missed, run more than once, and the lag (start minus
  * fire instant) before, during (5 s from `disruptedAt`) and after, and the
  * deaths the instances declared.
  */
@@ -291,8 +267,8 @@ function report(
   ids: string[],
   t0: number,
   disruptedAt: number,
-  end: number,
 ) {
+  const end = t0 + FIRES * 1000;
   const byFire = callsByFire(records);
   const due = ids.length * Math.floor((end - 1_000 - t0) / 1000);
   const ran = [...byFire.keys()].filter((key) => Number(key.split('@')[1]) < end - 1_000).length;

@@ -84,6 +84,11 @@ export function monotonicMs(): number {
   return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
+/** The dead time a keeper believes for an instance. */
+function deadTime(kept: Kept): number {
+  return Math.max(MIN_DEAD_AFTER_MS, kept.asked.deadAfterMs);
+}
+
 /** The signs of life of one store's instances, on a connection of their own. */
 export class LifeKeeper {
   private readonly kept = new Map<string, Kept>();
@@ -164,8 +169,8 @@ export class LifeKeeper {
   private arm(kept: Kept): void {
     clearTimeout(kept.timer);
     kept.timer = undefined;
-    const { at, deadAfterMs, wallClock } = kept.asked;
-    const dead = Math.max(MIN_DEAD_AFTER_MS, deadAfterMs);
+    const { at, wallClock } = kept.asked;
+    const dead = deadTime(kept);
     const due = kept.wroteAt + LATE_PART * dead;
     if (!wallClock || due >= at + HUNG_AFTER * dead || this.kept.get(kept.record.id) !== kept)
       return;
@@ -179,7 +184,7 @@ export class LifeKeeper {
     void this.serially(kept, () =>
       this.write(kept, { lastSeenAt }).catch(() => {
         // Tried again a moment later; the main thread's own sign of life reports the failure.
-        kept.wroteAt = monotonicMs() - LATE_PART * kept.asked.deadAfterMs + RETRY_MS;
+        kept.wroteAt = monotonicMs() - LATE_PART * deadTime(kept) + RETRY_MS;
         return null;
       }),
     );
